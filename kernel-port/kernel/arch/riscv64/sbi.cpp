@@ -1,0 +1,37 @@
+#include "arch/riscv64/sbi.hpp"
+
+namespace sbi {
+
+namespace {
+constexpr long ext_srst = 0x53525354; // "SRST", system reset extension (SBI v1.0 §10)
+constexpr long srst_shutdown = 0;
+constexpr long srst_reason_none = 0;
+
+// QEMU virt's sifive_test device: writing FAIL | code << 16 exits QEMU with `code`.
+volatile uint32_t* const qemu_test_finisher = reinterpret_cast<volatile uint32_t*>(0x100000);
+constexpr uint32_t finisher_fail = 0x3333;
+} // namespace
+
+result call(long ext, long fid, long a0, long a1, long a2) {
+    register long r0 asm("a0") = a0;
+    register long r1 asm("a1") = a1;
+    register long r2 asm("a2") = a2;
+    register long r6 asm("a6") = fid;
+    register long r7 asm("a7") = ext;
+    asm volatile("ecall" : "+r"(r0), "+r"(r1) : "r"(r2), "r"(r6), "r"(r7) : "memory");
+    return {r0, r1};
+}
+
+void shutdown(int status) {
+    // SRST's "system failure" reason does not reach QEMU's exit code, so a failing status is
+    // written to the finisher directly; success goes through the portable SBI call.
+    if (status != 0) {
+        *qemu_test_finisher = finisher_fail | (static_cast<uint32_t>(status & 0xffff) << 16);
+    }
+    call(ext_srst, 0, srst_shutdown, srst_reason_none);
+    for (;;) {
+        asm volatile("wfi");
+    }
+}
+
+} // namespace sbi
