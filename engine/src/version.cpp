@@ -1,3 +1,5 @@
 #include "ruprobes/ruprobes.h"
 
-extern "C" const char* ruprobes_version(void) { return "0.1.0"; }
+extern "C" const char* ruprobes_version(void) {
+    return "0.1.0";
+}

@@ -6,12 +6,11 @@
 namespace {
 
 void print_help(FILE* out) {
-    std::fprintf(out,
-                 "Usage: ruprobesd [OPTION]...\n"
-                 "Host daemon of ruprobes: debug and trace user programs of a RISC-V kernel.\n"
-                 "\n"
-                 "  -h, --help     show this help and exit\n"
-                 "      --version  print the version and exit\n");
+    std::fprintf(out, "Usage: ruprobesd [OPTION]...\n"
+                      "Host daemon of ruprobes: debug and trace user programs of a RISC-V kernel.\n"
+                      "\n"
+                      "  -h, --help     show this help and exit\n"
+                      "      --version  print the version and exit\n");
 }
 
 } // namespace

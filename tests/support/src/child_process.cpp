@@ -80,7 +80,9 @@ child_process::child_process(spawn_options options) : options_(std::move(options
     }
 }
 
-child_process::~child_process() { stop(std::chrono::milliseconds(500)); }
+child_process::~child_process() {
+    stop(std::chrono::milliseconds(500));
+}
 
 std::string child_process::output() const {
     if (options_.output_file.empty()) {
@@ -131,7 +133,9 @@ std::optional<int> child_process::wait_exit(std::chrono::milliseconds timeout) {
     return status_;
 }
 
-bool child_process::running() { return !wait_exit(std::chrono::milliseconds(0)); }
+bool child_process::running() {
+    return !wait_exit(std::chrono::milliseconds(0));
+}
 
 void child_process::write_stdin(std::string_view data) {
     if (stdin_fd_ < 0) {

@@ -8,7 +8,8 @@
 namespace ruprobes::test {
 
 temp_dir::temp_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "ruprobes-test-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "ruprobes-test-XXXXXX").string();
     if (mkdtemp(pattern.data()) == nullptr) {
         throw std::runtime_error("temp_dir: mkdtemp failed");
     }

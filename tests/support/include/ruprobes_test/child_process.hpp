@@ -12,11 +12,11 @@
 namespace ruprobes::test {
 
 struct spawn_options {
-    std::vector<std::string> argv;  // argv[0] is looked up in PATH
-    std::string output_file;        // stdout and stderr go here (created or truncated)
-    bool stdin_pipe = false;        // false: stdin is /dev/null
-    std::vector<std::string> env;   // extra "NAME=value" entries
-    std::string cwd;                // empty: the test's own
+    std::vector<std::string> argv; // argv[0] is looked up in PATH
+    std::string output_file;       // stdout and stderr go here (created or truncated)
+    bool stdin_pipe = false;       // false: stdin is /dev/null
+    std::vector<std::string> env;  // extra "NAME=value" entries
+    std::string cwd;               // empty: the test's own
 };
 
 class child_process {

@@ -10,11 +10,11 @@
 namespace ruprobes::test {
 
 struct guest_options {
-    std::string append;                 // kernel command line; empty: the kernel's default
-    bool agent_channel = false;         // expose the agent's virtio-console as a unix socket
-    std::string gdb_listen;             // e.g. "tcp:127.0.0.1:PORT": QEMU's own gdbstub
-    bool gdb_wait = false;              // -S
-    std::vector<std::string> extra;     // more QEMU arguments
+    std::string append;             // kernel command line; empty: the kernel's default
+    bool agent_channel = false;     // expose the agent's virtio-console as a unix socket
+    std::string gdb_listen;         // e.g. "tcp:127.0.0.1:PORT": QEMU's own gdbstub
+    bool gdb_wait = false;          // -S
+    std::vector<std::string> extra; // more QEMU arguments
 };
 
 class qemu_guest {

@@ -1,0 +1,102 @@
+// The engine's foundation: the freestanding subset of the standard library it may use, its error
+// codes and the result type every fallible function returns.
+//
+// Only headers that need no runtime support are included here; engine code includes this header
+// instead of standard headers, so a stray dependency on the hosted library stands out.
+#pragma once
+
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <type_traits>
+#include <utility>
+
+namespace ruprobes {
+
+// Every way an engine call can fail. Stable numbers: they cross the C ABI and the wire protocol.
+enum class error : int32_t {
+    ok = 0,
+    // Refusals at registration: the instruction at the site cannot be probed safely.
+    insn_ecall = 1,         // ecall: the kernel must see the real trap
+    insn_ebreak = 2,        // ebreak/c.ebreak already there: not ours to displace
+    insn_csr = 3,           // CSR access (csrr*, including rdcycle/rdtime)
+    insn_privileged = 4,    // sret/mret/wfi/sfence.vma and the like
+    insn_fence_i = 5,       // fence.i: must run where the program put it
+    insn_lr_sc = 6,         // lr/sc: a trap between them makes sc fail forever
+    insn_illegal = 7,       // not a valid RV64GC encoding
+    addr_misaligned = 8,    // not 2-byte aligned
+    addr_not_boundary = 9,  // in the middle of an instruction
+    addr_outside_text = 10, // not in the program's executable text
+    // Registry and arming.
+    no_space = 20,       // a fixed pool is full
+    not_found = 21,      // no such probe / process / program
+    already_exists = 22, // same consumer, same site
+    text_changed = 23,   // disarm found other bytes than the breakpoint it wrote
+    invalid_argument = 24,
+    // Execution of a displaced instruction.
+    fault_load = 30,   // simulated load faulted (address in the fault record)
+    fault_store = 31,  // simulated store faulted
+    fault_fetch = 32,  // could not read the original instruction
+    not_ours = 40,     // an ebreak the engine did not place
+    port_failure = 41, // a port hook failed
+};
+
+// A short, stable, human-readable name for `e` ("insn_ecall", ...).
+const char* error_name(error e);
+
+// Either a value or an error. Freestanding: no exceptions, no allocation.
+template <typename T>
+class [[nodiscard]] result {
+public:
+    result(T value) : value_(std::move(value)), error_(error::ok) {}
+    result(error e) : value_(), error_(e) {}
+
+    bool ok() const { return error_ == error::ok; }
+    explicit operator bool() const { return ok(); }
+    error err() const { return error_; }
+    T& value() { return value_; }
+    const T& value() const { return value_; }
+    T& operator*() { return value_; }
+    const T& operator*() const { return value_; }
+    T* operator->() { return &value_; }
+    const T* operator->() const { return &value_; }
+
+private:
+    T value_;
+    error error_;
+};
+
+template <>
+class [[nodiscard]] result<void> {
+public:
+    result() : error_(error::ok) {}
+    result(error e) : error_(e) {}
+    bool ok() const { return error_ == error::ok; }
+    explicit operator bool() const { return ok(); }
+    error err() const { return error_; }
+
+private:
+    error error_;
+};
+
+} // namespace ruprobes
+
+// Propagates the error of an expression returning result<...>; evaluates to its value.
+#define RUPROBES_TRY(expr)                                                                         \
+    ({                                                                                             \
+        auto _ruprobes_r = (expr);                                                                 \
+        if (!_ruprobes_r.ok())                                                                     \
+            return _ruprobes_r.err();                                                              \
+        std::move(*_ruprobes_r);                                                                   \
+    })
+
+// For result<void>.
+#define RUPROBES_TRY_VOID(expr)                                                                    \
+    do {                                                                                           \
+        auto _ruprobes_r = (expr);                                                                 \
+        if (!_ruprobes_r.ok())                                                                     \
+            return _ruprobes_r.err();                                                              \
+    } while (0)
