@@ -17,8 +17,10 @@ qemu_guest::qemu_guest(const temp_dir& dir, guest_options options) {
     q.gdb_wait = options.gdb_wait;
     q.extra = options.extra;
     argv_ = launch::qemu_command(q);
-    process_ = std::make_unique<child_process>(
-        spawn_options{.argv = argv_, .output_file = dir.file("console.log")});
+    spawn_options spawn;
+    spawn.argv = argv_;
+    spawn.output_file = dir.file("console.log");
+    process_ = std::make_unique<child_process>(std::move(spawn));
 }
 
 } // namespace ruprobes::test
