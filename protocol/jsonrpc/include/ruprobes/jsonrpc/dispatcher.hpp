@@ -1,0 +1,67 @@
+// The method table and the dispatcher: one message text in, at most one response text out
+// (a single response, a batch array, or nothing when only notifications came in).
+//
+// Handlers complete through a callback so that a method can wait for the target (the kernel) and
+// answer later; the dispatcher joins the answers of a batch into one array. Handlers run on the
+// caller's thread; nothing here locks.
+#pragma once
+
+#include "ruprobes/jsonrpc/message.hpp"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <variant>
+
+namespace ruprobes::jsonrpc {
+
+// What a method produced: a result value or an error object.
+using outcome = std::variant<json, rpc_error>;
+
+// Per-connection state a handler may need (the session that called); subclassed by servers.
+struct call_context {
+    virtual ~call_context() = default;
+};
+
+// One call as a handler sees it. `respond` must be called exactly once (also for notifications:
+// the answer is then dropped). It may be called after the handler returned.
+struct call {
+    const request& req;
+    std::shared_ptr<call_context> context;
+    std::function<void(outcome)> respond;
+};
+
+using async_method = std::function<void(call&)>;
+using sync_method = std::function<outcome(const json& params, call_context* context)>;
+
+class method_table {
+public:
+    // Adds or replaces the method `name`.
+    void add(std::string name, async_method method);
+    void add_sync(std::string name, sync_method method);
+    // The method, or nullptr.
+    const async_method* find(const std::string& name) const;
+
+private:
+    std::unordered_map<std::string, async_method> methods_;
+};
+
+class dispatcher {
+public:
+    explicit dispatcher(const method_table& methods) : methods_(methods) {}
+
+    // Handles one message text. `send` is called at most once, with the response text (no
+    // framing), when every call of the message has answered; never when nothing is owed.
+    // A handler that throws is answered with -32603 (nlohmann type errors with -32602).
+    void dispatch(std::string_view text, std::shared_ptr<call_context> context,
+                  std::function<void(std::string)> send) const;
+
+    // The error response for a message over the size limit (id null, -32600, data with sizes).
+    static std::string oversized_response(std::size_t size, std::size_t limit);
+
+private:
+    const method_table& methods_;
+};
+
+} // namespace ruprobes::jsonrpc
