@@ -1,0 +1,68 @@
+// What the target model drives: one kernel (real, over the channel; or a fake in tests). Every
+// method is a coroutine on the daemon's io_context thread that completes when the kernel answered.
+// Events (stops, exits, probe hits, …) arrive through the event sink, on the same thread, in the
+// order the kernel sent them.
+#pragma once
+
+#include "target/outcome.hpp"
+#include "target/target_types.hpp"
+#include "target/task.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace ruprobes::target {
+
+using event_sink = std::function<void(const target_event&)>;
+
+class target_backend {
+public:
+    virtual ~target_backend() = default;
+
+    // Where events go from now on (one sink: the target model). Set before any request.
+    virtual void set_event_sink(event_sink sink) = 0;
+
+    // Connection state, kernel version and boot id. Never fails.
+    virtual task<target_status> status() = 0;
+
+    // Every live process of the guest.
+    virtual task<outcome<std::vector<process_info>>> list_processes() = 0;
+    // Starts argv[0] (a guest path, "/bin/fib") with argv. `stopped`: its main thread stops at
+    // the entry before running any instruction (a stop_event with reason spawned follows).
+    virtual task<outcome<process_info>> spawn(std::vector<std::string> argv, bool stopped) = 0;
+    // Kills the process; an exit_event (signaled, SIGKILL) follows.
+    virtual task<outcome<void>> kill(pid_type pid) = 0;
+
+    virtual task<outcome<std::vector<thread_info>>> list_threads(pid_type pid) = 0;
+    // Asks the thread to stop (tid 0: every thread of pid). A stop_event with reason interrupt
+    // follows for each thread that was running; stopping a stopped thread is not an error.
+    virtual task<outcome<void>> stop(thread_id thread) = 0;
+    // Resumes a stopped thread (tid 0: every stopped thread of pid), delivering `signal`
+    // (gdb numbering, 0 = none) to it.
+    virtual task<outcome<void>> resume(thread_id thread, int signal) = 0;
+    // Runs one instruction of a stopped thread; a stop_event with reason step follows.
+    virtual task<outcome<void>> step(thread_id thread) = 0;
+
+    // Registers of a stopped thread.
+    virtual task<outcome<registers>> read_registers(thread_id thread) = 0;
+    virtual task<outcome<void>> write_registers(thread_id thread, const registers& regs) = 0;
+
+    // User memory of a process. Reads show the original bytes under armed breakpoints; writes
+    // under a breakpoint update the saved original. Fails with bad_address when any byte of the
+    // range is not mapped.
+    virtual task<outcome<std::vector<uint8_t>>> read_memory(pid_type pid, uint64_t addr,
+                                                            uint64_t len) = 0;
+    virtual task<outcome<void>> write_memory(pid_type pid, uint64_t addr,
+                                             std::vector<uint8_t> bytes) = 0;
+
+    // Registers a probe in the kernel (armed in every running and future process of the
+    // program, or only in spec.pid); its id. Fails with unprobeable when the engine refuses it.
+    virtual task<outcome<probe_id>> add_probe(probe_spec spec) = 0;
+    // Unregisters it; the original bytes are back everywhere.
+    virtual task<outcome<void>> remove_probe(probe_id id) = 0;
+};
+
+} // namespace ruprobes::target

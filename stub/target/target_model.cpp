@@ -1,0 +1,334 @@
+#include "target/target_model.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <type_traits>
+
+namespace ruprobes::target {
+
+target_model::target_model(target_backend& backend) : backend_(backend) {
+    backend_.set_event_sink([this](const target_event& event) { on_event(event); });
+}
+
+target_model::~target_model() {
+    backend_.set_event_sink({});
+}
+
+task<target_status> target_model::status() {
+    status_ = co_await backend_.status();
+    co_return status_;
+}
+
+task<outcome<std::vector<process_info>>> target_model::list_processes() {
+    auto list = co_await backend_.list_processes();
+    if (list) {
+        for (const auto& p : *list)
+            processes_[p.pid] = p;
+    }
+    co_return list;
+}
+
+task<outcome<process_info>> target_model::process(pid_type pid) {
+    if (auto it = processes_.find(pid); it != processes_.end())
+        co_return it->second;
+    auto list = co_await list_processes();
+    if (!list)
+        co_return list.error();
+    if (auto it = processes_.find(pid); it != processes_.end())
+        co_return it->second;
+    co_return fail(target_errc::no_such_process, "no process " + std::to_string(pid));
+}
+
+task<outcome<process_info>> target_model::spawn(std::vector<std::string> argv, bool stopped) {
+    if (argv.empty() || argv[0].empty())
+        co_return fail(target_errc::invalid_argument, "spawn: empty argv");
+    auto info = co_await backend_.spawn(std::move(argv), stopped);
+    if (info)
+        processes_[info->pid] = *info;
+    co_return info;
+}
+
+task<outcome<void>> target_model::kill(pid_type pid) {
+    co_return co_await backend_.kill(pid);
+}
+
+task<outcome<void>> target_model::attach(pid_type pid) {
+    auto info = co_await process(pid);
+    if (!info)
+        co_return info.error();
+    co_return co_await backend_.stop(thread_id{pid, 0});
+}
+
+task<outcome<std::vector<thread_info>>> target_model::list_threads(pid_type pid) {
+    co_return co_await backend_.list_threads(pid);
+}
+
+task<outcome<void>> target_model::stop(thread_id thread) {
+    co_return co_await backend_.stop(thread);
+}
+
+task<outcome<void>> target_model::resume(thread_id thread, int signal) {
+    auto r = co_await backend_.resume(thread, signal);
+    if (r) {
+        // The thread runs again: its stop is history.
+        for (auto it = stops_.begin(); it != stops_.end();) {
+            bool match =
+                it->first.pid == thread.pid && (thread.tid == 0 || it->first.tid == thread.tid);
+            it = match ? stops_.erase(it) : std::next(it);
+        }
+    }
+    co_return r;
+}
+
+task<outcome<void>> target_model::step(thread_id thread) {
+    auto r = co_await backend_.step(thread);
+    // The step's stop event replaces the stop; keep the old one until then only if the step failed.
+    if (r)
+        stops_.erase(thread);
+    co_return r;
+}
+
+task<outcome<registers>> target_model::read_registers(thread_id thread) {
+    co_return co_await backend_.read_registers(thread);
+}
+
+task<outcome<void>> target_model::write_registers(thread_id thread, const registers& regs) {
+    auto r = co_await backend_.write_registers(thread, regs);
+    if (r) {
+        if (auto it = stops_.find(thread); it != stops_.end())
+            it->second.regs = regs;
+    }
+    co_return r;
+}
+
+std::optional<stop_event> target_model::last_stop(thread_id thread) const {
+    if (auto it = stops_.find(thread); it != stops_.end())
+        return it->second;
+    return std::nullopt;
+}
+
+std::optional<stop_event> target_model::any_stop(pid_type pid) const {
+    auto it = stops_.lower_bound(thread_id{pid, 0});
+    if (it != stops_.end() && it->first.pid == pid)
+        return it->second;
+    return std::nullopt;
+}
+
+task<outcome<std::vector<uint8_t>>> target_model::read_memory(pid_type pid, uint64_t addr,
+                                                              uint64_t len) {
+    co_return co_await backend_.read_memory(pid, addr, len);
+}
+
+task<outcome<void>> target_model::write_memory(pid_type pid, uint64_t addr,
+                                               std::vector<uint8_t> bytes) {
+    co_return co_await backend_.write_memory(pid, addr, std::move(bytes));
+}
+
+task<outcome<probe_id>> target_model::insert_breakpoint(pid_type pid, uint64_t addr,
+                                                        client_id owner) {
+    auto key = std::make_pair(pid, addr);
+    if (auto it = breakpoints_.find(key); it != breakpoints_.end()) {
+        it->second.owners.insert(owner);
+        co_return it->second.id;
+    }
+    auto info = co_await process(pid);
+    if (!info)
+        co_return info.error();
+    if (addr < info->load_bias)
+        co_return fail(target_errc::bad_address, "address below the program's load base");
+    probe_spec spec{info->program, addr - info->load_bias, probe_kind::insn, probe_mode::stop, pid};
+    auto id = co_await backend_.add_probe(spec);
+    if (!id)
+        co_return id.error();
+    // Another insert of the same site may have completed while we waited.
+    if (auto it = breakpoints_.find(key); it != breakpoints_.end()) {
+        it->second.owners.insert(owner);
+        (void)co_await backend_.remove_probe(*id);
+        co_return it->second.id;
+    }
+    breakpoints_[key] = breakpoint{*id, {owner}};
+    probes_[*id] = probe_info{*id, spec, 0};
+    co_return *id;
+}
+
+task<outcome<void>> target_model::remove_breakpoint(pid_type pid, uint64_t addr, client_id owner) {
+    auto it = breakpoints_.find(std::make_pair(pid, addr));
+    if (it == breakpoints_.end() || !it->second.owners.contains(owner))
+        co_return fail(target_errc::no_such_probe, "no breakpoint there");
+    it->second.owners.erase(owner);
+    if (!it->second.owners.empty())
+        co_return outcome<void>{};
+    probe_id id = it->second.id;
+    breakpoints_.erase(it);
+    probes_.erase(id);
+    co_return co_await backend_.remove_probe(id);
+}
+
+task<void> target_model::remove_breakpoints_of(client_id owner) {
+    std::vector<std::pair<pid_type, uint64_t>> mine;
+    for (const auto& [key, bp] : breakpoints_) {
+        if (bp.owners.contains(owner))
+            mine.push_back(key);
+    }
+    for (const auto& [pid, addr] : mine) {
+        auto r = co_await remove_breakpoint(pid, addr, owner);
+        if (!r)
+            spdlog::warn("removing breakpoint {:#x} of pid {}: {}", addr, pid, r.error().message);
+    }
+}
+
+std::optional<probe_id> target_model::breakpoint_at(pid_type pid, uint64_t addr) const {
+    if (auto it = breakpoints_.find(std::make_pair(pid, addr)); it != breakpoints_.end())
+        return it->second.id;
+    return std::nullopt;
+}
+
+task<outcome<probe_info>> target_model::add_trace_probe(probe_spec spec) {
+    spec.mode = probe_mode::trace;
+    if (spec.program.empty())
+        co_return fail(target_errc::invalid_argument, "probe needs a program");
+    auto id = co_await backend_.add_probe(spec);
+    if (!id)
+        co_return id.error();
+    probe_info info{*id, std::move(spec), 0};
+    probes_[*id] = info;
+    co_return info;
+}
+
+task<outcome<void>> target_model::remove_trace_probe(probe_id id) {
+    auto it = probes_.find(id);
+    if (it == probes_.end() || it->second.spec.mode != probe_mode::trace)
+        co_return fail(target_errc::no_such_probe, "no trace probe " + std::to_string(id));
+    probes_.erase(it);
+    co_return co_await backend_.remove_probe(id);
+}
+
+std::vector<probe_info> target_model::trace_probes() const {
+    std::vector<probe_info> out;
+    for (const auto& [id, info] : probes_) {
+        if (info.spec.mode == probe_mode::trace)
+            out.push_back(info);
+    }
+    return out;
+}
+
+std::optional<probe_info> target_model::probe(probe_id id) const {
+    if (auto it = probes_.find(id); it != probes_.end())
+        return it->second;
+    return std::nullopt;
+}
+
+bool target_model::claim(pid_type pid, client_id owner) {
+    auto [it, inserted] = owners_.emplace(pid, owner);
+    return inserted || it->second == owner;
+}
+
+void target_model::release(pid_type pid, client_id owner) {
+    if (auto it = owners_.find(pid); it != owners_.end() && it->second == owner)
+        owners_.erase(it);
+}
+
+std::optional<client_id> target_model::owner_of(pid_type pid) const {
+    if (auto it = owners_.find(pid); it != owners_.end())
+        return it->second;
+    return std::nullopt;
+}
+
+void target_model::forget_process(pid_type pid) {
+    processes_.erase(pid);
+    for (auto it = stops_.begin(); it != stops_.end();)
+        it = it->first.pid == pid ? stops_.erase(it) : std::next(it);
+    // Breakpoints of a dead process die with it (the kernel drops pid-filtered probes on exit).
+    for (auto it = breakpoints_.begin(); it != breakpoints_.end();) {
+        if (it->first.first == pid) {
+            probes_.erase(it->second.id);
+            it = breakpoints_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+void target_model::on_event(const target_event& event) {
+    std::visit(
+        [this](const auto& e) {
+            using E = std::decay_t<decltype(e)>;
+            if constexpr (std::is_same_v<E, stop_event>) {
+                stops_[e.thread] = e;
+                if (auto it = processes_.find(e.thread.pid); it != processes_.end())
+                    it->second.state = process_state::stopped;
+                if (e.probe) {
+                    if (auto it = probes_.find(*e.probe); it != probes_.end())
+                        it->second.hits++;
+                }
+            } else if constexpr (std::is_same_v<E, exec_event>) {
+                auto& p = processes_[e.pid];
+                p.pid = e.pid;
+                p.program = e.program;
+                p.state = process_state::running;
+            } else if constexpr (std::is_same_v<E, exit_event>) {
+                forget_process(e.pid);
+                owners_.erase(e.pid);
+            } else if constexpr (std::is_same_v<E, probe_hit_event>) {
+                if (auto it = probes_.find(e.probe); it != probes_.end())
+                    it->second.hits++;
+            } else if constexpr (std::is_same_v<E, connected_event>) {
+                status_ = e.status;
+            } else if constexpr (std::is_same_v<E, disconnected_event>) {
+                status_ = target_status{};
+                processes_.clear();
+                stops_.clear();
+                owners_.clear();
+                for (const auto& [key, bp] : breakpoints_)
+                    probes_.erase(bp.id);
+                breakpoints_.clear();
+            }
+        },
+        event);
+    // Handlers may unsubscribe (or subscribe) while we deliver: walk a snapshot of the ids.
+    std::vector<uint64_t> ids;
+    ids.reserve(handlers_.size());
+    for (const auto& [id, handler] : handlers_)
+        ids.push_back(id);
+    for (uint64_t id : ids) {
+        auto it = handlers_.find(id);
+        if (it == handlers_.end())
+            continue;
+        auto handler = it->second; // a copy: the handler may unsubscribe itself
+        handler(event);
+    }
+}
+
+target_model::subscription target_model::subscribe(event_handler handler) {
+    uint64_t id = next_handler_++;
+    handlers_[id] = std::move(handler);
+    return subscription(alive_, this, id);
+}
+
+target_model::subscription::subscription(subscription&& other) noexcept
+    : alive_(std::move(other.alive_)), model_(other.model_), id_(other.id_) {
+    other.model_ = nullptr;
+}
+
+target_model::subscription& target_model::subscription::operator=(subscription&& other) noexcept {
+    if (this != &other) {
+        reset();
+        alive_ = std::move(other.alive_);
+        model_ = other.model_;
+        id_ = other.id_;
+        other.model_ = nullptr;
+    }
+    return *this;
+}
+
+target_model::subscription::~subscription() {
+    reset();
+}
+
+void target_model::subscription::reset() {
+    if (model_ && !alive_.expired())
+        model_->handlers_.erase(id_);
+    model_ = nullptr;
+}
+
+} // namespace ruprobes::target

@@ -1,0 +1,134 @@
+// The daemon's view of the guest, shared by the RSP and JSON-RPC front ends: processes, threads,
+// stop state, gdb breakpoints (translated to stop-mode probes keyed by program + offset), trace
+// probes with hit counts, and the event stream fanned out to subscribers.
+//
+// Single-threaded: every call and every event handler runs on the daemon's io_context thread.
+#pragma once
+
+#include "target/target_backend.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace ruprobes::target {
+
+// Who holds a breakpoint or a stopped process: one id per front-end client (RSP session…).
+using client_id = uint64_t;
+
+class target_model {
+public:
+    explicit target_model(target_backend& backend);
+    ~target_model();
+    target_model(const target_model&) = delete;
+    target_model& operator=(const target_model&) = delete;
+
+    target_backend& backend() { return backend_; }
+
+    // ---- status and processes ------------------------------------------------------------
+    task<target_status> status();
+    // The status as last reported by connected/disconnected events (no round trip).
+    const target_status& cached_status() const { return status_; }
+    task<outcome<std::vector<process_info>>> list_processes();
+    // Info of one process (from the cache, refreshed from the kernel when unknown).
+    task<outcome<process_info>> process(pid_type pid);
+    // Starts a program; see target_backend::spawn.
+    task<outcome<process_info>> spawn(std::vector<std::string> argv, bool stopped);
+    task<outcome<void>> kill(pid_type pid);
+    // Stops every thread of a running process (gdb attach); stopping a stopped process is fine.
+    task<outcome<void>> attach(pid_type pid);
+
+    // ---- threads ---------------------------------------------------------------------------
+    task<outcome<std::vector<thread_info>>> list_threads(pid_type pid);
+    task<outcome<void>> stop(thread_id thread);
+    task<outcome<void>> resume(thread_id thread, int signal = 0);
+    task<outcome<void>> step(thread_id thread);
+    task<outcome<registers>> read_registers(thread_id thread);
+    task<outcome<void>> write_registers(thread_id thread, const registers& regs);
+    // The last stop of a thread that is still stopped; nothing while it runs.
+    std::optional<stop_event> last_stop(thread_id thread) const;
+    // Any stopped thread of `pid` (the first by tid), with its stop.
+    std::optional<stop_event> any_stop(pid_type pid) const;
+
+    // ---- memory ----------------------------------------------------------------------------
+    task<outcome<std::vector<uint8_t>>> read_memory(pid_type pid, uint64_t addr, uint64_t len);
+    task<outcome<void>> write_memory(pid_type pid, uint64_t addr, std::vector<uint8_t> bytes);
+
+    // ---- breakpoints (gdb Z0/z0) --------------------------------------------------------------
+    // A stop-mode probe at runtime address `addr` of process `pid`, held by `owner`. Inserting
+    // the same breakpoint again is fine (same id); another owner's breakpoint at the same place
+    // is shared and removed when its last owner removes it.
+    task<outcome<probe_id>> insert_breakpoint(pid_type pid, uint64_t addr, client_id owner);
+    task<outcome<void>> remove_breakpoint(pid_type pid, uint64_t addr, client_id owner);
+    // Removes every breakpoint `owner` holds (detach, client gone). Errors are logged, not
+    // returned: the kernel may already be gone.
+    task<void> remove_breakpoints_of(client_id owner);
+    // The breakpoint probe at `addr` of `pid`, if any.
+    std::optional<probe_id> breakpoint_at(pid_type pid, uint64_t addr) const;
+
+    // ---- trace probes (JSON-RPC) -------------------------------------------------------------
+    // Registers a trace probe (spec.mode is forced to trace).
+    task<outcome<probe_info>> add_trace_probe(probe_spec spec);
+    task<outcome<void>> remove_trace_probe(probe_id id);
+    std::vector<probe_info> trace_probes() const;
+    // Any probe the model knows (trace or breakpoint), with its hit count.
+    std::optional<probe_info> probe(probe_id id) const;
+
+    // ---- process ownership (one debugger per process) -----------------------------------------
+    // Makes `owner` the debugger of `pid`; false when another client already is.
+    bool claim(pid_type pid, client_id owner);
+    void release(pid_type pid, client_id owner);
+    std::optional<client_id> owner_of(pid_type pid) const;
+    // A fresh client id for a front-end connection.
+    client_id new_client_id() { return next_client_++; }
+
+    // ---- events --------------------------------------------------------------------------------
+    using event_handler = std::function<void(const target_event&)>;
+    // Unsubscribes when destroyed. Handlers run after the model has updated its own state.
+    class subscription {
+    public:
+        subscription() = default;
+        subscription(subscription&& other) noexcept;
+        subscription& operator=(subscription&& other) noexcept;
+        ~subscription();
+        void reset();
+
+    private:
+        friend class target_model;
+        subscription(std::weak_ptr<bool> alive, target_model* model, uint64_t id)
+            : alive_(std::move(alive)), model_(model), id_(id) {}
+        std::weak_ptr<bool> alive_;
+        target_model* model_ = nullptr;
+        uint64_t id_ = 0;
+    };
+    // Every event of the target, in order, from now on.
+    [[nodiscard]] subscription subscribe(event_handler handler);
+
+private:
+    struct breakpoint {
+        probe_id id = 0;
+        std::set<client_id> owners;
+    };
+
+    void on_event(const target_event& event);
+    void forget_process(pid_type pid);
+
+    target_backend& backend_;
+    target_status status_;
+    std::map<pid_type, process_info> processes_;
+    std::map<thread_id, stop_event> stops_;
+    std::map<std::pair<pid_type, uint64_t>, breakpoint> breakpoints_;
+    std::map<probe_id, probe_info> probes_; // trace probes and breakpoints
+    std::map<pid_type, client_id> owners_;
+    std::map<uint64_t, event_handler> handlers_;
+    uint64_t next_handler_ = 1;
+    client_id next_client_ = 1;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+} // namespace ruprobes::target

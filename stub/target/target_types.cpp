@@ -1,0 +1,88 @@
+#include "target/target_types.hpp"
+#include "target/outcome.hpp"
+
+namespace ruprobes::target {
+
+const char* errc_name(target_errc code) {
+    switch (code) {
+    case target_errc::not_connected:
+        return "not_connected";
+    case target_errc::no_such_process:
+        return "no_such_process";
+    case target_errc::no_such_thread:
+        return "no_such_thread";
+    case target_errc::not_stopped:
+        return "not_stopped";
+    case target_errc::bad_address:
+        return "bad_address";
+    case target_errc::no_such_probe:
+        return "no_such_probe";
+    case target_errc::already_exists:
+        return "already_exists";
+    case target_errc::unprobeable:
+        return "unprobeable";
+    case target_errc::invalid_argument:
+        return "invalid_argument";
+    case target_errc::busy:
+        return "busy";
+    case target_errc::timeout:
+        return "timeout";
+    case target_errc::unsupported:
+        return "unsupported";
+    case target_errc::backend_failure:
+        return "backend_failure";
+    }
+    return "unknown";
+}
+
+const char* process_state_name(process_state state) {
+    switch (state) {
+    case process_state::running:
+        return "running";
+    case process_state::stopped:
+        return "stopped";
+    case process_state::exited:
+        return "exited";
+    }
+    return "unknown";
+}
+
+const char* probe_kind_name(probe_kind kind) {
+    switch (kind) {
+    case probe_kind::insn:
+        return "insn";
+    case probe_kind::entry:
+        return "entry";
+    case probe_kind::ret:
+        return "return";
+    }
+    return "unknown";
+}
+
+std::optional<probe_kind> parse_probe_kind(const std::string& name) {
+    if (name == "insn")
+        return probe_kind::insn;
+    if (name == "entry")
+        return probe_kind::entry;
+    if (name == "return")
+        return probe_kind::ret;
+    return std::nullopt;
+}
+
+const char* stop_reason_name(stop_reason reason) {
+    switch (reason) {
+    case stop_reason::breakpoint:
+        return "breakpoint";
+    case stop_reason::step:
+        return "step";
+    case stop_reason::interrupt:
+        return "interrupt";
+    case stop_reason::signal:
+        return "signal";
+    case stop_reason::spawned:
+        return "spawned";
+    }
+    return "unknown";
+}
+
+} // namespace ruprobes::target

@@ -1,0 +1,176 @@
+// The target model's vocabulary: what the daemon knows about the guest (processes, threads,
+// registers, probes) and the events the guest reports. Plain data, no Asio: every part of the
+// daemon may include it.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace ruprobes::target {
+
+using pid_type = int64_t;
+using tid_type = int64_t;
+using probe_id = uint64_t;
+
+// A thread of a process. In RSP it is `pPID.TID`; the main thread of a process has tid == pid.
+struct thread_id {
+    pid_type pid = 0;
+    tid_type tid = 0;
+    friend bool operator==(const thread_id&, const thread_id&) = default;
+    friend auto operator<=>(const thread_id&, const thread_id&) = default;
+};
+
+// The user register file of an RV64 hart as gdb's org.gnu.gdb.riscv.cpu feature numbers it:
+// x0..x31 are registers 0..31 (x[0] always reads 0), pc is register 32.
+struct registers {
+    std::array<uint64_t, 32> x{};
+    uint64_t pc = 0;
+
+    static constexpr int count = 33;
+    static constexpr int pc_regno = 32;
+    static constexpr int sp_regno = 2;
+    static constexpr int ra_regno = 1;
+    static constexpr int a0_regno = 10;
+    // Register `regno` (0..32); 0 for a number out of range.
+    uint64_t get(int regno) const {
+        return regno == pc_regno ? pc : (regno >= 0 && regno < 32 ? x[regno] : 0);
+    }
+    // Sets register `regno` (0..32); false for a number out of range. Writes to x0 are ignored.
+    bool set(int regno, uint64_t value) {
+        if (regno == pc_regno)
+            pc = value;
+        else if (regno > 0 && regno < 32)
+            x[regno] = value;
+        else
+            return regno == 0;
+        return true;
+    }
+};
+
+// Signal numbers as gdb's remote protocol numbers them (they match Linux for these).
+namespace gdb_signal {
+inline constexpr int none = 0;
+inline constexpr int sigint = 2;
+inline constexpr int sigill = 4;
+inline constexpr int sigtrap = 5;
+inline constexpr int sigkill = 9;
+inline constexpr int sigsegv = 11;
+inline constexpr int sigterm = 15;
+inline constexpr int sigstop = 17;
+} // namespace gdb_signal
+
+struct target_status {
+    bool connected = false;
+    std::string kernel_version; // as the kernel reports it; empty when not connected
+    std::string boot_id;        // changes on every boot of the guest
+};
+
+enum class process_state { running, stopped, exited };
+const char* process_state_name(process_state state);
+
+struct process_info {
+    pid_type pid = 0;
+    std::string program; // path in the guest, e.g. "/bin/fib"
+    process_state state = process_state::running;
+    // Runtime address = load_bias + ELF virtual address. 0 for the reference kernel's programs,
+    // which are linked at fixed addresses; probes are keyed by program + ELF address (offset).
+    uint64_t load_bias = 0;
+};
+
+enum class thread_state { running, stopped };
+
+struct thread_info {
+    thread_id id;
+    thread_state state = thread_state::running;
+};
+
+// What a probe does when hit.
+enum class probe_kind {
+    insn,  // at one instruction
+    entry, // at a function's first instruction
+    ret,   // when the function whose entry is at the site returns
+};
+enum class probe_mode {
+    trace, // record an event, keep running
+    stop,  // the thread stops and the host is told (a gdb breakpoint)
+};
+const char* probe_kind_name(probe_kind kind);
+// Parses "insn" / "entry" / "return"; nothing for anything else.
+std::optional<probe_kind> parse_probe_kind(const std::string& name);
+
+// A probe as the kernel keys it: a program and an offset (ELF virtual address) in it.
+struct probe_spec {
+    std::string program; // "/bin/fib"
+    uint64_t offset = 0;
+    probe_kind kind = probe_kind::insn;
+    probe_mode mode = probe_mode::trace;
+    std::optional<pid_type> pid; // only this process; nothing: every process of the program
+};
+
+struct probe_info {
+    probe_id id = 0;
+    probe_spec spec;
+    uint64_t hits = 0; // counted by the model from probe-hit events (trace) or stops (stop)
+};
+
+// ---- events ---------------------------------------------------------------------------------
+
+enum class stop_reason {
+    breakpoint, // a stop-mode probe (swbreak)
+    step,       // a single step completed
+    interrupt,  // the host asked it to stop (gdb's ^C, vAttach)
+    signal,     // a fault or an ebreak the program compiled in; see `signal`
+    spawned,    // a process created stopped, at its entry
+};
+const char* stop_reason_name(stop_reason reason);
+
+struct stop_event {
+    thread_id thread;
+    stop_reason reason = stop_reason::interrupt;
+    int signal = gdb_signal::sigtrap; // gdb numbering
+    registers regs;
+    std::optional<probe_id> probe; // the probe that stopped it (breakpoint)
+};
+
+struct exec_event {
+    pid_type pid = 0;
+    std::string program;
+};
+
+struct exit_event {
+    pid_type pid = 0;
+    bool signaled = false; // true: killed by `status` (a signal number); false: exit code
+    int status = 0;
+};
+
+struct probe_hit_event {
+    probe_id probe = 0;
+    thread_id thread;
+    uint64_t pc = 0;
+    uint64_t timestamp_ns = 0; // guest clock
+    uint64_t seq = 0;          // per-target sequence number: gaps are lost events
+    std::optional<registers> regs;
+    std::optional<uint64_t> return_value; // return probes: a0 at the return
+};
+
+// The kernel dropped `count` records (ring full) or the daemon dropped them (slow consumer).
+struct events_lost_event {
+    uint64_t count = 0;
+};
+
+struct connected_event {
+    target_status status;
+};
+
+struct disconnected_event {
+    std::string reason;
+};
+
+using target_event = std::variant<stop_event, exec_event, exit_event, probe_hit_event,
+                                  events_lost_event, connected_event, disconnected_event>;
+
+} // namespace ruprobes::target

@@ -1,0 +1,187 @@
+// The target model driven through the fake kernel: processes, stops, breakpoints translated to
+// stop-mode probes, trace probes with hit counts, events to subscribers.
+#include "run_task.hpp"
+#include "target/fake_backend.hpp"
+#include "target/target_model.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace ruprobes::target;
+using ruprobes::test::run_task;
+using ruprobes::test::run_until;
+
+namespace {
+
+struct model_test : ::testing::Test {
+    boost::asio::io_context io;
+    fake_backend fake{io.get_executor()};
+    target_model model{fake};
+    std::vector<target_event> events;
+    target_model::subscription sub =
+        model.subscribe([this](const target_event& e) { events.push_back(e); });
+
+    template <typename E>
+    std::vector<E> of() const {
+        std::vector<E> out;
+        for (const auto& e : events)
+            if (auto* p = std::get_if<E>(&e))
+                out.push_back(*p);
+        return out;
+    }
+};
+
+TEST_F(model_test, spawn_stopped_reports_stop_at_entry) {
+    auto p = run_task(io, model.spawn({"/bin/loop"}, true));
+    ASSERT_TRUE(p.ok()) << p.error().message;
+    ASSERT_TRUE(run_until(io, [&] { return !of<stop_event>().empty(); }));
+    auto stop = of<stop_event>().front();
+    EXPECT_EQ(stop.thread, (thread_id{p->pid, p->pid}));
+    EXPECT_EQ(stop.reason, stop_reason::spawned);
+    EXPECT_EQ(stop.regs.pc, 0x10000u);
+    ASSERT_TRUE(model.last_stop(stop.thread));
+    EXPECT_EQ(of<exec_event>().at(0).program, "/bin/loop");
+}
+
+TEST_F(model_test, breakpoint_is_a_stop_probe_keyed_by_program_and_offset) {
+    auto p = run_task(io, model.spawn({"/bin/loop"}, true));
+    ASSERT_TRUE(p.ok());
+    auto id = run_task(io, model.insert_breakpoint(p->pid, 0x10006, 1));
+    ASSERT_TRUE(id.ok()) << id.error().message;
+    auto armed = fake.armed_probes();
+    ASSERT_EQ(armed.size(), 1u);
+    EXPECT_EQ(armed[0].program, "/bin/loop");
+    EXPECT_EQ(armed[0].offset, 0x10006u);
+    EXPECT_EQ(armed[0].mode, probe_mode::stop);
+    EXPECT_EQ(armed[0].pid, p->pid);
+
+    thread_id t{p->pid, p->pid};
+    ASSERT_TRUE(run_until(io, [&] { return model.last_stop(t).has_value(); }));
+    ASSERT_TRUE(run_task(io, model.resume(t, 0)).ok());
+    EXPECT_FALSE(model.last_stop(t));
+    ASSERT_TRUE(run_until(io, [&] { return model.last_stop(t).has_value(); }));
+    auto stop = *model.last_stop(t);
+    EXPECT_EQ(stop.reason, stop_reason::breakpoint);
+    EXPECT_EQ(stop.regs.pc, 0x10006u);
+    EXPECT_EQ(stop.probe, *id);
+    EXPECT_EQ(model.probe(*id)->hits, 1u);
+
+    // Resuming from the breakpoint runs the loop around to it again.
+    ASSERT_TRUE(run_task(io, model.resume(t, 0)).ok());
+    ASSERT_TRUE(run_until(io, [&] { return model.last_stop(t).has_value(); }));
+    EXPECT_EQ(model.last_stop(t)->regs.x[10], 1u); // one addi ran since the first stop
+    EXPECT_EQ(model.probe(*id)->hits, 2u);
+
+    ASSERT_TRUE(run_task(io, model.remove_breakpoint(p->pid, 0x10006, 1)).ok());
+    EXPECT_TRUE(fake.armed_probes().empty());
+}
+
+TEST_F(model_test, breakpoints_are_shared_and_removed_with_their_last_owner) {
+    auto p = run_task(io, model.spawn({"/bin/loop"}, true));
+    ASSERT_TRUE(p.ok());
+    auto a = run_task(io, model.insert_breakpoint(p->pid, 0x10004, 1));
+    auto b = run_task(io, model.insert_breakpoint(p->pid, 0x10004, 2));
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_EQ(*a, *b);
+    EXPECT_FALSE(run_task(io, model.remove_breakpoint(p->pid, 0x10004, 3)).ok());
+    run_task(io, model.remove_breakpoints_of(1));
+    EXPECT_EQ(fake.armed_probes().size(), 1u);
+    run_task(io, model.remove_breakpoints_of(2));
+    EXPECT_TRUE(fake.armed_probes().empty());
+    EXPECT_FALSE(model.breakpoint_at(p->pid, 0x10004));
+}
+
+TEST_F(model_test, trace_probe_counts_hits_without_stopping) {
+    auto probe = run_task(io, model.add_trace_probe({"/bin/loop", 0x10006, probe_kind::insn,
+                                                     probe_mode::stop, std::nullopt}));
+    ASSERT_TRUE(probe.ok()) << probe.error().message;
+    EXPECT_EQ(probe->spec.mode, probe_mode::trace);
+    auto p = run_task(io, model.spawn({"/bin/loop"}, false));
+    ASSERT_TRUE(p.ok());
+    ASSERT_TRUE(run_until(io, [&] { return model.probe(probe->id)->hits >= 5; }));
+    EXPECT_TRUE(of<stop_event>().empty());
+    EXPECT_TRUE(fake.running(p->pid));
+    auto hits = of<probe_hit_event>();
+    ASSERT_GE(hits.size(), 5u);
+    EXPECT_EQ(hits[0].pc, 0x10006u);
+    EXPECT_EQ(hits[1].seq, hits[0].seq + 1);
+    EXPECT_EQ(model.trace_probes().size(), 1u);
+    ASSERT_TRUE(run_task(io, model.remove_trace_probe(probe->id)).ok());
+    EXPECT_TRUE(model.trace_probes().empty());
+    EXPECT_EQ(run_task(io, model.remove_trace_probe(probe->id)).error().code,
+              target_errc::no_such_probe);
+}
+
+TEST_F(model_test, attach_stops_a_running_process_with_sigint) {
+    auto p = run_task(io, model.spawn({"/bin/loop"}, false));
+    ASSERT_TRUE(p.ok());
+    ASSERT_TRUE(run_task(io, model.attach(p->pid)).ok());
+    ASSERT_TRUE(run_until(io, [&] { return model.any_stop(p->pid).has_value(); }));
+    EXPECT_EQ(model.any_stop(p->pid)->signal, gdb_signal::sigint);
+    EXPECT_EQ(model.any_stop(p->pid)->reason, stop_reason::interrupt);
+}
+
+TEST_F(model_test, exit_and_kill_are_reported) {
+    auto p = run_task(io, model.spawn({"/bin/count"}, false));
+    ASSERT_TRUE(p.ok());
+    ASSERT_TRUE(run_until(io, [&] { return !of<exit_event>().empty(); }));
+    EXPECT_EQ(of<exit_event>()[0].pid, p->pid);
+    EXPECT_FALSE(of<exit_event>()[0].signaled);
+    EXPECT_EQ(of<exit_event>()[0].status, 3);
+
+    auto q = run_task(io, model.spawn({"/bin/loop"}, false));
+    ASSERT_TRUE(q.ok());
+    ASSERT_TRUE(run_task(io, model.kill(q->pid)).ok());
+    ASSERT_TRUE(run_until(io, [&] { return of<exit_event>().size() == 2; }));
+    EXPECT_TRUE(of<exit_event>()[1].signaled);
+    EXPECT_EQ(of<exit_event>()[1].status, gdb_signal::sigkill);
+    EXPECT_EQ(run_task(io, model.kill(q->pid)).error().code, target_errc::no_such_process);
+}
+
+TEST_F(model_test, memory_and_registers_of_a_stopped_thread) {
+    auto p = run_task(io, model.spawn({"/bin/loop"}, true));
+    ASSERT_TRUE(p.ok());
+    auto mem = run_task(io, model.read_memory(p->pid, 0x10004, 2));
+    ASSERT_TRUE(mem.ok());
+    EXPECT_EQ(*mem, (std::vector<uint8_t>{0x01, 0x00}));
+    EXPECT_EQ(run_task(io, model.read_memory(p->pid, 0x1000, 4)).error().code,
+              target_errc::bad_address);
+    ASSERT_TRUE(run_task(io, model.write_memory(p->pid, fake_backend::stack_top - 8, {1, 2})).ok());
+    EXPECT_EQ(*run_task(io, model.read_memory(p->pid, fake_backend::stack_top - 8, 2)),
+              (std::vector<uint8_t>{1, 2}));
+    thread_id t{p->pid, p->pid};
+    auto regs = run_task(io, model.read_registers(t));
+    ASSERT_TRUE(regs.ok());
+    regs->x[5] = 42;
+    ASSERT_TRUE(run_task(io, model.write_registers(t, *regs)).ok());
+    EXPECT_EQ(fake.regs_of(p->pid)->x[5], 42u);
+}
+
+TEST_F(model_test, disconnect_forgets_processes_and_breakpoints) {
+    auto p = run_task(io, model.spawn({"/bin/loop"}, true));
+    ASSERT_TRUE(p.ok());
+    auto id = run_task(io, model.insert_breakpoint(p->pid, 0x10004, 1));
+    ASSERT_TRUE(id.ok());
+    EXPECT_TRUE(model.claim(p->pid, 1));
+    EXPECT_FALSE(model.claim(p->pid, 2));
+    fake.disconnect("qemu exited");
+    ASSERT_TRUE(run_until(io, [&] { return !of<disconnected_event>().empty(); }));
+    EXPECT_FALSE(model.cached_status().connected);
+    EXPECT_FALSE(model.breakpoint_at(p->pid, 0x10004));
+    EXPECT_FALSE(model.owner_of(p->pid));
+    EXPECT_EQ(run_task(io, model.list_processes()).error().code, target_errc::not_connected);
+    fake.reconnect();
+    ASSERT_TRUE(run_until(io, [&] { return model.cached_status().connected; }));
+    EXPECT_EQ(model.cached_status().boot_id, "fake-boot-2");
+}
+
+TEST_F(model_test, unsubscribed_handlers_get_nothing) {
+    int calls = 0;
+    auto s = model.subscribe([&](const target_event&) { calls++; });
+    s.reset();
+    auto p = run_task(io, model.spawn({"/bin/loop"}, true));
+    ASSERT_TRUE(p.ok());
+    ASSERT_TRUE(run_until(io, [&] { return !of<stop_event>().empty(); }));
+    EXPECT_EQ(calls, 0);
+}
+
+} // namespace
