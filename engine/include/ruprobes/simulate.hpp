@@ -1,0 +1,73 @@
+// Simulation of one displaced instruction in the kernel: all RV64I, M and C integer instructions
+// (the ones decode() classes insn_class::simulate), against a register file and a memory port.
+// A simulated probe hit costs one trap: the caller sets the user pc to the returned next pc.
+//
+// Spec: Unprivileged ISA v20191213, RV64I ch. 2 and 5, M ch. 7, C ch. 16 (compressed forms are
+// simulated through the base instruction they expand to; see insn.hpp).
+#pragma once
+
+#include "ruprobes/base.hpp"
+#include "ruprobes/insn.hpp"
+
+namespace ruprobes {
+
+// The integer registers x0..x31 of the interrupted user thread. x[0] is never read (get(0) is 0)
+// and writes to x0 are dropped, whatever the array holds. The pc is passed separately.
+struct register_file {
+    uint64_t x[32] = {};
+
+    uint64_t get(unsigned r) const { return r == 0 ? 0 : x[r & 31]; }
+    void set(unsigned r, uint64_t v) {
+        if (r != 0)
+            x[r & 31] = v;
+    }
+};
+
+// Access to the user address space of the interrupted thread (the kernel implements it with its
+// copy_from_user / copy_to_user; tests with a fake buffer). Sizes are 1, 2, 4 or 8; values are
+// little-endian, zero-extended to 64 bits on load. Addresses may be misaligned (RV64 permits
+// misaligned accesses to succeed; the port decides). A port must be all-or-nothing: a store that
+// fails has written nothing, so a faulting instruction leaves memory unchanged.
+//
+// The default implementations fault, so a port overrides what it supports. Not pure virtual (no
+// __cxa_pure_virtual needed in a freestanding kernel) and without a virtual destructor (no
+// operator delete needed): ports are never deleted through this base.
+class memory_port {
+public:
+    // Reads `size` bytes at user address `addr` into `out`; false when the access faults.
+    virtual bool load(uint64_t addr, unsigned size, uint64_t& out) {
+        (void)addr;
+        (void)size;
+        out = 0;
+        return false;
+    }
+    // Writes the low `size` bytes of `value` at user address `addr`; false when the access faults
+    // (and then nothing was written).
+    virtual bool store(uint64_t addr, unsigned size, uint64_t value) {
+        (void)addr;
+        (void)size;
+        (void)value;
+        return false;
+    }
+
+protected:
+    ~memory_port() = default;
+};
+
+// The memory access that made a simulated instruction fault: the fault the real instruction would
+// have raised (load/store access or page fault at `addr`).
+struct sim_fault {
+    bool is_store = false; // false: load fault, true: store/AMO fault
+    uint64_t addr = 0;     // effective address of the faulting access
+};
+
+// Executes `insn` as if the user thread had run it at `pc`. Returns the next pc (pc + length for
+// everything but taken branches and jumps). Fails with:
+//   - error::fault_load / error::fault_store when the memory port refused the access; `*fault`
+//     (when non-null) gets the address; no register and no memory have changed;
+//   - error::invalid_argument when insn.cls != insn_class::simulate (nothing changed).
+// Pure apart from `regs` and the port: no globals, no allocation.
+result<uint64_t> simulate(const decoded_insn& insn, uint64_t pc, register_file& regs,
+                          memory_port& mem, sim_fault* fault = nullptr);
+
+} // namespace ruprobes
