@@ -1,0 +1,47 @@
+// What a subscriber wants to see: events of some kinds, some probes, some processes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+
+namespace ruprobes::events {
+
+// The kinds of published events, as bits of a kind mask.
+enum class event_kind : uint32_t {
+    probe_hit = 1u << 0,
+    process_exec = 1u << 1,
+    process_exit = 1u << 2,
+    target_connected = 1u << 3,
+    target_disconnected = 1u << 4,
+    events_lost = 1u << 5, // the kernel dropped records (the hub's own losses are per subscriber)
+};
+inline constexpr uint32_t all_kinds = 0x3f;
+
+// Names as clients write them: "probe.hit", "process.exec", "process.exit", "target.connected",
+// "target.disconnected", "events.lost" (the notification method names).
+const char* event_kind_name(event_kind kind);
+std::optional<event_kind> parse_event_kind(std::string_view name);
+
+// One event as the hub moves it: the keys filters look at, and the notification text, made once
+// for every subscriber.
+struct published_event {
+    event_kind kind = event_kind::probe_hit;
+    uint64_t probe = 0; // probe_hit: the probe's id
+    int64_t pid = 0;    // probe_hit, process_exec, process_exit: the process; 0 otherwise
+    std::string text;   // the JSON-RPC notification, unframed
+};
+
+// Empty sets mean "any". `probes` only restricts probe hits; `pids` only events that belong to
+// a process (hits, exec, exit); `kinds` every event.
+struct event_filter {
+    std::set<uint64_t> probes;
+    std::set<int64_t> pids;
+    uint32_t kinds = all_kinds;
+
+    bool matches(const published_event& event) const;
+};
+
+} // namespace ruprobes::events
