@@ -1,13 +1,369 @@
-/* ruprobes engine: the C ABI a kernel links against. */
+/*
+ * ruprobes engine: the C ABI a kernel links against.
+ *
+ * A kernel (C, C++ or Rust) needs only this header and libruprobes_engine.a. It
+ *   1. defines the port hooks declared at the end of this file (os_*),
+ *   2. calls uprobes_engine_init() once with a block of memory it hands over,
+ *   3. calls the lifecycle hooks (uprobes_on_exec/fork/thread_exit/exit),
+ *   4. routes every breakpoint trap taken in U-mode to uprobes_trap_handler().
+ * engine/README.md describes each call and each hook with its contract and a porting guide.
+ *
+ * Errors: functions returning int return 0 (or a non-negative value) on success and the negative
+ * of an enum uprobes_error value on failure. The numbers are stable (they cross the wire protocol).
+ *
+ * Concurrency: every uprobes_* entry point takes the port's lock (os_uprobes_lock) for its whole
+ * duration and calls port hooks while holding it; handlers and the hit sink run under it too and
+ * must not call back into the engine.
+ */
 #ifndef RUPROBES_RUPROBES_H
 #define RUPROBES_RUPROBES_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
+/* ---- types ------------------------------------------------------------------------------- */
+
+/*
+ * The registers of a user thread at a trap, as the engine reads and writes them. The layout is
+ * fixed so that a kernel whose trap frame starts with the same 33 doublewords passes a pointer to
+ * its own frame (zero copy):
+ *
+ *   offset   0: x[0]   ignored on input, never written (x0 is hard-wired zero)
+ *   offset   8: x[1]   ra
+ *   offset  16: x[2]   sp
+ *   ...          x[n]  at offset 8*n
+ *   offset 248: x[31]  t6
+ *   offset 256: pc     the pc of the trapping ebreak on entry; where the thread resumes on exit
+ *
+ * The engine only touches these 33 doublewords; anything the kernel keeps after them is its own.
+ */
+struct uprobes_trap_context {
+    uint64_t x[32];
+    uint64_t pc;
+};
+
+/* Probe kinds (the seed's probe types). */
+enum uprobes_kind {
+    UPROBES_KIND_INSN = 0,  /* an instruction probe: fires when the instruction is reached */
+    UPROBES_KIND_ENTRY = 1, /* a function-entry probe: as INSN, at a function's first instruction */
+    UPROBES_KIND_RETURN = 2, /* a function-return probe: fires when the function returns (a0) */
+};
+
+/* What a probe does when it fires. */
+enum uprobes_mode {
+    UPROBES_MODE_TRACE = 0, /* run handlers, emit a hit record, keep going */
+    UPROBES_MODE_STOP = 1,  /* as TRACE, then the kernel stops the thread (a debugger breakpoint) */
+};
+
+/* Matches every process in uprobes_probe_spec.pid. */
+#define UPROBES_ANY_PID 0u
+
+/* Error codes: the same numbers as ruprobes::error in ruprobes/base.hpp. */
+enum uprobes_error {
+    UPROBES_OK = 0,
+    UPROBES_E_INSN_ECALL = 1,
+    UPROBES_E_INSN_EBREAK = 2,
+    UPROBES_E_INSN_CSR = 3,
+    UPROBES_E_INSN_PRIVILEGED = 4,
+    UPROBES_E_INSN_FENCE_I = 5,
+    UPROBES_E_INSN_LR_SC = 6,
+    UPROBES_E_INSN_ILLEGAL = 7,
+    UPROBES_E_ADDR_MISALIGNED = 8,
+    UPROBES_E_ADDR_NOT_BOUNDARY = 9,
+    UPROBES_E_ADDR_OUTSIDE_TEXT = 10,
+    UPROBES_E_NO_SPACE = 20,
+    UPROBES_E_NOT_FOUND = 21,
+    UPROBES_E_ALREADY_EXISTS = 22,
+    UPROBES_E_TEXT_CHANGED = 23,
+    UPROBES_E_INVALID_ARGUMENT = 24,
+    UPROBES_E_FAULT_LOAD = 30,
+    UPROBES_E_FAULT_STORE = 31,
+    UPROBES_E_FAULT_FETCH = 32,
+    UPROBES_E_NOT_OURS = 40,
+    UPROBES_E_PORT_FAILURE = 41,
+};
+
+/* A short stable name for an error code ("insn_ecall", ...); accepts negative values too. */
+const char* uprobes_error_name(int error);
+
+/* One probe firing, as given to handlers and to the hit sink. */
+struct uprobes_hit {
+    uint32_t probe_id; /* the id uprobe_register returned */
+    uint8_t kind;      /* enum uprobes_kind */
+    uint8_t mode;      /* enum uprobes_mode */
+    uint16_t flags;    /* UPROBES_HIT_* */
+    uint32_t pid;
+    uint32_t tid;
+    uint64_t pc;      /* the probed address (for RETURN: the function entry address) */
+    uint64_t time_ns; /* os_time_ns() at the trap */
+    uint64_t a[8];    /* a0..a7 at the trap (for RETURN: at the return) */
+    uint64_t sp;
+    uint64_t ra;        /* for RETURN: the address the function returns to */
+    uint64_t retval;    /* RETURN only: a0 at the return */
+    uint64_t cookie;    /* uprobes_probe_spec.cookie */
+    uint64_t hit_count; /* hits of this probe so far, this one included */
+};
+#define UPROBES_HIT_RETURN_VALUE 0x1u /* retval is valid */
+
+/*
+ * A probe handler. Runs in the trap, under the engine lock, with the registers of the thread
+ * (which it may change: the thread resumes with them). `handler` runs before the displaced
+ * instruction executes, `post_handler` after it (INSN/ENTRY only). For RETURN probes `handler`
+ * runs at the return, with ctx->pc already set to the return address.
+ */
+typedef void (*uprobes_handler_fn)(struct uprobes_trap_context* ctx, const struct uprobes_hit* hit,
+                                   void* user);
+/* A condition: the probe fires only when it returns non-zero (no handler, no record, no stop). */
+typedef int (*uprobes_condition_fn)(const struct uprobes_trap_context* ctx,
+                                    const struct uprobes_hit* hit, void* user);
+/* The hit sink: receives every hit record (the kernel's agent queues them for the host). */
+typedef void (*uprobes_hit_sink_fn)(const struct uprobes_hit* hit, void* user);
+
+/* Everything a probe can say; zero-initialise and fill what you need. */
+struct uprobes_probe_spec {
+    const char* path; /* the program, as the kernel names it in uprobes_on_exec ("/bin/hello") */
+    uint64_t addr;    /* link-time virtual address of the instruction in that program */
+    uint8_t kind;     /* enum uprobes_kind */
+    uint8_t mode;     /* enum uprobes_mode */
+    uint32_t pid;     /* UPROBES_ANY_PID or the only process the probe fires in */
+    uprobes_handler_fn handler;
+    uprobes_handler_fn post_handler;
+    uprobes_condition_fn condition;
+    void* user;      /* passed to handler, post_handler and condition */
+    uint64_t cookie; /* copied into every hit record (e.g. the host's probe number) */
+};
+
+/* Capacities, fixed at init. Zero in a field selects its default (in brackets). */
+struct uprobes_limits {
+    uint32_t max_probes;    /* consumers (registered probes) [1024] */
+    uint32_t max_sites;     /* distinct (program, address) pairs [max_probes] */
+    uint32_t max_programs;  /* programs with probes or processes [32] */
+    uint32_t max_processes; /* processes known to the engine [64] */
+    uint32_t max_threads;   /* threads with engine state (return stack, out-of-line step) [128] */
+    uint32_t max_return_depth; /* return-stack entries per thread, >= 64 [64] */
+};
+
+/* Counters and pool usage, for tests, benchmarks and the host's status view. */
+struct uprobes_stats {
+    struct uprobes_limits limits; /* the capacities in effect */
+    uint32_t probes_used, sites_used, programs_used, processes_used, threads_used;
+    uint32_t reserved;
+    uint64_t traps;          /* uprobes_trap_handler calls */
+    uint64_t hits;           /* probe hits reported (all kinds) */
+    uint64_t not_ours;       /* traps that were not the engine's */
+    uint64_t simulated;      /* displaced instructions executed by simulation */
+    uint64_t out_of_line;    /* displaced instructions executed in an out-of-line slot */
+    uint64_t return_hits;    /* trampoline hits that returned from a probed function */
+    uint64_t return_skipped; /* returns not reported because a return stack was full */
+    uint64_t return_dropped; /* return-stack entries dropped because longjmp skipped them */
+    uint64_t faults;         /* displaced instructions that faulted */
+    uint64_t lookups;        /* site lookups done by the hit path */
+    uint64_t lookup_slots;   /* hash slots examined by those lookups (lookup_slots/lookups ~ 1) */
+};
+
+/* What uprobes_trap_handler tells the kernel to do. */
+enum uprobes_trap_action {
+    UPROBES_TRAP_HANDLED = 0,  /* resume the thread with ctx (pc updated) */
+    UPROBES_TRAP_NOT_OURS = 1, /* not the engine's ebreak: deliver it as the kernel would */
+    UPROBES_TRAP_STOP = 2,     /* stop the thread (stop-mode probe or finished step); ctx valid */
+    UPROBES_TRAP_FAULT = 3,    /* the displaced instruction faulted: see uprobes_trap_info */
+};
+
+/* Details of a uprobes_trap_handler_ex result. */
+struct uprobes_trap_info {
+    int32_t action;      /* enum uprobes_trap_action */
+    int32_t error;       /* FAULT: UPROBES_E_FAULT_LOAD/STORE/FETCH */
+    uint64_t fault_addr; /* FAULT: the address the instruction accessed (stval) */
+    uint32_t probe_id;   /* STOP: the stop-mode probe that fired (0 for a finished step) */
+    uint32_t reserved;
+};
+
+/* ---- engine setup ------------------------------------------------------------------------ */
+
 /* The engine's version as "major.minor.patch". */
 const char* ruprobes_version(void);
+
+/* Bytes of memory uprobes_engine_init needs for `limits` (NULL: defaults). */
+size_t uprobes_memory_required(const struct uprobes_limits* limits);
+
+/*
+ * Initialises the engine with `limits` (NULL: defaults), carving every table out of `memory`
+ * (`size` bytes, 16-byte aligned, at least uprobes_memory_required(limits)). The engine never
+ * allocates anything else. Calling it again forgets every probe and process.
+ * Returns 0, -UPROBES_E_INVALID_ARGUMENT (bad limits, misaligned memory) or -UPROBES_E_NO_SPACE.
+ */
+int uprobes_engine_init(const struct uprobes_limits* limits, void* memory, size_t size);
+
+/* Installs the hit sink (NULL to remove); `user` is passed back to it. */
+void uprobes_set_hit_sink(uprobes_hit_sink_fn sink, void* user);
+
+/* Copies counters and pool usage into *out. */
+void uprobes_get_stats(struct uprobes_stats* out);
+
+/* ---- probes ------------------------------------------------------------------------------ */
+
+/*
+ * The seed's call: an instruction/entry/return probe (type: enum uprobes_kind) in trace mode on
+ * every process of `path` at link-time address `addr`. Same as uprobe_register_spec with those
+ * fields. Returns the probe id (> 0) or a negative error.
+ */
+int uprobe_register(const char* path, uint64_t addr, uprobes_handler_fn handler,
+                    uprobes_handler_fn post_handler, int type);
+
+/*
+ * Registers a probe. Validates the site (inside the program's text, on an instruction boundary,
+ * an instruction that may be displaced: see the UPROBES_E_INSN_* / ADDR_* errors), then arms it
+ * in every running process of the program the probe applies to, and remembers it so that every
+ * later uprobes_on_exec of the program arms it too. Several probes may share one site.
+ * Returns the probe id (> 0) or a negative error (-UPROBES_E_NO_SPACE when a pool is full,
+ * -UPROBES_E_NOT_FOUND for an unknown program, -UPROBES_E_PORT_FAILURE when a hook failed).
+ */
+int uprobe_register_spec(const struct uprobes_probe_spec* spec);
+
+/*
+ * Removes probe `id`. When it was the last probe on its site, the original bytes are written back
+ * in every process of the program. Returns 0, -UPROBES_E_NOT_FOUND, or -UPROBES_E_TEXT_CHANGED
+ * when a process's bytes under the breakpoint were no longer the breakpoint (they are left alone
+ * there; the probe is removed anyway).
+ */
+int uprobe_unregister(int id);
+
+/* Hits of probe `id` so far, or a negative error. */
+int64_t uprobe_hit_count(int id);
+
+/* ---- process lifecycle (the kernel calls these) ------------------------------------------ */
+
+/*
+ * Process `pid` now runs program `path`, loaded with `load_bias` added to every link-time
+ * address (0 for static executables). Call after the new image and its xol page are mapped and
+ * before the process runs. Forgets the pid's previous state, writes the return trampoline into
+ * its xol page and arms every probe of `path`. Returns 0 or a negative error (-UPROBES_E_NO_SPACE
+ * when the process or program pool is full: the process then runs unprobed).
+ */
+int uprobes_on_exec(uint32_t pid, const char* path, uint64_t load_bias);
+
+/*
+ * The seed's per-exec call: uprobes_on_exec(os_current_pid(), os_current_exec_path(), 0).
+ * Only kernels that use it need to define os_current_exec_path.
+ */
+int uprobes_init(void);
+
+/*
+ * Process `parent_pid` forked `child_pid`, whose memory (text with breakpoints and xol page
+ * included) is a copy of the parent's; thread `parent_tid` continues as `child_tid`. The child
+ * inherits the parent's program and that thread's return stack. Call before the child runs.
+ * Returns 0 or a negative error.
+ */
+int uprobes_on_fork(uint32_t parent_pid, uint32_t parent_tid, uint32_t child_pid,
+                    uint32_t child_tid);
+
+/* Thread `tid` of `pid` exited: frees its return stack and out-of-line slot. */
+void uprobes_on_thread_exit(uint32_t pid, uint32_t tid);
+
+/* Process `pid` exited (or is about to exec something unknown): frees everything it held. */
+void uprobes_on_exit(uint32_t pid);
+
+/* ---- traps ------------------------------------------------------------------------------- */
+
+/*
+ * Handles a breakpoint trap (scause 3) taken in U-mode by the current thread (os_current_pid /
+ * os_current_tid). ctx->pc is the address of the trapping ebreak. Returns an enum
+ * uprobes_trap_action: HANDLED (resume with ctx), NOT_OURS (pc and registers untouched), STOP
+ * (stop the thread; on resume call uprobes_resume first) or FAULT (see uprobes_trap_handler_ex).
+ */
+int uprobes_trap_handler(struct uprobes_trap_context* ctx);
+
+/* As uprobes_trap_handler, and fills *info (may be NULL) with the details. */
+int uprobes_trap_handler_ex(struct uprobes_trap_context* ctx, struct uprobes_trap_info* info);
+
+/*
+ * Before resuming a thread that uprobes_trap_handler stopped: if it stopped on a probe and its pc
+ * is still that probe's address, executes the displaced instruction (no handlers run again) so
+ * that the thread does not hit the same breakpoint again. Returns an enum uprobes_trap_action
+ * like the trap handler (HANDLED in the common case).
+ */
+int uprobes_resume(struct uprobes_trap_context* ctx);
+
+/*
+ * Single-steps the current thread by one instruction of its original program (breakpoints are
+ * looked through; no handlers run). Returns UPROBES_TRAP_STOP when the step is complete (ctx
+ * advanced: report the stop), UPROBES_TRAP_HANDLED when the step runs out of line (resume the
+ * thread; its next trap ends with UPROBES_TRAP_STOP), UPROBES_TRAP_FAULT (see info), or a negative
+ * error for an instruction that cannot be stepped (ecall, CSR, ...).
+ */
+int uprobes_single_step(struct uprobes_trap_context* ctx, struct uprobes_trap_info* info);
+
+/*
+ * Call before reporting any other fault of a user thread: if the thread was executing an
+ * out-of-line slot, moves ctx->pc back to the probed address and forgets the step, so the fault
+ * is reported where the program sees it. Returns 1 when ctx was changed, 0 otherwise.
+ */
+int uprobes_fixup_fault(struct uprobes_trap_context* ctx);
+
+/* ---- memory views for debuggers ---------------------------------------------------------- */
+
+/*
+ * Reads `len` bytes of process `pid` at `addr` as the program sees them: the original bytes
+ * under armed breakpoints. Returns 0 or a negative error (-UPROBES_E_FAULT_LOAD if unmapped).
+ */
+int uprobes_read_memory(uint32_t pid, uint64_t addr, void* dst, size_t len);
+
+/*
+ * Writes `len` bytes into process `pid` at `addr` (text included, through os_text_poke where a
+ * site is armed): bytes under an armed breakpoint update the saved original instead, so the
+ * breakpoint stays and the new instruction runs when it is hit. Returns 0 or a negative error.
+ */
+int uprobes_write_memory(uint32_t pid, uint64_t addr, const void* src, size_t len);
+
+/* ---- port hooks: the kernel defines these ------------------------------------------------ */
+
+/* Copies `len` bytes from user address `src` of process `pid` into kernel memory `dst`, with the
+ * process's user read permissions. Returns 0, or non-zero if any byte is not readable. */
+int os_copy_from_user(uint32_t pid, void* dst, uint64_t src, size_t len);
+
+/* Copies `len` bytes from kernel memory `src` to user address `dst` of process `pid`, with the
+ * process's user write permissions (a store to read-only text must fail). 0 or non-zero. */
+int os_copy_to_user(uint32_t pid, uint64_t dst, const void* src, size_t len);
+
+/* Writes `len` (<= 16) bytes into process `pid`'s executable memory at `addr` (its text or its
+ * xol page), whatever the user permissions, affecting that process only. 0 or non-zero. */
+int os_text_poke(uint32_t pid, uint64_t addr, const void* src, size_t len);
+
+/* Makes instruction fetches of process `pid` see earlier os_text_poke writes to
+ * [addr, addr+len) (fence.i on this hart; remote fence.i where the process may run). */
+void os_icache_flush(uint32_t pid, uint64_t addr, size_t len);
+
+/* The user address of process `pid`'s xol page: 4096 bytes, user-executable, not user-writable
+ * ideally, mapped at exec and copied at fork. 0 if the process has none (then return probes and
+ * out-of-line steps are unavailable there). */
+uint64_t os_xol_page(uint32_t pid);
+
+/* The pid and tid of the thread running on this hart (the one that trapped). */
+uint32_t os_current_pid(void);
+uint32_t os_current_tid(void);
+
+/* A monotonic clock in nanoseconds. */
+uint64_t os_time_ns(void);
+
+/* The engine's lock: taken around every uprobes_* call; never taken recursively. A kernel
+ * without concurrency (one hart, no preemption inside the kernel) may leave both empty. */
+void os_uprobes_lock(void);
+void os_uprobes_unlock(void);
+
+/* The executable text of program `path`: its link-time address range [*begin, *end). 0, or
+ * non-zero for an unknown program. Used to validate probe addresses before any process runs. */
+int os_program_text(const char* path, uint64_t* begin, uint64_t* end);
+
+/* Reads `len` bytes of program `path`'s image at link-time address `addr` (in its text).
+ * 0, or non-zero. */
+int os_program_read(const char* path, uint64_t addr, void* dst, size_t len);
+
+/* Only for uprobes_init(): the path of the program the current process just exec'ed. */
+const char* os_current_exec_path(void);
 
 #ifdef __cplusplus
 }

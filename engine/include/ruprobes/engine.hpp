@@ -1,0 +1,254 @@
+// The uprobe engine: probe registry, arming, the hit path, return probes and process state, all
+// in fixed pools carved at init from memory the kernel hands over. The C ABI (ruprobes.h) drives
+// one global instance of this class; C++ kernels and the host tests may use it directly.
+//
+// Data structures (capacities from uprobes_limits):
+//   programs   array, looked up by path (registration and exec only)
+//   sites      one per (program, link-time address) with at least one probe; the decoded
+//              original instruction lives here; hash (program, address) -> site: O(1) on hits
+//   probes     consumers of a site (a singly linked list per site), ids stable until unregister
+//   processes  one per pid running a known program; hash pid -> process: O(1) on hits
+//   threads    created on demand (return probes, out-of-line steps); hash (pid, tid) -> thread;
+//              each owns `max_return_depth` return-stack entries and one slot of the xol page
+// Nothing on the hit path allocates or walks a list whose length grows with the number of
+// probes: a hit costs two hash lookups plus the work for the consumers of that one site.
+#pragma once
+
+#include "ruprobes/base.hpp"
+#include "ruprobes/insn.hpp"
+#include "ruprobes/open_table.hpp"
+#include "ruprobes/ruprobes.h"
+
+namespace ruprobes {
+
+inline constexpr uint32_t nil = 0xffffffffu;
+inline constexpr size_t max_path_length = 63; // bytes of a program path, without the NUL
+inline constexpr uint64_t xol_page_size = 4096;
+inline constexpr uint64_t xol_slot_size = 16; // instruction (2 or 4) + ebreak (4), padded
+inline constexpr uint32_t xol_slots = static_cast<uint32_t>(xol_page_size / xol_slot_size);
+inline constexpr uint32_t checkpoints_per_program = 32;
+
+struct program_rec {
+    char path[max_path_length + 1] = {}; // empty: free
+    uint32_t refs = 0;                   // sites + processes that use it
+    uint32_t site_head = nil;            // sites of the program (site_rec::next_in_program)
+    uint32_t process_head = nil;         // processes running it (process_rec::next_in_program)
+    // Instruction-boundary checkpoints over the text, filled by the first validation:
+    // checkpoint[i] is the first boundary at or after text_begin + i * stride.
+    uint64_t text_begin = 0, text_end = 0, stride = 0;
+    uint64_t checkpoint[checkpoints_per_program] = {};
+    bool checkpoints_valid = false;
+};
+
+struct site_rec {
+    uint32_t program = nil; // nil: free
+    uint32_t next_in_program = nil;
+    uint32_t probe_head = nil; // probes on this site (probe_rec::next_in_site)
+    uint32_t consumers = 0;    // probes on this site
+    uint32_t any_pid = 0;      // of which without a pid filter
+    uint32_t generation = 0;   // bumped at each reuse of the record
+    uint64_t addr = 0;         // link-time address
+    decoded_insn insn;         // the original instruction (insn.raw, insn.length)
+};
+
+struct probe_rec {
+    int32_t id = 0; // 0: free
+    uint32_t site = nil;
+    uint32_t next_in_site = nil;
+    uint32_t pid = 0; // UPROBES_ANY_PID or the only pid it fires in
+    uint8_t kind = 0, mode = 0;
+    uprobes_handler_fn handler = nullptr;
+    uprobes_handler_fn post_handler = nullptr;
+    uprobes_condition_fn condition = nullptr;
+    void* user = nullptr;
+    uint64_t cookie = 0;
+    uint64_t hits = 0;
+};
+
+struct process_rec {
+    uint32_t pid = 0;
+    bool used = false;
+    uint32_t program = nil;
+    uint32_t next_in_program = nil;
+    uint32_t thread_head = nil;
+    uint64_t bias = 0;
+    uint64_t xol = 0;                       // user address of the xol page, 0: none
+    uint64_t xol_used[xol_slots / 64] = {}; // slot bitmap; slot 0 is the return trampoline
+};
+
+// One pending function return: what the ra hijack replaced.
+struct return_entry {
+    uint64_t orig_ra = 0;
+    uint64_t sp = 0;       // sp at function entry; the return happens with the same sp
+    uint64_t entry_pc = 0; // the function's probed address (user address)
+    uint32_t site = nil;
+    uint32_t site_generation = 0;
+};
+
+enum class xol_state : uint8_t { idle, probe_step, single_step };
+
+struct thread_rec {
+    uint32_t pid = 0, tid = 0;
+    bool used = false;
+    uint32_t process = nil;
+    uint32_t next_in_process = nil;
+    uint32_t xol_slot = 0; // 0: none yet (slot 0 is the trampoline)
+    xol_state xol = xol_state::idle;
+    uint8_t xol_length = 0;
+    uint32_t xol_cached_raw = 0; // what the slot holds now (0: unknown)
+    uint32_t xol_site = nil, xol_site_generation = 0;
+    uint64_t xol_return_pc = 0; // where the thread resumes after the slot
+    return_entry* stack = nullptr;
+    uint32_t depth = 0;
+};
+
+struct site_slot {
+    struct key_type {
+        uint32_t program;
+        uint64_t addr;
+    };
+    uint64_t addr;
+    uint32_t program; // nil: empty
+    uint32_t site;
+    static uint64_t hash(const key_type& k) { return mix64(k.addr ^ (uint64_t{k.program} << 48)); }
+    bool empty() const { return program == nil; }
+    void clear() { program = nil; }
+    bool matches(const key_type& k) const { return program == k.program && addr == k.addr; }
+    key_type key() const { return {program, addr}; }
+};
+
+struct pid_slot {
+    using key_type = uint32_t;
+    uint32_t pid;
+    uint32_t process; // nil: empty
+    static uint64_t hash(const key_type& k) { return mix64(k); }
+    bool empty() const { return process == nil; }
+    void clear() { process = nil; }
+    bool matches(const key_type& k) const { return pid == k; }
+    key_type key() const { return pid; }
+};
+
+struct thread_slot {
+    struct key_type {
+        uint32_t pid, tid;
+    };
+    uint32_t pid, tid;
+    uint32_t thread; // nil: empty
+    uint32_t pad;
+    static uint64_t hash(const key_type& k) { return mix64(uint64_t{k.pid} << 32 | k.tid); }
+    bool empty() const { return thread == nil; }
+    void clear() { thread = nil; }
+    bool matches(const key_type& k) const { return pid == k.pid && tid == k.tid; }
+    key_type key() const { return {pid, tid}; }
+};
+
+class engine {
+public:
+    constexpr engine() = default;
+
+    // Fills defaults into `limits` and checks them; invalid_argument if unusable.
+    static result<uprobes_limits> effective_limits(const uprobes_limits* limits);
+    // Bytes init() needs for `limits`.
+    static size_t memory_required(const uprobes_limits& limits);
+    // Carves every table out of `memory` and forgets all state. See uprobes_engine_init.
+    result<void> init(const uprobes_limits* limits, void* memory, size_t size);
+
+    void set_hit_sink(uprobes_hit_sink_fn sink, void* user) {
+        sink_ = sink;
+        sink_user_ = user;
+    }
+    void stats(uprobes_stats* out) const;
+
+    // Probes (registry + arming, arming.cpp). register_probe returns the id.
+    result<int32_t> register_probe(const uprobes_probe_spec& spec);
+    result<void> unregister_probe(int32_t id);
+    result<uint64_t> hit_count(int32_t id) const;
+
+    // Lifecycle (processes.cpp).
+    result<void> on_exec(uint32_t pid, const char* path, uint64_t bias);
+    result<void> on_fork(uint32_t parent_pid, uint32_t parent_tid, uint32_t child_pid,
+                         uint32_t child_tid);
+    void on_thread_exit(uint32_t pid, uint32_t tid);
+    void on_exit(uint32_t pid);
+
+    // Traps (hit_path.cpp, return_probes.cpp).
+    int trap(uprobes_trap_context* ctx, uprobes_trap_info* info);
+    int resume(uprobes_trap_context* ctx, uprobes_trap_info* info);
+    int single_step(uprobes_trap_context* ctx, uprobes_trap_info* info);
+    bool fixup_fault(uprobes_trap_context* ctx);
+
+    // Memory views (memory_view.cpp).
+    result<void> read_memory(uint32_t pid, uint64_t addr, uint8_t* dst, size_t len);
+    result<void> write_memory(uint32_t pid, uint64_t addr, const uint8_t* src, size_t len);
+
+private:
+    // registry.cpp
+    probe_rec* probe_by_id(int32_t id) const;
+    result<uint32_t> find_or_add_program(const char* path);
+    uint32_t find_program(const char* path) const;
+    void release_program(uint32_t program);
+    result<decoded_insn> validate_site(program_rec& prog, uint64_t addr);
+    result<void> fill_checkpoints(program_rec& prog);
+    site_rec* lookup_site(uint32_t program, uint64_t addr);
+    bool armed_for(const site_rec& site, uint32_t pid) const;
+
+    // arming.cpp
+    result<void> arm(const process_rec& proc, const site_rec& site);
+    result<void> disarm(const process_rec& proc, const site_rec& site);
+
+    // processes.cpp
+    process_rec* find_process(uint32_t pid) const;
+    thread_rec* find_thread(uint32_t pid, uint32_t tid) const;
+    result<thread_rec*> thread_for(process_rec& proc, uint32_t tid);
+    void free_thread(thread_rec& t);
+    void free_process(process_rec& p);
+    result<uint32_t> alloc_xol_slot(process_rec& proc);
+
+    // hit_path.cpp, return_probes.cpp
+    int site_hit(process_rec& proc, uint32_t tid, site_rec& site, uprobes_trap_context* ctx,
+                 uprobes_trap_info* info);
+    int execute_displaced(process_rec& proc, uint32_t tid, const decoded_insn& insn,
+                          uint32_t site_index, uint64_t pc, uprobes_trap_context* ctx,
+                          uprobes_trap_info* info, bool single_step);
+    int xol_trap(process_rec& proc, uint32_t tid, uprobes_trap_context* ctx,
+                 uprobes_trap_info* info);
+    void run_post_handlers(const process_rec& proc, uint32_t tid, const site_rec& site, uint64_t pc,
+                           uprobes_trap_context* ctx);
+    void push_return(process_rec& proc, uint32_t tid, const site_rec& site, uint32_t site_index,
+                     uprobes_trap_context* ctx);
+    int return_trap(process_rec& proc, uint32_t tid, uprobes_trap_context* ctx,
+                    uprobes_trap_info* info);
+    void fill_hit(uprobes_hit& hit, const probe_rec& p, uint32_t pid, uint32_t tid, uint64_t pc,
+                  const uprobes_trap_context* ctx, uint64_t now) const;
+    void emit(const uprobes_hit& hit) const {
+        if (sink_ != nullptr)
+            sink_(&hit, sink_user_);
+    }
+    int not_ours(uprobes_trap_info* info);
+
+    uprobes_limits limits_ = {};
+    bool ready_ = false;
+
+    program_rec* programs_ = nullptr;
+    site_rec* sites_ = nullptr;
+    probe_rec* probes_ = nullptr;
+    process_rec* processes_ = nullptr;
+    thread_rec* threads_ = nullptr;
+    return_entry* return_entries_ = nullptr;
+
+    open_table<site_slot> site_table_;
+    open_table<pid_slot> process_table_;
+    open_table<thread_slot> thread_table_;
+
+    // Free lists (through site_rec::next_in_program, probe_rec::next_in_site, ...).
+    uint32_t free_sites_ = nil, free_probes_ = nil, free_processes_ = nil, free_threads_ = nil;
+    uint32_t programs_used_ = 0, sites_used_ = 0, probes_used_ = 0, processes_used_ = 0,
+             threads_used_ = 0;
+    uint32_t id_generation_ = 0;
+
+    uprobes_hit_sink_fn sink_ = nullptr;
+    void* sink_user_ = nullptr;
+    uprobes_stats counters_ = {};
+};
+
+} // namespace ruprobes

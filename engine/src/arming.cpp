@@ -1,0 +1,173 @@
+// Registering and unregistering probes, and writing/restoring breakpoints in processes.
+#include "ruprobes/engine.hpp"
+#include "ruprobes/port.hpp"
+
+namespace ruprobes {
+
+// Writes the breakpoint over `site` in `proc`. The bytes there must be the original instruction
+// (a fresh exec) or already the breakpoint (a forked copy); anything else means the text is not
+// what the probe was validated against, and it is left alone (text_changed).
+result<void> engine::arm(const process_rec& proc, const site_rec& site) {
+    uint64_t at = proc.bias + site.addr;
+    uint8_t length = site.insn.length;
+    uint32_t current = RUPROBES_TRY(peek_text(proc.pid, at, length));
+    uint32_t bp = breakpoint_for(length);
+    if (current == bp)
+        return {};
+    if (current != site.insn.raw)
+        return error::text_changed;
+    return poke_text(proc.pid, at, bp, length);
+}
+
+// Writes the original instruction back over `site` in `proc` if the breakpoint is still there;
+// text_changed (and nothing written) if the bytes are something else.
+result<void> engine::disarm(const process_rec& proc, const site_rec& site) {
+    uint64_t at = proc.bias + site.addr;
+    uint8_t length = site.insn.length;
+    uint32_t current = RUPROBES_TRY(peek_text(proc.pid, at, length));
+    if (current == site.insn.raw)
+        return {};
+    if (current != breakpoint_for(length))
+        return error::text_changed;
+    return poke_text(proc.pid, at, site.insn.raw, length);
+}
+
+result<int32_t> engine::register_probe(const uprobes_probe_spec& spec) {
+    if (!ready_)
+        return error::invalid_argument;
+    if (spec.path == nullptr || spec.kind > UPROBES_KIND_RETURN || spec.mode > UPROBES_MODE_STOP)
+        return error::invalid_argument;
+    if (free_probes_ == nil)
+        return error::no_space;
+    uint32_t program = RUPROBES_TRY(find_or_add_program(spec.path));
+    program_rec& prog = programs_[program];
+
+    site_rec* site = lookup_site(program, spec.addr);
+    uint32_t site_index = nil;
+    bool new_site = site == nullptr;
+    if (new_site) {
+        result<decoded_insn> insn = validate_site(prog, spec.addr);
+        if (!insn.ok() || free_sites_ == nil) {
+            release_program(program);
+            return insn.ok() ? error::no_space : insn.err();
+        }
+        site_index = free_sites_;
+        site = &sites_[site_index];
+        free_sites_ = site->next_in_program;
+        uint32_t generation = site->generation + 1;
+        *site = site_rec{};
+        site->generation = generation;
+        site->program = program;
+        site->addr = spec.addr;
+        site->insn = *insn;
+        site->next_in_program = prog.site_head;
+        prog.site_head = site_index;
+        sites_used_++;
+        (void)RUPROBES_TRY(site_table_.insert({spec.addr, program, site_index}));
+    } else {
+        site_index = static_cast<uint32_t>(site - sites_);
+        for (uint32_t i = site->probe_head; i != nil; i = probes_[i].next_in_site) {
+            const probe_rec& q = probes_[i];
+            if (q.kind == spec.kind && q.mode == spec.mode && q.pid == spec.pid &&
+                q.handler == spec.handler && q.post_handler == spec.post_handler &&
+                q.condition == spec.condition && q.user == spec.user && q.cookie == spec.cookie)
+                return error::already_exists;
+        }
+    }
+
+    // Which processes gain the breakpoint with this probe: remember them before linking it.
+    uint32_t probe_index = free_probes_;
+    probe_rec& p = probes_[probe_index];
+    free_probes_ = p.next_in_site;
+    uint32_t generation = id_generation_++ % (0x7ffffffeu / limits_.max_probes);
+    p = probe_rec{};
+    p.id = static_cast<int32_t>(1 + probe_index + limits_.max_probes * generation);
+    p.site = site_index;
+    p.pid = spec.pid;
+    p.kind = spec.kind;
+    p.mode = spec.mode;
+    p.handler = spec.handler;
+    p.post_handler = spec.post_handler;
+    p.condition = spec.condition;
+    p.user = spec.user;
+    p.cookie = spec.cookie;
+    probes_used_++;
+
+    error failure = error::ok;
+    for (uint32_t i = prog.process_head; i != nil; i = processes_[i].next_in_program) {
+        const process_rec& proc = processes_[i];
+        if (armed_for(*site, proc.pid))
+            continue; // already armed by another probe
+        if (spec.pid != UPROBES_ANY_PID && spec.pid != proc.pid)
+            continue;
+        result<void> r = arm(proc, *site);
+        if (!r.ok() && r.err() != error::text_changed)
+            failure = r.err();
+    }
+    p.next_in_site = site->probe_head;
+    site->probe_head = probe_index;
+    site->consumers++;
+    if (spec.pid == UPROBES_ANY_PID)
+        site->any_pid++;
+    if (failure != error::ok) {
+        (void)unregister_probe(p.id);
+        return failure;
+    }
+    return p.id;
+}
+
+result<void> engine::unregister_probe(int32_t id) {
+    probe_rec* p = probe_by_id(id);
+    if (p == nullptr)
+        return error::not_found;
+    uint32_t probe_index = static_cast<uint32_t>(p - probes_);
+    uint32_t site_index = p->site;
+    site_rec& site = sites_[site_index];
+    uint32_t program = site.program;
+    program_rec& prog = programs_[program];
+
+    // Unlink first: armed_for() then answers for the remaining probes.
+    uint32_t* link = &site.probe_head;
+    while (*link != probe_index)
+        link = &probes_[*link].next_in_site;
+    *link = p->next_in_site;
+    site.consumers--;
+    if (p->pid == UPROBES_ANY_PID)
+        site.any_pid--;
+
+    error outcome = error::ok;
+    for (uint32_t i = prog.process_head; i != nil; i = processes_[i].next_in_program) {
+        const process_rec& proc = processes_[i];
+        bool before = p->pid == UPROBES_ANY_PID || p->pid == proc.pid || armed_for(site, proc.pid);
+        if (!before || armed_for(site, proc.pid))
+            continue;
+        result<void> r = disarm(proc, site);
+        if (!r.ok() && outcome == error::ok)
+            outcome = r.err();
+    }
+
+    *p = probe_rec{};
+    p->next_in_site = free_probes_;
+    free_probes_ = probe_index;
+    probes_used_--;
+
+    if (site.consumers == 0) {
+        site_table_.erase({program, site.addr});
+        uint32_t* s = &prog.site_head;
+        while (*s != site_index)
+            s = &sites_[*s].next_in_program;
+        *s = site.next_in_program;
+        uint32_t generation = site.generation;
+        site = site_rec{};
+        site.generation = generation;
+        site.next_in_program = free_sites_;
+        free_sites_ = site_index;
+        sites_used_--;
+        release_program(program);
+    }
+    if (outcome != error::ok)
+        return outcome;
+    return {};
+}
+
+} // namespace ruprobes

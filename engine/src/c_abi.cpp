@@ -1,0 +1,150 @@
+// The C ABI (ruprobes.h) over one engine instance. Every entry point takes the port's lock.
+#include "ruprobes/engine.hpp"
+#include "ruprobes/port.hpp"
+#include "ruprobes/ruprobes.h"
+
+namespace {
+
+// Constant-initialised: no constructor runs at boot.
+constinit ruprobes::engine the_engine;
+
+int to_c(ruprobes::error e) {
+    return -static_cast<int>(e);
+}
+
+template <typename T>
+int to_c(const ruprobes::result<T>& r) {
+    return r.ok() ? 0 : to_c(r.err());
+}
+
+} // namespace
+
+extern "C" {
+
+const char* uprobes_error_name(int error) {
+    return ruprobes::error_name(static_cast<ruprobes::error>(error < 0 ? -error : error));
+}
+
+size_t uprobes_memory_required(const struct uprobes_limits* limits) {
+    ruprobes::result<uprobes_limits> l = ruprobes::engine::effective_limits(limits);
+    return l.ok() ? ruprobes::engine::memory_required(*l) : 0;
+}
+
+int uprobes_engine_init(const struct uprobes_limits* limits, void* memory, size_t size) {
+    ruprobes::port_lock_guard guard;
+    return to_c(the_engine.init(limits, memory, size));
+}
+
+void uprobes_set_hit_sink(uprobes_hit_sink_fn sink, void* user) {
+    ruprobes::port_lock_guard guard;
+    the_engine.set_hit_sink(sink, user);
+}
+
+void uprobes_get_stats(struct uprobes_stats* out) {
+    if (out == nullptr)
+        return;
+    ruprobes::port_lock_guard guard;
+    the_engine.stats(out);
+}
+
+int uprobe_register(const char* path, uint64_t addr, uprobes_handler_fn handler,
+                    uprobes_handler_fn post_handler, int type) {
+    uprobes_probe_spec spec = {};
+    spec.path = path;
+    spec.addr = addr;
+    if (type < 0 || type > UPROBES_KIND_RETURN)
+        return to_c(ruprobes::error::invalid_argument);
+    spec.kind = static_cast<uint8_t>(type);
+    spec.mode = UPROBES_MODE_TRACE;
+    spec.handler = handler;
+    spec.post_handler = post_handler;
+    return uprobe_register_spec(&spec);
+}
+
+int uprobe_register_spec(const struct uprobes_probe_spec* spec) {
+    if (spec == nullptr)
+        return to_c(ruprobes::error::invalid_argument);
+    ruprobes::port_lock_guard guard;
+    ruprobes::result<int32_t> id = the_engine.register_probe(*spec);
+    return id.ok() ? *id : to_c(id.err());
+}
+
+int uprobe_unregister(int id) {
+    ruprobes::port_lock_guard guard;
+    return to_c(the_engine.unregister_probe(id));
+}
+
+int64_t uprobe_hit_count(int id) {
+    ruprobes::port_lock_guard guard;
+    ruprobes::result<uint64_t> n = the_engine.hit_count(id);
+    return n.ok() ? static_cast<int64_t>(*n) : to_c(n.err());
+}
+
+int uprobes_on_exec(uint32_t pid, const char* path, uint64_t load_bias) {
+    ruprobes::port_lock_guard guard;
+    return to_c(the_engine.on_exec(pid, path, load_bias));
+}
+
+int uprobes_on_fork(uint32_t parent_pid, uint32_t parent_tid, uint32_t child_pid,
+                    uint32_t child_tid) {
+    ruprobes::port_lock_guard guard;
+    return to_c(the_engine.on_fork(parent_pid, parent_tid, child_pid, child_tid));
+}
+
+void uprobes_on_thread_exit(uint32_t pid, uint32_t tid) {
+    ruprobes::port_lock_guard guard;
+    the_engine.on_thread_exit(pid, tid);
+}
+
+void uprobes_on_exit(uint32_t pid) {
+    ruprobes::port_lock_guard guard;
+    the_engine.on_exit(pid);
+}
+
+int uprobes_trap_handler(struct uprobes_trap_context* ctx) {
+    return uprobes_trap_handler_ex(ctx, nullptr);
+}
+
+int uprobes_trap_handler_ex(struct uprobes_trap_context* ctx, struct uprobes_trap_info* info) {
+    if (ctx == nullptr)
+        return UPROBES_TRAP_NOT_OURS;
+    ruprobes::port_lock_guard guard;
+    return the_engine.trap(ctx, info);
+}
+
+int uprobes_resume(struct uprobes_trap_context* ctx) {
+    if (ctx == nullptr)
+        return UPROBES_TRAP_HANDLED;
+    ruprobes::port_lock_guard guard;
+    return the_engine.resume(ctx, nullptr);
+}
+
+int uprobes_single_step(struct uprobes_trap_context* ctx, struct uprobes_trap_info* info) {
+    if (ctx == nullptr)
+        return to_c(ruprobes::error::invalid_argument);
+    ruprobes::port_lock_guard guard;
+    return the_engine.single_step(ctx, info);
+}
+
+int uprobes_fixup_fault(struct uprobes_trap_context* ctx) {
+    if (ctx == nullptr)
+        return 0;
+    ruprobes::port_lock_guard guard;
+    return the_engine.fixup_fault(ctx) ? 1 : 0;
+}
+
+int uprobes_read_memory(uint32_t pid, uint64_t addr, void* dst, size_t len) {
+    if (dst == nullptr && len != 0)
+        return to_c(ruprobes::error::invalid_argument);
+    ruprobes::port_lock_guard guard;
+    return to_c(the_engine.read_memory(pid, addr, static_cast<uint8_t*>(dst), len));
+}
+
+int uprobes_write_memory(uint32_t pid, uint64_t addr, const void* src, size_t len) {
+    if (src == nullptr && len != 0)
+        return to_c(ruprobes::error::invalid_argument);
+    ruprobes::port_lock_guard guard;
+    return to_c(the_engine.write_memory(pid, addr, static_cast<const uint8_t*>(src), len));
+}
+
+} // extern "C"

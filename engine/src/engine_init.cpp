@@ -1,0 +1,143 @@
+// Engine setup: limits, the layout of the memory block the kernel hands over, counters.
+#include "ruprobes/engine.hpp"
+
+namespace ruprobes {
+
+namespace {
+
+constexpr size_t block_align = 16;
+
+size_t align_up(size_t n) {
+    return (n + block_align - 1) & ~(block_align - 1);
+}
+
+// Where each table lives inside the block; computed the same way for sizing and for carving.
+struct layout {
+    size_t programs, sites, probes, processes, threads, returns, site_slots, pid_slots,
+        thread_slots, total;
+};
+
+layout compute_layout(const uprobes_limits& l) {
+    layout o = {};
+    size_t at = 0;
+    auto take = [&at](size_t bytes) {
+        size_t here = at;
+        at += align_up(bytes);
+        return here;
+    };
+    o.programs = take(sizeof(program_rec) * l.max_programs);
+    o.sites = take(sizeof(site_rec) * l.max_sites);
+    o.probes = take(sizeof(probe_rec) * l.max_probes);
+    o.processes = take(sizeof(process_rec) * l.max_processes);
+    o.threads = take(sizeof(thread_rec) * l.max_threads);
+    o.returns = take(sizeof(return_entry) * l.max_threads * size_t{l.max_return_depth});
+    o.site_slots = take(sizeof(site_slot) * open_table<site_slot>::slots_for(l.max_sites));
+    o.pid_slots = take(sizeof(pid_slot) * open_table<pid_slot>::slots_for(l.max_processes));
+    o.thread_slots = take(sizeof(thread_slot) * open_table<thread_slot>::slots_for(l.max_threads));
+    o.total = at;
+    return o;
+}
+
+template <typename T>
+T* at_offset(void* base, size_t offset) {
+    return reinterpret_cast<T*>(static_cast<uint8_t*>(base) + offset);
+}
+
+} // namespace
+
+result<uprobes_limits> engine::effective_limits(const uprobes_limits* limits) {
+    uprobes_limits l = limits != nullptr ? *limits : uprobes_limits{};
+    if (l.max_probes == 0)
+        l.max_probes = 1024;
+    if (l.max_sites == 0)
+        l.max_sites = l.max_probes;
+    if (l.max_programs == 0)
+        l.max_programs = 32;
+    if (l.max_processes == 0)
+        l.max_processes = 64;
+    if (l.max_threads == 0)
+        l.max_threads = 128;
+    if (l.max_return_depth == 0)
+        l.max_return_depth = 64;
+    // Ids are 1 + index + max_probes * generation and must stay positive ints; tables index
+    // with uint32_t and reserve nil.
+    constexpr uint32_t cap = 1u << 24;
+    if (l.max_probes > cap || l.max_sites > cap || l.max_programs > cap || l.max_processes > cap ||
+        l.max_threads > cap || l.max_return_depth < 64 || l.max_return_depth > 1u << 16)
+        return error::invalid_argument;
+    return l;
+}
+
+size_t engine::memory_required(const uprobes_limits& limits) {
+    return compute_layout(limits).total;
+}
+
+result<void> engine::init(const uprobes_limits* limits, void* memory, size_t size) {
+    ready_ = false;
+    uprobes_limits l = RUPROBES_TRY(effective_limits(limits));
+    if (memory == nullptr || reinterpret_cast<uintptr_t>(memory) % block_align != 0)
+        return error::invalid_argument;
+    layout o = compute_layout(l);
+    if (size < o.total)
+        return error::no_space;
+
+    limits_ = l;
+    programs_ = at_offset<program_rec>(memory, o.programs);
+    sites_ = at_offset<site_rec>(memory, o.sites);
+    probes_ = at_offset<probe_rec>(memory, o.probes);
+    processes_ = at_offset<process_rec>(memory, o.processes);
+    threads_ = at_offset<thread_rec>(memory, o.threads);
+    return_entries_ = at_offset<return_entry>(memory, o.returns);
+
+    for (uint32_t i = 0; i < l.max_programs; i++)
+        programs_[i] = program_rec{};
+    free_sites_ = nil;
+    for (uint32_t i = l.max_sites; i-- > 0;) {
+        sites_[i] = site_rec{};
+        sites_[i].next_in_program = free_sites_;
+        free_sites_ = i;
+    }
+    free_probes_ = nil;
+    for (uint32_t i = l.max_probes; i-- > 0;) {
+        probes_[i] = probe_rec{};
+        probes_[i].next_in_site = free_probes_;
+        free_probes_ = i;
+    }
+    free_processes_ = nil;
+    for (uint32_t i = l.max_processes; i-- > 0;) {
+        processes_[i] = process_rec{};
+        processes_[i].next_in_program = free_processes_;
+        free_processes_ = i;
+    }
+    free_threads_ = nil;
+    for (uint32_t i = l.max_threads; i-- > 0;) {
+        threads_[i] = thread_rec{};
+        threads_[i].stack = return_entries_ + size_t{i} * l.max_return_depth;
+        threads_[i].next_in_process = free_threads_;
+        free_threads_ = i;
+    }
+    site_table_.attach(at_offset<site_slot>(memory, o.site_slots),
+                       open_table<site_slot>::slots_for(l.max_sites));
+    process_table_.attach(at_offset<pid_slot>(memory, o.pid_slots),
+                          open_table<pid_slot>::slots_for(l.max_processes));
+    thread_table_.attach(at_offset<thread_slot>(memory, o.thread_slots),
+                         open_table<thread_slot>::slots_for(l.max_threads));
+
+    programs_used_ = sites_used_ = probes_used_ = processes_used_ = threads_used_ = 0;
+    id_generation_ = 0;
+    counters_ = uprobes_stats{};
+    ready_ = true;
+    return {};
+}
+
+void engine::stats(uprobes_stats* out) const {
+    *out = counters_;
+    out->limits = limits_;
+    out->probes_used = probes_used_;
+    out->sites_used = sites_used_;
+    out->programs_used = programs_used_;
+    out->processes_used = processes_used_;
+    out->threads_used = threads_used_;
+}
+
+} // namespace ruprobes

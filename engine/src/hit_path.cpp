@@ -1,0 +1,297 @@
+// The hit path: breakpoint trap -> O(1) lookup -> handlers -> displaced instruction (simulated,
+// or stepped in the thread's out-of-line slot) -> resume. Also resume-after-stop, single-step
+// and the fault fix-up for out-of-line slots.
+#include "ruprobes/engine.hpp"
+#include "ruprobes/port.hpp"
+#include "ruprobes/simulate.hpp"
+
+namespace ruprobes {
+
+namespace {
+
+void set_info(uprobes_trap_info* info, int action, error e = error::ok, uint64_t addr = 0,
+              uint32_t probe = 0) {
+    if (info == nullptr)
+        return;
+    info->action = action;
+    info->error = static_cast<int32_t>(e);
+    info->fault_addr = addr;
+    info->probe_id = probe;
+    info->reserved = 0;
+}
+
+bool applies(const probe_rec& p, uint32_t pid) {
+    return p.pid == UPROBES_ANY_PID || p.pid == pid;
+}
+
+} // namespace
+
+int engine::not_ours(uprobes_trap_info* info) {
+    counters_.not_ours++;
+    set_info(info, UPROBES_TRAP_NOT_OURS);
+    return UPROBES_TRAP_NOT_OURS;
+}
+
+void engine::fill_hit(uprobes_hit& hit, const probe_rec& p, uint32_t pid, uint32_t tid, uint64_t pc,
+                      const uprobes_trap_context* ctx, uint64_t now) const {
+    hit = uprobes_hit{};
+    hit.probe_id = static_cast<uint32_t>(p.id);
+    hit.kind = p.kind;
+    hit.mode = p.mode;
+    hit.pid = pid;
+    hit.tid = tid;
+    hit.pc = pc;
+    hit.time_ns = now;
+    for (int i = 0; i < 8; i++)
+        hit.a[i] = ctx->x[10 + i];
+    hit.sp = ctx->x[2];
+    hit.ra = ctx->x[1];
+    hit.cookie = p.cookie;
+    hit.hit_count = p.hits;
+}
+
+int engine::trap(uprobes_trap_context* ctx, uprobes_trap_info* info) {
+    if (!ready_)
+        return not_ours(info);
+    counters_.traps++;
+    uint32_t pid = os_current_pid();
+    uint32_t tid = os_current_tid();
+    process_rec* proc = find_process(pid);
+    if (proc == nullptr)
+        return not_ours(info);
+    uint64_t pc = ctx->pc;
+    if (proc->xol != 0 && pc - proc->xol < xol_page_size)
+        return xol_trap(*proc, tid, ctx, info);
+    site_rec* site = lookup_site(proc->program, pc - proc->bias);
+    if (site == nullptr) {
+        // A breakpoint removed between the trap and this lookup: run the instruction again.
+        result<uint32_t> now = peek_text(pid, pc, 2);
+        if (now.ok() && *now != c_ebreak_bits && (*now & 3) != 3) {
+            set_info(info, UPROBES_TRAP_HANDLED);
+            return UPROBES_TRAP_HANDLED;
+        }
+        result<uint32_t> word = peek_text(pid, pc, 4);
+        if (now.ok() && (*now & 3) == 3 && word.ok() && *word != ebreak_bits) {
+            set_info(info, UPROBES_TRAP_HANDLED);
+            return UPROBES_TRAP_HANDLED;
+        }
+        return not_ours(info);
+    }
+    return site_hit(*proc, tid, *site, ctx, info);
+}
+
+int engine::site_hit(process_rec& proc, uint32_t tid, site_rec& site, uprobes_trap_context* ctx,
+                     uprobes_trap_info* info) {
+    uint64_t pc = ctx->pc;
+    uint64_t now = os_time_ns();
+    uint32_t stop_probe = 0;
+    bool hijack = false;
+    uprobes_hit hit;
+    for (uint32_t i = site.probe_head; i != nil; i = probes_[i].next_in_site) {
+        probe_rec& p = probes_[i];
+        if (!applies(p, proc.pid))
+            continue;
+        if (p.kind == UPROBES_KIND_RETURN) {
+            hijack = true; // its handler runs at the return
+            continue;
+        }
+        fill_hit(hit, p, proc.pid, tid, pc, ctx, now);
+        hit.hit_count = p.hits + 1;
+        if (p.condition != nullptr && p.condition(ctx, &hit, p.user) == 0)
+            continue;
+        p.hits++;
+        counters_.hits++;
+        if (p.handler != nullptr)
+            p.handler(ctx, &hit, p.user);
+        emit(hit);
+        if (p.mode == UPROBES_MODE_STOP && stop_probe == 0)
+            stop_probe = static_cast<uint32_t>(p.id);
+    }
+    if (hijack)
+        push_return(proc, tid, site, static_cast<uint32_t>(&site - sites_), ctx);
+    if (stop_probe != 0) {
+        // The thread stops on the breakpoint, the displaced instruction not yet run;
+        // uprobes_resume runs it.
+        ctx->pc = pc;
+        set_info(info, UPROBES_TRAP_STOP, error::ok, 0, stop_probe);
+        return UPROBES_TRAP_STOP;
+    }
+    if (ctx->pc != pc) {
+        // A handler redirected the thread: the displaced instruction is skipped.
+        set_info(info, UPROBES_TRAP_HANDLED);
+        return UPROBES_TRAP_HANDLED;
+    }
+    return execute_displaced(proc, tid, site.insn, static_cast<uint32_t>(&site - sites_), pc, ctx,
+                             info, false);
+}
+
+// Runs the original instruction of `site` for a thread stopped at `pc` (the breakpoint): by
+// simulation when the decoder classes it so (one trap in all), else in the thread's xol slot
+// (instruction + ebreak; the second trap comes back through xol_trap).
+int engine::execute_displaced(process_rec& proc, uint32_t tid, const decoded_insn& insn,
+                              uint32_t site_index, uint64_t pc, uprobes_trap_context* ctx,
+                              uprobes_trap_info* info, bool single_step) {
+    if (insn.cls == insn_class::simulate) {
+        register_file regs;
+        for (int i = 1; i < 32; i++)
+            regs.x[i] = ctx->x[i];
+        user_memory mem(proc.pid);
+        sim_fault fault;
+        result<uint64_t> next = simulate(insn, pc, regs, mem, &fault);
+        if (!next.ok()) {
+            counters_.faults++;
+            set_info(info, UPROBES_TRAP_FAULT, next.err(), fault.addr);
+            return UPROBES_TRAP_FAULT;
+        }
+        for (int i = 1; i < 32; i++)
+            ctx->x[i] = regs.x[i];
+        ctx->pc = *next;
+        counters_.simulated++;
+        if (!single_step && site_index != nil)
+            run_post_handlers(proc, tid, sites_[site_index], pc, ctx);
+        int action = single_step ? UPROBES_TRAP_STOP : UPROBES_TRAP_HANDLED;
+        set_info(info, action);
+        return action;
+    }
+
+    // Out of line: needs the thread's slot in the process's xol page.
+    result<thread_rec*> tr = thread_for(proc, tid);
+    if (!tr.ok() || proc.xol == 0 || (*tr)->xol_slot == 0) {
+        counters_.faults++;
+        set_info(info, UPROBES_TRAP_FAULT, tr.ok() ? error::no_space : tr.err(), pc);
+        return UPROBES_TRAP_FAULT;
+    }
+    thread_rec& t = **tr;
+    uint64_t slot = proc.xol + uint64_t{t.xol_slot} * xol_slot_size;
+    uint32_t cached = insn.raw ^ (uint32_t{insn.length} << 30); // raw never has both top bits
+    if (t.xol_cached_raw != cached || cached == 0) {
+        uint8_t bytes[8];
+        store_le(bytes, insn.raw, insn.length);
+        store_le(bytes + insn.length, ebreak_bits, 4);
+        if (os_text_poke(proc.pid, slot, bytes, insn.length + 4u) != 0) {
+            t.xol_cached_raw = 0;
+            counters_.faults++;
+            set_info(info, UPROBES_TRAP_FAULT, error::port_failure, pc);
+            return UPROBES_TRAP_FAULT;
+        }
+        os_icache_flush(proc.pid, slot, insn.length + 4u);
+        t.xol_cached_raw = cached;
+    }
+    t.xol = single_step ? xol_state::single_step : xol_state::probe_step;
+    t.xol_length = insn.length;
+    t.xol_site = site_index;
+    t.xol_site_generation = site_index != nil ? sites_[site_index].generation : 0;
+    t.xol_return_pc = pc + insn.length;
+    ctx->pc = slot;
+    counters_.out_of_line++;
+    set_info(info, UPROBES_TRAP_HANDLED);
+    return UPROBES_TRAP_HANDLED;
+}
+
+void engine::run_post_handlers(const process_rec& proc, uint32_t tid, const site_rec& site,
+                               uint64_t pc, uprobes_trap_context* ctx) {
+    uprobes_hit hit;
+    uint64_t now = 0;
+    for (uint32_t i = site.probe_head; i != nil; i = probes_[i].next_in_site) {
+        const probe_rec& p = probes_[i];
+        if (p.post_handler == nullptr || p.kind == UPROBES_KIND_RETURN || !applies(p, proc.pid))
+            continue;
+        if (now == 0)
+            now = os_time_ns();
+        fill_hit(hit, p, proc.pid, tid, pc, ctx, now);
+        p.post_handler(ctx, &hit, p.user);
+    }
+}
+
+int engine::xol_trap(process_rec& proc, uint32_t tid, uprobes_trap_context* ctx,
+                     uprobes_trap_info* info) {
+    uint64_t offset = ctx->pc - proc.xol;
+    if (offset == 0)
+        return return_trap(proc, tid, ctx, info);
+    thread_rec* t = find_thread(proc.pid, tid);
+    if (t == nullptr || t->xol == xol_state::idle ||
+        offset != uint64_t{t->xol_slot} * xol_slot_size + t->xol_length)
+        return not_ours(info);
+    xol_state state = t->xol;
+    t->xol = xol_state::idle;
+    uint64_t probed = t->xol_return_pc - t->xol_length;
+    ctx->pc = t->xol_return_pc;
+    if (state == xol_state::single_step) {
+        set_info(info, UPROBES_TRAP_STOP);
+        return UPROBES_TRAP_STOP;
+    }
+    if (t->xol_site != nil) {
+        const site_rec& site = sites_[t->xol_site];
+        if (site.program != nil && site.generation == t->xol_site_generation)
+            run_post_handlers(proc, tid, site, probed, ctx);
+    }
+    set_info(info, UPROBES_TRAP_HANDLED);
+    return UPROBES_TRAP_HANDLED;
+}
+
+int engine::resume(uprobes_trap_context* ctx, uprobes_trap_info* info) {
+    set_info(info, UPROBES_TRAP_HANDLED);
+    if (!ready_)
+        return UPROBES_TRAP_HANDLED;
+    uint32_t pid = os_current_pid();
+    process_rec* proc = find_process(pid);
+    if (proc == nullptr || (proc->xol != 0 && ctx->pc - proc->xol < xol_page_size))
+        return UPROBES_TRAP_HANDLED;
+    site_rec* site = lookup_site(proc->program, ctx->pc - proc->bias);
+    if (site == nullptr || !armed_for(*site, pid))
+        return UPROBES_TRAP_HANDLED;
+    result<uint32_t> now = peek_text(pid, ctx->pc, site->insn.length);
+    if (!now.ok() || *now != breakpoint_for(site->insn.length))
+        return UPROBES_TRAP_HANDLED;
+    return execute_displaced(*proc, os_current_tid(), site->insn,
+                             static_cast<uint32_t>(site - sites_), ctx->pc, ctx, info, false);
+}
+
+int engine::single_step(uprobes_trap_context* ctx, uprobes_trap_info* info) {
+    set_info(info, UPROBES_TRAP_STOP);
+    if (!ready_)
+        return -static_cast<int>(error::invalid_argument);
+    uint32_t pid = os_current_pid();
+    uint32_t tid = os_current_tid();
+    process_rec* proc = find_process(pid);
+    if (proc == nullptr)
+        return -static_cast<int>(error::not_found);
+    uint64_t pc = ctx->pc;
+    if (proc->xol != 0 && pc - proc->xol < xol_page_size)
+        return -static_cast<int>(error::invalid_argument);
+    // The instruction the program has at pc: the saved original under an armed breakpoint.
+    result<uint32_t> low = peek_text(pid, pc, 2);
+    if (!low.ok())
+        return -static_cast<int>(error::fault_fetch);
+    uint32_t bits = *low;
+    if ((bits & 3) == 3) {
+        result<uint32_t> word = peek_text(pid, pc, 4);
+        if (!word.ok())
+            return -static_cast<int>(error::fault_fetch);
+        bits = *word;
+    }
+    decoded_insn insn = decode_bits(bits);
+    site_rec* site = lookup_site(proc->program, pc - proc->bias);
+    if (site != nullptr && bits == breakpoint_for(site->insn.length))
+        insn = site->insn;
+    if (insn.cls == insn_class::refuse)
+        return -static_cast<int>(insn.refusal);
+    return execute_displaced(*proc, tid, insn, nil, pc, ctx, info, true);
+}
+
+bool engine::fixup_fault(uprobes_trap_context* ctx) {
+    if (!ready_)
+        return false;
+    uint32_t pid = os_current_pid();
+    process_rec* proc = find_process(pid);
+    if (proc == nullptr || proc->xol == 0 || ctx->pc - proc->xol >= xol_page_size)
+        return false;
+    thread_rec* t = find_thread(pid, os_current_tid());
+    if (t == nullptr || t->xol == xol_state::idle)
+        return false;
+    ctx->pc = t->xol_return_pc - t->xol_length;
+    t->xol = xol_state::idle;
+    return true;
+}
+
+} // namespace ruprobes

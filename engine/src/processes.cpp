@@ -1,0 +1,209 @@
+// Processes and threads: the lifecycle hooks (exec, fork, thread exit, exit), thread records and
+// xol slots.
+#include "ruprobes/engine.hpp"
+#include "ruprobes/port.hpp"
+
+namespace ruprobes {
+
+process_rec* engine::find_process(uint32_t pid) const {
+    pid_slot* s = process_table_.find(pid);
+    return s != nullptr ? &processes_[s->process] : nullptr;
+}
+
+thread_rec* engine::find_thread(uint32_t pid, uint32_t tid) const {
+    thread_slot* s = thread_table_.find({pid, tid});
+    return s != nullptr ? &threads_[s->thread] : nullptr;
+}
+
+result<uint32_t> engine::alloc_xol_slot(process_rec& proc) {
+    for (uint32_t word = 0; word < xol_slots / 64; word++) {
+        uint64_t used = proc.xol_used[word] | (word == 0 ? 1u : 0u); // slot 0: trampoline
+        if (used == ~uint64_t{0})
+            continue;
+        // A plain scan: std::countr_one would need libgcc's __ctzdi2 without Zbb.
+        uint32_t bit = 0;
+        while ((used >> bit) & 1)
+            bit++;
+        proc.xol_used[word] |= uint64_t{1} << bit;
+        return word * 64 + bit;
+    }
+    return error::no_space;
+}
+
+// The record of thread `tid` of `proc`, created on first use (return probes, out-of-line steps).
+// Its xol slot is assigned when the process has an xol page. Fails with no_space when the thread
+// pool is full.
+result<thread_rec*> engine::thread_for(process_rec& proc, uint32_t tid) {
+    thread_rec* t = find_thread(proc.pid, tid);
+    if (t != nullptr)
+        return t;
+    if (free_threads_ == nil)
+        return error::no_space;
+    uint32_t index = free_threads_;
+    t = &threads_[index];
+    free_threads_ = t->next_in_process;
+    return_entry* stack = t->stack;
+    *t = thread_rec{};
+    t->stack = stack;
+    t->pid = proc.pid;
+    t->tid = tid;
+    t->used = true;
+    t->process = static_cast<uint32_t>(&proc - processes_);
+    if (proc.xol != 0) {
+        result<uint32_t> slot = alloc_xol_slot(proc);
+        t->xol_slot = slot.ok() ? *slot : 0;
+    }
+    t->next_in_process = proc.thread_head;
+    proc.thread_head = index;
+    threads_used_++;
+    (void)thread_table_.insert({proc.pid, tid, index, 0});
+    return t;
+}
+
+void engine::free_thread(thread_rec& t) {
+    uint32_t index = static_cast<uint32_t>(&t - threads_);
+    process_rec& proc = processes_[t.process];
+    uint32_t* link = &proc.thread_head;
+    while (*link != index)
+        link = &threads_[*link].next_in_process;
+    *link = t.next_in_process;
+    if (t.xol_slot != 0)
+        proc.xol_used[t.xol_slot / 64] &= ~(uint64_t{1} << (t.xol_slot % 64));
+    thread_table_.erase({t.pid, t.tid});
+    return_entry* stack = t.stack;
+    t = thread_rec{};
+    t.stack = stack;
+    t.next_in_process = free_threads_;
+    free_threads_ = index;
+    threads_used_--;
+}
+
+void engine::free_process(process_rec& p) {
+    while (p.thread_head != nil)
+        free_thread(threads_[p.thread_head]);
+    uint32_t index = static_cast<uint32_t>(&p - processes_);
+    program_rec& prog = programs_[p.program];
+    uint32_t* link = &prog.process_head;
+    while (*link != index)
+        link = &processes_[*link].next_in_program;
+    *link = p.next_in_program;
+    uint32_t program = p.program;
+    process_table_.erase(p.pid);
+    p = process_rec{};
+    p.next_in_program = free_processes_;
+    free_processes_ = index;
+    processes_used_--;
+    release_program(program);
+}
+
+result<void> engine::on_exec(uint32_t pid, const char* path, uint64_t bias) {
+    if (!ready_ || path == nullptr)
+        return error::invalid_argument;
+    if (process_rec* old = find_process(pid))
+        free_process(*old);
+    if (free_processes_ == nil)
+        return error::no_space;
+    uint32_t program = RUPROBES_TRY(find_or_add_program(path));
+    uint32_t index = free_processes_;
+    process_rec& p = processes_[index];
+    free_processes_ = p.next_in_program;
+    p = process_rec{};
+    p.pid = pid;
+    p.used = true;
+    p.program = program;
+    p.bias = bias;
+    p.xol = os_xol_page(pid);
+    p.next_in_program = programs_[program].process_head;
+    programs_[program].process_head = index;
+    processes_used_++;
+    (void)process_table_.insert({pid, index});
+
+    error failure = error::ok;
+    if (p.xol != 0) {
+        // The return trampoline: an ebreak at the start of the page.
+        result<void> r = poke_text(pid, p.xol, ebreak_bits, 4);
+        if (!r.ok())
+            failure = r.err();
+    }
+    for (uint32_t s = programs_[program].site_head; s != nil; s = sites_[s].next_in_program) {
+        if (!armed_for(sites_[s], pid))
+            continue;
+        result<void> r = arm(p, sites_[s]);
+        if (!r.ok() && failure == error::ok)
+            failure = r.err();
+    }
+    if (failure != error::ok)
+        return failure;
+    return {};
+}
+
+result<void> engine::on_fork(uint32_t parent_pid, uint32_t parent_tid, uint32_t child_pid,
+                             uint32_t child_tid) {
+    if (!ready_)
+        return error::invalid_argument;
+    process_rec* parent = find_process(parent_pid);
+    if (parent == nullptr)
+        return {}; // the parent runs nothing the engine knows: neither does the child
+    if (process_rec* old = find_process(child_pid))
+        free_process(*old);
+    if (free_processes_ == nil)
+        return error::no_space;
+    uint32_t index = free_processes_;
+    process_rec& c = processes_[index];
+    free_processes_ = c.next_in_program;
+    c = process_rec{};
+    c.pid = child_pid;
+    c.used = true;
+    c.program = parent->program;
+    c.bias = parent->bias;
+    c.xol = os_xol_page(child_pid);
+    program_rec& prog = programs_[c.program];
+    c.next_in_program = prog.process_head;
+    prog.process_head = index;
+    processes_used_++;
+    (void)process_table_.insert({child_pid, index});
+
+    // The child's text is a copy of the parent's: breakpoints that only the parent's pid filter
+    // wanted go away in the child.
+    error failure = error::ok;
+    for (uint32_t s = prog.site_head; s != nil; s = sites_[s].next_in_program) {
+        if (armed_for(sites_[s], parent_pid) && !armed_for(sites_[s], child_pid)) {
+            result<void> r = disarm(c, sites_[s]);
+            if (!r.ok() && failure == error::ok)
+                failure = r.err();
+        }
+    }
+    if (c.xol != 0) {
+        result<void> r = poke_text(child_pid, c.xol, ebreak_bits, 4);
+        if (!r.ok() && failure == error::ok)
+            failure = r.err();
+    }
+    // The forking thread's pending returns: its copy returns through the same frames.
+    if (thread_rec* pt = find_thread(parent_pid, parent_tid); pt != nullptr && pt->depth > 0) {
+        result<thread_rec*> ct = thread_for(c, child_tid);
+        if (!ct.ok())
+            return ct.err();
+        for (uint32_t i = 0; i < pt->depth; i++)
+            (*ct)->stack[i] = pt->stack[i];
+        (*ct)->depth = pt->depth;
+    }
+    if (failure != error::ok)
+        return failure;
+    return {};
+}
+
+void engine::on_thread_exit(uint32_t pid, uint32_t tid) {
+    if (!ready_)
+        return;
+    if (thread_rec* t = find_thread(pid, tid))
+        free_thread(*t);
+}
+
+void engine::on_exit(uint32_t pid) {
+    if (!ready_)
+        return;
+    if (process_rec* p = find_process(pid))
+        free_process(*p);
+}
+
+} // namespace ruprobes

@@ -1,0 +1,193 @@
+// The probe registry: programs, sites, probes; validation of a probe address against the
+// program's text (instruction boundaries, decodable and probeable instruction).
+#include "ruprobes/engine.hpp"
+#include "ruprobes/port.hpp"
+
+namespace ruprobes {
+
+namespace {
+
+size_t string_length(const char* s, size_t limit) {
+    size_t n = 0;
+    while (n <= limit && s[n] != '\0')
+        n++;
+    return n;
+}
+
+bool string_equal(const char* a, const char* b) {
+    while (*a != '\0' && *a == *b) {
+        a++;
+        b++;
+    }
+    return *a == *b;
+}
+
+// Sequential reads of a program image through os_program_read, a window at a time.
+class text_reader {
+public:
+    text_reader(const char* path, uint64_t end) : path_(path), end_(end) {}
+
+    // The 16-bit parcel at `addr` (which must be < end), or fault_fetch.
+    result<uint16_t> parcel(uint64_t addr) {
+        if (addr < base_ || addr + 2 > base_ + valid_) {
+            uint64_t n = end_ - addr < sizeof(window_) ? end_ - addr : sizeof(window_);
+            if (n < 2 || os_program_read(path_, addr, window_, n) != 0)
+                return error::fault_fetch;
+            base_ = addr;
+            valid_ = n;
+        }
+        const uint8_t* p = window_ + (addr - base_);
+        return static_cast<uint16_t>(p[0] | p[1] << 8);
+    }
+
+private:
+    const char* path_;
+    uint64_t end_;
+    uint64_t base_ = 0, valid_ = 0;
+    uint8_t window_[256] = {};
+};
+
+// Instruction length from the low bits of the first parcel (Unprivileged ISA ch. 1.5: 16-bit
+// when bits [1:0] != 11, 32-bit when [4:2] != 111; RV64GC has nothing longer).
+uint8_t length_of(uint16_t parcel) {
+    return (parcel & 3) == 3 ? 4 : 2;
+}
+
+} // namespace
+
+probe_rec* engine::probe_by_id(int32_t id) const {
+    if (!ready_ || id <= 0)
+        return nullptr;
+    uint32_t index = static_cast<uint32_t>(id - 1) % limits_.max_probes;
+    probe_rec* p = &probes_[index];
+    return p->id == id ? p : nullptr;
+}
+
+uint32_t engine::find_program(const char* path) const {
+    for (uint32_t i = 0; i < limits_.max_programs; i++) {
+        if (programs_[i].path[0] != '\0' && string_equal(programs_[i].path, path))
+            return i;
+    }
+    return nil;
+}
+
+result<uint32_t> engine::find_or_add_program(const char* path) {
+    size_t n = string_length(path, max_path_length);
+    if (n == 0 || n > max_path_length)
+        return error::invalid_argument;
+    uint32_t found = find_program(path);
+    if (found != nil)
+        return found;
+    for (uint32_t i = 0; i < limits_.max_programs; i++) {
+        program_rec& p = programs_[i];
+        if (p.path[0] == '\0') {
+            p = program_rec{};
+            for (size_t k = 0; k < n; k++)
+                p.path[k] = path[k];
+            p.path[n] = '\0';
+            programs_used_++;
+            return i;
+        }
+    }
+    return error::no_space;
+}
+
+// Frees program `program` when nothing refers to it any more.
+void engine::release_program(uint32_t program) {
+    program_rec& p = programs_[program];
+    if (p.refs == 0 && p.site_head == nil && p.process_head == nil && p.path[0] != '\0') {
+        p = program_rec{};
+        programs_used_--;
+    }
+}
+
+// One linear pass over the text records, for checkpoints_per_program evenly spaced points, the
+// first instruction boundary at or after each, so that later validations decode at most one
+// stride of text. The pass assumes .text holds only instructions (true of compiled RISC-V code:
+// constants live in .rodata; alignment padding is nops or 16-bit zero parcels).
+result<void> engine::fill_checkpoints(program_rec& prog) {
+    uint64_t size = prog.text_end - prog.text_begin;
+    uint64_t stride = (size + checkpoints_per_program - 1) / checkpoints_per_program;
+    stride = (stride + 1) & ~uint64_t{1};
+    if (stride < 2)
+        stride = 2;
+    prog.stride = stride;
+    text_reader reader(prog.path, prog.text_end);
+    uint64_t at = prog.text_begin;
+    for (uint32_t i = 0; i < checkpoints_per_program; i++) {
+        uint64_t mark = prog.text_begin + stride * i;
+        while (at < mark && at < prog.text_end) {
+            uint16_t parcel = RUPROBES_TRY(reader.parcel(at));
+            at += length_of(parcel);
+        }
+        prog.checkpoint[i] = at;
+    }
+    prog.checkpoints_valid = true;
+    return {};
+}
+
+result<decoded_insn> engine::validate_site(program_rec& prog, uint64_t addr) {
+    if ((addr & 1) != 0)
+        return error::addr_misaligned;
+    uint64_t begin = 0, end = 0;
+    if (os_program_text(prog.path, &begin, &end) != 0)
+        return error::not_found;
+    if (addr < begin || addr >= end)
+        return error::addr_outside_text;
+    if (!prog.checkpoints_valid || begin != prog.text_begin || end != prog.text_end) {
+        prog.text_begin = begin;
+        prog.text_end = end;
+        RUPROBES_TRY_VOID(fill_checkpoints(prog));
+    }
+    uint64_t index = (addr - begin) / prog.stride;
+    if (index >= checkpoints_per_program)
+        index = checkpoints_per_program - 1;
+    uint64_t at = prog.checkpoint[index];
+    text_reader reader(prog.path, end);
+    while (at < addr) {
+        uint16_t parcel = RUPROBES_TRY(reader.parcel(at));
+        at += length_of(parcel);
+    }
+    if (at != addr)
+        return error::addr_not_boundary;
+    uint8_t bytes[4] = {};
+    uint16_t low = RUPROBES_TRY(reader.parcel(addr));
+    store_le(bytes, low, 2);
+    size_t available = 2;
+    if (length_of(low) == 4) {
+        if (addr + 4 > end)
+            return error::addr_outside_text;
+        uint16_t high = RUPROBES_TRY(reader.parcel(addr + 2));
+        store_le(bytes + 2, high, 2);
+        available = 4;
+    }
+    decoded_insn insn = RUPROBES_TRY(decode(bytes, available));
+    RUPROBES_TRY_VOID(probeable(insn));
+    return insn;
+}
+
+site_rec* engine::lookup_site(uint32_t program, uint64_t addr) {
+    counters_.lookups++;
+    site_slot* s = site_table_.find({program, addr}, &counters_.lookup_slots);
+    return s != nullptr ? &sites_[s->site] : nullptr;
+}
+
+// Whether some probe of `site` applies to process `pid`, i.e. the breakpoint belongs there.
+bool engine::armed_for(const site_rec& site, uint32_t pid) const {
+    if (site.any_pid > 0)
+        return true;
+    for (uint32_t i = site.probe_head; i != nil; i = probes_[i].next_in_site) {
+        if (probes_[i].pid == pid)
+            return true;
+    }
+    return false;
+}
+
+result<uint64_t> engine::hit_count(int32_t id) const {
+    const probe_rec* p = probe_by_id(id);
+    if (p == nullptr)
+        return error::not_found;
+    return p->hits;
+}
+
+} // namespace ruprobes

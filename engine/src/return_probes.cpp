@@ -1,0 +1,96 @@
+// Return probes: at a function entry the return address (ra) is replaced by the trampoline, an
+// ebreak at the start of the process's xol page; the replaced ra goes onto the thread's return
+// stack with the entry sp. When the function returns, the thread traps on the trampoline: the
+// engine pops the matching entry, reports a0 as the return value and resumes at the real ra.
+//
+// The sp recorded at entry identifies the frame: a function returns with the sp it was entered
+// with (psABI: sp is callee-saved). Entries with a smaller sp than the current one belong to
+// frames that are gone (longjmp, exceptions): they are dropped, counted in return_dropped.
+// A full stack (max_return_depth) leaves the ra alone and counts the call in return_skipped:
+// deep recursion loses reports for its innermost calls, never the thread's real return addresses.
+#include "ruprobes/engine.hpp"
+#include "ruprobes/port.hpp"
+
+namespace ruprobes {
+
+void engine::push_return(process_rec& proc, uint32_t tid, const site_rec& site, uint32_t site_index,
+                         uprobes_trap_context* ctx) {
+    if (proc.xol == 0) {
+        counters_.return_skipped++;
+        return;
+    }
+    result<thread_rec*> tr = thread_for(proc, tid);
+    if (!tr.ok()) {
+        counters_.return_skipped++;
+        return;
+    }
+    thread_rec& t = **tr;
+    uint64_t sp = ctx->x[2];
+    while (t.depth > 0 && t.stack[t.depth - 1].sp < sp) {
+        t.depth--;
+        counters_.return_dropped++;
+    }
+    if (t.depth >= limits_.max_return_depth) {
+        counters_.return_skipped++;
+        return;
+    }
+    return_entry& e = t.stack[t.depth++];
+    e.orig_ra = ctx->x[1];
+    e.sp = sp;
+    e.entry_pc = ctx->pc;
+    e.site = site_index;
+    e.site_generation = site.generation;
+    ctx->x[1] = proc.xol; // the trampoline
+}
+
+int engine::return_trap(process_rec& proc, uint32_t tid, uprobes_trap_context* ctx,
+                        uprobes_trap_info* info) {
+    thread_rec* t = find_thread(proc.pid, tid);
+    if (t == nullptr)
+        return not_ours(info);
+    uint64_t sp = ctx->x[2];
+    while (t->depth > 0 && t->stack[t->depth - 1].sp < sp) {
+        t->depth--;
+        counters_.return_dropped++;
+    }
+    if (t->depth == 0)
+        return not_ours(info); // no pending return for this frame: not a return we made
+    return_entry e = t->stack[--t->depth];
+    ctx->pc = e.orig_ra;
+    counters_.return_hits++;
+
+    uint32_t stop_probe = 0;
+    if (e.site != nil && sites_[e.site].program != nil &&
+        sites_[e.site].generation == e.site_generation) {
+        const site_rec& site = sites_[e.site];
+        uint64_t now = os_time_ns();
+        uprobes_hit hit;
+        for (uint32_t i = site.probe_head; i != nil; i = probes_[i].next_in_site) {
+            probe_rec& p = probes_[i];
+            if (p.kind != UPROBES_KIND_RETURN || (p.pid != UPROBES_ANY_PID && p.pid != proc.pid))
+                continue;
+            fill_hit(hit, p, proc.pid, tid, e.entry_pc, ctx, now);
+            hit.hit_count = p.hits + 1;
+            hit.ra = e.orig_ra;
+            hit.retval = ctx->x[10];
+            hit.flags |= UPROBES_HIT_RETURN_VALUE;
+            if (p.condition != nullptr && p.condition(ctx, &hit, p.user) == 0)
+                continue;
+            p.hits++;
+            counters_.hits++;
+            if (p.handler != nullptr)
+                p.handler(ctx, &hit, p.user);
+            emit(hit);
+            if (p.mode == UPROBES_MODE_STOP && stop_probe == 0)
+                stop_probe = static_cast<uint32_t>(p.id);
+        }
+    }
+    if (info != nullptr) {
+        *info = uprobes_trap_info{};
+        info->action = stop_probe != 0 ? UPROBES_TRAP_STOP : UPROBES_TRAP_HANDLED;
+        info->probe_id = stop_probe;
+    }
+    return stop_probe != 0 ? UPROBES_TRAP_STOP : UPROBES_TRAP_HANDLED;
+}
+
+} // namespace ruprobes
