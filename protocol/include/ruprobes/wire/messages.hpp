@@ -1,0 +1,560 @@
+// Every message of the wire protocol (protocol/README.md §3) as a plain struct whose io() lists
+// its fields in wire order; codec.hpp turns them into frames and back. Variable fields are spans
+// into the caller's buffer (encoding) or into the received payload (decoding).
+//
+// Responses start with `status`; their other fields exist on the wire only when status == 0.
+#pragma once
+
+#include "ruprobes/base.hpp"
+
+namespace ruprobes::wire {
+
+// Message types (README §3). Responses are `request | response_bit`.
+enum class msg_type : uint16_t {
+    hello = 0x0001,
+    ping = 0x0002,
+    hits_ack = 0x0003,
+    probe_add = 0x0101,
+    probe_remove = 0x0102,
+    probe_list = 0x0103,
+    process_list = 0x0201,
+    process_spawn = 0x0202,
+    process_kill = 0x0203,
+    thread_list = 0x0301,
+    thread_stop = 0x0302,
+    thread_resume = 0x0303,
+    thread_step = 0x0304,
+    regs_get = 0x0401,
+    regs_set = 0x0402,
+    mem_read = 0x0403,
+    mem_write = 0x0404,
+    kernel_ready = 0x4001,
+    hits = 0x4002,
+    drops = 0x4003,
+    stop = 0x4004,
+    exec = 0x4005,
+    exit = 0x4006,
+};
+
+inline constexpr uint16_t response_bit = 0x8000;
+
+constexpr uint16_t type_code(msg_type t) {
+    return static_cast<uint16_t>(t);
+}
+constexpr uint16_t response_code(msg_type t) {
+    return static_cast<uint16_t>(type_code(t) | response_bit);
+}
+constexpr bool is_response(uint16_t type) {
+    return (type & response_bit) != 0;
+}
+constexpr bool is_event(uint16_t type) {
+    return type >= 0x4001 && type <= 0x7FFF;
+}
+// Requests that get a response (not the hits_ack notice).
+constexpr bool is_request(uint16_t type) {
+    return type >= 0x0001 && type <= 0x3FFF && type != type_code(msg_type::hits_ack);
+}
+
+// The fixed payload size of `type` (README §3), or nothing when the type is not in the spec.
+// For a response type this is the size of its `status` field: error responses carry only that.
+std::optional<size_t> fixed_payload_size(uint16_t type);
+
+// A stable name for a type code ("hello", "hello_response", "hits", ...), "unknown" otherwise.
+const char* type_name(uint16_t type);
+
+// Status codes of responses: 0, the engine's ruprobes::error numbers 1..41, then these.
+namespace status {
+inline constexpr int32_t ok = 0;
+inline constexpr int32_t unsupported_request = 100;
+inline constexpr int32_t malformed = 101;
+inline constexpr int32_t version_mismatch = 102;
+inline constexpr int32_t no_session = 103;
+inline constexpr int32_t no_such_process = 104;
+inline constexpr int32_t no_such_thread = 105;
+inline constexpr int32_t not_stopped = 106;
+inline constexpr int32_t permission_denied = 107;
+inline constexpr int32_t bad_address = 108;
+inline constexpr int32_t busy = 109;
+inline constexpr int32_t no_such_program = 110;
+inline constexpr int32_t too_large = 111;
+} // namespace status
+
+// The status number of an engine error (README §2: passed through unchanged).
+constexpr int32_t status_of(error e) {
+    return static_cast<int32_t>(e);
+}
+
+// A stable name for a status code ("ok", "no_such_process", an engine error's name, ...).
+const char* status_name(int32_t code);
+
+namespace capability {
+inline constexpr uint32_t hit_batches = 1u << 0;
+inline constexpr uint32_t stop_mode = 1u << 1;
+inline constexpr uint32_t return_probes = 1u << 2;
+inline constexpr uint32_t memory_write = 1u << 3;
+inline constexpr uint32_t register_write = 1u << 4;
+inline constexpr uint32_t single_step = 1u << 5;
+inline constexpr uint32_t spawn = 1u << 6;
+inline constexpr uint32_t lease = 1u << 7;
+inline constexpr uint32_t all = (1u << 8) - 1;
+} // namespace capability
+
+inline constexpr uint32_t hello_flag_reset = 1u << 0;
+inline constexpr uint32_t spawn_flag_stop_at_entry = 1u << 0;
+inline constexpr size_t max_mem_chunk = 4032;
+inline constexpr size_t hit_record_size = 128;
+inline constexpr size_t max_hits_per_frame = 31;
+
+enum class probe_kind : uint8_t { insn = 0, entry = 1, ret = 2 };
+enum class probe_mode : uint8_t { trace = 0, stop = 1 };
+enum class stop_reason : uint8_t {
+    none = 0,
+    probe = 1,
+    step = 2,
+    requested = 3,
+    spawned = 4,
+    trap = 5
+};
+enum class process_state : uint8_t { running = 0, stopped = 1, zombie = 2 };
+enum class thread_state : uint8_t { running = 0, stopped = 1 };
+
+using bytes = std::span<const uint8_t>;
+using register_file = std::array<uint64_t, 32>; // x0..x31
+
+// ---- session -------------------------------------------------------------------------------
+
+struct hello_request {
+    static constexpr uint16_t code = type_code(msg_type::hello);
+    uint16_t min_version = 1;
+    uint16_t max_version = 1;
+    uint32_t capabilities = 0;
+    uint64_t session_id = 0;
+    uint32_t flags = 0;
+    uint32_t lease_ms = 0;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.min_version), s.field(m.max_version), s.field(m.capabilities);
+        s.field(m.session_id), s.field(m.flags), s.field(m.lease_ms);
+    }
+};
+
+struct hello_response {
+    static constexpr uint16_t code = response_code(msg_type::hello);
+    int32_t status = 0;
+    uint16_t version = 1;
+    uint32_t capabilities = 0;
+    uint64_t boot_id = 0;
+    uint64_t time_ns = 0;
+    uint64_t next_hit_seq = 0;
+    uint64_t hits_dropped = 0;
+    uint32_t hit_window = 0;
+    uint32_t max_frame = 0;
+    uint32_t stopped_threads = 0;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.status);
+        if (m.status != 0) {
+            return;
+        }
+        s.field(m.version), s.zeros(2), s.field(m.capabilities), s.field(m.boot_id);
+        s.field(m.time_ns), s.field(m.next_hit_seq), s.field(m.hits_dropped);
+        s.field(m.hit_window), s.field(m.max_frame), s.field(m.stopped_threads), s.zeros(4);
+    }
+};
+
+struct ping_request {
+    static constexpr uint16_t code = type_code(msg_type::ping);
+    uint64_t cookie = 0;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.cookie);
+    }
+};
+
+struct ping_response {
+    static constexpr uint16_t code = response_code(msg_type::ping);
+    int32_t status = 0;
+    uint64_t cookie = 0;
+    uint64_t time_ns = 0;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.status);
+        if (m.status != 0) {
+            return;
+        }
+        s.field(m.cookie), s.field(m.time_ns);
+    }
+};
+
+struct hits_ack_notice {
+    static constexpr uint16_t code = type_code(msg_type::hits_ack);
+    uint64_t next_seq = 0;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.next_seq);
+    }
+};
+
+// A response that is only a status (probe_remove, process_kill, thread_*, regs_set, mem_write,
+// and every error response).
+template <msg_type T>
+struct status_response {
+    static constexpr uint16_t code = response_code(T);
+    int32_t status = 0;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.status);
+    }
+};
+
+// ---- probes --------------------------------------------------------------------------------
+
+struct probe_add_request {
+    static constexpr uint16_t code = type_code(msg_type::probe_add);
+    uint32_t pid = 0;
+    uint8_t kind = 0; // probe_kind
+    uint8_t mode = 0; // probe_mode
+    uint64_t address = 0;
+    bytes path;
+    bytes condition;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.pid), s.field(m.kind), s.field(m.mode), s.len16(m.path), s.field(m.address);
+        s.len16(m.condition), s.zeros(2), s.data(m.path), s.data(m.condition);
+    }
+};
+
+struct probe_add_response {
+    static constexpr uint16_t code = response_code(msg_type::probe_add);
+    int32_t status = 0;
+    uint32_t probe_id = 0;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.status);
+        if (m.status != 0) {
+            return;
+        }
+        s.field(m.probe_id);
+    }
+};
+
+struct probe_remove_request {
+    static constexpr uint16_t code = type_code(msg_type::probe_remove);
+    uint32_t probe_id = 0;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.probe_id);
+    }
+};
+using probe_remove_response = status_response<msg_type::probe_remove>;
+
+// Requests for one page of a list: probe_list, process_list.
+template <msg_type T>
+struct list_request {
+    static constexpr uint16_t code = type_code(T);
+    uint32_t start = 0;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.start);
+    }
+};
+using probe_list_request = list_request<msg_type::probe_list>;
+using process_list_request = list_request<msg_type::process_list>;
+
+// The head of a list response; `count` entries follow (decode them with decode_entries()).
+template <msg_type T>
+struct list_response {
+    static constexpr uint16_t code = response_code(T);
+    int32_t status = 0;
+    uint32_t total = 0;
+    uint32_t count = 0;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.status);
+        if (m.status != 0) {
+            return;
+        }
+        s.field(m.total), s.field(m.count);
+    }
+};
+using probe_list_response = list_response<msg_type::probe_list>;
+using process_list_response = list_response<msg_type::process_list>;
+using thread_list_response = list_response<msg_type::thread_list>;
+
+struct probe_entry {
+    uint32_t probe_id = 0;
+    uint32_t pid = 0;
+    uint8_t kind = 0;
+    uint8_t mode = 0;
+    uint64_t address = 0;
+    uint64_t hits = 0;
+    bytes path;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.probe_id), s.field(m.pid), s.field(m.kind), s.field(m.mode), s.len16(m.path);
+        s.field(m.address), s.field(m.hits), s.data(m.path);
+    }
+};
+
+// ---- processes and threads -----------------------------------------------------------------
+
+struct process_entry {
+    uint32_t pid = 0;
+    uint32_t ppid = 0;
+    uint8_t state = 0; // process_state
+    uint16_t thread_count = 0;
+    bytes path;
+    bytes args;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.pid), s.field(m.ppid), s.field(m.state), s.zeros(1), s.field(m.thread_count);
+        s.len16(m.path), s.len16(m.args), s.data(m.path), s.data(m.args);
+    }
+};
+
+struct process_spawn_request {
+    static constexpr uint16_t code = type_code(msg_type::process_spawn);
+    uint32_t flags = 0;
+    bytes cmdline;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.flags), s.len16(m.cmdline), s.zeros(2), s.data(m.cmdline);
+    }
+};
+
+struct process_spawn_response {
+    static constexpr uint16_t code = response_code(msg_type::process_spawn);
+    int32_t status = 0;
+    uint32_t pid = 0;
+    uint32_t tid = 0;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.status);
+        if (m.status != 0) {
+            return;
+        }
+        s.field(m.pid), s.field(m.tid);
+    }
+};
+
+struct process_kill_request {
+    static constexpr uint16_t code = type_code(msg_type::process_kill);
+    uint32_t pid = 0;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.pid);
+    }
+};
+using process_kill_response = status_response<msg_type::process_kill>;
+
+struct thread_list_request {
+    static constexpr uint16_t code = type_code(msg_type::thread_list);
+    uint32_t pid = 0;
+    uint32_t start = 0;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.pid), s.field(m.start);
+    }
+};
+
+struct thread_entry {
+    uint32_t tid = 0;
+    uint8_t state = 0;       // thread_state
+    uint8_t stop_reason = 0; // stop_reason
+    uint64_t pc = 0;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.tid), s.field(m.state), s.field(m.stop_reason), s.zeros(2), s.field(m.pc);
+    }
+};
+
+// thread_stop, thread_resume, thread_step, regs_get: (pid, tid).
+template <msg_type T>
+struct thread_request {
+    static constexpr uint16_t code = type_code(T);
+    uint32_t pid = 0;
+    uint32_t tid = 0;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.pid), s.field(m.tid);
+    }
+};
+using thread_stop_request = thread_request<msg_type::thread_stop>;
+using thread_resume_request = thread_request<msg_type::thread_resume>;
+using thread_step_request = thread_request<msg_type::thread_step>;
+using regs_get_request = thread_request<msg_type::regs_get>;
+using thread_stop_response = status_response<msg_type::thread_stop>;
+using thread_resume_response = status_response<msg_type::thread_resume>;
+using thread_step_response = status_response<msg_type::thread_step>;
+
+// ---- registers and memory ------------------------------------------------------------------
+
+struct regs_get_response {
+    static constexpr uint16_t code = response_code(msg_type::regs_get);
+    int32_t status = 0;
+    register_file x{};
+    uint64_t pc = 0;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.status);
+        if (m.status != 0) {
+            return;
+        }
+        s.field(m.x), s.field(m.pc);
+    }
+};
+
+struct regs_set_request {
+    static constexpr uint16_t code = type_code(msg_type::regs_set);
+    uint32_t pid = 0;
+    uint32_t tid = 0;
+    uint64_t mask = 0; // bit i: x_i, bit 32: pc
+    register_file x{};
+    uint64_t pc = 0;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.pid), s.field(m.tid), s.field(m.mask), s.field(m.x), s.field(m.pc);
+    }
+};
+using regs_set_response = status_response<msg_type::regs_set>;
+
+struct mem_read_request {
+    static constexpr uint16_t code = type_code(msg_type::mem_read);
+    uint32_t pid = 0;
+    uint32_t length = 0;
+    uint64_t address = 0;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.pid), s.field(m.length), s.field(m.address);
+    }
+};
+
+struct mem_read_response {
+    static constexpr uint16_t code = response_code(msg_type::mem_read);
+    int32_t status = 0;
+    bytes data;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.status);
+        if (m.status != 0) {
+            return;
+        }
+        s.len32(m.data), s.data(m.data);
+    }
+};
+
+struct mem_write_request {
+    static constexpr uint16_t code = type_code(msg_type::mem_write);
+    uint32_t pid = 0;
+    uint64_t address = 0;
+    bytes data;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.pid), s.len32(m.data), s.field(m.address), s.data(m.data);
+    }
+};
+using mem_write_response = status_response<msg_type::mem_write>;
+
+// ---- events --------------------------------------------------------------------------------
+
+struct kernel_ready_event {
+    static constexpr uint16_t code = type_code(msg_type::kernel_ready);
+    uint16_t version = 1;
+    uint32_t capabilities = 0;
+    uint64_t boot_id = 0;
+    uint64_t time_ns = 0;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.version), s.zeros(2), s.field(m.capabilities), s.field(m.boot_id);
+        s.field(m.time_ns);
+    }
+};
+
+// The head of a hits frame; `count` records of `record_size` bytes follow.
+struct hits_event {
+    static constexpr uint16_t code = type_code(msg_type::hits);
+    uint64_t first_seq = 0;
+    uint16_t count = 0;
+    uint16_t record_size = hit_record_size;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.first_seq), s.field(m.count), s.field(m.record_size), s.zeros(4);
+    }
+};
+
+// One hit record (README §3, 128 bytes).
+struct hit_record {
+    uint64_t seq = 0;
+    uint64_t time_ns = 0;
+    uint32_t pid = 0;
+    uint32_t tid = 0;
+    uint64_t pc = 0;
+    uint32_t probe_id = 0;
+    uint8_t kind = 0;  // probe_kind
+    uint8_t flags = 0; // bit 0: ret valid
+    std::array<uint64_t, 8> a{};
+    uint64_t sp = 0;
+    uint64_t ra = 0;
+    uint64_t ret = 0;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.seq), s.field(m.time_ns), s.field(m.pid), s.field(m.tid), s.field(m.pc);
+        s.field(m.probe_id), s.field(m.kind), s.field(m.flags), s.zeros(2), s.field(m.a);
+        s.field(m.sp), s.field(m.ra), s.field(m.ret);
+    }
+};
+inline constexpr uint8_t hit_flag_ret_valid = 1u << 0;
+
+struct drops_event {
+    static constexpr uint16_t code = type_code(msg_type::drops);
+    uint64_t hits_dropped = 0;
+    uint64_t next_seq = 0;
+    uint64_t events_dropped = 0;
+    uint64_t frames_rejected = 0;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.hits_dropped), s.field(m.next_seq), s.field(m.events_dropped);
+        s.field(m.frames_rejected);
+    }
+};
+
+struct stop_event {
+    static constexpr uint16_t code = type_code(msg_type::stop);
+    uint32_t pid = 0;
+    uint32_t tid = 0;
+    uint8_t reason = 0; // stop_reason
+    uint32_t probe_id = 0;
+    register_file x{};
+    uint64_t pc = 0;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.pid), s.field(m.tid), s.field(m.reason), s.zeros(3), s.field(m.probe_id);
+        s.field(m.x), s.field(m.pc);
+    }
+};
+
+struct exec_event {
+    static constexpr uint16_t code = type_code(msg_type::exec);
+    uint32_t pid = 0;
+    uint32_t ppid = 0;
+    bytes path;
+    bytes args;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.pid), s.field(m.ppid), s.len16(m.path), s.len16(m.args), s.data(m.path);
+        s.data(m.args);
+    }
+};
+
+struct exit_event {
+    static constexpr uint16_t code = type_code(msg_type::exit);
+    uint32_t pid = 0;
+    int32_t status = 0;
+    uint8_t killed = 0;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.pid), s.field(m.status), s.field(m.killed), s.zeros(3);
+    }
+};
+
+} // namespace ruprobes::wire

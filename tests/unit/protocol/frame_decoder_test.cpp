@@ -1,0 +1,211 @@
+// The incremental frame decoder: split input, garbage, rejected frames and resynchronisation.
+#include "ruprobes/wire/codec.hpp"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace wire = ruprobes::wire;
+using wire::reject_reason;
+
+namespace {
+
+std::vector<uint8_t> ping_frame(uint32_t id, uint64_t cookie) {
+    std::vector<uint8_t> out(wire::max_frame);
+    size_t n = wire::encode(out, id, wire::ping_request{.cookie = cookie});
+    out.resize(n);
+    return out;
+}
+
+// A decoder with its buffer, and the cookies of every ping it decoded.
+struct harness {
+    std::vector<uint8_t> storage = std::vector<uint8_t>(wire::max_frame);
+    wire::frame_decoder decoder{storage};
+    std::vector<uint64_t> cookies;
+    std::vector<uint32_t> ids;
+
+    void push(std::span<const uint8_t> input) {
+        while (true) {
+            size_t n = decoder.feed(input);
+            input = input.subspan(n);
+            while (auto f = decoder.next()) {
+                auto ping = wire::decode<wire::ping_request>(*f);
+                ASSERT_TRUE(ping.ok());
+                cookies.push_back(ping->cookie);
+                ids.push_back(f->request_id);
+            }
+            if (input.empty()) {
+                break;
+            }
+        }
+    }
+};
+
+void append(std::vector<uint8_t>& to, const std::vector<uint8_t>& what) {
+    to.insert(to.end(), what.begin(), what.end());
+}
+
+} // namespace
+
+TEST(FrameDecoder, WholeFrame) {
+    harness h;
+    h.push(ping_frame(5, 42));
+    EXPECT_EQ(h.cookies, std::vector<uint64_t>{42});
+    EXPECT_EQ(h.ids, std::vector<uint32_t>{5});
+    EXPECT_EQ(h.decoder.stats().frames, 1u);
+    EXPECT_EQ(h.decoder.stats().rejected_total(), 0u);
+    EXPECT_EQ(h.decoder.buffered(), 0u);
+}
+
+TEST(FrameDecoder, ByteByByte) {
+    harness h;
+    std::vector<uint8_t> stream;
+    for (uint64_t i = 0; i < 10; i++) {
+        append(stream, ping_frame(static_cast<uint32_t>(i + 1), i));
+    }
+    for (uint8_t b : stream) {
+        h.push(std::span<const uint8_t>(&b, 1));
+    }
+    ASSERT_EQ(h.cookies.size(), 10u);
+    for (uint64_t i = 0; i < 10; i++) {
+        EXPECT_EQ(h.cookies[i], i);
+    }
+    EXPECT_EQ(h.decoder.stats().garbage_bytes, 0u);
+}
+
+TEST(FrameDecoder, EveryTwoWaySplit) {
+    std::vector<uint8_t> stream;
+    append(stream, ping_frame(1, 7));
+    append(stream, ping_frame(2, 8));
+    for (size_t cut = 0; cut <= stream.size(); cut++) {
+        harness h;
+        h.push(std::span<const uint8_t>(stream).first(cut));
+        h.push(std::span<const uint8_t>(stream).subspan(cut));
+        EXPECT_EQ(h.cookies, (std::vector<uint64_t>{7, 8})) << "cut at " << cut;
+    }
+}
+
+TEST(FrameDecoder, GarbageBetweenFramesIsSkippedAndCounted) {
+    harness h;
+    std::vector<uint8_t> stream = {0x00, 0xFF, 'R', 'U', 'P'}; // a partial magic, too
+    append(stream, ping_frame(1, 1));
+    std::vector<uint8_t> junk = {'x', 'R', 'U', 'n', 0x57};
+    append(stream, junk);
+    append(stream, ping_frame(2, 2));
+    h.push(stream);
+    EXPECT_EQ(h.cookies, (std::vector<uint64_t>{1, 2}));
+    EXPECT_EQ(h.decoder.stats().garbage_bytes, 10u);
+    EXPECT_EQ(h.decoder.stats().rejected_total(), 0u);
+}
+
+TEST(FrameDecoder, BadCrcIsRejectedAndNextFrameSurvives) {
+    harness h;
+    std::vector<uint8_t> bad = ping_frame(1, 1);
+    bad[20] ^= 0x01; // flip a payload bit
+    std::vector<uint8_t> stream = bad;
+    append(stream, ping_frame(2, 2));
+    h.push(stream);
+    EXPECT_EQ(h.cookies, std::vector<uint64_t>{2});
+    EXPECT_EQ(h.decoder.stats().rejected_for(reject_reason::bad_crc), 1u);
+}
+
+TEST(FrameDecoder, FrameHiddenInsideACorruptedFrameIsFound) {
+    // A header whose length swallows the next real frame: after the CRC fails, the decoder
+    // rescans the bytes it buffered and finds the real frame inside.
+    harness h;
+    std::vector<uint8_t> good = ping_frame(9, 99);
+    std::vector<uint8_t> stream = {'R', 'U', 'P', 'W', 1, 0, 2, 0, 1, 0, 0, 0};
+    uint32_t length = static_cast<uint32_t>(good.size() + 8);
+    for (int i = 0; i < 4; i++) {
+        stream.push_back(static_cast<uint8_t>(length >> (8 * i)));
+    }
+    append(stream, good);
+    stream.resize(stream.size() + 12, 0xAA); // the rest of the fake payload and its "CRC"
+    h.push(stream);
+    EXPECT_EQ(h.cookies, std::vector<uint64_t>{99});
+    EXPECT_EQ(h.decoder.stats().rejected_for(reject_reason::bad_crc), 1u);
+}
+
+TEST(FrameDecoder, OversizeIsRejectedWithoutWaitingForItsBytes) {
+    harness h;
+    std::vector<uint8_t> stream = {'R', 'U', 'P', 'W', 1, 0, 2, 0, 1, 0, 0, 0, 0xFF, 0xFF, 0, 0};
+    append(stream, ping_frame(3, 3));
+    h.push(stream);
+    EXPECT_EQ(h.cookies, std::vector<uint64_t>{3});
+    EXPECT_EQ(h.decoder.stats().rejected_for(reject_reason::oversize), 1u);
+}
+
+TEST(FrameDecoder, BadVersionAndFlagsAreRejected) {
+    harness h;
+    std::vector<uint8_t> v2 = ping_frame(1, 1);
+    v2[4] = 2;
+    std::vector<uint8_t> flagged = ping_frame(1, 1);
+    flagged[5] = 0x80;
+    std::vector<uint8_t> stream = v2;
+    append(stream, flagged);
+    append(stream, ping_frame(4, 4));
+    h.push(stream);
+    EXPECT_EQ(h.cookies, std::vector<uint64_t>{4});
+    EXPECT_EQ(h.decoder.stats().rejected_for(reject_reason::bad_header), 2u);
+}
+
+TEST(FrameDecoder, UnknownTypeAndShortPayloadAreRejected) {
+    std::vector<uint8_t> out(wire::max_frame);
+    std::array<uint8_t, 8> payload{};
+    std::vector<uint8_t> stream;
+    size_t n = wire::encode_frame(out, 0x0777, 1, payload);
+    stream.insert(stream.end(), out.begin(), out.begin() + n);
+    // hello needs 24 bytes of payload
+    n = wire::encode_frame(out, wire::type_code(wire::msg_type::hello), 2, payload);
+    stream.insert(stream.end(), out.begin(), out.begin() + n);
+    // events are never responses
+    n = wire::encode_frame(out, wire::type_code(wire::msg_type::hits) | wire::response_bit, 3,
+                           payload);
+    stream.insert(stream.end(), out.begin(), out.begin() + n);
+    append(stream, ping_frame(4, 5));
+
+    harness h;
+    h.push(stream);
+    EXPECT_EQ(h.cookies, std::vector<uint64_t>{5});
+    EXPECT_EQ(h.decoder.stats().rejected_for(reject_reason::unknown_type), 2u);
+    EXPECT_EQ(h.decoder.stats().rejected_for(reject_reason::short_payload), 1u);
+    EXPECT_EQ(h.decoder.stats().garbage_bytes, 0u);
+}
+
+TEST(FrameDecoder, MaximumFrameDecodes) {
+    std::vector<uint8_t> data(wire::max_mem_chunk, 0x5A);
+    std::vector<uint8_t> out(wire::max_frame);
+    size_t n = wire::encode(out, 7, wire::mem_read_response{.status = 0, .data = data});
+    ASSERT_GT(n, 0u);
+    out.resize(n);
+    std::vector<uint8_t> storage(wire::max_frame);
+    wire::frame_decoder d(storage);
+    std::vector<uint8_t> stream(100, 0); // leading garbage: needs a compaction on the way
+    append(stream, out);
+    std::span<const uint8_t> in(stream);
+    int frames = 0;
+    while (!in.empty()) {
+        in = in.subspan(d.feed(in));
+        while (auto f = d.next()) {
+            auto r = wire::decode<wire::mem_read_response>(*f);
+            ASSERT_TRUE(r.ok());
+            EXPECT_EQ(r->data.size(), wire::max_mem_chunk);
+            frames++;
+        }
+    }
+    EXPECT_EQ(frames, 1);
+}
+
+TEST(FrameDecoder, PayloadBeyondMaximumIsNotEncoded) {
+    std::vector<uint8_t> big(wire::max_payload + 1);
+    std::vector<uint8_t> out(2 * wire::max_frame);
+    EXPECT_EQ(wire::encode_frame(out, 1, 1, big), 0u);
+    std::vector<uint8_t> ok(wire::max_payload);
+    EXPECT_EQ(wire::encode_frame(out, wire::type_code(wire::msg_type::mem_write), 1, ok),
+              wire::max_frame);
+}
+
+TEST(FrameDecoder, TooSmallOutputBufferFails) {
+    std::array<uint8_t, 20> small{};
+    EXPECT_EQ(wire::encode(small, 1, wire::ping_request{.cookie = 1}), 0u);
+}

@@ -1,0 +1,334 @@
+// Every message of protocol/README.md §3 round-trips through encode/decode, and its fixed part
+// has the size the spec (and the decoder's table) says.
+#include "ruprobes/wire/codec.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace wire = ruprobes::wire;
+
+namespace {
+
+wire::bytes as_bytes(std::string_view s) {
+    return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+std::string as_string(wire::bytes b) {
+    return std::string(b.begin(), b.end());
+}
+
+// Encodes `m`, decodes the frame with a fresh decoder and returns the decoded message.
+template <typename M>
+M round_trip(const M& m, std::vector<uint8_t>& storage, uint32_t id = 77) {
+    std::vector<uint8_t> out(wire::max_frame);
+    size_t n = wire::encode(out, id, m);
+    EXPECT_GT(n, 0u);
+    storage.assign(wire::max_frame, 0);
+    static std::vector<uint8_t> keep; // the decoded spans point into the frame's bytes
+    keep.assign(out.begin(), out.begin() + n);
+    wire::frame_decoder d(storage);
+    EXPECT_EQ(d.feed(keep), n);
+    auto f = d.next();
+    EXPECT_TRUE(f.has_value());
+    if (!f) {
+        return M{};
+    }
+    EXPECT_EQ(f->type, M::code);
+    EXPECT_EQ(f->request_id, id);
+    auto r = wire::decode<M>(*f);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : M{};
+}
+
+template <typename M>
+size_t payload_size(const M& m) {
+    std::vector<uint8_t> out(wire::max_frame);
+    size_t n = wire::encode(out, 1, m);
+    return n - wire::header_size - wire::trailer_size;
+}
+
+} // namespace
+
+TEST(Messages, FixedSizesMatchTheSpecTable) {
+    using wire::fixed_payload_size;
+    EXPECT_EQ(payload_size(wire::hello_request{}), *fixed_payload_size(wire::hello_request::code));
+    EXPECT_EQ(payload_size(wire::hello_request{}), 24u);
+    EXPECT_EQ(payload_size(wire::hello_response{}), 60u);
+    EXPECT_EQ(payload_size(wire::ping_request{}), 8u);
+    EXPECT_EQ(payload_size(wire::hits_ack_notice{}),
+              *fixed_payload_size(wire::hits_ack_notice::code));
+    EXPECT_EQ(payload_size(wire::probe_add_request{}), 20u);
+    EXPECT_EQ(payload_size(wire::probe_add_request{}),
+              *fixed_payload_size(wire::probe_add_request::code));
+    EXPECT_EQ(payload_size(wire::process_spawn_request{}), 8u);
+    EXPECT_EQ(payload_size(wire::thread_list_request{}), 8u);
+    EXPECT_EQ(payload_size(wire::regs_set_request{}), 280u);
+    EXPECT_EQ(payload_size(wire::regs_set_request{}),
+              *fixed_payload_size(wire::regs_set_request::code));
+    EXPECT_EQ(payload_size(wire::regs_get_response{}), 4u + 264u);
+    EXPECT_EQ(payload_size(wire::mem_read_request{}), 16u);
+    EXPECT_EQ(payload_size(wire::mem_write_request{}), 16u);
+    EXPECT_EQ(payload_size(wire::kernel_ready_event{}), 24u);
+    EXPECT_EQ(payload_size(wire::hits_event{}), 16u);
+    EXPECT_EQ(payload_size(wire::drops_event{}), 32u);
+    EXPECT_EQ(payload_size(wire::stop_event{}), 280u);
+    EXPECT_EQ(payload_size(wire::stop_event{}), *fixed_payload_size(wire::stop_event::code));
+    EXPECT_EQ(payload_size(wire::exec_event{}), 12u);
+    EXPECT_EQ(payload_size(wire::exit_event{}), 12u);
+    EXPECT_EQ(payload_size(wire::probe_add_response{.status = 22}), 4u);
+
+    std::vector<uint8_t> rec(wire::max_frame);
+    wire::byte_writer w(rec);
+    wire::write_fields(w, wire::hit_record{});
+    EXPECT_EQ(w.size(), wire::hit_record_size);
+    EXPECT_EQ(wire::header_size + 16 + wire::max_hits_per_frame * wire::hit_record_size +
+                      wire::trailer_size <=
+                  wire::max_frame,
+              true);
+}
+
+TEST(Messages, HelloRoundTrip) {
+    std::vector<uint8_t> s;
+    auto req = round_trip(wire::hello_request{.min_version = 1,
+                                              .max_version = 3,
+                                              .capabilities = wire::capability::all,
+                                              .session_id = 0x1122334455667788ull,
+                                              .flags = wire::hello_flag_reset,
+                                              .lease_ms = 3000},
+                          s);
+    EXPECT_EQ(req.max_version, 3);
+    EXPECT_EQ(req.session_id, 0x1122334455667788ull);
+    EXPECT_EQ(req.flags, wire::hello_flag_reset);
+    EXPECT_EQ(req.lease_ms, 3000u);
+
+    auto resp = round_trip(wire::hello_response{.status = 0,
+                                                .version = 1,
+                                                .capabilities = 5,
+                                                .boot_id = 0xABCDEF,
+                                                .time_ns = 123,
+                                                .next_hit_seq = 9,
+                                                .hits_dropped = 2,
+                                                .hit_window = 512,
+                                                .max_frame = 4096,
+                                                .stopped_threads = 1},
+                           s);
+    EXPECT_EQ(resp.boot_id, 0xABCDEFu);
+    EXPECT_EQ(resp.next_hit_seq, 9u);
+    EXPECT_EQ(resp.hits_dropped, 2u);
+    EXPECT_EQ(resp.hit_window, 512u);
+    EXPECT_EQ(resp.stopped_threads, 1u);
+}
+
+TEST(Messages, ErrorResponseCarriesOnlyStatus) {
+    std::vector<uint8_t> out(wire::max_frame);
+    size_t n = wire::encode_status(out, wire::type_code(wire::msg_type::regs_get), 12,
+                                   wire::status::not_stopped);
+    ASSERT_EQ(n, wire::header_size + 4 + wire::trailer_size);
+    std::vector<uint8_t> storage(wire::max_frame);
+    wire::frame_decoder d(storage);
+    d.feed(std::span<const uint8_t>(out).first(n));
+    auto f = d.next();
+    ASSERT_TRUE(f);
+    auto r = wire::decode<wire::regs_get_response>(*f);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, wire::status::not_stopped);
+    EXPECT_STREQ(wire::status_name(r->status), "not_stopped");
+    EXPECT_STREQ(wire::status_name(1), "insn_ecall");
+    EXPECT_STREQ(wire::type_name(f->type), "regs_get_response");
+}
+
+TEST(Messages, ProbeAddWithPathAndCondition) {
+    std::vector<uint8_t> s;
+    std::string path = "/bin/fib";
+    std::array<uint8_t, 3> cond = {1, 2, 3};
+    auto m = round_trip(wire::probe_add_request{.pid = 4,
+                                                .kind = uint8_t(wire::probe_kind::ret),
+                                                .mode = uint8_t(wire::probe_mode::stop),
+                                                .address = 0x10078,
+                                                .path = as_bytes(path),
+                                                .condition = cond},
+                        s);
+    EXPECT_EQ(m.pid, 4u);
+    EXPECT_EQ(m.kind, 2);
+    EXPECT_EQ(m.mode, 1);
+    EXPECT_EQ(m.address, 0x10078u);
+    EXPECT_EQ(as_string(m.path), path);
+    ASSERT_EQ(m.condition.size(), 3u);
+    EXPECT_EQ(m.condition[2], 3);
+}
+
+TEST(Messages, VariableFieldPastTheEndIsMalformed) {
+    // A probe_add whose path_len claims more bytes than the payload has.
+    std::array<uint8_t, 20> payload{};
+    payload[6] = 50; // path_len
+    wire::frame f{wire::probe_add_request::code, 1, payload};
+    auto r = wire::decode<wire::probe_add_request>(f);
+    EXPECT_FALSE(r.ok());
+    EXPECT_FALSE(wire::decode<wire::ping_request>(f).ok()); // wrong type
+}
+
+TEST(Messages, ProbeListWithEntries) {
+    std::vector<uint8_t> out(wire::max_frame);
+    wire::frame_builder b(out, wire::probe_list_response::code, 3);
+    wire::write_fields(b.payload(), wire::probe_list_response{.status = 0, .total = 5, .count = 0});
+    std::vector<std::string> paths = {"/bin/fib", "/bin/loop"};
+    for (uint32_t i = 0; i < 2; i++) {
+        wire::write_fields(b.payload(), wire::probe_entry{.probe_id = i + 1,
+                                                          .pid = 0,
+                                                          .kind = 1,
+                                                          .mode = 0,
+                                                          .address = 0x1000 + i,
+                                                          .hits = 1973,
+                                                          .path = as_bytes(paths[i])});
+    }
+    b.payload().patch(8, 2, 4); // count, after status and total
+    size_t n = b.finish();
+    ASSERT_GT(n, 0u);
+
+    std::vector<uint8_t> storage(wire::max_frame);
+    wire::frame_decoder d(storage);
+    d.feed(std::span<const uint8_t>(out).first(n));
+    auto f = d.next();
+    ASSERT_TRUE(f);
+    size_t used = 0;
+    auto head = wire::decode<wire::probe_list_response>(*f, &used);
+    ASSERT_TRUE(head.ok());
+    EXPECT_EQ(head->total, 5u);
+    ASSERT_EQ(head->count, 2u);
+    wire::entry_reader<wire::probe_entry> entries(f->payload.subspan(used), head->count);
+    auto e1 = entries.next();
+    auto e2 = entries.next();
+    ASSERT_TRUE(e1 && e2);
+    EXPECT_FALSE(entries.next());
+    EXPECT_FALSE(entries.failed());
+    EXPECT_EQ(as_string(e1->path), "/bin/fib");
+    EXPECT_EQ(as_string(e2->path), "/bin/loop");
+    EXPECT_EQ(e2->address, 0x1001u);
+    EXPECT_EQ(e2->hits, 1973u);
+}
+
+TEST(Messages, HitsBatchUsesRecordSizeAsStride) {
+    std::vector<uint8_t> out(wire::max_frame);
+    wire::frame_builder b(out, wire::hits_event::code, 0);
+    const uint16_t stride = wire::hit_record_size + 8; // a later version with a longer record
+    wire::write_fields(b.payload(),
+                       wire::hits_event{.first_seq = 100, .count = 3, .record_size = stride});
+    for (uint64_t i = 0; i < 3; i++) {
+        wire::hit_record r{};
+        r.seq = 100 + i;
+        r.pid = 3;
+        r.tid = 3;
+        r.pc = 0x10100;
+        r.probe_id = 1;
+        r.kind = uint8_t(wire::probe_kind::ret);
+        r.flags = wire::hit_flag_ret_valid;
+        r.a[7] = 77;
+        r.ret = 610;
+        wire::write_fields(b.payload(), r);
+        b.payload().zeros(8);
+    }
+    size_t n = b.finish();
+    ASSERT_GT(n, 0u);
+    std::vector<uint8_t> storage(wire::max_frame);
+    wire::frame_decoder d(storage);
+    d.feed(std::span<const uint8_t>(out).first(n));
+    auto f = d.next();
+    ASSERT_TRUE(f);
+    size_t used = 0;
+    auto head = wire::decode<wire::hits_event>(*f, &used);
+    ASSERT_TRUE(head.ok());
+    wire::entry_reader<wire::hit_record> records(f->payload.subspan(used), head->count,
+                                                 head->record_size);
+    uint64_t expect_seq = head->first_seq;
+    int count = 0;
+    while (auto r = records.next()) {
+        EXPECT_EQ(r->seq, expect_seq++);
+        EXPECT_EQ(r->a[7], 77u);
+        EXPECT_EQ(r->ret, 610u);
+        EXPECT_EQ(r->flags, wire::hit_flag_ret_valid);
+        count++;
+    }
+    EXPECT_FALSE(records.failed());
+    EXPECT_EQ(count, 3);
+}
+
+TEST(Messages, HitsWithTruncatedRecordFail) {
+    std::array<uint8_t, 16 + 100> payload{};
+    payload[8] = 1;                             // count
+    payload[10] = wire::hit_record_size & 0xFF; // record_size
+    wire::frame f{wire::hits_event::code, 0, payload};
+    size_t used = 0;
+    auto head = wire::decode<wire::hits_event>(f, &used);
+    ASSERT_TRUE(head.ok());
+    wire::entry_reader<wire::hit_record> records(f.payload.subspan(used), head->count,
+                                                 head->record_size);
+    EXPECT_FALSE(records.next());
+    EXPECT_TRUE(records.failed());
+}
+
+TEST(Messages, StopAndRegisters) {
+    std::vector<uint8_t> s;
+    wire::stop_event ev{
+        .pid = 2, .tid = 2, .reason = uint8_t(wire::stop_reason::probe), .probe_id = 9};
+    for (size_t i = 0; i < 32; i++) {
+        ev.x[i] = i * 0x1111;
+    }
+    ev.pc = 0x10ABC;
+    auto got = round_trip(ev, s);
+    EXPECT_EQ(got.x, ev.x);
+    EXPECT_EQ(got.pc, 0x10ABCu);
+    EXPECT_EQ(got.probe_id, 9u);
+
+    wire::regs_set_request rs{.pid = 2, .tid = 2, .mask = (1ull << 32) | (1ull << 10)};
+    rs.x[10] = 5;
+    rs.pc = 0x2000;
+    auto rs2 = round_trip(rs, s);
+    EXPECT_EQ(rs2.mask, rs.mask);
+    EXPECT_EQ(rs2.x[10], 5u);
+    EXPECT_EQ(rs2.pc, 0x2000u);
+}
+
+TEST(Messages, ProcessesThreadsAndMemory) {
+    std::vector<uint8_t> s;
+    std::string cmd = "/bin/fib 15";
+    auto sp = round_trip(wire::process_spawn_request{.flags = wire::spawn_flag_stop_at_entry,
+                                                     .cmdline = as_bytes(cmd)},
+                         s);
+    EXPECT_EQ(as_string(sp.cmdline), cmd);
+    EXPECT_EQ(sp.flags, wire::spawn_flag_stop_at_entry);
+
+    auto spr = round_trip(wire::process_spawn_response{.status = 0, .pid = 7, .tid = 7}, s);
+    EXPECT_EQ(spr.pid, 7u);
+
+    auto tl = round_trip(wire::thread_list_request{.pid = 7, .start = 2}, s);
+    EXPECT_EQ(tl.start, 2u);
+
+    std::array<uint8_t, 4> data = {0x13, 0, 0, 0};
+    auto mw = round_trip(wire::mem_write_request{.pid = 7, .address = 0x10000, .data = data}, s);
+    EXPECT_EQ(mw.address, 0x10000u);
+    ASSERT_EQ(mw.data.size(), 4u);
+    EXPECT_EQ(mw.data[0], 0x13);
+
+    auto mr = round_trip(wire::mem_read_request{.pid = 7, .length = 64, .address = 0x10000}, s);
+    EXPECT_EQ(mr.length, 64u);
+
+    std::string path = "/bin/fib", args = "15";
+    auto ex = round_trip(
+        wire::exec_event{.pid = 7, .ppid = 1, .path = as_bytes(path), .args = as_bytes(args)}, s);
+    EXPECT_EQ(as_string(ex.path), path);
+    EXPECT_EQ(as_string(ex.args), args);
+
+    auto ext = round_trip(wire::exit_event{.pid = 7, .status = -3, .killed = 1}, s);
+    EXPECT_EQ(ext.status, -3);
+    EXPECT_EQ(ext.killed, 1);
+
+    auto dr = round_trip(
+        wire::drops_event{
+            .hits_dropped = 10, .next_seq = 11, .events_dropped = 1, .frames_rejected = 2},
+        s);
+    EXPECT_EQ(dr.hits_dropped, 10u);
+    EXPECT_EQ(dr.frames_rejected, 2u);
+}
