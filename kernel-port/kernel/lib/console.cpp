@@ -45,6 +45,11 @@ void kvprintf(const char* fmt, va_list args) {
             continue;
         }
         p++;
+        bool left = false;
+        if (*p == '-') {
+            left = true;
+            p++;
+        }
         char pad = ' ';
         if (*p == '0') {
             pad = '0';
@@ -62,7 +67,18 @@ void kvprintf(const char* fmt, va_list args) {
         switch (*p) {
         case 's': {
             const char* s = va_arg(args, const char*);
-            put_string(s != nullptr ? s : "(null)");
+            s = s != nullptr ? s : "(null)";
+            int len = 0;
+            while (s[len] != '\0') {
+                len++;
+            }
+            for (int i = len; !left && i < width; i++) {
+                uart16550::put(' ');
+            }
+            put_string(s);
+            for (int i = len; left && i < width; i++) {
+                uart16550::put(' ');
+            }
             break;
         }
         case 'c':
@@ -105,4 +121,13 @@ void kprintf(const char* fmt, ...) {
     va_start(args, fmt);
     kvprintf(fmt, args);
     va_end(args);
+}
+
+void console_write(const char* data, unsigned long len) {
+    for (unsigned long i = 0; i < len; i++) {
+        if (data[i] == '\n') {
+            uart16550::put('\r');
+        }
+        uart16550::put(data[i]);
+    }
 }

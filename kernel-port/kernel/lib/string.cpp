@@ -1,12 +1,25 @@
-// The C memory functions the compiler may emit calls to, even in freestanding code.
-#include <stddef.h>
+// The C memory functions the compiler may emit calls to, even in freestanding code, and the
+// kernel's C-string helpers.
+#include "lib/string.hpp"
+
 #include <stdint.h>
+
+// gcc turns byte loops into calls to memcpy/memset: not inside memcpy/memset themselves.
+#pragma GCC optimize("no-tree-loop-distribute-patterns")
 
 extern "C" {
 
 void* memcpy(void* dst, const void* src, size_t n) {
     auto* d = static_cast<uint8_t*>(dst);
     const auto* s = static_cast<const uint8_t*>(src);
+    if (((reinterpret_cast<uintptr_t>(d) | reinterpret_cast<uintptr_t>(s) | n) & 7) == 0) {
+        auto* d64 = reinterpret_cast<uint64_t*>(d);
+        const auto* s64 = reinterpret_cast<const uint64_t*>(s);
+        for (size_t i = 0; i < n / 8; i++) {
+            d64[i] = s64[i];
+        }
+        return dst;
+    }
     for (size_t i = 0; i < n; i++) {
         d[i] = s[i];
     }
@@ -30,6 +43,13 @@ void* memmove(void* dst, const void* src, size_t n) {
 
 void* memset(void* dst, int c, size_t n) {
     auto* d = static_cast<uint8_t*>(dst);
+    if (c == 0 && ((reinterpret_cast<uintptr_t>(d) | n) & 7) == 0) {
+        auto* d64 = reinterpret_cast<uint64_t*>(d);
+        for (size_t i = 0; i < n / 8; i++) {
+            d64[i] = 0;
+        }
+        return dst;
+    }
     for (size_t i = 0; i < n; i++) {
         d[i] = static_cast<uint8_t>(c);
     }
@@ -48,3 +68,36 @@ int memcmp(const void* a, const void* b, size_t n) {
 }
 
 } // extern "C"
+
+size_t kstrlen(const char* s) {
+    size_t n = 0;
+    while (s[n] != '\0') {
+        n++;
+    }
+    return n;
+}
+
+int kstrcmp(const char* a, const char* b) {
+    while (*a != '\0' && *a == *b) {
+        a++;
+        b++;
+    }
+    return static_cast<unsigned char>(*a) - static_cast<unsigned char>(*b);
+}
+
+int kstrncmp(const char* a, const char* b, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        if (a[i] != b[i] || a[i] == '\0') {
+            return static_cast<unsigned char>(a[i]) - static_cast<unsigned char>(b[i]);
+        }
+    }
+    return 0;
+}
+
+size_t kstrlcpy(char* dst, const char* src, size_t size) {
+    size_t len = kstrlen(src);
+    size_t n = len < size - 1 ? len : size - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    return len;
+}

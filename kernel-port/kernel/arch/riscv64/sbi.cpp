@@ -3,6 +3,7 @@
 namespace sbi {
 
 namespace {
+constexpr long ext_time = 0x54494D45; // "TIME" (SBI v1.0 §6)
 constexpr long ext_srst = 0x53525354; // "SRST", system reset extension (SBI v1.0 §10)
 constexpr long srst_shutdown = 0;
 constexpr long srst_reason_none = 0;
@@ -20,6 +21,10 @@ result call(long ext, long fid, long a0, long a1, long a2) {
     register long r7 asm("a7") = ext;
     asm volatile("ecall" : "+r"(r0), "+r"(r1) : "r"(r2), "r"(r6), "r"(r7) : "memory");
     return {r0, r1};
+}
+
+void set_timer(uint64_t stime) {
+    call(ext_time, 0, static_cast<long>(stime));
 }
 
 void shutdown(int status) {

@@ -1,0 +1,40 @@
+#include "arch/riscv64/timer.hpp"
+
+#include "arch/riscv64/csr.hpp"
+#include "arch/riscv64/sbi.hpp"
+
+namespace {
+uint64_t hz = 10'000'000;
+uint64_t ticks_per_slice = 100'000;
+uint64_t interrupts = 0;
+} // namespace
+
+void timer_init(uint64_t timebase_hz) {
+    if (timebase_hz != 0) {
+        hz = timebase_hz;
+    }
+    ticks_per_slice = hz / 1000 * timer_tick_ms;
+    sbi::set_timer(csr::read_time() + ticks_per_slice);
+    csr::set_sie(csr::sie_stie);
+}
+
+void timer_interrupt() {
+    interrupts++;
+    sbi::set_timer(csr::read_time() + ticks_per_slice);
+}
+
+uint64_t timer_now() {
+    return csr::read_time();
+}
+
+uint64_t timer_ticks_to_ns(uint64_t ticks) {
+    return ticks / hz * 1'000'000'000 + (ticks % hz) * 1'000'000'000 / hz;
+}
+
+uint64_t timer_ns_to_ticks(uint64_t ns) {
+    return ns / 1'000'000'000 * hz + (ns % 1'000'000'000) * hz / 1'000'000'000;
+}
+
+uint64_t timer_tick_count() {
+    return interrupts;
+}

@@ -1,0 +1,63 @@
+// Sv39 page tables (RISC-V Privileged v1.12 §4.4): three levels of 512 PTEs, 4 KiB pages and
+// 2 MiB megapages. Every table maps the kernel identically (VA == PA, no U bit); each process
+// owns only the user window (layout.hpp).
+//
+//   PTE: | 63..54 reserved | 53..10 PPN | 9..8 RSW | D | A | G | U | X | W | R | V |
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+namespace pte {
+constexpr uint64_t v = 1 << 0;
+constexpr uint64_t r = 1 << 1;
+constexpr uint64_t w = 1 << 2;
+constexpr uint64_t x = 1 << 3;
+constexpr uint64_t u = 1 << 4;
+constexpr uint64_t g = 1 << 5;
+constexpr uint64_t a = 1 << 6;
+constexpr uint64_t d = 1 << 7;
+constexpr uint64_t perm_mask = r | w | x | u;
+
+inline uint64_t to_pa(uint64_t entry) {
+    return (entry >> 10) << 12;
+}
+inline uint64_t make(uint64_t pa, uint64_t flags) {
+    return ((pa >> 12) << 10) | flags;
+}
+} // namespace pte
+
+using page_table_root = uint64_t*;
+
+// Builds the kernel's table (RAM [ram_begin, ram_end) and the MMIO of layout.hpp, identity) and
+// returns false when frames run out. Call once, after frame_allocator_init.
+bool kernel_page_table_init(uint64_t ram_end);
+page_table_root kernel_page_table();
+
+// The satp value for `root` (Sv39, ASID 0; §4.1.11).
+uint64_t satp_for(page_table_root root);
+// Switches the hart to `root` and flushes the TLB.
+void activate_page_table(page_table_root root);
+
+// A new process table: the kernel mappings shared, the user window empty. nullptr when out of
+// frames.
+page_table_root create_user_page_table();
+// Frees every user page, every user-window table and the root.
+void destroy_user_page_table(page_table_root root);
+// Copies every user page of `from` into fresh frames mapped the same way in `to` (fork).
+// False when out of frames (`to` then holds a partial copy the caller destroys).
+bool copy_user_pages(page_table_root from, page_table_root to);
+
+// Maps the 4 KiB page at `va` to `pa` with `flags` (pte::r/w/x/u; V, A and D are added).
+// False when out of frames or when `va` is already mapped.
+bool map_page(page_table_root root, uint64_t va, uint64_t pa, uint64_t flags);
+
+// The leaf PTE for `va` (4 KiB pages only), or nullptr when unmapped.
+uint64_t* find_pte(page_table_root root, uint64_t va);
+
+// Physical address of the user byte at `va` when its page is mapped with at least `need`
+// (pte::r, pte::w, pte::x, plus pte::u always), or 0.
+uint64_t user_va_to_pa(page_table_root root, uint64_t va, uint64_t need);
+
+// Unmaps the user page at `va` and frees its frame. No effect when unmapped.
+void unmap_user_page(page_table_root root, uint64_t va);

@@ -1,0 +1,138 @@
+#include "proc/elf_loader.hpp"
+
+#include "lib/string.hpp"
+#include "mm/frame_allocator.hpp"
+#include "mm/layout.hpp"
+
+namespace {
+
+// ELF-64 Object File Format v1.5: file header (§3) and program header (§6).
+struct elf64_ehdr {
+    uint8_t ident[16];
+    uint16_t type;
+    uint16_t machine;
+    uint32_t version;
+    uint64_t entry;
+    uint64_t phoff;
+    uint64_t shoff;
+    uint32_t flags;
+    uint16_t ehsize;
+    uint16_t phentsize;
+    uint16_t phnum;
+    uint16_t shentsize;
+    uint16_t shnum;
+    uint16_t shstrndx;
+};
+
+struct elf64_phdr {
+    uint32_t type;
+    uint32_t flags;
+    uint64_t offset;
+    uint64_t vaddr;
+    uint64_t paddr;
+    uint64_t filesz;
+    uint64_t memsz;
+    uint64_t align;
+};
+
+constexpr uint16_t et_exec = 2;
+constexpr uint16_t em_riscv = 243;
+constexpr uint32_t pt_load = 1;
+constexpr uint32_t pf_x = 1, pf_w = 2, pf_r = 4;
+
+uint64_t page_flags(uint32_t p_flags) {
+    uint64_t f = pte::u;
+    f |= (p_flags & pf_r) != 0 ? pte::r : 0;
+    f |= (p_flags & pf_w) != 0 ? pte::w : 0;
+    f |= (p_flags & pf_x) != 0 ? pte::x : 0;
+    return f;
+}
+
+// Maps [va, va + memsz) (fresh zeroed frames, or adds permissions to pages a previous segment
+// already mapped) and copies `filesz` bytes from `data`.
+const char* load_segment(page_table_root pt, const elf64_phdr& ph, const uint8_t* data) {
+    const uint64_t flags = page_flags(ph.flags);
+    for (uint64_t page = layout::page_round_down(ph.vaddr); page < ph.vaddr + ph.memsz;
+         page += layout::page_size) {
+        uint64_t* slot = find_pte(pt, page);
+        if (slot != nullptr) {
+            *slot |= flags;
+            continue;
+        }
+        void* frame = alloc_frame();
+        if (frame == nullptr) {
+            return "out of memory";
+        }
+        if (!map_page(pt, page, reinterpret_cast<uint64_t>(frame), flags)) {
+            free_frame(frame);
+            return "out of memory";
+        }
+    }
+    // Copy through the physical frames (the segment may be read-only for the user).
+    for (uint64_t done = 0; done < ph.filesz;) {
+        const uint64_t va = ph.vaddr + done;
+        const uint64_t* slot = find_pte(pt, va);
+        const uint64_t in_page = va & (layout::page_size - 1);
+        uint64_t n = layout::page_size - in_page;
+        n = n < ph.filesz - done ? n : ph.filesz - done;
+        kmemcpy(reinterpret_cast<void*>(pte::to_pa(*slot) + in_page), data + done, n);
+        done += n;
+    }
+    return nullptr;
+}
+
+} // namespace
+
+const char* load_elf(page_table_root pt, const uint8_t* image, size_t size, loaded_image& out) {
+    if (size < sizeof(elf64_ehdr)) {
+        return "truncated header";
+    }
+    elf64_ehdr eh;
+    kmemcpy(&eh, image, sizeof(eh));
+    if (eh.ident[0] != 0x7f || eh.ident[1] != 'E' || eh.ident[2] != 'L' || eh.ident[3] != 'F') {
+        return "bad magic";
+    }
+    if (eh.ident[4] != 2 /* ELFCLASS64 */ || eh.ident[5] != 1 /* little-endian */) {
+        return "not ELF64 little-endian";
+    }
+    if (eh.type != et_exec || eh.machine != em_riscv) {
+        return "not a RISC-V executable";
+    }
+    if (eh.phentsize != sizeof(elf64_phdr) || eh.phoff > size ||
+        eh.phnum > (size - eh.phoff) / sizeof(elf64_phdr)) {
+        return "bad program headers";
+    }
+    out = loaded_image{};
+    out.entry = eh.entry;
+    bool loaded_any = false;
+    for (uint16_t i = 0; i < eh.phnum; i++) {
+        elf64_phdr ph;
+        kmemcpy(&ph, image + eh.phoff + i * sizeof(elf64_phdr), sizeof(ph));
+        if (ph.type != pt_load || ph.memsz == 0) {
+            continue;
+        }
+        if (ph.filesz > ph.memsz || ph.offset > size || ph.filesz > size - ph.offset) {
+            return "segment outside the file";
+        }
+        if (!layout::in_user_window(ph.vaddr, ph.memsz) ||
+            ph.vaddr + ph.memsz > layout::user_stack_bottom) {
+            return "segment outside the user window";
+        }
+        if (const char* why = load_segment(pt, ph, image + ph.offset)) {
+            return why;
+        }
+        if ((ph.flags & pf_x) != 0) {
+            if (out.text_begin == 0 || ph.vaddr < out.text_begin) {
+                out.text_begin = ph.vaddr;
+            }
+            if (ph.vaddr + ph.memsz > out.text_end) {
+                out.text_end = ph.vaddr + ph.memsz;
+            }
+        }
+        loaded_any = true;
+    }
+    if (!loaded_any || out.entry < out.text_begin || out.entry >= out.text_end) {
+        return "entry point not in an executable segment";
+    }
+    return nullptr;
+}

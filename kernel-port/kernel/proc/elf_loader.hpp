@@ -1,0 +1,20 @@
+// Loads a static RISC-V ELF64 executable into a user page table (ELF-64 Object File Format 1.5;
+// RISC-V psABI chapter 8 for EM_RISCV). Only PT_LOAD segments matter; each is mapped with the
+// permissions its p_flags ask for, plus U.
+#pragma once
+
+#include "mm/page_table.hpp"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct loaded_image {
+    uint64_t entry = 0;
+    uint64_t text_begin = 0; // lowest and highest address of the executable segments
+    uint64_t text_end = 0;
+};
+
+// Maps and fills every PT_LOAD segment of `image` into `pt`. Returns nullptr on success, or a
+// short reason ("bad magic", "segment outside the user window", "out of memory", ...); on
+// failure `pt` may hold some pages and the caller destroys it.
+const char* load_elf(page_table_root pt, const uint8_t* image, size_t size, loaded_image& out);

@@ -1,0 +1,24 @@
+// Round-robin scheduling of the process table on one hart. The kernel is not preemptible: it
+// runs with interrupts off and switches only in sched(); user code is preempted by the timer.
+#pragma once
+
+#include "proc/process.hpp"
+
+// The process running on this hart (nullptr in the scheduler's own loop).
+process* current_process();
+
+// Runs runnable, not-stopped processes in turn; idles with wfi when there is none. Never returns.
+[[noreturn]] void scheduler_run();
+
+// Gives up the hart: the current process stays runnable.
+void yield();
+
+// Blocks the current process until wakeup(channel), or until timer_now() >= deadline when
+// deadline != 0 (whichever comes first).
+void sleep_on(const void* channel, uint64_t deadline = 0);
+
+// Makes every process sleeping on `channel` runnable.
+void wakeup(const void* channel);
+
+// Switches from the current process to the scheduler. The caller has set its state.
+void sched();

@@ -1,0 +1,31 @@
+// bad MODE: misbehaves in one way, so the kernel must kill it with a reason and go on.
+//   null     jump to address 0              (instruction page fault)
+//   text     write its own (read-only) text (store page fault)
+//   illegal  execute an illegal instruction (illegal instruction)
+//   ebreak   execute an ebreak no probe put there (breakpoint)
+//   kernel   read kernel memory             (load page fault)
+#include "ulib.h"
+
+int main(int argc, char** argv) {
+    const char* mode = argc > 1 ? argv[1] : "";
+    printf("bad: %s\n", mode);
+    if (strcmp(mode, "null") == 0) {
+        void (*volatile target)(void) = 0;
+        target();
+    } else if (strcmp(mode, "text") == 0) {
+        volatile unsigned* text = (volatile unsigned*)(void*)&main;
+        *text = 0;
+    } else if (strcmp(mode, "illegal") == 0) {
+        __asm__ volatile(".4byte 0x00000000"); // all-zero is illegal (unprivileged spec §16.1)
+    } else if (strcmp(mode, "ebreak") == 0) {
+        __asm__ volatile("ebreak");
+    } else if (strcmp(mode, "kernel") == 0) {
+        volatile unsigned long* kernel = (volatile unsigned long*)0x80200000ul;
+        printf("bad: read %lu\n", *kernel);
+    } else {
+        printf("bad: unknown mode '%s' (null, text, illegal, ebreak, kernel)\n", mode);
+        return 2;
+    }
+    printf("bad: still alive after '%s'\n", mode);
+    return 1;
+}

@@ -1,0 +1,15 @@
+// insns N: calls insn_mix (insn_mix.S) N times (default 100) and prints the sum: the target of
+// instruction probes on compressed, 32-bit and PC-relative instructions.
+#include "ulib.h"
+
+long insn_mix(long n);
+
+int main(int argc, char** argv) {
+    long n = argc > 1 ? atol(argv[1]) : 100;
+    long sum = 0;
+    for (long i = 0; i < n; i++) {
+        sum += insn_mix(i);
+    }
+    printf("insns: %ld calls, sum %ld\n", n, sum);
+    return 0;
+}
