@@ -31,7 +31,8 @@ boot_info info;
 } // namespace
 
 // Device drivers and the host agent start here; a strong definition elsewhere replaces this
-// empty one. Runs after memory, traps and the PLIC are up, before init starts.
+// empty one. Runs after memory, traps, the PLIC and the init process are set up, before init
+// runs.
 extern "C" __attribute__((weak)) void devices_init() {}
 
 extern "C" [[noreturn]] void kmain(unsigned long hartid, unsigned long dtb) {
@@ -67,12 +68,12 @@ extern "C" [[noreturn]] void kmain(unsigned long hartid, unsigned long dtb) {
     if (!port_init()) {
         kprintf("boot: the probe engine did not start; running without probes\n");
     }
-    devices_init();
-
     process* init = spawn_kernel_thread("init", init_main, nullptr);
     if (init == nullptr) {
         panic("kmain: cannot create init");
     }
     set_init_process(init);
+    // After init exists (so it keeps pid 1), before it runs.
+    devices_init();
     scheduler_run();
 }

@@ -1,17 +1,245 @@
-// The reference kernel's port of the engine. Until the engine's port interface exists these are
-// the neutral hooks: no probes, every ebreak is the program's own.
+// The reference kernel's port of the engine: the os_* hooks of ruprobes.h and the calls the
+// kernel makes into the engine (kernel_hooks.hpp). A worked example for other kernels; see
+// kernel-port/README.md.
+//
+// Text poke: every process owns private copies of all its pages (exec loads the ELF into fresh
+// frames, fork copies every page), so a breakpoint is written through the kernel's identity
+// mapping of that process's physical frame (never through the user mapping, which is read-only
+// text) and reaches no other process. A forked child starts with the parent's breakpoints in
+// its copy; uprobes_on_fork keeps or restores them per probe.
 #include "port/kernel_hooks.hpp"
 
+#include "arch/riscv64/csr.hpp"
+#include "arch/riscv64/timer.hpp"
+#include "arch/riscv64/trap.hpp"
+#include "lib/console.hpp"
+#include "mm/layout.hpp"
+#include "mm/user_memory.hpp"
+#include "proc/elf_loader.hpp"
+#include "proc/lifecycle.hpp"
+#include "proc/process_control.hpp"
+#include "proc/scheduler.hpp"
+#include "programs.hpp"
+
+#include "ruprobes/ruprobes.h"
+
+namespace {
+
+// The engine's tables (uprobes_engine_init carves them out of this block).
+constexpr size_t engine_memory_size = 1u << 20;
+alignas(16) uint8_t engine_memory[engine_memory_size];
+bool engine_ready = false;
+
+static_assert(sizeof(uprobes_trap_context) == 33 * 8, "x[32] + pc");
+static_assert(offsetof(trap_frame, sepc) == offsetof(uprobes_trap_context, pc),
+              "the trap frame starts like the engine's context: passed without a copy");
+
+uprobes_trap_context* context_of(trap_frame& frame) {
+    return reinterpret_cast<uprobes_trap_context*>(&frame);
+}
+
+// The live user process `pid` (not a zombie, has memory), or nullptr.
+process* user_process(uint32_t pid) {
+    process* p = find_process(static_cast<int>(pid));
+    if (p == nullptr || p->kernel_thread || p->page_table == nullptr) {
+        return nullptr;
+    }
+    return p;
+}
+
+// Stops the current thread for the debugger; it stays in return_to_user until resumed.
+void stop_self(process* p, stop_reason reason, uint32_t probe_id) {
+    p->stop_count++;
+    notify_thread_stopped(p, reason, probe_id);
+}
+
+// Acts on what the engine said about a trap, resume or step of the current thread `p`.
+// Returns false when the thread must not enter U-mode now (stopped, or it exits).
+bool apply_action(process* p, int action, const uprobes_trap_info& info) {
+    switch (action) {
+    case UPROBES_TRAP_HANDLED:
+        return true;
+    case UPROBES_TRAP_STOP:
+        p->engine_resume_pending = info.probe_id != 0;
+        stop_self(p, info.probe_id != 0 ? stop_reason::probe : stop_reason::step, info.probe_id);
+        return false;
+    case UPROBES_TRAP_FAULT:
+        // Reported like the fault the original instruction would have taken at the probed pc.
+        kill_for_fault(p, "probed instruction faulted", csr::cause::breakpoint, info.fault_addr,
+                       sig::segv);
+    default:
+        kill_for_fault(p, "probe engine could not execute the instruction", csr::cause::breakpoint,
+                       p->frame.sepc, sig::trap);
+    }
+}
+
+const embedded_program* program_named(const char* path) {
+    return path != nullptr ? find_program(path) : nullptr;
+}
+
+} // namespace
+
+// ---- os_* hooks (ruprobes.h) ----------------------------------------------------------------
+
+extern "C" int os_copy_from_user(uint32_t pid, void* dst, uint64_t src, size_t len) {
+    process* p = user_process(pid);
+    return p != nullptr && copy_from_user(p->page_table, dst, src, len) ? 0 : -1;
+}
+
+extern "C" int os_copy_to_user(uint32_t pid, uint64_t dst, const void* src, size_t len) {
+    process* p = user_process(pid);
+    return p != nullptr && copy_to_user(p->page_table, dst, src, len) ? 0 : -1;
+}
+
+extern "C" int os_text_poke(uint32_t pid, uint64_t addr, const void* src, size_t len) {
+    process* p = user_process(pid);
+    if (p == nullptr || len == 0 || len > 16) {
+        return -1;
+    }
+    // Executable user pages only: the text and the xol page.
+    const uint64_t ends[2] = {addr, addr + len - 1};
+    for (uint64_t va : ends) {
+        const uint64_t* slot = find_pte(p->page_table, layout::page_round_down(va));
+        if (!layout::in_user_window(va, 1) || slot == nullptr ||
+            (*slot & (pte::u | pte::x)) != (pte::u | pte::x)) {
+            return -1;
+        }
+    }
+    return poke_user(p->page_table, addr, src, len) ? 0 : -1;
+}
+
+extern "C" void os_icache_flush(uint32_t, uint64_t, size_t) {
+    csr::fence_i(); // one hart: a local fence.i covers every process
+}
+
+extern "C" uint64_t os_xol_page(uint32_t pid) {
+    return user_process(pid) != nullptr ? layout::user_xol_page : 0;
+}
+
+extern "C" uint32_t os_current_pid(void) {
+    process* p = current_process();
+    return p != nullptr ? static_cast<uint32_t>(p->pid) : 0;
+}
+
+extern "C" uint32_t os_current_tid(void) {
+    return os_current_pid(); // one thread per process
+}
+
+extern "C" uint64_t os_time_ns(void) {
+    return timer_ticks_to_ns(timer_now());
+}
+
+// One hart, and the kernel never takes an interrupt while it runs engine code (interrupts are
+// on only in the scheduler's idle loop): nothing to lock.
+extern "C" void os_uprobes_lock(void) {}
+extern "C" void os_uprobes_unlock(void) {}
+
+extern "C" int os_program_text(const char* path, uint64_t* begin, uint64_t* end) {
+    const embedded_program* prog = program_named(path);
+    return prog != nullptr && elf_text_range(prog->begin, prog->size(), *begin, *end) ? 0 : -1;
+}
+
+extern "C" int os_program_read(const char* path, uint64_t addr, void* dst, size_t len) {
+    const embedded_program* prog = program_named(path);
+    return prog != nullptr && elf_read(prog->begin, prog->size(), addr, dst, len) ? 0 : -1;
+}
+
+extern "C" const char* os_current_exec_path(void) {
+    process* p = current_process();
+    return p != nullptr ? p->name : "";
+}
+
+// ---- kernel -> engine -------------------------------------------------------------------------
+
 bool port_init() {
+    const size_t need = uprobes_memory_required(nullptr);
+    if (need > engine_memory_size) {
+        kprintf("port: the engine needs %zu bytes, %zu reserved\n", need, engine_memory_size);
+        return false;
+    }
+    const int r = uprobes_engine_init(nullptr, engine_memory, engine_memory_size);
+    if (r != 0) {
+        kprintf("port: uprobes_engine_init failed: %s\n", uprobes_error_name(r));
+        return false;
+    }
+    engine_ready = true;
+    kprintf("port: probe engine %s ready (%zu bytes of tables)\n", ruprobes_version(), need);
     return true;
 }
 
-void port_process_exec_hook(process*) {}
+void port_process_exec_hook(process* p) {
+    if (engine_ready) {
+        const int r = uprobes_on_exec(static_cast<uint32_t>(p->pid), p->name, 0);
+        if (r != 0) {
+            kprintf("port: pid %d runs unprobed: %s\n", p->pid, uprobes_error_name(r));
+        }
+    }
+    notify_exec(p);
+}
 
-void port_process_fork_hook(process*, process*) {}
+void port_process_fork_hook(process* parent, process* child) {
+    if (!engine_ready) {
+        return;
+    }
+    const auto pp = static_cast<uint32_t>(parent->pid);
+    const auto cp = static_cast<uint32_t>(child->pid);
+    const int r = uprobes_on_fork(pp, pp, cp, cp);
+    if (r != 0) {
+        kprintf("port: fork %d -> %d: %s\n", parent->pid, child->pid, uprobes_error_name(r));
+    }
+}
 
-void port_process_exit_hook(process*) {}
+void port_process_exit_hook(process* p) {
+    if (engine_ready) {
+        const auto pid = static_cast<uint32_t>(p->pid);
+        uprobes_on_thread_exit(pid, pid);
+        uprobes_on_exit(pid);
+    }
+}
 
-bool port_user_breakpoint(process*, trap_frame&) {
-    return false;
+bool port_user_breakpoint(process* p, trap_frame& frame) {
+    uprobes_trap_info info = {};
+    const int action = engine_ready ? uprobes_trap_handler_ex(context_of(frame), &info)
+                                    : static_cast<int>(UPROBES_TRAP_NOT_OURS);
+    if (action == UPROBES_TRAP_NOT_OURS) {
+        if (debugger_listening()) {
+            stop_self(p, stop_reason::breakpoint, 0);
+            return true;
+        }
+        return false;
+    }
+    apply_action(p, action, info);
+    return true; // return_to_user holds a stopped thread
+}
+
+void port_fixup_fault(process*, trap_frame& frame) {
+    if (engine_ready) {
+        uprobes_fixup_fault(context_of(frame));
+    }
+}
+
+bool port_prepare_user_return(process* p) {
+    if (!engine_ready) {
+        p->step_pending = false;
+        p->engine_resume_pending = false;
+        return true;
+    }
+    uprobes_trap_info info = {};
+    if (p->step_pending) {
+        p->step_pending = false;
+        p->engine_resume_pending = false;
+        const int r = uprobes_single_step(context_of(p->frame), &info);
+        if (r < 0) {
+            kprintf("port: pid %d cannot single-step at %016lx: %s\n", p->pid, p->frame.sepc,
+                    uprobes_error_name(r));
+            stop_self(p, stop_reason::step, 0);
+            return false;
+        }
+        return apply_action(p, r, info);
+    }
+    if (p->engine_resume_pending) {
+        p->engine_resume_pending = false;
+        return apply_action(p, uprobes_resume(context_of(p->frame)), info);
+    }
+    return true;
 }

@@ -1,5 +1,6 @@
 // What the reference kernel calls into its port of the engine (kernel-port/port/). These are the
-// "two calls" of a port (boot and the breakpoint trap) plus the process lifecycle events.
+// "two calls" of a port (boot and the breakpoint trap) plus the process lifecycle events and the
+// debugger's stop/resume/step, which need the engine in the stopped thread's own context.
 #pragma once
 
 struct process;
@@ -12,13 +13,22 @@ bool port_init();
 // A user process got a new image (spawn or execve): arm the probes registered for its program.
 void port_process_exec_hook(process* p);
 
-// `child` is a copy of `parent` (fork): its text holds the parent's armed breakpoints; keep those
-// that apply to the child, restore the original bytes of the others, copy per-thread state.
+// `child` is a copy of `parent` (fork): its text holds the parent's armed breakpoints; the engine
+// keeps those that apply to the child and restores the original bytes of the others.
 void port_process_fork_hook(process* parent, process* child);
 
 // The image of `p` goes away (exit or exec): drop its per-thread engine state.
 void port_process_exit_hook(process* p);
 
-// A U-mode ebreak/c.ebreak at frame.sepc. True when the engine placed it and handled the hit
-// (the frame then says where to resume); false for a breakpoint that is not the engine's.
+// A U-mode ebreak/c.ebreak at frame.sepc. True when it is handled (an engine hit, or a stop for
+// a debugger; the frame says where to resume); false for a breakpoint the kernel must kill for.
 bool port_user_breakpoint(process* p, trap_frame& frame);
+
+// A U-mode fault other than a breakpoint is about to be reported: if the thread was executing an
+// out-of-line slot, moves frame.sepc back to the probed address the program knows.
+void port_fixup_fault(process* p, trap_frame& frame);
+
+// Last step before `p` (current, not stopped) enters U-mode: finishes a stop on a probe
+// (uprobes_resume) or starts a requested single step. False when `p` stopped again or was killed
+// (the caller loops).
+bool port_prepare_user_return(process* p);

@@ -8,19 +8,27 @@ namespace {
 
 enum class direction { to_kernel, to_user };
 
-// Walks [va, va + len) page by page; `need` is the PTE permission the pages must carry.
+// True when every page of [va, va + len) is mapped with U and `need`.
+bool range_permitted(page_table_root pt, uint64_t va, size_t len, uint64_t need) {
+    const uint64_t required = need | pte::u;
+    for (uint64_t page = layout::page_round_down(va); page < va + len; page += layout::page_size) {
+        const uint64_t* slot = find_pte(pt, page);
+        if (slot == nullptr || (*slot & required) != required) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// Copies [va, va + len) page by page once every page is known to carry `need` (all or nothing).
 bool copy(page_table_root pt, uint64_t va, void* kernel_buf, size_t len, uint64_t need,
           direction dir, bool* touched_exec) {
-    if (pt == nullptr || !layout::in_user_window(va, len)) {
+    if (pt == nullptr || !layout::in_user_window(va, len) || !range_permitted(pt, va, len, need)) {
         return false;
     }
     auto* k = static_cast<uint8_t*>(kernel_buf);
     while (len > 0) {
         const uint64_t* slot = find_pte(pt, va);
-        const uint64_t required = need | pte::u;
-        if (slot == nullptr || (*slot & required) != required) {
-            return false;
-        }
         if (touched_exec != nullptr && (*slot & pte::x) != 0) {
             *touched_exec = true;
         }

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 // System-call copies: honour the user's permissions (U+R to read, U+W to write). False when any
-// byte of the range is unmapped or not permitted; nothing is written to `dst` beyond the fault.
+// byte of the range is unmapped or not permitted, and then nothing was copied (all or nothing).
 bool copy_from_user(page_table_root pt, void* dst, uint64_t va, size_t len);
 bool copy_to_user(page_table_root pt, uint64_t va, const void* src, size_t len);
 

@@ -35,10 +35,61 @@ struct elf64_phdr {
     uint64_t align;
 };
 
+struct elf64_shdr {
+    uint32_t name;
+    uint32_t type;
+    uint64_t flags;
+    uint64_t addr;
+    uint64_t offset;
+    uint64_t size;
+    uint32_t link;
+    uint32_t info;
+    uint64_t addralign;
+    uint64_t entsize;
+};
+
+struct elf64_sym {
+    uint32_t name;
+    uint8_t info;
+    uint8_t other;
+    uint16_t shndx;
+    uint64_t value;
+    uint64_t size;
+};
+
+constexpr uint32_t sht_symtab = 2;
 constexpr uint16_t et_exec = 2;
 constexpr uint16_t em_riscv = 243;
 constexpr uint32_t pt_load = 1;
 constexpr uint32_t pf_x = 1, pf_w = 2, pf_r = 4;
+
+// Validates the file header and the program header table; nullptr or the reason.
+const char* check_header(const uint8_t* image, size_t size, elf64_ehdr& eh) {
+    if (size < sizeof(elf64_ehdr)) {
+        return "truncated header";
+    }
+    kmemcpy(&eh, image, sizeof(eh));
+    if (eh.ident[0] != 0x7f || eh.ident[1] != 'E' || eh.ident[2] != 'L' || eh.ident[3] != 'F') {
+        return "bad magic";
+    }
+    if (eh.ident[4] != 2 /* ELFCLASS64 */ || eh.ident[5] != 1 /* little-endian */) {
+        return "not ELF64 little-endian";
+    }
+    if (eh.type != et_exec || eh.machine != em_riscv) {
+        return "not a RISC-V executable";
+    }
+    if (eh.phentsize != sizeof(elf64_phdr) || eh.phoff > size ||
+        eh.phnum > (size - eh.phoff) / sizeof(elf64_phdr)) {
+        return "bad program headers";
+    }
+    return nullptr;
+}
+
+elf64_phdr program_header(const uint8_t* image, const elf64_ehdr& eh, uint16_t i) {
+    elf64_phdr ph;
+    kmemcpy(&ph, image + eh.phoff + i * sizeof(elf64_phdr), sizeof(ph));
+    return ph;
+}
 
 uint64_t page_flags(uint32_t p_flags) {
     uint64_t f = pte::u;
@@ -84,30 +135,15 @@ const char* load_segment(page_table_root pt, const elf64_phdr& ph, const uint8_t
 } // namespace
 
 const char* load_elf(page_table_root pt, const uint8_t* image, size_t size, loaded_image& out) {
-    if (size < sizeof(elf64_ehdr)) {
-        return "truncated header";
-    }
     elf64_ehdr eh;
-    kmemcpy(&eh, image, sizeof(eh));
-    if (eh.ident[0] != 0x7f || eh.ident[1] != 'E' || eh.ident[2] != 'L' || eh.ident[3] != 'F') {
-        return "bad magic";
-    }
-    if (eh.ident[4] != 2 /* ELFCLASS64 */ || eh.ident[5] != 1 /* little-endian */) {
-        return "not ELF64 little-endian";
-    }
-    if (eh.type != et_exec || eh.machine != em_riscv) {
-        return "not a RISC-V executable";
-    }
-    if (eh.phentsize != sizeof(elf64_phdr) || eh.phoff > size ||
-        eh.phnum > (size - eh.phoff) / sizeof(elf64_phdr)) {
-        return "bad program headers";
+    if (const char* why = check_header(image, size, eh)) {
+        return why;
     }
     out = loaded_image{};
     out.entry = eh.entry;
     bool loaded_any = false;
     for (uint16_t i = 0; i < eh.phnum; i++) {
-        elf64_phdr ph;
-        kmemcpy(&ph, image + eh.phoff + i * sizeof(elf64_phdr), sizeof(ph));
+        const elf64_phdr ph = program_header(image, eh, i);
         if (ph.type != pt_load || ph.memsz == 0) {
             continue;
         }
@@ -135,4 +171,70 @@ const char* load_elf(page_table_root pt, const uint8_t* image, size_t size, load
         return "entry point not in an executable segment";
     }
     return nullptr;
+}
+
+bool elf_text_range(const uint8_t* image, size_t size, uint64_t& begin, uint64_t& end) {
+    elf64_ehdr eh;
+    if (check_header(image, size, eh) != nullptr) {
+        return false;
+    }
+    begin = 0;
+    end = 0;
+    for (uint16_t i = 0; i < eh.phnum; i++) {
+        const elf64_phdr ph = program_header(image, eh, i);
+        if (ph.type == pt_load && (ph.flags & pf_x) != 0 && ph.memsz != 0) {
+            begin = begin == 0 || ph.vaddr < begin ? ph.vaddr : begin;
+            end = ph.vaddr + ph.memsz > end ? ph.vaddr + ph.memsz : end;
+        }
+    }
+    return end != 0;
+}
+
+bool elf_read(const uint8_t* image, size_t size, uint64_t va, void* dst, size_t len) {
+    elf64_ehdr eh;
+    if (check_header(image, size, eh) != nullptr) {
+        return false;
+    }
+    for (uint16_t i = 0; i < eh.phnum; i++) {
+        const elf64_phdr ph = program_header(image, eh, i);
+        if (ph.type != pt_load || va < ph.vaddr || va - ph.vaddr > ph.filesz ||
+            len > ph.filesz - (va - ph.vaddr) || ph.offset > size || ph.filesz > size - ph.offset) {
+            continue;
+        }
+        kmemcpy(dst, image + ph.offset + (va - ph.vaddr), len);
+        return true;
+    }
+    return false;
+}
+
+uint64_t elf_symbol(const uint8_t* image, size_t size, const char* name) {
+    elf64_ehdr eh;
+    if (check_header(image, size, eh) != nullptr || eh.shentsize != sizeof(elf64_shdr) ||
+        eh.shoff > size || eh.shnum > (size - eh.shoff) / sizeof(elf64_shdr)) {
+        return 0;
+    }
+    for (uint16_t i = 0; i < eh.shnum; i++) {
+        elf64_shdr sh;
+        kmemcpy(&sh, image + eh.shoff + i * sizeof(sh), sizeof(sh));
+        if (sh.type != sht_symtab || sh.link >= eh.shnum || sh.offset > size ||
+            sh.size > size - sh.offset) {
+            continue;
+        }
+        elf64_shdr strtab;
+        kmemcpy(&strtab, image + eh.shoff + sh.link * sizeof(strtab), sizeof(strtab));
+        if (strtab.offset > size || strtab.size > size - strtab.offset) {
+            return 0;
+        }
+        const char* strings = reinterpret_cast<const char*>(image + strtab.offset);
+        const size_t name_len = kstrlen(name);
+        for (uint64_t off = 0; off + sizeof(elf64_sym) <= sh.size; off += sizeof(elf64_sym)) {
+            elf64_sym sym;
+            kmemcpy(&sym, image + sh.offset + off, sizeof(sym));
+            if (sym.name + name_len < strtab.size &&
+                kstrncmp(strings + sym.name, name, name_len + 1) == 0) {
+                return sym.value;
+            }
+        }
+    }
+    return 0;
 }

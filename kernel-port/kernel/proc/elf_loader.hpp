@@ -18,3 +18,14 @@ struct loaded_image {
 // short reason ("bad magic", "segment outside the user window", "out of memory", ...); on
 // failure `pt` may hold some pages and the caller destroys it.
 const char* load_elf(page_table_root pt, const uint8_t* image, size_t size, loaded_image& out);
+
+// The link-time range [begin, end) of the executable PT_LOAD segments of `image`. False when the
+// image is not a valid executable.
+bool elf_text_range(const uint8_t* image, size_t size, uint64_t& begin, uint64_t& end);
+
+// Copies `len` bytes of the file-backed contents at link-time address `va` of `image` (inside
+// one PT_LOAD segment's file bytes). False when the range is not there.
+bool elf_read(const uint8_t* image, size_t size, uint64_t va, void* dst, size_t len);
+
+// The value of the symbol `name` in the image's .symtab (function or object), or 0.
+uint64_t elf_symbol(const uint8_t* image, size_t size, const char* name);

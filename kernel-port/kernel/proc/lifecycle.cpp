@@ -10,6 +10,7 @@
 #include "port/kernel_hooks.hpp"
 #include "proc/elf_loader.hpp"
 #include "proc/errno.hpp"
+#include "proc/process_control.hpp"
 #include "proc/scheduler.hpp"
 #include "programs.hpp"
 
@@ -183,6 +184,7 @@ void process_exit(process* p, int wait_status) {
     }
     p->wait_status = wait_status;
     p->state = process_state::zombie;
+    notify_exit(p, wait_status);
     if (p->parent == nullptr) {
         p->parent = init;
     }

@@ -32,6 +32,8 @@ struct process {
     bool killed = false; // exits (with kill_signal) the next time it would return to U-mode
     int kill_signal = 0;
     int stop_count = 0; // > 0: held by a debugger; not scheduled while in the kernel
+    bool engine_resume_pending = false; // stopped on a stop-mode probe: uprobes_resume first
+    bool step_pending = false;          // resumed for one single step
     process* parent = nullptr;
     char name[process_name_size] = {}; // program path ("/bin/fib") or kernel thread name
 

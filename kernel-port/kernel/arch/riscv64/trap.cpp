@@ -112,6 +112,7 @@ extern "C" void user_trap(trap_frame* frame) {
                            sig::trap);
         }
     } else {
+        port_fixup_fault(p, *frame);
         kill_for_fault(p, csr::cause_name(code), scause, stval, signal_for(code));
     }
     return_to_user(p);
@@ -122,10 +123,13 @@ extern "C" void return_to_user(process* p) {
         if (p->killed) {
             process_exit(p, wait_status_signaled(p->kill_signal));
         }
-        if (p->stop_count == 0) {
+        if (p->stop_count > 0) {
+            sched(); // the scheduler skips it until a debugger resumes it
+            continue;
+        }
+        if (port_prepare_user_return(p)) {
             break;
         }
-        sched(); // the scheduler skips it until a debugger resumes it
     }
     p->frame.kernel_sp = p->kernel_stack_top();
     user_return(&p->frame);

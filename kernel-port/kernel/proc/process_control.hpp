@@ -1,0 +1,79 @@
+// Process and thread control for the host agent (and any other kernel-side debugger): list
+// processes, read/write their memory as the program sees it, stop/resume/step a thread, access
+// its saved registers, and hear about stops, execs and exits. One thread per process: tid == pid.
+//
+// All functions run in kernel context (a kernel thread such as the agent, or a trap handler),
+// never concurrently with each other (one hart, no preemption in the kernel).
+#pragma once
+
+#include "arch/riscv64/trap_frame.hpp"
+#include "proc/process.hpp"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct process_info {
+    int pid;
+    int ppid; // 0: none
+    process_state state;
+    bool kernel_thread;
+    bool stopped;                 // held by thread_stop or a stop-mode probe
+    char name[process_name_size]; // "/bin/fib" or the kernel thread's name
+};
+
+// Fills out[0..max) with the live processes (not unused slots), in table order. Returns the
+// number written.
+int list_processes(process_info* out, int max);
+
+// Reads `len` bytes of user process `pid` at `va` as the program sees them (original bytes under
+// armed breakpoints). 0, -ESRCH (no such user process) or -EFAULT (unmapped).
+long process_read_memory(int pid, uint64_t va, void* dst, size_t len);
+
+// Writes `len` bytes into user process `pid` at `va`, text included (a breakpoint's saved
+// original is updated instead of the breakpoint). Only user memory of that process can be
+// written, never the kernel's. 0, -ESRCH or -EFAULT.
+long process_write_memory(int pid, uint64_t va, const void* src, size_t len);
+
+// Why a thread stopped.
+enum class stop_reason : uint8_t {
+    requested,  // thread_stop
+    probe,      // a stop-mode probe fired (probe_id says which)
+    step,       // a single step finished
+    breakpoint, // an ebreak that is not the engine's, while a debugger listens (see below)
+};
+
+// Stops user thread `pid` where it is: it runs no more user code until thread_resume. Stops
+// nest (a count). 0, -ESRCH or -EPERM (kernel thread).
+long thread_stop(int pid);
+
+// Releases one stop of `pid` (all of them when `step`); with `step`, the thread executes exactly
+// one instruction of its original program and stops again with stop_reason::step.
+// 0, -ESRCH, -EPERM, or -EINVAL when it was not stopped.
+long thread_resume(int pid, bool step);
+
+// The saved user registers of stopped thread `pid` (x0..x31, sepc = pc), writable: the thread
+// resumes with them. nullptr when there is no such user thread or it is not stopped.
+trap_frame* thread_registers(int pid);
+
+// Events for the agent. Each runs in the context that caused it, must not block, and must not
+// call back into the probe engine.
+struct process_listener {
+    // A thread stopped by itself (probe, step, breakpoint). `pid` stays stopped until resumed.
+    void (*stopped)(int pid, stop_reason reason, uint32_t probe_id, void* context);
+    // A process started running a program (spawn or execve).
+    void (*exec)(int pid, const char* path, void* context);
+    // A process exited with a Linux wait status.
+    void (*exited)(int pid, int wait_status, void* context);
+    void* context;
+};
+
+// Installs the listener (nullptr removes it). While a listener with `stopped` is installed, an
+// ebreak that is not the engine's stops the thread (stop_reason::breakpoint) instead of killing it.
+void set_process_listener(const process_listener* listener);
+
+// Kernel-internal notifications (lifecycle and trap code call these).
+void notify_thread_stopped(process* p, stop_reason reason, uint32_t probe_id);
+void notify_exec(process* p);
+void notify_exit(process* p, int wait_status);
+// True when stray breakpoints should stop the thread for a debugger instead of killing it.
+bool debugger_listening();

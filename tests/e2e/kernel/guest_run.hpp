@@ -1,0 +1,42 @@
+// Boots the kernel with a command line, waits for it to power off and keeps what it printed.
+#pragma once
+
+#include "ruprobes_test/qemu_guest.hpp"
+
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+
+namespace ruprobes::test {
+
+struct guest_run {
+    std::optional<int> status; // QEMU's exit code; empty when the guest did not power off
+    std::string console;
+};
+
+// Runs the kernel with `append` until it powers off (at most `timeout`).
+inline guest_run run_guest(const std::string& append,
+                           std::chrono::milliseconds timeout = std::chrono::seconds(40)) {
+    temp_dir dir;
+    qemu_guest guest(dir, guest_options{.append = append});
+    guest_run run;
+    run.status = guest.wait_exit(timeout);
+    run.console = guest.console();
+    return run;
+}
+
+// Number of times `needle` occurs in `text`.
+inline size_t count_of(const std::string& text, const std::string& needle) {
+    size_t n = 0;
+    for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+        n++;
+    }
+    return n;
+}
+
+inline bool contains(const std::string& text, const std::string& needle) {
+    return text.find(needle) != std::string::npos;
+}
+
+} // namespace ruprobes::test

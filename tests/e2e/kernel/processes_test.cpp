@@ -1,0 +1,110 @@
+// Processes of the reference kernel: every user program's output and exit status, several
+// processes at once, fork/exec/wait, and faulting programs killed with a reason while the kernel
+// goes on.
+#include "guest_run.hpp"
+
+using ruprobes::test::contains;
+using ruprobes::test::count_of;
+using ruprobes::test::run_guest;
+
+TEST(KernelProcesses, ProgramsPrintTheirResults) {
+    auto run = run_guest("/bin/hello; /bin/fib 15; /bin/fib 10; /bin/loop 100; /bin/jump; "
+                         "/bin/insns 10; /bin/syscall_bench 1000");
+    ASSERT_TRUE(run.status.has_value()) << run.console;
+    EXPECT_EQ(*run.status, 0) << run.console;
+    EXPECT_TRUE(contains(run.console, "hello from user space")) << run.console;
+    EXPECT_TRUE(contains(run.console, "fib(15) = 610")) << run.console;
+    EXPECT_TRUE(contains(run.console, "fib(10) = 55")) << run.console;
+    // sum of 3i+1 for i < 100
+    EXPECT_TRUE(contains(run.console, "loop: 100 iterations, sum 14950")) << run.console;
+    // rounds 0..9: odd rounds return 3r+3 through the levels, even rounds longjmp with r+1.
+    EXPECT_TRUE(contains(run.console, "jump: 10 rounds, 5 longjmps, sum 115")) << run.console;
+    // insn_mix(i) = i + 1006, +100 when odd: 10 calls give 10*1006 + 45 + 5*100.
+    EXPECT_TRUE(contains(run.console, "insns: 10 calls, sum 10605")) << run.console;
+    EXPECT_TRUE(contains(run.console, "syscall_bench: 1000 calls in")) << run.console;
+    EXPECT_EQ(count_of(run.console, "exited with status 0"), 7u) << run.console;
+}
+
+TEST(KernelProcesses, DefaultCommandLineRunsHello) {
+    auto run = run_guest("");
+    ASSERT_TRUE(run.status.has_value()) << run.console;
+    EXPECT_EQ(*run.status, 0) << run.console;
+    EXPECT_TRUE(contains(run.console, "hello from user space")) << run.console;
+}
+
+TEST(KernelProcesses, ExitStatusOfFirstFailingCommandReachesQemu) {
+    auto run = run_guest("/bin/hello; /bin/bad nosuchmode; /bin/hello");
+    ASSERT_TRUE(run.status.has_value()) << run.console;
+    EXPECT_EQ(*run.status, 2) << run.console;
+    EXPECT_EQ(count_of(run.console, "hello from user space"), 2u) << run.console;
+}
+
+TEST(KernelProcesses, UnknownProgramIsReportedAndFails) {
+    auto run = run_guest("/bin/nosuch; /bin/hello");
+    ASSERT_TRUE(run.status.has_value()) << run.console;
+    EXPECT_EQ(*run.status, 127) << run.console;
+    EXPECT_TRUE(contains(run.console, "init: cannot start '/bin/nosuch'")) << run.console;
+    EXPECT_TRUE(contains(run.console, "hello from user space")) << run.console;
+}
+
+// Two spinning processes never make a system call: fib and hello only finish because the timer
+// preempts them, and init kills them at the end.
+TEST(KernelProcesses, SeveralProcessesRunAtOnce) {
+    auto run = run_guest("/bin/spin &; /bin/spin &; /bin/fib 18; /bin/hello");
+    ASSERT_TRUE(run.status.has_value()) << run.console;
+    EXPECT_EQ(*run.status, 0) << run.console;
+    EXPECT_TRUE(contains(run.console, "spin: pid 2 spinning")) << run.console;
+    EXPECT_TRUE(contains(run.console, "spin: pid 3 spinning")) << run.console;
+    EXPECT_TRUE(contains(run.console, "fib(18) = 2584")) << run.console;
+    EXPECT_TRUE(contains(run.console, "hello from user space")) << run.console;
+    EXPECT_TRUE(contains(run.console, "init: killing pid 2 (/bin/spin)")) << run.console;
+    EXPECT_TRUE(contains(run.console, "init: killing pid 3 (/bin/spin)")) << run.console;
+}
+
+TEST(KernelProcesses, ForkExecWait) {
+    auto run = run_guest("/bin/forker");
+    ASSERT_TRUE(run.status.has_value()) << run.console;
+    EXPECT_EQ(*run.status, 0) << run.console;
+    // Parent pid 2 forks child pid 3, which execs /bin/hello; the parent waits for it.
+    EXPECT_TRUE(contains(run.console, "forker: child pid 3, sum 21")) << run.console;
+    EXPECT_TRUE(contains(run.console, "hello from user space")) << run.console;
+    EXPECT_TRUE(contains(run.console, "forker: parent pid 2, sum 28, child 3 exited with status 0"))
+        << run.console;
+    EXPECT_LT(run.console.find("hello from user space"), run.console.find("forker: parent"))
+        << run.console;
+}
+
+struct bad_mode {
+    const char* mode;
+    const char* reason;
+    int status;
+};
+
+class KernelBadPrograms : public ::testing::TestWithParam<bad_mode> {};
+
+// Each misbehaving mode is killed with a logged reason (pc, cause, tval); the kernel then runs
+// the next command.
+TEST_P(KernelBadPrograms, KilledWithReasonAndKernelGoesOn) {
+    const bad_mode& m = GetParam();
+    auto run = run_guest(std::string("/bin/bad ") + m.mode + "; /bin/hello");
+    ASSERT_TRUE(run.status.has_value()) << run.console;
+    EXPECT_EQ(*run.status, m.status) << run.console;
+    EXPECT_TRUE(contains(run.console, std::string("(/bin/bad) killed: ") + m.reason))
+        << run.console;
+    EXPECT_TRUE(contains(run.console, "pc=")) << run.console;
+    EXPECT_TRUE(contains(run.console, "tval=")) << run.console;
+    EXPECT_FALSE(contains(run.console, "still alive")) << run.console;
+    EXPECT_FALSE(contains(run.console, "kernel panic")) << run.console;
+    EXPECT_TRUE(contains(run.console, "hello from user space")) << run.console;
+    EXPECT_TRUE(contains(run.console, "(/bin/bad) exited with status " + std::to_string(m.status)))
+        << run.console;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Modes, KernelBadPrograms,
+    ::testing::Values(bad_mode{"null", "instruction page fault (pc=0000000000000000", 139},
+                      bad_mode{"text", "store page fault", 139},
+                      bad_mode{"illegal", "illegal instruction", 132},
+                      bad_mode{"ebreak", "breakpoint not placed by the probe engine", 133},
+                      bad_mode{"kernel", "load page fault", 139}),
+    [](const auto& info) { return std::string(info.param.mode); });
