@@ -67,24 +67,40 @@ task<outcome<void>> target_model::stop(thread_id thread) {
     co_return co_await backend_.stop(thread);
 }
 
-task<outcome<void>> target_model::resume(thread_id thread, int signal) {
-    auto r = co_await backend_.resume(thread, signal);
-    if (r) {
-        // The thread runs again: its stop is history.
-        for (auto it = stops_.begin(); it != stops_.end();) {
-            bool match =
-                it->first.pid == thread.pid && (thread.tid == 0 || it->first.tid == thread.tid);
-            it = match ? stops_.erase(it) : std::next(it);
+std::vector<std::pair<thread_id, stop_event>> target_model::take_stops(thread_id thread) {
+    std::vector<std::pair<thread_id, stop_event>> taken;
+    for (auto it = stops_.begin(); it != stops_.end();) {
+        bool match =
+            it->first.pid == thread.pid && (thread.tid == 0 || it->first.tid == thread.tid);
+        if (match) {
+            taken.emplace_back(it->first, std::move(it->second));
+            it = stops_.erase(it);
+        } else {
+            ++it;
         }
+    }
+    return taken;
+}
+
+task<outcome<void>> target_model::resume(thread_id thread, int signal) {
+    // The thread runs from now on: its stop is history before the kernel even answers (the
+    // next stop event may arrive before the reply). A refused resume puts the stops back.
+    auto taken = take_stops(thread);
+    auto r = co_await backend_.resume(thread, signal);
+    if (!r) {
+        for (auto& [id, stop] : taken)
+            stops_.try_emplace(id, std::move(stop));
     }
     co_return r;
 }
 
 task<outcome<void>> target_model::step(thread_id thread) {
+    auto taken = take_stops(thread);
     auto r = co_await backend_.step(thread);
-    // The step's stop event replaces the stop; keep the old one until then only if the step failed.
-    if (r)
-        stops_.erase(thread);
+    if (!r) {
+        for (auto& [id, stop] : taken)
+            stops_.try_emplace(id, std::move(stop));
+    }
     co_return r;
 }
 

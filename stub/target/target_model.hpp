@@ -117,6 +117,8 @@ private:
 
     void on_event(const target_event& event);
     void forget_process(pid_type pid);
+    // Removes and returns the stops of `thread` (tid 0: every thread of its pid).
+    std::vector<std::pair<thread_id, stop_event>> take_stops(thread_id thread);
 
     target_backend& backend_;
     target_status status_;

@@ -1,0 +1,541 @@
+#include "rsp/debug_session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
+namespace ruprobes::rsp {
+
+using namespace ruprobes::target;
+
+namespace {
+
+std::string hex2(unsigned value) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "%02x", value & 0xff);
+    return buf;
+}
+
+std::string hex(uint64_t value) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(value));
+    return buf;
+}
+
+// Does a vCont action with this thread-id apply to `t`?
+bool applies(const resume_action& a, thread_id t) {
+    if (!a.thread)
+        return true;
+    if (a.thread->pid && *a.thread->pid != thread_ref::all && *a.thread->pid != t.pid)
+        return false;
+    return a.thread->tid == thread_ref::all || a.thread->tid == thread_ref::any ||
+           a.thread->tid == t.tid;
+}
+
+} // namespace
+
+debug_session::debug_session(target_model& model, session_options options, send_function send)
+    : model_(model), options_(std::move(options)), send_(std::move(send)),
+      id_(model.new_client_id()) {
+    events_ = model_.subscribe([this](const target_event& e) { on_event(e); });
+}
+
+debug_session::~debug_session() = default;
+
+std::string debug_session::stop_reply(const stop_event& stop) {
+    // GDB manual E.3 "Stop Reply Packets": T AA n1:r1;n2:r2;… with registers as target-order
+    // hex, `thread:` in the multiprocess form and `swbreak:` for a software breakpoint hit.
+    std::string s = "T" + hex2(static_cast<unsigned>(stop.signal));
+    s += "thread:" + format_thread(stop.thread.pid, stop.thread.tid) + ";";
+    s += "20:" + le_hex(stop.regs.pc) + ";";
+    s += "2:" + le_hex(stop.regs.get(registers::sp_regno)) + ";";
+    s += "1:" + le_hex(stop.regs.get(registers::ra_regno)) + ";";
+    if (stop.reason == stop_reason::breakpoint)
+        s += "swbreak:;";
+    return s;
+}
+
+std::string debug_session::exit_reply(const exit_event& exit) {
+    return (exit.signaled ? "X" : "W") + hex2(static_cast<unsigned>(exit.status)) +
+           ";process:" + hex(static_cast<uint64_t>(exit.pid));
+}
+
+void debug_session::reply_error(target_errc code) {
+    reply("E" + hex2(static_cast<unsigned>(code)));
+}
+
+void debug_session::reply_error(const target_error& error) {
+    spdlog::debug("rsp client {}: {} ({})", id_, error.message, errc_name(error.code));
+    reply_error(error.code);
+}
+
+task<void> debug_session::start() {
+    if (options_.spawn.empty())
+        co_return;
+    auto p = co_await model_.spawn(options_.spawn, true);
+    if (!p) {
+        spdlog::error("rsp client {}: cannot spawn {}: {}", id_, options_.spawn[0],
+                      p.error().message);
+        co_return;
+    }
+    spdlog::info("rsp client {}: spawned {} as pid {}", id_, options_.spawn[0], p->pid);
+    if (model_.claim(p->pid, id_))
+        pid_ = p->pid;
+    attached_ = false;
+}
+
+task<void> debug_session::handle(std::string_view payload) {
+    request req = parse_request(payload);
+    co_await std::visit([this](const auto& r) { return on(r); }, req);
+}
+
+task<void> debug_session::interrupt() {
+    if (!pid_ || !waiting_)
+        co_return;
+    auto r = co_await model_.stop(thread_id{*pid_, 0});
+    if (!r)
+        spdlog::warn("rsp client {}: interrupt: {}", id_, r.error().message);
+}
+
+task<void> debug_session::finish() {
+    if (finished_)
+        co_return;
+    finished_ = true;
+    co_await model_.remove_breakpoints_of(id_);
+    if (pid_) {
+        pid_type pid = *pid_;
+        forget_process();
+        if (model_.any_stop(pid)) {
+            auto r = co_await model_.resume(thread_id{pid, 0}, 0);
+            if (!r)
+                spdlog::warn("rsp client {}: resuming pid {}: {}", id_, pid, r.error().message);
+        }
+    }
+}
+
+void debug_session::on_event(const target_event& event) {
+    if (auto* stop = std::get_if<stop_event>(&event)) {
+        if (pid_ && stop->thread.pid == *pid_ && waiting_) {
+            waiting_ = false;
+            reply(stop_reply(*stop));
+        }
+    } else if (auto* exit = std::get_if<exit_event>(&event)) {
+        if (pid_ && exit->pid == *pid_) {
+            bool was_waiting = waiting_;
+            forget_process();
+            exit_ = exit_reply(*exit);
+            if (was_waiting)
+                reply(*exit_);
+        }
+    } else if (std::holds_alternative<disconnected_event>(event)) {
+        if (pid_) {
+            // The kernel is gone: to the client, its process was killed.
+            exit_event gone{*pid_, true, gdb_signal::sigkill};
+            bool was_waiting = waiting_;
+            forget_process();
+            exit_ = exit_reply(gone);
+            if (was_waiting)
+                reply(*exit_);
+        }
+    }
+}
+
+std::optional<thread_id> debug_session::general_thread() const {
+    if (!pid_)
+        return std::nullopt;
+    if (g_thread_)
+        return thread_id{*pid_, *g_thread_};
+    if (auto stop = model_.any_stop(*pid_))
+        return stop->thread;
+    return thread_id{*pid_, *pid_};
+}
+
+bool debug_session::adopt(pid_type pid) {
+    if (!model_.claim(pid, id_)) {
+        reply_error(target_errc::busy);
+        return false;
+    }
+    if (pid_ && *pid_ != pid)
+        model_.release(*pid_, id_);
+    pid_ = pid;
+    g_thread_.reset();
+    exit_.reset();
+    return true;
+}
+
+void debug_session::forget_process() {
+    if (pid_)
+        model_.release(*pid_, id_);
+    pid_.reset();
+    g_thread_.reset();
+    waiting_ = false;
+}
+
+// ---- packets ---------------------------------------------------------------------------------
+
+task<void> debug_session::on(const unknown_req&) {
+    reply("");
+    co_return;
+}
+
+task<void> debug_session::on(const malformed_req& m) {
+    spdlog::debug("rsp client {}: malformed packet: {}", id_, m.why);
+    reply_error(target_errc::invalid_argument);
+    co_return;
+}
+
+task<void> debug_session::on(const halt_reason_req&) {
+    if (!pid_) {
+        reply(exit_ ? *exit_ : "W00");
+        co_return;
+    }
+    if (auto stop = model_.any_stop(*pid_)) {
+        reply(stop_reply(*stop));
+        co_return;
+    }
+    if (waiting_)
+        co_return; // the stop that is on its way answers
+    // All-stop: the process must be stopped for the client to look at it.
+    waiting_ = true;
+    auto r = co_await model_.stop(thread_id{*pid_, 0});
+    if (!r) {
+        waiting_ = false;
+        reply_error(r.error());
+    }
+}
+
+task<void> debug_session::on(const read_registers_req&) {
+    auto t = general_thread();
+    if (!t) {
+        reply_error(target_errc::no_such_process);
+        co_return;
+    }
+    auto regs = co_await model_.read_registers(*t);
+    if (!regs) {
+        reply_error(regs.error());
+        co_return;
+    }
+    std::string out;
+    out.reserve(registers::count * 16);
+    for (int i = 0; i < registers::count; i++)
+        out += le_hex(regs->get(i));
+    reply(std::move(out));
+}
+
+task<void> debug_session::on(const write_registers_req& w) {
+    auto t = general_thread();
+    if (!t) {
+        reply_error(target_errc::no_such_process);
+        co_return;
+    }
+    if (w.bytes.size() < registers::count * 8u) {
+        reply_error(target_errc::invalid_argument);
+        co_return;
+    }
+    registers regs;
+    for (int i = 0; i < registers::count; i++)
+        regs.set(i, le_value(w.bytes.data() + 8 * i, 8));
+    auto r = co_await model_.write_registers(*t, regs);
+    if (r)
+        reply_ok();
+    else
+        reply_error(r.error());
+}
+
+task<void> debug_session::on(const read_register_req& p) {
+    auto t = general_thread();
+    if (!t) {
+        reply_error(target_errc::no_such_process);
+        co_return;
+    }
+    if (p.regno >= static_cast<unsigned>(registers::count)) {
+        reply_error(target_errc::invalid_argument);
+        co_return;
+    }
+    auto regs = co_await model_.read_registers(*t);
+    if (!regs)
+        reply_error(regs.error());
+    else
+        reply(le_hex(regs->get(static_cast<int>(p.regno))));
+}
+
+task<void> debug_session::on(const write_register_req& p) {
+    auto t = general_thread();
+    if (!t) {
+        reply_error(target_errc::no_such_process);
+        co_return;
+    }
+    if (p.regno >= static_cast<unsigned>(registers::count) || p.bytes.size() != 8) {
+        reply_error(target_errc::invalid_argument);
+        co_return;
+    }
+    auto regs = co_await model_.read_registers(*t);
+    if (!regs) {
+        reply_error(regs.error());
+        co_return;
+    }
+    regs->set(static_cast<int>(p.regno), le_value(p.bytes.data(), 8));
+    auto r = co_await model_.write_registers(*t, *regs);
+    if (r)
+        reply_ok();
+    else
+        reply_error(r.error());
+}
+
+task<void> debug_session::on(const read_memory_req& m) {
+    if (!pid_) {
+        reply_error(target_errc::no_such_process);
+        co_return;
+    }
+    uint64_t len = std::min<uint64_t>(m.len, (options_.packet_size - 4) / 2);
+    if (len == 0) {
+        reply("");
+        co_return;
+    }
+    auto bytes = co_await model_.read_memory(*pid_, m.addr, len);
+    if (!bytes && bytes.error().code == target_errc::bad_address) {
+        // A read across the end of a mapping: answer the part before the next page, as gdb
+        // accepts short reads (and then asks for the rest, which fails).
+        uint64_t to_page = 0x1000 - (m.addr & 0xfff);
+        if (to_page < len)
+            bytes = co_await model_.read_memory(*pid_, m.addr, to_page);
+    }
+    if (!bytes)
+        reply_error(bytes.error());
+    else
+        reply(to_hex(*bytes));
+}
+
+task<void> debug_session::on(const write_memory_req& m) {
+    if (!pid_) {
+        reply_error(target_errc::no_such_process);
+        co_return;
+    }
+    if (m.bytes.empty()) { // gdb probes for X support with a zero-length write
+        reply_ok();
+        co_return;
+    }
+    auto r = co_await model_.write_memory(*pid_, m.addr, m.bytes);
+    if (r)
+        reply_ok();
+    else
+        reply_error(r.error());
+}
+
+task<void> debug_session::on(const breakpoint_req& b) {
+    if (b.type != 0) { // hardware breakpoints and watchpoints: not supported (empty reply)
+        reply("");
+        co_return;
+    }
+    if (!pid_) {
+        reply_error(target_errc::no_such_process);
+        co_return;
+    }
+    if (b.insert) {
+        auto id = co_await model_.insert_breakpoint(*pid_, b.addr, id_);
+        if (id)
+            reply_ok();
+        else
+            reply_error(id.error());
+        co_return;
+    }
+    auto r = co_await model_.remove_breakpoint(*pid_, b.addr, id_);
+    if (r || r.error().code == target_errc::no_such_probe)
+        reply_ok(); // already gone (the process exited, the kernel restarted): nothing to undo
+    else
+        reply_error(r.error());
+}
+
+task<void> debug_session::on(const continue_req& c) {
+    if (!pid_) {
+        reply_error(target_errc::no_such_process);
+        co_return;
+    }
+    pid_type pid = *pid_;
+    auto threads = co_await model_.list_threads(pid);
+    if (!threads) {
+        reply_error(threads.error());
+        co_return;
+    }
+    // The stop reply is sent when the stop (or exit) event arrives; it may arrive while the
+    // resume request is still on its way, so wait for it from before the first request.
+    waiting_ = true;
+    bool any = false;
+    for (const auto& t : *threads) {
+        if (t.state != thread_state::stopped && !model_.last_stop(t.id))
+            continue;
+        const resume_action* action = nullptr;
+        for (const auto& a : c.actions) {
+            if (applies(a, t.id)) {
+                action = &a;
+                break;
+            }
+        }
+        if (!action || action->action == 't')
+            continue;
+        outcome<void> r;
+        if (action->action == 's' || action->action == 'S' || action->action == 'r')
+            r = co_await model_.step(t.id);
+        else
+            r = co_await model_.resume(t.id, action->signal);
+        if (!r) {
+            waiting_ = false;
+            reply_error(r.error());
+            co_return;
+        }
+        any = true;
+    }
+    if (!any && waiting_ && pid_ == pid) {
+        waiting_ = false;
+        reply_error(target_errc::not_stopped);
+    }
+}
+
+task<void> debug_session::on(const set_thread_req& h) {
+    if (h.op == 'c' || h.thread.tid == thread_ref::any || h.thread.tid == thread_ref::all) {
+        if (h.op == 'g')
+            g_thread_.reset();
+        reply_ok();
+        co_return;
+    }
+    if (!pid_ || (h.thread.pid && *h.thread.pid != *pid_)) {
+        reply_error(target_errc::no_such_thread);
+        co_return;
+    }
+    g_thread_ = h.thread.tid;
+    reply_ok();
+}
+
+task<void> debug_session::on(const thread_alive_req& t) {
+    if (!pid_ || (t.thread.pid && *t.thread.pid != *pid_)) {
+        reply_error(target_errc::no_such_thread);
+        co_return;
+    }
+    auto threads = co_await model_.list_threads(*pid_);
+    if (threads) {
+        for (const auto& th : *threads) {
+            if (th.id.tid == t.thread.tid) {
+                reply_ok();
+                co_return;
+            }
+        }
+    }
+    reply_error(target_errc::no_such_thread);
+}
+
+task<void> debug_session::on(const kill_req& k) {
+    bool v_kill = k.pid.has_value();
+    pid_type pid = k.pid.value_or(pid_.value_or(0));
+    if (pid == 0 || (pid_ && pid != *pid_) || (!pid_ && v_kill)) {
+        if (v_kill)
+            reply_error(target_errc::no_such_process);
+        co_return;
+    }
+    // Forget it first: its exit event must not become a stray W reply.
+    co_await model_.remove_breakpoints_of(id_);
+    forget_process();
+    auto r = co_await model_.kill(pid);
+    if (!v_kill) {
+        // `k` has no reply; without extended mode the client hangs up now.
+        closing_ = !extended_;
+        co_return;
+    }
+    if (r || r.error().code == target_errc::no_such_process)
+        reply_ok();
+    else
+        reply_error(r.error());
+}
+
+task<void> debug_session::on(const detach_req& d) {
+    if (d.pid && (!pid_ || *d.pid != *pid_)) {
+        reply_error(target_errc::no_such_process);
+        co_return;
+    }
+    co_await model_.remove_breakpoints_of(id_);
+    if (pid_) {
+        pid_type pid = *pid_;
+        forget_process();
+        auto r = co_await model_.resume(thread_id{pid, 0}, 0);
+        if (!r && r.error().code != target_errc::not_stopped)
+            spdlog::warn("rsp client {}: detach: resuming pid {}: {}", id_, pid, r.error().message);
+    }
+    reply_ok();
+    closing_ = !extended_;
+}
+
+task<void> debug_session::on(const extended_mode_req&) {
+    extended_ = true;
+    reply_ok();
+    co_return;
+}
+
+task<void> debug_session::on(const run_req& r) {
+    std::vector<std::string> argv = r.argv;
+    if (argv.empty() || argv[0].empty()) {
+        if (options_.spawn.empty()) {
+            reply_error(target_errc::invalid_argument);
+            co_return;
+        }
+        if (argv.empty())
+            argv.push_back({});
+        argv[0] = options_.spawn[0];
+    }
+    // A host path (gdb's own file name for the program): the guest knows it as /bin/<name>.
+    if (argv[0].rfind("/bin/", 0) != 0)
+        argv[0] = "/bin/" + argv[0].substr(argv[0].rfind('/') + 1);
+    if (pid_) {
+        co_await model_.remove_breakpoints_of(id_);
+        forget_process();
+    }
+    waiting_ = true;
+    auto p = co_await model_.spawn(argv, true);
+    if (!p) {
+        waiting_ = false;
+        reply_error(p.error());
+        co_return;
+    }
+    if (!adopt(p->pid)) {
+        waiting_ = false;
+        co_return;
+    }
+    attached_ = false;
+    waiting_ = true;
+    if (auto stop = model_.any_stop(p->pid)) {
+        waiting_ = false;
+        reply(stop_reply(*stop));
+    }
+}
+
+task<void> debug_session::on(const attach_req& a) {
+    if (!adopt(a.pid))
+        co_return;
+    attached_ = true;
+    waiting_ = true;
+    auto r = co_await model_.attach(a.pid);
+    if (!r) {
+        forget_process();
+        reply_error(r.error());
+        co_return;
+    }
+    if (auto stop = model_.any_stop(a.pid); stop && waiting_) {
+        waiting_ = false;
+        reply(stop_reply(*stop));
+    }
+}
+
+task<void> debug_session::on(const vcont_query_req&) {
+    reply("vCont;c;C;s;S;t");
+    co_return;
+}
+
+task<void> debug_session::on(const query_req& q) {
+    const auto& table = queries();
+    auto it = table.find(std::string((q.set ? "Q" : "q") + q.name));
+    if (it == table.end()) {
+        reply("");
+        co_return;
+    }
+    co_await (this->*(it->second))(q);
+}
+
+} // namespace ruprobes::rsp

@@ -1,0 +1,126 @@
+// RSP server layer: the debugger logic of one gdb client, independent of sockets. It takes
+// decoded packets, drives the target model, and hands reply payloads to a send function; stop
+// replies that come later (after c/s/vCont/vAttach or an interrupt) are sent from target events.
+//
+// The handler table is keyed by packet type: one member function per typed request
+// (ruprobes/rsp/request.hpp) and, for q/Q packets, one per query name (see queries()).
+#pragma once
+
+#include "ruprobes/rsp/request.hpp"
+#include "target/target_model.hpp"
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ruprobes::rsp {
+
+struct session_options {
+    // Spawn this program (argv) stopped at its entry when the client connects (plain remote).
+    std::vector<std::string> spawn;
+    // Largest packet payload the session accepts and announces (qSupported PacketSize).
+    size_t packet_size = 0x4000;
+};
+
+class debug_session {
+public:
+    using send_function = std::function<void(std::string payload)>;
+
+    debug_session(target::target_model& model, session_options options, send_function send);
+    ~debug_session();
+    debug_session(const debug_session&) = delete;
+    debug_session& operator=(const debug_session&) = delete;
+
+    // Runs once when the client connects (spawns options.spawn, if any).
+    task<void> start();
+    // Handles one decoded packet; the reply, if the packet has one now, goes to `send`.
+    task<void> handle(std::string_view payload);
+    // The client sent 0x03: stop the debugged process if it runs.
+    task<void> interrupt();
+    // The client is gone (or detached): remove its breakpoints, resume its stopped process,
+    // give up ownership. Safe to call twice.
+    task<void> finish();
+
+    // After QStartNoAckMode was answered: the connection stops sending and expecting acks.
+    bool no_ack_requested() const { return no_ack_; }
+    // True after a D / vKill-less k: the client will hang up.
+    bool closing() const { return closing_; }
+    std::optional<target::pid_type> pid() const { return pid_; }
+    target::client_id id() const { return id_; }
+
+    // Stop reply for a stop event (T05…), with pc/sp/ra expedited and thread/swbreak info.
+    static std::string stop_reply(const target::stop_event& stop);
+    // Exit reply: W<code>;process:<pid> or X<signal>;process:<pid>.
+    static std::string exit_reply(const target::exit_event& exit);
+
+private:
+    using query_handler = task<void> (debug_session::*)(const query_req&);
+
+    // ---- one handler per packet type -------------------------------------------------------
+    task<void> on(const unknown_req&);
+    task<void> on(const malformed_req&);
+    task<void> on(const halt_reason_req&);
+    task<void> on(const read_registers_req&);
+    task<void> on(const write_registers_req&);
+    task<void> on(const read_register_req&);
+    task<void> on(const write_register_req&);
+    task<void> on(const read_memory_req&);
+    task<void> on(const write_memory_req&);
+    task<void> on(const breakpoint_req&);
+    task<void> on(const continue_req&);
+    task<void> on(const set_thread_req&);
+    task<void> on(const thread_alive_req&);
+    task<void> on(const kill_req&);
+    task<void> on(const detach_req&);
+    task<void> on(const extended_mode_req&);
+    task<void> on(const run_req&);
+    task<void> on(const attach_req&);
+    task<void> on(const vcont_query_req&);
+    task<void> on(const query_req&);
+    task<void> on(const xfer_read_req&);
+
+    // ---- q/Q packets (debug_session_queries.cpp) ----------------------------------------------
+    static const std::map<std::string, query_handler, std::less<>>& queries();
+    task<void> q_supported(const query_req&);
+    task<void> q_start_no_ack(const query_req&);
+    task<void> q_thread_first(const query_req&);
+    task<void> q_thread_next(const query_req&);
+    task<void> q_current_thread(const query_req&);
+    task<void> q_attached(const query_req&);
+    task<void> q_symbol(const query_req&);
+    task<void> q_empty(const query_req&);
+
+    void reply(std::string payload) { send_(std::move(payload)); }
+    void reply_ok() { reply("OK"); }
+    void reply_error(target::target_errc code);
+    void reply_error(const target::target_error& error);
+    void on_event(const target::target_event& event);
+    // The thread that g/p/m/Z act on: Hg's choice, else the stopped thread of the process.
+    std::optional<target::thread_id> general_thread() const;
+    // Takes over `pid` as the debugged process; false (after replying E) when another client has
+    // it.
+    bool adopt(target::pid_type pid);
+    void forget_process();
+
+    target::target_model& model_;
+    session_options options_;
+    send_function send_;
+    target::client_id id_;
+    target::target_model::subscription events_;
+    std::optional<target::pid_type> pid_;
+    std::optional<target::tid_type> g_thread_; // Hg
+    bool attached_ = false;                    // vAttach (qAttached: 1) vs spawned (0)
+    bool waiting_ = false;                     // resumed: the next stop/exit is the reply
+    std::optional<std::string> exit_;          // the debugged process exited (for '?')
+    bool no_ack_ = false;
+    bool extended_ = false;
+    bool closing_ = false;
+    bool finished_ = false;
+    std::vector<target::thread_info> thread_list_; // qfThreadInfo snapshot
+    size_t thread_next_ = 0;
+};
+
+} // namespace ruprobes::rsp

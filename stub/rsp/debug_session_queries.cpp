@@ -1,0 +1,113 @@
+// The q/Q packets of the RSP server layer (GDB manual E.4 "General Query Packets") and
+// qXfer:features:read.
+#include "rsp/debug_session.hpp"
+#include "rsp/target_description.hpp"
+
+#include <cstdio>
+
+namespace ruprobes::rsp {
+
+using namespace ruprobes::target;
+
+const std::map<std::string, debug_session::query_handler, std::less<>>& debug_session::queries() {
+    static const std::map<std::string, query_handler, std::less<>> table = {
+        {"qSupported", &debug_session::q_supported},
+        {"QStartNoAckMode", &debug_session::q_start_no_ack},
+        {"qfThreadInfo", &debug_session::q_thread_first},
+        {"qsThreadInfo", &debug_session::q_thread_next},
+        {"qC", &debug_session::q_current_thread},
+        {"qAttached", &debug_session::q_attached},
+        {"qSymbol", &debug_session::q_symbol},
+        // Tracepoints are not supported (yet): an empty reply says so.
+        {"qTStatus", &debug_session::q_empty},
+    };
+    return table;
+}
+
+task<void> debug_session::q_supported(const query_req&) {
+    char size[32];
+    std::snprintf(size, sizeof size, "%zx", options_.packet_size);
+    reply(std::string("PacketSize=") + size +
+          ";QStartNoAckMode+;multiprocess+;swbreak+;qXfer:features:read+");
+    co_return;
+}
+
+task<void> debug_session::q_start_no_ack(const query_req&) {
+    no_ack_ = true;
+    reply_ok();
+    co_return;
+}
+
+task<void> debug_session::q_thread_first(const query_req&) {
+    thread_list_.clear();
+    thread_next_ = 0;
+    if (pid_) {
+        auto threads = co_await model_.list_threads(*pid_);
+        if (threads)
+            thread_list_ = std::move(*threads);
+    }
+    query_req next; // a named object: g++ 12 destroys temporaries in co_await twice
+    co_await q_thread_next(next);
+}
+
+task<void> debug_session::q_thread_next(const query_req&) {
+    if (thread_next_ >= thread_list_.size()) {
+        reply("l");
+        co_return;
+    }
+    // All threads in one reply: short enough for the processes of the reference kernel.
+    std::string out = "m";
+    for (; thread_next_ < thread_list_.size(); thread_next_++) {
+        if (out.size() > 1)
+            out += ",";
+        const auto& t = thread_list_[thread_next_].id;
+        out += format_thread(t.pid, t.tid);
+        if (out.size() > options_.packet_size / 2)
+            break;
+    }
+    reply(std::move(out));
+}
+
+task<void> debug_session::q_current_thread(const query_req&) {
+    auto t = general_thread();
+    reply(t ? "QC" + format_thread(t->pid, t->tid) : std::string());
+    co_return;
+}
+
+task<void> debug_session::q_attached(const query_req&) {
+    // 1: attached to an existing process (quit detaches); 0: we created it (quit kills).
+    reply(attached_ ? "1" : "0");
+    co_return;
+}
+
+task<void> debug_session::q_symbol(const query_req&) {
+    reply_ok(); // no symbols wanted
+    co_return;
+}
+
+task<void> debug_session::q_empty(const query_req&) {
+    reply("");
+    co_return;
+}
+
+task<void> debug_session::on(const xfer_read_req& x) {
+    if (x.object != "features") {
+        reply("");
+        co_return;
+    }
+    if (x.annex != "target.xml") {
+        reply_error(target_errc::invalid_argument);
+        co_return;
+    }
+    std::string_view xml = riscv64_target_xml();
+    if (x.offset >= xml.size()) {
+        reply("l");
+        co_return;
+    }
+    uint64_t len = std::min<uint64_t>(x.length, options_.packet_size - 16);
+    std::string_view chunk = xml.substr(x.offset, len);
+    bool last = x.offset + chunk.size() >= xml.size();
+    reply((last ? "l" : "m") + std::string(chunk));
+}
+
+} // namespace ruprobes::rsp

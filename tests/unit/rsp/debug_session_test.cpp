@@ -1,0 +1,289 @@
+// RSP server layer against the fake kernel: gdb's connect sequence, registers, memory,
+// breakpoints as stop-mode probes, resume/step/interrupt with stop replies, extended-remote,
+// detach and bad input.
+#include "rsp/debug_session.hpp"
+#include "rsp/target_description.hpp"
+#include "run_task.hpp"
+#include "target/fake_backend.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace ruprobes::target;
+using namespace ruprobes::rsp;
+using ruprobes::test::run_task;
+using ruprobes::test::run_until;
+
+namespace {
+
+struct session_test : ::testing::Test {
+    boost::asio::io_context io;
+    fake_backend fake{io.get_executor()};
+    target_model model{fake};
+    std::vector<std::string> replies;
+
+    std::unique_ptr<debug_session> make(session_options options = {}) {
+        auto s = std::make_unique<debug_session>(
+            model, std::move(options), [this](std::string p) { replies.push_back(std::move(p)); });
+        run_task(io, s->start());
+        return s;
+    }
+
+    // Sends one packet and returns its reply (waiting for a late one, e.g. a stop reply).
+    std::string ask(debug_session& s, std::string_view payload) {
+        replies.clear();
+        run_task(io, s.handle(payload));
+        if (!run_until(
+                io, [&] { return !replies.empty(); }, std::chrono::seconds(2)))
+            return "<no reply>";
+        EXPECT_EQ(replies.size(), 1u) << payload;
+        return replies.front();
+    }
+    // Sends one packet that must not be answered (yet).
+    void send_quiet(debug_session& s, std::string_view payload) {
+        replies.clear();
+        run_task(io, s.handle(payload));
+        EXPECT_TRUE(replies.empty()) << payload << " -> " << replies.front();
+    }
+    std::string wait_reply() {
+        if (!run_until(
+                io, [&] { return !replies.empty(); }, std::chrono::seconds(2)))
+            return "<no reply>";
+        return replies.back();
+    }
+};
+
+std::string thread_of(pid_type pid) {
+    return format_thread(pid, pid);
+}
+
+TEST_F(session_test, connect_sequence_of_gdb_13) {
+    auto s = make({{"/bin/loop"}});
+    ASSERT_TRUE(s->pid());
+    pid_type pid = *s->pid();
+    std::string sup = ask(*s, "qSupported:multiprocess+;swbreak+;hwbreak+;qRelocInsn+;"
+                              "fork-events+;vfork-events+;exec-events+;vContSupported+;"
+                              "QThreadEvents+;no-resumed+;memory-tagging+");
+    EXPECT_NE(sup.find("PacketSize=4000"), std::string::npos);
+    EXPECT_NE(sup.find("multiprocess+"), std::string::npos);
+    EXPECT_NE(sup.find("swbreak+"), std::string::npos);
+    EXPECT_NE(sup.find("QStartNoAckMode+"), std::string::npos);
+    EXPECT_NE(sup.find("qXfer:features:read+"), std::string::npos);
+    EXPECT_EQ(ask(*s, "vMustReplyEmpty"), "");
+    EXPECT_EQ(ask(*s, "QStartNoAckMode"), "OK");
+    EXPECT_TRUE(s->no_ack_requested());
+    EXPECT_EQ(ask(*s, "Hgp0.0"), "OK");
+    std::string xml = ask(*s, "qXfer:features:read:target.xml:0,ffb");
+    EXPECT_EQ(xml[0], 'l');
+    EXPECT_EQ(xml.substr(1), riscv64_target_xml());
+    EXPECT_NE(xml.find("<architecture>riscv:rv64</architecture>"), std::string::npos);
+    EXPECT_NE(xml.find("org.gnu.gdb.riscv.cpu"), std::string::npos);
+    EXPECT_EQ(ask(*s, "qTStatus"), "");
+    std::string stop = ask(*s, "?");
+    EXPECT_EQ(stop.substr(0, 3), "T05");
+    EXPECT_NE(stop.find("thread:" + thread_of(pid) + ";"), std::string::npos);
+    EXPECT_NE(stop.find("20:0000010000000000;"), std::string::npos); // pc = 0x10000
+    EXPECT_EQ(stop.find("swbreak"), std::string::npos);
+    EXPECT_EQ(ask(*s, "qfThreadInfo"), "m" + thread_of(pid));
+    EXPECT_EQ(ask(*s, "qsThreadInfo"), "l");
+    EXPECT_EQ(ask(*s, "qAttached:" + std::to_string(pid)), "0");
+    EXPECT_EQ(ask(*s, "qC"), "QC" + thread_of(pid));
+    EXPECT_EQ(ask(*s, "qOffsets"), "");
+    EXPECT_EQ(ask(*s, "vCont?"), "vCont;c;C;s;S;t");
+    EXPECT_EQ(ask(*s, "qSymbol::"), "OK");
+}
+
+TEST_F(session_test, xfer_in_chunks) {
+    auto s = make({{"/bin/loop"}});
+    std::string got;
+    for (uint64_t off = 0;;) {
+        char req[64];
+        std::snprintf(req, sizeof req, "qXfer:features:read:target.xml:%llx,40",
+                      static_cast<unsigned long long>(off));
+        std::string r = ask(*s, req);
+        ASSERT_FALSE(r.empty());
+        got += r.substr(1);
+        off += r.size() - 1;
+        if (r[0] == 'l')
+            break;
+        ASSERT_EQ(r[0], 'm');
+    }
+    EXPECT_EQ(got, riscv64_target_xml());
+    EXPECT_EQ(ask(*s, "qXfer:features:read:other.xml:0,40")[0], 'E');
+}
+
+TEST_F(session_test, registers_read_and_write) {
+    auto s = make({{"/bin/loop"}});
+    ask(*s, "?");
+    std::string g = ask(*s, "g");
+    ASSERT_EQ(g.size(), 33u * 16);
+    EXPECT_EQ(g.substr(32 * 16), "0000010000000000");                      // pc
+    EXPECT_EQ(g.substr(2 * 16, 16), le_hex(fake_backend::stack_top - 16)); // sp
+    EXPECT_EQ(ask(*s, "p20"), "0000010000000000");
+    EXPECT_EQ(ask(*s, "P5=2a00000000000000"), "OK");
+    EXPECT_EQ(fake.regs_of(*s->pid())->x[5], 42u);
+    EXPECT_EQ(ask(*s, "p5"), "2a00000000000000");
+    std::string G = g;
+    G.replace(6 * 16, 16, le_hex(7));
+    EXPECT_EQ(ask(*s, "G" + G), "OK");
+    EXPECT_EQ(fake.regs_of(*s->pid())->x[6], 7u);
+    EXPECT_EQ(ask(*s, "p21")[0], 'E');
+    EXPECT_EQ(ask(*s, "G00")[0], 'E');
+}
+
+TEST_F(session_test, memory_read_write_and_unmapped) {
+    auto s = make({{"/bin/loop"}});
+    ask(*s, "?");
+    EXPECT_EQ(ask(*s, "m10004,2"), "0100");
+    EXPECT_EQ(ask(*s, "m1000,4"), "E05");
+    EXPECT_EQ(ask(*s, "M7fffff00,2:abcd"), "OK");
+    EXPECT_EQ(ask(*s, "m7fffff00,2"), "abcd");
+    EXPECT_EQ(ask(*s, std::string("X7fffff00,3:#}", 14)), "E09"); // length mismatch
+    EXPECT_EQ(ask(*s, std::string("X7fffff00,1:#", 13)), "OK");
+    EXPECT_EQ(ask(*s, "m7fffff00,1"), "23");
+    EXPECT_EQ(ask(*s, "X7fffff00,0:"), "OK");
+    // Across the end of a mapping: the part before the unmapped page.
+    std::string tail = ask(*s, "m7ffffff8,10");
+    EXPECT_EQ(tail.size(), 16u);
+}
+
+TEST_F(session_test, breakpoint_continue_step_and_exit) {
+    auto s = make({{"/bin/count"}});
+    pid_type pid = *s->pid();
+    ask(*s, "?");
+    EXPECT_EQ(ask(*s, "Z0,1000a,4"), "OK");
+    ASSERT_EQ(fake.armed_probes().size(), 1u);
+    EXPECT_EQ(fake.armed_probes()[0].offset, 0x1000au);
+    send_quiet(*s, "vCont;c:" + thread_of(pid));
+    std::string stop = wait_reply();
+    EXPECT_EQ(stop.substr(0, 3), "T05");
+    EXPECT_NE(stop.find("swbreak:;"), std::string::npos);
+    EXPECT_NE(stop.find("20:0a00010000000000;"), std::string::npos);
+    // stepi over a 32-bit instruction: pc + 4.
+    send_quiet(*s, "vCont;s:" + thread_of(pid));
+    stop = wait_reply();
+    EXPECT_NE(stop.find("20:0e00010000000000;"), std::string::npos) << stop;
+    EXPECT_EQ(stop.find("swbreak"), std::string::npos);
+    // bne back to the c.nop at 0x10008, then stepi over it: pc + 2.
+    send_quiet(*s, "s");
+    EXPECT_NE(wait_reply().find("20:0800010000000000;"), std::string::npos);
+    send_quiet(*s, "s");
+    EXPECT_NE(wait_reply().find("20:0a00010000000000;"), std::string::npos);
+    EXPECT_EQ(ask(*s, "z0,1000a,4"), "OK");
+    EXPECT_TRUE(fake.armed_probes().empty());
+    send_quiet(*s, "c");
+    EXPECT_EQ(wait_reply(), "W03;process:" + format_thread(pid, 0).substr(
+                                                 1, format_thread(pid, 0).find('.') - 1));
+    EXPECT_FALSE(s->pid());
+    EXPECT_EQ(ask(*s, "?"), wait_reply());
+}
+
+TEST_F(session_test, interrupt_stops_a_running_process_with_sigint) {
+    auto s = make({{"/bin/loop"}});
+    pid_type pid = *s->pid();
+    ask(*s, "?");
+    send_quiet(*s, "vCont;c");
+    EXPECT_TRUE(fake.running(pid));
+    run_task(io, s->interrupt());
+    std::string stop = wait_reply();
+    EXPECT_EQ(stop.substr(0, 3), "T02") << stop;
+    EXPECT_FALSE(fake.running(pid));
+}
+
+TEST_F(session_test, detach_removes_breakpoints_and_resumes) {
+    auto s = make({{"/bin/loop"}});
+    pid_type pid = *s->pid();
+    ask(*s, "?");
+    EXPECT_EQ(ask(*s, "Z0,10006,4"), "OK");
+    EXPECT_EQ(ask(*s, "D;" + format_thread(pid, 0).substr(1, format_thread(pid, 0).find('.') - 1)),
+              "OK");
+    EXPECT_TRUE(fake.armed_probes().empty());
+    EXPECT_TRUE(fake.running(pid));
+    EXPECT_TRUE(s->closing());
+    EXPECT_FALSE(model.owner_of(pid));
+}
+
+TEST_F(session_test, client_gone_while_stopped_cleans_up) {
+    pid_type pid;
+    {
+        auto s = make({{"/bin/loop"}});
+        pid = *s->pid();
+        ask(*s, "?");
+        EXPECT_EQ(ask(*s, "Z0,10006,4"), "OK");
+        send_quiet(*s, "c");
+        wait_reply();
+        run_task(io, s->finish());
+    }
+    EXPECT_TRUE(fake.armed_probes().empty());
+    EXPECT_TRUE(fake.running(pid));
+    EXPECT_FALSE(model.owner_of(pid));
+}
+
+TEST_F(session_test, extended_remote_run_attach_kill) {
+    auto s = make();
+    EXPECT_EQ(ask(*s, "!"), "OK");
+    EXPECT_EQ(ask(*s, "?"), "W00");
+    EXPECT_EQ(ask(*s, "qfThreadInfo"), "l");
+    std::string stop = ask(*s, "vRun;" + string_to_hex("/bin/loop"));
+    EXPECT_EQ(stop.substr(0, 3), "T05");
+    ASSERT_TRUE(s->pid());
+    pid_type first = *s->pid();
+    auto pid_hex = [](pid_type p) {
+        std::string t = format_thread(p, 0);
+        return t.substr(1, t.find('.') - 1);
+    };
+    EXPECT_EQ(ask(*s, "vKill;" + pid_hex(first)), "OK");
+    run_until(io, [&] { return !run_task(io, model.process(first)).ok(); });
+    EXPECT_FALSE(s->pid());
+
+    // A process started elsewhere (by another client or the JSON-RPC side), running.
+    auto other = run_task(io, model.spawn({"/bin/loop"}, false));
+    ASSERT_TRUE(other.ok());
+    stop = ask(*s, "vAttach;" + pid_hex(other->pid));
+    EXPECT_EQ(stop.substr(0, 1), "T");
+    EXPECT_NE(stop.find("thread:" + thread_of(other->pid)), std::string::npos);
+    EXPECT_EQ(ask(*s, "qAttached:" + pid_hex(other->pid)), "1");
+    EXPECT_FALSE(fake.running(other->pid));
+
+    // A second client cannot take it over.
+    auto s2 = make();
+    EXPECT_EQ(ask(*s2, "vAttach;" + pid_hex(other->pid)), "E0a");
+    // A host path for vRun becomes /bin/<name>.
+    EXPECT_EQ(ask(*s2, "vRun;" + string_to_hex("/home/me/build/guest/user/count")).substr(0, 3),
+              "T05");
+    EXPECT_EQ(run_task(io, model.process(*s2->pid()))->program, "/bin/count");
+}
+
+TEST_F(session_test, only_the_debugged_process_stops) {
+    auto bystander = run_task(io, model.spawn({"/bin/loop"}, false));
+    ASSERT_TRUE(bystander.ok());
+    auto s = make({{"/bin/loop"}});
+    ask(*s, "?");
+    EXPECT_EQ(ask(*s, "Z0,10006,4"), "OK");
+    send_quiet(*s, "c");
+    EXPECT_NE(wait_reply().find("swbreak"), std::string::npos);
+    EXPECT_TRUE(fake.running(bystander->pid));
+    EXPECT_FALSE(fake.running(*s->pid()));
+}
+
+TEST_F(session_test, bad_input_is_answered) {
+    auto s = make({{"/bin/loop"}});
+    ask(*s, "?");
+    for (auto p : {"m", "mzz,1", "Z0,zz,4", "Hx", "vCont;q", "P1", "X1,2", "vAttach;"})
+        EXPECT_EQ(ask(*s, p), "E09") << p;
+    for (auto p : {"", "J", "vFile:open:", "qUnknownThing", "Z1,10006,4", "Z2,10006,4"})
+        EXPECT_EQ(ask(*s, p), "") << p;
+    EXPECT_EQ(ask(*s, "Z0,20000,4"), "E08"); // outside the program's text: unprobeable
+    EXPECT_EQ(ask(*s, "vAttach;999"), "E02");
+    EXPECT_EQ(ask(*s, "D;999"), "E02");
+}
+
+TEST_F(session_test, target_gone_while_running_gives_an_exit) {
+    auto s = make({{"/bin/loop"}});
+    ask(*s, "?");
+    send_quiet(*s, "c");
+    fake.disconnect("qemu exited");
+    EXPECT_EQ(wait_reply().substr(0, 3), "X09");
+    EXPECT_FALSE(s->pid());
+}
+
+} // namespace
