@@ -88,8 +88,6 @@ const char* reject_reason_name(reject_reason r) {
     return "unknown";
 }
 
-frame_decoder::frame_decoder(std::span<uint8_t> storage) : buf_(storage) {}
-
 size_t frame_decoder::feed(std::span<const uint8_t> input) {
     if (buf_.size() < max_frame) {
         return 0;

@@ -88,7 +88,8 @@ class frame_decoder {
 public:
     // `storage` must outlive the decoder and hold at least max_frame bytes; a smaller buffer
     // makes feed() accept nothing (every frame would be undecodable).
-    explicit frame_decoder(std::span<uint8_t> storage);
+    // constexpr, so a kernel's global decoder needs no constructor call at boot.
+    constexpr explicit frame_decoder(std::span<uint8_t> storage) : buf_(storage) {}
 
     // Copies as many bytes of `input` as fit into the buffer and returns how many it took.
     // Invalidates the payloads of frames returned earlier.

@@ -1,0 +1,13 @@
+// The host agent: serves the wire protocol (protocol/README.md) over the virtio console. It runs
+// as the kernel thread "agent", woken by the console's receive interrupt and by a periodic
+// deadline (to drain hit records and check the host's lease).
+#pragma once
+
+#include <stdint.h>
+
+// Finds the virtio console, registers its PLIC interrupt and starts the agent thread. Does
+// nothing (and returns false) when the machine has no console. Called once from devices_init().
+bool agent_start();
+
+// True once agent_start() found a console.
+bool agent_running();

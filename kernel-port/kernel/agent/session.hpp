@@ -1,0 +1,21 @@
+// The agent's session with the host (protocol/README.md §5): hello, lease, boot id and the
+// hit-record credit window.
+#pragma once
+
+#include <stdint.h>
+
+struct agent_session {
+    bool active = false;
+    uint64_t session_id = 0;
+    uint32_t capabilities = 0;
+    uint32_t lease_ms = 0;
+    uint64_t last_frame_ns = 0; // kernel time of the last valid frame from the host
+    uint64_t acked_seq = 0;     // hits with seq < acked_seq + hit_window may be sent
+    bool ever = false;          // a session existed before (session_id is meaningful)
+};
+
+// The kernel's monotonic clock in ns.
+uint64_t agent_time_ns();
+
+// A value that differs on every boot (timer jitter at boot through a mixing function).
+uint64_t agent_boot_id();

@@ -1,0 +1,315 @@
+// virtio console driver over the modern virtio-mmio transport (virtio spec 1.1 §3.1.1 device
+// initialisation, §4.2.3 MMIO-specific initialisation, §5.3 console device).
+#include "drivers/virtio_console.hpp"
+
+#include "drivers/virtqueue.hpp"
+#include "lib/console.hpp"
+
+namespace virtio_console {
+namespace {
+
+constexpr uint32_t receiveq = 0;  // port 0 receive (§5.3.2)
+constexpr uint32_t transmitq = 1; // port 0 transmit
+constexpr size_t rx_ring_size = 16384;
+
+struct state {
+    bool present = false;
+    int slot = -1;
+    virtio::mmio_device dev;
+    virtio::virtqueue rx;
+    virtio::virtqueue tx;
+
+    // Receive: bytes waiting for read(); a used buffer not yet fully copied into the ring.
+    uint8_t ring[rx_ring_size];
+    size_t ring_head = 0; // next byte to read
+    size_t ring_count = 0;
+    bool pending = false;
+    uint16_t pending_id = 0;
+    uint32_t pending_len = 0;
+    uint32_t pending_off = 0;
+
+    // Transmit: buffers not with the device, and the one being filled.
+    uint16_t free_ids[virtio::queue_size];
+    uint16_t free_count = 0;
+    bool open = false;
+    uint16_t open_id = 0;
+    uint32_t open_len = 0;
+
+    void (*on_receive)() = nullptr;
+    statistics stats;
+};
+
+state s;
+
+// Interrupts off around ring updates shared with the interrupt handler (sstatus.SIE, RISC-V
+// Privileged v1.12 §4.1.1); one hart, so that is the whole lock.
+class irq_guard {
+public:
+    irq_guard() {
+        uint64_t old;
+        asm volatile("csrrci %0, sstatus, 2" : "=r"(old)::"memory");
+        was_on_ = (old & 2) != 0;
+    }
+    ~irq_guard() {
+        if (was_on_) {
+            asm volatile("csrsi sstatus, 2" ::: "memory");
+        }
+    }
+
+private:
+    bool was_on_;
+};
+
+// Copies used receive buffers into the ring and reposts them. Interrupts off.
+bool pump_rx() {
+    bool got = false;
+    bool reposted = false;
+    while (true) {
+        if (!s.pending) {
+            uint16_t id;
+            uint32_t len;
+            if (!s.rx.take_used(id, len)) {
+                break;
+            }
+            s.pending = true;
+            s.pending_id = id;
+            s.pending_len = len < virtio::queue_buffer_size ? len : virtio::queue_buffer_size;
+            s.pending_off = 0;
+        }
+        const uint8_t* data = s.rx.buffer(s.pending_id);
+        while (s.pending_off < s.pending_len && s.ring_count < rx_ring_size) {
+            s.ring[(s.ring_head + s.ring_count) % rx_ring_size] = data[s.pending_off++];
+            s.ring_count++;
+            s.stats.rx_bytes++;
+            got = true;
+        }
+        if (s.pending_off < s.pending_len) {
+            s.stats.rx_ring_full++;
+            break; // the ring is full: keep the buffer until read() makes room
+        }
+        s.pending = false;
+        s.rx.post(s.pending_id, virtio::queue_buffer_size);
+        reposted = true;
+    }
+    if (reposted) {
+        s.rx.notify();
+    }
+    return got;
+}
+
+// Takes back transmit buffers the device has finished with. Interrupts off.
+void reclaim_tx() {
+    uint16_t id;
+    uint32_t len;
+    while (s.tx.take_used(id, len)) {
+        if (s.free_count < virtio::queue_size) {
+            s.free_ids[s.free_count++] = id;
+        }
+    }
+}
+
+// Hands the open transmit buffer to the device. Interrupts off.
+void submit_open() {
+    if (!s.open || s.open_len == 0) {
+        return;
+    }
+    s.tx.post(s.open_id, s.open_len);
+    s.tx.notify();
+    s.stats.tx_buffers++;
+    s.open = false;
+    s.open_len = 0;
+}
+
+void service() {
+    reclaim_tx();
+    bool got = pump_rx();
+    if (got && s.on_receive) {
+        s.on_receive();
+    }
+}
+
+bool setup(int slot) {
+    using namespace virtio;
+    mmio_device dev(mmio_base + static_cast<uint64_t>(slot) * mmio_stride);
+    s.dev = dev;
+    // §3.1.1: reset, ACKNOWLEDGE, DRIVER, features, FEATURES_OK, queues, DRIVER_OK.
+    dev.write(reg::status, 0);
+    memory_barrier();
+    uint32_t st = status::acknowledge;
+    dev.write(reg::status, st);
+    st |= status::driver;
+    dev.write(reg::status, st);
+
+    dev.write(reg::device_features_sel, 0);
+    uint64_t offered = dev.read(reg::device_features);
+    dev.write(reg::device_features_sel, 1);
+    offered |= static_cast<uint64_t>(dev.read(reg::device_features)) << 32;
+    if ((offered & feature_version_1) == 0) {
+        kprintf("virtio-console: slot %d offers no VIRTIO_F_VERSION_1 (features %lx)\n", slot,
+                offered);
+        dev.write(reg::status, st | status::failed);
+        return false;
+    }
+    // Only VERSION_1: no MULTIPORT (port 0 is the console), no SIZE, no EMERG_WRITE.
+    uint64_t wanted = feature_version_1;
+    dev.write(reg::driver_features_sel, 0);
+    dev.write(reg::driver_features, static_cast<uint32_t>(wanted));
+    dev.write(reg::driver_features_sel, 1);
+    dev.write(reg::driver_features, static_cast<uint32_t>(wanted >> 32));
+    st |= status::features_ok;
+    dev.write(reg::status, st);
+    if ((dev.read(reg::status) & status::features_ok) == 0) {
+        kprintf("virtio-console: slot %d refused the features\n", slot);
+        dev.write(reg::status, st | status::failed);
+        return false;
+    }
+
+    if (!s.rx.init(dev, receiveq, true) || !s.tx.init(dev, transmitq, false)) {
+        kprintf("virtio-console: slot %d: queues unavailable\n", slot);
+        dev.write(reg::status, st | status::failed);
+        return false;
+    }
+    s.tx.suppress_interrupts();
+    s.free_count = 0;
+    for (uint16_t i = 0; i < queue_size; i++) {
+        s.free_ids[s.free_count++] = i;
+    }
+
+    st |= status::driver_ok;
+    dev.write(reg::status, st);
+
+    for (uint16_t i = 0; i < queue_size; i++) {
+        s.rx.post(i, queue_buffer_size);
+    }
+    s.rx.notify();
+    return true;
+}
+
+} // namespace
+
+bool init() {
+    using namespace virtio;
+    for (int slot = 0; slot < mmio_slots; slot++) {
+        mmio_device dev(mmio_base + static_cast<uint64_t>(slot) * mmio_stride);
+        if (dev.read(reg::magic) != mmio_magic || dev.read(reg::device_id) != device_console) {
+            continue;
+        }
+        uint32_t version = dev.read(reg::version);
+        if (version != 2) {
+            kprintf("virtio-console: slot %d is legacy (version %u); QEMU needs "
+                    "-global virtio-mmio.force-legacy=false\n",
+                    slot, version);
+            continue;
+        }
+        if (setup(slot)) {
+            s.present = true;
+            s.slot = slot;
+            kprintf("virtio-console: slot %d at %p, irq %u\n", slot,
+                    reinterpret_cast<void*>(dev.base()), irq());
+            return true;
+        }
+    }
+    return false;
+}
+
+bool present() {
+    return s.present;
+}
+
+uint32_t irq() {
+    return s.present ? static_cast<uint32_t>(s.slot + 1) : 0;
+}
+
+void interrupt(uint32_t, void*) {
+    if (!s.present) {
+        return;
+    }
+    uint32_t why = s.dev.read(virtio::reg::interrupt_status);
+    s.dev.write(virtio::reg::interrupt_ack, why);
+    s.stats.interrupts++;
+    service();
+}
+
+void poll() {
+    if (!s.present) {
+        return;
+    }
+    irq_guard guard;
+    service();
+}
+
+void set_receive_callback(void (*callback)()) {
+    s.on_receive = callback;
+}
+
+size_t read(uint8_t* out, size_t max) {
+    if (!s.present) {
+        return 0;
+    }
+    irq_guard guard;
+    size_t n = 0;
+    while (n < max && s.ring_count > 0) {
+        out[n++] = s.ring[s.ring_head];
+        s.ring_head = (s.ring_head + 1) % rx_ring_size;
+        s.ring_count--;
+    }
+    if (s.pending) {
+        pump_rx(); // room was made: take the rest of a stalled buffer
+    }
+    return n;
+}
+
+bool can_write(size_t len) {
+    if (!s.present || len > virtio::queue_buffer_size) {
+        return false;
+    }
+    irq_guard guard;
+    reclaim_tx();
+    if (s.open && s.open_len + len <= virtio::queue_buffer_size) {
+        return true;
+    }
+    return s.free_count > 0;
+}
+
+bool write(const uint8_t* data, size_t len) {
+    if (!s.present || len > virtio::queue_buffer_size) {
+        return false;
+    }
+    irq_guard guard;
+    reclaim_tx();
+    if (s.open && s.open_len + len > virtio::queue_buffer_size) {
+        submit_open();
+    }
+    if (!s.open) {
+        if (s.free_count == 0) {
+            s.stats.tx_rejected++;
+            return false;
+        }
+        s.open_id = s.free_ids[--s.free_count];
+        s.open = true;
+        s.open_len = 0;
+    }
+    uint8_t* buf = s.tx.buffer(s.open_id);
+    for (size_t i = 0; i < len; i++) {
+        buf[s.open_len + i] = data[i];
+    }
+    s.open_len += static_cast<uint32_t>(len);
+    s.stats.tx_bytes += len;
+    return true;
+}
+
+void flush() {
+    if (!s.present) {
+        return;
+    }
+    irq_guard guard;
+    submit_open();
+    reclaim_tx();
+}
+
+statistics stats() {
+    irq_guard guard;
+    return s.stats;
+}
+
+} // namespace virtio_console
