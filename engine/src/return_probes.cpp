@@ -5,7 +5,8 @@
 //
 // The sp recorded at entry identifies the frame: a function returns with the sp it was entered
 // with (psABI: sp is callee-saved). Entries with a smaller sp than the current one belong to
-// frames that are gone (longjmp, exceptions): they are dropped, counted in return_dropped.
+// frames that are gone (longjmp, exceptions): they are dropped, counted in return_dropped, both
+// at the trampoline and at the next entry (so abandoned frames never fill the stack).
 // A full stack (max_return_depth) leaves the ra alone and counts the call in return_skipped:
 // deep recursion loses reports for its innermost calls, never the thread's real return addresses.
 #include "ruprobes/engine.hpp"
@@ -25,8 +26,13 @@ void engine::push_return(process_rec& proc, uint32_t tid, const site_rec& site, 
         return;
     }
     thread_rec& t = **tr;
+    // Entries whose frames cannot be live any more go first. A live caller frame has an sp above
+    // the current one, or equal to it only in a tail-call chain (ra is then the trampoline): a
+    // function that makes a call saves ra and so has a frame of its own.
     uint64_t sp = ctx->x[2];
-    while (t.depth > 0 && t.stack[t.depth - 1].sp < sp) {
+    bool chained = ctx->x[1] == proc.xol;
+    while (t.depth > 0 &&
+           (t.stack[t.depth - 1].sp < sp || (!chained && t.stack[t.depth - 1].sp == sp))) {
         t.depth--;
         counters_.return_dropped++;
     }
@@ -56,7 +62,9 @@ int engine::return_trap(process_rec& proc, uint32_t tid, uprobes_trap_context* c
     if (t->depth == 0)
         return not_ours(info); // no pending return for this frame: not a return we made
     return_entry e = t->stack[--t->depth];
+    // As if the function's `ret` had used the real address: pc and ra both hold it.
     ctx->pc = e.orig_ra;
+    ctx->x[1] = e.orig_ra;
     counters_.return_hits++;
 
     uint32_t stop_probe = 0;
