@@ -41,6 +41,7 @@ process* allocate_process() {
             table[i] = process{};
             table[i].kernel_stack = kernel_stacks[i];
             table[i].pid = next_pid++;
+            table[i].state = process_state::embryo;
             return &table[i];
         }
     }

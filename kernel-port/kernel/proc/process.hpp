@@ -15,6 +15,7 @@ constexpr size_t process_name_size = 32;
 
 enum class process_state : uint8_t {
     unused,
+    embryo,   // allocated, being set up (exec, fork): not scheduled yet
     runnable, // ready, or running (see current_process())
     sleeping, // blocked on `channel` or until `wake_time`
     zombie,   // exited, waiting for its parent's wait
@@ -64,7 +65,7 @@ void process_table_init();
 // The process with `pid`, or nullptr (unused slots and zombies' pids too).
 process* find_process(int pid);
 
-// A fresh slot with a new pid and its kernel stack, state still `unused` until the caller makes it
+// A fresh slot with a new pid and its kernel stack, in state `embryo` until the caller makes it
 // runnable; nullptr when the table is full.
 process* allocate_process();
 

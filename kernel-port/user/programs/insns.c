@@ -1,5 +1,6 @@
-// insns N: calls insn_mix (insn_mix.S) N times (default 100) and prints the sum: the target of
-// instruction probes on compressed, 32-bit and PC-relative instructions.
+// insns N [EXPECTED]: calls insn_mix (insn_mix.S) N times (default 100) and prints the sum: the
+// target of instruction probes on compressed, 32-bit and PC-relative instructions. Exits 3 when
+// EXPECTED is given and differs from the sum.
 #include "ulib.h"
 
 long insn_mix(long n);
@@ -11,5 +12,5 @@ int main(int argc, char** argv) {
         sum += insn_mix(i);
     }
     printf("insns: %ld calls, sum %ld\n", n, sum);
-    return 0;
+    return argc > 2 && sum != atol(argv[2]) ? 3 : 0;
 }

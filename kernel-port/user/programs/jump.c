@@ -1,6 +1,7 @@
-// jump N: N rounds (default 10); each round calls level1 -> level2 -> level3, which either
+// jump N [EXPECTED]: N rounds (default 10); each round calls level1 -> level2 -> level3, which either
 // returns normally (odd rounds) or longjmps straight back to main (even rounds). The levels are
-// return-probe targets: probes must survive frames that never return.
+// return-probe targets: probes must survive frames that never return. Exits 3 when EXPECTED is
+// given and differs from the sum.
 #include "ulib.h"
 
 static jmp_buf env;
@@ -34,5 +35,5 @@ int main(int argc, char** argv) {
         }
     }
     printf("jump: %ld rounds, %ld longjmps, sum %ld\n", rounds, jumps, sum);
-    return 0;
+    return argc > 2 && sum != atol(argv[2]) ? 3 : 0;
 }

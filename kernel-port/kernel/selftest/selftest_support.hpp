@@ -1,0 +1,26 @@
+// Helpers of the in-kernel probe self-tests: start a program held before its first instruction,
+// let it run to its end, find symbols in the embedded images, checksum a process's text.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct process;
+
+// Starts `command` ("/bin/fib 15 610") as a child of the current kernel thread. It does not run
+// user code before the caller waits for it (the kernel is not preemptible), so probes can be
+// registered against the live process first. The pid, or a negative error.
+long start_program(const char* command);
+
+// Waits for child `pid` and returns its exit code (128 + signal when killed), or -1.
+int finish_program(long pid);
+
+// Address of `symbol` in the embedded program `path`, or 0.
+uint64_t program_symbol(const char* path, const char* symbol);
+
+// FNV-1a over the user text [begin, end) of process `pid` as its memory holds it now
+// (breakpoints included). 0 when it cannot be read.
+uint64_t text_checksum(int pid);
+
+// FNV-1a over the text of the program file `path` (the original bytes).
+uint64_t file_text_checksum(const char* path);

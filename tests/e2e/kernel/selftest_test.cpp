@@ -1,0 +1,80 @@
+// The in-kernel probe test table (kernel flag ruprobes.selftest): exact hit counts for entry,
+// return and instruction probes, return probes through longjmp, fork, text restore and refusals.
+#include "guest_run.hpp"
+
+using ruprobes::test::contains;
+using ruprobes::test::run_guest;
+
+namespace {
+
+class KernelProbeSelftest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        run_ = new ruprobes::test::guest_run(run_guest("ruprobes.selftest"));
+    }
+    static void TearDownTestSuite() {
+        delete run_;
+        run_ = nullptr;
+    }
+    static const ruprobes::test::guest_run& run() { return *run_; }
+
+private:
+    static ruprobes::test::guest_run* run_;
+};
+
+ruprobes::test::guest_run* KernelProbeSelftest::run_ = nullptr;
+
+} // namespace
+
+TEST_F(KernelProbeSelftest, AllPassAndKernelExitsZero) {
+    ASSERT_TRUE(run().status.has_value()) << run().console;
+    EXPECT_EQ(*run().status, 0) << run().console;
+    EXPECT_TRUE(contains(run().console, "selftest: 7 passed, 0 failed")) << run().console;
+    EXPECT_FALSE(contains(run().console, "FAIL")) << run().console;
+    EXPECT_FALSE(contains(run().console, "killed:")) << run().console;
+}
+
+TEST_F(KernelProbeSelftest, FibEntryAndReturnCountEveryCall) {
+    EXPECT_TRUE(contains(run().console, "selftest: fib: entry 1973, return 1973, outermost "
+                                        "return 610, exit 0: PASS"))
+        << run().console;
+    EXPECT_TRUE(contains(run().console, "fib(15) = 610")) << run().console;
+}
+
+TEST_F(KernelProbeSelftest, InstructionProbesOnCompressed32BitAndPcRelative) {
+    EXPECT_TRUE(contains(run().console, "selftest: insns: compressed 100, 32-bit 100, auipc 100, "
+                                        "branch 100, exit 0: PASS"))
+        << run().console;
+    EXPECT_TRUE(contains(run().console, "insns: 100 calls, sum 110550")) << run().console;
+}
+
+TEST_F(KernelProbeSelftest, ReturnProbesSurviveLongjmp) {
+    EXPECT_TRUE(
+        contains(run().console, "selftest: jump: level1 entry 10, returns 5/5/5, exit 0: PASS"))
+        << run().console;
+    EXPECT_TRUE(contains(run().console, "jump: 10 rounds, 5 longjmps, sum 115")) << run().console;
+}
+
+TEST_F(KernelProbeSelftest, ProbesHitInParentAndChildOfFork) {
+    EXPECT_TRUE(contains(run().console, "selftest: fork_both: parent 2, child 1, exit 0: PASS"))
+        << run().console;
+}
+
+TEST_F(KernelProbeSelftest, ParentOnlyProbeDoesNotLeakIntoChild) {
+    EXPECT_TRUE(
+        contains(run().console, "selftest: fork_parent_only: parent 2, child 0, exit 0: PASS"))
+        << run().console;
+}
+
+TEST_F(KernelProbeSelftest, UnregisterRestoresText) {
+    EXPECT_TRUE(contains(run().console, "selftest: text: file equal, armed changed, breakpoint "
+                                        "present, disarmed equal, exit 0: PASS"))
+        << run().console;
+}
+
+TEST_F(KernelProbeSelftest, UnprobeableSitesRefusedWithReason) {
+    EXPECT_TRUE(contains(run().console,
+                         "selftest: refuse: ecall insn_ecall, odd address addr_misaligned, "
+                         "mid-instruction addr_not_boundary, outside text addr_outside_text: PASS"))
+        << run().console;
+}
