@@ -93,8 +93,10 @@ trap_frame* thread_registers(int pid) {
     return &p->frame;
 }
 
-void set_process_listener(const process_listener* l) {
+const process_listener* set_process_listener(const process_listener* l) {
+    const process_listener* previous = listener;
     listener = l;
+    return previous;
 }
 
 void notify_thread_stopped(process* p, stop_reason reason, uint32_t probe_id) {

@@ -67,9 +67,10 @@ struct process_listener {
     void* context;
 };
 
-// Installs the listener (nullptr removes it). While a listener with `stopped` is installed, an
-// ebreak that is not the engine's stops the thread (stop_reason::breakpoint) instead of killing it.
-void set_process_listener(const process_listener* listener);
+// Installs the listener (nullptr removes it) and returns the previous one. While a listener with
+// `stopped` is installed, an ebreak that is not the engine's stops the thread
+// (stop_reason::breakpoint) instead of killing it.
+const process_listener* set_process_listener(const process_listener* listener);
 
 // Kernel-internal notifications (lifecycle and trap code call these).
 void notify_thread_stopped(process* p, stop_reason reason, uint32_t probe_id);

@@ -6,6 +6,7 @@
 #include "lib/console.hpp"
 #include "mm/user_memory.hpp"
 #include "proc/process.hpp"
+#include "selftest/selftest_cases.hpp"
 #include "selftest/selftest_support.hpp"
 
 #include "ruprobes/ruprobes.h"
@@ -225,6 +226,8 @@ int run_probe_selftests() {
         [] { return test_fork(true); },
         test_text_restored,
         test_refusals,
+        test_stop_probe_and_step,
+        test_stop_running,
     };
     int passed = 0;
     int failed = 0;

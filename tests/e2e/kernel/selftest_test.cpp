@@ -1,5 +1,6 @@
 // The in-kernel probe test table (kernel flag ruprobes.selftest): exact hit counts for entry,
-// return and instruction probes, return probes through longjmp, fork, text restore and refusals.
+// return and instruction probes, return probes through longjmp, fork, text restore, refusals,
+// stop-mode probes with a single step, and a running process held by thread_stop.
 #include "guest_run.hpp"
 
 using ruprobes::test::contains;
@@ -29,9 +30,10 @@ ruprobes::test::guest_run* KernelProbeSelftest::run_ = nullptr;
 TEST_F(KernelProbeSelftest, AllPassAndKernelExitsZero) {
     ASSERT_TRUE(run().status.has_value()) << run().console;
     EXPECT_EQ(*run().status, 0) << run().console;
-    EXPECT_TRUE(contains(run().console, "selftest: 7 passed, 0 failed")) << run().console;
+    EXPECT_TRUE(contains(run().console, "selftest: 9 passed, 0 failed")) << run().console;
     EXPECT_FALSE(contains(run().console, "FAIL")) << run().console;
     EXPECT_FALSE(contains(run().console, "killed:")) << run().console;
+    EXPECT_FALSE(contains(run().console, "kernel panic")) << run().console;
 }
 
 TEST_F(KernelProbeSelftest, FibEntryAndReturnCountEveryCall) {
@@ -76,5 +78,19 @@ TEST_F(KernelProbeSelftest, UnprobeableSitesRefusedWithReason) {
     EXPECT_TRUE(contains(run().console,
                          "selftest: refuse: ecall insn_ecall, odd address addr_misaligned, "
                          "mid-instruction addr_not_boundary, outside text addr_outside_text: PASS"))
+        << run().console;
+}
+
+TEST_F(KernelProbeSelftest, StopModeProbeStopsEachCallAndSingleStepAdvancesOneInstruction) {
+    // fib(3) calls fib 5 times; the first stop is single-stepped over fib's first instruction
+    // (a 16-bit one), then every stop is resumed.
+    EXPECT_TRUE(contains(run().console, "selftest: stop: 5 probe stops, 1 step stop at +2 ok, "
+                                        "first a0 3, exit 0: PASS"))
+        << run().console;
+}
+
+TEST_F(KernelProbeSelftest, ThreadStopHoldsARunningProcess) {
+    EXPECT_TRUE(contains(run().console, "selftest: stop_running: pc in text, unchanged while "
+                                        "stopped, resumed, killed with 137: PASS"))
         << run().console;
 }

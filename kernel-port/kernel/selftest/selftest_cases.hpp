@@ -1,0 +1,10 @@
+// Test cases of the probe self-test table that live outside probe_selftest.cpp. Each prints one
+// "selftest: <name>: ...: PASS|FAIL" line and returns whether it passed.
+#pragma once
+
+// A stop-mode probe stops the thread at each hit with its registers readable; one resume with
+// `step` executes a single instruction and stops again.
+bool test_stop_probe_and_step();
+
+// thread_stop holds a running (spinning) process: its pc does not move until thread_resume.
+bool test_stop_running();
