@@ -1,34 +1,167 @@
 // ruprobesd: the host daemon (GDB Remote Serial Protocol + JSON-RPC 2.0 front ends for the
-// in-kernel uprobe engine).
+// in-kernel uprobe engine). One io_context thread runs everything: the target backend, the
+// target model, the RSP server and the JSON-RPC server.
+#include "daemon/options.hpp"
+#include "daemon/qemu_process.hpp"
+#include "rsp/rsp_server.hpp"
+#include "target/fake_backend.hpp"
+#include "target/target_model.hpp"
+
+#ifdef RUPROBES_HAVE_RPC
+#include "rpc/rpc_server.hpp"
+#include "symbols/symbol_store.hpp"
+#endif
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
-#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <unistd.h>
 
 namespace {
 
-void print_help(FILE* out) {
-    std::fprintf(out, "Usage: ruprobesd [OPTION]...\n"
-                      "Host daemon of ruprobes: debug and trace user programs of a RISC-V kernel.\n"
-                      "\n"
-                      "  -h, --help     show this help and exit\n"
-                      "      --version  print the version and exit\n");
+namespace net = boost::asio;
+using namespace ruprobes;
+
+std::string default_symbols_dir() {
+    std::error_code ec;
+    auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec)
+        return "build/guest/user";
+    return (exe.parent_path().parent_path() / "guest" / "user").string();
+}
+
+net::ip::tcp::endpoint endpoint_of(const daemon::listen_address& a) {
+    std::string host = a.host == "localhost" ? "127.0.0.1" : a.host;
+    return {net::ip::make_address(host), a.port};
+}
+
+// The backend over the channel to a real kernel. Until it exists, only --fake-target serves.
+std::unique_ptr<target::target_backend> make_channel_backend(net::io_context&,
+                                                             const std::string& socket_path) {
+    spdlog::error("the channel backend to a real kernel ({}) is not available in this build; "
+                  "use --fake-target",
+                  socket_path);
+    return nullptr;
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
-    for (int i = 1; i < argc; i++) {
-        if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
-            print_help(stdout);
-            return 0;
-        }
-        if (std::strcmp(argv[i], "--version") == 0) {
-            std::printf("ruprobesd %s\n", RUPROBES_VERSION);
-            return 0;
-        }
-        std::fprintf(stderr, "ruprobesd: unknown option '%s'\n", argv[i]);
-        print_help(stderr);
+    std::string error;
+    auto options = daemon::parse_options(argc, argv, error);
+    if (!options) {
+        std::fprintf(stderr, "ruprobesd: %s\n", error.c_str());
+        std::fprintf(stderr, "Try 'ruprobesd --help'.\n");
         return 2;
     }
-    std::fprintf(stderr, "ruprobesd: nothing to do yet (see --help)\n");
-    return 1;
+    if (options->help) {
+        daemon::print_help(stdout);
+        return 0;
+    }
+    if (options->version) {
+        std::printf("ruprobesd %s\n", RUPROBES_VERSION);
+        return 0;
+    }
+
+    auto logger = spdlog::stderr_color_mt("ruprobesd");
+    spdlog::set_default_logger(logger);
+    spdlog::set_level(spdlog::level::from_str(options->log_level));
+
+    net::io_context io(1);
+
+    std::unique_ptr<daemon::qemu_process> qemu;
+    std::string socket_path = options->qemu_socket;
+    if (!options->launch_kernel.empty()) {
+        if (socket_path.empty())
+            socket_path = (std::filesystem::temp_directory_path() /
+                           ("ruprobesd-" + std::to_string(getpid()) + ".sock"))
+                              .string();
+        std::string log = options->qemu_log;
+        if (log.empty())
+            log = (std::filesystem::temp_directory_path() /
+                   ("ruprobesd-qemu-" + std::to_string(getpid()) + ".log"))
+                      .string();
+        launch::qemu_options q;
+        q.kernel = options->launch_kernel;
+        q.agent_socket = socket_path;
+        q.extra = options->qemu_args;
+        try {
+            qemu = std::make_unique<daemon::qemu_process>(q, log);
+        } catch (const std::exception& e) {
+            spdlog::error("{}", e.what());
+            return 1;
+        }
+        spdlog::info("QEMU started (pid {}), console log {}, agent socket {}", qemu->pid(), log,
+                     socket_path);
+    }
+
+    std::unique_ptr<target::target_backend> backend;
+    if (options->fake_target) {
+        backend = std::make_unique<target::fake_backend>(io.get_executor());
+        spdlog::info("serving the in-memory fake target");
+    } else {
+        backend = make_channel_backend(io, socket_path);
+        if (!backend)
+            return 1;
+    }
+    target::target_model model(*backend);
+
+    std::unique_ptr<rsp::rsp_server> rsp_server;
+    try {
+        rsp_server =
+            std::make_unique<rsp::rsp_server>(io.get_executor(), endpoint_of(options->rsp), model,
+                                              rsp::session_options{}, options->spawn);
+    } catch (const std::exception& e) {
+        spdlog::error("cannot listen for RSP on {}:{}: {}", options->rsp.host, options->rsp.port,
+                      e.what());
+        return 1;
+    }
+    rsp_server->start();
+
+#ifdef RUPROBES_HAVE_RPC
+    std::string symbols_dir =
+        options->symbols_dir.empty() ? default_symbols_dir() : options->symbols_dir;
+    symbols::symbol_store symbols(symbols_dir);
+    std::unique_ptr<rpc::rpc_server> rpc_server;
+    if (options->rpc_enabled) {
+        rpc_server = std::make_unique<rpc::rpc_server>(io, model, symbols);
+        std::string rpc_error;
+        uint16_t port = rpc_server->listen(options->rpc.host, options->rpc.port, rpc_error);
+        if (port == 0) {
+            spdlog::error("cannot listen for JSON-RPC on {}:{}: {}", options->rpc.host,
+                          options->rpc.port, rpc_error);
+            return 1;
+        }
+        spdlog::info("JSON-RPC server listening on {}:{}", options->rpc.host, port);
+    }
+#else
+    (void)default_symbols_dir;
+    if (options->rpc_enabled)
+        spdlog::warn("this build has no JSON-RPC server");
+#endif
+
+    net::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+        if (ec)
+            return;
+        spdlog::info("signal {}: shutting down", signo);
+        rsp_server->stop();
+#ifdef RUPROBES_HAVE_RPC
+        if (rpc_server)
+            rpc_server->stop();
+#endif
+        io.stop();
+    });
+
+    io.run();
+    rsp_server.reset();
+    if (qemu)
+        qemu->stop();
+    return 0;
 }

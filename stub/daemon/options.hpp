@@ -1,0 +1,49 @@
+// ruprobesd's command line: every flag, its default, and the checks done before anything starts.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ruprobes::daemon {
+
+struct listen_address {
+    std::string host;
+    uint16_t port = 0;
+};
+
+struct daemon_options {
+    std::string qemu_socket;               // --qemu-socket PATH
+    std::string launch_kernel;             // --launch KERNEL
+    std::vector<std::string> qemu_args;    // --qemu-arg ARG (repeatable)
+    std::string qemu_log;                  // --qemu-log FILE (launched QEMU's console)
+    listen_address rsp{"127.0.0.1", 1234}; // --rsp-listen HOST:PORT
+    listen_address rpc{"127.0.0.1", 4242}; // --rpc-listen HOST:PORT
+    bool rpc_enabled = true;               // --no-rpc
+    bool allow_remote = false;             // --allow-remote
+    std::vector<std::string> spawn;        // --spawn "/bin/fib 20"
+    std::string symbols_dir;               // --symbols DIR
+    std::string log_level = "info";        // --log-level
+    bool fake_target = false;              // --fake-target (development and tests)
+    bool help = false;
+    bool version = false;
+};
+
+// Parses argv. Nothing (and `error` set) when an option is unknown, lacks its value or has a
+// bad one, or when a listen address is not loopback without --allow-remote.
+std::optional<daemon_options> parse_options(int argc, const char* const* argv, std::string& error);
+
+// "HOST:PORT", "[v6]:PORT" or ":PORT" (= 127.0.0.1). Nothing when malformed.
+std::optional<listen_address> parse_listen(const std::string& text);
+
+// True for 127.0.0.0/8, ::1 and "localhost".
+bool is_loopback(const std::string& host);
+
+// Splits a command line on spaces ("/bin/fib 20" -> {"/bin/fib", "20"}).
+std::vector<std::string> split_command(const std::string& text);
+
+void print_help(FILE* out);
+
+} // namespace ruprobes::daemon
