@@ -40,7 +40,10 @@ uprobes_trap_context* context_of(trap_frame& frame) {
 
 // The live user process `pid` (not a zombie, has memory), or nullptr.
 process* user_process(uint32_t pid) {
-    process* p = find_process(static_cast<int>(pid));
+    process* p = current_process(); // the hit path asks about the trapping process: no search
+    if (p == nullptr || p->pid != static_cast<int>(pid)) {
+        p = find_process(static_cast<int>(pid));
+    }
     if (p == nullptr || p->kernel_thread || p->page_table == nullptr) {
         return nullptr;
     }

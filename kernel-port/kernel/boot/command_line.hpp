@@ -7,6 +7,8 @@
 // begin with "ruprobes." are flags for the kernel itself (no program path starts like that):
 //   ruprobes.selftest      run the in-kernel probe test table before the commands
 //   ruprobes.stay          keep running after the last command (for a host daemon)
+//   ruprobes.bench[=N]     run the probe-cost benchmark (N iterations, default 100000)
+//   ruprobes.kernel_fault  fault in the kernel on purpose (tests the panic path: status 101)
 // Other subsystems may read their own "ruprobes.<name>[=value]" flags through kernel_flag().
 // An empty command line runs default_commands.
 #pragma once

@@ -6,16 +6,26 @@
 
 namespace {
 
-void put_string(const char* s) {
-    for (; *s != '\0'; s++) {
-        if (*s == '\n') {
-            uart16550::put('\r');
-        }
-        uart16550::put(*s);
-    }
-}
+// Where formatted characters go: the UART (with "\n" -> "\r\n") or a bounded buffer.
+struct sink {
+    char* buf = nullptr; // nullptr: the UART
+    size_t size = 0;
+    size_t length = 0; // characters produced (may exceed size - 1 for a buffer)
 
-void put_number(uint64_t value, unsigned base, int width, char pad, bool negative) {
+    void put(char c) {
+        if (buf == nullptr) {
+            if (c == '\n') {
+                uart16550::put('\r');
+            }
+            uart16550::put(c);
+        } else if (length + 1 < size) {
+            buf[length] = c;
+        }
+        length++;
+    }
+};
+
+void put_number(sink& out, uint64_t value, unsigned base, int width, char pad, bool negative) {
     char digits[24];
     int n = 0;
     do {
@@ -26,22 +36,17 @@ void put_number(uint64_t value, unsigned base, int width, char pad, bool negativ
         digits[n++] = '-';
     }
     for (int i = n; i < width; i++) {
-        uart16550::put(pad);
+        out.put(pad);
     }
     while (n > 0) {
-        uart16550::put(digits[--n]);
+        out.put(digits[--n]);
     }
 }
 
-} // namespace
-
-void kvprintf(const char* fmt, va_list args) {
+void format(sink& out, const char* fmt, va_list args) {
     for (const char* p = fmt; *p != '\0'; p++) {
         if (*p != '%') {
-            if (*p == '\n') {
-                uart16550::put('\r');
-            }
-            uart16550::put(*p);
+            out.put(*p);
             continue;
         }
         p++;
@@ -73,47 +78,57 @@ void kvprintf(const char* fmt, va_list args) {
                 len++;
             }
             for (int i = len; !left && i < width; i++) {
-                uart16550::put(' ');
+                out.put(' ');
             }
-            put_string(s);
+            for (int i = 0; i < len; i++) {
+                out.put(s[i]);
+            }
             for (int i = len; left && i < width; i++) {
-                uart16550::put(' ');
+                out.put(' ');
             }
             break;
         }
         case 'c':
-            uart16550::put(static_cast<char>(va_arg(args, int)));
+            out.put(static_cast<char>(va_arg(args, int)));
             break;
         case 'd':
         case 'i': {
             int64_t v = is_long ? va_arg(args, long) : va_arg(args, int);
             uint64_t magnitude = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
-            put_number(magnitude, 10, width, pad, v < 0);
+            put_number(out, magnitude, 10, width, pad, v < 0);
             break;
         }
         case 'u':
-            put_number(is_long ? va_arg(args, unsigned long) : va_arg(args, unsigned), 10, width,
-                       pad, false);
+            put_number(out, is_long ? va_arg(args, unsigned long) : va_arg(args, unsigned), 10,
+                       width, pad, false);
             break;
         case 'x':
-            put_number(is_long ? va_arg(args, unsigned long) : va_arg(args, unsigned), 16, width,
-                       pad, false);
+            put_number(out, is_long ? va_arg(args, unsigned long) : va_arg(args, unsigned), 16,
+                       width, pad, false);
             break;
         case 'p':
-            put_string("0x");
-            put_number(reinterpret_cast<uintptr_t>(va_arg(args, void*)), 16, 16, '0', false);
+            out.put('0');
+            out.put('x');
+            put_number(out, reinterpret_cast<uintptr_t>(va_arg(args, void*)), 16, 16, '0', false);
             break;
         case '%':
-            uart16550::put('%');
+            out.put('%');
             break;
         case '\0':
             return;
         default:
-            uart16550::put('%');
-            uart16550::put(*p);
+            out.put('%');
+            out.put(*p);
             break;
         }
     }
+}
+
+} // namespace
+
+void kvprintf(const char* fmt, va_list args) {
+    sink uart;
+    format(uart, fmt, args);
 }
 
 void kprintf(const char* fmt, ...) {
@@ -121,6 +136,20 @@ void kprintf(const char* fmt, ...) {
     va_start(args, fmt);
     kvprintf(fmt, args);
     va_end(args);
+}
+
+size_t ksnprintf(char* buf, size_t size, const char* fmt, ...) {
+    sink out;
+    out.buf = buf;
+    out.size = size;
+    va_list args;
+    va_start(args, fmt);
+    format(out, fmt, args);
+    va_end(args);
+    if (size > 0) {
+        buf[out.length < size ? out.length : size - 1] = '\0';
+    }
+    return out.length;
 }
 
 void console_write(const char* data, unsigned long len) {

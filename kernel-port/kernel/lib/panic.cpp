@@ -26,5 +26,5 @@ void print_trap_frame(const trap_frame& f) {
     for (int i = 1; i < 32; i++) {
         kprintf("  %-4s %016lx%s", reg_names[i], f.x[i], (i % 4 == 3) ? "\n" : "");
     }
-    kprintf("\n  sepc %016lx  sstatus %016lx\n", f.sepc, f.sstatus);
+    kprintf("  sepc %016lx  sstatus %016lx\n", f.sepc, f.sstatus);
 }

@@ -94,32 +94,43 @@ bool test_fib_entry_return() {
 }
 
 // insns 100: each instruction of insn_mix runs once per call; the sum proves the displaced
-// instructions (auipc + load, the branch) computed what they compute unprobed.
+// instructions (auipc + load, the branch) computed what they compute unprobed, and the atomic
+// (run out of line) kept counting calls.
 bool test_instruction_kinds() {
     const char* path = "/bin/insns";
-    const char* labels[4] = {"insn_mix_compressed", "insn_mix_32bit", "insn_mix_auipc",
-                             "insn_mix_branch"};
-    counter c[4] = {};
-    int ids[4];
+    constexpr int n = 5;
+    const char* labels[n] = {"insn_mix_compressed", "insn_mix_32bit", "insn_mix_auipc",
+                             "insn_mix_branch", "insn_mix_atomic"};
+    counter c[n] = {};
+    int ids[n];
     bool ok = true;
-    uint16_t low_half[4] = {};
-    for (int i = 0; i < 4; i++) {
+    uint16_t low_half[n] = {};
+    for (int i = 0; i < n; i++) {
         const uint64_t addr = program_symbol(path, labels[i]);
         ids[i] = add_probe(path, addr, UPROBES_KIND_INSN, &c[i]);
         ok = registered(ids[i], labels[i]) && ok;
         ok = os_program_read(path, addr, &low_half[i], 2) == 0 && ok;
     }
     // The first site holds a 16-bit instruction, the others 32-bit ones (RVC: low bits != 11).
-    const bool lengths = (low_half[0] & 3) != 3 && (low_half[1] & 3) == 3 &&
-                         (low_half[2] & 3) == 3 && (low_half[3] & 3) == 3;
+    bool lengths = (low_half[0] & 3) != 3;
+    for (int i = 1; i < n; i++) {
+        lengths = lengths && (low_half[i] & 3) == 3;
+    }
+    uprobes_stats before = {}, after = {};
+    uprobes_get_stats(&before);
     const int code = finish_program(start_program("/bin/insns 100 110550"));
+    uprobes_get_stats(&after);
     for (int id : ids) {
         uprobe_unregister(id);
     }
-    kprintf("selftest: insns: compressed %lu, 32-bit %lu, auipc %lu, branch %lu, exit %d",
-            c[0].hits, c[1].hits, c[2].hits, c[3].hits, code);
-    ok = ok && lengths && c[0].hits == 100 && c[1].hits == 100 && c[2].hits == 100 &&
-         c[3].hits == 100 && code == 0;
+    const uint64_t out_of_line = after.out_of_line - before.out_of_line;
+    kprintf("selftest: insns: compressed %lu, 32-bit %lu, auipc %lu, branch %lu, atomic %lu "
+            "(%lu out of line), exit %d",
+            c[0].hits, c[1].hits, c[2].hits, c[3].hits, c[4].hits, out_of_line, code);
+    for (int i = 0; i < n; i++) {
+        ok = ok && c[i].hits == 100;
+    }
+    ok = ok && lengths && out_of_line == 100 && code == 0;
     return report("insns", ok);
 }
 

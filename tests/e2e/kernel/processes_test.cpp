@@ -108,3 +108,29 @@ INSTANTIATE_TEST_SUITE_P(
                       bad_mode{"ebreak", "breakpoint not placed by the probe engine", 133},
                       bad_mode{"kernel", "load page fault", 139}),
     [](const auto& info) { return std::string(info.param.mode); });
+
+// The benchmark mode runs every measurement and prints its table (no timing is asserted).
+TEST(KernelBench, RunsAndPrintsRatios) {
+    auto run = run_guest("ruprobes.bench=2000");
+    ASSERT_TRUE(run.status.has_value()) << run.console;
+    EXPECT_EQ(*run.status, 0) << run.console;
+    EXPECT_TRUE(contains(run.console, "bench: 2000 iterations per run")) << run.console;
+    EXPECT_TRUE(contains(run.console, "bench: null syscall (getpid)")) << run.console;
+    EXPECT_TRUE(contains(run.console, "bench: simulated insn probe hit")) << run.console;
+    EXPECT_TRUE(contains(run.console, "bench: out-of-line insn probe hit")) << run.console;
+    EXPECT_TRUE(contains(run.console, "bench: entry+return probe pair")) << run.console;
+    EXPECT_TRUE(contains(run.console, "bench: done")) << run.console;
+}
+
+// A fault in the kernel itself panics with the registers printed and a distinct status.
+TEST(KernelPanic, KernelFaultPrintsRegistersAndExits101) {
+    auto run = run_guest("ruprobes.kernel_fault");
+    ASSERT_TRUE(run.status.has_value()) << run.console;
+    EXPECT_EQ(*run.status, 101) << run.console;
+    EXPECT_TRUE(contains(run.console, "kernel panic: load page fault in the kernel (scause=13 "
+                                      "stval=0000000030000000)"))
+        << run.console;
+    EXPECT_TRUE(contains(run.console, "sepc ")) << run.console;
+    EXPECT_TRUE(contains(run.console, "ra ")) << run.console;
+    EXPECT_TRUE(contains(run.console, "s11 ")) << run.console;
+}
