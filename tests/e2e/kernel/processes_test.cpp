@@ -61,6 +61,30 @@ TEST(KernelProcesses, SeveralProcessesRunAtOnce) {
     EXPECT_TRUE(contains(run.console, "init: killing pid 3 (/bin/spin)")) << run.console;
 }
 
+// Two sleepers in the background and one in the foreground: the short foreground sleep ends
+// first, hello runs while the long ones still sleep, and they finish in order of their deadlines.
+TEST(KernelProcesses, SleepersRunConcurrently) {
+    auto run = run_guest("/bin/sleep 800 slow &; /bin/sleep 400 medium &; /bin/sleep 50 fast; "
+                         "/bin/hello; /bin/sleep 1000 last");
+    ASSERT_TRUE(run.status.has_value()) << run.console;
+    EXPECT_EQ(*run.status, 0) << run.console;
+    const auto fast = run.console.find("fast: pid 4 (parent 1) slept");
+    const auto hello = run.console.find("hello from user space");
+    const auto medium = run.console.find("medium: pid 3 (parent 1) slept");
+    const auto slow = run.console.find("slow: pid 2 (parent 1) slept");
+    const auto last = run.console.find("last: pid 6 (parent 1) slept");
+    ASSERT_NE(fast, std::string::npos) << run.console;
+    ASSERT_NE(medium, std::string::npos) << run.console;
+    ASSERT_NE(slow, std::string::npos) << run.console;
+    ASSERT_NE(last, std::string::npos) << run.console;
+    EXPECT_LT(fast, hello) << run.console;
+    EXPECT_LT(hello, medium) << run.console;
+    EXPECT_LT(medium, slow) << run.console;
+    EXPECT_LT(slow, last) << run.console;
+    EXPECT_EQ(count_of(run.console, ": ok"), 4u) << run.console;
+    EXPECT_FALSE(contains(run.console, "EARLY")) << run.console;
+}
+
 TEST(KernelProcesses, ForkExecWait) {
     auto run = run_guest("/bin/forker");
     ASSERT_TRUE(run.status.has_value()) << run.console;
