@@ -113,10 +113,14 @@ int uprobes_trap_handler_ex(struct uprobes_trap_context* ctx, struct uprobes_tra
 }
 
 int uprobes_resume(struct uprobes_trap_context* ctx) {
+    return uprobes_resume_ex(ctx, nullptr);
+}
+
+int uprobes_resume_ex(struct uprobes_trap_context* ctx, struct uprobes_trap_info* info) {
     if (ctx == nullptr)
         return UPROBES_TRAP_HANDLED;
     ruprobes::port_lock_guard guard;
-    return the_engine.resume(ctx, nullptr);
+    return the_engine.resume(ctx, info);
 }
 
 int uprobes_single_step(struct uprobes_trap_context* ctx, struct uprobes_trap_info* info) {

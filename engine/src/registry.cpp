@@ -95,7 +95,7 @@ result<uint32_t> engine::find_or_add_program(const char* path) {
 // Frees program `program` when nothing refers to it any more.
 void engine::release_program(uint32_t program) {
     program_rec& p = programs_[program];
-    if (p.refs == 0 && p.site_head == nil && p.process_head == nil && p.path[0] != '\0') {
+    if (p.site_head == nil && p.process_head == nil && p.path[0] != '\0') {
         p = program_rec{};
         programs_used_--;
     }

@@ -30,7 +30,6 @@ inline constexpr uint32_t checkpoints_per_program = 32;
 
 struct program_rec {
     char path[max_path_length + 1] = {}; // empty: free
-    uint32_t refs = 0;                   // sites + processes that use it
     uint32_t site_head = nil;            // sites of the program (site_rec::next_in_program)
     uint32_t process_head = nil;         // processes running it (process_rec::next_in_program)
     // Instruction-boundary checkpoints over the text, filled by the first validation:

@@ -288,6 +288,9 @@ int uprobes_trap_handler_ex(struct uprobes_trap_context* ctx, struct uprobes_tra
  */
 int uprobes_resume(struct uprobes_trap_context* ctx);
 
+/* As uprobes_resume, and fills *info (may be NULL): a FAULT's address, as for the trap handler. */
+int uprobes_resume_ex(struct uprobes_trap_context* ctx, struct uprobes_trap_info* info);
+
 /*
  * Single-steps the current thread by one instruction of its original program (breakpoints are
  * looked through; no handlers run). Returns UPROBES_TRAP_STOP when the step is complete (ctx
