@@ -1,0 +1,740 @@
+// The host client of the kernel channel (channel_client.hpp): a reader and a writer coroutine per
+// connection (the Asio chat_server shape), an outgoing queue, and one timer per pending request
+// that is both its deadline and its wake-up when the answer arrives.
+#include "channel/channel_client.hpp"
+
+#include "ruprobes/wire/codec.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <deque>
+#include <random>
+#include <unordered_map>
+
+namespace ruprobes::channel {
+
+namespace asio = boost::asio;
+using stream = asio::local::stream_protocol;
+using boost::system::error_code;
+
+const char* call_errc_name(call_errc e) {
+    switch (e) {
+    case call_errc::ok:
+        return "ok";
+    case call_errc::kernel_status:
+        return "kernel_status";
+    case call_errc::timeout:
+        return "timeout";
+    case call_errc::disconnected:
+        return "disconnected";
+    case call_errc::not_connected:
+        return "not_connected";
+    case call_errc::malformed:
+        return "malformed";
+    }
+    return "unknown";
+}
+
+template <typename T>
+std::string describe(const call_result<T>& r) {
+    if (r.errc == call_errc::kernel_status) {
+        return std::string("kernel status ") + wire::status_name(r.status) + " (" +
+               std::to_string(r.status) + ")";
+    }
+    return call_errc_name(r.errc);
+}
+
+namespace {
+
+// One connection: its socket, the frames waiting to be written and the writer's wake-up.
+struct connection {
+    explicit connection(asio::io_context& io) : socket(io), wake(io) {}
+    stream::socket socket;
+    asio::steady_timer wake;
+    std::deque<std::vector<uint8_t>> out;
+    bool open = true;
+};
+
+// A request waiting for its response.
+struct pending_call {
+    explicit pending_call(asio::io_context& io) : timer(io) {}
+    asio::steady_timer timer;
+    bool answered = false;
+    bool disconnected = false;
+    uint16_t type = 0;
+    std::vector<uint8_t> payload;
+};
+
+// A response before typed decoding.
+struct raw_reply {
+    call_errc errc = call_errc::ok;
+    int32_t status = 0;
+    wire::frame frame;
+    std::vector<uint8_t> payload;
+};
+
+std::string to_string(wire::bytes b) {
+    return std::string(b.begin(), b.end());
+}
+
+template <typename T>
+call_result<T> fail(call_errc e, int32_t status = 0) {
+    call_result<T> r;
+    r.errc = e;
+    r.status = status;
+    return r;
+}
+
+template <typename T>
+call_result<T> fail_like(const raw_reply& raw) {
+    return fail<T>(raw.errc, raw.status);
+}
+
+template <typename T>
+call_result<T> success(T value) {
+    call_result<T> r;
+    r.value = std::move(value);
+    return r;
+}
+
+} // namespace
+
+struct client::impl : std::enable_shared_from_this<client::impl> {
+    impl(asio::io_context& io_, client_options options_, event_handlers handlers_)
+        : io(io_), options(options_), handlers(std::move(handlers_)) {
+        sid = options.session_id;
+        if (sid == 0) {
+            std::random_device rd;
+            sid = (uint64_t(rd()) << 32) | rd();
+            if (sid == 0) {
+                sid = 1;
+            }
+        }
+    }
+
+    asio::io_context& io;
+    client_options options;
+    event_handlers handlers;
+    std::shared_ptr<connection> conn;
+    std::unordered_map<uint32_t, std::shared_ptr<pending_call>> pending;
+    uint32_t next_id = 1;
+    std::vector<uint8_t> storage = std::vector<uint8_t>(wire::max_frame);
+    wire::frame_decoder decoder{storage};
+    wire::decoder_stats decoder_base; // decoder counts of earlier connections
+    hello_info last_hello;
+    bool had_hello = false;
+    uint64_t sid = 0;
+    uint64_t expected_seq = 0;
+    channel_stats st;
+
+    // ---- connection life -------------------------------------------------------------------
+
+    void start(std::shared_ptr<connection> c) {
+        disconnect("replaced by a new connection", false);
+        conn = c;
+        decoder.reset();
+        auto self = shared_from_this();
+        asio::co_spawn(io, reader(self, c), asio::detached);
+        asio::co_spawn(io, writer(self, c), asio::detached);
+        if (options.lease_ms != 0) {
+            asio::co_spawn(io, pinger(self, c), asio::detached);
+        }
+    }
+
+    void disconnect(const std::string& reason, bool notify = true) {
+        if (!conn) {
+            return;
+        }
+        std::shared_ptr<connection> c = std::move(conn);
+        conn.reset();
+        c->open = false;
+        error_code ec;
+        c->socket.close(ec);
+        c->wake.cancel();
+        auto calls = std::move(pending);
+        pending.clear();
+        for (auto& [id, p] : calls) {
+            p->disconnected = true;
+            p->timer.cancel();
+        }
+        if (notify && handlers.on_disconnect) {
+            handlers.on_disconnect(reason);
+        }
+    }
+
+    void send(std::vector<uint8_t> frame) {
+        if (!conn || !conn->open) {
+            return;
+        }
+        st.frames_out++;
+        conn->out.push_back(std::move(frame));
+        conn->wake.cancel();
+    }
+
+    static asio::awaitable<void> writer(std::shared_ptr<impl> self, std::shared_ptr<connection> c) {
+        while (c->open) {
+            if (c->out.empty()) {
+                c->wake.expires_at(asio::steady_timer::time_point::max());
+                error_code ec;
+                co_await c->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+                continue;
+            }
+            std::vector<uint8_t> bytes = std::move(c->out.front());
+            c->out.pop_front();
+            error_code ec;
+            co_await asio::async_write(c->socket, asio::buffer(bytes),
+                                       asio::redirect_error(asio::use_awaitable, ec));
+            if (!c->open) {
+                co_return;
+            }
+            if (ec) {
+                self->disconnect("write failed: " + ec.message());
+                co_return;
+            }
+            self->st.bytes_out += bytes.size();
+        }
+    }
+
+    static asio::awaitable<void> reader(std::shared_ptr<impl> self, std::shared_ptr<connection> c) {
+        std::vector<uint8_t> buf(16384);
+        while (c->open) {
+            error_code ec;
+            size_t n = co_await c->socket.async_read_some(
+                asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
+            if (!c->open) {
+                co_return;
+            }
+            if (ec) {
+                self->disconnect(ec == asio::error::eof ? "the kernel side closed the channel"
+                                                        : "read failed: " + ec.message());
+                co_return;
+            }
+            self->st.bytes_in += n;
+            std::span<const uint8_t> in(buf.data(), n);
+            while (!in.empty() && c->open) {
+                in = in.subspan(self->decoder.feed(in));
+                while (c->open) {
+                    auto f = self->decoder.next();
+                    if (!f) {
+                        break;
+                    }
+                    self->st.frames_in++;
+                    self->dispatch(*f);
+                }
+            }
+        }
+    }
+
+    static asio::awaitable<void> pinger(std::shared_ptr<impl> self, std::shared_ptr<connection> c) {
+        asio::steady_timer timer(self->io);
+        auto period = std::chrono::milliseconds(self->options.lease_ms / 3 + 1);
+        while (c->open) {
+            timer.expires_after(period);
+            error_code ec;
+            co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            if (!c->open || self->conn != c) {
+                co_return;
+            }
+            (void)co_await self->ping(0);
+        }
+    }
+
+    // ---- incoming frames -------------------------------------------------------------------
+
+    void dispatch(const wire::frame& f) {
+        if (wire::is_response(f.type)) {
+            auto it = pending.find(f.request_id);
+            if (it == pending.end()) {
+                st.unmatched_responses++;
+                return;
+            }
+            auto p = it->second;
+            p->answered = true;
+            p->type = f.type;
+            p->payload.assign(f.payload.begin(), f.payload.end());
+            p->timer.cancel();
+            return;
+        }
+        switch (static_cast<wire::msg_type>(f.type)) {
+        case wire::msg_type::hits:
+            on_hits(f);
+            break;
+        case wire::msg_type::stop:
+            if (auto m = wire::decode<wire::stop_event>(f); m.ok() && handlers.on_stop) {
+                handlers.on_stop(stop_info{m->pid, m->tid, wire::stop_reason(m->reason),
+                                           m->probe_id, register_values{m->x, m->pc}});
+            }
+            break;
+        case wire::msg_type::exec:
+            if (auto m = wire::decode<wire::exec_event>(f); m.ok() && handlers.on_exec) {
+                handlers.on_exec(
+                    exec_info{m->pid, m->ppid, to_string(m->path), to_string(m->args)});
+            }
+            break;
+        case wire::msg_type::exit:
+            if (auto m = wire::decode<wire::exit_event>(f); m.ok() && handlers.on_exit) {
+                handlers.on_exit(exit_info{m->pid, m->status, m->killed != 0});
+            }
+            break;
+        case wire::msg_type::drops:
+            if (auto m = wire::decode<wire::drops_event>(f); m.ok()) {
+                st.hits_dropped = m->hits_dropped;
+                if (handlers.on_drops) {
+                    handlers.on_drops(*m);
+                }
+            }
+            break;
+        case wire::msg_type::kernel_ready:
+            if (auto m = wire::decode<wire::kernel_ready_event>(f);
+                m.ok() && handlers.on_kernel_ready) {
+                handlers.on_kernel_ready(*m);
+            }
+            break;
+        default:
+            break; // a request type from the kernel: not meaningful, ignore
+        }
+    }
+
+    void on_hits(const wire::frame& f) {
+        size_t used = 0;
+        auto head = wire::decode<wire::hits_event>(f, &used);
+        if (!head.ok() || head->record_size < wire::hit_record_size) {
+            return;
+        }
+        std::vector<wire::hit_record> records;
+        records.reserve(head->count);
+        wire::entry_reader<wire::hit_record> reader(f.payload.subspan(used), head->count,
+                                                    head->record_size);
+        while (auto r = reader.next()) {
+            records.push_back(*r);
+        }
+        if (records.empty()) {
+            return;
+        }
+        uint64_t first = records.front().seq;
+        if (expected_seq != 0 && first > expected_seq) {
+            st.seq_gaps += first - expected_seq;
+        }
+        uint64_t next = records.back().seq + 1;
+        if (next > expected_seq) {
+            expected_seq = next;
+        }
+        st.hit_records += records.size();
+        if (handlers.on_hits) {
+            handlers.on_hits(records);
+        }
+        if (options.auto_ack_hits) {
+            ack_hits(next);
+        }
+    }
+
+    void ack_hits(uint64_t next_seq) {
+        std::vector<uint8_t> out(wire::max_frame);
+        out.resize(wire::encode(out, 0, wire::hits_ack_notice{.next_seq = next_seq}));
+        send(std::move(out));
+    }
+
+    // ---- requests --------------------------------------------------------------------------
+
+    template <typename Req>
+    asio::awaitable<raw_reply> call(Req req) {
+        auto self = shared_from_this();
+        raw_reply reply;
+        if (!conn) {
+            reply.errc = call_errc::not_connected;
+            co_return reply;
+        }
+        uint32_t id = next_id++;
+        if (next_id == 0) {
+            next_id = 1;
+        }
+        std::vector<uint8_t> out(wire::max_frame);
+        size_t n = wire::encode(out, id, req);
+        if (n == 0) {
+            reply.errc = call_errc::malformed;
+            co_return reply;
+        }
+        out.resize(n);
+        auto p = std::make_shared<pending_call>(io);
+        pending[id] = p;
+        send(std::move(out));
+        p->timer.expires_after(options.request_timeout);
+        error_code ec;
+        co_await p->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        pending.erase(id);
+        if (p->answered) {
+            reply.payload = std::move(p->payload);
+            reply.frame = wire::frame{p->type, id, reply.payload};
+            if (p->type != static_cast<uint16_t>(Req::code | wire::response_bit) ||
+                reply.payload.size() < 4) {
+                reply.errc = call_errc::malformed;
+                co_return reply;
+            }
+            auto status =
+                wire::decode_fields<wire::status_response<wire::msg_type::ping>>(reply.payload);
+            if (status->status != 0) {
+                reply.errc = call_errc::kernel_status;
+                reply.status = status->status;
+            }
+        } else if (p->disconnected) {
+            reply.errc = call_errc::disconnected;
+        } else {
+            st.timeouts++;
+            reply.errc = call_errc::timeout;
+        }
+        co_return reply;
+    }
+
+    // A request whose response is only a status.
+    template <typename Req>
+    asio::awaitable<call_result<void>> call_void(Req req) {
+        auto self = shared_from_this();
+        raw_reply raw = co_await call(req);
+        call_result<void> r;
+        r.errc = raw.errc;
+        r.status = raw.status;
+        co_return r;
+    }
+
+    template <typename Resp>
+    static call_result<Resp> decode_reply(const raw_reply& raw, size_t* used = nullptr) {
+        if (raw.errc != call_errc::ok) {
+            return fail_like<Resp>(raw);
+        }
+        wire::frame f{raw.frame.type, raw.frame.request_id, raw.payload};
+        auto m = wire::decode<Resp>(f, used);
+        if (!m.ok()) {
+            return fail<Resp>(call_errc::malformed);
+        }
+        return success(*m);
+    }
+
+    asio::awaitable<call_result<hello_info>> hello(bool reset) {
+        auto self = shared_from_this();
+        raw_reply raw = co_await call(wire::hello_request{
+            .min_version = wire::protocol_version,
+            .max_version = wire::protocol_version,
+            .capabilities = options.capabilities,
+            .session_id = sid,
+            .flags = reset ? wire::hello_flag_reset : 0u,
+            .lease_ms = options.lease_ms,
+        });
+        auto m = decode_reply<wire::hello_response>(raw);
+        if (!m.ok()) {
+            co_return fail<hello_info>(m.errc, m.status);
+        }
+        hello_info info;
+        info.version = m.value.version;
+        info.capabilities = m.value.capabilities;
+        info.boot_id = m.value.boot_id;
+        info.time_ns = m.value.time_ns;
+        info.next_hit_seq = m.value.next_hit_seq;
+        info.hits_dropped = m.value.hits_dropped;
+        info.hit_window = m.value.hit_window;
+        info.max_frame = m.value.max_frame;
+        info.stopped_threads = m.value.stopped_threads;
+        info.rebooted = had_hello && info.boot_id != last_hello.boot_id;
+        last_hello = info;
+        had_hello = true;
+        expected_seq = info.next_hit_seq;
+        st.hits_dropped = info.hits_dropped;
+        co_return success(info);
+    }
+
+    asio::awaitable<call_result<hello_info>> open(std::string path) {
+        auto self = shared_from_this();
+        auto deadline = std::chrono::steady_clock::now() + options.connect_timeout;
+        auto backoff = std::chrono::milliseconds(20);
+        while (true) {
+            auto c = std::make_shared<connection>(io);
+            error_code ec;
+            co_await c->socket.async_connect(stream::endpoint(path),
+                                             asio::redirect_error(asio::use_awaitable, ec));
+            if (!ec) {
+                start(c);
+                break;
+            }
+            if (std::chrono::steady_clock::now() + backoff >= deadline) {
+                co_return fail<hello_info>(call_errc::not_connected);
+            }
+            asio::steady_timer t(io);
+            t.expires_after(backoff);
+            co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            backoff = std::min(backoff * 2, std::chrono::milliseconds(500));
+        }
+        co_return co_await hello(!had_hello && options.reset_on_first_hello);
+    }
+
+    asio::awaitable<call_result<hello_info>> open_fd(int fd) {
+        auto self = shared_from_this();
+        auto c = std::make_shared<connection>(io);
+        error_code ec;
+        c->socket.assign(stream(), fd, ec);
+        if (ec) {
+            co_return fail<hello_info>(call_errc::not_connected);
+        }
+        start(c);
+        co_return co_await hello(!had_hello && options.reset_on_first_hello);
+    }
+
+    asio::awaitable<call_result<uint64_t>> ping(uint64_t cookie) {
+        auto self = shared_from_this();
+        raw_reply raw = co_await call(wire::ping_request{.cookie = cookie});
+        auto m = decode_reply<wire::ping_response>(raw);
+        if (!m.ok()) {
+            co_return fail<uint64_t>(m.errc, m.status);
+        }
+        co_return success(m.value.time_ns);
+    }
+
+    // Pages through a list (probe_list / process_list / thread_list).
+    template <typename Entry, typename Resp, typename MakeReq, typename Convert>
+    asio::awaitable<call_result<std::vector<typename std::invoke_result_t<Convert, Entry>>>>
+    list(MakeReq make_request, Convert convert) {
+        using out_type = typename std::invoke_result_t<Convert, Entry>;
+        auto self = shared_from_this();
+        std::vector<out_type> all;
+        uint32_t start = 0;
+        while (true) {
+            raw_reply raw = co_await call(make_request(start));
+            size_t used = 0;
+            auto head = decode_reply<Resp>(raw, &used);
+            if (!head.ok()) {
+                co_return fail<std::vector<out_type>>(head.errc, head.status);
+            }
+            wire::entry_reader<Entry> entries(wire::bytes(raw.payload).subspan(used),
+                                              head.value.count);
+            while (auto e = entries.next()) {
+                all.push_back(convert(*e));
+            }
+            if (entries.failed()) {
+                co_return fail<std::vector<out_type>>(call_errc::malformed);
+            }
+            start += head.value.count;
+            if (head.value.count == 0 || start >= head.value.total) {
+                break;
+            }
+        }
+        co_return success(std::move(all));
+    }
+};
+
+// ---- client: thin forwarding to impl -------------------------------------------------------
+
+client::client(asio::io_context& io, client_options options, event_handlers handlers)
+    : impl_(std::make_shared<impl>(io, options, std::move(handlers))) {}
+
+client::~client() {
+    impl_->handlers = {};
+    impl_->disconnect("client destroyed", false);
+}
+
+awaitable<call_result<hello_info>> client::open(std::string path) {
+    return impl_->open(std::move(path));
+}
+
+awaitable<call_result<hello_info>> client::open_fd(int fd) {
+    return impl_->open_fd(fd);
+}
+
+awaitable<call_result<hello_info>> client::hello(bool reset) {
+    return impl_->hello(reset);
+}
+
+void client::close() {
+    impl_->disconnect("closed by the host");
+}
+
+bool client::connected() const {
+    return impl_->conn != nullptr;
+}
+
+const hello_info& client::session() const {
+    return impl_->last_hello;
+}
+
+uint64_t client::session_id() const {
+    return impl_->sid;
+}
+
+channel_stats client::stats() const {
+    channel_stats s = impl_->st;
+    const wire::decoder_stats& d = impl_->decoder.stats();
+    s.garbage_bytes = d.garbage_bytes;
+    s.rejected_frames = d.rejected_total();
+    return s;
+}
+
+awaitable<call_result<uint64_t>> client::ping(uint64_t cookie) {
+    return impl_->ping(cookie);
+}
+
+awaitable<call_result<uint32_t>> client::probe_add(std::string path, uint64_t address,
+                                                   wire::probe_kind kind, wire::probe_mode mode,
+                                                   uint32_t pid) {
+    auto self = impl_;
+    wire::probe_add_request req{
+        .pid = pid,
+        .kind = static_cast<uint8_t>(kind),
+        .mode = static_cast<uint8_t>(mode),
+        .address = address,
+        .path = wire::bytes(reinterpret_cast<const uint8_t*>(path.data()), path.size()),
+        .condition = {},
+    };
+    raw_reply raw = co_await self->call(req);
+    auto m = impl::decode_reply<wire::probe_add_response>(raw);
+    if (!m.ok()) {
+        co_return fail<uint32_t>(m.errc, m.status);
+    }
+    co_return success(m.value.probe_id);
+}
+
+awaitable<call_result<void>> client::probe_remove(uint32_t probe_id) {
+    return impl_->call_void(wire::probe_remove_request{.probe_id = probe_id});
+}
+
+awaitable<call_result<std::vector<probe_entry>>> client::probe_list() {
+    return impl_->list<wire::probe_entry, wire::probe_list_response>(
+        [](uint32_t start) { return wire::probe_list_request{.start = start}; },
+        [](const wire::probe_entry& e) {
+            return probe_entry{
+                e.probe_id, e.pid,  wire::probe_kind(e.kind), wire::probe_mode(e.mode),
+                e.address,  e.hits, to_string(e.path)};
+        });
+}
+
+awaitable<call_result<std::vector<process_entry>>> client::process_list() {
+    return impl_->list<wire::process_entry, wire::process_list_response>(
+        [](uint32_t start) { return wire::process_list_request{.start = start}; },
+        [](const wire::process_entry& e) {
+            return process_entry{e.pid,
+                                 e.ppid,
+                                 wire::process_state(e.state),
+                                 e.thread_count,
+                                 to_string(e.path),
+                                 to_string(e.args)};
+        });
+}
+
+awaitable<call_result<spawned_process>> client::process_spawn(std::string cmdline,
+                                                              bool stop_at_entry) {
+    auto self = impl_;
+    wire::process_spawn_request req{
+        .flags = stop_at_entry ? wire::spawn_flag_stop_at_entry : 0u,
+        .cmdline = wire::bytes(reinterpret_cast<const uint8_t*>(cmdline.data()), cmdline.size()),
+    };
+    raw_reply raw = co_await self->call(req);
+    auto m = impl::decode_reply<wire::process_spawn_response>(raw);
+    if (!m.ok()) {
+        co_return fail<spawned_process>(m.errc, m.status);
+    }
+    co_return success(spawned_process{m.value.pid, m.value.tid});
+}
+
+awaitable<call_result<void>> client::process_kill(uint32_t pid) {
+    return impl_->call_void(wire::process_kill_request{.pid = pid});
+}
+
+awaitable<call_result<std::vector<thread_entry>>> client::thread_list(uint32_t pid) {
+    return impl_->list<wire::thread_entry, wire::thread_list_response>(
+        [pid](uint32_t start) { return wire::thread_list_request{.pid = pid, .start = start}; },
+        [](const wire::thread_entry& e) {
+            return thread_entry{e.tid, wire::thread_state(e.state),
+                                wire::stop_reason(e.stop_reason), e.pc};
+        });
+}
+
+awaitable<call_result<void>> client::thread_stop(uint32_t pid, uint32_t tid) {
+    return impl_->call_void(wire::thread_stop_request{.pid = pid, .tid = tid});
+}
+
+awaitable<call_result<void>> client::thread_resume(uint32_t pid, uint32_t tid) {
+    return impl_->call_void(wire::thread_resume_request{.pid = pid, .tid = tid});
+}
+
+awaitable<call_result<void>> client::thread_step(uint32_t pid, uint32_t tid) {
+    return impl_->call_void(wire::thread_step_request{.pid = pid, .tid = tid});
+}
+
+awaitable<call_result<register_values>> client::regs_get(uint32_t pid, uint32_t tid) {
+    auto self = impl_;
+    raw_reply raw = co_await self->call(wire::regs_get_request{.pid = pid, .tid = tid});
+    auto m = impl::decode_reply<wire::regs_get_response>(raw);
+    if (!m.ok()) {
+        co_return fail<register_values>(m.errc, m.status);
+    }
+    co_return success(register_values{m.value.x, m.value.pc});
+}
+
+awaitable<call_result<void>> client::regs_set(uint32_t pid, uint32_t tid, uint64_t mask,
+                                              register_values values) {
+    return impl_->call_void(wire::regs_set_request{
+        .pid = pid, .tid = tid, .mask = mask, .x = values.x, .pc = values.pc});
+}
+
+awaitable<call_result<std::vector<uint8_t>>> client::mem_read(uint32_t pid, uint64_t address,
+                                                              uint64_t length) {
+    auto self = impl_;
+    std::vector<uint8_t> all;
+    while (all.size() < length) {
+        uint64_t chunk = std::min<uint64_t>(length - all.size(), wire::max_mem_chunk);
+        raw_reply raw = co_await self->call(wire::mem_read_request{
+            .pid = pid, .length = static_cast<uint32_t>(chunk), .address = address + all.size()});
+        auto m = impl::decode_reply<wire::mem_read_response>(raw);
+        if (!m.ok()) {
+            co_return fail<std::vector<uint8_t>>(m.errc, m.status);
+        }
+        if (m.value.data.size() != chunk) {
+            co_return fail<std::vector<uint8_t>>(call_errc::malformed);
+        }
+        all.insert(all.end(), m.value.data.begin(), m.value.data.end());
+    }
+    co_return success(std::move(all));
+}
+
+awaitable<call_result<void>> client::mem_write(uint32_t pid, uint64_t address,
+                                               std::vector<uint8_t> bytes) {
+    auto self = impl_;
+    size_t done = 0;
+    while (done < bytes.size()) {
+        size_t chunk = std::min<size_t>(bytes.size() - done, wire::max_mem_chunk);
+        auto r = co_await self->call_void(wire::mem_write_request{
+            .pid = pid,
+            .address = address + done,
+            .data = wire::bytes(bytes.data() + done, chunk),
+        });
+        if (!r.ok()) {
+            co_return r;
+        }
+        done += chunk;
+    }
+    co_return call_result<void>{};
+}
+
+void client::send_raw(std::vector<uint8_t> bytes) {
+    impl_->send(std::move(bytes));
+}
+
+void client::ack_hits(uint64_t next_seq) {
+    impl_->ack_hits(next_seq);
+}
+
+template std::string describe(const call_result<void>&);
+template std::string describe(const call_result<uint32_t>&);
+template std::string describe(const call_result<uint64_t>&);
+template std::string describe(const call_result<hello_info>&);
+template std::string describe(const call_result<spawned_process>&);
+template std::string describe(const call_result<register_values>&);
+template std::string describe(const call_result<std::vector<uint8_t>>&);
+template std::string describe(const call_result<std::vector<probe_entry>>&);
+template std::string describe(const call_result<std::vector<process_entry>>&);
+template std::string describe(const call_result<std::vector<thread_entry>>&);
+
+} // namespace ruprobes::channel

@@ -1,0 +1,125 @@
+// The host side of the kernel channel: connects to the agent's socket (QEMU's virtio-console
+// chardev), performs the hello handshake, sends typed requests with a deadline each, and
+// delivers the kernel's events (hit batches, stops, exec/exit, drop counts) to callbacks.
+// protocol/README.md is the contract.
+//
+// Every method runs on the io_context's one thread; callbacks run there too, in the order the
+// kernel sent the events. Asio stays in the .cpp: this header needs only the awaitable type.
+//
+//   channel::client c(io, {.lease_ms = 3000}, handlers);
+//   auto hello = co_await c.open("/tmp/agent.sock");
+//   auto id = co_await c.probe_add("/bin/fib", fib_address, wire::probe_kind::entry,
+//                                  wire::probe_mode::trace);
+#pragma once
+
+#include "channel/channel_types.hpp"
+
+#include <utility> // before any Asio header with g++ 12 in C++20 mode
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <span>
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace ruprobes::channel {
+
+template <typename T>
+using awaitable = boost::asio::awaitable<T>;
+
+struct client_options {
+    std::chrono::milliseconds request_timeout{5000};  // deadline of every request
+    std::chrono::milliseconds connect_timeout{10000}; // open(): retry connecting until then
+    uint64_t session_id = 0;                          // 0: a random one per client
+    bool reset_on_first_hello = true; // the first hello asks the kernel to forget old probes
+    uint32_t lease_ms = 0;            // 0: no lease; else pings keep the session alive
+    uint32_t capabilities = wire::capability::all;
+    bool auto_ack_hits = true; // acknowledge each hits batch after on_hits returns
+};
+
+struct event_handlers {
+    // A batch of hit records with consecutive seq numbers starting at first_seq.
+    std::function<void(std::span<const wire::hit_record>)> on_hits;
+    std::function<void(const stop_info&)> on_stop;
+    std::function<void(const exec_info&)> on_exec;
+    std::function<void(const exit_info&)> on_exit;
+    std::function<void(const wire::drops_event&)> on_drops;
+    std::function<void(const wire::kernel_ready_event&)> on_kernel_ready;
+    // The connection ended (EOF, error or close()); pending requests fail with disconnected.
+    // Reconnect by calling open() again (the session id is kept, so the kernel keeps state).
+    std::function<void(const std::string& reason)> on_disconnect;
+};
+
+class client {
+public:
+    client(boost::asio::io_context& io, client_options options, event_handlers handlers);
+    ~client();
+    client(const client&) = delete;
+    client& operator=(const client&) = delete;
+
+    // Connects to the unix socket `path` (retrying with backoff until connect_timeout: QEMU may
+    // not have created it yet) and says hello. The first hello of this client carries `reset`
+    // when reset_on_first_hello; later ones (reconnects) keep the kernel's state.
+    awaitable<call_result<hello_info>> open(std::string path);
+    // The same over an already connected stream socket (e.g. one end of a socketpair); the
+    // client owns `fd` from now on.
+    awaitable<call_result<hello_info>> open_fd(int fd);
+    // Sends hello on the current connection.
+    awaitable<call_result<hello_info>> hello(bool reset);
+    // Closes the connection (on_disconnect runs); safe to call twice.
+    void close();
+
+    bool connected() const;
+    // The last successful hello.
+    const hello_info& session() const;
+    uint64_t session_id() const;
+    channel_stats stats() const;
+
+    // The kernel's clock (time_ns) in the answer.
+    awaitable<call_result<uint64_t>> ping(uint64_t cookie = 0);
+
+    awaitable<call_result<uint32_t>> probe_add(std::string path, uint64_t address,
+                                               wire::probe_kind kind, wire::probe_mode mode,
+                                               uint32_t pid = 0);
+    awaitable<call_result<void>> probe_remove(uint32_t probe_id);
+    // Every probe (pages through the kernel's list).
+    awaitable<call_result<std::vector<probe_entry>>> probe_list();
+
+    awaitable<call_result<std::vector<process_entry>>> process_list();
+    // `cmdline`: "/bin/fib 15". `stop_at_entry`: a stop event (reason spawned) follows.
+    awaitable<call_result<spawned_process>> process_spawn(std::string cmdline, bool stop_at_entry);
+    awaitable<call_result<void>> process_kill(uint32_t pid);
+
+    awaitable<call_result<std::vector<thread_entry>>> thread_list(uint32_t pid);
+    awaitable<call_result<void>> thread_stop(uint32_t pid, uint32_t tid);
+    awaitable<call_result<void>> thread_resume(uint32_t pid, uint32_t tid);
+    awaitable<call_result<void>> thread_step(uint32_t pid, uint32_t tid);
+
+    awaitable<call_result<register_values>> regs_get(uint32_t pid, uint32_t tid);
+    // `mask`: bit i sets x_i, bit 32 sets pc.
+    awaitable<call_result<void>> regs_set(uint32_t pid, uint32_t tid, uint64_t mask,
+                                          register_values values);
+
+    // Any length: split into wire::max_mem_chunk requests.
+    awaitable<call_result<std::vector<uint8_t>>> mem_read(uint32_t pid, uint64_t address,
+                                                          uint64_t length);
+    awaitable<call_result<void>> mem_write(uint32_t pid, uint64_t address,
+                                           std::vector<uint8_t> bytes);
+
+    // Sends bytes as they are (tests: garbage in the stream).
+    void send_raw(std::vector<uint8_t> bytes);
+    // Acknowledges hit records up to (not including) `next_seq` (when auto_ack_hits is off).
+    void ack_hits(uint64_t next_seq);
+
+    struct impl;
+
+private:
+    std::shared_ptr<impl> impl_;
+};
+
+} // namespace ruprobes::channel

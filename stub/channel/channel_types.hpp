@@ -1,0 +1,138 @@
+// What the host client library (channel_client.hpp) hands out: the wire protocol's messages as
+// owning host types, and the result of a request. No Asio here: any part of the daemon may
+// include it.
+#pragma once
+
+#include "ruprobes/wire/messages.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ruprobes::channel {
+
+namespace wire = ruprobes::wire;
+
+// How a request ended.
+enum class call_errc {
+    ok = 0,
+    kernel_status, // the kernel answered with a non-zero status (call_result::status)
+    timeout,       // no answer before the deadline
+    disconnected,  // the connection went away before the answer
+    not_connected, // there was no connection to send on
+    malformed,     // the answer did not decode
+};
+
+// A stable name for `e` ("timeout", ...).
+const char* call_errc_name(call_errc e);
+
+template <typename T>
+struct call_result {
+    call_errc errc = call_errc::ok;
+    int32_t status = 0; // the kernel's status (protocol/README.md §2) when errc == kernel_status
+    T value{};
+
+    bool ok() const { return errc == call_errc::ok; }
+    explicit operator bool() const { return ok(); }
+};
+
+template <>
+struct call_result<void> {
+    call_errc errc = call_errc::ok;
+    int32_t status = 0;
+
+    bool ok() const { return errc == call_errc::ok; }
+    explicit operator bool() const { return ok(); }
+};
+
+// "ok", "timeout", or "kernel status no_such_process (104)".
+template <typename T>
+std::string describe(const call_result<T>& r);
+
+// The kernel's side of a successful hello (protocol/README.md §3, hello response).
+struct hello_info {
+    uint16_t version = 0;
+    uint32_t capabilities = 0;
+    uint64_t boot_id = 0;
+    uint64_t time_ns = 0;
+    uint64_t next_hit_seq = 0;
+    uint64_t hits_dropped = 0;
+    uint32_t hit_window = 0;
+    uint32_t max_frame = 0;
+    uint32_t stopped_threads = 0;
+    bool rebooted = false; // boot_id differs from the previous hello of this client
+};
+
+struct probe_entry {
+    uint32_t id = 0;
+    uint32_t pid = 0;
+    wire::probe_kind kind = wire::probe_kind::insn;
+    wire::probe_mode mode = wire::probe_mode::trace;
+    uint64_t address = 0;
+    uint64_t hits = 0;
+    std::string path;
+};
+
+struct process_entry {
+    uint32_t pid = 0;
+    uint32_t ppid = 0;
+    wire::process_state state = wire::process_state::running;
+    uint16_t thread_count = 0;
+    std::string path;
+    std::string args;
+};
+
+struct thread_entry {
+    uint32_t tid = 0;
+    wire::thread_state state = wire::thread_state::running;
+    wire::stop_reason stop_reason = wire::stop_reason::none;
+    uint64_t pc = 0;
+};
+
+struct spawned_process {
+    uint32_t pid = 0;
+    uint32_t tid = 0;
+};
+
+struct register_values {
+    wire::register_file x{};
+    uint64_t pc = 0;
+};
+
+struct stop_info {
+    uint32_t pid = 0;
+    uint32_t tid = 0;
+    wire::stop_reason reason = wire::stop_reason::none;
+    uint32_t probe_id = 0;
+    register_values regs;
+};
+
+struct exec_info {
+    uint32_t pid = 0;
+    uint32_t ppid = 0;
+    std::string path;
+    std::string args;
+};
+
+struct exit_info {
+    uint32_t pid = 0;
+    int32_t status = 0;
+    bool killed = false;
+};
+
+// Counters of one client over all its connections.
+struct channel_stats {
+    uint64_t bytes_in = 0;
+    uint64_t bytes_out = 0;
+    uint64_t frames_in = 0;
+    uint64_t frames_out = 0;
+    uint64_t hit_records = 0;   // records delivered to on_hits
+    uint64_t seq_gaps = 0;      // records missing between consecutive batches (transport loss)
+    uint64_t hits_dropped = 0;  // the kernel's count (drops events / hello)
+    uint64_t garbage_bytes = 0; // decoder: skipped bytes
+    uint64_t rejected_frames = 0;
+    uint64_t timeouts = 0;
+    uint64_t unmatched_responses = 0; // responses to no pending request (late after a timeout)
+};
+
+} // namespace ruprobes::channel

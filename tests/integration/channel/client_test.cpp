@@ -1,0 +1,462 @@
+// The channel client (stub/channel) against a scripted fake kernel over a socketpair: handshake,
+// typed requests and their errors, deadlines, pipelining, hit batches with garbage in between,
+// events, paging, and a disconnect followed by a reconnect.
+#include "channel/channel_client.hpp"
+#include "fake_kernel.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <sys/socket.h>
+#include <thread>
+
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+namespace channel = ruprobes::channel;
+namespace wire = ruprobes::wire;
+using ruprobes::test::fake_kernel;
+using ruprobes::test::owned_frame;
+
+namespace {
+
+// An io_context, a socketpair and the fake kernel on its end.
+struct harness {
+    asio::io_context io;
+    int client_fd = -1;
+    std::unique_ptr<fake_kernel> kernel;
+
+    harness() { reconnect(); }
+
+    // A fresh socketpair (the previous kernel end is closed).
+    void reconnect() {
+        int fds[2];
+        EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+        client_fd = fds[0];
+        kernel = std::make_unique<fake_kernel>(fds[1]);
+    }
+
+    // Runs the client coroutine `body` on the io_context while `script` drives the fake kernel
+    // on another thread; returns when both are done (or after a generous bound).
+    void run(std::function<asio::awaitable<void>()> body,
+             std::function<void(fake_kernel&)> script) {
+        std::thread t([&] { script(*kernel); });
+        asio::co_spawn(io, body(), [&](std::exception_ptr e) {
+            io.stop();
+            if (e) {
+                ADD_FAILURE() << "the client coroutine threw";
+            }
+        });
+        io.restart();
+        io.run_for(30s);
+        t.join();
+    }
+};
+
+// The kernel's side of the handshake: expects hello, answers with `boot_id`.
+wire::hello_request answer_hello(fake_kernel& k, uint64_t boot_id, uint64_t next_seq = 1) {
+    auto hello = k.expect_message<wire::hello_request>();
+    EXPECT_TRUE(hello.has_value());
+    if (!hello) {
+        return {};
+    }
+    k.send(hello->first.request_id, wire::hello_response{.status = 0,
+                                                         .version = 1,
+                                                         .capabilities = wire::capability::all,
+                                                         .boot_id = boot_id,
+                                                         .time_ns = 1000,
+                                                         .next_hit_seq = next_seq,
+                                                         .hits_dropped = 0,
+                                                         .hit_window = 512,
+                                                         .max_frame = wire::max_frame,
+                                                         .stopped_threads = 0});
+    return hello->second;
+}
+
+channel::client_options fast_options() {
+    channel::client_options o;
+    o.request_timeout = 2s;
+    return o;
+}
+
+} // namespace
+
+TEST(ChannelClient, HandshakeAndPing) {
+    harness h;
+    channel::client c(h.io, fast_options(), {});
+    channel::call_result<channel::hello_info> hello;
+    channel::call_result<uint64_t> ping;
+    wire::hello_request seen{};
+    h.run(
+        [&]() -> asio::awaitable<void> {
+            hello = co_await c.open_fd(h.client_fd);
+            ping = co_await c.ping(77);
+        },
+        [&](fake_kernel& k) {
+            seen = answer_hello(k, 0xB007);
+            auto p = k.expect_message<wire::ping_request>();
+            ASSERT_TRUE(p);
+            EXPECT_EQ(p->second.cookie, 77u);
+            k.send(p->first.request_id,
+                   wire::ping_response{.status = 0, .cookie = 77, .time_ns = 123456});
+        });
+    ASSERT_TRUE(hello.ok()) << channel::describe(hello);
+    EXPECT_EQ(hello.value.boot_id, 0xB007u);
+    EXPECT_EQ(hello.value.hit_window, 512u);
+    EXPECT_FALSE(hello.value.rebooted);
+    ASSERT_TRUE(ping.ok()) << channel::describe(ping);
+    EXPECT_EQ(ping.value, 123456u);
+    EXPECT_EQ(seen.flags & wire::hello_flag_reset, wire::hello_flag_reset);
+    EXPECT_NE(seen.session_id, 0u);
+    EXPECT_EQ(seen.session_id, c.session_id());
+    EXPECT_TRUE(c.connected());
+}
+
+TEST(ChannelClient, KernelStatusTimeoutAndLateAnswer) {
+    harness h;
+    auto options = fast_options();
+    options.request_timeout = 300ms;
+    channel::client c(h.io, options, {});
+    channel::call_result<uint32_t> refused;
+    channel::call_result<void> timed_out;
+    channel::call_result<uint64_t> after;
+    h.run(
+        [&]() -> asio::awaitable<void> {
+            (void)co_await c.open_fd(h.client_fd);
+            refused = co_await c.probe_add("/bin/fib", 0x40000000, wire::probe_kind::insn,
+                                           wire::probe_mode::trace);
+            timed_out = co_await c.probe_remove(5);
+            after = co_await c.ping(1);
+        },
+        [&](fake_kernel& k) {
+            answer_hello(k, 1);
+            auto add = k.expect_message<wire::probe_add_request>();
+            ASSERT_TRUE(add);
+            EXPECT_EQ(std::string(add->second.path.begin(), add->second.path.end()), "/bin/fib");
+            EXPECT_EQ(add->second.address, 0x40000000u);
+            k.send_status(add->first, 1); // insn_ecall
+            auto remove = k.expect(wire::probe_remove_request::code);
+            ASSERT_TRUE(remove);
+            // No answer before the deadline; the late one must not confuse the next request.
+            auto ping = k.expect(wire::ping_request::code);
+            ASSERT_TRUE(ping);
+            k.send_status(*remove, 0);
+            k.send(ping->request_id, wire::ping_response{.status = 0, .cookie = 1, .time_ns = 9});
+        });
+    EXPECT_EQ(refused.errc, channel::call_errc::kernel_status);
+    EXPECT_EQ(refused.status, 1);
+    EXPECT_EQ(channel::describe(refused), "kernel status insn_ecall (1)");
+    EXPECT_EQ(timed_out.errc, channel::call_errc::timeout);
+    ASSERT_TRUE(after.ok()) << channel::describe(after);
+    EXPECT_EQ(after.value, 9u);
+    EXPECT_EQ(c.stats().timeouts, 1u);
+    EXPECT_EQ(c.stats().unmatched_responses, 1u);
+}
+
+TEST(ChannelClient, PipelinedRequestsAnsweredOutOfOrder) {
+    harness h;
+    channel::client c(h.io, fast_options(), {});
+    channel::call_result<channel::spawned_process> spawned;
+    channel::call_result<channel::register_values> regs;
+    h.run(
+        [&]() -> asio::awaitable<void> {
+            (void)co_await c.open_fd(h.client_fd);
+            auto ex = co_await asio::this_coro::executor;
+            int done = 0;
+            asio::co_spawn(
+                ex,
+                [&]() -> asio::awaitable<void> {
+                    spawned = co_await c.process_spawn("/bin/fib 15", true);
+                    done++;
+                },
+                asio::detached);
+            regs = co_await c.regs_get(3, 3);
+            while (done == 0) {
+                asio::steady_timer t(ex, 10ms);
+                co_await t.async_wait(asio::use_awaitable);
+            }
+        },
+        [&](fake_kernel& k) {
+            answer_hello(k, 1);
+            auto spawn = k.expect_message<wire::process_spawn_request>();
+            auto get = k.expect_message<wire::regs_get_request>();
+            ASSERT_TRUE(spawn && get);
+            EXPECT_EQ(std::string(spawn->second.cmdline.begin(), spawn->second.cmdline.end()),
+                      "/bin/fib 15");
+            EXPECT_EQ(spawn->second.flags, wire::spawn_flag_stop_at_entry);
+            wire::regs_get_response r{.status = 0};
+            r.x[2] = 0x7fff0000;
+            r.pc = 0x40000100;
+            k.send(get->first.request_id, r);
+            k.send(spawn->first.request_id,
+                   wire::process_spawn_response{.status = 0, .pid = 3, .tid = 3});
+        });
+    ASSERT_TRUE(spawned.ok()) << channel::describe(spawned);
+    EXPECT_EQ(spawned.value.pid, 3u);
+    ASSERT_TRUE(regs.ok()) << channel::describe(regs);
+    EXPECT_EQ(regs.value.pc, 0x40000100u);
+    EXPECT_EQ(regs.value.x[2], 0x7fff0000u);
+}
+
+namespace {
+
+std::vector<uint8_t> hits_frame(uint64_t first, uint16_t count) {
+    std::vector<uint8_t> out(wire::max_frame);
+    wire::frame_builder b(out, wire::hits_event::code, 0);
+    wire::write_fields(b.payload(), wire::hits_event{.first_seq = first, .count = count});
+    for (uint16_t i = 0; i < count; i++) {
+        wire::hit_record r{};
+        r.seq = first + i;
+        r.pid = 3;
+        r.tid = 3;
+        r.pc = 0x40000100;
+        r.probe_id = 1;
+        r.kind = uint8_t(wire::probe_kind::entry);
+        r.a[0] = first + i;
+        wire::write_fields(b.payload(), r);
+    }
+    out.resize(b.finish());
+    return out;
+}
+
+} // namespace
+
+TEST(ChannelClient, HitBatchesThroughGarbageAreDeliveredAndAcked) {
+    harness h;
+    std::vector<uint64_t> seqs;
+    uint64_t dropped = 0;
+    channel::event_handlers handlers;
+    handlers.on_hits = [&](std::span<const wire::hit_record> records) {
+        for (const auto& r : records) {
+            seqs.push_back(r.seq);
+        }
+    };
+    handlers.on_drops = [&](const wire::drops_event& d) { dropped = d.hits_dropped; };
+    channel::client c(h.io, fast_options(), handlers);
+    uint64_t ack1 = 0, ack2 = 0;
+    h.run(
+        [&]() -> asio::awaitable<void> {
+            (void)co_await c.open_fd(h.client_fd);
+            // Wait for the kernel script's last event, then end.
+            while (dropped == 0) {
+                asio::steady_timer t(co_await asio::this_coro::executor, 10ms);
+                co_await t.async_wait(asio::use_awaitable);
+            }
+        },
+        [&](fake_kernel& k) {
+            answer_hello(k, 1, 1);
+            std::vector<uint8_t> stream = {'j', 'u', 'n', 'k', 'R', 'U', 'P'};
+            auto a = hits_frame(1, 31);
+            stream.insert(stream.end(), a.begin(), a.end());
+            auto bad = hits_frame(500, 2);
+            bad[40] ^= 0xFF;
+            stream.insert(stream.end(), bad.begin(), bad.end());
+            auto b = hits_frame(32, 9);
+            stream.insert(stream.end(), b.begin(), b.end());
+            // Split the stream at odd places.
+            k.send_bytes(std::span<const uint8_t>(stream).first(100));
+            std::this_thread::sleep_for(20ms);
+            k.send_bytes(std::span<const uint8_t>(stream).subspan(100));
+            auto first = k.expect_message<wire::hits_ack_notice>();
+            auto second = k.expect_message<wire::hits_ack_notice>();
+            ASSERT_TRUE(first && second);
+            ack1 = first->second.next_seq;
+            ack2 = second->second.next_seq;
+            k.send(0, wire::drops_event{.hits_dropped = 7, .next_seq = 41});
+        });
+    ASSERT_EQ(seqs.size(), 40u);
+    for (size_t i = 0; i < seqs.size(); i++) {
+        EXPECT_EQ(seqs[i], i + 1);
+    }
+    EXPECT_EQ(ack1, 32u);
+    EXPECT_EQ(ack2, 41u);
+    EXPECT_EQ(dropped, 7u);
+    auto st = c.stats();
+    EXPECT_EQ(st.hit_records, 40u);
+    EXPECT_EQ(st.seq_gaps, 0u);
+    EXPECT_EQ(st.hits_dropped, 7u);
+    EXPECT_EQ(st.rejected_frames, 1u);
+    EXPECT_GE(st.garbage_bytes, 7u);
+}
+
+TEST(ChannelClient, SequenceGapsAreCounted) {
+    harness h;
+    size_t delivered = 0;
+    channel::event_handlers handlers;
+    handlers.on_hits = [&](std::span<const wire::hit_record> r) { delivered += r.size(); };
+    channel::client c(h.io, fast_options(), handlers);
+    h.run(
+        [&]() -> asio::awaitable<void> {
+            (void)co_await c.open_fd(h.client_fd);
+            while (delivered < 7) {
+                asio::steady_timer t(co_await asio::this_coro::executor, 10ms);
+                co_await t.async_wait(asio::use_awaitable);
+            }
+        },
+        [&](fake_kernel& k) {
+            answer_hello(k, 1, 1);
+            k.send_bytes(hits_frame(1, 5));
+            k.send_bytes(hits_frame(8, 2)); // 6 and 7 never arrive
+        });
+    EXPECT_EQ(c.stats().seq_gaps, 2u);
+}
+
+TEST(ChannelClient, EventsListsAndMemory) {
+    harness h;
+    std::vector<channel::stop_info> stops;
+    std::vector<channel::exec_info> execs;
+    std::vector<channel::exit_info> exits;
+    channel::event_handlers handlers;
+    handlers.on_stop = [&](const channel::stop_info& s) { stops.push_back(s); };
+    handlers.on_exec = [&](const channel::exec_info& e) { execs.push_back(e); };
+    handlers.on_exit = [&](const channel::exit_info& e) { exits.push_back(e); };
+    channel::client c(h.io, fast_options(), handlers);
+    channel::call_result<std::vector<channel::probe_entry>> probes;
+    channel::call_result<std::vector<uint8_t>> memory;
+    channel::call_result<std::vector<channel::thread_entry>> threads;
+    h.run(
+        [&]() -> asio::awaitable<void> {
+            (void)co_await c.open_fd(h.client_fd);
+            probes = co_await c.probe_list();
+            memory = co_await c.mem_read(3, 0x40000000, 5000);
+            threads = co_await c.thread_list(3);
+        },
+        [&](fake_kernel& k) {
+            answer_hello(k, 1);
+            // Events may arrive any time; these come before the answers.
+            std::string path = "/bin/fib", args = "15";
+            k.send(0, wire::exec_event{
+                          .pid = 3,
+                          .ppid = 1,
+                          .path = {reinterpret_cast<const uint8_t*>(path.data()), path.size()},
+                          .args = {reinterpret_cast<const uint8_t*>(args.data()), args.size()}});
+            wire::stop_event stop{.pid = 3, .tid = 3, .reason = 4};
+            stop.pc = 0x40000000;
+            k.send(0, stop);
+            k.send(0, wire::exit_event{.pid = 9, .status = 9, .killed = 1});
+
+            // probe_list: 3 probes over two pages.
+            for (uint32_t page = 0; page < 2; page++) {
+                auto req = k.expect_message<wire::probe_list_request>();
+                ASSERT_TRUE(req);
+                EXPECT_EQ(req->second.start, page == 0 ? 0u : 2u);
+                std::vector<uint8_t> out(wire::max_frame);
+                wire::frame_builder b(out, wire::probe_list_response::code, req->first.request_id);
+                uint32_t count = page == 0 ? 2 : 1;
+                wire::write_fields(b.payload(), wire::probe_list_response{
+                                                    .status = 0, .total = 3, .count = count});
+                for (uint32_t i = 0; i < count; i++) {
+                    wire::write_fields(
+                        b.payload(),
+                        wire::probe_entry{
+                            .probe_id = req->second.start + i + 1,
+                            .pid = 0,
+                            .kind = 1,
+                            .mode = 0,
+                            .address = 0x40000100,
+                            .hits = 10,
+                            .path = {reinterpret_cast<const uint8_t*>(path.data()), path.size()}});
+                }
+                out.resize(b.finish());
+                k.send_bytes(out);
+            }
+            // mem_read of 5000 bytes: two chunks.
+            uint64_t expect_addr = 0x40000000;
+            for (int chunk = 0; chunk < 2; chunk++) {
+                auto req = k.expect_message<wire::mem_read_request>();
+                ASSERT_TRUE(req);
+                EXPECT_EQ(req->second.address, expect_addr);
+                std::vector<uint8_t> data(req->second.length);
+                for (size_t i = 0; i < data.size(); i++) {
+                    data[i] = static_cast<uint8_t>(req->second.address + i);
+                }
+                k.send(req->first.request_id, wire::mem_read_response{.status = 0, .data = data});
+                expect_addr += req->second.length;
+            }
+            auto tl = k.expect_message<wire::thread_list_request>();
+            ASSERT_TRUE(tl);
+            EXPECT_EQ(tl->second.pid, 3u);
+            std::vector<uint8_t> out(wire::max_frame);
+            wire::frame_builder b(out, wire::thread_list_response::code, tl->first.request_id);
+            wire::write_fields(b.payload(),
+                               wire::thread_list_response{.status = 0, .total = 1, .count = 1});
+            wire::write_fields(b.payload(),
+                               wire::thread_entry{.tid = 3, .state = 1, .stop_reason = 4, .pc = 5});
+            out.resize(b.finish());
+            k.send_bytes(out);
+        });
+    ASSERT_EQ(execs.size(), 1u);
+    EXPECT_EQ(execs[0].path, "/bin/fib");
+    EXPECT_EQ(execs[0].args, "15");
+    ASSERT_EQ(stops.size(), 1u);
+    EXPECT_EQ(stops[0].reason, wire::stop_reason::spawned);
+    EXPECT_EQ(stops[0].regs.pc, 0x40000000u);
+    ASSERT_EQ(exits.size(), 1u);
+    EXPECT_TRUE(exits[0].killed);
+    ASSERT_TRUE(probes.ok()) << channel::describe(probes);
+    ASSERT_EQ(probes.value.size(), 3u);
+    EXPECT_EQ(probes.value[2].id, 3u);
+    EXPECT_EQ(probes.value[2].path, "/bin/fib");
+    EXPECT_EQ(probes.value[0].kind, wire::probe_kind::entry);
+    ASSERT_TRUE(memory.ok()) << channel::describe(memory);
+    ASSERT_EQ(memory.value.size(), 5000u);
+    for (size_t i = 0; i < memory.value.size(); i++) {
+        ASSERT_EQ(memory.value[i], static_cast<uint8_t>(0x40000000 + i)) << i;
+    }
+    ASSERT_TRUE(threads.ok());
+    ASSERT_EQ(threads.value.size(), 1u);
+    EXPECT_EQ(threads.value[0].state, wire::thread_state::stopped);
+}
+
+TEST(ChannelClient, DisconnectFailsPendingAndReconnectKeepsTheSession) {
+    harness h;
+    std::vector<std::string> disconnects;
+    channel::event_handlers handlers;
+    handlers.on_disconnect = [&](const std::string& why) { disconnects.push_back(why); };
+    channel::client c(h.io, fast_options(), handlers);
+    channel::call_result<void> pending;
+    channel::call_result<void> while_down;
+    channel::call_result<channel::hello_info> again;
+    wire::hello_request first{}, second{};
+    h.run(
+        [&]() -> asio::awaitable<void> {
+            (void)co_await c.open_fd(h.client_fd);
+            pending = co_await c.thread_resume(3, 3);
+            while_down = co_await c.thread_resume(3, 3);
+        },
+        [&](fake_kernel& k) {
+            first = answer_hello(k, 100);
+            ASSERT_TRUE(k.expect(wire::thread_resume_request::code));
+            k.close();
+        });
+    EXPECT_EQ(pending.errc, channel::call_errc::disconnected);
+    EXPECT_EQ(while_down.errc, channel::call_errc::not_connected);
+    ASSERT_EQ(disconnects.size(), 1u);
+    EXPECT_FALSE(c.connected());
+
+    // A new connection (the "kernel" rebooted: a new boot id).
+    h.reconnect();
+    h.run([&]() -> asio::awaitable<void> { again = co_await c.open_fd(h.client_fd); },
+          [&](fake_kernel& k) { second = answer_hello(k, 200); });
+    ASSERT_TRUE(again.ok()) << channel::describe(again);
+    EXPECT_TRUE(again.value.rebooted);
+    EXPECT_EQ(first.flags & wire::hello_flag_reset, wire::hello_flag_reset);
+    EXPECT_EQ(second.flags & wire::hello_flag_reset, 0u);
+    EXPECT_EQ(first.session_id, second.session_id);
+}
+
+TEST(ChannelClient, OpenFailsWithoutAListener) {
+    harness h;
+    auto options = fast_options();
+    options.connect_timeout = 200ms;
+    channel::client c(h.io, options, {});
+    channel::call_result<channel::hello_info> r;
+    h.run([&]() -> asio::awaitable<void> { r = co_await c.open("/nonexistent/agent.sock"); },
+          [](fake_kernel&) {});
+    EXPECT_EQ(r.errc, channel::call_errc::not_connected);
+}
