@@ -89,7 +89,18 @@ lookup<std::shared_ptr<const program_symbols>> program_symbols::load(const std::
     // Function symbols (ELF gABI, "Symbol Table": STT_FUNC entries of SHT_SYMTAB).
     for (Elf_Scn* scn = elf_nextscn(h.elf, nullptr); scn; scn = elf_nextscn(h.elf, scn)) {
         GElf_Shdr shdr;
-        if (!gelf_getshdr(scn, &shdr) || shdr.sh_type != SHT_SYMTAB || shdr.sh_entsize == 0)
+        if (!gelf_getshdr(scn, &shdr))
+            continue;
+        if (shdr.sh_type == SHT_PROGBITS && (shdr.sh_flags & SHF_EXECINSTR) &&
+            (shdr.sh_flags & SHF_ALLOC)) {
+            if (Elf_Data* text = elf_getdata(scn, nullptr); text && text->d_buf) {
+                auto* bytes = static_cast<const uint8_t*>(text->d_buf);
+                out->text_.emplace_back(shdr.sh_addr,
+                                        std::vector<uint8_t>(bytes, bytes + text->d_size));
+            }
+            continue;
+        }
+        if (shdr.sh_type != SHT_SYMTAB || shdr.sh_entsize == 0)
             continue;
         Elf_Data* data = elf_getdata(scn, nullptr);
         if (!data)
@@ -222,6 +233,14 @@ lookup<line_location> program_symbols::find_line(std::string_view file, int line
             best = &row;
     }
     return line_location{best->address, files_[best->file], best->line};
+}
+
+std::span<const uint8_t> program_symbols::text_at(uint64_t address) const {
+    for (const auto& [base, bytes] : text_) {
+        if (address >= base && address - base < bytes.size())
+            return std::span<const uint8_t>(bytes).subspan(address - base);
+    }
+    return {};
 }
 
 lookup<line_location> program_symbols::find_location(std::string_view spec) const {

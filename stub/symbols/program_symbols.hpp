@@ -5,8 +5,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -68,6 +70,15 @@ public:
     // Parses "file:line" and calls find_line.
     lookup<line_location> find_location(std::string_view file_colon_line) const;
 
+    // The program's bytes from `address` to the end of the executable section holding it
+    // (what the guest maps as text); empty when `address` is in no executable section.
+    std::span<const uint8_t> text_at(uint64_t address) const;
+
+    // Every executable section: (address, bytes).
+    const std::vector<std::pair<uint64_t, std::vector<uint8_t>>>& text_sections() const {
+        return text_;
+    }
+
     const std::vector<function_symbol>& functions() const { return functions_; }
     const std::string& path() const { return path_; }
     uint64_t entry() const { return entry_; }
@@ -88,6 +99,7 @@ private:
     std::vector<function_symbol> functions_; // sorted by address
     std::vector<std::string> files_;
     std::vector<line_row> lines_;
+    std::vector<std::pair<uint64_t, std::vector<uint8_t>>> text_; // executable sections
 };
 
 } // namespace ruprobes::symbols

@@ -66,6 +66,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             if (e.body.size() > limit)
                 std::abort();
             d.dispatch(e.body, nullptr, [](std::string response) {
+                if (response.empty())
+                    return;
                 json parsed = json::parse(response, nullptr, false);
                 if (parsed.is_discarded())
                     std::abort();

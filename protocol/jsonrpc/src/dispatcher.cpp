@@ -17,8 +17,10 @@ struct reply_collector {
     void done() {
         if (--pending > 0)
             return;
-        if (responses.empty())
-            return; // only notifications: nothing is owed (§6)
+        if (responses.empty()) {
+            send(std::string()); // only notifications: nothing is owed (§6)
+            return;
+        }
         if (batch)
             send(to_text(json(std::move(responses))));
         else

@@ -23,3 +23,8 @@ void _start(void) {
     for (;;) {
     }
 }
+
+/* An ecall: the engine refuses to probe it (integration tests of probe.add). */
+void do_ecall(void) {
+    __asm__ volatile("ecall");
+}

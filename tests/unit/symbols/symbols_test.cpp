@@ -106,6 +106,19 @@ TEST(symbols, file_line_to_address) {
     EXPECT_EQ(ok(syms->symbolize(blank.address)).name, "main");
 }
 
+TEST(symbols, text_bytes_of_functions) {
+    auto syms = load_fixture();
+    ASSERT_TRUE(syms);
+    auto nm = nm_listing();
+    auto text = syms->text_at(nm["add_one"]);
+    ASSERT_GE(text.size(), 4u);
+    // -O0 add_one starts with `addi sp,sp,-N` (c.addi16sp or addi): low opcode bits of an
+    // integer instruction, never zero.
+    EXPECT_NE(text[0] | text[1], 0);
+    EXPECT_EQ(syms->text_at(nm["main"]).size() + (nm["main"] - nm["add_one"]), text.size());
+    EXPECT_TRUE(syms->text_at(0x10).empty());
+}
+
 TEST(symbols, file_line_errors) {
     auto syms = load_fixture();
     ASSERT_TRUE(syms);

@@ -51,8 +51,9 @@ class dispatcher {
 public:
     explicit dispatcher(const method_table& methods) : methods_(methods) {}
 
-    // Handles one message text. `send` is called at most once, with the response text (no
-    // framing), when every call of the message has answered; never when nothing is owed.
+    // Handles one message text. `send` is called exactly once, when every call of the message
+    // has answered: with the response text (no framing), or with an empty string when nothing
+    // is owed (only notifications). It may be called before dispatch returns or later.
     // A handler that throws is answered with -32603 (nlohmann type errors with -32602).
     void dispatch(std::string_view text, std::shared_ptr<call_context> context,
                   std::function<void(std::string)> send) const;

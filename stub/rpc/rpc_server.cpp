@@ -1,0 +1,146 @@
+// The listener, the session registry and the target-event → subscriber fan-out.
+#include "rpc/rpc_server.hpp"
+
+#include "rpc/event_notifications.hpp"
+#include "rpc/rpc_session.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+namespace ruprobes::rpc {
+
+namespace {
+
+asio::awaitable<void> accept_loop(std::shared_ptr<rpc_server::state> st) {
+    boost::system::error_code ec;
+    while (!st->stopped && st->acceptor) {
+        asio::ip::tcp::socket socket(st->executor);
+        co_await st->acceptor->async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
+        if (st->stopped)
+            break;
+        if (ec) {
+            if (ec == asio::error::operation_aborted)
+                break;
+            spdlog::warn("rpc: accept: {}", ec.message());
+            continue; // e.g. EMFILE: the next accept may work
+        }
+        if (st->sessions.size() >= st->options.max_sessions) {
+            spdlog::warn("rpc: {} sessions open; refusing a new one", st->sessions.size());
+            socket.close(ec);
+            continue;
+        }
+        socket.set_option(asio::ip::tcp::no_delay(true), ec);
+        if (st->options.send_buffer > 0)
+            socket.set_option(asio::socket_base::send_buffer_size(st->options.send_buffer), ec);
+        uint64_t id = st->next_session++;
+        auto remote = socket.remote_endpoint(ec);
+        spdlog::info("rpc: session {} from {}:{}", id, remote.address().to_string(), remote.port());
+        auto session = std::make_shared<rpc_session>(std::move(socket), st, id);
+        st->sessions[id] = session;
+        session->start();
+    }
+}
+
+} // namespace
+
+rpc_server::rpc_server(asio::io_context& io, target::target_model& model,
+                       symbols::symbol_store& symbols, rpc_options options)
+    : state_(std::make_shared<state>(io.get_executor(), model, symbols, options)) {
+    register_methods(*state_);
+    state* st = state_.get();
+    state_->target_events = model.subscribe([st](const target::target_event& event) {
+        if (st->hub.subscriber_count() == 0)
+            return; // nobody listens: do not even serialise
+        auto note = make_notification(event, [st](target::probe_id id) -> const probe_site* {
+            if (const probe_site* known = st->catalog.find(id))
+                return known;
+            auto info = st->model.probe(id);
+            return info ? &st->catalog.site(id, *info) : nullptr;
+        });
+        if (note)
+            st->hub.publish(std::make_shared<const events::published_event>(std::move(*note)));
+    });
+}
+
+rpc_server::~rpc_server() {
+    stop();
+}
+
+uint16_t rpc_server::listen(const std::string& host, uint16_t port, std::string& error) {
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(host, ec);
+    if (ec) {
+        error = "bad address '" + host + "': " + ec.message();
+        return 0;
+    }
+    asio::ip::tcp::endpoint endpoint(address, port);
+    asio::ip::tcp::acceptor acceptor(state_->executor);
+    if (acceptor.open(endpoint.protocol(), ec) ||
+        acceptor.set_option(asio::socket_base::reuse_address(true), ec) ||
+        acceptor.bind(endpoint, ec) ||
+        acceptor.listen(asio::socket_base::max_listen_connections, ec)) {
+        error = "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message();
+        return 0;
+    }
+    uint16_t bound = acceptor.local_endpoint().port();
+    state_->acceptor.emplace(std::move(acceptor));
+    state_->stopped = false;
+    auto st = state_;
+    asio::co_spawn(state_->executor, accept_loop(st), [](std::exception_ptr e) {
+        if (e) {
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& x) {
+                spdlog::error("rpc: accept loop failed: {}", x.what());
+            }
+        }
+    });
+    spdlog::info("rpc: JSON-RPC 2.0 listening on {}:{}", host, bound);
+    return bound;
+}
+
+void rpc_server::stop() {
+    state_->stopped = true;
+    if (state_->acceptor) {
+        boost::system::error_code ec;
+        state_->acceptor->close(ec);
+    }
+    auto sessions = state_->sessions; // close() erases from the map
+    for (auto& [id, weak] : sessions) {
+        if (auto s = weak.lock())
+            s->close();
+    }
+    state_->sessions.clear();
+}
+
+rpc_stats rpc_server::stats() const {
+    return rpc_stats{state_->sessions.size(), state_->hub.subscriber_count(),
+                     state_->hub.published()};
+}
+
+bool parse_listen_address(const std::string& text, std::string& host, uint16_t& port) {
+    std::size_t colon = text.rfind(':');
+    if (colon == std::string::npos || colon + 1 >= text.size())
+        return false;
+    std::string h = text.substr(0, colon);
+    if (h.size() >= 2 && h.front() == '[' && h.back() == ']')
+        h = h.substr(1, h.size() - 2);
+    if (h.empty())
+        h = "127.0.0.1";
+    unsigned long p = 0;
+    for (char c : text.substr(colon + 1)) {
+        if (c < '0' || c > '9')
+            return false;
+        p = p * 10 + static_cast<unsigned long>(c - '0');
+        if (p > 65535)
+            return false;
+    }
+    host = h;
+    port = static_cast<uint16_t>(p);
+    return true;
+}
+
+} // namespace ruprobes::rpc

@@ -1,0 +1,273 @@
+// A JSON-RPC connection: reader, writer and watchdog coroutines around one socket.
+#include "rpc/rpc_session.hpp"
+
+#include "rpc/event_notifications.hpp"
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <vector>
+
+namespace ruprobes::rpc {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+constexpr std::size_t read_chunk = 64 * 1024;
+// One write gathers up to this many bytes / buffers, so a busy event stream does not starve
+// responses and one slow write does not hold a huge batch.
+constexpr std::size_t write_batch_bytes = 256 * 1024;
+constexpr std::size_t write_batch_buffers = 1024;
+// Calls dispatched but not answered yet, per session, before the reader pauses.
+constexpr std::size_t max_calls_in_flight = 256;
+
+void log_exception(std::exception_ptr e, const char* what) {
+    if (!e)
+        return;
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+        spdlog::error("rpc: {} failed: {}", what, x.what());
+    }
+}
+
+} // namespace
+
+rpc_session::rpc_session(asio::ip::tcp::socket socket, std::shared_ptr<rpc_server::state> server,
+                         uint64_t id)
+    : socket_(std::move(socket)), server_keep_(std::move(server)), server_(*server_keep_), id_(id),
+      frames_(server_.options.max_message), writer_wake_(server_.executor),
+      reader_resume_(server_.executor), watchdog_timer_(server_.executor),
+      write_deadline_(clock::time_point::max()) {}
+
+rpc_session::~rpc_session() = default;
+
+void rpc_session::start() {
+    auto self = shared_from_this();
+    asio::co_spawn(
+        server_.executor, [self] { return self->read_loop(); },
+        [self](std::exception_ptr e) {
+            log_exception(e, "session reader");
+            if (e)
+                self->close();
+        });
+    asio::co_spawn(
+        server_.executor, [self] { return self->write_loop(); },
+        [self](std::exception_ptr e) {
+            log_exception(e, "session writer");
+            self->close();
+        });
+    asio::co_spawn(
+        server_.executor, [self] { return self->watchdog(); },
+        [self](std::exception_ptr e) { log_exception(e, "session watchdog"); });
+}
+
+void rpc_session::close() {
+    if (closed_)
+        return;
+    closed_ = true;
+    boost::system::error_code ec;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+    writer_wake_.cancel();
+    reader_resume_.cancel();
+    watchdog_timer_.cancel();
+    subscriber_.reset(); // leaves the hub: no more events are queued for us
+    responses_.clear();
+    response_bytes_ = 0;
+    server_.sessions.erase(id_);
+    spdlog::info("rpc: session {} closed", id_);
+}
+
+events::subscriber& rpc_session::subscriber() {
+    if (!subscriber_) {
+        // The wake callback only cancels a timer: the writer runs later (event_hub's contract).
+        subscriber_ =
+            server_.hub.attach(server_.options.event_queue, [this] { writer_wake_.cancel(); });
+    }
+    return *subscriber_;
+}
+
+void rpc_session::enqueue(std::string body) {
+    if (closed_ || body.empty())
+        return;
+    response_bytes_ += body.size();
+    responses_.push_back(std::move(body));
+    writer_wake_.cancel();
+}
+
+bool rpc_session::handle_frames() {
+    using kind = jsonrpc::frame_event::kind;
+    while (!closed_ && !close_after_flush_) {
+        if (calls_in_flight_ >= max_calls_in_flight)
+            return false;
+        jsonrpc::frame_event e = frames_.next();
+        switch (e.what) {
+        case kind::need_more:
+            return true;
+        case kind::oversized:
+            spdlog::warn("rpc: session {}: message of {} bytes over the {} byte limit", id_, e.size,
+                         frames_.max_message());
+            enqueue(jsonrpc::dispatcher::oversized_response(e.size, frames_.max_message()));
+            break;
+        case kind::bad_header: {
+            spdlog::warn("rpc: session {}: bad header ({}); closing", id_, e.reason);
+            jsonrpc::rpc_error err{jsonrpc::parse_error, "Parse error",
+                                   jsonrpc::json{{"reason", "bad header block: " + e.reason}}};
+            enqueue(jsonrpc::to_text(jsonrpc::make_error_response(nullptr, err)));
+            close_after_flush_ = true;
+            writer_wake_.cancel();
+            return true;
+        }
+        case kind::message: {
+            calls_in_flight_++;
+            std::weak_ptr<rpc_session> weak = weak_from_this();
+            server_.dispatcher.dispatch(e.body, shared_from_this(), [weak](std::string response) {
+                auto self = weak.lock();
+                if (!self)
+                    return;
+                self->calls_in_flight_--;
+                self->enqueue(std::move(response));
+                self->reader_resume_.cancel();
+            });
+            break;
+        }
+        }
+    }
+    return true;
+}
+
+asio::awaitable<void> rpc_session::read_loop() {
+    std::vector<char> buffer(read_chunk);
+    boost::system::error_code ec;
+    bool eof = false;
+    while (!closed_ && !close_after_flush_) {
+        // Back-pressure: while the client does not read its responses (or too many of its
+        // calls are still running), stop reading its requests.
+        bool drained = handle_frames();
+        if (!drained || response_bytes_ > server_.options.max_outgoing) {
+            reader_resume_.expires_at(clock::time_point::max());
+            co_await reader_resume_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            continue;
+        }
+        if (eof)
+            break;
+        std::size_t n = co_await socket_.async_read_some(
+            asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
+        if (ec == asio::error::eof) {
+            eof = true; // handle what is buffered, then stop reading
+            continue;
+        }
+        if (ec) {
+            if (ec != asio::error::operation_aborted)
+                spdlog::info("rpc: session {}: read: {}", id_, ec.message());
+            close();
+            break;
+        }
+        frames_.feed(std::string_view(buffer.data(), n));
+    }
+    if (closed_ || close_after_flush_)
+        co_return;
+    // The client sent its last byte. A subscriber may still be listening (`nc` after its input
+    // ended): keep the session for its events. Otherwise write what is owed, then close.
+    if (subscriber_ && subscriber_->filter_count() > 0)
+        co_return;
+    close_after_flush_ = true;
+    writer_wake_.cancel();
+}
+
+asio::awaitable<void> rpc_session::write_loop() {
+    boost::system::error_code ec;
+    std::vector<asio::const_buffer> buffers;
+    std::deque<std::string> owned;       // response texts and frame headers of this write
+    std::vector<events::event_ptr> held; // events whose texts this write points into
+    static const std::string newline = "\n";
+    while (!closed_) {
+        bool have_events = subscriber_ && !subscriber_->empty();
+        if (responses_.empty() && !have_events) {
+            if (close_after_flush_ && calls_in_flight_ == 0) {
+                close();
+                break;
+            }
+            writer_wake_.expires_at(clock::time_point::max());
+            co_await writer_wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            continue;
+        }
+        const jsonrpc::framing framing = frames_.detected();
+        std::size_t bytes = 0;
+        auto add = [&](const std::string& text) {
+            if (framing == jsonrpc::framing::content_length) {
+                owned.push_back("Content-Length: " + std::to_string(text.size()) + "\r\n\r\n");
+                buffers.push_back(asio::buffer(owned.back()));
+                buffers.push_back(asio::buffer(text));
+            } else {
+                buffers.push_back(asio::buffer(text));
+                buffers.push_back(asio::buffer(newline));
+            }
+            bytes += text.size();
+        };
+        while (!responses_.empty() && bytes < write_batch_bytes &&
+               buffers.size() < write_batch_buffers) {
+            response_bytes_ -= responses_.front().size();
+            owned.push_back(std::move(responses_.front()));
+            responses_.pop_front();
+            add(owned.back());
+        }
+        while (subscriber_ && bytes < write_batch_bytes && buffers.size() < write_batch_buffers) {
+            auto d = subscriber_->pop();
+            if (!d)
+                break;
+            if (d->event) {
+                held.push_back(std::move(d->event));
+                add(held.back()->text);
+            } else {
+                owned.push_back(lost_notification(d->lost, "subscriber_queue_full"));
+                add(owned.back());
+            }
+        }
+        if (response_bytes_ <= server_.options.max_outgoing)
+            reader_resume_.cancel();
+        write_deadline_ = clock::now() + server_.options.write_timeout;
+        co_await asio::async_write(socket_, buffers, asio::redirect_error(asio::use_awaitable, ec));
+        write_deadline_ = clock::time_point::max();
+        buffers.clear();
+        owned.clear();
+        held.clear();
+        if (ec) {
+            if (ec != asio::error::operation_aborted)
+                spdlog::info("rpc: session {}: write: {}", id_, ec.message());
+            close();
+            break;
+        }
+    }
+}
+
+asio::awaitable<void> rpc_session::watchdog() {
+    // Every wait on the peer has a deadline: a write that makes no progress for write_timeout
+    // closes the session (a client that stopped reading altogether).
+    auto period = server_.options.write_timeout / 4;
+    if (period < std::chrono::milliseconds(10))
+        period = std::chrono::milliseconds(10);
+    if (period > std::chrono::milliseconds(1000))
+        period = std::chrono::milliseconds(1000);
+    boost::system::error_code ec;
+    while (!closed_) {
+        watchdog_timer_.expires_after(period);
+        co_await watchdog_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (closed_)
+            break;
+        if (clock::now() >= write_deadline_) {
+            spdlog::warn("rpc: session {}: no write progress for {} ms; closing", id_,
+                         server_.options.write_timeout.count());
+            close();
+        }
+    }
+}
+
+} // namespace ruprobes::rpc

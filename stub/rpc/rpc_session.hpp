@@ -1,0 +1,62 @@
+// One JSON-RPC client connection (the Asio chat_server shape): a reader coroutine that frames
+// and dispatches incoming messages, a writer coroutine that drains the outgoing responses and
+// the connection's event queue, and a watchdog that closes a connection whose writes stall past
+// the deadline. The reader stops reading while too many response bytes wait, so a client that
+// sends without reading cannot grow the daemon's memory.
+#pragma once
+
+#include "rpc/rpc_context.hpp"
+#include "rpc/rpc_server_state.hpp"
+#include "ruprobes/jsonrpc/framing.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <deque>
+#include <string>
+
+namespace ruprobes::rpc {
+
+class rpc_session : public session_context, public std::enable_shared_from_this<rpc_session> {
+public:
+    rpc_session(asio::ip::tcp::socket socket, std::shared_ptr<rpc_server::state> server,
+                uint64_t id);
+    ~rpc_session() override;
+
+    // Starts the coroutines; they keep the session alive until it closes.
+    void start();
+    // Closes the connection now (queued output is dropped). Safe to call twice.
+    void close();
+    bool closed() const { return closed_; }
+
+    events::subscriber& subscriber() override;
+    uint64_t session_id() const override { return id_; }
+
+private:
+    asio::awaitable<void> read_loop();
+    asio::awaitable<void> write_loop();
+    asio::awaitable<void> watchdog();
+    // Dispatches buffered messages; false when it stopped because too many calls are running.
+    bool handle_frames();
+    // Queues one response text (unframed) for the writer.
+    void enqueue(std::string body);
+
+    asio::ip::tcp::socket socket_;
+    std::shared_ptr<rpc_server::state> server_keep_; // the server's state outlives its sessions
+    rpc_server::state& server_;
+    uint64_t id_;
+    jsonrpc::frame_reader frames_;
+    asio::steady_timer writer_wake_;   // never expires: cancel() wakes the writer
+    asio::steady_timer reader_resume_; // never expires: cancel() resumes a paused reader
+    asio::steady_timer watchdog_timer_;
+    std::chrono::steady_clock::time_point write_deadline_;
+    std::deque<std::string> responses_;
+    std::size_t response_bytes_ = 0;
+    std::size_t calls_in_flight_ = 0;
+    std::shared_ptr<events::subscriber> subscriber_;
+    bool close_after_flush_ = false; // the stream cannot be read any more: say so, then close
+    bool closed_ = false;
+};
+
+} // namespace ruprobes::rpc
