@@ -19,7 +19,9 @@ struct guest_run {
 inline guest_run run_guest(const std::string& append,
                            std::chrono::milliseconds timeout = std::chrono::seconds(40)) {
     temp_dir dir;
-    qemu_guest guest(dir, guest_options{.append = append});
+    guest_options options;
+    options.append = append;
+    qemu_guest guest(dir, options);
     guest_run run;
     run.status = guest.wait_exit(timeout);
     run.console = guest.console();
