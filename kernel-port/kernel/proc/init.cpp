@@ -4,6 +4,7 @@
 #include "boot/command_line.hpp"
 #include "lib/console.hpp"
 #include "lib/string.hpp"
+#include "mm/frame_allocator.hpp"
 #include "proc/errno.hpp"
 #include "proc/lifecycle.hpp"
 #include "proc/scheduler.hpp"
@@ -92,6 +93,7 @@ void end_children(process* self) {
 void init_main(void*) {
     process* self = current_process();
     int status = 0;
+    const size_t frames_at_start = free_frame_count();
     if (kernel_flag("ruprobes.kernel_fault")) {
         // Proves the kernel-fault path: a load from an address no kernel mapping covers.
         kprintf("init: faulting on purpose (ruprobes.kernel_fault)\n");
@@ -120,6 +122,9 @@ void init_main(void*) {
         }
     }
     end_children(self);
+    // Every process is gone: all their frames (pages, page tables) must be back.
+    kprintf("init: %ld frames not returned by exited processes\n",
+            static_cast<long>(frames_at_start) - static_cast<long>(free_frame_count()));
     kprintf("init: done, powering off with status %d\n", status);
     sbi::shutdown(status);
 }

@@ -25,6 +25,16 @@ TEST(KernelProcesses, ProgramsPrintTheirResults) {
     EXPECT_EQ(count_of(run.console, "exited with status 0"), 7u) << run.console;
 }
 
+// Exited, killed, forked and exec'ed processes give back every frame they used.
+TEST(KernelProcesses, NoFramesLeakedByProcesses) {
+    auto run = run_guest("/bin/forker; /bin/fib 12; /bin/bad null; /bin/bad text; /bin/spin &; "
+                         "/bin/sleep 20; /bin/nosuch");
+    ASSERT_TRUE(run.status.has_value()) << run.console;
+    EXPECT_EQ(*run.status, 139) << run.console;
+    EXPECT_TRUE(contains(run.console, "init: 0 frames not returned by exited processes"))
+        << run.console;
+}
+
 TEST(KernelProcesses, DefaultCommandLineRunsHello) {
     auto run = run_guest("");
     ASSERT_TRUE(run.status.has_value()) << run.console;
