@@ -148,6 +148,9 @@ public:
         c.insn = d.raw;
         for (int i = 1; i < 32; ++i)
             c.regs[i] = value();
+        while (c.regs[2] - (signal_stack_addr - signal_stack_guard) <
+               signal_stack_size + 2 * signal_stack_guard)
+            c.regs[2] = value(); // see signal_stack_guard
         for (auto& b : c.window)
             b = static_cast<uint8_t>(u64());
         if (d.cls == insn_class::simulate) {
@@ -464,6 +467,16 @@ void constants(generator& g, size_t n) {
     }
 }
 
+// The V extension's encodings (OP-V, and LOAD-FP/STORE-FP with widths 000, 101, 110, 111; spec
+// v1.0 ch. 7.3): not RV64GC, so the decoder calls them illegal, but qemu-riscv64 7.2 executes
+// vector loads and stores even on a CPU model without V. They are left out of the SIGILL check.
+bool vector_encoding(uint32_t w) {
+    if ((w & 3) != 3)
+        return false;
+    const uint32_t opc = w & 0x7f, width = (w >> 12) & 7;
+    return opc == 0x57 || ((opc == 0x07 || opc == 0x27) && (width == 0 || width >= 5));
+}
+
 // Random words the decoder calls illegal must raise SIGILL; random F/D/A words it calls
 // out-of-line must execute.
 void classes(generator& g, size_t n_illegal, size_t n_out_of_line) {
@@ -473,7 +486,7 @@ void classes(generator& g, size_t n_illegal, size_t n_out_of_line) {
         if (g.chance(30))
             w &= 0xffff;
         auto d = ruprobes::decode_bits(w);
-        if (d.cls == insn_class::refuse && d.refusal == error::insn_illegal)
+        if (d.cls == insn_class::refuse && d.refusal == error::insn_illegal && !vector_encoding(w))
             have += g.add(w, "illegal") ? 1 : 0;
     }
     constexpr uint32_t fp_majors[] = {0x07, 0x27, 0x2f, 0x43, 0x47, 0x4b, 0x4f, 0x53};
@@ -506,7 +519,7 @@ generated_cases generate_cases(uint64_t seed, size_t random_target) {
     jumps(g, unit * 2);
     memory(g, unit);
     constants(g, unit);
-    classes(g, unit, unit);
+    classes(g, unit * 2, unit);
     return g.take();
 }
 

@@ -19,8 +19,8 @@ struct generated_cases {
 // Every 16-bit parcel once (compared, or checked for SIGILL / execution by class), then about
 // `random_target` random and targeted 32-bit and compressed cases: division by zero and
 // overflow, shift amounts 0/31/32/63, x0 as destination, branches taken and not taken both ways,
-// jump targets both ways, every load/store width, faults; then random_target / 8 illegal and
-// out-of-line words whose class is checked against the CPU.
+// jump targets both ways, every load/store width, faults; then random_target / 8 illegal words
+// and random_target / 16 out-of-line words whose class is checked against the CPU.
 generated_cases generate_cases(uint64_t seed, size_t random_target);
 
 } // namespace ruprobes::diff

@@ -17,7 +17,8 @@ namespace ruprobes::diff {
 //   at insn_addr, so every jump or branch target within +-1 MiB lands on a pad and traps;
 // - data: one page; the window_size bytes at window_addr are the memory every load/store case
 //   targets, initialised from the case and reported back;
-// - fault: a PROT_NONE reservation; accesses there fault with that address.
+// - fault: a PROT_NONE reservation; accesses there fault with that address;
+// - signal stack: where the harness's signal handler runs (see below).
 inline constexpr uint64_t code_base = 0x20000000;
 inline constexpr uint64_t code_size = 0x400000;
 inline constexpr uint64_t insn_addr = code_base + code_size / 2;
@@ -26,6 +27,12 @@ inline constexpr uint64_t window_addr = data_page + 0x100;
 inline constexpr unsigned window_size = 64;
 inline constexpr uint64_t fault_base = 0x30000000;
 inline constexpr uint64_t fault_size = 0x10000;
+// The harness's signal stack. While a case runs, sp is the case's; were it inside this stack, the
+// kernel would take the signal as nested and push the frame below sp, over the harness's data,
+// so the generator keeps the case's sp at least signal_stack_guard away from it.
+inline constexpr uint64_t signal_stack_addr = 0x2b5e6a0000; // no computed value lands here
+inline constexpr uint64_t signal_stack_size = 0x10000;
+inline constexpr uint64_t signal_stack_guard = 0x100000; // and one page above is mapped too
 
 inline constexpr uint32_t magic = 0x46464944; // "DIFF"
 

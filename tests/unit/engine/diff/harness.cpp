@@ -128,10 +128,12 @@ int main(int argc, char** argv) {
     for (uint64_t i = 0; i < code_size / 2; ++i)
         pads[i] = 0x9002; // c.ebreak
 
-    static char alt_stack[1 << 16];
+    // One spare page above the registered stack: qemu-riscv64 touches the word at its very top.
+    if (!map_fixed(signal_stack_addr, signal_stack_size + 4096, PROT_READ | PROT_WRITE))
+        return 2;
     stack_t ss{};
-    ss.ss_sp = alt_stack;
-    ss.ss_size = sizeof alt_stack;
+    ss.ss_sp = reinterpret_cast<void*>(signal_stack_addr);
+    ss.ss_size = signal_stack_size;
     if (sigaltstack(&ss, nullptr) != 0) {
         std::perror("diff_harness: sigaltstack");
         return 2;
