@@ -19,11 +19,14 @@
 #include "proc/lifecycle.hpp"
 #include "proc/process_control.hpp"
 #include "proc/scheduler.hpp"
+#include "proc/syscalls.hpp"
 #include "programs.hpp"
 
 #include "ruprobes/ruprobes.h"
 
 namespace {
+
+constexpr uint32_t ecall_bits = 0x00000073; // ECALL (unprivileged ISA §2.8)
 
 // The engine's tables (uprobes_engine_init carves them out of this block).
 constexpr size_t engine_memory_size = 1u << 20;
@@ -232,6 +235,16 @@ bool port_prepare_user_return(process* p) {
         p->step_pending = false;
         p->engine_resume_pending = false;
         const int r = uprobes_single_step(context_of(p->frame), &info);
+        uint32_t insn = 0;
+        if (r == -UPROBES_E_INSN_ECALL && peek_user(p->page_table, &insn, p->frame.sepc, 4) &&
+            insn == ecall_bits) {
+            // Stepping over a system call is making it: the step ends after the ecall (or never,
+            // for exit; in the new image, for execve).
+            p->frame.sepc += 4;
+            syscall_dispatch(p, p->frame);
+            stop_self(p, stop_reason::step, 0);
+            return false;
+        }
         if (r < 0) {
             kprintf("port: pid %d cannot single-step at %016lx: %s\n", p->pid, p->frame.sepc,
                     uprobes_error_name(r));

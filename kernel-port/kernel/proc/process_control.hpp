@@ -43,11 +43,13 @@ enum class stop_reason : uint8_t {
 };
 
 // Stops user thread `pid` where it is: it runs no more user code until thread_resume. Stops
-// nest (a count). 0, -ESRCH or -EPERM (kernel thread).
+// nest (a count). Called right after process_spawn, it holds the new process at its entry point
+// before its first instruction. 0, -ESRCH or -EPERM (kernel thread).
 long thread_stop(int pid);
 
 // Releases one stop of `pid` (all of them when `step`); with `step`, the thread executes exactly
-// one instruction of its original program and stops again with stop_reason::step.
+// one instruction of its original program and stops again with stop_reason::step (stepping an
+// ecall makes the system call; an instruction that cannot be stepped stops again in place).
 // 0, -ESRCH, -EPERM, or -EINVAL when it was not stopped.
 long thread_resume(int pid, bool step);
 

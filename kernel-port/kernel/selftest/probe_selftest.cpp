@@ -239,6 +239,7 @@ int run_probe_selftests() {
         test_refusals,
         test_stop_probe_and_step,
         test_stop_running,
+        test_step_from_entry,
     };
     int passed = 0;
     int failed = 0;

@@ -8,3 +8,7 @@ bool test_stop_probe_and_step();
 
 // thread_stop holds a running (spinning) process: its pc does not move until thread_resume.
 bool test_stop_running();
+
+// thread_stop right after spawn holds a process at its entry point; single steps walk it to its
+// first ecall, and stepping the ecall makes the system call.
+bool test_step_from_entry();

@@ -2,6 +2,7 @@
 // (proc/process_control.hpp), driven from the init thread.
 #include "arch/riscv64/timer.hpp"
 #include "lib/console.hpp"
+#include "mm/user_memory.hpp"
 #include "proc/lifecycle.hpp"
 #include "proc/process_control.hpp"
 #include "proc/scheduler.hpp"
@@ -25,6 +26,7 @@ void on_stopped(int pid, stop_reason reason, uint32_t probe_id, void*) {
     stops.pid = pid;
     stops.reason = reason;
     stops.probe_id = probe_id;
+    wakeup(&stops);
 }
 
 const process_listener selftest_listener = {on_stopped, nullptr, nullptr, nullptr};
@@ -44,7 +46,7 @@ bool wait_for_stop(int seen, long pid) {
         if (p == nullptr || p->state == process_state::zombie) {
             return false;
         }
-        pause_ms(10);
+        sleep_on(&stops, timer_now() + timer_ns_to_ticks(10'000'000));
     }
     return false;
 }
@@ -124,5 +126,52 @@ bool test_stop_running() {
             in_text ? "in text" : "OUTSIDE TEXT", held ? "unchanged" : "MOVED", code);
     ok = ok && in_text && held && code == 128 + sig::kill;
     kprintf(": %s\n", ok ? "PASS" : "FAIL");
+    return ok;
+}
+
+bool test_step_from_entry() {
+    const process_listener* previous = set_process_listener(&selftest_listener);
+    stops = {};
+    const long pid = start_program("/bin/hello");
+    const int p = static_cast<int>(pid);
+    bool ok = thread_stop(p) == 0;
+    const uint64_t entry = program_symbol("/bin/hello", "_start");
+    trap_frame* regs = thread_registers(p);
+    const bool held = regs != nullptr && regs->sepc == entry;
+    int steps = 0;
+    bool stepped_ecall = false;
+    uint64_t written = 0;
+    while (ok && held && steps < 20000) {
+        regs = thread_registers(p);
+        process* proc = find_process(p);
+        uint32_t insn = 0;
+        if (regs == nullptr || proc == nullptr ||
+            !peek_user(proc->page_table, &insn, regs->sepc, 4)) {
+            ok = false;
+            break;
+        }
+        const uint64_t pc = regs->sepc;
+        const int seen = stops.count;
+        if (thread_resume(p, true) != 0 || !wait_for_stop(seen, pid) ||
+            stops.reason != stop_reason::step) {
+            ok = false;
+            break;
+        }
+        steps++;
+        regs = thread_registers(p);
+        if (insn == 0x00000073) { // the first ecall: write(1, "hello from user space", 21)
+            stepped_ecall = regs != nullptr && regs->sepc == pc + 4;
+            written = regs != nullptr ? regs->a(0) : 0;
+            break;
+        }
+    }
+    ok = ok && thread_resume(p, false) == 0;
+    const int code = finish_program(pid);
+    set_process_listener(previous);
+    kprintf("selftest: step: %s at entry, ecall %s, write returned %lu, exit %d",
+            held ? "held" : "NOT HELD", stepped_ecall ? "stepped" : "NOT STEPPED", written, code);
+    ok = ok && held && stepped_ecall && written == 21 && code == 0;
+    kprintf(": %s\n", ok ? "PASS" : "FAIL");
+    kprintf("selftest:   (%d single steps from _start to the first ecall)\n", steps);
     return ok;
 }

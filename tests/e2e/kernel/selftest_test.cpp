@@ -30,7 +30,7 @@ ruprobes::test::guest_run* KernelProbeSelftest::run_ = nullptr;
 TEST_F(KernelProbeSelftest, AllPassAndKernelExitsZero) {
     ASSERT_TRUE(run().status.has_value()) << run().console;
     EXPECT_EQ(*run().status, 0) << run().console;
-    EXPECT_TRUE(contains(run().console, "selftest: 9 passed, 0 failed")) << run().console;
+    EXPECT_TRUE(contains(run().console, "selftest: 10 passed, 0 failed")) << run().console;
     EXPECT_FALSE(contains(run().console, "FAIL")) << run().console;
     EXPECT_FALSE(contains(run().console, "killed:")) << run().console;
     EXPECT_FALSE(contains(run().console, "kernel panic")) << run().console;
@@ -92,5 +92,13 @@ TEST_F(KernelProbeSelftest, StopModeProbeStopsEachCallAndSingleStepAdvancesOneIn
 TEST_F(KernelProbeSelftest, ThreadStopHoldsARunningProcess) {
     EXPECT_TRUE(contains(run().console, "selftest: stop_running: pc in text, unchanged while "
                                         "stopped, resumed, killed with 137: PASS"))
+        << run().console;
+}
+
+TEST_F(KernelProbeSelftest, SingleStepsFromEntryThroughASystemCall) {
+    // Held by thread_stop before its first instruction, hello is single-stepped to its first
+    // ecall; stepping it performs write(1, "hello from user space", 21).
+    EXPECT_TRUE(contains(run().console, "selftest: step: held at entry, ecall stepped, write "
+                                        "returned 21, exit 0: PASS"))
         << run().console;
 }
