@@ -35,6 +35,14 @@ TEST(KernelProcesses, NoFramesLeakedByProcesses) {
         << run.console;
 }
 
+TEST(KernelProcesses, TickerTicksAndStops) {
+    auto run = run_guest("/bin/ticker 5 20");
+    ASSERT_TRUE(run.status.has_value()) << run.console;
+    EXPECT_EQ(*run.status, 0) << run.console;
+    EXPECT_TRUE(contains(run.console, "ticker: tick 10, fib(9) = 34")) << run.console;
+    EXPECT_TRUE(contains(run.console, "ticker: tick 20, fib(3) = 2")) << run.console;
+}
+
 TEST(KernelProcesses, DefaultCommandLineRunsHello) {
     auto run = run_guest("");
     ASSERT_TRUE(run.status.has_value()) << run.console;
