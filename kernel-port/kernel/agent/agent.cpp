@@ -1,65 +1,115 @@
-// The agent thread: bytes from the console → frame decoder → request handlers → responses; and
-// the kernel's events → frames → console. protocol/README.md is the contract.
+// The agent thread: bytes from the console → frame decoder → request handlers → responses; the
+// kernel's events and the hit ring → frames → console. protocol/README.md is the contract.
 #include "agent/agent.hpp"
 
+#include "agent/agent_internal.hpp"
+#include "agent/event_queue.hpp"
+#include "agent/hit_ring.hpp"
 #include "agent/session.hpp"
 #include "arch/riscv64/plic.hpp"
 #include "arch/riscv64/timer.hpp"
 #include "drivers/virtio_console.hpp"
 #include "lib/console.hpp"
-#include "proc/process.hpp"
+#include "lib/string.hpp"
+#include "proc/process_control.hpp"
 #include "proc/scheduler.hpp"
-#include "ruprobes/wire/codec.hpp"
 
-namespace wire = ruprobes::wire;
+#include "ruprobes/ruprobes.h"
+
+namespace agent {
+
+uint8_t tx_frame[wire::max_frame];
 
 namespace {
 
 constexpr uint64_t poll_interval_ns = 10'000'000; // drain hits / check the lease every 10 ms
 constexpr uint32_t hit_window = 512;
-constexpr uint32_t kernel_capabilities = wire::capability::lease;
+constexpr uint32_t kernel_capabilities =
+    wire::capability::hit_batches | wire::capability::stop_mode | wire::capability::return_probes |
+    wire::capability::memory_write | wire::capability::register_write |
+    wire::capability::single_step | wire::capability::spawn | wire::capability::lease;
 
 constinit bool running = false;
 constinit uint64_t boot_id = 0;
 constinit agent_session session;
+constinit hit_ring hits;
+constinit event_queue events;
+constinit uint64_t reported_hits_dropped = 0;
+constinit uint64_t reported_events_dropped = 0;
 
 uint8_t decoder_storage[wire::max_frame];
 constinit wire::frame_decoder decoder(decoder_storage);
-uint8_t tx_frame[wire::max_frame];
 uint8_t rx_chunk[512];
 char wake_channel; // the address the agent thread sleeps on
 
-void on_receive() {
+void wake_agent() {
     wakeup(&wake_channel);
 }
 
-// Sends one encoded frame. Responses (`must`) wait for a transmit buffer: the agent thread may
-// wait, probe hits never do. Events give up and are counted by the caller.
-bool send(size_t len, bool must) {
-    if (len == 0) {
-        return false;
+// ---- producers (trap and lifecycle context: never block) ------------------------------------
+
+void on_hit(const uprobes_hit* hit, void*) {
+    hits.push(*hit);
+    // Wake the agent for the first record of each batch, not for every record.
+    if (hits.size() % wire::max_hits_per_frame == 1) {
+        wake_agent();
     }
-    for (int attempt = 0; attempt < 1000; attempt++) {
-        if (virtio_console::write(tx_frame, len)) {
-            return true;
-        }
-        virtio_console::flush();
-        virtio_console::poll();
-        if (!must) {
-            return virtio_console::write(tx_frame, len);
-        }
-        yield();
-    }
-    return false;
 }
 
-void reply_status(const wire::frame& f, int32_t code) {
-    send(wire::encode_status(tx_frame, f.type, f.request_id, code), true);
+void on_stopped(int pid, stop_reason reason, uint32_t probe_id, void*) {
+    agent_event e;
+    e.type = wire::msg_type::stop;
+    e.pid = static_cast<uint32_t>(pid);
+    e.probe_id = probe_id;
+    switch (reason) {
+    case stop_reason::probe:
+        e.stop_reason = uint8_t(wire::stop_reason::probe);
+        break;
+    case stop_reason::step:
+        e.stop_reason = uint8_t(wire::stop_reason::step);
+        break;
+    case stop_reason::breakpoint:
+        e.stop_reason = uint8_t(wire::stop_reason::trap);
+        break;
+    case stop_reason::requested:
+        e.stop_reason = uint8_t(wire::stop_reason::requested);
+        break;
+    }
+    note_stop(pid, wire::stop_reason(e.stop_reason));
+    events.push(e);
+    wake_agent();
 }
 
-template <typename M>
-void reply(const wire::frame& f, const M& m) {
-    send(wire::encode(tx_frame, f.request_id, m), true);
+void on_exec(int pid, const char* path, void*) {
+    agent_event e;
+    e.type = wire::msg_type::exec;
+    e.pid = static_cast<uint32_t>(pid);
+    process* p = find_process(pid);
+    e.ppid = p != nullptr && p->parent != nullptr ? static_cast<uint32_t>(p->parent->pid) : 0;
+    kstrlcpy(e.path, path, sizeof e.path);
+    events.push(e);
+    wake_agent();
+}
+
+void on_exited(int pid, int wait_status, void*) {
+    agent_event e;
+    e.type = wire::msg_type::exit;
+    e.pid = static_cast<uint32_t>(pid);
+    e.killed = (wait_status & 0x7f) != 0;
+    e.status = e.killed ? (wait_status & 0x7f) : ((wait_status >> 8) & 0xff);
+    note_stop(pid, wire::stop_reason::none);
+    events.push(e);
+    wake_agent();
+}
+
+constinit process_listener listener = {on_stopped, on_exec, on_exited, nullptr};
+
+// ---- session -------------------------------------------------------------------------------
+
+void end_session(const char* why) {
+    session.active = false;
+    uint32_t resumed = resume_all_stopped();
+    kprintf("agent: session ended (%s), %u stopped threads resumed\n", why, resumed);
 }
 
 void handle_hello(const wire::frame& f) {
@@ -72,22 +122,35 @@ void handle_hello(const wire::frame& f) {
         reply_status(f, wire::status::version_mismatch);
         return;
     }
+    bool reset = (req->flags & wire::hello_flag_reset) != 0;
+    if (reset) {
+        remove_all_probes();
+        resume_all_stopped();
+        hits.discard_all();
+        events.discard_all();
+    } else if (session.ever && req->session_id != session.session_id) {
+        resume_all_stopped(); // their host is gone
+    }
     session.active = true;
     session.ever = true;
     session.session_id = req->session_id;
     session.capabilities = req->capabilities & kernel_capabilities;
     session.lease_ms = req->lease_ms;
     session.last_frame_ns = agent_time_ns();
+    session.acked_seq = hits.size() > 0 ? hits.at(0).seq : hits.next_seq();
+    set_process_listener(&listener);
+    kprintf("agent: host session %lx%s\n", req->session_id, reset ? " (reset)" : "");
     reply(f, wire::hello_response{.status = 0,
                                   .version = wire::protocol_version,
                                   .capabilities = session.capabilities,
                                   .boot_id = boot_id,
                                   .time_ns = agent_time_ns(),
-                                  .next_hit_seq = 1,
-                                  .hits_dropped = 0,
+                                  .next_hit_seq = session.acked_seq,
+                                  .hits_dropped = hits.dropped(),
                                   .hit_window = hit_window,
                                   .max_frame = wire::max_frame,
-                                  .stopped_threads = 0});
+                                  .stopped_threads = count_stopped()});
+    reported_hits_dropped = hits.dropped();
 }
 
 void handle_ping(const wire::frame& f) {
@@ -101,31 +164,29 @@ void handle_ping(const wire::frame& f) {
 
 void handle_frame(const wire::frame& f) {
     if (wire::is_response(f.type) || wire::is_event(f.type)) {
-        return; // not ours to receive; the decoder already validated it
+        return; // only the kernel sends these
     }
     session.last_frame_ns = agent_time_ns();
-    auto type = static_cast<wire::msg_type>(f.type);
-    if (type == wire::msg_type::hello) {
-        handle_hello(f);
-        return;
-    }
-    if (type == wire::msg_type::ping) {
-        handle_ping(f);
-        return;
-    }
-    if (type == wire::msg_type::hits_ack) {
+    switch (static_cast<wire::msg_type>(f.type)) {
+    case wire::msg_type::hello:
+        return handle_hello(f);
+    case wire::msg_type::ping:
+        return handle_ping(f);
+    case wire::msg_type::hits_ack:
         if (auto ack = wire::decode<wire::hits_ack_notice>(f); ack.ok() && session.active) {
             if (ack->next_seq > session.acked_seq) {
                 session.acked_seq = ack->next_seq;
             }
         }
         return;
+    default:
+        break;
     }
     if (!session.active) {
         reply_status(f, wire::status::no_session);
         return;
     }
-    reply_status(f, wire::status::unsupported_request);
+    handle_request(f);
 }
 
 void receive_all() {
@@ -153,30 +214,138 @@ void check_lease() {
         return;
     }
     if (agent_time_ns() - session.last_frame_ns > uint64_t(session.lease_ms) * 1'000'000) {
-        session.active = false;
-        kprintf("agent: host lease expired\n");
+        end_session("lease expired");
+    }
+}
+
+// ---- outgoing events -----------------------------------------------------------------------
+
+bool send_event(const agent_event& e) {
+    size_t len = 0;
+    if (e.type == wire::msg_type::stop) {
+        send_stop_event(static_cast<int>(e.pid), wire::stop_reason(e.stop_reason), e.probe_id);
+        return true;
+    }
+    if (e.type == wire::msg_type::exec) {
+        len = wire::encode(
+            tx_frame, 0,
+            wire::exec_event{
+                .pid = e.pid,
+                .ppid = e.ppid,
+                .path = wire::bytes(reinterpret_cast<const uint8_t*>(e.path), kstrlen(e.path)),
+                .args = {}});
+    } else {
+        len = wire::encode(tx_frame, 0,
+                           wire::exit_event{.pid = e.pid,
+                                            .status = e.status,
+                                            .killed = uint8_t(e.killed ? 1 : 0)});
+    }
+    return send_frame(len, false);
+}
+
+void send_events() {
+    while (!events.empty()) {
+        if (!send_event(events.front())) {
+            events.count_drop();
+        }
+        events.pop();
+    }
+}
+
+void send_drops_if_changed() {
+    if (hits.dropped() == reported_hits_dropped && events.dropped() == reported_events_dropped) {
+        return;
+    }
+    size_t len =
+        wire::encode(tx_frame, 0,
+                     wire::drops_event{.hits_dropped = hits.dropped(),
+                                       .next_seq = hits.next_seq(),
+                                       .events_dropped = events.dropped(),
+                                       .frames_rejected = decoder.stats().rejected_total()});
+    if (send_frame(len, false)) {
+        reported_hits_dropped = hits.dropped();
+        reported_events_dropped = events.dropped();
+    }
+}
+
+// Sends hit batches while the host's credit window allows; records stay in the ring otherwise.
+void send_hits() {
+    while (hits.size() > 0) {
+        uint64_t first = hits.at(0).seq;
+        uint64_t limit = session.acked_seq + hit_window;
+        if (first >= limit) {
+            return; // wait for the host's hits_ack
+        }
+        uint64_t credit = limit - first;
+        uint32_t n = hits.size();
+        if (n > wire::max_hits_per_frame) {
+            n = wire::max_hits_per_frame;
+        }
+        if (n > credit) {
+            n = static_cast<uint32_t>(credit);
+        }
+        wire::frame_builder b(tx_frame, wire::hits_event::code, 0);
+        wire::write_fields(b.payload(), wire::hits_event{.first_seq = first, .count = uint16_t(n)});
+        for (uint32_t i = 0; i < n; i++) {
+            wire::write_fields(b.payload(), hits.at(i));
+        }
+        if (!send_frame(b.finish(), false)) {
+            return; // transmit buffers busy: try again on the next round
+        }
+        hits.pop(n);
     }
 }
 
 void agent_main(void*) {
     kprintf("agent: serving the host on the virtio console\n");
-    send(wire::encode(tx_frame, 0,
-                      wire::kernel_ready_event{.version = wire::protocol_version,
-                                               .capabilities = kernel_capabilities,
-                                               .boot_id = boot_id,
-                                               .time_ns = agent_time_ns()}),
-         false);
+    send_frame(wire::encode(tx_frame, 0,
+                            wire::kernel_ready_event{.version = wire::protocol_version,
+                                                     .capabilities = kernel_capabilities,
+                                                     .boot_id = boot_id,
+                                                     .time_ns = agent_time_ns()}),
+               false);
     virtio_console::flush();
     while (true) {
         virtio_console::poll();
         receive_all();
         check_lease();
+        if (session.active) {
+            send_events();
+            send_drops_if_changed();
+            send_hits();
+        } else if (!events.empty()) {
+            events.discard_all();
+        }
         virtio_console::flush();
+        if (session.active && hits.size() > 0 && hits.at(0).seq < session.acked_seq + hit_window) {
+            yield(); // more to send right away
+            continue;
+        }
         sleep_on(&wake_channel, timer_now() + timer_ns_to_ticks(poll_interval_ns));
     }
 }
 
 } // namespace
+
+bool send_frame(size_t len, bool must) {
+    if (len == 0) {
+        return false;
+    }
+    for (int attempt = 0; attempt < 1000; attempt++) {
+        if (virtio_console::write(tx_frame, len)) {
+            return true;
+        }
+        virtio_console::flush();
+        virtio_console::poll();
+        if (!must) {
+            return virtio_console::write(tx_frame, len);
+        }
+        yield();
+    }
+    return false;
+}
+
+} // namespace agent
 
 uint64_t agent_time_ns() {
     return timer_ticks_to_ns(timer_now());
@@ -193,15 +362,17 @@ uint64_t agent_boot_id() {
 }
 
 bool agent_start() {
+    using namespace agent;
     if (!virtio_console::init()) {
         kprintf("agent: no virtio console, running without a host channel\n");
         return false;
     }
     boot_id = agent_boot_id();
-    virtio_console::set_receive_callback(on_receive);
+    virtio_console::set_receive_callback(wake_agent);
     if (!irq_register(virtio_console::irq(), virtio_console::interrupt, nullptr)) {
         kprintf("agent: cannot register irq %u; polling only\n", virtio_console::irq());
     }
+    uprobes_set_hit_sink(on_hit, nullptr);
     if (spawn_kernel_thread("agent", agent_main, nullptr) == nullptr) {
         kprintf("agent: cannot start the agent thread\n");
         return false;
@@ -211,7 +382,7 @@ bool agent_start() {
 }
 
 bool agent_running() {
-    return running;
+    return agent::running;
 }
 
 // main.cpp's device bring-up hook: the virtio console and its agent.

@@ -1,0 +1,38 @@
+// Stops, execs and exits reported by the kernel (process_control.hpp's listener, in the context
+// that caused them) waiting for the agent thread to send them. Bounded; overflow is counted and
+// reported to the host as events_dropped.
+#pragma once
+
+#include "ruprobes/wire/messages.hpp"
+
+struct agent_event {
+    ruprobes::wire::msg_type type = ruprobes::wire::msg_type::stop;
+    uint32_t pid = 0;
+    uint32_t ppid = 0;
+    uint8_t stop_reason = 0; // wire::stop_reason
+    uint32_t probe_id = 0;
+    int32_t status = 0; // exit: code or signal
+    bool killed = false;
+    char path[32] = {};
+};
+
+class event_queue {
+public:
+    static constexpr uint32_t capacity = 64;
+
+    // False (and counted) when full.
+    bool push(const agent_event& e);
+    bool empty() const { return count_ == 0; }
+    const agent_event& front() const { return events_[head_]; }
+    void pop();
+    // Forgets every queued event; they count as dropped.
+    void discard_all();
+    uint64_t dropped() const { return dropped_; }
+    void count_drop() { dropped_++; }
+
+private:
+    agent_event events_[capacity];
+    uint32_t head_ = 0;
+    uint32_t count_ = 0;
+    uint64_t dropped_ = 0;
+};

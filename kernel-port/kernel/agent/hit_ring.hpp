@@ -1,0 +1,39 @@
+// The bounded ring of hit records between the trap path (producer) and the agent thread
+// (consumer), protocol/README.md §4. push() never waits: when the ring is full the record is
+// dropped and counted. Only stored records get a sequence number, so seq numbers are consecutive.
+//
+// One hart and a non-preemptible kernel: push() runs in a U-mode trap, the consumer in the agent
+// thread, never at the same time, so no lock is needed.
+#pragma once
+
+#include "ruprobes/wire/messages.hpp"
+
+struct uprobes_hit;
+
+class hit_ring {
+public:
+    static constexpr uint32_t capacity = 4096;
+
+    // Stores `hit` with the next sequence number; false (and counted) when full.
+    bool push(const uprobes_hit& hit);
+
+    uint32_t size() const { return count_; }
+    // The i-th oldest record (i < size()).
+    const ruprobes::wire::hit_record& at(uint32_t i) const {
+        return records_[(head_ + i) % capacity];
+    }
+    // Forgets the `n` oldest records (they were sent).
+    void pop(uint32_t n);
+    // Forgets every record; they count as dropped.
+    void discard_all();
+
+    uint64_t next_seq() const { return next_seq_; }
+    uint64_t dropped() const { return dropped_; }
+
+private:
+    ruprobes::wire::hit_record records_[capacity];
+    uint32_t head_ = 0;
+    uint32_t count_ = 0;
+    uint64_t next_seq_ = 1;
+    uint64_t dropped_ = 0;
+};
