@@ -80,6 +80,13 @@ int64_t uprobe_hit_count(int id) {
     return n.ok() ? static_cast<int64_t>(*n) : to_c(n.err());
 }
 
+int uprobe_iterate(uint32_t* cursor, struct uprobes_probe_info* out) {
+    if (cursor == nullptr || out == nullptr)
+        return 0;
+    ruprobes::port_lock_guard guard;
+    return the_engine.iterate(cursor, out) ? 1 : 0;
+}
+
 int uprobes_on_exec(uint32_t pid, const char* path, uint64_t load_bias) {
     ruprobes::port_lock_guard guard;
     return to_c(the_engine.on_exec(pid, path, load_bias));

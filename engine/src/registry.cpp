@@ -190,4 +190,30 @@ result<uint64_t> engine::hit_count(int32_t id) const {
     return p->hits;
 }
 
+bool engine::iterate(uint32_t* cursor, uprobes_probe_info* out) const {
+    if (!ready_)
+        return false;
+    for (uint32_t i = *cursor; i < limits_.max_probes; i++) {
+        const probe_rec& p = probes_[i];
+        if (p.id == 0)
+            continue;
+        const site_rec& site = sites_[p.site];
+        *out = uprobes_probe_info{};
+        out->id = p.id;
+        out->kind = p.kind;
+        out->mode = p.mode;
+        out->pid = p.pid;
+        out->addr = site.addr;
+        out->cookie = p.cookie;
+        out->hits = p.hits;
+        const char* path = programs_[site.program].path;
+        for (size_t k = 0; k < sizeof(out->path) - 1 && path[k] != '\0'; k++)
+            out->path[k] = path[k];
+        *cursor = i + 1;
+        return true;
+    }
+    *cursor = limits_.max_probes;
+    return false;
+}
+
 } // namespace ruprobes

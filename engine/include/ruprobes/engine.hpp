@@ -162,6 +162,8 @@ public:
     result<int32_t> register_probe(const uprobes_probe_spec& spec);
     result<void> unregister_probe(int32_t id);
     result<uint64_t> hit_count(int32_t id) const;
+    // The next probe at or after pool index *cursor (see uprobe_iterate).
+    bool iterate(uint32_t* cursor, uprobes_probe_info* out) const;
 
     // Lifecycle (processes.cpp).
     result<void> on_exec(uint32_t pid, const char* path, uint64_t bias);

@@ -235,6 +235,27 @@ int uprobe_unregister(int id);
 /* Hits of probe `id` so far, or a negative error. */
 int64_t uprobe_hit_count(int id);
 
+/* What uprobe_iterate reports about one registered probe. */
+struct uprobes_probe_info {
+    int32_t id;
+    uint8_t kind, mode; /* enum uprobes_kind, enum uprobes_mode */
+    uint16_t reserved;
+    uint32_t pid; /* UPROBES_ANY_PID or the filter */
+    uint32_t reserved2;
+    uint64_t addr;   /* link-time address */
+    uint64_t cookie; /* as registered */
+    uint64_t hits;
+    char path[64]; /* the program, NUL-terminated */
+};
+
+/*
+ * Walks the registered probes (e.g. to list them, or to re-synchronise a host after it
+ * reconnected): start with *cursor = 0; each call fills *out with the next probe and returns 1,
+ * or returns 0 when there are no more. Probes registered or removed during a walk may or may not
+ * be seen; every probe present throughout is seen exactly once.
+ */
+int uprobe_iterate(uint32_t* cursor, struct uprobes_probe_info* out);
+
 /* ---- process lifecycle (the kernel calls these) ------------------------------------------ */
 
 /*

@@ -2,6 +2,8 @@
 // the port, several consumers per site, arming at exec, capacities.
 #include "engine_fixture.hpp"
 
+#include <map>
+
 namespace ruprobes::test {
 namespace {
 
@@ -130,6 +132,29 @@ TEST_F(registry_test, failed_poke_rolls_back_registration) {
     machine.fail_pokes = false;
     EXPECT_EQ(stats().probes_used, 0u);
     EXPECT_EQ(stats().sites_used, 0u);
+}
+
+TEST_F(registry_test, iterate_lists_every_probe_once) {
+    int a = add_probe(sum::f, UPROBES_KIND_RETURN, UPROBES_MODE_TRACE, 4);
+    int b = add_probe(sum::addi, UPROBES_KIND_INSN, UPROBES_MODE_STOP);
+    int c = add_probe(sum::caddi);
+    ASSERT_GT(a, 0);
+    ASSERT_GT(b, 0);
+    ASSERT_GT(c, 0);
+    ASSERT_EQ(uprobe_unregister(c), 0);
+    std::map<int, uprobes_probe_info> seen;
+    uint32_t cursor = 0;
+    uprobes_probe_info info;
+    while (uprobe_iterate(&cursor, &info) == 1)
+        EXPECT_TRUE(seen.emplace(info.id, info).second);
+    EXPECT_EQ(uprobe_iterate(&cursor, &info), 0);
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_EQ(seen[a].addr, sum::f);
+    EXPECT_EQ(seen[a].kind, UPROBES_KIND_RETURN);
+    EXPECT_EQ(seen[a].pid, 4u);
+    EXPECT_EQ(seen[a].cookie, sum::f);
+    EXPECT_STREQ(seen[a].path, "/bin/sum");
+    EXPECT_EQ(seen[b].mode, UPROBES_MODE_STOP);
 }
 
 class small_registry_test : public engine_test {
