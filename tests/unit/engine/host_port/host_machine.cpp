@@ -136,9 +136,13 @@ engine_memory::~engine_memory() {
     // Leave the engine unusable rather than pointing at freed memory.
     uprobes_limits tiny = {};
     tiny.max_probes = 1;
+    tiny.max_programs = 1;
+    tiny.max_processes = 1;
+    tiny.max_threads = 1;
     alignas(16) static uint8_t scratch[1 << 16];
-    if (uprobes_memory_required(&tiny) <= sizeof(scratch))
-        (void)uprobes_engine_init(&tiny, scratch, sizeof(scratch));
+    if (uprobes_memory_required(&tiny) > sizeof(scratch) ||
+        uprobes_engine_init(&tiny, scratch, sizeof(scratch)) != 0)
+        std::abort();
     std::free(block_);
 }
 
