@@ -70,4 +70,17 @@ struct sim_fault {
 result<uint64_t> simulate(const decoded_insn& insn, uint64_t pc, register_file& regs,
                           memory_port& mem, sim_fault* fault = nullptr);
 
+// Outcome of insn_selftest(): how many cases ran and the first that failed (1-based, 0: none).
+struct insn_selftest_report {
+    uint32_t cases = 0;
+    uint32_t failed_case = 0;
+    uint32_t failed_bits = 0; // the instruction of the failed case
+    bool ok() const { return failed_case == 0; }
+};
+
+// Runs a built-in table of decode + simulate cases (every instruction family, spec-derived
+// values; no allocation, no port hooks). A kernel calls it at boot to prove that its own build
+// of the engine computes what the host tests checked; the host unit tests call it too.
+insn_selftest_report insn_selftest();
+
 } // namespace ruprobes

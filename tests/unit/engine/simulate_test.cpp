@@ -375,3 +375,15 @@ TEST(simulate, fence_advances) {
 }
 
 } // namespace
+
+namespace {
+
+// The built-in table a kernel runs at boot (engine/src/simulate_selftest.cpp) passes on the host.
+TEST(simulate, builtin_selftest_passes) {
+    auto report = ruprobes::insn_selftest();
+    EXPECT_GT(report.cases, 40u);
+    EXPECT_TRUE(report.ok()) << "case " << report.failed_case << " bits " << std::hex
+                             << report.failed_bits;
+}
+
+} // namespace
