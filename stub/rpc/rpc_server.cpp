@@ -71,7 +71,7 @@ rpc_server::~rpc_server() {
 
 uint16_t rpc_server::listen(const std::string& host, uint16_t port, std::string& error) {
     boost::system::error_code ec;
-    auto address = asio::ip::make_address(host, ec);
+    auto address = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
     if (ec) {
         error = "bad address '" + host + "': " + ec.message();
         return 0;
@@ -98,7 +98,7 @@ uint16_t rpc_server::listen(const std::string& host, uint16_t port, std::string&
             }
         }
     });
-    spdlog::info("rpc: JSON-RPC 2.0 listening on {}:{}", host, bound);
+    spdlog::debug("rpc: JSON-RPC 2.0 listening on {}:{}", host, bound);
     return bound;
 }
 
