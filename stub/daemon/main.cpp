@@ -4,6 +4,7 @@
 #include "daemon/options.hpp"
 #include "daemon/qemu_process.hpp"
 #include "rsp/rsp_server.hpp"
+#include "target/channel_backend.hpp"
 #include "target/fake_backend.hpp"
 #include "target/target_model.hpp"
 
@@ -41,13 +42,15 @@ net::ip::tcp::endpoint endpoint_of(const daemon::listen_address& a) {
     return {net::ip::make_address(host), a.port};
 }
 
-// The backend over the channel to a real kernel. Until it exists, only --fake-target serves.
-std::unique_ptr<target::target_backend> make_channel_backend(net::io_context&,
+// The backend over the channel to a real kernel: connects in the background and reconnects
+// whenever QEMU restarts.
+std::unique_ptr<target::target_backend> make_channel_backend(net::io_context& io,
                                                              const std::string& socket_path) {
-    spdlog::error("the channel backend to a real kernel ({}) is not available in this build; "
-                  "use --fake-target",
-                  socket_path);
-    return nullptr;
+    auto backend = std::make_unique<target::channel_backend>(
+        io, target::channel_backend_options{socket_path, std::chrono::milliseconds(5000),
+                                            std::chrono::milliseconds(5000)});
+    backend->start();
+    return backend;
 }
 
 } // namespace
@@ -90,6 +93,7 @@ int main(int argc, char** argv) {
         launch::qemu_options q;
         q.kernel = options->launch_kernel;
         q.agent_socket = socket_path;
+        q.append = options->append;
         q.extra = options->qemu_args;
         try {
             qemu = std::make_unique<daemon::qemu_process>(q, log);

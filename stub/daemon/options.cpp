@@ -19,6 +19,8 @@ void print_help(FILE* out) {
         "      --launch KERNEL        start QEMU with KERNEL (e.g. build/guest/kernel.elf) and\n"
         "                             the agent channel; QEMU is stopped when the daemon exits\n"
         "      --qemu-arg ARG         extra QEMU argument for --launch (repeatable)\n"
+        "      --append CMDLINE       kernel command line for --launch (default\n"
+        "                             \"ruprobes.stay\": the kernel keeps running for the daemon)\n"
         "      --qemu-log FILE        where --launch writes QEMU's console (the kernel log);\n"
         "                             default: ruprobesd-qemu-PID.log in the temp directory\n"
         "      --fake-target          serve an in-memory fake kernel instead (development and\n"
@@ -108,8 +110,9 @@ std::optional<daemon_options> parse_options(int argc, const char* const* argv, s
         } else if (arg == "--no-rpc") {
             o.rpc_enabled = false;
         } else if (arg == "--qemu-socket" || arg == "--launch" || arg == "--qemu-arg" ||
-                   arg == "--qemu-log" || arg == "--rsp-listen" || arg == "--rpc-listen" ||
-                   arg == "--spawn" || arg == "--symbols" || arg == "--log-level") {
+                   arg == "--qemu-log" || arg == "--append" || arg == "--rsp-listen" ||
+                   arg == "--rpc-listen" || arg == "--spawn" || arg == "--symbols" ||
+                   arg == "--log-level") {
             if (!need_value())
                 return std::nullopt;
             if (arg == "--qemu-socket") {
@@ -120,6 +123,8 @@ std::optional<daemon_options> parse_options(int argc, const char* const* argv, s
                 o.qemu_args.push_back(value);
             } else if (arg == "--qemu-log") {
                 o.qemu_log = value;
+            } else if (arg == "--append") {
+                o.append = value;
             } else if (arg == "--rsp-listen" || arg == "--rpc-listen") {
                 auto addr = parse_listen(value);
                 if (!addr) {

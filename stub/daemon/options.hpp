@@ -19,6 +19,7 @@ struct daemon_options {
     std::string launch_kernel;             // --launch KERNEL
     std::vector<std::string> qemu_args;    // --qemu-arg ARG (repeatable)
     std::string qemu_log;                  // --qemu-log FILE (launched QEMU's console)
+    std::string append = "ruprobes.stay";  // --append CMDLINE (kernel command line of --launch)
     listen_address rsp{"127.0.0.1", 1234}; // --rsp-listen HOST:PORT
     listen_address rpc{"127.0.0.1", 4242}; // --rpc-listen HOST:PORT
     bool rpc_enabled = true;               // --no-rpc

@@ -1,4 +1,5 @@
 #include "rsp/debug_session.hpp"
+#include "rsp/target_description.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -249,7 +250,12 @@ task<void> debug_session::on(const read_register_req& p) {
         co_return;
     }
     if (p.regno >= static_cast<unsigned>(registers::count)) {
-        reply_error(target_errc::invalid_argument);
+        // Registers of the description the kernel does not report (FPU): unavailable.
+        unsigned size = riscv64_register_size(p.regno);
+        if (size == 0)
+            reply_error(target_errc::invalid_argument);
+        else
+            reply(std::string(2 * size, 'x'));
         co_return;
     }
     auto regs = co_await model_.read_registers(*t);

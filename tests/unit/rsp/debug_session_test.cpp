@@ -126,7 +126,9 @@ TEST_F(session_test, registers_read_and_write) {
     G.replace(6 * 16, 16, le_hex(7));
     EXPECT_EQ(ask(*s, "G" + G), "OK");
     EXPECT_EQ(fake.regs_of(*s->pid())->x[6], 7u);
-    EXPECT_EQ(ask(*s, "p21")[0], 'E');
+    EXPECT_EQ(ask(*s, "p21"), "xxxxxxxxxxxxxxxx"); // f0: unavailable
+    EXPECT_EQ(ask(*s, "p44"), "xxxxxxxx");         // fcsr
+    EXPECT_EQ(ask(*s, "p45")[0], 'E');
     EXPECT_EQ(ask(*s, "G00")[0], 'E');
 }
 

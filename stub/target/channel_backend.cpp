@@ -1,0 +1,403 @@
+#include "target/channel_backend.hpp"
+
+#include "channel/channel_client.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
+namespace ruprobes::target {
+
+namespace net = boost::asio;
+namespace wire = ruprobes::wire;
+
+namespace {
+
+// A kernel status (protocol/README.md §2) as a target error.
+target_errc errc_of_status(int32_t status) {
+    switch (status) {
+    case wire::status::no_such_process:
+        return target_errc::no_such_process;
+    case wire::status::no_such_thread:
+        return target_errc::no_such_thread;
+    case wire::status::not_stopped:
+        return target_errc::not_stopped;
+    case wire::status::permission_denied:
+    case wire::status::bad_address:
+        return target_errc::bad_address;
+    case wire::status::busy:
+        return target_errc::busy;
+    case wire::status::no_such_program:
+    case wire::status::malformed:
+    case wire::status::too_large:
+        return target_errc::invalid_argument;
+    case wire::status::unsupported_request:
+        return target_errc::unsupported;
+    case wire::status::no_session:
+        return target_errc::not_connected;
+    default:
+        break;
+    }
+    auto e = static_cast<error>(status);
+    switch (e) {
+    case error::not_found:
+        return target_errc::no_such_probe;
+    case error::already_exists:
+        return target_errc::already_exists;
+    case error::invalid_argument:
+        return target_errc::invalid_argument;
+    default:
+        break;
+    }
+    if (status >= 1 && status <= 10)
+        return target_errc::unprobeable; // the engine refused the site
+    return target_errc::backend_failure;
+}
+
+template <typename T>
+target_error error_of(const channel::call_result<T>& r, const char* what) {
+    std::string message = std::string(what) + ": " + channel::describe(r);
+    switch (r.errc) {
+    case channel::call_errc::kernel_status:
+        return {errc_of_status(r.status), message};
+    case channel::call_errc::timeout:
+        return {target_errc::timeout, message};
+    case channel::call_errc::disconnected:
+    case channel::call_errc::not_connected:
+        return {target_errc::not_connected, message};
+    default:
+        return {target_errc::backend_failure, message};
+    }
+}
+
+stop_reason reason_of(wire::stop_reason r) {
+    switch (r) {
+    case wire::stop_reason::probe:
+        return stop_reason::breakpoint;
+    case wire::stop_reason::step:
+        return stop_reason::step;
+    case wire::stop_reason::requested:
+        return stop_reason::interrupt;
+    case wire::stop_reason::spawned:
+        return stop_reason::spawned;
+    default:
+        return stop_reason::signal;
+    }
+}
+
+registers regs_of(const channel::register_values& v) {
+    registers r;
+    r.x = v.x;
+    r.x[0] = 0;
+    r.pc = v.pc;
+    return r;
+}
+
+uint32_t u32(int64_t v) {
+    return static_cast<uint32_t>(v);
+}
+
+} // namespace
+
+struct channel_backend::impl : std::enable_shared_from_this<impl> {
+    impl(net::io_context& io, channel_backend_options o)
+        : io(io), options(std::move(o)), wake(io) {}
+
+    net::io_context& io;
+    channel_backend_options options;
+    std::unique_ptr<channel::client> client;
+    event_sink sink;
+    target_status status;
+    net::steady_timer wake;
+    bool stopping = false;
+    bool connected = false;
+    uint64_t hits_dropped = 0;
+
+    void emit(const target_event& e) {
+        if (sink)
+            sink(e);
+    }
+
+    void make_client() {
+        channel::event_handlers h;
+        std::weak_ptr<impl> weak = weak_from_this();
+        h.on_hits = [weak](std::span<const wire::hit_record> records) {
+            auto self = weak.lock();
+            if (!self)
+                return;
+            for (const auto& rec : records) {
+                probe_hit_event hit;
+                hit.probe = rec.probe_id;
+                hit.thread = thread_id{rec.pid, rec.tid};
+                hit.pc = rec.pc;
+                hit.timestamp_ns = rec.time_ns;
+                hit.seq = rec.seq;
+                registers regs;
+                regs.pc = rec.pc;
+                for (int i = 0; i < 8; i++)
+                    regs.x[registers::a0_regno + i] = rec.a[i];
+                regs.x[registers::sp_regno] = rec.sp;
+                regs.x[registers::ra_regno] = rec.ra;
+                hit.regs = regs;
+                if (rec.flags & wire::hit_flag_ret_valid)
+                    hit.return_value = rec.ret;
+                self->emit(hit);
+            }
+        };
+        h.on_stop = [weak](const channel::stop_info& s) {
+            if (auto self = weak.lock()) {
+                stop_event e;
+                e.thread = thread_id{s.pid, s.tid};
+                e.reason = reason_of(s.reason);
+                e.signal =
+                    e.reason == stop_reason::interrupt ? gdb_signal::sigint : gdb_signal::sigtrap;
+                e.regs = regs_of(s.regs);
+                if (s.probe_id != 0)
+                    e.probe = s.probe_id;
+                self->emit(e);
+            }
+        };
+        h.on_exec = [weak](const channel::exec_info& x) {
+            if (auto self = weak.lock())
+                self->emit(exec_event{x.pid, x.path});
+        };
+        h.on_exit = [weak](const channel::exit_info& x) {
+            if (auto self = weak.lock()) {
+                // A kill by the kernel (fault) or process_kill: gdb sees it as SIGKILL unless the
+                // kernel reports a plausible signal number.
+                int sig = x.status > 0 && x.status < 32 ? x.status : gdb_signal::sigkill;
+                self->emit(exit_event{x.pid, x.killed, x.killed ? sig : x.status & 0xff});
+            }
+        };
+        h.on_drops = [weak](const wire::drops_event& d) {
+            if (auto self = weak.lock()) {
+                if (d.hits_dropped > self->hits_dropped) {
+                    self->emit(events_lost_event{d.hits_dropped - self->hits_dropped});
+                    self->hits_dropped = d.hits_dropped;
+                }
+            }
+        };
+        h.on_kernel_ready = [weak](const wire::kernel_ready_event& k) {
+            auto self = weak.lock();
+            if (!self || !self->connected)
+                return;
+            char id[24];
+            std::snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(k.boot_id));
+            if (self->status.boot_id == id)
+                return;
+            // The kernel rebooted under an open socket: a new session is needed.
+            spdlog::warn("channel: kernel rebooted (boot id {}), saying hello again", id);
+            self->client->close();
+        };
+        h.on_disconnect = [weak](const std::string& reason) {
+            if (auto self = weak.lock()) {
+                if (!self->connected)
+                    return;
+                self->connected = false;
+                self->status = target_status{};
+                spdlog::warn("channel: disconnected: {}", reason);
+                self->emit(disconnected_event{reason});
+                self->wake.cancel();
+            }
+        };
+        channel::client_options co;
+        co.request_timeout = options.request_timeout;
+        co.connect_timeout = std::chrono::milliseconds(2000);
+        co.lease_ms = 10000;
+        client = std::make_unique<channel::client>(io, co, std::move(h));
+    }
+
+    task<void> connect_loop() {
+        auto self = shared_from_this();
+        std::chrono::milliseconds backoff{100};
+        while (!stopping) {
+            auto hello = co_await client->open(options.socket_path);
+            if (stopping)
+                break;
+            if (hello) {
+                backoff = std::chrono::milliseconds(100);
+                char id[24];
+                std::snprintf(id, sizeof id, "%016llx",
+                              static_cast<unsigned long long>(hello.value.boot_id));
+                status = target_status{
+                    true, "ruprobes agent, protocol v" + std::to_string(hello.value.version), id};
+                hits_dropped = hello.value.hits_dropped;
+                connected = true;
+                spdlog::info("channel: connected to {} (boot id {}, {} threads stopped)",
+                             options.socket_path, id, hello.value.stopped_threads);
+                emit(connected_event{status});
+                // Sleep until the connection ends (on_disconnect cancels the timer).
+                wake.expires_at(std::chrono::steady_clock::time_point::max());
+                boost::system::error_code ec;
+                while (connected && !stopping)
+                    co_await wake.async_wait(net::redirect_error(net::use_awaitable, ec));
+                continue;
+            }
+            spdlog::debug("channel: cannot connect to {}: {}; retrying in {} ms",
+                          options.socket_path, channel::describe(hello), backoff.count());
+            wake.expires_after(backoff);
+            boost::system::error_code ec;
+            co_await wake.async_wait(net::redirect_error(net::use_awaitable, ec));
+            backoff = std::min(backoff * 2, options.max_backoff);
+        }
+    }
+};
+
+channel_backend::channel_backend(net::io_context& io, channel_backend_options options)
+    : impl_(std::make_shared<impl>(io, std::move(options))) {
+    impl_->make_client();
+}
+
+channel_backend::~channel_backend() {
+    stop();
+}
+
+void channel_backend::start() {
+    net::co_spawn(impl_->io, impl_->connect_loop(), net::detached);
+}
+
+void channel_backend::stop() {
+    impl_->stopping = true;
+    impl_->wake.cancel();
+    if (impl_->client)
+        impl_->client->close();
+}
+
+void channel_backend::set_event_sink(event_sink sink) {
+    impl_->sink = std::move(sink);
+}
+
+task<target_status> channel_backend::status() {
+    co_return impl_->status;
+}
+
+task<outcome<std::vector<process_info>>> channel_backend::list_processes() {
+    auto r = co_await impl_->client->process_list();
+    if (!r)
+        co_return error_of(r, "process_list");
+    std::vector<process_info> out;
+    for (const auto& p : r.value) {
+        process_state s = p.state == wire::process_state::running   ? process_state::running
+                          : p.state == wire::process_state::stopped ? process_state::stopped
+                                                                    : process_state::exited;
+        out.push_back(process_info{p.pid, p.path, s, 0});
+    }
+    co_return out;
+}
+
+task<outcome<process_info>> channel_backend::spawn(std::vector<std::string> argv, bool stopped) {
+    std::string cmdline;
+    for (const auto& a : argv)
+        cmdline += (cmdline.empty() ? "" : " ") + a;
+    auto r = co_await impl_->client->process_spawn(cmdline, stopped);
+    if (!r)
+        co_return error_of(r, "process_spawn");
+    co_return process_info{r.value.pid, argv[0],
+                           stopped ? process_state::stopped : process_state::running, 0};
+}
+
+task<outcome<void>> channel_backend::kill(pid_type pid) {
+    auto r = co_await impl_->client->process_kill(u32(pid));
+    if (!r)
+        co_return error_of(r, "process_kill");
+    co_return outcome<void>{};
+}
+
+task<outcome<std::vector<thread_info>>> channel_backend::list_threads(pid_type pid) {
+    auto r = co_await impl_->client->thread_list(u32(pid));
+    if (!r)
+        co_return error_of(r, "thread_list");
+    std::vector<thread_info> out;
+    for (const auto& t : r.value)
+        out.push_back(thread_info{thread_id{pid, t.tid}, t.state == wire::thread_state::stopped
+                                                             ? thread_state::stopped
+                                                             : thread_state::running});
+    co_return out;
+}
+
+task<outcome<void>> channel_backend::stop(thread_id thread) {
+    auto r = co_await impl_->client->thread_stop(u32(thread.pid), u32(thread.tid));
+    if (!r)
+        co_return error_of(r, "thread_stop");
+    co_return outcome<void>{};
+}
+
+task<outcome<void>> channel_backend::resume(thread_id thread, int signal) {
+    // The wire protocol delivers no signals: a fatal one ends the process, others are dropped.
+    if (signal == gdb_signal::sigkill || signal == gdb_signal::sigterm ||
+        signal == gdb_signal::sigsegv || signal == gdb_signal::sigill) {
+        co_return co_await kill(thread.pid);
+    }
+    auto r = co_await impl_->client->thread_resume(u32(thread.pid), u32(thread.tid));
+    if (!r)
+        co_return error_of(r, "thread_resume");
+    co_return outcome<void>{};
+}
+
+task<outcome<void>> channel_backend::step(thread_id thread) {
+    auto r = co_await impl_->client->thread_step(u32(thread.pid), u32(thread.tid));
+    if (!r)
+        co_return error_of(r, "thread_step");
+    co_return outcome<void>{};
+}
+
+task<outcome<registers>> channel_backend::read_registers(thread_id thread) {
+    auto r = co_await impl_->client->regs_get(u32(thread.pid), u32(thread.tid));
+    if (!r)
+        co_return error_of(r, "regs_get");
+    co_return regs_of(r.value);
+}
+
+task<outcome<void>> channel_backend::write_registers(thread_id thread, const registers& regs) {
+    channel::register_values v;
+    v.x = regs.x;
+    v.pc = regs.pc;
+    uint64_t mask = ((uint64_t{1} << 33) - 1) & ~uint64_t{1}; // x1..x31 and pc
+    auto r = co_await impl_->client->regs_set(u32(thread.pid), u32(thread.tid), mask, v);
+    if (!r)
+        co_return error_of(r, "regs_set");
+    co_return outcome<void>{};
+}
+
+task<outcome<std::vector<uint8_t>>> channel_backend::read_memory(pid_type pid, uint64_t addr,
+                                                                 uint64_t len) {
+    auto r = co_await impl_->client->mem_read(u32(pid), addr, len);
+    if (!r)
+        co_return error_of(r, "mem_read");
+    co_return std::move(r.value);
+}
+
+task<outcome<void>> channel_backend::write_memory(pid_type pid, uint64_t addr,
+                                                  std::vector<uint8_t> bytes) {
+    auto r = co_await impl_->client->mem_write(u32(pid), addr, std::move(bytes));
+    if (!r)
+        co_return error_of(r, "mem_write");
+    co_return outcome<void>{};
+}
+
+task<outcome<probe_id>> channel_backend::add_probe(probe_spec spec) {
+    auto kind = spec.kind == probe_kind::entry ? wire::probe_kind::entry
+                : spec.kind == probe_kind::ret ? wire::probe_kind::ret
+                                               : wire::probe_kind::insn;
+    auto mode = spec.mode == probe_mode::stop ? wire::probe_mode::stop : wire::probe_mode::trace;
+    auto r = co_await impl_->client->probe_add(spec.program, spec.offset, kind, mode,
+                                               spec.pid ? u32(*spec.pid) : 0);
+    if (!r)
+        co_return error_of(r, "probe_add");
+    co_return probe_id{r.value};
+}
+
+task<outcome<void>> channel_backend::remove_probe(probe_id id) {
+    auto r = co_await impl_->client->probe_remove(static_cast<uint32_t>(id));
+    if (!r)
+        co_return error_of(r, "probe_remove");
+    co_return outcome<void>{};
+}
+
+} // namespace ruprobes::target
