@@ -60,6 +60,8 @@ void split() {
 } // namespace
 
 void command_line_init(const char* bootargs) {
+    flag_count = 0;
+    commands_count = 0;
     kstrlcpy(original, bootargs, sizeof(original));
     kstrlcpy(buffer, bootargs, sizeof(buffer));
     split();

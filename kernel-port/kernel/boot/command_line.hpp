@@ -20,7 +20,8 @@ constexpr const char* default_commands = "/bin/hello";
 constexpr int max_commands = 16;
 constexpr int max_kernel_flags = 16;
 
-// Splits `bootargs` into flags and commands (copies it). Call once at boot.
+// Splits `bootargs` into flags and commands (copies it; at most 511 bytes are kept). Call at
+// boot; a later call replaces everything.
 void command_line_init(const char* bootargs);
 
 // True when the flag `name` (e.g. "ruprobes.selftest", also matching "ruprobes.selftest=...")

@@ -41,9 +41,15 @@ bool parse_device_tree(uint64_t dtb, boot_info& info) {
         return false;
     }
     const uint32_t total = be32(base + 4);
-    const uint8_t* structs = base + be32(base + 8);
-    const char* strings = reinterpret_cast<const char*>(base + be32(base + 12));
+    const uint32_t struct_offset = be32(base + 8);
+    const uint32_t strings_offset = be32(base + 12);
     const uint32_t struct_size = be32(base + 36);
+    if (total < 40 || struct_offset > total || struct_size > total - struct_offset ||
+        strings_offset > total) {
+        return false;
+    }
+    const uint8_t* structs = base + struct_offset;
+    const char* strings = reinterpret_cast<const char*>(base + strings_offset);
     info.dtb_begin = dtb;
     info.dtb_end = dtb + total;
 
@@ -72,9 +78,15 @@ bool parse_device_tree(uint64_t dtb, boot_info& info) {
                 in_cpus_or_child = false;
             }
         } else if (token == fdt_prop) {
+            if (off + 8 > struct_size) {
+                return false;
+            }
             const uint32_t len = be32(structs + off);
             const char* pname = strings + be32(structs + off + 4);
             const uint8_t* value = structs + off + 8;
+            if (len > struct_size - off - 8) {
+                return false;
+            }
             off = align4(off + 8 + len);
             if (depth == 1 && kstrcmp(pname, "#address-cells") == 0 && len == 4) {
                 address_cells = be32(value);

@@ -3,13 +3,7 @@
 #pragma once
 
 #include <stddef.h>
-
-extern "C" {
-void* memcpy(void* dst, const void* src, size_t n);
-void* memmove(void* dst, const void* src, size_t n);
-void* memset(void* dst, int c, size_t n);
-int memcmp(const void* a, const void* b, size_t n);
-}
+#include <string.h> // declarations only: memcpy, memmove, memset, memcmp (lib/mem.cpp)
 
 inline void* kmemcpy(void* dst, const void* src, size_t n) {
     return memcpy(dst, src, n);

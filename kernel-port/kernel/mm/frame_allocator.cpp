@@ -29,6 +29,8 @@ void add_range(uint64_t begin, uint64_t end) {
 } // namespace
 
 void frame_allocator_init(uint64_t begin, uint64_t end, uint64_t hole_begin, uint64_t hole_end) {
+    free_list = nullptr;
+    free_count = 0;
     begin = layout::page_round_up(begin);
     pool_next = begin;
     pool_end = begin + contiguous_pool_pages * layout::page_size;

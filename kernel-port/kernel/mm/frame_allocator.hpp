@@ -6,7 +6,8 @@
 #include <stdint.h>
 
 // Hands [begin, end) to the allocator, minus [hole_begin, hole_end) (the DTB). Page-aligns inward.
-// Reserves the pool for alloc_frames_contiguous first. Call once at boot.
+// Reserves the pool for alloc_frames_contiguous first. Call once at boot (a later call forgets
+// every earlier frame: the host unit tests start over with it).
 void frame_allocator_init(uint64_t begin, uint64_t end, uint64_t hole_begin, uint64_t hole_end);
 
 // A zeroed 4 KiB frame, or nullptr when memory is exhausted (callers must check).

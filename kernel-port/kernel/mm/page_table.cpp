@@ -5,8 +5,6 @@
 #include "mm/frame_allocator.hpp"
 #include "mm/layout.hpp"
 
-extern "C" char kernel_begin[], kernel_text_end[], kernel_rodata_end[];
-
 namespace {
 
 constexpr uint64_t megapage = 2ull << 20;
@@ -47,7 +45,8 @@ uint64_t* walk(page_table_root root, uint64_t va, int level, bool alloc) {
     return &table[vpn(va, level)];
 }
 
-// Identity-maps [begin, end) with megapages where alignment allows and 4 KiB pages elsewhere.
+} // namespace
+
 bool map_identity(page_table_root root, uint64_t begin, uint64_t end, uint64_t flags) {
     const uint64_t leaf = flags | pte::v | pte::a | pte::d;
     for (uint64_t a = begin; a < end;) {
@@ -61,6 +60,8 @@ bool map_identity(page_table_root root, uint64_t begin, uint64_t end, uint64_t f
     }
     return true;
 }
+
+namespace {
 
 // Frees the tables below `table` at `level`, and the leaf frames when `free_leaves`.
 void free_tree(uint64_t* table, int level, bool free_leaves) {
@@ -82,26 +83,12 @@ void free_tree(uint64_t* table, int level, bool free_leaves) {
 
 } // namespace
 
-bool kernel_page_table_init(uint64_t ram_end) {
-    kernel_root = static_cast<page_table_root>(alloc_frame());
-    if (kernel_root == nullptr) {
-        return false;
-    }
-    const auto text = reinterpret_cast<uint64_t>(kernel_begin);
-    const auto text_end = reinterpret_cast<uint64_t>(kernel_text_end);
-    const auto rodata_end = reinterpret_cast<uint64_t>(kernel_rodata_end);
-    return map_identity(kernel_root, text, text_end, pte::r | pte::x) &&
-           map_identity(kernel_root, text_end, rodata_end, pte::r) &&
-           map_identity(kernel_root, rodata_end, ram_end, pte::r | pte::w) &&
-           map_identity(kernel_root, layout::test_finisher, layout::test_finisher + 0x1000,
-                        pte::r | pte::w) &&
-           map_identity(kernel_root, layout::plic_base, layout::plic_base + layout::plic_size,
-                        pte::r | pte::w) &&
-           map_identity(kernel_root, layout::uart_base, layout::virtio_mmio_end, pte::r | pte::w);
-}
-
 page_table_root kernel_page_table() {
     return kernel_root;
+}
+
+void set_kernel_page_table(page_table_root root) {
+    kernel_root = root;
 }
 
 uint64_t satp_for(page_table_root root) {

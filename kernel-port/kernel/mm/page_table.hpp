@@ -29,10 +29,17 @@ inline uint64_t make(uint64_t pa, uint64_t flags) {
 
 using page_table_root = uint64_t*;
 
-// Builds the kernel's table (RAM [ram_begin, ram_end) and the MMIO of layout.hpp, identity) and
-// returns false when frames run out. Call once, after frame_allocator_init.
+// Builds the kernel's table (the image and RAM up to `ram_end`, the MMIO of layout.hpp, identity;
+// mm/kernel_map.cpp) and returns false when frames run out. Call once, after
+// frame_allocator_init.
 bool kernel_page_table_init(uint64_t ram_end);
+// The kernel's table, whose entries outside the user window every process table shares.
 page_table_root kernel_page_table();
+void set_kernel_page_table(page_table_root root);
+
+// Identity-maps [begin, end) with `flags` (pte::r/w/x), with 2 MiB megapages where alignment
+// allows and 4 KiB pages elsewhere. False when out of frames or a leaf is in the way.
+bool map_identity(page_table_root root, uint64_t begin, uint64_t end, uint64_t flags);
 
 // The satp value for `root` (Sv39, ASID 0; §4.1.11).
 uint64_t satp_for(page_table_root root);

@@ -1,0 +1,70 @@
+// The C memory functions the compiler may emit calls to, even in freestanding code (kernel only:
+// a host build uses its C library's).
+// No <string.h> here: its declarations carry the host library's exception specifications.
+#include <stddef.h>
+#include <stdint.h>
+
+// gcc turns byte loops into calls to memcpy/memset: not inside memcpy/memset themselves.
+#pragma GCC optimize("no-tree-loop-distribute-patterns")
+
+extern "C" {
+
+void* memcpy(void* dst, const void* src, size_t n) {
+    auto* d = static_cast<uint8_t*>(dst);
+    const auto* s = static_cast<const uint8_t*>(src);
+    if (((reinterpret_cast<uintptr_t>(d) | reinterpret_cast<uintptr_t>(s) | n) & 7) == 0) {
+        auto* d64 = reinterpret_cast<uint64_t*>(d);
+        const auto* s64 = reinterpret_cast<const uint64_t*>(s);
+        for (size_t i = 0; i < n / 8; i++) {
+            d64[i] = s64[i];
+        }
+        return dst;
+    }
+    for (size_t i = 0; i < n; i++) {
+        d[i] = s[i];
+    }
+    return dst;
+}
+
+void* memmove(void* dst, const void* src, size_t n) {
+    auto* d = static_cast<uint8_t*>(dst);
+    const auto* s = static_cast<const uint8_t*>(src);
+    if (d < s) {
+        for (size_t i = 0; i < n; i++) {
+            d[i] = s[i];
+        }
+    } else {
+        for (size_t i = n; i > 0; i--) {
+            d[i - 1] = s[i - 1];
+        }
+    }
+    return dst;
+}
+
+void* memset(void* dst, int c, size_t n) {
+    auto* d = static_cast<uint8_t*>(dst);
+    if (c == 0 && ((reinterpret_cast<uintptr_t>(d) | n) & 7) == 0) {
+        auto* d64 = reinterpret_cast<uint64_t*>(d);
+        for (size_t i = 0; i < n / 8; i++) {
+            d64[i] = 0;
+        }
+        return dst;
+    }
+    for (size_t i = 0; i < n; i++) {
+        d[i] = static_cast<uint8_t>(c);
+    }
+    return dst;
+}
+
+int memcmp(const void* a, const void* b, size_t n) {
+    const auto* x = static_cast<const uint8_t*>(a);
+    const auto* y = static_cast<const uint8_t*>(b);
+    for (size_t i = 0; i < n; i++) {
+        if (x[i] != y[i]) {
+            return x[i] < y[i] ? -1 : 1;
+        }
+    }
+    return 0;
+}
+
+} // extern "C"
