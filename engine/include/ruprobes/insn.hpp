@@ -218,9 +218,12 @@ struct decoded_insn {
     uint8_t rs1 = 0;                     // first source register (x or f); uimm[4:0] for csrr*i
     uint8_t rs2 = 0;                     // second source register (x or f)
     uint8_t rs3 = 0;                     // third source (fmadd & co.)
-    uint8_t rm = 0;  // rounding mode (F/D), aq<<1|rl (A), funct3 otherwise when meaningful
-    int64_t imm = 0; // sign-extended immediate (shift amount for shifts, csr number for csr*,
-                     // lui/auipc: the value added, i.e. already shifted left by 12)
+    uint8_t rm = 0;  // F/D: the funct3 field (rounding mode where the op has one);
+                     // A: aq << 1 | rl; 0 for everything else
+    int64_t imm = 0; // sign-extended immediate, in bytes for offsets (branch/jump targets are
+                     // pc + imm); the shift amount for shifts; the CSR number (unsigned) for
+                     // csr*; for lui/auipc the value added, already shifted left by 12; for
+                     // fence its fm|pred|succ bits as an I-immediate; 0 when none
 
     bool compressed() const { return length == 2; }
 };
