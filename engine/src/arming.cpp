@@ -109,6 +109,8 @@ result<int32_t> engine::register_probe(const uprobes_probe_spec& spec) {
     site->consumers++;
     if (spec.pid == UPROBES_ANY_PID)
         site->any_pid++;
+    if (spec.post_handler != nullptr && spec.kind != UPROBES_KIND_RETURN)
+        site->post_handlers++;
     if (failure != error::ok) {
         (void)unregister_probe(p.id);
         return failure;
@@ -134,6 +136,8 @@ result<void> engine::unregister_probe(int32_t id) {
     site.consumers--;
     if (p->pid == UPROBES_ANY_PID)
         site.any_pid--;
+    if (p->post_handler != nullptr && p->kind != UPROBES_KIND_RETURN)
+        site.post_handlers--;
 
     error outcome = error::ok;
     for (uint32_t i = prog.process_head; i != nil; i = processes_[i].next_in_program) {

@@ -20,6 +20,14 @@ void set_info(uprobes_trap_info* info, int action, error e = error::ok, uint64_t
     info->reserved = 0;
 }
 
+// uprobes_trap_context starts with the same 32 doublewords as register_file: the simulator works
+// on the context in place. The engine never accesses them as register_file itself; the compiler
+// barriers around simulate() keep accesses under the two types ordered even if simulate() is
+// inlined (LTO).
+static_assert(sizeof(register_file) == sizeof(uprobes_trap_context::x));
+static_assert(alignof(register_file) == alignof(uprobes_trap_context));
+static_assert(offsetof(uprobes_trap_context, x) == 0);
+
 bool applies(const probe_rec& p, uint32_t pid) {
     return p.pid == UPROBES_ANY_PID || p.pid == pid;
 }
@@ -34,18 +42,27 @@ int engine::not_ours(uprobes_trap_info* info) {
 
 void engine::fill_hit(uprobes_hit& hit, const probe_rec& p, uint32_t pid, uint32_t tid, uint64_t pc,
                       const uprobes_trap_context* ctx, uint64_t now) const {
-    hit = uprobes_hit{};
+    // Field by field (no memset): this runs for every hit.
     hit.probe_id = static_cast<uint32_t>(p.id);
     hit.kind = p.kind;
     hit.mode = p.mode;
+    hit.flags = 0;
     hit.pid = pid;
     hit.tid = tid;
     hit.pc = pc;
     hit.time_ns = now;
-    for (int i = 0; i < 8; i++)
-        hit.a[i] = ctx->x[10 + i];
+    // Spelled out: a loop here becomes a memcpy call, slow in a kernel with a byte-wise memcpy.
+    hit.a[0] = ctx->x[10];
+    hit.a[1] = ctx->x[11];
+    hit.a[2] = ctx->x[12];
+    hit.a[3] = ctx->x[13];
+    hit.a[4] = ctx->x[14];
+    hit.a[5] = ctx->x[15];
+    hit.a[6] = ctx->x[16];
+    hit.a[7] = ctx->x[17];
     hit.sp = ctx->x[2];
     hit.ra = ctx->x[1];
+    hit.retval = 0;
     hit.cookie = p.cookie;
     hit.hit_count = p.hits;
 }
@@ -132,22 +149,22 @@ int engine::execute_displaced(process_rec& proc, uint32_t tid, const decoded_ins
                               uint32_t site_index, uint64_t pc, uprobes_trap_context* ctx,
                               uprobes_trap_info* info, bool single_step) {
     if (insn.cls == insn_class::simulate) {
-        register_file regs;
-        for (int i = 1; i < 32; i++)
-            regs.x[i] = ctx->x[i];
+        // The simulator works on the context's registers in place (no copy in or out; on a
+        // fault it changes nothing).
+        register_file& regs = *reinterpret_cast<register_file*>(ctx->x);
         user_memory mem(proc.pid);
         sim_fault fault;
+        asm volatile("" ::: "memory");
         result<uint64_t> next = simulate(insn, pc, regs, mem, &fault);
+        asm volatile("" ::: "memory");
         if (!next.ok()) {
             counters_.faults++;
             set_info(info, UPROBES_TRAP_FAULT, next.err(), fault.addr);
             return UPROBES_TRAP_FAULT;
         }
-        for (int i = 1; i < 32; i++)
-            ctx->x[i] = regs.x[i];
         ctx->pc = *next;
         counters_.simulated++;
-        if (!single_step && site_index != nil)
+        if (!single_step && site_index != nil && sites_[site_index].post_handlers != 0)
             run_post_handlers(proc, tid, sites_[site_index], pc, ctx);
         int action = single_step ? UPROBES_TRAP_STOP : UPROBES_TRAP_HANDLED;
         set_info(info, action);

@@ -42,12 +42,13 @@ struct program_rec {
 struct site_rec {
     uint32_t program = nil; // nil: free
     uint32_t next_in_program = nil;
-    uint32_t probe_head = nil; // probes on this site (probe_rec::next_in_site)
-    uint32_t consumers = 0;    // probes on this site
-    uint32_t any_pid = 0;      // of which without a pid filter
-    uint32_t generation = 0;   // bumped at each reuse of the record
-    uint64_t addr = 0;         // link-time address
-    decoded_insn insn;         // the original instruction (insn.raw, insn.length)
+    uint32_t probe_head = nil;  // probes on this site (probe_rec::next_in_site)
+    uint32_t consumers = 0;     // probes on this site
+    uint32_t any_pid = 0;       // of which without a pid filter
+    uint32_t post_handlers = 0; // of which with a post_handler (INSN/ENTRY)
+    uint32_t generation = 0;    // bumped at each reuse of the record
+    uint64_t addr = 0;          // link-time address
+    decoded_insn insn;          // the original instruction (insn.raw, insn.length)
 };
 
 struct probe_rec {
