@@ -245,6 +245,12 @@ decoded_insn decode_bits(uint32_t bits);
 // opcode::illegal and out-of-range values.
 const char* opcode_name(opcode op);
 
+// Writes the assembly text of `d` into `buf` (always NUL-terminated when size > 0, truncated to
+// fit): GNU operand order, ABI register names, compressed instructions as the base instruction
+// they expand to, branch/jump offsets relative to the instruction ("beq a0,a1,-16"); illegal
+// encodings as "illegal 0x<bits>". Returns the length of the whole text, like snprintf.
+size_t format_insn(const decoded_insn& d, char* buf, size_t size);
+
 // Whether `d` may carry a probe: ok for simulate and out_of_line, d.refusal for refuse.
 inline result<void> probeable(const decoded_insn& d) {
     if (d.cls == insn_class::refuse)

@@ -349,3 +349,74 @@ TEST(decode, opcode_names) {
 }
 
 } // namespace
+
+namespace {
+
+std::string text_of(uint32_t bits) {
+    char buf[64];
+    size_t n = ruprobes::format_insn(decode_bits(bits), buf, sizeof buf);
+    EXPECT_EQ(n, std::strlen(buf));
+    return buf;
+}
+
+// Assembly text follows the GNU assembler's operand order (objdump -M no-aliases spelling).
+TEST(decode, format_insn_text) {
+    EXPECT_EQ(text_of(0xfff00513), "addi a0,zero,-1");
+    EXPECT_EQ(text_of(0xfffff2b7), "lui t0,0xfffff");
+    EXPECT_EQ(text_of(0x800302e7), "jalr t0,-2048(t1)");
+    EXPECT_EQ(text_of(0x80b50063), "beq a0,a1,-4096");
+    EXPECT_EQ(text_of(0x81f13023), "sd t6,-2048(sp)");
+    EXPECT_EQ(text_of(0x02c5a533), "mulhsu a0,a1,a2");
+    EXPECT_EQ(text_of(0x00000073), "ecall");
+    EXPECT_EQ(text_of(0x0330000f), "fence");
+    EXPECT_EQ(text_of(0xc0002573), "csrrs a0,0xc00,zero");
+    EXPECT_EQ(text_of(0x0032d573), "csrrwi a0,0x3,5");
+    EXPECT_EQ(text_of(0x1005a52f), "lr.w a0,(a1)");
+    EXPECT_EQ(text_of(0x1ec5b52f), "sc.d.aq.rl a0,a2,(a1)");
+    EXPECT_EQ(text_of(0x0cc5a52f), "amoswap.w.aq a0,a2,(a1)");
+    EXPECT_EQ(text_of(0x6ac58543), "fmadd.d fa0,fa1,fa2,fa3");
+    EXPECT_EQ(text_of(0xc2359553), "fcvt.lu.d a0,fa1");
+    EXPECT_EQ(text_of(0xf0058553), "fmv.w.x fa0,a1");
+    EXPECT_EQ(text_of(0xa2c5a553), "feq.d a0,fa1,fa2");
+    EXPECT_EQ(text_of(0x12b50073), "sfence.vma a0,a1");
+    // Compressed: the expansion.
+    EXPECT_EQ(text_of(0x1fe8), "addi a0,sp,1020"); // c.addi4spn
+    EXPECT_EQ(text_of(0x8082), "jalr zero,0(ra)"); // c.jr ra
+    EXPECT_EQ(text_of(0xeffd), "bne a5,zero,254"); // c.bnez
+    EXPECT_EQ(text_of(0x3c68), "fld fa0,248(s0)"); // c.fld
+    EXPECT_EQ(text_of(0x9002), "ebreak");          // c.ebreak
+    EXPECT_EQ(text_of(0x0000), "illegal 0x0");
+    EXPECT_EQ(text_of(0xffffffff), "illegal 0xffffffff");
+}
+
+TEST(decode, format_insn_truncates_safely) {
+    char buf[8];
+    std::memset(buf, 'x', sizeof buf);
+    size_t n = ruprobes::format_insn(decode_bits(0x81f13023), buf, sizeof buf);
+    EXPECT_EQ(n, std::strlen("sd t6,-2048(sp)"));
+    EXPECT_STREQ(buf, "sd t6,-");
+    EXPECT_EQ(ruprobes::format_insn(decode_bits(0x73), buf, 0), 5u); // nothing written
+    EXPECT_EQ(buf[0], 's');
+    char one[1] = {'x'};
+    ruprobes::format_insn(decode_bits(0x73), one, 1);
+    EXPECT_EQ(one[0], '\0');
+}
+
+// Every 16-bit parcel and a sweep of 32-bit words format without overrunning.
+TEST(decode, format_insn_everything) {
+    char buf[48];
+    for (uint32_t h = 0; h < 0x10000; ++h) {
+        buf[47] = 'z';
+        size_t n = ruprobes::format_insn(decode_bits(h), buf, 47);
+        ASSERT_LT(n, 47u) << std::hex << h;
+        ASSERT_EQ(buf[47], 'z');
+    }
+    uint32_t w = 0x12345677;
+    for (int i = 0; i < 200000; ++i) {
+        w = w * 1664525u + 1013904223u;
+        size_t n = ruprobes::format_insn(decode_bits(w | 3), buf, 47);
+        ASSERT_LT(n, 47u) << std::hex << w;
+    }
+}
+
+} // namespace

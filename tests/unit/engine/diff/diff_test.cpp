@@ -58,10 +58,11 @@ std::string hex(uint64_t v) {
 }
 
 std::string describe(const ruprobes::decoded_insn& d) {
+    char text[64];
+    ruprobes::format_insn(d, text, sizeof text);
     std::ostringstream s;
-    s << ruprobes::opcode_name(d.op) << (d.compressed() ? " (c)" : "") << " rd=x" << int(d.rd)
-      << " rs1=x" << int(d.rs1) << " rs2=x" << int(d.rs2) << " imm=" << d.imm
-      << " raw=" << hex(d.raw);
+    s << "'" << text << "'" << (d.compressed() ? " (c)" : "") << " rd=x" << int(d.rd) << " rs1=x"
+      << int(d.rs1) << " rs2=x" << int(d.rs2) << " imm=" << d.imm << " raw=" << hex(d.raw);
     return s.str();
 }
 
