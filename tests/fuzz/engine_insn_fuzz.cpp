@@ -1,6 +1,6 @@
 // Fuzz target: the engine's decoder and simulator on arbitrary instruction bytes, register states
-// and memory. Neither may crash (ASan/UBSan in the fuzz build), and the contracts of insn.hpp and
-// simulate.hpp must hold; a violation traps.
+// and memory (and format_insn on what decodes). Neither may crash (ASan/UBSan in the fuzz build),
+// and the contracts of insn.hpp and simulate.hpp must hold; a violation traps.
 //
 // Input layout (missing bytes read as zero):
 //   [0..3]    instruction bytes, decoded with min(size, 4) bytes available
@@ -78,6 +78,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CHECK((d.cls == ruprobes::insn_class::refuse) == (d.refusal != ruprobes::error::ok));
     CHECK((d.op == ruprobes::opcode::illegal) == (d.refusal == ruprobes::error::insn_illegal));
     CHECK(ruprobes::opcode_name(d.op) != nullptr);
+    char text[48];
+    const size_t text_len = ruprobes::format_insn(d, text, sizeof text);
+    CHECK(text_len < sizeof text && std::strlen(text) == text_len);
     CHECK(d.rd < 32 && d.rs1 < 32 && d.rs2 < 32 && d.rs3 < 32);
 
     ruprobes::register_file regs;
