@@ -148,7 +148,9 @@ lookup<std::shared_ptr<const program_symbols>> program_symbols::load(const std::
                     dwarf_linebeginstatement(line, &stmt);
                     dwarf_lineendsequence(line, &end);
                     const char* src = dwarf_linesrc(line, nullptr, nullptr);
-                    if (end || !src || lineno <= 0)
+                    // Rows of sections the linker discarded (--gc-sections) remain in the
+                    // table at address 0: keep only code the program has.
+                    if (end || !src || lineno <= 0 || out->text_at(addr).empty())
                         continue;
                     auto [it, inserted] =
                         file_index.try_emplace(src, static_cast<uint32_t>(out->files_.size()));
