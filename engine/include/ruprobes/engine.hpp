@@ -94,6 +94,7 @@ struct thread_rec {
     uint32_t next_in_process = nil;
     uint32_t xol_slot = 0; // 0: none yet (slot 0 is the trampoline)
     xol_state xol = xol_state::idle;
+    bool xol_stop_after = false; // a single-step asked to stop when the slot finishes
     uint8_t xol_length = 0;
     uint32_t xol_cached_raw = 0; // what the slot holds now (0: unknown)
     uint32_t xol_site = nil, xol_site_generation = 0;
@@ -178,6 +179,7 @@ public:
     int resume(uprobes_trap_context* ctx, uprobes_trap_info* info);
     int single_step(uprobes_trap_context* ctx, uprobes_trap_info* info);
     bool fixup_fault(uprobes_trap_context* ctx);
+    uint64_t program_pc(uint32_t pid, uint32_t tid, const uprobes_trap_context* ctx) const;
 
     // Memory views (memory_view.cpp).
     result<void> read_memory(uint32_t pid, uint64_t addr, uint8_t* dst, size_t len);
@@ -214,6 +216,8 @@ private:
                           uprobes_trap_info* info, bool single_step);
     int xol_trap(process_rec& proc, uint32_t tid, uprobes_trap_context* ctx,
                  uprobes_trap_info* info);
+    int single_step_in_xol(process_rec& proc, uint32_t tid, uprobes_trap_context* ctx,
+                           uprobes_trap_info* info);
     void run_post_handlers(const process_rec& proc, uint32_t tid, const site_rec& site, uint64_t pc,
                            uprobes_trap_context* ctx);
     void push_return(process_rec& proc, uint32_t tid, const site_rec& site, uint32_t site_index,

@@ -314,10 +314,12 @@ int uprobes_resume_ex(struct uprobes_trap_context* ctx, struct uprobes_trap_info
 
 /*
  * Single-steps the current thread by one instruction of its original program (breakpoints are
- * looked through; no handlers run). Returns UPROBES_TRAP_STOP when the step is complete (ctx
- * advanced: report the stop), UPROBES_TRAP_HANDLED when the step runs out of line (resume the
- * thread; its next trap ends with UPROBES_TRAP_STOP), UPROBES_TRAP_FAULT (see info), or a negative
- * error for an instruction that cannot be stepped (ecall, CSR, ...).
+ * looked through; no handlers run). A thread stopped inside the xol page (between the two traps of
+ * an out-of-line step, or at the return trampoline) finishes that instead. Returns
+ * UPROBES_TRAP_STOP when the step is complete (ctx advanced: report the stop), UPROBES_TRAP_HANDLED
+ * when the step runs out of line (resume the thread; its next trap ends with UPROBES_TRAP_STOP),
+ * UPROBES_TRAP_FAULT (see info), or a negative error for an instruction that cannot be stepped
+ * (ecall, CSR, ...).
  */
 int uprobes_single_step(struct uprobes_trap_context* ctx, struct uprobes_trap_info* info);
 
@@ -327,6 +329,14 @@ int uprobes_single_step(struct uprobes_trap_context* ctx, struct uprobes_trap_in
  * is reported where the program sees it. Returns 1 when ctx was changed, 0 otherwise.
  */
 int uprobes_fixup_fault(struct uprobes_trap_context* ctx);
+
+/*
+ * The pc to show a debugger for thread `tid` of `pid` whose registers are *ctx (it need not be the
+ * current thread): ctx->pc, except inside the xol page, where the thread stands for a program
+ * address: in its out-of-line slot, the probed instruction (not yet run) or the one after it (run);
+ * at the return trampoline, the address the function returns to.
+ */
+uint64_t uprobes_program_pc(uint32_t pid, uint32_t tid, const struct uprobes_trap_context* ctx);
 
 /* ---- memory views for debuggers ---------------------------------------------------------- */
 

@@ -224,6 +224,56 @@ TEST_F(hit_path_test, single_step_looks_through_breakpoints) {
     EXPECT_EQ(uprobes_single_step(&c.ctx, &info), -UPROBES_E_INSN_ECALL);
 }
 
+TEST_F(hit_path_test, threads_stopped_inside_the_xol_page_show_and_step_program_pcs) {
+    ASSERT_EQ(machine.exec(1, "/bin/sum"), 0);
+    int posts = 0;
+    uprobes_probe_spec spec = {};
+    spec.path = "/bin/sum";
+    spec.addr = sum::amoadd;
+    spec.user = &posts;
+    spec.post_handler = [](uprobes_trap_context*, const uprobes_hit*, void* user) {
+        ++*static_cast<int*>(user);
+    };
+    ASSERT_GT(uprobe_register_spec(&spec), 0);
+    ASSERT_GT(add_probe(sum::f, UPROBES_KIND_RETURN), 0);
+
+    // Stopped at the start of its slot: shows the probed pc; a step runs the slot and stops.
+    cpu c = thread_at(1, 1, sum::amoadd);
+    c.ctx.x[rv::a2] = data_base;
+    ASSERT_EQ(uprobes_trap_handler(&c.ctx), UPROBES_TRAP_HANDLED);
+    ASSERT_GE(c.ctx.pc, xol_base);
+    EXPECT_EQ(uprobes_program_pc(1, 1, &c.ctx), sum::amoadd);
+    uprobes_trap_info info = {};
+    EXPECT_EQ(uprobes_single_step(&c.ctx, &info), UPROBES_TRAP_HANDLED);
+    EXPECT_EQ(c.run(sum::tail), cpu::outcome::stopped);
+    EXPECT_EQ(c.ctx.pc, sum::amoadd + 4);
+    EXPECT_EQ(posts, 1);
+
+    // Stopped after the displaced instruction ran, before the slot's ebreak.
+    c.ctx.pc = sum::amoadd;
+    ASSERT_EQ(uprobes_trap_handler(&c.ctx), UPROBES_TRAP_HANDLED);
+    EXPECT_EQ(c.run(sum::tail, 1), cpu::outcome::step_limit);
+    EXPECT_EQ(uprobes_program_pc(1, 1, &c.ctx), sum::amoadd + 4);
+    EXPECT_EQ(uprobes_single_step(&c.ctx, &info), UPROBES_TRAP_STOP);
+    EXPECT_EQ(c.ctx.pc, sum::amoadd + 4);
+    EXPECT_EQ(posts, 2);
+
+    // About to take the return trampoline: shows the return address; a step returns.
+    c.ctx.pc = sum::f;
+    c.ctx.x[rv::ra] = sum::end;
+    uint64_t sp = c.ctx.x[rv::sp];
+    ASSERT_EQ(uprobes_trap_handler(&c.ctx), UPROBES_TRAP_HANDLED);
+    c.ctx.pc = c.ctx.x[rv::ra];
+    c.ctx.x[rv::sp] = sp;
+    c.ctx.x[rv::a0] = 99;
+    EXPECT_EQ(uprobes_program_pc(1, 1, &c.ctx), sum::end);
+    EXPECT_EQ(uprobes_single_step(&c.ctx, &info), UPROBES_TRAP_STOP);
+    EXPECT_EQ(c.ctx.pc, sum::end);
+    ASSERT_FALSE(hits.empty());
+    EXPECT_EQ(hits.back().retval, 99u);
+    EXPECT_EQ(uprobes_program_pc(1, 1, &c.ctx), sum::end) << "outside the xol page: ctx->pc";
+}
+
 TEST_F(hit_path_test, fault_in_slot_is_moved_back_to_the_probed_pc) {
     ASSERT_EQ(machine.exec(1, "/bin/sum"), 0);
     ASSERT_GT(add_probe(sum::amoadd), 0);
