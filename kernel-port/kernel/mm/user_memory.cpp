@@ -23,7 +23,29 @@ bool range_permitted(page_table_root pt, uint64_t va, size_t len, uint64_t need)
 // Copies [va, va + len) page by page once every page is known to carry `need` (all or nothing).
 bool copy(page_table_root pt, uint64_t va, void* kernel_buf, size_t len, uint64_t need,
           direction dir, bool* touched_exec) {
-    if (pt == nullptr || !layout::in_user_window(va, len) || !range_permitted(pt, va, len, need)) {
+    if (pt == nullptr || !layout::in_user_window(va, len)) {
+        return false;
+    }
+    const uint64_t required = need | pte::u;
+    const uint64_t in_page = va & (layout::page_size - 1);
+    if (len <= layout::page_size - in_page) {
+        // One page (every access of the probe engine's hit path): one walk.
+        const uint64_t* slot = find_pte(pt, va);
+        if (slot == nullptr || (*slot & required) != required) {
+            return false;
+        }
+        if (touched_exec != nullptr && (*slot & pte::x) != 0) {
+            *touched_exec = true;
+        }
+        auto* phys = reinterpret_cast<uint8_t*>(pte::to_pa(*slot) + in_page);
+        if (dir == direction::to_kernel) {
+            kmemcpy(kernel_buf, phys, len);
+        } else {
+            kmemcpy(phys, kernel_buf, len);
+        }
+        return true;
+    }
+    if (!range_permitted(pt, va, len, need)) {
         return false;
     }
     auto* k = static_cast<uint8_t*>(kernel_buf);
@@ -32,10 +54,10 @@ bool copy(page_table_root pt, uint64_t va, void* kernel_buf, size_t len, uint64_
         if (touched_exec != nullptr && (*slot & pte::x) != 0) {
             *touched_exec = true;
         }
-        const uint64_t in_page = va & (layout::page_size - 1);
-        size_t n = layout::page_size - in_page;
+        const uint64_t offset = va & (layout::page_size - 1);
+        size_t n = layout::page_size - offset;
         n = n < len ? n : len;
-        auto* phys = reinterpret_cast<uint8_t*>(pte::to_pa(*slot) + in_page);
+        auto* phys = reinterpret_cast<uint8_t*>(pte::to_pa(*slot) + offset);
         if (dir == direction::to_kernel) {
             kmemcpy(k, phys, n);
         } else {
