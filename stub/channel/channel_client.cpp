@@ -291,6 +291,10 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
                 }
             }
             break;
+        case wire::msg_type::filler:
+            st.filler_frames++;
+            st.filler_bytes += wire::header_size + f.payload.size() + wire::trailer_size;
+            break;
         case wire::msg_type::kernel_ready:
             if (auto m = wire::decode<wire::kernel_ready_event>(f);
                 m.ok() && handlers.on_kernel_ready) {
@@ -718,6 +722,18 @@ awaitable<call_result<void>> client::mem_write(uint32_t pid, uint64_t address,
     co_return call_result<void>{};
 }
 
+awaitable<call_result<channel_test_result>> client::channel_test(uint32_t total_bytes,
+                                                                 uint32_t payload_size) {
+    auto self = impl_;
+    raw_reply raw = co_await self->call(
+        wire::channel_test_request{.total_bytes = total_bytes, .payload_size = payload_size});
+    auto m = impl::decode_reply<wire::channel_test_response>(raw);
+    if (!m.ok()) {
+        co_return fail<channel_test_result>(m.errc, m.status);
+    }
+    co_return success(channel_test_result{m.value.frames, m.value.bytes, m.value.elapsed_ns});
+}
+
 void client::send_raw(std::vector<uint8_t> bytes) {
     impl_->send(std::move(bytes));
 }
@@ -736,5 +752,6 @@ template std::string describe(const call_result<std::vector<uint8_t>>&);
 template std::string describe(const call_result<std::vector<probe_entry>>&);
 template std::string describe(const call_result<std::vector<process_entry>>&);
 template std::string describe(const call_result<std::vector<thread_entry>>&);
+template std::string describe(const call_result<channel_test_result>&);
 
 } // namespace ruprobes::channel

@@ -111,6 +111,11 @@ public:
     awaitable<call_result<void>> mem_write(uint32_t pid, uint64_t address,
                                            std::vector<uint8_t> bytes);
 
+    // Asks the kernel to send `total_bytes` of filler events (channel throughput benchmark);
+    // the filler received is counted in stats().filler_frames / filler_bytes.
+    awaitable<call_result<channel_test_result>> channel_test(uint32_t total_bytes,
+                                                             uint32_t payload_size);
+
     // Sends bytes as they are (tests: garbage in the stream).
     void send_raw(std::vector<uint8_t> bytes);
     // Acknowledges hit records up to (not including) `next_seq` (when auto_ack_hits is off).

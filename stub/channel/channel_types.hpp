@@ -120,6 +120,13 @@ struct exit_info {
     bool killed = false;
 };
 
+// What the kernel reports after a channel_test (protocol/README.md, diagnostics).
+struct channel_test_result {
+    uint64_t frames = 0;
+    uint64_t bytes = 0;
+    uint64_t elapsed_ns = 0;
+};
+
 // Counters of one client over all its connections.
 struct channel_stats {
     uint64_t bytes_in = 0;
@@ -133,6 +140,8 @@ struct channel_stats {
     uint64_t rejected_frames = 0;
     uint64_t timeouts = 0;
     uint64_t unmatched_responses = 0; // responses to no pending request (late after a timeout)
+    uint64_t filler_frames = 0;       // channel_test filler events received
+    uint64_t filler_bytes = 0;        // their wire size
 };
 
 } // namespace ruprobes::channel

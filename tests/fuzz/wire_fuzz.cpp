@@ -76,6 +76,9 @@ void decode_all(const wire::frame& f) {
     try_decode<wire::stop_event>(f);
     try_decode<wire::exec_event>(f);
     try_decode<wire::exit_event>(f);
+    try_decode<wire::channel_test_request>(f);
+    try_decode<wire::channel_test_response>(f);
+    try_decode<wire::filler_event>(f);
 
     size_t used = 0;
     if (auto h = wire::decode<wire::hits_event>(f, &used); h.ok()) {

@@ -23,7 +23,9 @@ uint8_t tx_frame[wire::max_frame];
 namespace {
 
 constexpr uint64_t poll_interval_ns = 10'000'000; // drain hits / check the lease every 10 ms
-constexpr uint32_t hit_window = 512;
+// 1024 records = 128 KiB in flight: below a unix socket's default send buffer (208 KiB), so QEMU
+// never has to discard hit frames while the host keeps reading.
+constexpr uint32_t hit_window = 1024;
 constexpr uint32_t kernel_capabilities =
     wire::capability::hit_batches | wire::capability::stop_mode | wire::capability::return_probes |
     wire::capability::memory_write | wire::capability::register_write |

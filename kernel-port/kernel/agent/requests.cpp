@@ -3,6 +3,10 @@
 // memory only — never the kernel's.
 #include "agent/agent_internal.hpp"
 
+#include "agent/session.hpp"
+#include "arch/riscv64/timer.hpp"
+#include "proc/scheduler.hpp"
+
 #include "lib/string.hpp"
 #include "mm/layout.hpp"
 #include "proc/errno.hpp"
@@ -496,6 +500,41 @@ void mem_write(const wire::frame& f) {
     reply_status(f, 0);
 }
 
+// ---- diagnostics ---------------------------------------------------------------------------
+
+void channel_test(const wire::frame& f) {
+    wire::channel_test_request req;
+    if (!parse(f, req)) {
+        return;
+    }
+    if (req.payload_size < 8 || req.payload_size > wire::max_payload ||
+        req.total_bytes > (64u << 20)) {
+        reply_status(f, wire::status::malformed);
+        return;
+    }
+    uint64_t frames = 0, bytes = 0, sent = 0;
+    uint64_t start = agent_time_ns();
+    while (sent < req.total_bytes) {
+        wire::frame_builder b(tx_frame, wire::filler_event::code, 0);
+        wire::write_fields(b.payload(), wire::filler_event{.seq = frames + 1});
+        b.payload().zeros(req.payload_size - 8);
+        size_t len = b.finish();
+        if (!send_frame(len, true)) {
+            break;
+        }
+        frames++;
+        bytes += len;
+        sent += req.payload_size;
+    }
+    uint64_t elapsed = agent_time_ns() - start;
+    // The filler may have overrun the host's socket (QEMU then discards console bytes): give it
+    // time to drain so that the answer itself is not lost.
+    static char drain_channel;
+    sleep_on(&drain_channel, timer_now() + timer_ns_to_ticks(50'000'000));
+    reply(f, wire::channel_test_response{
+                 .status = 0, .frames = frames, .bytes = bytes, .elapsed_ns = elapsed});
+}
+
 } // namespace
 
 void handle_request(const wire::frame& f) {
@@ -528,6 +567,8 @@ void handle_request(const wire::frame& f) {
         return mem_read(f);
     case wire::msg_type::mem_write:
         return mem_write(f);
+    case wire::msg_type::channel_test:
+        return channel_test(f);
     default:
         return reply_status(f, wire::status::unsupported_request);
     }

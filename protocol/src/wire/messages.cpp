@@ -31,12 +31,14 @@ constexpr type_info types[] = {
     {msg_type::regs_set, "regs_set", "regs_set_response", 280},
     {msg_type::mem_read, "mem_read", "mem_read_response", 16},
     {msg_type::mem_write, "mem_write", "mem_write_response", 16},
+    {msg_type::channel_test, "channel_test", "channel_test_response", 8},
     {msg_type::kernel_ready, "kernel_ready", nullptr, 24},
     {msg_type::hits, "hits", nullptr, 16},
     {msg_type::drops, "drops", nullptr, 32},
     {msg_type::stop, "stop", nullptr, 280},
     {msg_type::exec, "exec", nullptr, 12},
     {msg_type::exit, "exit", nullptr, 12},
+    {msg_type::filler, "filler", nullptr, 8},
 };
 
 // Every response starts with `i32 status`; an error response is nothing else.

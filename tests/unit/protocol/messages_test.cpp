@@ -79,6 +79,10 @@ TEST(Messages, FixedSizesMatchTheSpecTable) {
     EXPECT_EQ(payload_size(wire::exec_event{}), 12u);
     EXPECT_EQ(payload_size(wire::exit_event{}), 12u);
     EXPECT_EQ(payload_size(wire::probe_add_response{.status = 22}), 4u);
+    EXPECT_EQ(payload_size(wire::channel_test_request{}),
+              *fixed_payload_size(wire::channel_test_request::code));
+    EXPECT_EQ(payload_size(wire::filler_event{}), *fixed_payload_size(wire::filler_event::code));
+    EXPECT_EQ(payload_size(wire::channel_test_response{}), 4u + 24u);
 
     std::vector<uint8_t> rec(wire::max_frame);
     wire::byte_writer w(rec);

@@ -30,7 +30,9 @@ int signal_for(uint64_t code) {
     }
 }
 
-// Returns true when the interrupt was a timer tick (the caller may preempt).
+// Returns true when the caller may preempt: a timer tick, or a device interrupt (its handler may
+// have woken a kernel thread, e.g. the agent on a host message, which then runs without waiting
+// for the end of the time slice).
 bool handle_interrupt(uint64_t code) {
     switch (code) {
     case csr::cause::supervisor_timer:
@@ -38,7 +40,7 @@ bool handle_interrupt(uint64_t code) {
         return true;
     case csr::cause::supervisor_external:
         plic_dispatch();
-        return false;
+        return true;
     case csr::cause::supervisor_software:
         csr::clear_sip(csr::sie_ssie);
         return false;

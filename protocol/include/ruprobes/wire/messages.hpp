@@ -28,12 +28,14 @@ enum class msg_type : uint16_t {
     regs_set = 0x0402,
     mem_read = 0x0403,
     mem_write = 0x0404,
+    channel_test = 0x0501,
     kernel_ready = 0x4001,
     hits = 0x4002,
     drops = 0x4003,
     stop = 0x4004,
     exec = 0x4005,
     exit = 0x4006,
+    filler = 0x4007,
 };
 
 inline constexpr uint16_t response_bit = 0x8000;
@@ -554,6 +556,46 @@ struct exit_event {
     template <typename M, typename Io>
     static void io(M& m, Io& s) {
         s.field(m.pid), s.field(m.status), s.field(m.killed), s.zeros(3);
+    }
+};
+
+// ---- diagnostics -----------------------------------------------------------------------------
+
+// Asks the kernel to send `total_bytes` of filler events (payloads of `payload_size` bytes) as
+// fast as it can, then answer: the raw guest-to-host throughput of the channel (benchmarks).
+struct channel_test_request {
+    static constexpr uint16_t code = type_code(msg_type::channel_test);
+    uint32_t total_bytes = 0;
+    uint32_t payload_size = 0;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.total_bytes), s.field(m.payload_size);
+    }
+};
+
+struct channel_test_response {
+    static constexpr uint16_t code = response_code(msg_type::channel_test);
+    int32_t status = 0;
+    uint64_t frames = 0;     // filler frames queued
+    uint64_t bytes = 0;      // their size on the wire, headers and CRCs included
+    uint64_t elapsed_ns = 0; // kernel time from the first to the last frame queued
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.status);
+        if (m.status != 0) {
+            return;
+        }
+        s.field(m.frames), s.field(m.bytes), s.field(m.elapsed_ns);
+    }
+};
+
+// One filler frame of a channel test: `seq` (from 1), then filler bytes up to the payload size.
+struct filler_event {
+    static constexpr uint16_t code = type_code(msg_type::filler);
+    uint64_t seq = 0;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.seq);
     }
 };
 
