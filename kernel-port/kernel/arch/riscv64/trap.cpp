@@ -103,7 +103,7 @@ extern "C" void user_trap(trap_frame* frame) {
     const uint64_t code = scause & ~csr::scause_interrupt;
     if ((scause & csr::scause_interrupt) != 0) {
         if (handle_interrupt(code)) {
-            yield(); // time slice over: round robin
+            yield(); // round robin: the others (and a woken agent) run first
         }
     } else if (code == csr::cause::ecall_user) {
         frame->sepc += 4; // ecall is always 32 bits
