@@ -1,0 +1,95 @@
+/*
+ * Driver for hit_instructions.sh: a riscv64 Linux program with a one-process port that runs N
+ * simulated probe hits (an `addi` site with a trace probe, a handler and a hit sink), so that
+ * qemu-riscv64 can count the instructions the engine executes per hit.
+ */
+#include "ruprobes/ruprobes.h"
+
+#include <stdalign.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TEXT_BASE 0x10000u
+#define PID 7u
+
+static unsigned char text[8] = {0x13, 0x05, 0x15, 0x00, 0x13, 0x05, 0x15, 0x00}; /* addi a0,a0,1 */
+static const unsigned char image[8] = {0x13, 0x05, 0x15, 0x00, 0x13, 0x05, 0x15, 0x00};
+
+int os_copy_from_user(uint32_t pid, void* dst, uint64_t src, size_t len) {
+    if (pid != PID || src < TEXT_BASE || src + len > TEXT_BASE + sizeof text)
+        return -1;
+    memcpy(dst, text + (src - TEXT_BASE), len);
+    return 0;
+}
+int os_copy_to_user(uint32_t pid, uint64_t dst, const void* src, size_t len) {
+    (void)pid, (void)dst, (void)src, (void)len;
+    return -1;
+}
+int os_text_poke(uint32_t pid, uint64_t addr, const void* src, size_t len) {
+    if (pid != PID || addr < TEXT_BASE || addr + len > TEXT_BASE + sizeof text)
+        return -1;
+    memcpy(text + (addr - TEXT_BASE), src, len);
+    return 0;
+}
+void os_icache_flush(uint32_t pid, uint64_t addr, size_t len) {
+    (void)pid, (void)addr, (void)len;
+}
+uint64_t os_xol_page(uint32_t pid) {
+    (void)pid;
+    return 0;
+}
+uint32_t os_current_pid(void) {
+    return PID;
+}
+uint32_t os_current_tid(void) {
+    return PID;
+}
+uint64_t os_time_ns(void) {
+    static uint64_t now;
+    return ++now;
+}
+void os_uprobes_lock(void) {}
+void os_uprobes_unlock(void) {}
+int os_program_text(const char* path, uint64_t* begin, uint64_t* end) {
+    (void)path;
+    *begin = TEXT_BASE;
+    *end = TEXT_BASE + sizeof image;
+    return 0;
+}
+int os_program_read(const char* path, uint64_t addr, void* dst, size_t len) {
+    (void)path;
+    if (addr < TEXT_BASE || addr + len > TEXT_BASE + sizeof image)
+        return -1;
+    memcpy(dst, image + (addr - TEXT_BASE), len);
+    return 0;
+}
+
+static void handler(struct uprobes_trap_context* ctx, const struct uprobes_hit* hit, void* user) {
+    (void)ctx, (void)hit, (void)user;
+}
+static void sink(const struct uprobes_hit* hit, void* user) {
+    (void)hit, (void)user;
+}
+
+int main(int argc, char** argv) {
+    static alignas(16) unsigned char block[1 << 20];
+    long n = argc > 1 ? atol(argv[1]) : 1000;
+    struct uprobes_limits limits = {0};
+    limits.max_probes = 8;
+    limits.max_threads = 4;
+    if (uprobes_engine_init(&limits, block, sizeof block) != 0 ||
+        uprobes_on_exec(PID, "/bin/x", 0) != 0 ||
+        uprobe_register("/bin/x", TEXT_BASE, handler, NULL, UPROBES_KIND_INSN) <= 0)
+        return 1;
+    uprobes_set_hit_sink(sink, NULL);
+    struct uprobes_trap_context ctx;
+    memset(&ctx, 0, sizeof ctx);
+    for (long i = 0; i < n; i++) {
+        ctx.pc = TEXT_BASE;
+        if (uprobes_trap_handler(&ctx) != UPROBES_TRAP_HANDLED || ctx.pc != TEXT_BASE + 4)
+            return 1;
+    }
+    printf("%ld hits, a0 = %lu\n", n, (unsigned long)ctx.x[10]);
+    return 0;
+}

@@ -1,0 +1,30 @@
+#!/bin/sh
+# RV64 instructions the engine executes per simulated probe hit (trap handler entry to return,
+# handler and hit sink included), counted with qemu-riscv64 one instruction per translation block.
+# Builds the engine and hit_instructions.c as a static riscv64 Linux program in a temp dir.
+#   tests/bench/engine/hit_instructions.sh [CFLAGS...]     (default -O2, as the guest build)
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../../.." && pwd)
+cross=${RUPROBES_CROSS_PREFIX:-riscv64-linux-gnu-}
+opt=${*:--O2}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+for src in "$root"/engine/src/*.cpp; do
+    # shellcheck disable=SC2086
+    "${cross}g++" -std=c++20 $opt -fno-exceptions -fno-rtti -I"$root/engine/include" \
+        -c "$src" -o "$work/$(basename "$src" .cpp).o"
+done
+# shellcheck disable=SC2086
+"${cross}gcc" -std=c11 $opt -I"$root/engine/include" -c "$here/hit_instructions.c" -o "$work/main.o"
+mv "$work/main.o" "$work/main.obj"
+"${cross}ar" rcs "$work/libruprobes_engine.a" "$work"/*.o
+"${cross}g++" -static -o "$work/hits" "$work/main.obj" "$work/libruprobes_engine.a"
+count() {
+    qemu-riscv64 -one-insn-per-tb -d exec,nochain -D "$work/trace" "$work/hits" "$1" >/dev/null 2>&1 ||
+        qemu-riscv64 -singlestep -d exec,nochain -D "$work/trace" "$work/hits" "$1" >/dev/null
+    grep -c '^Trace' "$work/trace"
+}
+few=$(count 10)
+many=$(count 210)
+echo "engine: $(( (many - few) / 200 )) instructions per simulated hit ($opt)"
