@@ -60,6 +60,7 @@ struct case_out {
     uint32_t reserved;
     uint64_t pc;         // where the signal was taken
     uint64_t fault_addr; // si_addr for SIGSEGV/SIGBUS
+    uint64_t sim_digest; // digest() of the harness's own simulate_case() (simulate cases only)
     uint64_t regs[32];
     uint8_t window[window_size];
 };

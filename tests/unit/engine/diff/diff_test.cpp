@@ -7,6 +7,7 @@
 // default 80000; the exhaustive sweep of the 16-bit space comes on top).
 #include "case_gen.hpp"
 #include "diff_format.hpp"
+#include "sim_case.hpp"
 
 #include "ruprobes/insn.hpp"
 #include "ruprobes/simulate.hpp"
@@ -26,30 +27,6 @@
 namespace {
 
 using namespace ruprobes::diff;
-
-// The case's memory: the window; every other address faults, like the harness's fault area
-// (the generator only produces addresses in one of the two, or near 0 / the top of memory).
-class window_memory final : public ruprobes::memory_port {
-public:
-    explicit window_memory(const uint8_t* init) { std::memcpy(bytes, init, window_size); }
-    bool load(uint64_t addr, unsigned size, uint64_t& out) override {
-        if (!inside(addr, size))
-            return false;
-        out = 0;
-        std::memcpy(&out, bytes + (addr - window_addr), size);
-        return true;
-    }
-    bool store(uint64_t addr, unsigned size, uint64_t value) override {
-        if (!inside(addr, size))
-            return false;
-        std::memcpy(bytes + (addr - window_addr), &value, size);
-        return true;
-    }
-    static bool inside(uint64_t addr, unsigned size) {
-        return addr >= window_addr && addr - window_addr <= window_size - size;
-    }
-    uint8_t bytes[window_size];
-};
 
 std::string hex(uint64_t v) {
     char buf[24];
@@ -81,12 +58,15 @@ std::string compare(const case_in& in, const case_out& real) {
                 << hex(real.pc);
         return why.str();
     }
-    ruprobes::register_file regs;
-    std::memcpy(regs.x, in.regs, sizeof regs.x);
-    regs.x[0] = 0;
-    window_memory mem(in.window);
-    ruprobes::sim_fault fault;
-    auto next = ruprobes::simulate(d, insn_addr, regs, mem, &fault);
+    const sim_outcome sim = simulate_case(in);
+    if (digest(sim) != real.sim_digest)
+        why << "the riscv64 build of the simulator disagrees with the host build; ";
+    const auto& regs = sim.regs;
+    const auto& mem = sim.mem;
+    const auto& fault = sim.fault;
+    const ruprobes::result<uint64_t> next = sim.status == ruprobes::error::ok
+                                                ? ruprobes::result<uint64_t>(sim.next)
+                                                : ruprobes::result<uint64_t>(sim.status);
     if (next.ok()) {
         const bool inside_code = *next >= code_base && *next < code_base + code_size;
         // Jumps out of the code area fault on fetch at the target, after writing the link.

@@ -15,7 +15,12 @@
 // Signals run on an alternate stack because the case owns sp. The harness is built with
 // -mno-relax/--no-relax so the handler never addresses globals through gp, which the case owns
 // too; it touches no TLS (tp).
+//
+// The harness also runs each simulate-class case through its own riscv64 build of the engine's
+// decoder and simulator (sim_case.hpp) and reports a digest, so the host can check that both
+// builds agree as well as that they match the CPU.
 #include "diff_format.hpp"
+#include "sim_case.hpp"
 
 #include <csignal>
 #include <cstdio>
@@ -87,6 +92,8 @@ __attribute__((noinline)) void run_case(const case_in& in, case_out& out) {
     asm volatile(".option push\n.option norvc\nebreak\n.option pop" ::: "memory");
     std::memcpy(out.window, reinterpret_cast<const void*>(window_addr), window_size);
     clear_code();
+    if (in.kind == kind_simulate)
+        out.sim_digest = digest(simulate_case(in));
 }
 
 bool map_fixed(uint64_t addr, uint64_t size, int prot) {
