@@ -315,8 +315,16 @@ void agent_main(void*) {
             send_events();
             send_drops_if_changed();
             send_hits();
-        } else if (!events.empty()) {
-            events.discard_all();
+        } else {
+            // No host: nobody could resume a thread that stopped on a probe left by a host that
+            // went away, so it continues at once; other events are lost (and counted).
+            while (!events.empty()) {
+                if (events.front().type == wire::msg_type::stop) {
+                    resume_thread(static_cast<int>(events.front().pid));
+                }
+                events.pop();
+                events.count_drop();
+            }
         }
         virtio_console::flush();
         if (session.active && hits.size() > 0 && hits.at(0).seq < session.acked_seq + hit_window) {

@@ -31,6 +31,8 @@ void handle_request(const wire::frame& f);
 void remove_all_probes();
 // Resumes every stopped user thread; returns how many.
 uint32_t resume_all_stopped();
+// Resumes `pid` if it is stopped.
+void resume_thread(int pid);
 uint32_t count_stopped();
 
 // Why `pid` last stopped (thread_list), as the agent saw it.

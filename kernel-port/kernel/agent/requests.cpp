@@ -608,6 +608,17 @@ uint32_t resume_all_stopped() {
     return n;
 }
 
+void resume_thread(int pid) {
+    process* p = user_process(static_cast<uint32_t>(pid));
+    if (p == nullptr) {
+        return;
+    }
+    for (int guard = 0; p->stop_count > 0 && guard < 64; guard++) {
+        thread_resume(p->pid, false);
+    }
+    note_stop(p->pid, wire::stop_reason::none);
+}
+
 void note_stop(int pid, wire::stop_reason reason) {
     stop_notes[pid % max_processes] = stop_note{pid, reason};
 }

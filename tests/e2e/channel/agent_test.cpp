@@ -391,3 +391,54 @@ TEST(ChannelAgent, GarbageAndReconnectKeepOrReleaseStoppedThreads) {
     EXPECT_TRUE(killed.ok()) << channel::describe(killed);
     EXPECT_TRUE(exited) << guest.console();
 }
+
+TEST(ChannelAgent, LeaseExpiryResumesStoppedThreads) {
+    temp_dir dir;
+    qemu_guest guest(dir, staying_guest());
+    asio::io_context io;
+    recorder rec;
+    channel::client_options leased;
+    leased.session_id = 0x5E55;
+    leased.lease_ms = 300;
+    channel::client c(io, leased, rec.handlers());
+    channel::client_options same_session;
+    same_session.session_id = 0x5E55;
+    same_session.reset_on_first_hello = false;
+    recorder rec2;
+    channel::client later(io, same_session, rec2.handlers());
+
+    channel::call_result<channel::spawned_process> spawned;
+    channel::call_result<std::vector<channel::thread_entry>> while_pinged, after_expiry;
+    channel::call_result<channel::hello_info> hello_again;
+    bool finished = run(io, [&]() -> asio::awaitable<void> {
+        if (!(co_await c.open(guest.agent_socket())).ok()) {
+            co_return;
+        }
+        spawned = co_await c.process_spawn("/bin/spin", true);
+        if (!spawned.ok()) {
+            co_return;
+        }
+        uint32_t pid = spawned.value.pid;
+        // The client's pings keep the session alive well past the lease.
+        asio::steady_timer t(io);
+        t.expires_after(1s);
+        co_await t.async_wait(asio::use_awaitable);
+        while_pinged = co_await c.thread_list(pid);
+        // The host goes silent: after the lease the kernel lets the thread run.
+        c.close();
+        t.expires_after(2s);
+        co_await t.async_wait(asio::use_awaitable);
+        hello_again = co_await later.open(guest.agent_socket());
+        after_expiry = co_await later.thread_list(pid);
+        (void)co_await later.process_kill(pid);
+    });
+    ASSERT_TRUE(finished) << guest.console();
+    ASSERT_TRUE(spawned.ok()) << channel::describe(spawned) << guest.console();
+    ASSERT_TRUE(while_pinged.ok() && while_pinged.value.size() == 1);
+    EXPECT_EQ(while_pinged.value[0].state, wire::thread_state::stopped);
+    ASSERT_TRUE(hello_again.ok()) << channel::describe(hello_again);
+    EXPECT_EQ(hello_again.value.stopped_threads, 0u);
+    ASSERT_TRUE(after_expiry.ok() && after_expiry.value.size() == 1);
+    EXPECT_EQ(after_expiry.value[0].state, wire::thread_state::running);
+    EXPECT_NE(guest.console().find("lease expired"), std::string::npos) << guest.console();
+}
