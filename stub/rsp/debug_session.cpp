@@ -118,7 +118,13 @@ void debug_session::on_event(const target_event& event) {
     if (auto* stop = std::get_if<stop_event>(&event)) {
         if (pid_ && stop->thread.pid == *pid_ && waiting_) {
             waiting_ = false;
-            reply(stop_reply(*stop));
+            // gdb's attach accepts a quiet stop only with signal 0 (or SIGSTOP/SIGTRAP); the
+            // kernel reports the requested stop as an interrupt.
+            target::stop_event reported = *stop;
+            if (attaching_)
+                reported.signal = gdb_signal::none;
+            attaching_ = false;
+            reply(stop_reply(reported));
         }
     } else if (auto* exit = std::get_if<exit_event>(&event)) {
         if (pid_ && exit->pid == *pid_) {
@@ -516,15 +522,21 @@ task<void> debug_session::on(const attach_req& a) {
     if (!adopt(a.pid))
         co_return;
     attached_ = true;
+    // The stop that answers may arrive before the kernel's reply to the stop request.
     waiting_ = true;
+    attaching_ = true;
     auto r = co_await model_.attach(a.pid);
     if (!r) {
+        attaching_ = false;
         forget_process();
         reply_error(r.error());
         co_return;
     }
     if (auto stop = model_.any_stop(a.pid); stop && waiting_) {
+        // Already stopped (no new stop event comes).
         waiting_ = false;
+        attaching_ = false;
+        stop->signal = gdb_signal::none;
         reply(stop_reply(*stop));
     }
 }

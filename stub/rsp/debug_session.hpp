@@ -114,6 +114,7 @@ private:
     std::optional<target::tid_type> g_thread_; // Hg
     bool attached_ = false;                    // vAttach (qAttached: 1) vs spawned (0)
     bool waiting_ = false;                     // resumed: the next stop/exit is the reply
+    bool attaching_ = false;                   // that stop answers vAttach
     std::optional<std::string> exit_;          // the debugged process exited (for '?')
     bool no_ack_ = false;
     bool extended_ = false;

@@ -1,0 +1,51 @@
+#include "gdb_session.hpp"
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace ruprobes::test {
+
+std::string daemon_with_guest::console() const {
+    std::ifstream in(console_file_);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+bool daemon_with_guest::wait_for_console(const std::string& needle,
+                                         std::chrono::milliseconds timeout) const {
+    auto until = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < until) {
+        if (console().find(needle) != std::string::npos)
+            return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return console().find(needle) != std::string::npos;
+}
+
+std::vector<std::string> gdb_batch_argv(const std::string& program,
+                                        const std::vector<std::string>& commands) {
+    std::vector<std::string> argv = {"gdb-multiarch",      "-nx", "-batch",         "-ex",
+                                     "set pagination off", "-ex", "set confirm off"};
+    if (!program.empty())
+        argv.push_back(std::string(user_dir) + "/" + program);
+    for (const auto& c : commands) {
+        argv.push_back("-ex");
+        argv.push_back(c);
+    }
+    return argv;
+}
+
+std::string run_gdb(const temp_dir& dir, const std::string& name, const std::string& program,
+                    const std::vector<std::string>& commands) {
+    spawn_options o;
+    o.argv = gdb_batch_argv(program, commands);
+    o.output_file = dir.file(name + ".log");
+    child_process gdb(o);
+    auto code = gdb.wait_exit(std::chrono::seconds(60));
+    EXPECT_TRUE(code.has_value()) << "gdb did not finish:\n" << gdb.output();
+    return gdb.output();
+}
+
+} // namespace ruprobes::test

@@ -1,0 +1,74 @@
+// End-to-end helpers: ruprobesd launching the reference kernel in QEMU (--launch), and the real
+// gdb-multiarch run against it in batch mode. Every process is killed by pid when the test ends.
+#pragma once
+
+#include "ruprobes_test/child_process.hpp"
+#include "ruprobes_test/paths.hpp"
+#include "ruprobes_test/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <regex>
+#include <string>
+#include <vector>
+
+namespace ruprobes::test {
+
+class daemon_with_guest {
+public:
+    // Starts ruprobesd --launch kernel.elf with `append` as the kernel command line and `extra`
+    // daemon flags; waits until the RSP port is known and the channel is up.
+    daemon_with_guest(const temp_dir& dir, const std::string& append,
+                      std::vector<std::string> extra = {}) {
+        spawn_options o;
+        o.argv = {std::string(bin_dir) + "/ruprobesd",
+                  "--launch",
+                  kernel_elf,
+                  "--append",
+                  append,
+                  "--qemu-log",
+                  dir.file("console.log"),
+                  "--rsp-listen",
+                  "127.0.0.1:0",
+                  "--no-rpc",
+                  "--log-level",
+                  "debug"};
+        o.argv.insert(o.argv.end(), extra.begin(), extra.end());
+        o.output_file = dir.file("daemon.log");
+        console_file_ = dir.file("console.log");
+        process_ = std::make_unique<child_process>(o);
+        if (!process_->wait_for_output("channel: connected", std::chrono::seconds(30)))
+            throw std::runtime_error("daemon did not connect to the kernel:\n" +
+                                     process_->output());
+        std::smatch m;
+        std::string out = process_->output();
+        if (!std::regex_search(out, m,
+                               std::regex("RSP server listening on 127\\.0\\.0\\.1:(\\d+)")))
+            throw std::runtime_error("no RSP port in the daemon's log");
+        port_ = m[1];
+    }
+    ~daemon_with_guest() { process_->stop(); }
+
+    const std::string& port() const { return port_; }
+    child_process& process() { return *process_; }
+    // The kernel's console so far.
+    std::string console() const;
+    // Waits until the console contains `needle`.
+    bool wait_for_console(const std::string& needle, std::chrono::milliseconds timeout) const;
+
+private:
+    std::unique_ptr<child_process> process_;
+    std::string port_;
+    std::string console_file_;
+};
+
+// gdb-multiarch -batch with the program's host ELF and `commands` (-ex each).
+std::vector<std::string> gdb_batch_argv(const std::string& program,
+                                        const std::vector<std::string>& commands);
+
+// Runs gdb to completion (60 s at most) and returns what it printed.
+std::string run_gdb(const temp_dir& dir, const std::string& name, const std::string& program,
+                    const std::vector<std::string>& commands);
+
+} // namespace ruprobes::test
