@@ -151,6 +151,13 @@ uint64_t uprobes_program_pc(uint32_t pid, uint32_t tid, const struct uprobes_tra
     return the_engine.program_pc(pid, tid, ctx);
 }
 
+uint64_t uprobes_program_ra(uint32_t pid, uint32_t tid, const struct uprobes_trap_context* ctx) {
+    if (ctx == nullptr)
+        return 0;
+    ruprobes::port_lock_guard guard;
+    return the_engine.program_ra(pid, tid, ctx);
+}
+
 int uprobes_read_memory(uint32_t pid, uint64_t addr, void* dst, size_t len) {
     if (dst == nullptr && len != 0)
         return to_c(ruprobes::error::invalid_argument);

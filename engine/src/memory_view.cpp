@@ -1,5 +1,6 @@
-// Memory views for debuggers: reads show the original bytes under armed breakpoints; writes
-// under a breakpoint update the saved original and keep the breakpoint.
+// Memory views for debuggers: reads show the original bytes under armed breakpoints and the real
+// return addresses where return probes put the trampoline; writes under a breakpoint update the
+// saved original and keep the breakpoint.
 #include "ruprobes/engine.hpp"
 #include "ruprobes/port.hpp"
 
@@ -43,6 +44,21 @@ result<void> engine::read_memory(uint32_t pid, uint64_t addr, uint8_t* dst, size
                                       dst[at + i - addr] = original[i];
                               }
                           });
+    // Saved return addresses that return probes replaced by the trampoline (what a debugger's
+    // unwinder reads from the stack): the real ones.
+    if (proc->xol != 0 && proc->thread_head != nil) {
+        for (uint64_t at = (addr + 7) & ~uint64_t{7}; at + 8 <= addr + len && at >= addr; at += 8) {
+            uint8_t* word = dst + (at - addr);
+            uint64_t value = 0;
+            for (int i = 0; i < 8; i++)
+                value |= uint64_t{word[i]} << (8 * i);
+            if (value != proc->xol)
+                continue;
+            uint64_t real = saved_return_address(*proc, at);
+            if (real != 0)
+                store_le(word, real, 8);
+        }
+    }
     return {};
 }
 

@@ -101,4 +101,44 @@ int engine::return_trap(process_rec& proc, uint32_t tid, uprobes_trap_context* c
     return stop_probe != 0 ? UPROBES_TRAP_STOP : UPROBES_TRAP_HANDLED;
 }
 
+// The return address a trampoline value stands for when a debugger finds it in a saved-ra slot at
+// stack address `slot` of `proc`: the slot lies in the frame of the entry with the smallest entry
+// sp above it (nearest over all threads); of a tail-call chain sharing that sp, the oldest entry
+// holds the real address. 0 when no entry matches.
+uint64_t engine::saved_return_address(const process_rec& proc, uint64_t slot) const {
+    uint64_t best_sp = ~uint64_t{0};
+    uint64_t ra = 0;
+    for (uint32_t t = proc.thread_head; t != nil; t = threads_[t].next_in_process) {
+        const thread_rec& th = threads_[t];
+        for (uint32_t i = 0; i < th.depth; i++) {
+            const return_entry& e = th.stack[i];
+            if (e.sp > slot && e.sp < best_sp) {
+                best_sp = e.sp;
+                ra = e.orig_ra;
+            }
+        }
+    }
+    return ra;
+}
+
+uint64_t engine::program_ra(uint32_t pid, uint32_t tid, const uprobes_trap_context* ctx) const {
+    process_rec* proc = ready_ ? find_process(pid) : nullptr;
+    uint64_t ra = ctx->x[1];
+    if (proc == nullptr || proc->xol == 0 || ra != proc->xol)
+        return ra;
+    const thread_rec* t = find_thread(pid, tid);
+    if (t == nullptr)
+        return ra;
+    // The newest live entry (sp at or above the current one), then down a tail-call chain.
+    uint32_t i = t->depth;
+    while (i > 0 && t->stack[i - 1].sp < ctx->x[2])
+        i--;
+    if (i == 0)
+        return ra;
+    i--;
+    while (i > 0 && t->stack[i].orig_ra == proc->xol && t->stack[i - 1].sp == t->stack[i].sp)
+        i--;
+    return t->stack[i].orig_ra;
+}
+
 } // namespace ruprobes

@@ -180,6 +180,7 @@ public:
     int single_step(uprobes_trap_context* ctx, uprobes_trap_info* info);
     bool fixup_fault(uprobes_trap_context* ctx);
     uint64_t program_pc(uint32_t pid, uint32_t tid, const uprobes_trap_context* ctx) const;
+    uint64_t program_ra(uint32_t pid, uint32_t tid, const uprobes_trap_context* ctx) const;
 
     // Memory views (memory_view.cpp).
     result<void> read_memory(uint32_t pid, uint64_t addr, uint8_t* dst, size_t len);
@@ -224,6 +225,7 @@ private:
                      uprobes_trap_context* ctx);
     int return_trap(process_rec& proc, uint32_t tid, uprobes_trap_context* ctx,
                     uprobes_trap_info* info);
+    uint64_t saved_return_address(const process_rec& proc, uint64_t slot) const;
     void fill_hit(uprobes_hit& hit, const probe_rec& p, uint32_t pid, uint32_t tid, uint64_t pc,
                   const uprobes_trap_context* ctx, uint64_t now) const;
     void emit(const uprobes_hit& hit) const {

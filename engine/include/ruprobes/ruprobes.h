@@ -338,11 +338,20 @@ int uprobes_fixup_fault(struct uprobes_trap_context* ctx);
  */
 uint64_t uprobes_program_pc(uint32_t pid, uint32_t tid, const struct uprobes_trap_context* ctx);
 
+/*
+ * The ra to show a debugger for thread `tid` of `pid`: ctx->x[1], or, when a return probe put the
+ * trampoline there, the real return address it stands for.
+ */
+uint64_t uprobes_program_ra(uint32_t pid, uint32_t tid, const struct uprobes_trap_context* ctx);
+
 /* ---- memory views for debuggers ---------------------------------------------------------- */
 
 /*
- * Reads `len` bytes of process `pid` at `addr` as the program sees them: the original bytes
- * under armed breakpoints. Returns 0 or a negative error (-UPROBES_E_FAULT_LOAD if unmapped).
+ * Reads `len` bytes of process `pid` at `addr` as the program would see them without probes: the
+ * original bytes under armed breakpoints, and the real return address in every aligned doubleword
+ * that holds the return trampoline in a stack frame of a pending return probe (so debuggers
+ * unwind through probed functions). Returns 0 or a negative error (-UPROBES_E_FAULT_LOAD if
+ * unmapped).
  */
 int uprobes_read_memory(uint32_t pid, uint64_t addr, void* dst, size_t len);
 

@@ -3,6 +3,7 @@
 #include "engine_fixture.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace ruprobes::test {
 namespace {
@@ -176,6 +177,39 @@ TEST_F(return_probe_test, fork_copies_pending_returns_and_exit_frees_them) {
     EXPECT_EQ(s.threads_used, 0u);
     EXPECT_EQ(s.processes_used, 0u);
     EXPECT_EQ(s.probes_used, 1u);
+}
+
+TEST_F(return_probe_test, debugger_views_show_real_return_addresses) {
+    ASSERT_EQ(machine.exec(1, "/bin/sum"), 0);
+    ASSERT_GT(add_probe(sum::f, UPROBES_KIND_RETURN), 0);
+    cpu c = thread_at(1, 1, sum::main);
+    uint64_t s0 = c.ctx.x[rv::sp];
+    c.ctx.x[rv::a0] = 3;
+    ASSERT_EQ(c.run(sum::f_add), cpu::outcome::reached); // f(3), f(2), f(1) pending
+    // Each f saved its (hijacked) ra at 8(sp) of its 16-byte frame.
+    uint64_t raw = 0;
+    ASSERT_TRUE(machine.read(1, s0 - 8, &raw, 8, perm_r));
+    EXPECT_EQ(raw, xol_base) << "the stack really holds the trampoline";
+    uint64_t frames[3] = {};
+    for (int i = 0; i < 3; i++)
+        ASSERT_EQ(uprobes_read_memory(1, s0 - 8 - 16 * i, &frames[i], 8), 0);
+    EXPECT_EQ(frames[0], sum::end) << "f(3) returns to main";
+    EXPECT_EQ(frames[1], sum::f_add) << "f(2) returns into f(3)";
+    EXPECT_EQ(frames[2], sum::f_add);
+    std::vector<uint8_t> block(48);
+    ASSERT_EQ(uprobes_read_memory(1, s0 - 48, block.data(), block.size()), 0);
+    uint64_t outer = 0;
+    std::memcpy(&outer, block.data() + 40, 8);
+    EXPECT_EQ(outer, sum::end) << "the same through a larger read";
+
+    // ra itself right after an entry hit is the trampoline; the debugger sees the caller.
+    cpu d = thread_at(1, 2, sum::f);
+    d.ctx.x[rv::sp] = stack_top - 0x20000;
+    d.ctx.x[rv::ra] = sum::end;
+    ASSERT_EQ(uprobes_trap_handler(&d.ctx), UPROBES_TRAP_HANDLED);
+    EXPECT_EQ(d.ctx.x[rv::ra], xol_base);
+    EXPECT_EQ(uprobes_program_ra(1, 2, &d.ctx), sum::end);
+    EXPECT_EQ(uprobes_program_ra(1, 1, &c.ctx), c.ctx.x[rv::ra]) << "not the trampoline: as is";
 }
 
 TEST_F(return_probe_test, exec_without_xol_page_skips_returns_safely) {
