@@ -131,6 +131,25 @@ TEST_F(hit_path_test, stop_mode_stops_then_resume_executes_displaced_instruction
     EXPECT_EQ(c.ctx.pc, before.pc);
 }
 
+TEST_F(hit_path_test, breakpoint_removed_while_stopped_resumes_on_the_original) {
+    ASSERT_EQ(machine.exec(1, "/bin/sum"), 0);
+    int id = add_probe(sum::addi, UPROBES_KIND_INSN, UPROBES_MODE_STOP);
+    ASSERT_GT(id, 0);
+    cpu c = thread_at(1, 1, sum::addi);
+    c.ctx.x[rv::a0] = 1;
+    ASSERT_EQ(c.run(sum::caddi), cpu::outcome::stopped);
+    ASSERT_EQ(uprobe_unregister(id), 0); // the debugger removes its breakpoint while stopped
+    ASSERT_EQ(uprobes_resume(&c.ctx), UPROBES_TRAP_HANDLED);
+    EXPECT_EQ(c.ctx.pc, sum::addi) << "nothing to step over: the original runs";
+    ASSERT_EQ(c.run(sum::caddi), cpu::outcome::reached);
+    EXPECT_EQ(c.ctx.x[rv::a0], 2u) << "exactly once";
+    // A trap that raced with the removal (taken before, handled after) re-runs the original too.
+    c.ctx.pc = sum::addi;
+    EXPECT_EQ(uprobes_trap_handler(&c.ctx), UPROBES_TRAP_HANDLED);
+    EXPECT_EQ(c.ctx.pc, sum::addi);
+    EXPECT_EQ(c.ctx.x[rv::a0], 2u);
+}
+
 TEST_F(hit_path_test, foreign_ebreaks_are_not_ours) {
     ASSERT_EQ(machine.exec(1, "/bin/sum"), 0);
     ASSERT_GT(add_probe(sum::addi), 0);
