@@ -126,6 +126,7 @@ TEST(engine_diff, simulator_matches_real_execution) {
     auto status = harness.wait_exit(std::chrono::seconds(240));
     ASSERT_TRUE(status.has_value()) << "harness timed out; log:\n" << harness.output();
     ASSERT_EQ(*status, 0) << harness.output();
+    EXPECT_NE(harness.output().find("insn_selftest ok"), std::string::npos) << harness.output();
 
     std::ifstream f(dir.file("results.bin"), std::ios::binary);
     diff_header h{};

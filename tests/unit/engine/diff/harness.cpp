@@ -127,6 +127,15 @@ int main(int argc, char** argv) {
     std::fclose(in);
     std::vector<case_out> results(cases.size());
 
+    // The engine's built-in table (what a kernel runs at boot), in this riscv64 build.
+    const ruprobes::insn_selftest_report selftest = ruprobes::insn_selftest();
+    if (!selftest.ok()) {
+        std::fprintf(stderr, "diff_harness: insn_selftest failed at case %u (bits %#x)\n",
+                     selftest.failed_case, selftest.failed_bits);
+        return 3;
+    }
+    std::printf("diff_harness: insn_selftest ok (%u cases)\n", selftest.cases);
+
     if (!map_fixed(code_base, code_size, PROT_READ | PROT_WRITE | PROT_EXEC) ||
         !map_fixed(data_page, 4096, PROT_READ | PROT_WRITE) ||
         !map_fixed(fault_base, fault_size, PROT_NONE))
