@@ -113,6 +113,14 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: diff_harness CASES_FILE RESULTS_FILE\n");
         return 2;
     }
+    // The fixed areas first, before any large allocation could take their addresses.
+    if (!map_fixed(code_base, code_size, PROT_READ | PROT_WRITE | PROT_EXEC) ||
+        !map_fixed(data_page, 4096, PROT_READ | PROT_WRITE) ||
+        !map_fixed(fault_base, fault_size, PROT_NONE) ||
+        // One spare page above the signal stack: qemu-riscv64 touches the word at its very top.
+        !map_fixed(signal_stack_addr, signal_stack_size + 4096, PROT_READ | PROT_WRITE))
+        return 2;
+
     FILE* in = std::fopen(argv[1], "rb");
     diff_header header{};
     if (!in || std::fread(&header, sizeof header, 1, in) != 1 || header.magic != magic) {
@@ -136,17 +144,10 @@ int main(int argc, char** argv) {
     }
     std::printf("diff_harness: insn_selftest ok (%u cases)\n", selftest.cases);
 
-    if (!map_fixed(code_base, code_size, PROT_READ | PROT_WRITE | PROT_EXEC) ||
-        !map_fixed(data_page, 4096, PROT_READ | PROT_WRITE) ||
-        !map_fixed(fault_base, fault_size, PROT_NONE))
-        return 2;
     auto* pads = reinterpret_cast<uint16_t*>(code_base);
     for (uint64_t i = 0; i < code_size / 2; ++i)
         pads[i] = 0x9002; // c.ebreak
 
-    // One spare page above the registered stack: qemu-riscv64 touches the word at its very top.
-    if (!map_fixed(signal_stack_addr, signal_stack_size + 4096, PROT_READ | PROT_WRITE))
-        return 2;
     stack_t ss{};
     ss.ss_sp = reinterpret_cast<void*>(signal_stack_addr);
     ss.ss_size = signal_stack_size;
