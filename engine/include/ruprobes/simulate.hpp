@@ -58,7 +58,8 @@ protected:
 // have raised (load/store access or page fault at `addr`).
 struct sim_fault {
     bool is_store = false; // false: load fault, true: store/AMO fault
-    uint64_t addr = 0;     // effective address of the faulting access
+    uint64_t addr = 0;     // effective address of the faulting access (rs1 + imm), also
+                           // when only a later byte of a misaligned access is unmapped
 };
 
 // Executes `insn` as if the user thread had run it at `pc`. Returns the next pc (pc + length for
