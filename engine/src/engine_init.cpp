@@ -125,6 +125,7 @@ result<void> engine::init(const uprobes_limits* limits, void* memory, size_t siz
 
     programs_used_ = sites_used_ = probes_used_ = processes_used_ = threads_used_ = 0;
     id_generation_ = 0;
+    last_process_ = nil;
     counters_ = uprobes_stats{};
     ready_ = true;
     return {};

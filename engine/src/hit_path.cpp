@@ -40,42 +40,20 @@ int engine::not_ours(uprobes_trap_info* info) {
     return UPROBES_TRAP_NOT_OURS;
 }
 
-void engine::fill_hit(uprobes_hit& hit, const probe_rec& p, uint32_t pid, uint32_t tid, uint64_t pc,
-                      const uprobes_trap_context* ctx, uint64_t now) const {
-    // Field by field (no memset): this runs for every hit.
-    hit.probe_id = static_cast<uint32_t>(p.id);
-    hit.kind = p.kind;
-    hit.mode = p.mode;
-    hit.flags = 0;
-    hit.pid = pid;
-    hit.tid = tid;
-    hit.pc = pc;
-    hit.time_ns = now;
-    // Spelled out: a loop here becomes a memcpy call, slow in a kernel with a byte-wise memcpy.
-    hit.a[0] = ctx->x[10];
-    hit.a[1] = ctx->x[11];
-    hit.a[2] = ctx->x[12];
-    hit.a[3] = ctx->x[13];
-    hit.a[4] = ctx->x[14];
-    hit.a[5] = ctx->x[15];
-    hit.a[6] = ctx->x[16];
-    hit.a[7] = ctx->x[17];
-    hit.sp = ctx->x[2];
-    hit.ra = ctx->x[1];
-    hit.retval = 0;
-    hit.cookie = p.cookie;
-    hit.hit_count = p.hits;
-}
-
 int engine::trap(uprobes_trap_context* ctx, uprobes_trap_info* info) {
     if (!ready_)
         return not_ours(info);
     counters_.traps++;
     uint32_t pid = os_current_pid();
     uint32_t tid = os_current_tid();
-    process_rec* proc = find_process(pid);
+    // The process that trapped last usually traps again: skip its hash lookup.
+    process_rec* proc = last_process_ != nil && processes_[last_process_].pid == pid &&
+                                processes_[last_process_].used
+                            ? &processes_[last_process_]
+                            : find_process(pid);
     if (proc == nullptr)
         return not_ours(info);
+    last_process_ = static_cast<uint32_t>(proc - processes_);
     uint64_t pc = ctx->pc;
     if (proc->xol != 0 && pc - proc->xol < xol_page_size)
         return xol_trap(*proc, tid, ctx, info);
@@ -145,9 +123,10 @@ int engine::site_hit(process_rec& proc, uint32_t tid, site_rec& site, uprobes_tr
 // Runs the original instruction of `site` for a thread stopped at `pc` (the breakpoint): by
 // simulation when the decoder classes it so (one trap in all), else in the thread's xol slot
 // (instruction + ebreak; the second trap comes back through xol_trap).
-int engine::execute_displaced(process_rec& proc, uint32_t tid, const decoded_insn& insn,
-                              uint32_t site_index, uint64_t pc, uprobes_trap_context* ctx,
-                              uprobes_trap_info* info, bool single_step) {
+[[gnu::always_inline]] inline int
+engine::execute_displaced(process_rec& proc, uint32_t tid, const decoded_insn& insn,
+                          uint32_t site_index, uint64_t pc, uprobes_trap_context* ctx,
+                          uprobes_trap_info* info, bool single_step) {
     if (insn.cls == insn_class::simulate) {
         // The simulator works on the context's registers in place (no copy in or out; on a
         // fault it changes nothing).
@@ -171,7 +150,13 @@ int engine::execute_displaced(process_rec& proc, uint32_t tid, const decoded_ins
         return action;
     }
 
-    // Out of line: needs the thread's slot in the process's xol page.
+    return step_out_of_line(proc, tid, insn, site_index, pc, ctx, info, single_step);
+}
+
+// The out-of-line half of execute_displaced: the thread's slot in the process's xol page.
+int engine::step_out_of_line(process_rec& proc, uint32_t tid, const decoded_insn& insn,
+                             uint32_t site_index, uint64_t pc, uprobes_trap_context* ctx,
+                             uprobes_trap_info* info, bool single_step) {
     result<thread_rec*> tr = thread_for(proc, tid);
     if (!tr.ok() || proc.xol == 0 || (*tr)->xol_slot == 0) {
         counters_.faults++;

@@ -166,12 +166,6 @@ result<decoded_insn> engine::validate_site(program_rec& prog, uint64_t addr) {
     return insn;
 }
 
-site_rec* engine::lookup_site(uint32_t program, uint64_t addr) {
-    counters_.lookups++;
-    site_slot* s = site_table_.find({program, addr}, &counters_.lookup_slots);
-    return s != nullptr ? &sites_[s->site] : nullptr;
-}
-
 // Whether some probe of `site` applies to process `pid`, i.e. the breakpoint belongs there.
 bool engine::armed_for(const site_rec& site, uint32_t pid) const {
     if (site.any_pid > 0)

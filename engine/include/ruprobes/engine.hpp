@@ -215,6 +215,9 @@ private:
     int execute_displaced(process_rec& proc, uint32_t tid, const decoded_insn& insn,
                           uint32_t site_index, uint64_t pc, uprobes_trap_context* ctx,
                           uprobes_trap_info* info, bool single_step);
+    int step_out_of_line(process_rec& proc, uint32_t tid, const decoded_insn& insn,
+                         uint32_t site_index, uint64_t pc, uprobes_trap_context* ctx,
+                         uprobes_trap_info* info, bool single_step);
     int xol_trap(process_rec& proc, uint32_t tid, uprobes_trap_context* ctx,
                  uprobes_trap_info* info);
     int single_step_in_xol(process_rec& proc, uint32_t tid, uprobes_trap_context* ctx,
@@ -253,10 +256,46 @@ private:
     uint32_t programs_used_ = 0, sites_used_ = 0, probes_used_ = 0, processes_used_ = 0,
              threads_used_ = 0;
     uint32_t id_generation_ = 0;
+    uint32_t last_process_ = nil; // the process of the last trap (a cache of process_table_)
 
     uprobes_hit_sink_fn sink_ = nullptr;
     void* sink_user_ = nullptr;
     uprobes_stats counters_ = {};
 };
+
+// A hit record for probe `p` at `pc` (every hit: inline, field by field, no memset).
+inline void engine::fill_hit(uprobes_hit& hit, const probe_rec& p, uint32_t pid, uint32_t tid,
+                             uint64_t pc, const uprobes_trap_context* ctx, uint64_t now) const {
+    // Field by field (no memset): this runs for every hit.
+    hit.probe_id = static_cast<uint32_t>(p.id);
+    hit.kind = p.kind;
+    hit.mode = p.mode;
+    hit.flags = 0;
+    hit.pid = pid;
+    hit.tid = tid;
+    hit.pc = pc;
+    hit.time_ns = now;
+    // Spelled out: a loop here becomes a memcpy call, slow in a kernel with a byte-wise memcpy.
+    hit.a[0] = ctx->x[10];
+    hit.a[1] = ctx->x[11];
+    hit.a[2] = ctx->x[12];
+    hit.a[3] = ctx->x[13];
+    hit.a[4] = ctx->x[14];
+    hit.a[5] = ctx->x[15];
+    hit.a[6] = ctx->x[16];
+    hit.a[7] = ctx->x[17];
+    hit.sp = ctx->x[2];
+    hit.ra = ctx->x[1];
+    hit.retval = 0;
+    hit.cookie = p.cookie;
+    hit.hit_count = p.hits;
+}
+
+// The site of `program` at link-time address `addr`, or nullptr: the hit path's O(1) lookup.
+inline site_rec* engine::lookup_site(uint32_t program, uint64_t addr) {
+    counters_.lookups++;
+    site_slot* s = site_table_.find({program, addr}, &counters_.lookup_slots);
+    return s != nullptr ? &sites_[s->site] : nullptr;
+}
 
 } // namespace ruprobes
