@@ -97,6 +97,48 @@ TEST_F(memory_view_test, exec_replaces_the_previous_image_state) {
     EXPECT_EQ(machine.read32(1, xol_base), 0x00100073u);
 }
 
+TEST_F(memory_view_test, exec_of_another_program_switches_probe_sets) {
+    std::vector<uint8_t> other = host_machine::code({rv::addi(rv::a0, rv::a0, 2), rv::c_nop});
+    machine.add_program("/bin/other", other);
+    ASSERT_GT(add_probe(sum::addi), 0);
+    ASSERT_GT(add_probe(text_base, UPROBES_KIND_INSN, UPROBES_MODE_TRACE, 0, "/bin/other"), 0);
+    ASSERT_EQ(machine.exec(1, "/bin/sum"), 0);
+    EXPECT_EQ(machine.read32(1, sum::addi), 0x00100073u);
+    ASSERT_EQ(machine.exec(1, "/bin/other"), 0);
+    EXPECT_EQ(machine.read32(1, text_base), 0x00100073u) << "the new image's probe";
+    cpu c = thread_at(1, 1, text_base);
+    ASSERT_EQ(c.run(text_base + 4), cpu::outcome::reached);
+    EXPECT_EQ(c.ctx.x[rv::a0], 2u);
+    ASSERT_EQ(hits.size(), 1u);
+    EXPECT_EQ(hits[0].cookie, text_base);
+    EXPECT_EQ(stats().programs_used, 2u);
+    EXPECT_EQ(stats().processes_used, 1u);
+}
+
+class full_program_pool_test : public engine_test {
+protected:
+    const uprobes_limits* limits() override {
+        l.max_programs = 1;
+        return &l;
+    }
+    uprobes_limits l = {};
+};
+
+TEST_F(full_program_pool_test, exec_beyond_capacity_runs_unprobed) {
+    machine.add_program("/bin/other", host_machine::code({rv::c_nop, rv::c_nop}));
+    ASSERT_EQ(machine.exec(1, "/bin/sum"), 0);
+    EXPECT_EQ(machine.exec(2, "/bin/other"), -UPROBES_E_NO_SPACE);
+    EXPECT_EQ(add_probe(text_base, UPROBES_KIND_INSN, UPROBES_MODE_TRACE, 0, "/bin/other"),
+              -UPROBES_E_NO_SPACE);
+    machine.set_current(2, 2);
+    uprobes_trap_context ctx = {};
+    ctx.pc = text_base;
+    EXPECT_EQ(uprobes_trap_handler(&ctx), UPROBES_TRAP_NOT_OURS);
+    machine.exit(1);
+    EXPECT_GT(add_probe(text_base, UPROBES_KIND_INSN, UPROBES_MODE_TRACE, 0, "/bin/other"), 0)
+        << "the slot is free again";
+}
+
 TEST_F(memory_view_test, seed_style_calls_work) {
     machine.processes[5] = host_process{5, "/bin/sum", {}, 0};
     machine.processes[5].regions.push_back({text_base, sum::image(), perm_r | perm_x});
