@@ -132,6 +132,8 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     bool had_hello = false;
     uint64_t sid = 0;
     uint64_t expected_seq = 0;
+    bool hello_reset = false;   // the hello in flight asked for a reset
+    bool hello_applied = false; // its answer was taken in by the reader
     channel_stats st;
 
     // ---- connection life -------------------------------------------------------------------
@@ -256,6 +258,11 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
                 return;
             }
             auto p = it->second;
+            if (f.type == wire::hello_response::code) {
+                if (auto h = wire::decode<wire::hello_response>(f); h.ok() && h->status == 0) {
+                    apply_hello(*h);
+                }
+            }
             p->answered = true;
             p->type = f.type;
             p->payload.assign(f.payload.begin(), f.payload.end());
@@ -316,14 +323,24 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         records.reserve(head->count);
         wire::entry_reader<wire::hit_record> reader(f.payload.subspan(used), head->count,
                                                     head->record_size);
+        uint64_t last_seq = 0;
         while (auto r = reader.next()) {
-            records.push_back(*r);
+            last_seq = r->seq;
+            // Records sent again after a reconnect (not acknowledged before) arrive twice.
+            if (r->seq >= expected_seq) {
+                records.push_back(*r);
+            } else {
+                st.duplicate_records++;
+            }
         }
         if (records.empty()) {
+            if (last_seq != 0 && options.auto_ack_hits) {
+                ack_hits(expected_seq);
+            }
             return;
         }
         uint64_t first = records.front().seq;
-        if (expected_seq != 0 && first > expected_seq) {
+        if (first > expected_seq) {
             st.seq_gaps += first - expected_seq;
         }
         uint64_t next = records.back().seq + 1;
@@ -422,6 +439,8 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
 
     asio::awaitable<call_result<hello_info>> hello(bool reset) {
         auto self = shared_from_this();
+        hello_reset = reset;
+        hello_applied = false;
         raw_reply raw = co_await call(wire::hello_request{
             .min_version = wire::protocol_version,
             .max_version = wire::protocol_version,
@@ -434,22 +453,36 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         if (!m.ok()) {
             co_return fail<hello_info>(m.errc, m.status);
         }
+        if (!hello_applied) {
+            apply_hello(m.value); // normally done by the reader already
+        }
+        co_return success(last_hello);
+    }
+
+    // Takes in the kernel's hello answer. Runs in the reader as soon as the answer arrives, so
+    // that hit batches right behind it are counted against the new sequence.
+    void apply_hello(const wire::hello_response& r) {
         hello_info info;
-        info.version = m.value.version;
-        info.capabilities = m.value.capabilities;
-        info.boot_id = m.value.boot_id;
-        info.time_ns = m.value.time_ns;
-        info.next_hit_seq = m.value.next_hit_seq;
-        info.hits_dropped = m.value.hits_dropped;
-        info.hit_window = m.value.hit_window;
-        info.max_frame = m.value.max_frame;
-        info.stopped_threads = m.value.stopped_threads;
+        info.version = r.version;
+        info.capabilities = r.capabilities;
+        info.boot_id = r.boot_id;
+        info.time_ns = r.time_ns;
+        info.next_hit_seq = r.next_hit_seq;
+        info.hits_dropped = r.hits_dropped;
+        info.hit_window = r.hit_window;
+        info.max_frame = r.max_frame;
+        info.stopped_threads = r.stopped_threads;
         info.rebooted = had_hello && info.boot_id != last_hello.boot_id;
+        if (!had_hello || info.rebooted || hello_reset) {
+            expected_seq = info.next_hit_seq; // a new sequence
+        } else if (info.next_hit_seq > expected_seq) {
+            st.seq_gaps += info.next_hit_seq - expected_seq; // records the kernel no longer has
+            expected_seq = info.next_hit_seq;
+        } // else: the kernel sends again what was in flight; duplicates are skipped
         last_hello = info;
         had_hello = true;
-        expected_seq = info.next_hit_seq;
+        hello_applied = true;
         st.hits_dropped = info.hits_dropped;
-        co_return success(info);
     }
 
     asio::awaitable<call_result<hello_info>> open(std::string path) {

@@ -133,10 +133,11 @@ struct channel_stats {
     uint64_t bytes_out = 0;
     uint64_t frames_in = 0;
     uint64_t frames_out = 0;
-    uint64_t hit_records = 0;   // records delivered to on_hits
-    uint64_t seq_gaps = 0;      // records missing between consecutive batches (transport loss)
-    uint64_t hits_dropped = 0;  // the kernel's count (drops events / hello)
-    uint64_t garbage_bytes = 0; // decoder: skipped bytes
+    uint64_t hit_records = 0;       // records delivered to on_hits
+    uint64_t seq_gaps = 0;          // records missing between consecutive batches (transport loss)
+    uint64_t duplicate_records = 0; // records received again after a reconnect (not delivered)
+    uint64_t hits_dropped = 0;      // the kernel's count (drops events / hello)
+    uint64_t garbage_bytes = 0;     // decoder: skipped bytes
     uint64_t rejected_frames = 0;
     uint64_t timeouts = 0;
     uint64_t unmatched_responses = 0; // responses to no pending request (late after a timeout)

@@ -53,7 +53,7 @@ void wake_agent() {
 void on_hit(const uprobes_hit* hit, void*) {
     hits.push(*hit);
     // Wake the agent for the first record of each batch, not for every record.
-    if (hits.size() % wire::max_hits_per_frame == 1) {
+    if (hits.unsent() % wire::max_hits_per_frame == 1) {
         wake_agent();
     }
 }
@@ -139,7 +139,7 @@ void handle_hello(const wire::frame& f) {
     session.capabilities = req->capabilities & kernel_capabilities;
     session.lease_ms = req->lease_ms;
     session.last_frame_ns = agent_time_ns();
-    session.acked_seq = hits.size() > 0 ? hits.at(0).seq : hits.next_seq();
+    hits.rewind(); // records sent on an earlier connection and not acknowledged go again
     set_process_listener(&listener);
     kprintf("agent: host session %lx%s\n", req->session_id, reset ? " (reset)" : "");
     reply(f, wire::hello_response{.status = 0,
@@ -147,7 +147,7 @@ void handle_hello(const wire::frame& f) {
                                   .capabilities = session.capabilities,
                                   .boot_id = boot_id,
                                   .time_ns = agent_time_ns(),
-                                  .next_hit_seq = session.acked_seq,
+                                  .next_hit_seq = hits.oldest_seq(),
                                   .hits_dropped = hits.dropped(),
                                   .hit_window = hit_window,
                                   .max_frame = wire::max_frame,
@@ -176,9 +176,7 @@ void handle_frame(const wire::frame& f) {
         return handle_ping(f);
     case wire::msg_type::hits_ack:
         if (auto ack = wire::decode<wire::hits_ack_notice>(f); ack.ok() && session.active) {
-            if (ack->next_seq > session.acked_seq) {
-                session.acked_seq = ack->next_seq;
-            }
+            hits.ack(ack->next_seq);
         }
         return;
     default:
@@ -270,16 +268,17 @@ void send_drops_if_changed() {
     }
 }
 
-// Sends hit batches while the host's credit window allows; records stay in the ring otherwise.
+// Sends hit batches while the host's credit window allows; records stay in the ring until the
+// host acknowledges them.
 void send_hits() {
-    while (hits.size() > 0) {
-        uint64_t first = hits.at(0).seq;
-        uint64_t limit = session.acked_seq + hit_window;
+    while (hits.unsent() > 0) {
+        uint64_t first = hits.unsent_at(0).seq;
+        uint64_t limit = hits.oldest_seq() + hit_window;
         if (first >= limit) {
             return; // wait for the host's hits_ack
         }
         uint64_t credit = limit - first;
-        uint32_t n = hits.size();
+        uint32_t n = hits.unsent();
         if (n > wire::max_hits_per_frame) {
             n = wire::max_hits_per_frame;
         }
@@ -289,13 +288,18 @@ void send_hits() {
         wire::frame_builder b(tx_frame, wire::hits_event::code, 0);
         wire::write_fields(b.payload(), wire::hits_event{.first_seq = first, .count = uint16_t(n)});
         for (uint32_t i = 0; i < n; i++) {
-            wire::write_fields(b.payload(), hits.at(i));
+            wire::write_fields(b.payload(), hits.unsent_at(i));
         }
         if (!send_frame(b.finish(), false)) {
             return; // transmit buffers busy: try again on the next round
         }
-        hits.pop(n);
+        hits.mark_sent(n);
     }
+}
+
+// True when hit records wait and the window lets some go.
+bool hits_sendable() {
+    return hits.unsent() > 0 && hits.unsent_at(0).seq < hits.oldest_seq() + hit_window;
 }
 
 void agent_main(void*) {
@@ -327,7 +331,7 @@ void agent_main(void*) {
             }
         }
         virtio_console::flush();
-        if (session.active && hits.size() > 0 && hits.at(0).seq < session.acked_seq + hit_window) {
+        if (session.active && hits_sendable()) {
             yield(); // more to send right away
             continue;
         }

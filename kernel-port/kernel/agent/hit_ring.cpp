@@ -26,16 +26,23 @@ bool hit_ring::push(const uprobes_hit& hit) {
     return true;
 }
 
-void hit_ring::pop(uint32_t n) {
-    if (n > count_) {
-        n = count_;
+void hit_ring::mark_sent(uint32_t n) {
+    sent_ = sent_ + n > count_ ? count_ : sent_ + n;
+}
+
+void hit_ring::ack(uint64_t next_seq) {
+    while (count_ > 0 && at(0).seq < next_seq) {
+        head_ = (head_ + 1) % capacity;
+        count_--;
+        if (sent_ > 0) {
+            sent_--;
+        }
     }
-    head_ = (head_ + n) % capacity;
-    count_ -= n;
 }
 
 void hit_ring::discard_all() {
     dropped_ += count_;
     head_ = 0;
     count_ = 0;
+    sent_ = 0;
 }

@@ -10,7 +10,6 @@ struct agent_session {
     uint32_t capabilities = 0;
     uint32_t lease_ms = 0;
     uint64_t last_frame_ns = 0; // kernel time of the last valid frame from the host
-    uint64_t acked_seq = 0;     // hits with seq < acked_seq + hit_window may be sent
     bool ever = false;          // a session existed before (session_id is meaningful)
 };
 

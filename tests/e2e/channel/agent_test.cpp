@@ -442,3 +442,62 @@ TEST(ChannelAgent, LeaseExpiryResumesStoppedThreads) {
     EXPECT_EQ(after_expiry.value[0].state, wire::thread_state::running);
     EXPECT_NE(guest.console().find("lease expired"), std::string::npos) << guest.console();
 }
+
+TEST(ChannelAgent, HitStreamSurvivesGarbageAndAReconnectWithNothingUnaccounted) {
+    auto loop = load_program("loop");
+    ASSERT_TRUE(loop);
+    uint64_t step_addr = function_address(*loop, "step");
+    ASSERT_NE(step_addr, 0u);
+    constexpr uint64_t calls = 30000;
+
+    temp_dir dir;
+    qemu_guest guest(dir, staying_guest());
+    asio::io_context io;
+    recorder rec;
+    channel::client c(io, {}, rec.handlers());
+
+    channel::call_result<channel::spawned_process> spawned;
+    channel::call_result<uint32_t> probe;
+    channel::call_result<channel::hello_info> again;
+    bool exited = false, accounted = false;
+    bool finished = run(io, [&]() -> asio::awaitable<void> {
+        if (!(co_await c.open(guest.agent_socket())).ok()) {
+            co_return;
+        }
+        spawned = co_await c.process_spawn("/bin/loop " + std::to_string(calls), true);
+        if (!spawned.ok()) {
+            co_return;
+        }
+        uint32_t pid = spawned.value.pid;
+        probe = co_await c.probe_add("/bin/loop", step_addr, wire::probe_kind::entry,
+                                     wire::probe_mode::trace);
+        (void)co_await c.thread_resume(pid, 0);
+        co_await wait_until([&] { return rec.hits.size() >= 2000; }, 30s);
+        std::vector<uint8_t> noise(300, 'R');
+        noise[17] = 'U';
+        c.send_raw(noise);
+        co_await wait_until([&] { return rec.hits.size() >= 4000; }, 30s);
+        c.close(); // mid-run: frames in flight are lost on this connection
+        again = co_await c.open(guest.agent_socket());
+        exited = co_await wait_until([&] { return rec.exited(pid); }, 60s);
+        accounted = co_await wait_until(
+            [&] { return rec.hits.size() + c.stats().hits_dropped >= calls; }, 30s);
+        (void)co_await c.probe_remove(probe.value);
+    });
+    ASSERT_TRUE(finished) << guest.console();
+    ASSERT_TRUE(spawned.ok()) << channel::describe(spawned) << guest.console();
+    ASSERT_TRUE(probe.ok()) << channel::describe(probe);
+    ASSERT_TRUE(again.ok()) << channel::describe(again);
+    EXPECT_FALSE(again.value.rebooted);
+    EXPECT_TRUE(exited) << guest.console();
+    EXPECT_TRUE(accounted) << rec.hits.size() << " received, " << c.stats().hits_dropped
+                           << " dropped";
+    for (size_t i = 1; i < rec.hits.size(); i++) {
+        ASSERT_EQ(rec.hits[i].seq, rec.hits[i - 1].seq + 1) << "at record " << i;
+    }
+    auto st = c.stats();
+    EXPECT_EQ(st.seq_gaps, 0u);
+    EXPECT_EQ(rec.hits.size() + st.hits_dropped, calls)
+        << "every call is either delivered once or counted as dropped by the kernel";
+    EXPECT_NE(guest.console().find("loop: 30000 iterations"), std::string::npos) << guest.console();
+}

@@ -12,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <functional>
 #include <sys/socket.h>
 #include <thread>
@@ -459,4 +460,55 @@ TEST(ChannelClient, OpenFailsWithoutAListener) {
     h.run([&]() -> asio::awaitable<void> { r = co_await c.open("/nonexistent/agent.sock"); },
           [](fake_kernel&) {});
     EXPECT_EQ(r.errc, channel::call_errc::not_connected);
+}
+
+TEST(ChannelClient, RecordsSentAgainAfterAReconnectAreDeliveredOnce) {
+    harness h;
+    std::vector<uint64_t> seqs;
+    channel::event_handlers handlers;
+    handlers.on_hits = [&](std::span<const wire::hit_record> r) {
+        for (const auto& x : r) {
+            seqs.push_back(x.seq);
+        }
+    };
+    channel::client c(h.io, fast_options(), handlers);
+    h.run(
+        [&]() -> asio::awaitable<void> {
+            (void)co_await c.open_fd(h.client_fd);
+            while (seqs.size() < 10) {
+                asio::steady_timer t(co_await asio::this_coro::executor, 5ms);
+                co_await t.async_wait(asio::use_awaitable);
+            }
+        },
+        [&](fake_kernel& k) {
+            answer_hello(k, 7, 1);
+            k.send_bytes(hits_frame(1, 10));
+        });
+    // The connection breaks before the kernel saw the acks; the same kernel (boot id 7) still has
+    // records 6.. and sends them again after the hello.
+    h.kernel->close();
+    h.reconnect();
+    std::atomic<uint64_t> ack = 0;
+    h.run(
+        [&]() -> asio::awaitable<void> {
+            (void)co_await c.open_fd(h.client_fd);
+            while (seqs.size() < 12 || ack == 0) {
+                asio::steady_timer t(co_await asio::this_coro::executor, 5ms);
+                co_await t.async_wait(asio::use_awaitable);
+            }
+        },
+        [&](fake_kernel& k) {
+            auto hello = answer_hello(k, 7, 6);
+            EXPECT_EQ(hello.flags & wire::hello_flag_reset, 0u);
+            k.send_bytes(hits_frame(6, 7)); // 6..12
+            auto a = k.expect_message<wire::hits_ack_notice>();
+            ack = a ? a->second.next_seq : 1;
+        });
+    ASSERT_EQ(seqs.size(), 12u);
+    for (size_t i = 0; i < seqs.size(); i++) {
+        EXPECT_EQ(seqs[i], i + 1);
+    }
+    EXPECT_EQ(ack, 13u);
+    EXPECT_EQ(c.stats().duplicate_records, 5u);
+    EXPECT_EQ(c.stats().seq_gaps, 0u);
 }
