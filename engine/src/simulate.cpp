@@ -215,10 +215,26 @@ constexpr bool alu_immediate(opcode op) {
            (op >= opcode::addiw && op <= opcode::sraiw);
 }
 
+// x0..x31 in the caller's array: x[0] is never read (reads as 0) and never written.
+struct register_view {
+    uint64_t* x;
+    uint64_t get(unsigned r) const { return r == 0 ? 0 : x[r & 31]; }
+    void set(unsigned r, uint64_t v) const {
+        if (r != 0)
+            x[r & 31] = v;
+    }
+};
+
 } // namespace
 
 result<uint64_t> simulate(const decoded_insn& in, uint64_t pc, register_file& regs,
                           memory_port& mem, sim_fault* fault) {
+    return simulate(in, pc, regs.x, mem, fault);
+}
+
+result<uint64_t> simulate(const decoded_insn& in, uint64_t pc, uint64_t* x, memory_port& mem,
+                          sim_fault* fault) {
+    register_view regs{x};
     if (in.cls != insn_class::simulate)
         return error::invalid_argument;
     // Operands are read before rd is written: rd may equal rs1 (jalr ra, 0(ra); c.add).

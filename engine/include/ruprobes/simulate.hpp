@@ -71,6 +71,12 @@ struct sim_fault {
 result<uint64_t> simulate(const decoded_insn& insn, uint64_t pc, register_file& regs,
                           memory_port& mem, sim_fault* fault = nullptr);
 
+// The same on a bare array of the 32 integer registers x0..x31 (for example the start of a trap
+// frame, without copying it or aliasing it as a register_file): x[0] is never read (x0 reads as
+// 0) and never written; x[1..31] are read and written in place, and not at all on failure.
+result<uint64_t> simulate(const decoded_insn& insn, uint64_t pc, uint64_t* x, memory_port& mem,
+                          sim_fault* fault = nullptr);
+
 // Outcome of insn_selftest(): how many cases ran and the first that failed (1-based, 0: none).
 struct insn_selftest_report {
     uint32_t cases = 0;

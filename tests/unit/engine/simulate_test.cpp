@@ -387,3 +387,36 @@ TEST(simulate, builtin_selftest_passes) {
 }
 
 } // namespace
+
+namespace {
+
+// The array overload works in place on a caller's registers (a trap frame) and leaves its x[0]
+// slot alone.
+TEST(simulate, in_place_on_a_register_array) {
+    uint64_t frame[32];
+    for (int i = 0; i < 32; ++i)
+        frame[i] = 0x1000 + i;
+    fake_memory mem;
+    // add a0, a0, a1
+    auto r = ruprobes::simulate(decode_bits(0x00b50533), pc0, frame, mem);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(*r, pc0 + 4);
+    EXPECT_EQ(frame[10], 0x100aull + 0x100b);
+    EXPECT_EQ(frame[0], 0x1000u);                                     // untouched
+    r = ruprobes::simulate(decode_bits(0x00000513), pc0, frame, mem); // addi a0, zero, 0
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(frame[10], 0u); // x0 read as 0, not as frame[0]
+    r = ruprobes::simulate(decode_bits(0x00a00013), pc0, frame, mem); // addi zero, zero, 10
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(frame[0], 0x1000u); // x0 never written
+    // A fault leaves the array unchanged.
+    frame[11] = 0x10;
+    uint64_t before[32];
+    std::memcpy(before, frame, sizeof frame);
+    sim_fault f;
+    r = ruprobes::simulate(decode_bits(0x0005b503), pc0, frame, mem, &f); // ld a0, 0(a1)
+    EXPECT_EQ(r.err(), error::fault_load);
+    EXPECT_EQ(std::memcmp(before, frame, sizeof frame), 0);
+}
+
+} // namespace
