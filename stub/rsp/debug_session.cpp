@@ -1,6 +1,9 @@
 #include "rsp/debug_session.hpp"
 #include "rsp/target_description.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -41,16 +44,23 @@ debug_session::debug_session(target_model& model, session_options options, send_
     events_ = model_.subscribe([this](const target_event& e) { on_event(e); });
 }
 
-debug_session::~debug_session() = default;
+debug_session::~debug_session() {
+    *alive_ = false;
+}
 
 std::string debug_session::stop_reply(const stop_event& stop) {
     // GDB manual E.3 "Stop Reply Packets": T AA n1:r1;n2:r2;… with registers as target-order
     // hex, `thread:` in the multiprocess form and `swbreak:` for a software breakpoint hit.
     std::string s = "T" + hex2(static_cast<unsigned>(stop.signal));
     s += "thread:" + format_thread(stop.thread.pid, stop.thread.tid) + ";";
-    s += "20:" + le_hex(stop.regs.pc) + ";";
-    s += "2:" + le_hex(stop.regs.get(registers::sp_regno)) + ";";
-    s += "1:" + le_hex(stop.regs.get(registers::ra_regno)) + ";";
+    // Every register the kernel reported (pc, sp and ra first): gdb needs no g packet after
+    // the stop.
+    for (int regno : {registers::pc_regno, registers::sp_regno, registers::ra_regno})
+        s += hex(static_cast<uint64_t>(regno)) + ":" + le_hex(stop.regs.get(regno)) + ";";
+    for (int regno = 0; regno < 32; regno++) {
+        if (regno != registers::sp_regno && regno != registers::ra_regno)
+            s += hex(static_cast<uint64_t>(regno)) + ":" + le_hex(stop.regs.get(regno)) + ";";
+    }
     if (stop.reason == stop_reason::breakpoint)
         s += "swbreak:;";
     return s;
@@ -71,6 +81,7 @@ void debug_session::reply_error(const target_error& error) {
 }
 
 task<void> debug_session::start() {
+    executor_ = co_await boost::asio::this_coro::executor;
     if (options_.spawn.empty())
         co_return;
     auto p = co_await model_.spawn(options_.spawn, true);
@@ -116,6 +127,14 @@ task<void> debug_session::finish() {
 
 void debug_session::on_event(const target_event& event) {
     if (auto* stop = std::get_if<stop_event>(&event)) {
+        if (pid_ && stop->thread.pid == *pid_)
+            memory_.clear();
+        if (pid_ && stop->thread.pid == *pid_ && waiting_ && !attaching_ &&
+            stop->reason == stop_reason::breakpoint && removals_.pending(stop->regs.pc) &&
+            executor_) {
+            boost::asio::co_spawn(executor_, resume_stale(*stop), boost::asio::detached);
+            return;
+        }
         if (pid_ && stop->thread.pid == *pid_ && waiting_) {
             waiting_ = false;
             // gdb's attach accepts a quiet stop only with signal 0 (or SIGSTOP/SIGTRAP); the
@@ -173,9 +192,43 @@ bool debug_session::adopt(pid_type pid) {
 void debug_session::forget_process() {
     if (pid_)
         model_.release(*pid_, id_);
+    memory_.clear();
+    removals_.clear();
     pid_.reset();
     g_thread_.reset();
     waiting_ = false;
+}
+
+task<void> debug_session::prepare_resume() {
+    memory_.clear();
+    if (!pid_)
+        co_return;
+    for (uint64_t addr : removals_.due()) {
+        auto r = co_await model_.remove_breakpoint(*pid_, addr, id_);
+        if (!r && r.error().code != target_errc::no_such_probe)
+            spdlog::warn("rsp client {}: removing breakpoint {:#x}: {}", id_, addr,
+                         r.error().message);
+    }
+}
+
+task<void> debug_session::resume_stale(stop_event stop) {
+    std::weak_ptr<bool> alive = alive_;
+    // gdb did not put this one back before resuming: carry out its removal now.
+    removals_.reinserted(stop.regs.pc);
+    auto removed = co_await model_.remove_breakpoint(stop.thread.pid, stop.regs.pc, id_);
+    if (alive.expired())
+        co_return;
+    if (!removed)
+        spdlog::debug("rsp client {}: stale breakpoint {:#x}: {}", id_, stop.regs.pc,
+                      removed.error().message);
+    auto r = co_await model_.resume(stop.thread, 0);
+    if (alive.expired() || r)
+        co_return;
+    // Could not resume it: gdb gets the stop after all.
+    if (waiting_ && pid_ == stop.thread.pid) {
+        waiting_ = false;
+        reply(stop_reply(stop));
+    }
 }
 
 // ---- packets ---------------------------------------------------------------------------------
@@ -304,6 +357,29 @@ task<void> debug_session::on(const read_memory_req& m) {
         reply("");
         co_return;
     }
+    // While the process is stopped its memory cannot change behind our back: read whole
+    // blocks once and answer gdb's many small reads from them.
+    bool stopped = model_.any_stop(*pid_).has_value();
+    if (stopped && m.addr + len > m.addr && len <= 4 * memory_cache::block_size) {
+        bool complete = true;
+        for (uint64_t b = memory_cache::block_of(m.addr);
+             b <= memory_cache::block_of(m.addr + len - 1); b += memory_cache::block_size) {
+            if (memory_.lookup(b, memory_cache::block_size))
+                continue;
+            auto block = co_await model_.read_memory(*pid_, b, memory_cache::block_size);
+            if (!block) {
+                complete = false;
+                break;
+            }
+            memory_.store(b, std::move(*block));
+        }
+        if (complete) {
+            if (auto bytes = memory_.lookup(m.addr, len)) {
+                reply(to_hex(*bytes));
+                co_return;
+            }
+        }
+    }
     auto bytes = co_await model_.read_memory(*pid_, m.addr, len);
     if (!bytes && bytes.error().code == target_errc::bad_address) {
         // A read across the end of a mapping: answer the part before the next page, as gdb
@@ -327,6 +403,7 @@ task<void> debug_session::on(const write_memory_req& m) {
         reply_ok();
         co_return;
     }
+    memory_.clear();
     auto r = co_await model_.write_memory(*pid_, m.addr, m.bytes);
     if (r)
         reply_ok();
@@ -344,11 +421,20 @@ task<void> debug_session::on(const breakpoint_req& b) {
         co_return;
     }
     if (b.insert) {
+        if (removals_.reinserted(b.addr) && model_.breakpoint_at(*pid_, b.addr)) {
+            reply_ok(); // still armed: gdb only put back what it took away at the stop
+            co_return;
+        }
         auto id = co_await model_.insert_breakpoint(*pid_, b.addr, id_);
         if (id)
             reply_ok();
         else
             reply_error(id.error());
+        co_return;
+    }
+    if (model_.breakpoint_at(*pid_, b.addr)) {
+        removals_.removed(b.addr); // carried out at the second resume unless gdb re-inserts it
+        reply_ok();
         co_return;
     }
     auto r = co_await model_.remove_breakpoint(*pid_, b.addr, id_);
@@ -367,6 +453,11 @@ task<void> debug_session::on(const continue_req& c) {
     auto threads = co_await model_.list_threads(pid);
     if (!threads) {
         reply_error(threads.error());
+        co_return;
+    }
+    co_await prepare_resume();
+    if (pid_ != pid) {
+        reply_error(target_errc::no_such_process);
         co_return;
     }
     // The stop reply is sent when the stop (or exit) event arrives; it may arrive while the

@@ -6,8 +6,11 @@
 // (ruprobes/rsp/request.hpp) and, for q/Q packets, one per query name (see queries()).
 #pragma once
 
+#include "rsp/stop_caches.hpp"
 #include "ruprobes/rsp/request.hpp"
 #include "target/target_model.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
 
 #include <functional>
 #include <map>
@@ -104,6 +107,10 @@ private:
     // it.
     bool adopt(target::pid_type pid);
     void forget_process();
+    // Before the debugged process runs again: drop the memory cache, carry out due removals.
+    task<void> prepare_resume();
+    // A stop on a breakpoint gdb had removed: resume the thread without telling gdb.
+    task<void> resume_stale(target::stop_event stop);
 
     target::target_model& model_;
     session_options options_;
@@ -121,6 +128,10 @@ private:
     bool closing_ = false;
     bool finished_ = false;
     std::vector<target::thread_info> thread_list_; // qfThreadInfo snapshot
+    memory_cache memory_;                          // while the process is stopped
+    lazy_removals removals_;                       // z0 not yet carried out
+    boost::asio::any_io_executor executor_;        // of the session (set by start())
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     size_t thread_next_ = 0;
 };
 

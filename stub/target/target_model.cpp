@@ -60,7 +60,19 @@ task<outcome<void>> target_model::attach(pid_type pid) {
 }
 
 task<outcome<std::vector<thread_info>>> target_model::list_threads(pid_type pid) {
-    co_return co_await backend_.list_threads(pid);
+    // Threads only come and go with exec/exit (one thread per process in the reference
+    // kernel): the list is cached until then; the states come from the stops the model saw.
+    auto it = threads_.find(pid);
+    if (it == threads_.end()) {
+        auto list = co_await backend_.list_threads(pid);
+        if (!list)
+            co_return list.error();
+        it = threads_.insert_or_assign(pid, std::move(*list)).first;
+    }
+    std::vector<thread_info> out = it->second;
+    for (auto& t : out)
+        t.state = stops_.contains(t.id) ? thread_state::stopped : thread_state::running;
+    co_return out;
 }
 
 task<outcome<void>> target_model::stop(thread_id thread) {
@@ -105,6 +117,10 @@ task<outcome<void>> target_model::step(thread_id thread) {
 }
 
 task<outcome<registers>> target_model::read_registers(thread_id thread) {
+    // A stopped thread's registers are the ones its stop event carried (kept up to date by
+    // write_registers): no round trip to the kernel.
+    if (auto it = stops_.find(thread); it != stops_.end())
+        co_return it->second.regs;
     co_return co_await backend_.read_registers(thread);
 }
 
@@ -252,6 +268,7 @@ std::optional<client_id> target_model::owner_of(pid_type pid) const {
 
 void target_model::forget_process(pid_type pid) {
     processes_.erase(pid);
+    threads_.erase(pid);
     for (auto it = stops_.begin(); it != stops_.end();)
         it = it->first.pid == pid ? stops_.erase(it) : std::next(it);
     // Breakpoints of a dead process die with it (the kernel drops pid-filtered probes on exit).
@@ -278,6 +295,7 @@ void target_model::on_event(const target_event& event) {
                         it->second.hits++;
                 }
             } else if constexpr (std::is_same_v<E, exec_event>) {
+                threads_.erase(e.pid);
                 auto& p = processes_[e.pid];
                 p.pid = e.pid;
                 p.program = e.program;
@@ -293,6 +311,7 @@ void target_model::on_event(const target_event& event) {
             } else if constexpr (std::is_same_v<E, disconnected_event>) {
                 status_ = target_status{};
                 processes_.clear();
+                threads_.clear();
                 stops_.clear();
                 owners_.clear();
                 for (const auto& [key, bp] : breakpoints_)

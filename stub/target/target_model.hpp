@@ -44,10 +44,12 @@ public:
     task<outcome<void>> attach(pid_type pid);
 
     // ---- threads ---------------------------------------------------------------------------
+    // Threads of a process (cached until its exec/exit; states from the stops seen).
     task<outcome<std::vector<thread_info>>> list_threads(pid_type pid);
     task<outcome<void>> stop(thread_id thread);
     task<outcome<void>> resume(thread_id thread, int signal = 0);
     task<outcome<void>> step(thread_id thread);
+    // Registers of a stopped thread (from its stop event; no kernel round trip).
     task<outcome<registers>> read_registers(thread_id thread);
     task<outcome<void>> write_registers(thread_id thread, const registers& regs);
     // The last stop of a thread that is still stopped; nothing while it runs.
@@ -124,6 +126,7 @@ private:
     target_status status_;
     std::map<pid_type, process_info> processes_;
     std::map<thread_id, stop_event> stops_;
+    std::map<pid_type, std::vector<thread_info>> threads_; // cached until exec/exit
     std::map<std::pair<pid_type, uint64_t>, breakpoint> breakpoints_;
     std::map<probe_id, probe_info> probes_; // trace probes and breakpoints
     std::map<pid_type, client_id> owners_;

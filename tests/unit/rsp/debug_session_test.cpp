@@ -171,12 +171,35 @@ TEST_F(session_test, breakpoint_continue_step_and_exit) {
     send_quiet(*s, "s");
     EXPECT_NE(wait_reply().find("20:0a00010000000000;"), std::string::npos);
     EXPECT_EQ(ask(*s, "z0,1000a,4"), "OK");
-    EXPECT_TRUE(fake.armed_probes().empty());
+    EXPECT_EQ(fake.armed_probes().size(), 1u); // the removal waits: gdb usually re-inserts
     send_quiet(*s, "c");
     EXPECT_EQ(wait_reply(), "W03;process:" + format_thread(pid, 0).substr(
                                                  1, format_thread(pid, 0).find('.') - 1));
     EXPECT_FALSE(s->pid());
     EXPECT_EQ(ask(*s, "?"), wait_reply());
+}
+
+TEST_F(session_test, breakpoint_removals_are_lazy_and_stale_stops_hidden) {
+    auto s = make({{"/bin/loop"}});
+    ask(*s, "?");
+    EXPECT_EQ(ask(*s, "Z0,10006,4"), "OK");
+    send_quiet(*s, "c");
+    EXPECT_NE(wait_reply().find("swbreak"), std::string::npos);
+    uint64_t requests = fake.requests();
+    // gdb's stop/resume dance: remove, read, re-insert: no kernel request at all.
+    EXPECT_EQ(ask(*s, "z0,10006,4"), "OK");
+    EXPECT_EQ(ask(*s, "m7fffff00,4"), "00000000");
+    EXPECT_EQ(ask(*s, "m7fffff10,2"), "0000"); // same block: cached
+    EXPECT_EQ(ask(*s, "Z0,10006,4"), "OK");
+    EXPECT_EQ(fake.requests(), requests + 1); // the one block read
+    // Removed for real: the loop passes 0x10006 again without stopping (the stale stop is
+    // resumed unseen and the probe removed then); only the interrupt stops it.
+    EXPECT_EQ(ask(*s, "z0,10006,4"), "OK");
+    send_quiet(*s, "c");
+    ASSERT_TRUE(run_until(io, [&] { return fake.armed_probes().empty(); }));
+    EXPECT_TRUE(replies.empty());
+    run_task(io, s->interrupt());
+    EXPECT_EQ(wait_reply().substr(0, 3), "T02");
 }
 
 TEST_F(session_test, interrupt_stops_a_running_process_with_sigint) {

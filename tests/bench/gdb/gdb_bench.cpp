@@ -1,0 +1,126 @@
+// bench_gdb [HITS]
+//
+// gdb breakpoint round trips per second on step() of /bin/loop: a breakpoint whose commands are
+// `silent` + `continue`, hit HITS times (default 2000), timed inside gdb from the first hit to
+// the last. Measured in one run, same kernel, program and gdb, through
+//   A. ruprobesd (breakpoints are stop-mode uprobes in the kernel, over the agent channel), and
+//   B. QEMU's own gdbstub (-gdb tcp:…, breakpoints inside the emulator).
+// Prints both rates, the ratio A/B (goal >= 1.0), and the RSP packets gdb sends per stop in each
+// case (counted from `set debug remote 1` over a few extra hits).
+#include "../../e2e/gdb/gdb_session.hpp"
+#include "ruprobes_test/free_port.hpp"
+#include "ruprobes_test/qemu_guest.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+
+using namespace ruprobes::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct measurement {
+    double seconds = 0;
+    int hits = 0;
+    double packets_per_stop = 0;
+    bool ok = false;
+};
+
+constexpr int debug_hits = 5;
+
+// gdb script: time `hits` stops of the breakpoint on step(), then count packets over a few more.
+std::string write_script(const temp_dir& dir, const std::string& target, int hits) {
+    std::string path = dir.file("bench.gdb");
+    std::ofstream s(path);
+    s << "set pagination off\nset confirm off\n"
+      << target << "\n"
+      << "python import time\n"
+      << "set $hits = 0\nset $limit = " << hits << "\n"
+      << "break step\n"
+      << "commands\nsilent\nset $hits = $hits + 1\n"
+      << "if $hits == 1\npython t0 = time.time()\nend\n"
+      << "if $hits < $limit\ncontinue\nend\nend\n"
+      << "continue\n"
+      << "python print('BENCH hits %d seconds %.6f' % (int(gdb.parse_and_eval('$hits')) - 1, "
+         "time.time() - t0))\n"
+      << "set $hits = 0\nset $limit = " << debug_hits << "\n"
+      << "set debug remote 1\ncontinue\nset debug remote 0\n"
+      << "kill\n";
+    return path;
+}
+
+measurement parse(const std::string& out) {
+    measurement m;
+    std::smatch match;
+    if (std::regex_search(out, match, std::regex("BENCH hits (\\d+) seconds ([0-9.]+)"))) {
+        m.hits = std::stoi(match[1]);
+        m.seconds = std::stod(match[2]);
+        m.ok = m.hits > 0 && m.seconds > 0;
+    }
+    size_t sends = 0;
+    for (size_t at = 0; (at = out.find("[remote] Sending packet:", at)) != std::string::npos; at++)
+        sends++;
+    m.packets_per_stop = static_cast<double>(sends) / debug_hits;
+    return m;
+}
+
+measurement run_gdb_script(const temp_dir& dir, const std::string& script, const char* name) {
+    spawn_options o;
+    o.argv = {"gdb-multiarch", "-nx", "-batch", std::string(user_dir) + "/loop", "-x", script};
+    o.output_file = dir.file(std::string(name) + ".log");
+    child_process gdb(o);
+    if (!gdb.wait_exit(600s)) {
+        std::fprintf(stderr, "%s: gdb did not finish\n", name);
+        return {};
+    }
+    measurement m = parse(gdb.output());
+    if (!m.ok)
+        std::fprintf(stderr, "%s: no measurement in gdb's output:\n%s\n", name,
+                     gdb.output().c_str());
+    return m;
+}
+
+measurement through_ruprobesd(int hits) {
+    temp_dir dir;
+    daemon_with_guest d(dir, "ruprobes.stay", {"--spawn", "/bin/loop 100000000"});
+    std::string script = write_script(dir, "target remote 127.0.0.1:" + d.port(), hits);
+    return run_gdb_script(dir, script, "ruprobesd");
+}
+
+measurement through_qemu_gdbstub(int hits) {
+    temp_dir dir;
+    uint16_t port = free_tcp_port();
+    guest_options g;
+    g.append = "/bin/loop 100000000";
+    g.gdb_listen = "tcp:127.0.0.1:" + std::to_string(port);
+    g.gdb_wait = true;
+    qemu_guest qemu(dir, g);
+    std::string script = write_script(dir, "target remote 127.0.0.1:" + std::to_string(port), hits);
+    return run_gdb_script(dir, script, "qemu");
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    int hits = argc > 1 ? std::atoi(argv[1]) : 2000;
+    if (hits < 2) {
+        std::fprintf(stderr, "usage: bench_gdb [HITS>=2]\n");
+        return 2;
+    }
+    measurement a = through_ruprobesd(hits);
+    measurement b = through_qemu_gdbstub(hits);
+    if (!a.ok || !b.ok)
+        return 1;
+    double rate_a = a.hits / a.seconds;
+    double rate_b = b.hits / b.seconds;
+    std::printf("gdb breakpoint stop/continue round trips on step() of /bin/loop, %d hits\n",
+                a.hits);
+    std::printf("  ruprobesd:       %10.1f stops/s  (%.1f packets from gdb per stop)\n", rate_a,
+                a.packets_per_stop);
+    std::printf("  QEMU gdbstub:    %10.1f stops/s  (%.1f packets from gdb per stop)\n", rate_b,
+                b.packets_per_stop);
+    std::printf("  ratio ruprobesd / QEMU gdbstub: %.3f (goal >= 1.0)\n", rate_a / rate_b);
+    return 0;
+}
