@@ -132,7 +132,7 @@ def selftest(args):
     probe = c.call("probe.add", {"program": "/bin/loop", "address": "0x10006"})
     assert probe["address"] == "0x10006", probe
     last = None
-    for _ in range(1000):
+    for _ in range(300):
         hit = c.notification("probe.hit")["params"]
         assert hit["probe"] == probe["id"] and hit["pid"] == proc["pid"], hit
         assert int(hit["pc"], 16) == 0x10006, hit
@@ -141,7 +141,7 @@ def selftest(args):
         last = hit["seq"]
     assert not [m for m in c.notifications if m.get("method") == "events.lost"]
     listed = c.call("probe.list")["probes"]
-    assert listed[0]["hits"] >= 1000, listed
+    assert listed[0]["hits"] >= 300, listed
     c.call("probe.remove", {"id": probe["id"]})
     expect_error(lambda: c.call("probe.remove", {"id": probe["id"]}), -32002)
     c.call("process.kill", {"pid": proc["pid"]})
@@ -149,7 +149,7 @@ def selftest(args):
     assert exit_note["pid"] == proc["pid"], exit_note
     c.call("events.unsubscribe", {"subscription": sub["subscription"]})
     c.close()
-    print("selftest: ok (1000 hits in order, both framings, errors)")
+    print("selftest: ok (300 hits in order, both framings, errors)")
     return 0
 
 
