@@ -501,3 +501,36 @@ TEST(ChannelAgent, HitStreamSurvivesGarbageAndAReconnectWithNothingUnaccounted) 
         << "every call is either delivered once or counted as dropped by the kernel";
     EXPECT_NE(guest.console().find("loop: 30000 iterations"), std::string::npos) << guest.console();
 }
+
+TEST(ChannelAgent, KernelRestartIsSeenAsANewBoot) {
+    temp_dir dir1, dir2;
+    auto first = std::make_unique<qemu_guest>(dir1, staying_guest());
+    asio::io_context io;
+    recorder rec;
+    std::vector<std::string> disconnects;
+    auto handlers = rec.handlers();
+    handlers.on_disconnect = [&](const std::string& why) { disconnects.push_back(why); };
+    channel::client c(io, {}, handlers);
+
+    channel::call_result<channel::hello_info> before, after;
+    bool noticed = false;
+    std::unique_ptr<qemu_guest> second;
+    bool finished = run(io, [&]() -> asio::awaitable<void> {
+        before = co_await c.open(first->agent_socket());
+        if (!before.ok()) {
+            co_return;
+        }
+        first->process().stop(); // QEMU goes away with its socket
+        noticed = co_await wait_until([&] { return !c.connected(); }, 20s);
+        second = std::make_unique<qemu_guest>(dir2, staying_guest());
+        after = co_await c.open(second->agent_socket());
+    });
+    ASSERT_TRUE(finished);
+    ASSERT_TRUE(before.ok()) << channel::describe(before) << first->console();
+    EXPECT_TRUE(noticed);
+    EXPECT_EQ(disconnects.size(), 1u);
+    ASSERT_TRUE(second);
+    ASSERT_TRUE(after.ok()) << channel::describe(after) << second->console();
+    EXPECT_TRUE(after.value.rebooted);
+    EXPECT_NE(after.value.boot_id, before.value.boot_id);
+}
