@@ -141,7 +141,11 @@ void handle_hello(const wire::frame& f) {
     session.last_frame_ns = agent_time_ns();
     hits.rewind(); // records sent on an earlier connection and not acknowledged go again
     set_process_listener(&listener);
-    kprintf("agent: host session %lx%s\n", req->session_id, reset ? " (reset)" : "");
+    virtio_console::statistics cs = virtio_console::stats();
+    kprintf("agent: host session %lx%s (console: %lu interrupts, %lu bytes in, %lu out, %lu "
+            "frames rejected)\n",
+            req->session_id, reset ? " (reset)" : "", cs.interrupts, cs.rx_bytes, cs.tx_bytes,
+            decoder.stats().rejected_total());
     reply(f, wire::hello_response{.status = 0,
                                   .version = wire::protocol_version,
                                   .capabilities = session.capabilities,
