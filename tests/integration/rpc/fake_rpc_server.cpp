@@ -6,6 +6,8 @@
 //
 // --elf-program NAME adds /bin/NAME to the fake kernel with the executable sections of
 // DIR/NAME, so that probes resolved through that ELF's symbols land in the fake's text.
+// SIGUSR1 makes the fake kernel go away (target.disconnected), SIGUSR2 brings it back with a new
+// boot (target.connected).
 #include "rpc/rpc_server.hpp"
 #include "symbols/symbol_store.hpp"
 #include "target/fake_backend.hpp"
@@ -18,6 +20,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -79,9 +82,23 @@ int main(int argc, char** argv) {
     }
     std::printf("listening on %u\n", bound);
     std::fflush(stdout);
+    boost::asio::signal_set controls(io, SIGUSR1, SIGUSR2);
+    std::function<void()> watch_controls = [&] {
+        controls.async_wait([&](const boost::system::error_code& ec, int signo) {
+            if (ec)
+                return;
+            if (signo == SIGUSR1)
+                backend.disconnect("test: SIGUSR1");
+            else
+                backend.reconnect();
+            watch_controls();
+        });
+    };
+    watch_controls();
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code&, int) {
         server.stop();
+        controls.cancel();
         io.stop();
     });
     io.run();

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -369,6 +370,24 @@ TEST_F(rpc_server_test, slow_subscriber_gets_loss_notices_and_does_not_slow_othe
     // Its queue plus what the sockets buffer (64 KiB send buffer, 4 KiB receive buffer).
     EXPECT_LE(seen, 8192u + 1000u) << "the stalled subscriber's backlog must stay bounded";
     EXPECT_TRUE(gap_explained) << "a gap in the stalled subscriber's stream was not announced";
+}
+
+TEST_F(rpc_server_test, target_disconnect_and_reconnect_are_notified) {
+    start();
+    rpc_test_client c(port);
+    c.call("events.subscribe", {{"kinds", {"target.connected", "target.disconnected"}}});
+    server->signal(SIGUSR1);
+    auto gone = c.wait_notification("target.disconnected", 10s);
+    ASSERT_TRUE(gone);
+    EXPECT_EQ((*gone)["params"]["reason"], "test: SIGUSR1");
+    EXPECT_EQ(c.call("target.status")["result"]["connected"], false);
+    expect_error(c.call("process.spawn", {{"argv", {"/bin/loop"}}}), -32000);
+    expect_error(c.call("probe.add", {{"program", "/bin/loop"}, {"address", "0x10006"}}), -32000);
+    server->signal(SIGUSR2);
+    auto back = c.wait_notification("target.connected", 10s);
+    ASSERT_TRUE(back);
+    EXPECT_EQ((*back)["params"]["boot_id"], "fake-boot-2");
+    EXPECT_TRUE(c.call("process.spawn", {{"argv", {"/bin/loop"}}}).contains("result"));
 }
 
 TEST_F(rpc_server_test, client_vanishing_mid_batch_leaves_the_daemon_serving) {
