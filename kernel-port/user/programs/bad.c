@@ -4,6 +4,8 @@
 //   illegal  execute an illegal instruction (illegal instruction)
 //   ebreak   execute an ebreak no probe put there (breakpoint)
 //   kernel   read kernel memory             (load page fault)
+//   misaligned  an atomic on a misaligned address (address misaligned; QEMU reports it as a
+//               load, the spec as a store/AMO)
 #include "ulib.h"
 
 int main(int argc, char** argv) {
@@ -19,11 +21,15 @@ int main(int argc, char** argv) {
         __asm__ volatile(".4byte 0x00000000"); // all-zero is illegal (unprivileged spec §16.1)
     } else if (strcmp(mode, "ebreak") == 0) {
         __asm__ volatile("ebreak");
+    } else if (strcmp(mode, "misaligned") == 0) {
+        static volatile unsigned long words[2];
+        volatile unsigned long* odd = (volatile unsigned long*)((char*)words + 2);
+        __asm__ volatile("amoadd.d zero, %1, (%0)" : : "r"(odd), "r"(1ul) : "memory");
     } else if (strcmp(mode, "kernel") == 0) {
         volatile unsigned long* kernel = (volatile unsigned long*)0x80200000ul;
         printf("bad: read %lu\n", *kernel);
     } else {
-        printf("bad: unknown mode '%s' (null, text, illegal, ebreak, kernel)\n", mode);
+        printf("bad: unknown mode '%s' (null, text, illegal, ebreak, kernel, misaligned)\n", mode);
         return 2;
     }
     printf("bad: still alive after '%s'\n", mode);
