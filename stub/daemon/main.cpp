@@ -116,11 +116,28 @@ int main(int argc, char** argv) {
     }
     target::target_model model(*backend);
 
+    // Host copies of the guest's programs: symbols for JSON-RPC, original text for gdb's reads.
+    std::string symbols_dir =
+        options->symbols_dir.empty() ? default_symbols_dir() : options->symbols_dir;
+    symbols::symbol_store symbols(symbols_dir);
+    rsp::session_options rsp_options;
+    if (!options->fake_target) {
+        rsp_options.read_text = [&symbols](const std::string& program, uint64_t addr,
+                                           uint64_t len) -> std::optional<std::vector<uint8_t>> {
+            auto found = symbols.program(program);
+            auto* p = std::get_if<std::shared_ptr<const symbols::program_symbols>>(&found);
+            if (!p || !*p)
+                return std::nullopt;
+            auto text = (*p)->text_at(addr);
+            if (text.size() < len)
+                return std::nullopt;
+            return std::vector<uint8_t>(text.begin(), text.begin() + len);
+        };
+    }
     std::unique_ptr<rsp::rsp_server> rsp_server;
     try {
-        rsp_server =
-            std::make_unique<rsp::rsp_server>(io.get_executor(), endpoint_of(options->rsp), model,
-                                              rsp::session_options{}, options->spawn);
+        rsp_server = std::make_unique<rsp::rsp_server>(io.get_executor(), endpoint_of(options->rsp),
+                                                       model, rsp_options, options->spawn);
     } catch (const std::exception& e) {
         spdlog::error("cannot listen for RSP on {}:{}: {}", options->rsp.host, options->rsp.port,
                       e.what());
@@ -129,9 +146,6 @@ int main(int argc, char** argv) {
     rsp_server->start();
 
 #ifdef RUPROBES_HAVE_RPC
-    std::string symbols_dir =
-        options->symbols_dir.empty() ? default_symbols_dir() : options->symbols_dir;
-    symbols::symbol_store symbols(symbols_dir);
     std::unique_ptr<rpc::rpc_server> rpc_server;
     if (options->rpc_enabled) {
         rpc_server = std::make_unique<rpc::rpc_server>(io, model, symbols);
@@ -145,7 +159,6 @@ int main(int argc, char** argv) {
         spdlog::info("JSON-RPC server listening on {}:{}", options->rpc.host, port);
     }
 #else
-    (void)default_symbols_dir;
     if (options->rpc_enabled)
         spdlog::warn("this build has no JSON-RPC server");
 #endif

@@ -186,6 +186,8 @@ bool debug_session::adopt(pid_type pid) {
     pid_ = pid;
     g_thread_.reset();
     exit_.reset();
+    program_.clear();
+    text_written_ = false;
     return true;
 }
 
@@ -357,6 +359,24 @@ task<void> debug_session::on(const read_memory_req& m) {
         reply("");
         co_return;
     }
+    // Text as the host copy of the program has it (the kernel shows the original bytes under
+    // breakpoints too), unless the debugger has written into it.
+    if (options_.read_text && !text_written_) {
+        if (program_.empty()) {
+            if (auto info = co_await model_.process(*pid_))
+                program_ = info->program;
+        }
+        if (!program_.empty() && pid_) {
+            if (auto text = options_.read_text(program_, m.addr, len)) {
+                reply(to_hex(*text));
+                co_return;
+            }
+        }
+        if (!pid_) {
+            reply_error(target_errc::no_such_process);
+            co_return;
+        }
+    }
     // While the process is stopped its memory cannot change behind our back: read whole
     // blocks once and answer gdb's many small reads from them.
     bool stopped = model_.any_stop(*pid_).has_value();
@@ -404,6 +424,11 @@ task<void> debug_session::on(const write_memory_req& m) {
         co_return;
     }
     memory_.clear();
+    if (options_.read_text && !program_.empty() && !text_written_) {
+        // A write into text: from now on the host copy no longer tells the truth.
+        text_written_ = options_.read_text(program_, m.addr, 1).has_value() ||
+                        options_.read_text(program_, m.addr + m.bytes.size() - 1, 1).has_value();
+    }
     auto r = co_await model_.write_memory(*pid_, m.addr, m.bytes);
     if (r)
         reply_ok();

@@ -26,6 +26,12 @@ struct session_options {
     std::vector<std::string> spawn;
     // Largest packet payload the session accepts and announces (qSupported PacketSize).
     size_t packet_size = 0x4000;
+    // The original bytes [addr, addr + len) of a guest program's text from its host copy (the
+    // build makes them byte-identical), or nothing when the range is not all text. Lets gdb's
+    // many reads of instructions be answered without asking the kernel. Optional.
+    std::function<std::optional<std::vector<uint8_t>>(const std::string& program, uint64_t addr,
+                                                      uint64_t len)>
+        read_text;
 };
 
 class debug_session {
@@ -129,6 +135,8 @@ private:
     bool finished_ = false;
     std::vector<target::thread_info> thread_list_; // qfThreadInfo snapshot
     memory_cache memory_;                          // while the process is stopped
+    std::string program_;                          // of the debugged process (for read_text)
+    bool text_written_ = false;                    // the debugger wrote into its text
     lazy_removals removals_;                       // z0 not yet carried out
     boost::asio::any_io_executor executor_;        // of the session (set by start())
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
