@@ -63,7 +63,9 @@ result<int32_t> engine::register_probe(const uprobes_probe_spec& spec) {
         site->next_in_program = prog.site_head;
         prog.site_head = site_index;
         sites_used_++;
-        (void)RUPROBES_TRY(site_table_.insert({spec.addr, program, site_index}));
+        refresh_hot(site_index);
+        RUPROBES_TRY_VOID(
+            site_table_.insert(ruprobes::site_index::hash(program, spec.addr), site_index));
     } else {
         site_index = static_cast<uint32_t>(site - sites_);
         for (uint32_t i = site->probe_head; i != nil; i = probes_[i].next_in_site) {
@@ -91,6 +93,7 @@ result<int32_t> engine::register_probe(const uprobes_probe_spec& spec) {
     p.condition = spec.condition;
     p.user = spec.user;
     p.cookie = spec.cookie;
+    probe_hits_[probe_index] = 0;
     probes_used_++;
 
     error failure = error::ok;
@@ -111,6 +114,7 @@ result<int32_t> engine::register_probe(const uprobes_probe_spec& spec) {
         site->any_pid++;
     if (spec.post_handler != nullptr && spec.kind != UPROBES_KIND_RETURN)
         site->post_handlers++;
+    refresh_hot(site_index);
     if (failure != error::ok) {
         (void)unregister_probe(p.id);
         return failure;
@@ -138,6 +142,7 @@ result<void> engine::unregister_probe(int32_t id) {
         site.any_pid--;
     if (p->post_handler != nullptr && p->kind != UPROBES_KIND_RETURN)
         site.post_handlers--;
+    refresh_hot(site_index);
 
     error outcome = error::ok;
     for (uint32_t i = prog.process_head; i != nil; i = processes_[i].next_in_program) {
@@ -151,12 +156,13 @@ result<void> engine::unregister_probe(int32_t id) {
     }
 
     *p = probe_rec{};
+    probe_hits_[probe_index] = 0;
     p->next_in_site = free_probes_;
     free_probes_ = probe_index;
     probes_used_--;
 
     if (site.consumers == 0) {
-        site_table_.erase({program, site.addr});
+        site_table_.erase(ruprobes::site_index::hash(program, site.addr), site_index);
         uint32_t* s = &prog.site_head;
         while (*s != site_index)
             s = &sites_[*s].next_in_program;
@@ -166,6 +172,7 @@ result<void> engine::unregister_probe(int32_t id) {
         site.generation = generation;
         site.next_in_program = free_sites_;
         free_sites_ = site_index;
+        refresh_hot(site_index);
         sites_used_--;
         release_program(program);
     }

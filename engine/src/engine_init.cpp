@@ -6,6 +6,7 @@ namespace ruprobes {
 namespace {
 
 constexpr size_t block_align = 16;
+constexpr size_t hot_align = 64; // site_hot records each fill one cache line
 
 size_t align_up(size_t n) {
     return (n + block_align - 1) & ~(block_align - 1);
@@ -13,8 +14,8 @@ size_t align_up(size_t n) {
 
 // Where each table lives inside the block; computed the same way for sizing and for carving.
 struct layout {
-    size_t programs, sites, probes, processes, threads, returns, site_slots, pid_slots,
-        thread_slots, total;
+    size_t programs, sites, hot, probes, probe_hits, processes, threads, returns, site_slots,
+        pid_slots, thread_slots, total;
 };
 
 layout compute_layout(const uprobes_limits& l) {
@@ -27,11 +28,14 @@ layout compute_layout(const uprobes_limits& l) {
     };
     o.programs = take(sizeof(program_rec) * l.max_programs);
     o.sites = take(sizeof(site_rec) * l.max_sites);
+    // One cache line per site: room to round the start up to a 64-byte boundary at init.
+    o.hot = take(sizeof(site_hot) * l.max_sites + hot_align - block_align);
     o.probes = take(sizeof(probe_rec) * l.max_probes);
+    o.probe_hits = take(sizeof(uint64_t) * l.max_probes);
     o.processes = take(sizeof(process_rec) * l.max_processes);
     o.threads = take(sizeof(thread_rec) * l.max_threads);
     o.returns = take(sizeof(return_entry) * l.max_threads * size_t{l.max_return_depth});
-    o.site_slots = take(sizeof(site_slot) * open_table<site_slot>::slots_for(l.max_sites));
+    o.site_slots = take(sizeof(site_index::slot) * site_index::slots_for(l.max_sites));
     o.pid_slots = take(sizeof(pid_slot) * open_table<pid_slot>::slots_for(l.max_processes));
     o.thread_slots = take(sizeof(thread_slot) * open_table<thread_slot>::slots_for(l.max_threads));
     o.total = at;
@@ -84,7 +88,10 @@ result<void> engine::init(const uprobes_limits* limits, void* memory, size_t siz
     limits_ = l;
     programs_ = at_offset<program_rec>(memory, o.programs);
     sites_ = at_offset<site_rec>(memory, o.sites);
+    uintptr_t hot_at = reinterpret_cast<uintptr_t>(memory) + o.hot;
+    hot_ = reinterpret_cast<site_hot*>((hot_at + hot_align - 1) & ~uintptr_t{hot_align - 1});
     probes_ = at_offset<probe_rec>(memory, o.probes);
+    probe_hits_ = at_offset<uint64_t>(memory, o.probe_hits);
     processes_ = at_offset<process_rec>(memory, o.processes);
     threads_ = at_offset<thread_rec>(memory, o.threads);
     return_entries_ = at_offset<return_entry>(memory, o.returns);
@@ -94,12 +101,14 @@ result<void> engine::init(const uprobes_limits* limits, void* memory, size_t siz
     free_sites_ = nil;
     for (uint32_t i = l.max_sites; i-- > 0;) {
         sites_[i] = site_rec{};
+        hot_[i] = site_hot{};
         sites_[i].next_in_program = free_sites_;
         free_sites_ = i;
     }
     free_probes_ = nil;
     for (uint32_t i = l.max_probes; i-- > 0;) {
         probes_[i] = probe_rec{};
+        probe_hits_[i] = 0;
         probes_[i].next_in_site = free_probes_;
         free_probes_ = i;
     }
@@ -116,8 +125,8 @@ result<void> engine::init(const uprobes_limits* limits, void* memory, size_t siz
         threads_[i].next_in_process = free_threads_;
         free_threads_ = i;
     }
-    site_table_.attach(at_offset<site_slot>(memory, o.site_slots),
-                       open_table<site_slot>::slots_for(l.max_sites));
+    site_table_.attach(at_offset<site_index::slot>(memory, o.site_slots),
+                       site_index::slots_for(l.max_sites));
     process_table_.attach(at_offset<pid_slot>(memory, o.pid_slots),
                           open_table<pid_slot>::slots_for(l.max_processes));
     thread_table_.attach(at_offset<thread_slot>(memory, o.thread_slots),
@@ -125,7 +134,7 @@ result<void> engine::init(const uprobes_limits* limits, void* memory, size_t siz
 
     programs_used_ = sites_used_ = probes_used_ = processes_used_ = threads_used_ = 0;
     id_generation_ = 0;
-    last_process_ = nil;
+    last_process_ = nullptr;
     counters_ = uprobes_stats{};
     ready_ = true;
     return {};

@@ -32,12 +32,96 @@ bool applies(const probe_rec& p, uint32_t pid) {
     return p.pid == UPROBES_ANY_PID || p.pid == pid;
 }
 
+// A 32-bit result sign-extended to 64 bits, as every RV64 *W instruction writes it (ch. 5.2).
+uint64_t sext32(uint64_t v) {
+    return static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(v)));
+}
+
+// Runs the displaced instruction of a site whose hot line has a fast_op, on the context's
+// registers in place; returns the next pc. The same semantics as simulate() for these opcodes
+// (Unprivileged ISA v20191213 ch. 2.4 integer computational, 2.5 control transfer, 5.2 addiw):
+// x0 reads as zero and is never written, the link is pc + length, jalr clears bit 0 of its
+// target. None of them touches memory, so none can fault.
+[[gnu::always_inline]] inline uint64_t run_fast(const site_hot& h, uint64_t pc, uint64_t* x) {
+    const uint64_t a = h.rs1 != 0 ? x[h.rs1 & 31] : 0;
+    const uint64_t imm = static_cast<uint64_t>(int64_t{h.imm});
+    const uint64_t next = pc + h.length;
+    uint64_t value = 0, target = next;
+    switch (h.fast) {
+    case fast_op::addi:
+        value = a + imm;
+        break;
+    case fast_op::addiw:
+        value = sext32(a + imm);
+        break;
+    case fast_op::add:
+        value = a + (h.rs2 != 0 ? x[h.rs2 & 31] : 0);
+        break;
+    case fast_op::lui:
+        value = imm;
+        break;
+    case fast_op::auipc:
+        value = pc + imm;
+        break;
+    case fast_op::jal:
+        value = next;
+        target = pc + imm;
+        break;
+    default: // jalr (fast_op::none never comes here)
+        value = next;
+        target = (a + imm) & ~uint64_t{1};
+        break;
+    }
+    if (h.rd != 0)
+        x[h.rd & 31] = value;
+    return target;
+}
+
 } // namespace
 
 int engine::not_ours(uprobes_trap_info* info) {
     counters_.not_ours++;
     set_info(info, UPROBES_TRAP_NOT_OURS);
     return UPROBES_TRAP_NOT_OURS;
+}
+
+// A hit on a site with one plain consumer (site_hot::single): everything comes from the site's
+// hot line and the probe's hit counter; no hit record is built unless a handler or the sink
+// takes it. Behaves exactly as site_hit() would for that site.
+[[gnu::always_inline]] inline int engine::single_hit(process_rec& proc, uint32_t tid,
+                                                     uint32_t site_index, uprobes_trap_context* ctx,
+                                                     uprobes_trap_info* info) {
+    const site_hot& h = hot_[site_index];
+    uint64_t pc = ctx->pc;
+    if (h.pid == UPROBES_ANY_PID || h.pid == proc.pid) {
+        uint64_t count = ++probe_hits_[h.probe];
+        counters_.hits++;
+        if (h.handler != nullptr || sink_ != nullptr) {
+            uprobes_hit hit;
+            fill_hit_record(hit, h.probe_id, h.kind, h.mode, h.cookie, proc.pid, tid, pc, ctx,
+                            os_time_ns());
+            hit.hit_count = count;
+            if (h.handler != nullptr)
+                h.handler(ctx, &hit, h.user);
+            emit(hit);
+        }
+        if (h.mode == UPROBES_MODE_STOP) {
+            ctx->pc = pc;
+            set_info(info, UPROBES_TRAP_STOP, error::ok, 0, static_cast<uint32_t>(h.probe_id));
+            return UPROBES_TRAP_STOP;
+        }
+        if (ctx->pc != pc) {
+            set_info(info, UPROBES_TRAP_HANDLED);
+            return UPROBES_TRAP_HANDLED;
+        }
+    }
+    if (h.fast != fast_op::none) {
+        ctx->pc = run_fast(h, pc, ctx->x);
+        counters_.simulated++;
+        set_info(info, UPROBES_TRAP_HANDLED);
+        return UPROBES_TRAP_HANDLED;
+    }
+    return execute_displaced_call(proc, tid, site_index, ctx, info);
 }
 
 int engine::trap(uprobes_trap_context* ctx, uprobes_trap_info* info) {
@@ -47,18 +131,16 @@ int engine::trap(uprobes_trap_context* ctx, uprobes_trap_info* info) {
     uint32_t pid = os_current_pid();
     uint32_t tid = os_current_tid();
     // The process that trapped last usually traps again: skip its hash lookup.
-    process_rec* proc = last_process_ != nil && processes_[last_process_].pid == pid &&
-                                processes_[last_process_].used
-                            ? &processes_[last_process_]
-                            : find_process(pid);
+    process_rec* proc =
+        last_process_ != nullptr && last_process_->pid == pid ? last_process_ : find_process(pid);
     if (proc == nullptr)
         return not_ours(info);
-    last_process_ = static_cast<uint32_t>(proc - processes_);
+    last_process_ = proc;
     uint64_t pc = ctx->pc;
     if (proc->xol != 0 && pc - proc->xol < xol_page_size)
         return xol_trap(*proc, tid, ctx, info);
-    site_rec* site = lookup_site(proc->program, pc - proc->bias);
-    if (site == nullptr) {
+    uint32_t site = find_site(proc->program, pc - proc->bias);
+    if (site == nil) {
         // A breakpoint removed between the trap and this lookup: run the instruction again.
         result<uint32_t> now = peek_text(pid, pc, 2);
         if (now.ok() && *now != c_ebreak_bits && (*now & 3) != 3) {
@@ -72,13 +154,25 @@ int engine::trap(uprobes_trap_context* ctx, uprobes_trap_info* info) {
         }
         return not_ours(info);
     }
-    return site_hit(*proc, tid, *site, ctx, info);
+    if (hot_[site].single)
+        return single_hit(*proc, tid, site, ctx, info);
+    return site_hit(*proc, tid, sites_[site], ctx, info);
+}
+
+// execute_displaced() for the site's own instruction, out of line: keeps the registers it needs
+// out of single_hit's frame.
+[[gnu::noinline]] int engine::execute_displaced_call(process_rec& proc, uint32_t tid,
+                                                     uint32_t site_index, uprobes_trap_context* ctx,
+                                                     uprobes_trap_info* info) {
+    return execute_displaced(proc, tid, sites_[site_index].insn, site_index, ctx->pc, ctx, info,
+                             false);
 }
 
 int engine::site_hit(process_rec& proc, uint32_t tid, site_rec& site, uprobes_trap_context* ctx,
                      uprobes_trap_info* info) {
     uint64_t pc = ctx->pc;
-    uint64_t now = os_time_ns();
+    uint64_t now = 0;
+    bool have_now = false;
     uint32_t stop_probe = 0;
     bool hijack = false;
     uprobes_hit hit;
@@ -90,15 +184,24 @@ int engine::site_hit(process_rec& proc, uint32_t tid, site_rec& site, uprobes_tr
             hijack = true; // its handler runs at the return
             continue;
         }
-        fill_hit(hit, p, proc.pid, tid, pc, ctx, now);
-        hit.hit_count = p.hits + 1;
-        if (p.condition != nullptr && p.condition(ctx, &hit, p.user) == 0)
-            continue;
-        p.hits++;
+        // The record only for someone who reads it.
+        bool record = p.condition != nullptr || p.handler != nullptr || sink_ != nullptr;
+        if (record) {
+            if (!have_now) {
+                now = os_time_ns(); // one time stamp for every consumer of the trap
+                have_now = true;
+            }
+            fill_hit(hit, p, proc.pid, tid, pc, ctx, now);
+            hit.hit_count++;
+            if (p.condition != nullptr && p.condition(ctx, &hit, p.user) == 0)
+                continue;
+        }
+        probe_hits_[i]++;
         counters_.hits++;
         if (p.handler != nullptr)
             p.handler(ctx, &hit, p.user);
-        emit(hit);
+        if (record)
+            emit(hit);
         if (p.mode == UPROBES_MODE_STOP && stop_probe == 0)
             stop_probe = static_cast<uint32_t>(p.id);
     }

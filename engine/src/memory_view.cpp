@@ -122,6 +122,7 @@ result<void> engine::write_memory(uint32_t pid, uint64_t addr, const uint8_t* sr
                                           }
                                       }
                                       site.insn = decode_bits(load_le(bytes, site.insn.length));
+                                      refresh_hot(static_cast<uint32_t>(&site - sites_));
                                   });
         }
         if (os_text_poke(pid, at, chunk, n) != 0)

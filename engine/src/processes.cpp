@@ -89,8 +89,8 @@ void engine::free_process(process_rec& p) {
     *link = p.next_in_program;
     uint32_t program = p.program;
     process_table_.erase(p.pid);
-    if (last_process_ == index)
-        last_process_ = nil;
+    if (last_process_ == &p)
+        last_process_ = nullptr;
     p = process_rec{};
     p.next_in_program = free_processes_;
     free_processes_ = index;

@@ -166,6 +166,68 @@ result<decoded_insn> engine::validate_site(program_rec& prog, uint64_t addr) {
     return insn;
 }
 
+namespace {
+
+// The fast_op the hit path may use for `insn`: the common simulated instructions whose immediate
+// fits site_hot::imm (every one of them: 32-bit at most, spec ch. 2.3), none for the others.
+fast_op fast_op_for(const decoded_insn& insn) {
+    if (insn.cls != insn_class::simulate || insn.imm != static_cast<int32_t>(insn.imm))
+        return fast_op::none;
+    switch (insn.op) {
+    case opcode::addi:
+        return fast_op::addi;
+    case opcode::addiw:
+        return fast_op::addiw;
+    case opcode::add:
+        return fast_op::add;
+    case opcode::lui:
+        return fast_op::lui;
+    case opcode::auipc:
+        return fast_op::auipc;
+    case opcode::jal:
+        return fast_op::jal;
+    case opcode::jalr:
+        return fast_op::jalr;
+    default:
+        return fast_op::none;
+    }
+}
+
+} // namespace
+
+// Rewrites the hot line of site `index` from the site record and its probes. Called after every
+// change to either (registration, unregistration, a debugger write under the breakpoint).
+void engine::refresh_hot(uint32_t index) {
+    const site_rec& site = sites_[index];
+    site_hot h;
+    if (site.program != nil) {
+        h.addr = site.addr;
+        h.program = site.program;
+        h.fast = fast_op_for(site.insn);
+        if (h.fast != fast_op::none) {
+            h.imm = static_cast<int32_t>(site.insn.imm);
+            h.rd = site.insn.rd;
+            h.rs1 = site.insn.rs1;
+            h.rs2 = site.insn.rs2;
+            h.length = site.insn.length;
+        }
+        const probe_rec* p = site.consumers == 1 ? &probes_[site.probe_head] : nullptr;
+        if (p != nullptr && p->kind != UPROBES_KIND_RETURN && p->condition == nullptr &&
+            p->post_handler == nullptr) {
+            h.single = true;
+            h.probe = site.probe_head;
+            h.handler = p->handler;
+            h.user = p->user;
+            h.cookie = p->cookie;
+            h.probe_id = p->id;
+            h.pid = p->pid;
+            h.kind = p->kind;
+            h.mode = p->mode;
+        }
+    }
+    hot_[index] = h;
+}
+
 // Whether some probe of `site` applies to process `pid`, i.e. the breakpoint belongs there.
 bool engine::armed_for(const site_rec& site, uint32_t pid) const {
     if (site.any_pid > 0)
@@ -181,7 +243,7 @@ result<uint64_t> engine::hit_count(int32_t id) const {
     const probe_rec* p = probe_by_id(id);
     if (p == nullptr)
         return error::not_found;
-    return p->hits;
+    return probe_hits_[p - probes_];
 }
 
 bool engine::iterate(uint32_t* cursor, uprobes_probe_info* out) const {
@@ -199,7 +261,7 @@ bool engine::iterate(uint32_t* cursor, uprobes_probe_info* out) const {
         out->pid = p.pid;
         out->addr = site.addr;
         out->cookie = p.cookie;
-        out->hits = p.hits;
+        out->hits = probe_hits_[i];
         const char* path = programs_[site.program].path;
         for (size_t k = 0; k < sizeof(out->path) - 1 && path[k] != '\0'; k++)
             out->path[k] = path[k];

@@ -78,13 +78,14 @@ int engine::return_trap(process_rec& proc, uint32_t tid, uprobes_trap_context* c
             if (p.kind != UPROBES_KIND_RETURN || (p.pid != UPROBES_ANY_PID && p.pid != proc.pid))
                 continue;
             fill_hit(hit, p, proc.pid, tid, e.entry_pc, ctx, now);
-            hit.hit_count = p.hits + 1;
+            uint64_t& hits = probe_hits_[i];
+            hit.hit_count = hits + 1;
             hit.ra = e.orig_ra;
             hit.retval = ctx->x[10];
             hit.flags |= UPROBES_HIT_RETURN_VALUE;
             if (p.condition != nullptr && p.condition(ctx, &hit, p.user) == 0)
                 continue;
-            p.hits++;
+            hits++;
             counters_.hits++;
             if (p.handler != nullptr)
                 p.handler(ctx, &hit, p.user);

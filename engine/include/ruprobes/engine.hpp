@@ -6,7 +6,11 @@
 //   programs   array, looked up by path (registration and exec only)
 //   sites      one per (program, link-time address) with at least one probe; the decoded
 //              original instruction lives here; hash (program, address) -> site: O(1) on hits
-//   probes     consumers of a site (a singly linked list per site), ids stable until unregister
+//   site_hot   per site, one 64-byte line with what a hit reads (key, compact instruction, and
+//              the consumer when there is exactly one plain probe), derived from the site and
+//              its probes by refresh_hot(); the hash table (site_index.hpp) holds 8-byte slots
+//   probes     consumers of a site (a singly linked list per site), ids stable until unregister;
+//              hit counts in a dense array beside them (probe_hits_)
 //   processes  one per pid running a known program; hash pid -> process: O(1) on hits
 //   threads    created on demand (return probes, out-of-line steps); hash (pid, tid) -> thread;
 //              each owns `max_return_depth` return-stack entries and one slot of the xol page
@@ -18,6 +22,7 @@
 #include "ruprobes/insn.hpp"
 #include "ruprobes/open_table.hpp"
 #include "ruprobes/ruprobes.h"
+#include "ruprobes/site_index.hpp"
 
 namespace ruprobes {
 
@@ -62,8 +67,32 @@ struct probe_rec {
     uprobes_condition_fn condition = nullptr;
     void* user = nullptr;
     uint64_t cookie = 0;
-    uint64_t hits = 0;
 };
+
+// How the hit path runs a site's displaced instruction without the cold site record.
+enum class fast_op : uint8_t { none, addi, addiw, add, lui, auipc, jal, jalr };
+
+// The hit path's copy of a site (one cache line; a derived cache of site_rec and its probes,
+// rewritten by refresh_hot() whenever they change). `single`: the site has exactly one consumer,
+// an INSN/ENTRY probe without condition or post-handler, whose fields are copied here so that a
+// hit reads nothing else but its hit counter.
+struct site_hot {
+    uint64_t addr = 0;      // link-time address; with program, the lookup key
+    uint32_t program = nil; // nil: free
+    uint32_t probe = nil;   // single: the consumer's pool index
+    uprobes_handler_fn handler = nullptr;
+    void* user = nullptr;
+    uint64_t cookie = 0;
+    int32_t probe_id = 0;
+    uint32_t pid = 0; // the consumer's pid filter
+    int32_t imm = 0;  // fast != none: the displaced instruction's fields (decoded_insn)
+    uint8_t rd = 0, rs1 = 0, rs2 = 0, length = 0;
+    fast_op fast = fast_op::none;
+    bool single = false;
+    uint8_t kind = 0, mode = 0;
+    uint8_t pad[4] = {};
+};
+static_assert(sizeof(site_hot) == 64, "one cache line per site");
 
 struct process_rec {
     uint32_t pid = 0;
@@ -101,21 +130,6 @@ struct thread_rec {
     uint64_t xol_return_pc = 0; // where the thread resumes after the slot
     return_entry* stack = nullptr;
     uint32_t depth = 0;
-};
-
-struct site_slot {
-    struct key_type {
-        uint32_t program;
-        uint64_t addr;
-    };
-    uint64_t addr;
-    uint32_t program; // nil: empty
-    uint32_t site;
-    static uint64_t hash(const key_type& k) { return mix64(k.addr ^ (uint64_t{k.program} << 48)); }
-    bool empty() const { return program == nil; }
-    void clear() { program = nil; }
-    bool matches(const key_type& k) const { return program == k.program && addr == k.addr; }
-    key_type key() const { return {program, addr}; }
 };
 
 struct pid_slot {
@@ -195,6 +209,8 @@ private:
     result<decoded_insn> validate_site(program_rec& prog, uint64_t addr);
     result<void> fill_checkpoints(program_rec& prog);
     site_rec* lookup_site(uint32_t program, uint64_t addr);
+    uint32_t find_site(uint32_t program, uint64_t addr);
+    void refresh_hot(uint32_t site);
     bool armed_for(const site_rec& site, uint32_t pid) const;
 
     // arming.cpp
@@ -212,6 +228,10 @@ private:
     // hit_path.cpp, return_probes.cpp
     int site_hit(process_rec& proc, uint32_t tid, site_rec& site, uprobes_trap_context* ctx,
                  uprobes_trap_info* info);
+    int single_hit(process_rec& proc, uint32_t tid, uint32_t site_index, uprobes_trap_context* ctx,
+                   uprobes_trap_info* info);
+    int execute_displaced_call(process_rec& proc, uint32_t tid, uint32_t site_index,
+                               uprobes_trap_context* ctx, uprobes_trap_info* info);
     int execute_displaced(process_rec& proc, uint32_t tid, const decoded_insn& insn,
                           uint32_t site_index, uint64_t pc, uprobes_trap_context* ctx,
                           uprobes_trap_info* info, bool single_step);
@@ -246,8 +266,10 @@ private:
     process_rec* processes_ = nullptr;
     thread_rec* threads_ = nullptr;
     return_entry* return_entries_ = nullptr;
+    site_hot* hot_ = nullptr;        // parallel to sites_
+    uint64_t* probe_hits_ = nullptr; // parallel to probes_
 
-    open_table<site_slot> site_table_;
+    site_index site_table_;
     open_table<pid_slot> process_table_;
     open_table<thread_slot> thread_table_;
 
@@ -256,20 +278,21 @@ private:
     uint32_t programs_used_ = 0, sites_used_ = 0, probes_used_ = 0, processes_used_ = 0,
              threads_used_ = 0;
     uint32_t id_generation_ = 0;
-    uint32_t last_process_ = nil; // the process of the last trap (a cache of process_table_)
+    process_rec* last_process_ = nullptr; // the process of the last trap (a process_table_ cache)
 
     uprobes_hit_sink_fn sink_ = nullptr;
     void* sink_user_ = nullptr;
     uprobes_stats counters_ = {};
 };
 
-// A hit record for probe `p` at `pc` (every hit: inline, field by field, no memset).
-inline void engine::fill_hit(uprobes_hit& hit, const probe_rec& p, uint32_t pid, uint32_t tid,
-                             uint64_t pc, const uprobes_trap_context* ctx, uint64_t now) const {
-    // Field by field (no memset): this runs for every hit.
-    hit.probe_id = static_cast<uint32_t>(p.id);
-    hit.kind = p.kind;
-    hit.mode = p.mode;
+// A hit record of probe `id` at `pc` (inline, field by field, no memset: it runs for every hit
+// that a handler, condition or sink wants). hit_count is the caller's.
+inline void fill_hit_record(uprobes_hit& hit, int32_t id, uint8_t kind, uint8_t mode,
+                            uint64_t cookie, uint32_t pid, uint32_t tid, uint64_t pc,
+                            const uprobes_trap_context* ctx, uint64_t now) {
+    hit.probe_id = static_cast<uint32_t>(id);
+    hit.kind = kind;
+    hit.mode = mode;
     hit.flags = 0;
     hit.pid = pid;
     hit.tid = tid;
@@ -287,15 +310,31 @@ inline void engine::fill_hit(uprobes_hit& hit, const probe_rec& p, uint32_t pid,
     hit.sp = ctx->x[2];
     hit.ra = ctx->x[1];
     hit.retval = 0;
-    hit.cookie = p.cookie;
-    hit.hit_count = p.hits;
+    hit.cookie = cookie;
 }
 
-// The site of `program` at link-time address `addr`, or nullptr: the hit path's O(1) lookup.
-inline site_rec* engine::lookup_site(uint32_t program, uint64_t addr) {
+// A hit record for probe `p` at `pc`, with its current hit count.
+inline void engine::fill_hit(uprobes_hit& hit, const probe_rec& p, uint32_t pid, uint32_t tid,
+                             uint64_t pc, const uprobes_trap_context* ctx, uint64_t now) const {
+    fill_hit_record(hit, p.id, p.kind, p.mode, p.cookie, pid, tid, pc, ctx, now);
+    hit.hit_count = probe_hits_[&p - probes_];
+}
+
+// The index of the site of `program` at link-time address `addr`, or nil: the hit path's O(1)
+// lookup (one table slot, then the key in the site's hot line).
+inline uint32_t engine::find_site(uint32_t program, uint64_t addr) {
     counters_.lookups++;
-    site_slot* s = site_table_.find({program, addr}, &counters_.lookup_slots);
-    return s != nullptr ? &sites_[s->site] : nullptr;
+    const site_hot* hot = hot_;
+    return site_table_.find(
+        site_index::hash(program, addr),
+        [=](uint32_t s) { return hot[s].addr == addr && hot[s].program == program; },
+        &counters_.lookup_slots);
+}
+
+// The site of `program` at link-time address `addr`, or nullptr.
+inline site_rec* engine::lookup_site(uint32_t program, uint64_t addr) {
+    uint32_t s = find_site(program, addr);
+    return s != nil ? &sites_[s] : nullptr;
 }
 
 } // namespace ruprobes

@@ -11,11 +11,27 @@
 namespace ruprobes {
 namespace {
 
+// A two-part key, like the engine's (program, address) keys.
+struct pair_slot {
+    struct key_type {
+        uint32_t program;
+        uint64_t addr;
+    };
+    uint64_t addr;
+    uint32_t program; // nil: empty
+    uint32_t site;
+    static uint64_t hash(const key_type& k) { return mix64(k.addr ^ (uint64_t{k.program} << 48)); }
+    bool empty() const { return program == nil; }
+    void clear() { program = nil; }
+    bool matches(const key_type& k) const { return program == k.program && addr == k.addr; }
+    key_type key() const { return {program, addr}; }
+};
+
 TEST(open_table_test, matches_a_reference_map_under_random_inserts_and_erases) {
     constexpr uint32_t capacity = 300;
-    const uint32_t slots = open_table<site_slot>::slots_for(capacity);
-    std::vector<site_slot> memory(slots);
-    open_table<site_slot> table;
+    const uint32_t slots = open_table<pair_slot>::slots_for(capacity);
+    std::vector<pair_slot> memory(slots);
+    open_table<pair_slot> table;
     table.attach(memory.data(), slots);
     std::map<uint64_t, uint32_t> reference;
     std::mt19937_64 rng(12345);
@@ -37,7 +53,7 @@ TEST(open_table_test, matches_a_reference_map_under_random_inserts_and_erases) {
         ASSERT_EQ(table.size(), reference.size());
         if (step % 97 == 0) {
             for (uint64_t a = 0x10000; a < 0x10000 + 2 * 600; a += 2) {
-                site_slot* s = table.find({3, a}, &examined);
+                pair_slot* s = table.find({3, a}, &examined);
                 lookups++;
                 auto r = reference.find(a);
                 ASSERT_EQ(s != nullptr, r != reference.end()) << std::hex << a;
