@@ -205,7 +205,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     }
 
     static asio::awaitable<void> reader(std::shared_ptr<impl> self, std::shared_ptr<connection> c) {
-        std::vector<uint8_t> buf(16384);
+        std::vector<uint8_t> buf(65536);
         while (c->open) {
             error_code ec;
             size_t n = co_await c->socket.async_read_some(
@@ -301,6 +301,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         case wire::msg_type::filler:
             st.filler_frames++;
             st.filler_bytes += wire::header_size + f.payload.size() + wire::trailer_size;
+            st.last_filler = std::chrono::steady_clock::now();
             break;
         case wire::msg_type::kernel_ready:
             if (auto m = wire::decode<wire::kernel_ready_event>(f);

@@ -5,6 +5,7 @@
 
 #include "ruprobes/wire/messages.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -143,6 +144,7 @@ struct channel_stats {
     uint64_t unmatched_responses = 0; // responses to no pending request (late after a timeout)
     uint64_t filler_frames = 0;       // channel_test filler events received
     uint64_t filler_bytes = 0;        // their wire size
+    std::chrono::steady_clock::time_point last_filler{}; // when the last one arrived
 };
 
 } // namespace ruprobes::channel
