@@ -3,11 +3,13 @@
 //
 //   null syscall   (syscall_bench N: N getpid calls) - (loop N: N calls of step(), unprobed)
 //   simulated hit  (loop N with an instruction probe on step's first instruction) - (loop N)
-//   entry+return   (loop N with entry and return probes on step) - (loop N)
 //   out-of-line    (insns N, probe on the amoadd.d at insn_mix_atomic) - (insns N)
+//   entry+return   (loop N with entry and return probes on step) - (loop N)
+//   armed probes   the simulated hit again with 100 and 10,000 probes armed in /bin/loop (on
+//                  loop_padding's nops, never hit): the hit path's lookup must stay flat
 //
-// each divided by N. Every variant runs `rounds` times and the fastest run counts (least
-// disturbed by the host). Ratios are probe cost / null syscall cost.
+// each divided by N. The variants run interleaved, `rounds` times, and each keeps its fastest
+// run (the one least disturbed by the host). Ratios are cost / null syscall cost.
 #include "selftest/probe_bench.hpp"
 
 #include "arch/riscv64/timer.hpp"
@@ -19,42 +21,83 @@
 
 namespace {
 
-constexpr int rounds = 3;
+constexpr int rounds = 5;
+constexpr int max_armed = 10000;
+
+int probe_ids[max_armed + 1];
+int probe_count = 0;
 
 void ignore_hit(uprobes_trap_context*, const uprobes_hit*, void*) {}
 
-int add_probe(const char* path, const char* symbol, uint8_t kind) {
+bool add_probe(const char* path, uint64_t addr, uint8_t kind) {
     uprobes_probe_spec spec = {};
     spec.path = path;
-    spec.addr = program_symbol(path, symbol);
+    spec.addr = addr;
     spec.kind = kind;
     spec.mode = UPROBES_MODE_TRACE;
     spec.handler = ignore_hit;
-    return uprobe_register_spec(&spec);
-}
-
-// Fastest of `rounds` runs of `command`, in ns; 0 when a run failed.
-uint64_t time_program(const char* command) {
-    uint64_t best = ~uint64_t{0};
-    for (int i = 0; i < rounds; i++) {
-        const uint64_t begin = timer_now();
-        if (finish_program(start_program(command)) != 0) {
-            return 0;
-        }
-        const uint64_t t = timer_now() - begin;
-        best = t < best ? t : best;
+    const int id = uprobe_register_spec(&spec);
+    if (id <= 0) {
+        kprintf("bench: probe at %lx in %s refused: %s\n", addr, path, uprobes_error_name(id));
+        return false;
     }
-    return timer_ticks_to_ns(best);
+    probe_ids[probe_count++] = id;
+    return true;
 }
 
-// (with - without) / n in ns, printed with one decimal as tenths.
+void remove_probes() {
+    for (int i = 0; i < probe_count; i++) {
+        uprobe_unregister(probe_ids[i]);
+    }
+    probe_count = 0;
+}
+
+// An instruction probe on step's first instruction and `extra` more on loop_padding's nops.
+bool arm_loop_step(int extra) {
+    const uint64_t padding = program_symbol("/bin/loop", "loop_padding");
+    bool ok = add_probe("/bin/loop", program_symbol("/bin/loop", "step"), UPROBES_KIND_INSN);
+    for (int i = 0; ok && i < extra; i++) {
+        ok = add_probe("/bin/loop", padding + 4 * static_cast<uint64_t>(i), UPROBES_KIND_INSN);
+    }
+    return ok && padding != 0;
+}
+
+struct variant {
+    const char* name;
+    int program;   // index into the commands: 0 loop, 1 syscall_bench, 2 insns
+    int baseline;  // the variant it is compared with (-1: none)
+    bool (*arm)(); // nullptr: unprobed
+    uint64_t best_ns = ~uint64_t{0};
+};
+
+variant variants[] = {
+    {"loop (baseline)", 0, -1, nullptr},
+    {"null syscall (getpid)", 1, 0, nullptr},
+    {"insns (baseline)", 2, -1, nullptr},
+    {"simulated insn probe hit", 0, 0, [] { return arm_loop_step(0); }},
+    {"out-of-line insn probe hit", 2, 2,
+     [] {
+         return add_probe("/bin/insns", program_symbol("/bin/insns", "insn_mix_atomic"),
+                          UPROBES_KIND_INSN);
+     }},
+    {"entry+return probe pair", 0, 0,
+     [] {
+         const uint64_t step = program_symbol("/bin/loop", "step");
+         return add_probe("/bin/loop", step, UPROBES_KIND_ENTRY) &&
+                add_probe("/bin/loop", step, UPROBES_KIND_RETURN);
+     }},
+    {"simulated hit, 100 armed", 0, 0, [] { return arm_loop_step(99); }},
+    {"simulated hit, 10000 armed", 0, 0, [] { return arm_loop_step(max_armed - 1); }},
+};
+
+// (with - without) / n in tenths of ns.
 uint64_t per_op_tenths(uint64_t with, uint64_t without, uint64_t n) {
     return with > without ? (with - without) * 10 / n : 0;
 }
 
 void print_row(const char* what, uint64_t tenths, uint64_t syscall_tenths) {
     const uint64_t ratio = syscall_tenths != 0 ? tenths * 100 / syscall_tenths : 0;
-    kprintf("bench: %-26s %6lu.%lu ns  ratio %lu.%02lu\n", what, tenths / 10, tenths % 10,
+    kprintf("bench: %-28s %7lu.%lu ns  ratio %lu.%02lu\n", what, tenths / 10, tenths % 10,
             ratio / 100, ratio % 100);
 }
 
@@ -69,41 +112,40 @@ int run_probe_bench() {
         }
         n = n == 0 ? 100000 : n;
     }
-    char loop[48], bench[48], insns[48];
-    ksnprintf(loop, sizeof(loop), "/bin/loop %lu", n);
-    ksnprintf(bench, sizeof(bench), "/bin/syscall_bench %lu", n);
-    ksnprintf(insns, sizeof(insns), "/bin/insns %lu", n);
-    kprintf("bench: %lu iterations per run, best of %d runs\n", n, rounds);
+    char commands[3][48];
+    ksnprintf(commands[0], sizeof(commands[0]), "/bin/loop %lu", n);
+    ksnprintf(commands[1], sizeof(commands[1]), "/bin/syscall_bench %lu", n);
+    ksnprintf(commands[2], sizeof(commands[2]), "/bin/insns %lu", n);
+    kprintf("bench: %lu iterations per run, %d interleaved rounds, fastest run of each\n", n,
+            rounds);
 
-    const uint64_t loop_plain = time_program(loop);
-    const uint64_t syscalls = time_program(bench);
-    const uint64_t insns_plain = time_program(insns);
-
-    int id = add_probe("/bin/loop", "step", UPROBES_KIND_INSN);
-    const uint64_t loop_insn = id > 0 ? time_program(loop) : 0;
-    uprobe_unregister(id);
-
-    const int entry = add_probe("/bin/loop", "step", UPROBES_KIND_ENTRY);
-    const int ret = add_probe("/bin/loop", "step", UPROBES_KIND_RETURN);
-    const uint64_t loop_pair = entry > 0 && ret > 0 ? time_program(loop) : 0;
-    uprobe_unregister(entry);
-    uprobe_unregister(ret);
-
-    id = add_probe("/bin/insns", "insn_mix_atomic", UPROBES_KIND_INSN);
-    const uint64_t insns_ool = id > 0 ? time_program(insns) : 0;
-    uprobe_unregister(id);
-
-    if (loop_plain == 0 || syscalls == 0 || insns_plain == 0 || loop_insn == 0 || loop_pair == 0 ||
-        insns_ool == 0) {
-        kprintf("bench: FAILED (a program failed or a probe was refused)\n");
-        return 1;
+    for (int round = 0; round < rounds; round++) {
+        for (variant& v : variants) {
+            if (v.arm != nullptr && !v.arm()) {
+                remove_probes();
+                kprintf("bench: FAILED (%s: a probe was refused)\n", v.name);
+                return 1;
+            }
+            const uint64_t begin = timer_now();
+            const int code = finish_program(start_program(commands[v.program]));
+            const uint64_t ns = timer_ticks_to_ns(timer_now() - begin);
+            remove_probes();
+            if (code != 0) {
+                kprintf("bench: FAILED (%s: %s exited with %d)\n", v.name, commands[v.program],
+                        code);
+                return 1;
+            }
+            v.best_ns = ns < v.best_ns ? ns : v.best_ns;
+        }
     }
-    const uint64_t syscall_tenths = per_op_tenths(syscalls, loop_plain, n);
-    print_row("null syscall (getpid)", syscall_tenths, syscall_tenths);
-    print_row("simulated insn probe hit", per_op_tenths(loop_insn, loop_plain, n), syscall_tenths);
-    print_row("out-of-line insn probe hit", per_op_tenths(insns_ool, insns_plain, n),
-              syscall_tenths);
-    print_row("entry+return probe pair", per_op_tenths(loop_pair, loop_plain, n), syscall_tenths);
+
+    const uint64_t syscall_tenths = per_op_tenths(variants[1].best_ns, variants[0].best_ns, n);
+    for (const variant& v : variants) {
+        if (v.baseline >= 0) {
+            print_row(v.name, per_op_tenths(v.best_ns, variants[v.baseline].best_ns, n),
+                      syscall_tenths);
+        }
+    }
     kprintf("bench: done\n");
     return 0;
 }

@@ -164,10 +164,13 @@ TEST(KernelBench, RunsAndPrintsRatios) {
     ASSERT_TRUE(run.status.has_value()) << run.console;
     EXPECT_EQ(*run.status, 0) << run.console;
     EXPECT_TRUE(contains(run.console, "bench: 2000 iterations per run")) << run.console;
+    EXPECT_FALSE(contains(run.console, "FAILED")) << run.console;
     EXPECT_TRUE(contains(run.console, "bench: null syscall (getpid)")) << run.console;
     EXPECT_TRUE(contains(run.console, "bench: simulated insn probe hit")) << run.console;
     EXPECT_TRUE(contains(run.console, "bench: out-of-line insn probe hit")) << run.console;
     EXPECT_TRUE(contains(run.console, "bench: entry+return probe pair")) << run.console;
+    EXPECT_TRUE(contains(run.console, "bench: simulated hit, 100 armed")) << run.console;
+    EXPECT_TRUE(contains(run.console, "bench: simulated hit, 10000 armed")) << run.console;
     EXPECT_TRUE(contains(run.console, "bench: done")) << run.console;
 }
 
