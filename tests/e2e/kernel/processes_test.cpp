@@ -106,6 +106,17 @@ TEST(KernelProcesses, SleepersRunConcurrently) {
     EXPECT_FALSE(contains(run.console, "EARLY")) << run.console;
 }
 
+// Three processes summing in double precision at once, preempted many times: each must get the
+// value of an undisturbed run (computed the same way on the host: 15085873).
+TEST(KernelProcesses, FloatingPointStateSurvivesPreemption) {
+    auto run =
+        run_guest("/bin/fpu 2000000 &; /bin/fpu 2000000 &; /bin/fpu 2000000; /bin/sleep 500");
+    ASSERT_TRUE(run.status.has_value()) << run.console;
+    EXPECT_EQ(*run.status, 0) << run.console;
+    EXPECT_EQ(count_of(run.console, "H(2000000) * 1e6 = 15085873"), 3u) << run.console;
+    EXPECT_EQ(count_of(run.console, "H(2000000) * 1e6 = "), 3u) << run.console;
+}
+
 TEST(KernelProcesses, ForkExecWait) {
     auto run = run_guest("/bin/forker");
     ASSERT_TRUE(run.status.has_value()) << run.console;
