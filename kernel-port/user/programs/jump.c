@@ -1,6 +1,6 @@
-// jump N [EXPECTED]: N rounds (default 10); each round calls level1 -> level2 -> level3, which either
-// returns normally (odd rounds) or longjmps straight back to main (even rounds). The levels are
-// return-probe targets: probes must survive frames that never return. Exits 3 when EXPECTED is
+// jump N [EXPECTED]: N rounds (default 10); each round calls level1 -> level2 -> level3, which
+// either returns normally (odd rounds) or longjmps straight back to main (even rounds). The levels
+// are return-probe targets: probes must survive frames that never return. Exits 3 when EXPECTED is
 // given and differs from the sum.
 #include "ulib.h"
 
