@@ -1,0 +1,92 @@
+// The `ruprobes` command line: what the user asked for, parsed without side effects (no sockets,
+// no output), so that every rule is unit-tested.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ruprobes::cli {
+
+// Exit codes of `ruprobes` (also listed by `ruprobes --help`).
+enum exit_code : int {
+    exit_ok = 0,          // the command did what was asked
+    exit_failed = 1,      // the daemon answered with an error, or the command's work failed
+    exit_usage = 2,       // bad command line
+    exit_unreachable = 3, // the daemon is not reachable, closed the connection or did not answer
+};
+
+enum class command_kind {
+    help, // print help_topic's help (or the general one) and exit 0
+    version,
+    status,
+    ps,
+    spawn,
+    kill,
+    probes_add,
+    probes_list,
+    probes_remove,
+    watch,
+    hist,
+};
+
+// Where a probe goes: PROGRAM:SYMBOL, PROGRAM:0xADDR (or decimal) or PROGRAM:FILE:LINE. Exactly
+// one of symbol / address / line is set.
+struct probe_target {
+    std::string program; // guest path, always absolute: "/bin/fib"
+    std::string symbol;
+    std::string address; // as written: "0x10078" or "65656"
+    std::string line;    // "fib.c:9"
+};
+
+struct cli_options {
+    command_kind command = command_kind::help;
+    std::string help_topic; // with command help: "" (general), "probes add", "watch", ...
+
+    std::string host = "127.0.0.1";
+    uint16_t port = 4242;
+    bool json = false;
+    double timeout_s = 30; // per JSON-RPC call
+
+    // probes add
+    probe_target target;
+    std::string kind; // "entry", "return", "insn" or "" (the daemon's default)
+    std::optional<int64_t> pid;
+    // probes remove, kill
+    int64_t id = 0;
+    // spawn
+    std::vector<std::string> argv;
+    bool stopped = false;
+    // watch, hist
+    std::optional<double> duration; // seconds; none: until Ctrl-C
+    std::optional<double> interval; // seconds between redraws / snapshots
+    std::vector<int64_t> probes;    // watch --probe ID (repeatable)
+    std::string hist_probe;         // hist PROBE: an id or PROGRAM:SYMBOL
+};
+
+struct parse_result {
+    std::optional<cli_options> options; // empty on error
+    std::string error;                  // what was wrong, for "ruprobes: <error>"
+};
+
+// Parses the arguments after the program name. Global options (--connect, --json, --timeout)
+// are accepted anywhere; `--help` after a command selects that command's help. Never exits.
+parse_result parse_command_line(const std::vector<std::string>& args);
+
+// Parses PROGRAM:SYMBOL | PROGRAM:0xADDR | PROGRAM:FILE:LINE. A PROGRAM without '/' is taken
+// as /bin/PROGRAM. Returns nothing (and sets `error`) when a part is missing.
+std::optional<probe_target> parse_probe_target(std::string_view text, std::string& error);
+
+// "fib" -> "/bin/fib"; a path with a '/' is kept as it is.
+std::string guest_program_path(std::string_view name);
+
+// Parses HOST:PORT ("[::1]:4242", ":4242" = 127.0.0.1). False on a malformed value.
+bool parse_host_port(std::string_view text, std::string& host, uint16_t& port);
+
+// The help text of `topic` ("" for the general help, or a command such as "probes add");
+// empty when there is no such topic.
+std::string help_text(std::string_view topic);
+
+} // namespace ruprobes::cli

@@ -1,0 +1,170 @@
+#include "cli/commands.hpp"
+
+#include <cstdio>
+
+namespace ruprobes::cli {
+namespace {
+
+std::string text(const json& v) {
+    if (v.is_string())
+        return v.get<std::string>();
+    if (v.is_null())
+        return "-";
+    return v.dump();
+}
+
+std::string field(const json& o, const char* name) {
+    return o.is_object() && o.contains(name) ? text(o[name]) : "-";
+}
+
+void print_json(const json& v) {
+    std::printf("%s\n", v.dump(2).c_str());
+}
+
+std::string probe_where(const json& p) {
+    std::string where = field(p, "program") + ":";
+    if (p.contains("symbol") && p["symbol"].is_string()) {
+        where += p["symbol"].get<std::string>();
+        if (p.value("offset", json(0)).is_number() && p["offset"].get<int64_t>() != 0)
+            where += "+" + std::to_string(p["offset"].get<int64_t>());
+    } else {
+        where += field(p, "address");
+    }
+    return where;
+}
+
+int status(rpc_client& c, const cli_options& o) {
+    json r = c.call("target.status");
+    if (o.json) {
+        print_json(r);
+        return exit_ok;
+    }
+    bool connected = r.value("connected", false);
+    std::printf("daemon:  %s\n", c.peer().c_str());
+    if (connected)
+        std::printf("target:  connected (kernel %s, boot %s)\n", field(r, "kernel_version").c_str(),
+                    field(r, "boot_id").c_str());
+    else
+        std::printf("target:  not connected (QEMU not running or restarting)\n");
+    if (r.contains("daemon") && r["daemon"].is_object())
+        for (const auto& [k, v] : r["daemon"].items())
+            std::printf("  %-18s %s\n", (k + ":").c_str(), text(v).c_str());
+    return exit_ok;
+}
+
+int ps(rpc_client& c, const cli_options& o) {
+    json r = c.call("process.list");
+    if (o.json) {
+        print_json(r);
+        return exit_ok;
+    }
+    std::printf("%6s  %-8s  %s\n", "PID", "STATE", "PROGRAM");
+    for (const auto& p : r.value("processes", json::array()))
+        std::printf("%6s  %-8s  %s\n", field(p, "pid").c_str(), field(p, "state").c_str(),
+                    field(p, "program").c_str());
+    return exit_ok;
+}
+
+int spawn(rpc_client& c, const cli_options& o) {
+    json params = {{"argv", o.argv}};
+    if (o.stopped)
+        params["stopped"] = true;
+    json r = c.call("process.spawn", params);
+    if (o.json) {
+        print_json(r);
+        return exit_ok;
+    }
+    std::printf("spawned pid %s: %s (%s)\n", field(r, "pid").c_str(), field(r, "program").c_str(),
+                field(r, "state").c_str());
+    return exit_ok;
+}
+
+int kill(rpc_client& c, const cli_options& o) {
+    json r = c.call("process.kill", {{"pid", o.id}});
+    if (o.json) {
+        print_json(r);
+        return exit_ok;
+    }
+    std::printf("killed pid %s\n", field(r, "pid").c_str());
+    return exit_ok;
+}
+
+int probes_add(rpc_client& c, const cli_options& o) {
+    json params = {{"program", o.target.program}};
+    if (!o.target.symbol.empty())
+        params["symbol"] = o.target.symbol;
+    else if (!o.target.address.empty())
+        params["address"] = o.target.address;
+    else
+        params["line"] = o.target.line;
+    if (!o.kind.empty())
+        params["kind"] = o.kind;
+    if (o.pid)
+        params["pid"] = *o.pid;
+    json r = c.call("probe.add", params);
+    if (o.json) {
+        print_json(r);
+        return exit_ok;
+    }
+    std::printf("probe %s: %s %s at %s (%s, %s)%s%s\n", field(r, "id").c_str(),
+                field(r, "kind").c_str(), probe_where(r).c_str(), field(r, "address").c_str(),
+                field(r, "insn").c_str(), field(r, "insn_class").c_str(),
+                r.contains("line") ? (", line " + field(r, "line")).c_str() : "",
+                r.contains("pid") ? (", pid " + field(r, "pid")).c_str() : "");
+    return exit_ok;
+}
+
+int probes_list(rpc_client& c, const cli_options& o) {
+    json r = c.call("probe.list");
+    if (o.json) {
+        print_json(r);
+        return exit_ok;
+    }
+    std::printf("%4s  %-6s  %-28s %-12s %-12s %10s\n", "ID", "KIND", "PROBE", "ADDRESS", "CLASS",
+                "HITS");
+    for (const auto& p : r.value("probes", json::array())) {
+        std::string where = probe_where(p);
+        if (p.contains("pid") && p["pid"].is_number())
+            where += " (pid " + field(p, "pid") + ")";
+        std::printf("%4s  %-6s  %-28s %-12s %-12s %10s\n", field(p, "id").c_str(),
+                    field(p, "kind").c_str(), where.c_str(), field(p, "address").c_str(),
+                    field(p, "insn_class").c_str(), field(p, "hits").c_str());
+    }
+    return exit_ok;
+}
+
+int probes_remove(rpc_client& c, const cli_options& o) {
+    json r = c.call("probe.remove", {{"id", o.id}});
+    if (o.json) {
+        print_json(r);
+        return exit_ok;
+    }
+    std::printf("removed probe %s (%s hits)\n", field(r, "id").c_str(), field(r, "hits").c_str());
+    return exit_ok;
+}
+
+} // namespace
+
+int run_simple_command(rpc_client& client, const cli_options& options) {
+    switch (options.command) {
+    case command_kind::status:
+        return status(client, options);
+    case command_kind::ps:
+        return ps(client, options);
+    case command_kind::spawn:
+        return spawn(client, options);
+    case command_kind::kill:
+        return kill(client, options);
+    case command_kind::probes_add:
+        return probes_add(client, options);
+    case command_kind::probes_list:
+        return probes_list(client, options);
+    case command_kind::probes_remove:
+        return probes_remove(client, options);
+    default:
+        std::fprintf(stderr, "ruprobes: internal error: not a simple command\n");
+        return exit_failed;
+    }
+}
+
+} // namespace ruprobes::cli

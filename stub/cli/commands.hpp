@@ -1,0 +1,23 @@
+// The commands of `ruprobes`: each talks to the daemon through an rpc_client, prints its result
+// (text or, with --json, JSON) on stdout and returns an exit code. rpc_error and
+// connection_error propagate to main, which prints them and maps them to exit codes.
+#pragma once
+
+#include "cli/cli_options.hpp"
+#include "cli/rpc_client.hpp"
+
+namespace ruprobes::cli {
+
+// status, ps, spawn, kill, probes add/list/remove. Returns exit_ok or exit_failed.
+int run_simple_command(rpc_client& client, const cli_options& options);
+
+// watch: subscribes, shows the live view until --duration passes or SIGINT/SIGTERM arrives,
+// then prints the final view. Returns exit_ok.
+int run_watch(rpc_client& client, const cli_options& options);
+
+// hist PROBE: call-duration histogram of one function; adds the missing entry/return probe for
+// the run and removes it afterwards. Returns exit_ok, or exit_failed when the probe cannot be
+// resolved to a function.
+int run_hist(rpc_client& client, const cli_options& options);
+
+} // namespace ruprobes::cli

@@ -1,0 +1,66 @@
+// ruprobes: the human command line of ruprobesd's JSON-RPC API (probes, processes, the live
+// view of probe hits, call-duration histograms). See `ruprobes --help`.
+#include "cli/cli_options.hpp"
+#include "cli/commands.hpp"
+#include "cli/rpc_client.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+#ifndef RUPROBES_VERSION
+#define RUPROBES_VERSION "unknown"
+#endif
+
+using namespace ruprobes::cli;
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args;
+    if (const char* env = std::getenv("RUPROBES_CONNECT"); env && *env) {
+        args.push_back("--connect");
+        args.push_back(env);
+    }
+    for (int i = 1; i < argc; i++)
+        args.push_back(argv[i]);
+    if (argc < 2) {
+        std::fputs(help_text("").c_str(), stderr);
+        return exit_usage;
+    }
+    parse_result parsed = parse_command_line(args);
+    if (!parsed.options) {
+        std::fprintf(stderr, "ruprobes: %s\n", parsed.error.c_str());
+        return exit_usage;
+    }
+    const cli_options& o = *parsed.options;
+    if (o.command == command_kind::help) {
+        std::fputs(help_text(o.help_topic).c_str(), stdout);
+        return exit_ok;
+    }
+    if (o.command == command_kind::version) {
+        std::printf("ruprobes %s\n", RUPROBES_VERSION);
+        return exit_ok;
+    }
+    try {
+        rpc_client client(o.host, o.port,
+                          std::chrono::milliseconds(static_cast<int64_t>(o.timeout_s * 1000)));
+        switch (o.command) {
+        case command_kind::watch:
+            return run_watch(client, o);
+        case command_kind::hist:
+            return run_hist(client, o);
+        default:
+            return run_simple_command(client, o);
+        }
+    } catch (const rpc_error& e) {
+        std::fflush(stdout);
+        std::fprintf(stderr, "ruprobes: error from ruprobesd: %s\n", describe(e).c_str());
+        return exit_failed;
+    } catch (const connection_error& e) {
+        std::fflush(stdout);
+        std::fprintf(stderr, "ruprobes: %s\n", e.what());
+        return exit_unreachable;
+    } catch (const std::exception& e) {
+        std::fflush(stdout);
+        std::fprintf(stderr, "ruprobes: %s\n", e.what());
+        return exit_failed;
+    }
+}

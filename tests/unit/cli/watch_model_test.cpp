@@ -1,0 +1,112 @@
+// The watch view's model: rows from probe.list, hits counted and paired into histograms,
+// events.lost summed, unknown probes reported, filters, JSON.
+#include "cli/watch_model.hpp"
+
+#include <gtest/gtest.h>
+
+namespace ruprobes::cli {
+namespace {
+
+using json = nlohmann::json;
+
+json probe_list() {
+    return json::parse(R"({"probes":[
+        {"id":1,"program":"/bin/fib","address":"0x40000012","symbol":"fib","offset":0,
+         "kind":"entry","insn_class":"simulate","insn":"addi","hits":10},
+        {"id":2,"program":"/bin/fib","address":"0x40000012","symbol":"fib","offset":0,
+         "kind":"return","insn_class":"simulate","insn":"addi","hits":10},
+        {"id":3,"program":"/bin/fib","address":"0x40000020","symbol":"fib","offset":14,
+         "kind":"insn","insn_class":"simulate","insn":"bgeu","hits":0}]})");
+}
+
+json hit(int probe, const char* kind, uint64_t time_ns, const char* sp, const char* a0,
+         const char* ret = nullptr) {
+    json p = {{"seq", time_ns},  {"time_ns", time_ns},
+              {"probe", probe},  {"pid", 5},
+              {"tid", 5},        {"pc", "0x40000012"},
+              {"symbol", "fib"}, {"offset", 0},
+              {"kind", kind},    {"args", {a0, "0x0", "0x0", "0x0", "0x0", "0x0", "0x0", "0x0"}},
+              {"sp", sp},        {"ra", "0x40000100"}};
+    if (ret)
+        p["ret"] = ret;
+    return {{"jsonrpc", "2.0"}, {"method", "probe.hit"}, {"params", p}};
+}
+
+std::string joined(const std::vector<std::string>& lines) {
+    std::string out;
+    for (const auto& l : lines)
+        out += l + "\n";
+    return out;
+}
+
+TEST(watch_model, counts_rates_last_values_and_histogram) {
+    watch_model m;
+    m.set_probes(probe_list());
+    EXPECT_FALSE(m.on_notification(hit(1, "entry", 1000, "0x7fff0000", "0x2")));
+    EXPECT_FALSE(m.on_notification(hit(1, "entry", 1100, "0x7ffeffe0", "0x1")));
+    EXPECT_FALSE(m.on_notification(hit(2, "return", 1200, "0x7ffeffe0", "0x0", "0x1")));
+    EXPECT_FALSE(m.on_notification(hit(2, "return", 9000, "0x7fff0000", "0x0", "0x1")));
+    m.on_notification(json::parse(
+        R"({"jsonrpc":"2.0","method":"events.lost","params":{"count":7,"reason":"kernel_ring_full"}})"));
+    m.end_interval(2.0);
+    EXPECT_EQ(m.hits_seen(), 4u);
+    EXPECT_EQ(m.lost(), 7u);
+    const log2_histogram* h = m.histogram("fib:fib");
+    ASSERT_NE(h, nullptr);
+    EXPECT_EQ(h->count(), 2u);
+    EXPECT_EQ(h->min(), 100u);
+    EXPECT_EQ(h->max(), 8000u);
+
+    std::string text = joined(m.render(true));
+    EXPECT_NE(text.find("fib:fib"), std::string::npos) << text;
+    EXPECT_NE(text.find("pid 5 a0=0x1 a1=0x0 a2=0x0"), std::string::npos) << text;
+    EXPECT_NE(text.find("pid 5 ret=0x1"), std::string::npos) << text;
+    EXPECT_NE(text.find("1.0"), std::string::npos) << text; // 2 hits in 2 s
+    EXPECT_NE(text.find("fib:fib+14"), std::string::npos) << text;
+    EXPECT_NE(text.find("events lost: 7"), std::string::npos) << text;
+    EXPECT_NE(text.find("2 calls"), std::string::npos) << text;
+    EXPECT_NE(text.find("|@"), std::string::npos) << text;
+    // Without histograms: only the table.
+    EXPECT_EQ(joined(m.render(false)).find("calls"), std::string::npos);
+
+    json j = m.to_json();
+    ASSERT_EQ(j["probes"].size(), 3u);
+    EXPECT_EQ(j["probes"][0]["hits"], 10); // the daemon's total
+    EXPECT_EQ(j["probes"][0]["seen"], 2);
+    EXPECT_EQ(j["lost"], 7);
+    EXPECT_EQ(j["functions"][0]["function"], "fib:fib");
+    EXPECT_EQ(j["functions"][0]["histogram"]["count"], 2);
+}
+
+TEST(watch_model, unknown_probe_is_reported_and_kept_until_listed) {
+    watch_model m;
+    m.set_probes(probe_list());
+    EXPECT_TRUE(m.on_notification(hit(9, "entry", 1000, "0x100", "0x3")));
+    EXPECT_FALSE(m.on_notification(hit(9, "entry", 1001, "0x100", "0x3")));
+    std::string text = joined(m.render(false));
+    EXPECT_NE(text.find("   9  entry"), std::string::npos) << text;
+    m.set_probes(probe_list()); // still not listed, but seen: kept
+    EXPECT_NE(joined(m.render(false)).find("   9  entry"), std::string::npos);
+    // Listed probes that disappeared without hits go away.
+    m.set_probes(json::parse(R"({"probes":[]})"));
+    EXPECT_EQ(joined(m.render(false)).find("   3  insn"), std::string::npos);
+}
+
+TEST(watch_model, filter_and_process_exit) {
+    watch_model m;
+    m.set_probes(probe_list());
+    m.set_filter({2});
+    m.on_notification(hit(1, "entry", 1000, "0x100", "0x3"));
+    m.on_notification(json::parse(
+        R"({"jsonrpc":"2.0","method":"process.exit","params":{"pid":5,"status":0,"signaled":false}})"));
+    m.on_notification(hit(2, "return", 2000, "0x100", "0x0", "0x2"));
+    EXPECT_EQ(m.histogram("fib:fib"), nullptr); // the entry was forgotten at the exit
+    EXPECT_EQ(m.pairing().unmatched_returns(), 1u);
+    std::string text = joined(m.render(true));
+    EXPECT_EQ(text.find("   1  entry"), std::string::npos) << text;
+    EXPECT_NE(text.find("   2  return"), std::string::npos) << text;
+    EXPECT_EQ(m.to_json()["probes"].size(), 1u);
+}
+
+} // namespace
+} // namespace ruprobes::cli
