@@ -399,7 +399,7 @@ TEST(ChannelAgent, LeaseExpiryResumesStoppedThreads) {
     recorder rec;
     channel::client_options leased;
     leased.session_id = 0x5E55;
-    leased.lease_ms = 300;
+    leased.lease_ms = 1000; // long enough that a loaded machine does not end it early
     channel::client c(io, leased, rec.handlers());
     channel::client_options same_session;
     same_session.session_id = 0x5E55;
@@ -421,12 +421,12 @@ TEST(ChannelAgent, LeaseExpiryResumesStoppedThreads) {
         uint32_t pid = spawned.value.pid;
         // The client's pings keep the session alive well past the lease.
         asio::steady_timer t(io);
-        t.expires_after(1s);
+        t.expires_after(2500ms);
         co_await t.async_wait(asio::use_awaitable);
         while_pinged = co_await c.thread_list(pid);
         // The host goes silent: after the lease the kernel lets the thread run.
         c.close();
-        t.expires_after(2s);
+        t.expires_after(4s);
         co_await t.async_wait(asio::use_awaitable);
         hello_again = co_await later.open(guest.agent_socket());
         after_expiry = co_await later.thread_list(pid);
