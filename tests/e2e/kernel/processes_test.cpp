@@ -166,6 +166,7 @@ INSTANTIATE_TEST_SUITE_P(
                       bad_mode{"illegal", "illegal instruction", 132},
                       bad_mode{"ebreak", "breakpoint not placed by the probe engine", 133},
                       bad_mode{"kernel", "load page fault", 139},
+                      bad_mode{"stack", "store page fault", 139},
                       bad_mode{"misaligned", "address misaligned", 135}),
     [](const auto& info) { return std::string(info.param.mode); });
 
