@@ -37,44 +37,139 @@ uint64_t sext32(uint64_t v) {
     return static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(v)));
 }
 
-// Runs the displaced instruction of a site whose hot line has a fast_op, on the context's
-// registers in place; returns the next pc. The same semantics as simulate() for these opcodes
-// (Unprivileged ISA v20191213 ch. 2.4 integer computational, 2.5 control transfer, 5.2 addiw):
-// x0 reads as zero and is never written, the link is pc + length, jalr clears bit 0 of its
-// target. None of them touches memory, so none can fault.
-[[gnu::always_inline]] inline uint64_t run_fast(const site_hot& h, uint64_t pc, uint64_t* x) {
+// Runs the displaced instruction of a site whose hot line says `fast`, on the context's
+// registers in place; returns the next pc. The same semantics as simulate() (simulate.cpp) for
+// these opcodes, Unprivileged ISA v20191213: ch. 2.4 integer computational (shift amounts
+// masked to 6 bits), 2.5 control transfer (the link is pc + length, jalr clears bit 0 of its
+// target, operands read before rd is written), 5.2 the *W forms (5-bit shift amounts, 32-bit
+// results sign-extended), 2.7 fence (the trap already ordered memory). x0 reads as zero and is
+// never written. None of them touches memory, so none can fault.
+[[gnu::always_inline]] inline uint64_t run_inline(const site_hot& h, uint64_t pc, uint64_t* x) {
     const uint64_t a = h.rs1 != 0 ? x[h.rs1 & 31] : 0;
+    const uint64_t b = h.rs2 != 0 ? x[h.rs2 & 31] : 0;
     const uint64_t imm = static_cast<uint64_t>(int64_t{h.imm});
     const uint64_t next = pc + h.length;
-    uint64_t value = 0, target = next;
-    switch (h.fast) {
-    case fast_op::addi:
-        value = a + imm;
+    const auto sa = [](uint64_t v) { return static_cast<int64_t>(v); };
+    uint64_t v = 0;
+    switch (h.op) {
+    case opcode::lui:
+        v = imm;
         break;
-    case fast_op::addiw:
-        value = sext32(a + imm);
+    case opcode::auipc:
+        v = pc + imm;
         break;
-    case fast_op::add:
-        value = a + (h.rs2 != 0 ? x[h.rs2 & 31] : 0);
+    case opcode::jal:
+        if (h.rd != 0)
+            x[h.rd & 31] = next;
+        return pc + imm;
+    case opcode::jalr: {
+        uint64_t target = (a + imm) & ~uint64_t{1};
+        if (h.rd != 0)
+            x[h.rd & 31] = next;
+        return target;
+    }
+    case opcode::beq:
+        return a == b ? pc + imm : next;
+    case opcode::bne:
+        return a != b ? pc + imm : next;
+    case opcode::blt:
+        return sa(a) < sa(b) ? pc + imm : next;
+    case opcode::bge:
+        return sa(a) >= sa(b) ? pc + imm : next;
+    case opcode::bltu:
+        return a < b ? pc + imm : next;
+    case opcode::bgeu:
+        return a >= b ? pc + imm : next;
+    case opcode::addi:
+        v = a + imm;
         break;
-    case fast_op::lui:
-        value = imm;
+    case opcode::slti:
+        v = sa(a) < sa(imm) ? 1 : 0;
         break;
-    case fast_op::auipc:
-        value = pc + imm;
+    case opcode::sltiu:
+        v = a < imm ? 1 : 0;
         break;
-    case fast_op::jal:
-        value = next;
-        target = pc + imm;
+    case opcode::xori:
+        v = a ^ imm;
         break;
-    default: // jalr (fast_op::none never comes here)
-        value = next;
-        target = (a + imm) & ~uint64_t{1};
+    case opcode::ori:
+        v = a | imm;
         break;
+    case opcode::andi:
+        v = a & imm;
+        break;
+    case opcode::slli:
+        v = a << (imm & 63);
+        break;
+    case opcode::srli:
+        v = a >> (imm & 63);
+        break;
+    case opcode::srai:
+        v = static_cast<uint64_t>(sa(a) >> (imm & 63));
+        break;
+    case opcode::add:
+        v = a + b;
+        break;
+    case opcode::sub:
+        v = a - b;
+        break;
+    case opcode::sll:
+        v = a << (b & 63);
+        break;
+    case opcode::slt:
+        v = sa(a) < sa(b) ? 1 : 0;
+        break;
+    case opcode::sltu:
+        v = a < b ? 1 : 0;
+        break;
+    case opcode::xor_:
+        v = a ^ b;
+        break;
+    case opcode::srl:
+        v = a >> (b & 63);
+        break;
+    case opcode::sra:
+        v = static_cast<uint64_t>(sa(a) >> (b & 63));
+        break;
+    case opcode::or_:
+        v = a | b;
+        break;
+    case opcode::and_:
+        v = a & b;
+        break;
+    case opcode::addiw:
+        v = sext32(a + imm);
+        break;
+    case opcode::slliw:
+        v = sext32(static_cast<uint32_t>(a) << (imm & 31));
+        break;
+    case opcode::srliw:
+        v = sext32(static_cast<uint32_t>(a) >> (imm & 31));
+        break;
+    case opcode::sraiw:
+        v = sext32(static_cast<uint32_t>(static_cast<int32_t>(a) >> (imm & 31)));
+        break;
+    case opcode::addw:
+        v = sext32(a + b);
+        break;
+    case opcode::subw:
+        v = sext32(a - b);
+        break;
+    case opcode::sllw:
+        v = sext32(static_cast<uint32_t>(a) << (b & 31));
+        break;
+    case opcode::srlw:
+        v = sext32(static_cast<uint32_t>(a) >> (b & 31));
+        break;
+    case opcode::sraw:
+        v = sext32(static_cast<uint32_t>(static_cast<int32_t>(a) >> (b & 31)));
+        break;
+    default: // fence (refresh_hot sets `fast` for nothing else)
+        return next;
     }
     if (h.rd != 0)
-        x[h.rd & 31] = value;
-    return target;
+        x[h.rd & 31] = v;
+    return next;
 }
 
 } // namespace
@@ -115,8 +210,8 @@ int engine::not_ours(uprobes_trap_info* info) {
             return UPROBES_TRAP_HANDLED;
         }
     }
-    if (h.fast != fast_op::none) {
-        ctx->pc = run_fast(h, pc, ctx->x);
+    if (h.fast) {
+        ctx->pc = run_inline(h, pc, ctx->x);
         counters_.simulated++;
         set_info(info, UPROBES_TRAP_HANDLED);
         return UPROBES_TRAP_HANDLED;

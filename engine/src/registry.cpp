@@ -168,29 +168,16 @@ result<decoded_insn> engine::validate_site(program_rec& prog, uint64_t addr) {
 
 namespace {
 
-// The fast_op the hit path may use for `insn`: the common simulated instructions whose immediate
-// fits site_hot::imm (every one of them: 32-bit at most, spec ch. 2.3), none for the others.
-fast_op fast_op_for(const decoded_insn& insn) {
+// Whether the hit path runs `insn` inline from the site's hot line (hit_path.cpp, run_inline):
+// RV64I without memory access (upper immediates, jumps, branches, integer register-immediate
+// and register-register operations, fence), whose immediates fit site_hot::imm (all of them:
+// 32 bits at most, spec ch. 2.3). Loads, stores and M go through simulate().
+bool runs_inline(const decoded_insn& insn) {
     if (insn.cls != insn_class::simulate || insn.imm != static_cast<int32_t>(insn.imm))
-        return fast_op::none;
-    switch (insn.op) {
-    case opcode::addi:
-        return fast_op::addi;
-    case opcode::addiw:
-        return fast_op::addiw;
-    case opcode::add:
-        return fast_op::add;
-    case opcode::lui:
-        return fast_op::lui;
-    case opcode::auipc:
-        return fast_op::auipc;
-    case opcode::jal:
-        return fast_op::jal;
-    case opcode::jalr:
-        return fast_op::jalr;
-    default:
-        return fast_op::none;
-    }
+        return false;
+    opcode op = insn.op;
+    return (op >= opcode::lui && op <= opcode::bgeu) ||
+           (op >= opcode::addi && op <= opcode::sraw) || op == opcode::fence;
 }
 
 } // namespace
@@ -203,8 +190,9 @@ void engine::refresh_hot(uint32_t index) {
     if (site.program != nil) {
         h.addr = site.addr;
         h.program = site.program;
-        h.fast = fast_op_for(site.insn);
-        if (h.fast != fast_op::none) {
+        h.fast = runs_inline(site.insn);
+        if (h.fast) {
+            h.op = site.insn.op;
             h.imm = static_cast<int32_t>(site.insn.imm);
             h.rd = site.insn.rd;
             h.rs1 = site.insn.rs1;

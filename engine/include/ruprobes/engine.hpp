@@ -69,9 +69,6 @@ struct probe_rec {
     uint64_t cookie = 0;
 };
 
-// How the hit path runs a site's displaced instruction without the cold site record.
-enum class fast_op : uint8_t { none, addi, addiw, add, lui, auipc, jal, jalr };
-
 // The hit path's copy of a site (one cache line; a derived cache of site_rec and its probes,
 // rewritten by refresh_hot() whenever they change). `single`: the site has exactly one consumer,
 // an INSN/ENTRY probe without condition or post-handler, whose fields are copied here so that a
@@ -85,12 +82,13 @@ struct site_hot {
     uint64_t cookie = 0;
     int32_t probe_id = 0;
     uint32_t pid = 0; // the consumer's pid filter
-    int32_t imm = 0;  // fast != none: the displaced instruction's fields (decoded_insn)
+    int32_t imm = 0;  // fast: the displaced instruction's fields (see decoded_insn)
+    opcode op = opcode::illegal;
     uint8_t rd = 0, rs1 = 0, rs2 = 0, length = 0;
-    fast_op fast = fast_op::none;
+    bool fast = false; // op is one the hit path runs inline (RV64I without memory access)
     bool single = false;
     uint8_t kind = 0, mode = 0;
-    uint8_t pad[4] = {};
+    uint8_t pad[2] = {};
 };
 static_assert(sizeof(site_hot) == 64, "one cache line per site");
 

@@ -9,6 +9,7 @@
 
 #include <map>
 #include <random>
+#include <set>
 
 namespace ruprobes::test {
 namespace {
@@ -28,35 +29,41 @@ struct random_program {
 
     explicit random_program(uint32_t seed) {
         std::mt19937 rng(seed);
-        uint32_t fast = 0;
+        std::set<opcode> inline_forms;
+        uint32_t others = 0;
         while (addrs.size() < sites) {
             uint32_t bits = static_cast<uint32_t>(rng());
             if (rng() % 3 == 0)
                 bits &= 0xffff; // a compressed candidate when the low bits are not 11
-            if (rng() % 2 == 0) {
-                // Bias toward the fast opcodes (addi, addiw, add, lui, auipc, jal, jalr).
-                static const uint32_t opcodes[] = {0x13, 0x1b, 0x33, 0x37, 0x17, 0x6f, 0x67};
-                bits = (bits & ~0x7fu) | opcodes[rng() % 7];
-                if ((bits & 0x7f) == 0x33)
-                    bits &= ~(0x7fu << 25 | 0x7u << 12); // add
-                if ((bits & 0x7f) == 0x1b || (bits & 0x7f) == 0x13)
-                    bits &= ~(0x7u << 12); // addiw, addi
-                if ((bits & 0x7f) == 0x67)
+            if (rng() % 4 != 0) {
+                // Bias toward the forms the hit path runs inline: OP-IMM, OP-IMM-32, OP, OP-32,
+                // LUI, AUIPC, JAL, JALR, BRANCH (spec table 24.1), funct7 0, 0x20 or M.
+                static const uint32_t opcodes[] = {0x13, 0x1b, 0x33, 0x3b, 0x37,
+                                                   0x17, 0x6f, 0x67, 0x63};
+                static const uint32_t funct7s[] = {0x00, 0x20, 0x01};
+                bits = (bits & ~0x7fu) | opcodes[rng() % 9];
+                uint32_t opc = bits & 0x7f;
+                if (opc == 0x33 || opc == 0x3b || (rng() % 2 == 0 && (opc == 0x13 || opc == 0x1b)))
+                    bits = (bits & ~(0x7fu << 25)) | funct7s[rng() % 3] << 25;
+                if (opc == 0x67)
                     bits &= ~(0x7u << 12); // jalr
             }
             decoded_insn d = decode_bits(bits);
             if (d.cls != insn_class::simulate || touches_memory(d.op))
                 continue;
-            if (d.op == opcode::addi || d.op == opcode::add || d.op == opcode::jal ||
-                d.op == opcode::jalr || d.op == opcode::lui || d.op == opcode::auipc ||
-                d.op == opcode::addiw)
-                fast++;
+            opcode op = d.op;
+            if ((op >= opcode::lui && op <= opcode::bgeu) ||
+                (op >= opcode::addi && op <= opcode::sraw) || op == opcode::fence)
+                inline_forms.insert(op);
+            else
+                others++;
             addrs.push_back(text_base + bytes.size());
             insns.push_back(d);
             for (unsigned b = 0; b < d.length; b++)
                 bytes.push_back(static_cast<uint8_t>(bits >> (8 * b)));
         }
-        EXPECT_GT(fast, sites / 4) << "the fast opcodes are well represented";
+        EXPECT_GE(inline_forms.size(), 38u) << "every inline form is drawn (fence may not be)";
+        EXPECT_GT(others, 50u) << "and forms that go through simulate() (M)";
     }
 };
 
