@@ -1,0 +1,138 @@
+// probe_catalog (probe.add resolution through a host copy) and the notification texts: exact
+// field names and types, 64-bit values as hex strings, loss notices.
+#include "rpc/event_notifications.hpp"
+#include "rpc/probe_catalog.hpp"
+#include "rpc/rpc_errors.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+namespace ruprobes::rpc {
+namespace {
+
+using jsonrpc::json;
+
+TEST(notifications, probe_hit_carries_hex_registers_and_the_probe_site) {
+    target::probe_hit_event hit;
+    hit.probe = 7;
+    hit.thread = {42, 43};
+    hit.pc = 0xffffffff80001234ull; // above 2^53: must survive as a string
+    hit.timestamp_ns = 123456789;
+    hit.seq = 99;
+    target::registers regs;
+    for (int i = 0; i < 8; i++)
+        regs.x[10 + i] = 0x1000 + i;
+    regs.x[2] = 0x7fff0;
+    regs.x[1] = 0x10086;
+    hit.regs = regs;
+    hit.return_value = 0x8000000000000001ull;
+    probe_site site;
+    site.program = "/bin/fib";
+    site.address = 0x10078;
+    site.symbol = "fib";
+    site.offset = 4;
+    site.kind = target::probe_kind::ret;
+    auto note = make_notification(target::target_event(hit),
+                                  [&](target::probe_id id) { return id == 7 ? &site : nullptr; });
+    ASSERT_TRUE(note);
+    EXPECT_EQ(note->kind, events::event_kind::probe_hit);
+    EXPECT_EQ(note->probe, 7u);
+    EXPECT_EQ(note->pid, 42);
+    json j = json::parse(note->text);
+    EXPECT_EQ(j["jsonrpc"], "2.0");
+    EXPECT_EQ(j["method"], "probe.hit");
+    EXPECT_FALSE(j.contains("id"));
+    const json& p = j["params"];
+    EXPECT_EQ(p["seq"], 99);
+    EXPECT_EQ(p["time_ns"], 123456789);
+    EXPECT_EQ(p["probe"], 7);
+    EXPECT_EQ(p["pid"], 42);
+    EXPECT_EQ(p["tid"], 43);
+    EXPECT_EQ(p["pc"], "0xffffffff80001234");
+    EXPECT_EQ(p["symbol"], "fib");
+    EXPECT_EQ(p["offset"], 4);
+    EXPECT_EQ(p["kind"], "return");
+    ASSERT_EQ(p["args"].size(), 8u);
+    EXPECT_EQ(p["args"][0], "0x1000");
+    EXPECT_EQ(p["args"][7], "0x1007");
+    EXPECT_EQ(p["sp"], "0x7fff0");
+    EXPECT_EQ(p["ra"], "0x10086");
+    EXPECT_EQ(p["ret"], "0x8000000000000001");
+}
+
+TEST(notifications, hit_of_an_unknown_probe_without_registers) {
+    target::probe_hit_event hit;
+    hit.probe = 1;
+    auto note = make_notification(target::target_event(hit), nullptr);
+    ASSERT_TRUE(note);
+    json p = json::parse(note->text)["params"];
+    EXPECT_TRUE(p["symbol"].is_null());
+    EXPECT_TRUE(p["kind"].is_null());
+    EXPECT_FALSE(p.contains("args"));
+    EXPECT_FALSE(p.contains("ret"));
+}
+
+TEST(notifications, process_target_and_loss_events) {
+    auto exit = make_notification(target::target_event(target::exit_event{5, true, 9}), nullptr);
+    ASSERT_TRUE(exit);
+    EXPECT_EQ(exit->kind, events::event_kind::process_exit);
+    EXPECT_EQ(json::parse(exit->text)["params"],
+              (json{{"pid", 5}, {"status", 9}, {"signaled", true}}));
+    auto exec = make_notification(target::target_event(target::exec_event{5, "/bin/x"}), nullptr);
+    EXPECT_EQ(json::parse(exec->text)["method"], "process.exec");
+    auto lost = make_notification(target::target_event(target::events_lost_event{12}), nullptr);
+    EXPECT_EQ(lost->kind, events::event_kind::events_lost);
+    EXPECT_EQ(json::parse(lost->text)["params"],
+              (json{{"count", 12}, {"reason", "kernel_ring_full"}}));
+    auto down =
+        make_notification(target::target_event(target::disconnected_event{"qemu exited"}), nullptr);
+    EXPECT_EQ(json::parse(down->text)["method"], "target.disconnected");
+    auto stop = make_notification(target::target_event(target::stop_event{}), nullptr);
+    EXPECT_FALSE(stop); // stops are the debugger's
+    EXPECT_EQ(json::parse(lost_notification(3, "subscriber_queue_full"))["params"]["count"], 3);
+}
+
+TEST(probe_catalog, resolves_through_the_host_copy) {
+    std::string fixture = RUPROBES_SYMBOLS_FIXTURE;
+    symbols::symbol_store store(std::filesystem::path(fixture).parent_path().string());
+    probe_catalog catalog(store);
+    probe_request req;
+    req.program = "/bin/symbols_fixture";
+    req.symbol = "add_one";
+    auto r = catalog.resolve(req);
+    ASSERT_TRUE(std::holds_alternative<probe_site>(r));
+    const probe_site& site = std::get<probe_site>(r);
+    EXPECT_EQ(site.symbol, "add_one");
+    EXPECT_EQ(site.offset, 0u);
+    EXPECT_EQ(site.kind, target::probe_kind::entry);
+    EXPECT_EQ(site.insn_class, "simulate");
+    json j = probe_catalog::to_json(3, site, 77);
+    EXPECT_EQ(j["id"], 3);
+    EXPECT_EQ(j["pid"], 77);
+    EXPECT_TRUE(j["address"].get<std::string>().starts_with("0x"));
+
+    // No host copy: an address passes unchecked, a symbol does not.
+    probe_request bare;
+    bare.program = "/bin/unknown";
+    bare.address = 0x1234;
+    auto b = catalog.resolve(bare);
+    ASSERT_TRUE(std::holds_alternative<probe_site>(b));
+    EXPECT_FALSE(std::get<probe_site>(b).symbol);
+    EXPECT_FALSE(std::get<probe_site>(b).insn_class);
+    bare.address.reset();
+    bare.symbol = "main";
+    auto e = catalog.resolve(bare);
+    ASSERT_TRUE(std::holds_alternative<jsonrpc::rpc_error>(e));
+    EXPECT_EQ(std::get<jsonrpc::rpc_error>(e).code, unknown_program);
+
+    // A guest path is required.
+    probe_request relative = req;
+    relative.program = "symbols_fixture";
+    auto rel = catalog.resolve(relative);
+    ASSERT_TRUE(std::holds_alternative<jsonrpc::rpc_error>(rel));
+    EXPECT_EQ(std::get<jsonrpc::rpc_error>(rel).code, jsonrpc::invalid_params);
+}
+
+} // namespace
+} // namespace ruprobes::rpc
