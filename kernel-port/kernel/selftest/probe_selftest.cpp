@@ -240,6 +240,7 @@ int run_probe_selftests() {
         test_stop_probe_and_step,
         test_stop_running,
         test_step_from_entry,
+        test_live_arm_and_disarm,
     };
     int passed = 0;
     int failed = 0;

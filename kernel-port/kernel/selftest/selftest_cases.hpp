@@ -12,3 +12,7 @@ bool test_stop_running();
 // thread_stop right after spawn holds a process at its entry point; single steps walk it to its
 // first ecall, and stepping the ecall makes the system call.
 bool test_step_from_entry();
+
+// Probes armed into and removed from a process while it runs (ticker): hits only in between,
+// and the text is the file's again afterwards.
+bool test_live_arm_and_disarm();

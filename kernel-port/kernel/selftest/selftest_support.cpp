@@ -1,5 +1,6 @@
 #include "selftest/selftest_support.hpp"
 
+#include "arch/riscv64/timer.hpp"
 #include "lib/string.hpp"
 #include "mm/user_memory.hpp"
 #include "proc/elf_loader.hpp"
@@ -50,6 +51,10 @@ int finish_program(long pid) {
         return -1;
     }
     return wait_status_to_code(status);
+}
+
+void pause_ms(uint64_t ms) {
+    sleep_on(nullptr, timer_now() + timer_ns_to_ticks(ms * 1'000'000));
 }
 
 uint64_t program_symbol(const char* path, const char* symbol) {

@@ -15,6 +15,9 @@ long start_program(const char* command);
 // Waits for child `pid` and returns its exit code (128 + signal when killed), or -1.
 int finish_program(long pid);
 
+// Sleeps `ms` milliseconds in the calling kernel thread (other processes run meanwhile).
+void pause_ms(uint64_t ms);
+
 // Address of `symbol` in the embedded program `path`, or 0.
 uint64_t program_symbol(const char* path, const char* symbol);
 

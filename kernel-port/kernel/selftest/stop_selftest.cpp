@@ -31,11 +31,6 @@ void on_stopped(int pid, stop_reason reason, uint32_t probe_id, void*) {
 
 const process_listener selftest_listener = {on_stopped, nullptr, nullptr, nullptr};
 
-// Sleeps `ms` milliseconds (other processes run meanwhile).
-void pause_ms(uint64_t ms) {
-    sleep_on(nullptr, timer_now() + timer_ns_to_ticks(ms * 1'000'000));
-}
-
 // Waits until a new stop is logged (true) or `pid` has exited (false), at most ~5 s.
 bool wait_for_stop(int seen, long pid) {
     for (int i = 0; i < 500; i++) {
@@ -173,5 +168,39 @@ bool test_step_from_entry() {
     ok = ok && held && stepped_ecall && written == 21 && code == 0;
     kprintf(": %s\n", ok ? "PASS" : "FAIL");
     kprintf("selftest:   (%d single steps from _start to the first ecall)\n", steps);
+    return ok;
+}
+
+bool test_live_arm_and_disarm() {
+    const char* path = "/bin/ticker";
+    const long pid = start_program("/bin/ticker 10 40");
+    const int p = static_cast<int>(pid);
+    pause_ms(50); // ticking
+    uint64_t hits = 0;
+    uprobes_probe_spec spec = {};
+    spec.path = path;
+    spec.addr = program_symbol(path, "tick");
+    spec.kind = UPROBES_KIND_ENTRY;
+    spec.handler = [](uprobes_trap_context*, const uprobes_hit*, void* user) {
+        (*static_cast<uint64_t*>(user))++;
+    };
+    spec.user = &hits;
+    const int id = uprobe_register_spec(&spec);
+    const uint64_t armed = text_checksum(p);
+    pause_ms(200);
+    const int removed = id > 0 ? uprobe_unregister(id) : id;
+    const uint64_t after = text_checksum(p);
+    const uint64_t hits_at_removal = hits;
+    const int code = finish_program(pid);
+    const uint64_t file = file_text_checksum(path);
+    kprintf("selftest: live: armed while running %s, hits %s, disarmed while running %s, %s, "
+            "exit %d",
+            id > 0 && armed != file ? "yes" : "NO", hits > 0 && hits < 40 ? "some" : "WRONG",
+            removed == 0 && after == file ? "yes" : "NO",
+            hits == hits_at_removal ? "no hit after" : "HITS AFTER", code);
+    const bool ok = id > 0 && armed != file && hits > 0 && hits < 40 && removed == 0 &&
+                    after == file && hits == hits_at_removal && code == 0;
+    kprintf(": %s\n", ok ? "PASS" : "FAIL");
+    kprintf("selftest:   (%lu of 40 ticks hit while armed)\n", hits);
     return ok;
 }

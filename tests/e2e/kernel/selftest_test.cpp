@@ -30,7 +30,7 @@ ruprobes::test::guest_run* KernelProbeSelftest::run_ = nullptr;
 TEST_F(KernelProbeSelftest, AllPassAndKernelExitsZero) {
     ASSERT_TRUE(run().status.has_value()) << run().console;
     EXPECT_EQ(*run().status, 0) << run().console;
-    EXPECT_TRUE(contains(run().console, "selftest: 10 passed, 0 failed")) << run().console;
+    EXPECT_TRUE(contains(run().console, "selftest: 11 passed, 0 failed")) << run().console;
     EXPECT_FALSE(contains(run().console, "FAIL")) << run().console;
     EXPECT_FALSE(contains(run().console, "killed:")) << run().console;
     EXPECT_FALSE(contains(run().console, "kernel panic")) << run().console;
@@ -100,5 +100,11 @@ TEST_F(KernelProbeSelftest, SingleStepsFromEntryThroughASystemCall) {
     // ecall; stepping it performs write(1, "hello from user space", 21).
     EXPECT_TRUE(contains(run().console, "selftest: step: held at entry, ecall stepped, write "
                                         "returned 21, exit 0: PASS"))
+        << run().console;
+}
+
+TEST_F(KernelProbeSelftest, ProbesArmAndDisarmInARunningProcess) {
+    EXPECT_TRUE(contains(run().console, "selftest: live: armed while running yes, hits some, "
+                                        "disarmed while running yes, no hit after, exit 0: PASS"))
         << run().console;
 }
