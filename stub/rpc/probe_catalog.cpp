@@ -166,7 +166,7 @@ json probe_catalog::to_json(target::probe_id id, const probe_site& site,
              {"program", site.program},
              {"address", jsonrpc::hex_u64(site.address)},
              {"symbol", site.symbol ? json(*site.symbol) : json(nullptr)},
-             {"offset", site.offset},
+             {"offset", site.symbol ? json(site.offset) : json(nullptr)},
              {"kind", target::probe_kind_name(site.kind)},
              {"insn_class", site.insn_class ? json(*site.insn_class) : json(nullptr)},
              {"insn", site.insn ? json(*site.insn) : json(nullptr)}};
