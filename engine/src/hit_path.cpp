@@ -20,13 +20,9 @@ void set_info(uprobes_trap_info* info, int action, error e = error::ok, uint64_t
     info->reserved = 0;
 }
 
-// uprobes_trap_context starts with the same 32 doublewords as register_file: the simulator works
-// on the context in place. The engine never accesses them as register_file itself; the compiler
-// barriers around simulate() keep accesses under the two types ordered even if simulate() is
-// inlined (LTO).
-static_assert(sizeof(register_file) == sizeof(uprobes_trap_context::x));
-static_assert(alignof(register_file) == alignof(uprobes_trap_context));
-static_assert(offsetof(uprobes_trap_context, x) == 0);
+// The simulator and run_inline work on uprobes_trap_context::x in place (x0..x31, x[0] neither
+// read nor written): no copy of the trap context on a hit.
+static_assert(sizeof(uprobes_trap_context::x) == 32 * sizeof(uint64_t));
 
 bool applies(const probe_rec& p, uint32_t pid) {
     return p.pid == UPROBES_ANY_PID || p.pid == pid;
@@ -326,20 +322,23 @@ engine::execute_displaced(process_rec& proc, uint32_t tid, const decoded_insn& i
                           uint32_t site_index, uint64_t pc, uprobes_trap_context* ctx,
                           uprobes_trap_info* info, bool single_step) {
     if (insn.cls == insn_class::simulate) {
-        // The simulator works on the context's registers in place (no copy in or out; on a
-        // fault it changes nothing).
-        register_file& regs = *reinterpret_cast<register_file*>(ctx->x);
-        user_memory mem(proc.pid);
-        sim_fault fault;
-        asm volatile("" ::: "memory");
-        result<uint64_t> next = simulate(insn, pc, regs, mem, &fault);
-        asm volatile("" ::: "memory");
-        if (!next.ok()) {
-            counters_.faults++;
-            set_info(info, UPROBES_TRAP_FAULT, next.err(), fault.addr);
-            return UPROBES_TRAP_FAULT;
+        if (site_index != nil && hot_[site_index].fast) {
+            // `insn` is the site's own instruction (every caller passing a site index passes
+            // it): run it inline from the hot line.
+            ctx->pc = run_inline(hot_[site_index], pc, ctx->x);
+        } else {
+            // The simulator works on the context's registers in place (no copy in or out; on a
+            // fault it changes nothing).
+            user_memory mem(proc.pid);
+            sim_fault fault;
+            result<uint64_t> next = simulate(insn, pc, ctx->x, mem, &fault);
+            if (!next.ok()) {
+                counters_.faults++;
+                set_info(info, UPROBES_TRAP_FAULT, next.err(), fault.addr);
+                return UPROBES_TRAP_FAULT;
+            }
+            ctx->pc = *next;
         }
-        ctx->pc = *next;
         counters_.simulated++;
         if (!single_step && site_index != nil && sites_[site_index].post_handlers != 0)
             run_post_handlers(proc, tid, sites_[site_index], pc, ctx);
