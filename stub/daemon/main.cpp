@@ -13,6 +13,8 @@
 #include "symbols/symbol_store.hpp"
 #endif
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -115,6 +117,8 @@ int main(int argc, char** argv) {
             return 1;
     }
     target::target_model model(*backend);
+    model.set_spawner(
+        [&io](task<void> work) { net::co_spawn(io, std::move(work), net::detached); });
 
     // Host copies of the guest's programs: symbols for JSON-RPC, original text for gdb's reads.
     std::string symbols_dir =

@@ -169,18 +169,19 @@ task<outcome<probe_id>> target_model::insert_breakpoint(pid_type pid, uint64_t a
     if (addr < info->load_bias)
         co_return fail(target_errc::bad_address, "address below the program's load base");
     probe_spec spec{info->program, addr - info->load_bias, probe_kind::insn, probe_mode::stop, pid};
-    auto id = co_await backend_.add_probe(spec);
-    if (!id)
-        co_return id.error();
+    auto kernel_id = co_await backend_.add_probe(spec);
+    if (!kernel_id)
+        co_return kernel_id.error();
     // Another insert of the same site may have completed while we waited.
     if (auto it = breakpoints_.find(key); it != breakpoints_.end()) {
         it->second.owners.insert(owner);
-        (void)co_await backend_.remove_probe(*id);
+        (void)co_await backend_.remove_probe(*kernel_id);
         co_return it->second.id;
     }
-    breakpoints_[key] = breakpoint{*id, {owner}};
-    probes_[*id] = probe_info{*id, spec, 0};
-    co_return *id;
+    probe_id id = map_kernel_id(*kernel_id);
+    breakpoints_[key] = breakpoint{id, {owner}};
+    probes_[id] = probe_info{id, spec, 0};
+    co_return id;
 }
 
 task<outcome<void>> target_model::remove_breakpoint(pid_type pid, uint64_t addr, client_id owner) {
@@ -193,7 +194,10 @@ task<outcome<void>> target_model::remove_breakpoint(pid_type pid, uint64_t addr,
     probe_id id = it->second.id;
     breakpoints_.erase(it);
     probes_.erase(id);
-    co_return co_await backend_.remove_probe(id);
+    auto kernel_id = unmap(id);
+    if (!kernel_id)
+        co_return outcome<void>{}; // never armed in this kernel (it restarted)
+    co_return co_await backend_.remove_probe(*kernel_id);
 }
 
 task<void> target_model::remove_breakpoints_of(client_id owner) {
@@ -219,11 +223,12 @@ task<outcome<probe_info>> target_model::add_trace_probe(probe_spec spec) {
     spec.mode = probe_mode::trace;
     if (spec.program.empty())
         co_return fail(target_errc::invalid_argument, "probe needs a program");
-    auto id = co_await backend_.add_probe(spec);
-    if (!id)
-        co_return id.error();
-    probe_info info{*id, std::move(spec), 0};
-    probes_[*id] = info;
+    auto kernel_id = co_await backend_.add_probe(spec);
+    if (!kernel_id)
+        co_return kernel_id.error();
+    probe_id id = map_kernel_id(*kernel_id);
+    probe_info info{id, std::move(spec), 0};
+    probes_[id] = info;
     co_return info;
 }
 
@@ -232,7 +237,10 @@ task<outcome<void>> target_model::remove_trace_probe(probe_id id) {
     if (it == probes_.end() || it->second.spec.mode != probe_mode::trace)
         co_return fail(target_errc::no_such_probe, "no trace probe " + std::to_string(id));
     probes_.erase(it);
-    co_return co_await backend_.remove_probe(id);
+    auto kernel_id = unmap(id);
+    if (!kernel_id)
+        co_return outcome<void>{}; // not armed right now (waiting for the kernel to come back)
+    co_return co_await backend_.remove_probe(*kernel_id);
 }
 
 std::vector<probe_info> target_model::trace_probes() const {
@@ -275,6 +283,7 @@ void target_model::forget_process(pid_type pid) {
     for (auto it = breakpoints_.begin(); it != breakpoints_.end();) {
         if (it->first.first == pid) {
             probes_.erase(it->second.id);
+            unmap(it->second.id);
             it = breakpoints_.erase(it);
         } else {
             ++it;
@@ -282,7 +291,56 @@ void target_model::forget_process(pid_type pid) {
     }
 }
 
-void target_model::on_event(const target_event& event) {
+probe_id target_model::map_kernel_id(probe_id kernel_id) {
+    probe_id id = next_probe_++;
+    kernel_ids_[id] = kernel_id;
+    model_ids_[kernel_id] = id;
+    return id;
+}
+
+std::optional<probe_id> target_model::unmap(probe_id id) {
+    auto it = kernel_ids_.find(id);
+    if (it == kernel_ids_.end())
+        return std::nullopt;
+    probe_id kernel_id = it->second;
+    kernel_ids_.erase(it);
+    model_ids_.erase(kernel_id);
+    return kernel_id;
+}
+
+task<void> target_model::rearm_trace_probes() {
+    std::weak_ptr<bool> alive = alive_;
+    std::vector<probe_info> todo;
+    for (const auto& [id, info] : probes_) {
+        if (info.spec.mode == probe_mode::trace && !kernel_ids_.contains(id))
+            todo.push_back(info);
+    }
+    for (const auto& info : todo) {
+        auto kernel_id = co_await backend_.add_probe(info.spec);
+        if (alive.expired())
+            co_return;
+        if (!probes_.contains(info.id) || kernel_ids_.contains(info.id))
+            continue; // removed (or re-armed) meanwhile
+        if (!kernel_id) {
+            spdlog::warn("probe {} ({}+{:#x}) could not be armed again: {}", info.id,
+                         info.spec.program, info.spec.offset, kernel_id.error().message);
+            continue;
+        }
+        kernel_ids_[info.id] = *kernel_id;
+        model_ids_[*kernel_id] = info.id;
+    }
+}
+
+void target_model::on_event(const target_event& raw) {
+    // The kernel's probe ids become the model's (stable over kernel restarts).
+    target_event event = raw;
+    if (auto* stop = std::get_if<stop_event>(&event); stop && stop->probe) {
+        if (auto it = model_ids_.find(*stop->probe); it != model_ids_.end())
+            stop->probe = it->second;
+    } else if (auto* hit = std::get_if<probe_hit_event>(&event)) {
+        if (auto it = model_ids_.find(hit->probe); it != model_ids_.end())
+            hit->probe = it->second;
+    }
     std::visit(
         [this](const auto& e) {
             using E = std::decay_t<decltype(e)>;
@@ -307,15 +365,32 @@ void target_model::on_event(const target_event& event) {
                 if (auto it = probes_.find(e.probe); it != probes_.end())
                     it->second.hits++;
             } else if constexpr (std::is_same_v<E, connected_event>) {
+                bool new_kernel = armed_boot_id_.empty() ? disconnected_since_arm_
+                                                         : e.status.boot_id != armed_boot_id_;
+                disconnected_since_arm_ = false;
+                if (new_kernel) {
+                    // A new kernel: none of our probes is armed there. Trace probes are armed
+                    // again (same model ids); breakpoints went with their debug sessions.
+                    kernel_ids_.clear();
+                    model_ids_.clear();
+                }
+                armed_boot_id_ = e.status.boot_id;
                 status_ = e.status;
+                if (spawner_)
+                    spawner_(rearm_trace_probes());
             } else if constexpr (std::is_same_v<E, disconnected_event>) {
+                if (status_.connected && !status_.boot_id.empty())
+                    armed_boot_id_ = status_.boot_id;
+                disconnected_since_arm_ = true;
                 status_ = target_status{};
                 processes_.clear();
                 threads_.clear();
                 stops_.clear();
                 owners_.clear();
-                for (const auto& [key, bp] : breakpoints_)
+                for (const auto& [key, bp] : breakpoints_) {
                     probes_.erase(bp.id);
+                    unmap(bp.id);
+                }
                 breakpoints_.clear();
             }
         },

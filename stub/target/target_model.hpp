@@ -89,6 +89,10 @@ public:
     // A fresh client id for a front-end connection.
     client_id new_client_id() { return next_client_++; }
 
+    // How the model starts background work (arming trace probes again in a restarted kernel):
+    // the daemon passes co_spawn on its io_context. Without one, probes are not re-armed.
+    void set_spawner(std::function<void(task<void>)> spawner) { spawner_ = std::move(spawner); }
+
     // ---- events --------------------------------------------------------------------------------
     using event_handler = std::function<void(const target_event&)>;
     // Unsubscribes when destroyed. Handlers run after the model has updated its own state.
@@ -117,7 +121,13 @@ private:
         std::set<client_id> owners;
     };
 
-    void on_event(const target_event& event);
+    void on_event(const target_event& raw);
+    // A model id for a probe the kernel registered as `kernel_id`.
+    probe_id map_kernel_id(probe_id kernel_id);
+    // Forgets the kernel id of model probe `id`; the kernel id, if it had one.
+    std::optional<probe_id> unmap(probe_id id);
+    // Registers every trace probe the current kernel does not have yet.
+    task<void> rearm_trace_probes();
     void forget_process(pid_type pid);
     // Removes and returns the stops of `thread` (tid 0: every thread of its pid).
     std::vector<std::pair<thread_id, stop_event>> take_stops(thread_id thread);
@@ -128,7 +138,15 @@ private:
     std::map<thread_id, stop_event> stops_;
     std::map<pid_type, std::vector<thread_info>> threads_; // cached until exec/exit
     std::map<std::pair<pid_type, uint64_t>, breakpoint> breakpoints_;
-    std::map<probe_id, probe_info> probes_; // trace probes and breakpoints
+    std::map<probe_id, probe_info> probes_; // trace probes and breakpoints, by model id
+    // Probe ids are the model's own, stable when the kernel restarts and probes are armed again
+    // under new kernel ids; events are translated on arrival.
+    std::map<probe_id, probe_id> kernel_ids_; // model id -> kernel id (armed now)
+    std::map<probe_id, probe_id> model_ids_;  // kernel id -> model id
+    probe_id next_probe_ = 1;
+    std::string armed_boot_id_; // the kernel the mapping is about
+    bool disconnected_since_arm_ = false;
+    std::function<void(task<void>)> spawner_;
     std::map<pid_type, client_id> owners_;
     std::map<uint64_t, event_handler> handlers_;
     uint64_t next_handler_ = 1;

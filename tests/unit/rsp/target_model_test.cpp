@@ -4,6 +4,7 @@
 #include "target/fake_backend.hpp"
 #include "target/target_model.hpp"
 
+#include <boost/asio/detached.hpp>
 #include <gtest/gtest.h>
 
 using namespace ruprobes::target;
@@ -172,6 +173,31 @@ TEST_F(model_test, disconnect_forgets_processes_and_breakpoints) {
     fake.reconnect();
     ASSERT_TRUE(run_until(io, [&] { return model.cached_status().connected; }));
     EXPECT_EQ(model.cached_status().boot_id, "fake-boot-2");
+}
+
+TEST_F(model_test, trace_probes_are_armed_again_in_a_restarted_kernel) {
+    model.set_spawner([this](ruprobes::task<void> t) {
+        boost::asio::co_spawn(io, std::move(t), boost::asio::detached);
+    });
+    auto other = run_task(io, model.add_trace_probe({"/bin/count", 0x10008, probe_kind::insn,
+                                                     probe_mode::trace, std::nullopt}));
+    auto probe = run_task(io, model.add_trace_probe({"/bin/loop", 0x10006, probe_kind::insn,
+                                                     probe_mode::trace, std::nullopt}));
+    ASSERT_TRUE(probe.ok() && other.ok());
+    ASSERT_TRUE(run_task(io, model.remove_trace_probe(other->id)).ok());
+    fake.disconnect("qemu exited");
+    ASSERT_TRUE(run_until(io, [&] { return !model.cached_status().connected; }));
+    EXPECT_TRUE(fake.armed_probes().empty());
+    fake.reconnect();
+    ASSERT_TRUE(run_until(io, [&] { return fake.armed_probes().size() == 1; }));
+    EXPECT_EQ(fake.armed_probes()[0].offset, 0x10006u);
+    // Hits in the new kernel count under the same (model) id.
+    auto p = run_task(io, model.spawn({"/bin/loop"}, false));
+    ASSERT_TRUE(p.ok());
+    ASSERT_TRUE(run_until(io, [&] { return model.probe(probe->id)->hits >= 3; }));
+    EXPECT_EQ(of<probe_hit_event>().back().probe, probe->id);
+    ASSERT_TRUE(run_task(io, model.remove_trace_probe(probe->id)).ok());
+    EXPECT_TRUE(fake.armed_probes().empty());
 }
 
 TEST_F(model_test, unsubscribed_handlers_get_nothing) {
