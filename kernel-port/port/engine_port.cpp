@@ -33,6 +33,10 @@ constexpr size_t engine_memory_size = 4u << 20;
 alignas(16) uint8_t engine_memory[engine_memory_size];
 bool engine_ready = false;
 
+bool profiling = false;
+uint64_t profiled_traps = 0;
+uint64_t profiled_ticks = 0;
+
 static_assert(sizeof(uprobes_trap_context) == 33 * 8, "x[32] + pc");
 static_assert(offsetof(trap_frame, sepc) == offsetof(uprobes_trap_context, pc),
               "the trap frame starts like the engine's context: passed without a copy");
@@ -210,8 +214,13 @@ void port_process_exit_hook(process* p) {
 
 bool port_user_breakpoint(process* p, trap_frame& frame) {
     uprobes_trap_info info = {};
+    const uint64_t begin = profiling ? timer_now() : 0;
     const int action = engine_ready ? uprobes_trap_handler_ex(context_of(frame), &info)
                                     : static_cast<int>(UPROBES_TRAP_NOT_OURS);
+    if (profiling) {
+        profiled_ticks += timer_now() - begin;
+        profiled_traps++;
+    }
     if (action == UPROBES_TRAP_NOT_OURS) {
         if (debugger_listening()) {
             stop_self(p, stop_reason::breakpoint, 0);
@@ -263,4 +272,15 @@ bool port_prepare_user_return(process* p) {
         return apply_action(p, uprobes_resume(context_of(p->frame)), info);
     }
     return true;
+}
+
+void port_profile(bool on) {
+    profiling = on;
+    profiled_traps = 0;
+    profiled_ticks = 0;
+}
+
+void port_profile_read(uint64_t& traps, uint64_t& engine_ns) {
+    traps = profiled_traps;
+    engine_ns = timer_ticks_to_ns(profiled_ticks);
 }

@@ -3,6 +3,8 @@
 // debugger's stop/resume/step, which need the engine in the stopped thread's own context.
 #pragma once
 
+#include <stdint.h>
+
 struct process;
 struct trap_frame;
 
@@ -32,3 +34,9 @@ void port_fixup_fault(process* p, trap_frame& frame);
 // (uprobes_resume) or starts a requested single step. False when `p` stopped again or was killed
 // (the caller loops).
 bool port_prepare_user_return(process* p);
+
+// Profiling of the breakpoint path for the benchmark: while on, port_user_breakpoint adds the
+// time spent inside the engine to a counter (two extra `time` reads per trap).
+void port_profile(bool on);
+// Breakpoint traps and ns spent in uprobes_trap_handler_ex since port_profile(true).
+void port_profile_read(uint64_t& traps, uint64_t& engine_ns);
