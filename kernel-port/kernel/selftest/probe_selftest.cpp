@@ -70,9 +70,9 @@ bool registered(int id, const char* what) {
     return true;
 }
 
-bool report(const char* name, bool pass) {
+// Ends the test's result line (each test prints "selftest: <name>: <what it saw>" first).
+bool report(bool pass) {
     kprintf(": %s\n", pass ? "PASS" : "FAIL");
-    (void)name;
     return pass;
 }
 
@@ -90,7 +90,7 @@ bool test_fib_entry_return() {
     kprintf("selftest: fib: entry %lu, return %lu, outermost return %lu, exit %d", entry.hits,
             ret.hits, ret.last_retval, code);
     ok = ok && entry.hits == 1973 && ret.hits == 1973 && ret.last_retval == 610 && code == 0;
-    return report("fib", ok);
+    return report(ok);
 }
 
 // insns 100: each instruction of insn_mix runs once per call; the sum proves the displaced
@@ -131,7 +131,7 @@ bool test_instruction_kinds() {
         ok = ok && c[i].hits == 100;
     }
     ok = ok && lengths && out_of_line == 100 && code == 0;
-    return report("insns", ok);
+    return report(ok);
 }
 
 // jump 10: level1..3 are entered 10 times; only the 5 odd rounds return through them, the even
@@ -155,7 +155,7 @@ bool test_return_through_longjmp() {
             ret[0].hits, ret[1].hits, ret[2].hits, code);
     ok = ok && entry.hits == 10 && ret[0].hits == 5 && ret[1].hits == 5 && ret[2].hits == 5 &&
          code == 0;
-    return report("jump", ok);
+    return report(ok);
 }
 
 // forker: work() runs twice in the parent and once in the child (before it execs hello).
@@ -174,7 +174,7 @@ bool test_fork(bool parent_only) {
             parent_only ? "fork_parent_only" : "fork_both", c.hits_of(pid), c.hits_not_of(pid),
             code);
     ok = ok && c.hits_of(pid) == 2 && c.hits_not_of(pid) == (parent_only ? 0u : 1u) && code == 0;
-    return report("fork", ok);
+    return report(ok);
 }
 
 // Arming changes the text of a live process; disarming gives back exactly the file's bytes.
@@ -204,7 +204,7 @@ bool test_text_restored() {
             after == before ? "equal" : "DIFFERENT", code);
     ok = ok && before == file_text_checksum(path) && armed != before && is_breakpoint &&
          after == before && c.hits == 0 && code == 0;
-    return report("text", ok);
+    return report(ok);
 }
 
 // Sites the engine must refuse, with its reason.
@@ -223,7 +223,7 @@ bool test_refusals() {
             uprobes_error_name(outside));
     const bool ok = ecall == -UPROBES_E_INSN_ECALL && odd == -UPROBES_E_ADDR_MISALIGNED &&
                     mid == -UPROBES_E_ADDR_NOT_BOUNDARY && outside == -UPROBES_E_ADDR_OUTSIDE_TEXT;
-    return report("refuse", ok);
+    return report(ok);
 }
 
 } // namespace
