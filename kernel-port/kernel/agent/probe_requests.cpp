@@ -1,0 +1,184 @@
+// The agent's probe requests (protocol/README.md §3): probes through the engine's C ABI, kept in
+// the agent's own table for probe_list; and the channel_test diagnostics.
+#include "agent/request_util.hpp"
+
+#include "agent/session.hpp"
+#include "arch/riscv64/timer.hpp"
+#include "proc/scheduler.hpp"
+#include "programs.hpp"
+
+#include "ruprobes/ruprobes.h"
+
+namespace agent {
+namespace {
+
+constexpr int max_agent_probes = 256;
+constexpr size_t max_path = 64;
+
+// The probes the host added: the engine has no list, the agent keeps one.
+struct probe_slot {
+    bool used = false;
+    uint32_t id = 0;
+    uint32_t pid = 0;
+    uint8_t kind = 0;
+    uint8_t mode = 0;
+    uint64_t address = 0;
+    char path[max_path] = {};
+};
+
+constinit probe_slot probes[max_agent_probes];
+
+} // namespace
+
+// ---- probes --------------------------------------------------------------------------------
+
+void probe_add(const wire::frame& f) {
+    wire::probe_add_request req;
+    if (!parse(f, req)) {
+        return;
+    }
+    if (req.kind > 2 || req.mode > 1 || !req.condition.empty()) {
+        reply_status(f, req.condition.empty() ? wire::status::malformed
+                                              : wire::status::unsupported_request);
+        return;
+    }
+    probe_slot* slot = nullptr;
+    for (probe_slot& s : probes) {
+        if (!s.used) {
+            slot = &s;
+            break;
+        }
+    }
+    if (slot == nullptr) {
+        reply_status(f, wire::status_of(ruprobes::error::no_space));
+        return;
+    }
+    if (!copy_string(req.path, slot->path, sizeof slot->path)) {
+        reply_status(f, wire::status::malformed);
+        return;
+    }
+    if (find_program(slot->path) == nullptr) {
+        reply_status(f, wire::status::no_such_program);
+        return;
+    }
+    if (req.pid != 0 && user_process(req.pid) == nullptr) {
+        reply_status(f, wire::status::no_such_process);
+        return;
+    }
+    uprobes_probe_spec spec{};
+    spec.path = slot->path;
+    spec.addr = req.address;
+    spec.kind = req.kind;
+    spec.mode = req.mode;
+    spec.pid = req.pid;
+    int id = uprobe_register_spec(&spec);
+    if (id <= 0) {
+        reply_status(f, id < 0 ? -id : wire::status_of(ruprobes::error::port_failure));
+        return;
+    }
+    slot->used = true;
+    slot->id = static_cast<uint32_t>(id);
+    slot->pid = req.pid;
+    slot->kind = req.kind;
+    slot->mode = req.mode;
+    slot->address = req.address;
+    reply(f, wire::probe_add_response{.status = 0, .probe_id = slot->id});
+}
+
+void probe_remove(const wire::frame& f) {
+    wire::probe_remove_request req;
+    if (!parse(f, req)) {
+        return;
+    }
+    for (probe_slot& s : probes) {
+        if (s.used && s.id == req.probe_id) {
+            int r = uprobe_unregister(static_cast<int>(s.id));
+            s.used = false;
+            reply_status(f, r < 0 ? -r : 0);
+            return;
+        }
+    }
+    reply_status(f, wire::status_of(ruprobes::error::not_found));
+}
+
+void probe_list(const wire::frame& f) {
+    wire::probe_list_request req;
+    if (!parse(f, req)) {
+        return;
+    }
+    uint32_t total = 0;
+    for (const probe_slot& s : probes) {
+        total += s.used ? 1 : 0;
+    }
+    wire::frame_builder b(tx_frame, wire::probe_list_response::code, f.request_id);
+    wire::write_fields(b.payload(), wire::probe_list_response{.status = 0, .total = total});
+    uint32_t index = 0, count = 0;
+    for (const probe_slot& s : probes) {
+        if (!s.used) {
+            continue;
+        }
+        if (index++ < req.start) {
+            continue;
+        }
+        if (b.payload().size() + 28 + kstrlen(s.path) > wire::max_payload) {
+            break; // the page is full: the host asks again from start + count
+        }
+        int64_t hits = uprobe_hit_count(static_cast<int>(s.id));
+        wire::write_fields(b.payload(), wire::probe_entry{.probe_id = s.id,
+                                                          .pid = s.pid,
+                                                          .kind = s.kind,
+                                                          .mode = s.mode,
+                                                          .address = s.address,
+                                                          .hits = hits > 0 ? uint64_t(hits) : 0,
+                                                          .path = as_bytes(s.path)});
+        count++;
+    }
+    b.payload().patch(8, count, 4);
+    send_frame(b.finish(), true);
+}
+
+// ---- diagnostics ---------------------------------------------------------------------------
+
+void channel_test(const wire::frame& f) {
+    wire::channel_test_request req;
+    if (!parse(f, req)) {
+        return;
+    }
+    if (req.payload_size < 8 || req.payload_size > wire::max_payload ||
+        req.total_bytes > (64u << 20)) {
+        reply_status(f, wire::status::malformed);
+        return;
+    }
+    uint64_t frames = 0, bytes = 0, sent = 0;
+    uint64_t start = agent_time_ns();
+    while (sent < req.total_bytes) {
+        wire::frame_builder b(tx_frame, wire::filler_event::code, 0);
+        wire::write_fields(b.payload(), wire::filler_event{.seq = frames + 1});
+        b.payload().zeros(req.payload_size - 8);
+        size_t len = b.finish();
+        if (!send_frame(len, true)) {
+            break;
+        }
+        frames++;
+        bytes += len;
+        sent += req.payload_size;
+    }
+    uint64_t elapsed = agent_time_ns() - start;
+    // The filler may have overrun the host's socket (QEMU then discards console bytes): give it
+    // time to drain so that the answer itself is not lost.
+    static char drain_channel;
+    sleep_on(&drain_channel, timer_now() + timer_ns_to_ticks(50'000'000));
+    reply(f, wire::channel_test_response{
+                 .status = 0, .frames = frames, .bytes = bytes, .elapsed_ns = elapsed});
+}
+
+void remove_all_probes() {
+    for (probe_slot& s : probes) {
+        if (s.used) {
+            uprobe_unregister(static_cast<int>(s.id));
+            s.used = false;
+        }
+    }
+}
+
+} // namespace agent
