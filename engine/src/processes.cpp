@@ -127,13 +127,9 @@ result<void> engine::on_exec(uint32_t pid, const char* path, uint64_t bias) {
         if (!r.ok())
             failure = r.err();
     }
-    for (uint32_t s = programs_[program].site_head; s != nil; s = sites_[s].next_in_program) {
-        if (!armed_for(sites_[s], pid))
-            continue;
-        result<void> r = arm(p, sites_[s]);
-        if (!r.ok() && failure == error::ok)
-            failure = r.err();
-    }
+    result<void> r = arm_all(p, programs_[program]);
+    if (!r.ok() && failure == error::ok)
+        failure = r.err();
     if (failure != error::ok)
         return failure;
     return {};

@@ -213,6 +213,7 @@ private:
 
     // arming.cpp
     result<void> arm(const process_rec& proc, const site_rec& site);
+    result<void> arm_all(const process_rec& proc, const program_rec& prog);
     result<void> disarm(const process_rec& proc, const site_rec& site);
 
     // processes.cpp

@@ -125,6 +125,67 @@ TEST_F(registry_test, disarm_reports_changed_text_and_leaves_it) {
     EXPECT_EQ(stats().probes_used, 0u) << "the probe is gone anyway";
 }
 
+// Exec arms neighbouring sites with one read and one write per 16 bytes of text, with the same
+// per-site checks as arming one site: a site whose text differs is left alone and reported.
+TEST_F(registry_test, exec_arms_neighbouring_sites_together) {
+    constexpr int wide = 40, narrow = 20;
+    std::vector<uint32_t> words;
+    for (int i = 0; i < wide; i++)
+        words.push_back(rv::addi(rv::a0, rv::a0, 1));
+    for (int i = 0; i < narrow; i++)
+        words.push_back(rv::c_addi(rv::a0, 1));
+    std::vector<uint8_t> image;
+    std::vector<uint64_t> sites;
+    for (uint32_t w : words) {
+        sites.push_back(text_base + image.size());
+        unsigned n = (w & 3) == 3 ? 4 : 2;
+        for (unsigned b = 0; b < n; b++)
+            image.push_back(static_cast<uint8_t>(w >> (8 * b)));
+    }
+    machine.add_program("/bin/dense", image);
+    std::vector<int> ids;
+    for (uint64_t a : sites) {
+        ids.push_back(
+            add_probe(a, UPROBES_KIND_INSN, UPROBES_MODE_TRACE, UPROBES_ANY_PID, "/bin/dense"));
+        ASSERT_GT(ids.back(), 0);
+    }
+    // The image changes under one site after registration: that process's text differs there.
+    const size_t changed = 5;
+    uint32_t other = rv::addi(rv::a1, rv::a1, 3);
+    for (int b = 0; b < 4; b++)
+        machine.programs.at("/bin/dense").text[sites[changed] - text_base + b] =
+            static_cast<uint8_t>(other >> (8 * b));
+
+    uint64_t pokes = machine.pokes;
+    EXPECT_EQ(machine.exec(1, "/bin/dense"), -UPROBES_E_TEXT_CHANGED);
+    uint64_t used = machine.pokes - pokes;
+    EXPECT_LE(used, 1u + (4 * wide + 2 * narrow) / 16 + 1) << "one poke per 16 bytes (+ xol)";
+    for (size_t i = 0; i < sites.size(); i++) {
+        if (i == changed)
+            EXPECT_EQ(machine.read32(1, sites[i]), other) << "left alone";
+        else if (i < wide)
+            EXPECT_EQ(machine.read32(1, sites[i]), 0x00100073u) << i;
+        else
+            EXPECT_EQ(machine.read16(1, sites[i]), 0x9002u) << i;
+    }
+    // Every armed site hits and simulates.
+    machine.set_current(1, 1);
+    for (size_t i = 0; i < sites.size(); i++) {
+        if (i == changed)
+            continue;
+        uprobes_trap_context ctx = {};
+        ctx.pc = sites[i];
+        ASSERT_EQ(uprobes_trap_handler(&ctx), UPROBES_TRAP_HANDLED) << i;
+        EXPECT_EQ(ctx.x[rv::a0], 1u);
+        EXPECT_EQ(ctx.pc, sites[i] + (i < wide ? 4 : 2));
+    }
+    // And unregistering restores every byte but the changed one.
+    for (size_t i = 0; i < ids.size(); i++)
+        EXPECT_EQ(uprobe_unregister(ids[i]), i == changed ? -UPROBES_E_TEXT_CHANGED : 0) << i;
+    for (size_t i = 0; i < sites.size(); i++)
+        EXPECT_EQ(machine.read16(1, sites[i]), (i == changed ? other : words[i]) & 0xffff) << i;
+}
+
 TEST_F(registry_test, failed_poke_rolls_back_registration) {
     ASSERT_EQ(machine.exec(1, "/bin/sum"), 0);
     machine.fail_pokes = true;
