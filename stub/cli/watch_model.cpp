@@ -78,8 +78,10 @@ bool watch_model::on_notification(const json& message) {
         return false;
     }
     if (method == "process.exit") {
+        // The exit can overtake the process's last hits (they come in batches from the kernel's
+        // ring), so its open entries are forgotten only an interval later.
         if (params.contains("pid") && params["pid"].is_number())
-            pairing_.on_thread_exit(params["pid"].get<int64_t>()); // tid == pid in the guest
+            exited_.push_back(params["pid"].get<int64_t>()); // tid == pid in the guest
         return false;
     }
     if (method != "probe.hit" || !params.contains("probe"))
@@ -126,6 +128,10 @@ bool watch_model::on_notification(const json& message) {
 }
 
 void watch_model::end_interval(double seconds) {
+    for (int64_t tid : exited_before_)
+        pairing_.on_thread_exit(tid);
+    exited_before_ = std::move(exited_);
+    exited_.clear();
     for (auto& [id, row] : probes_) {
         row.rate = seconds > 0 ? static_cast<double>(row.seen - row.seen_at_interval) / seconds : 0;
         row.seen_at_interval = row.seen;

@@ -26,6 +26,7 @@ public:
     bool on_notification(const nlohmann::json& message);
 
     // Closes a rate interval of `seconds`: each probe's rate becomes the hits seen in it / s.
+    // Open entries of threads that exited before the previous interval closed are forgotten.
     void end_interval(double seconds);
     // Sets each probe's rate to its hits seen over the whole `seconds` (the final view's average).
     void average_rates(double seconds);
@@ -66,6 +67,8 @@ private:
     std::map<std::string, log2_histogram> histograms_;
     call_pairing pairing_;
     std::vector<int64_t> filter_;
+    std::vector<int64_t> exited_;        // threads that exited during this interval
+    std::vector<int64_t> exited_before_; // ... during the previous one
     uint64_t lost_ = 0;
     uint64_t hits_seen_ = 0;
 };

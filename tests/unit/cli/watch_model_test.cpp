@@ -96,12 +96,25 @@ TEST(watch_model, filter_and_process_exit) {
     watch_model m;
     m.set_probes(probe_list());
     m.set_filter({2});
+    json exit = json::parse(
+        R"({"jsonrpc":"2.0","method":"process.exit","params":{"pid":5,"status":0,"signaled":false}})");
+    // The exit overtakes the last return: the pair still matches within the interval.
     m.on_notification(hit(1, "entry", 1000, "0x100", "0x3"));
-    m.on_notification(json::parse(
-        R"({"jsonrpc":"2.0","method":"process.exit","params":{"pid":5,"status":0,"signaled":false}})"));
+    m.on_notification(exit);
     m.on_notification(hit(2, "return", 2000, "0x100", "0x0", "0x2"));
-    EXPECT_EQ(m.histogram("fib:fib"), nullptr); // the entry was forgotten at the exit
+    ASSERT_NE(m.histogram("fib:fib"), nullptr);
+    EXPECT_EQ(m.histogram("fib:fib")->count(), 1u);
+    // An entry left open by an exited thread is forgotten one interval after the exit's.
+    m.on_notification(hit(1, "entry", 3000, "0x200", "0x3"));
+    m.on_notification(exit);
+    m.end_interval(1);
+    EXPECT_EQ(m.pairing().open_entries(), 1u);
+    m.end_interval(1);
+    EXPECT_EQ(m.pairing().open_entries(), 0u);
+    m.on_notification(hit(2, "return", 4000, "0x200", "0x0", "0x2"));
     EXPECT_EQ(m.pairing().unmatched_returns(), 1u);
+    EXPECT_EQ(m.histogram("fib:fib")->count(), 1u);
+
     std::string text = joined(m.render(true));
     EXPECT_EQ(text.find("   1  entry"), std::string::npos) << text;
     EXPECT_NE(text.find("   2  return"), std::string::npos) << text;

@@ -1,0 +1,215 @@
+// The `ruprobes` CLI against ruprobesd and the reference kernel in QEMU: entry and return probes
+// on fib, `/bin/fib 15` gives 1973 hits each in `probes list` (text and --json); `watch` shows
+// the probe rows and a call-duration histogram of exactly those calls; clear errors and exit
+// codes for an unknown symbol and an unreachable daemon.
+#include "ruprobes_test/child_process.hpp"
+#include "ruprobes_test/free_port.hpp"
+#include "ruprobes_test/paths.hpp"
+#include "ruprobes_test/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <regex>
+#include <thread>
+
+namespace ruprobes::test {
+namespace {
+
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+
+struct cli_run {
+    int status = -1;
+    std::string output; // stdout and stderr
+};
+
+class cli_e2e : public ::testing::Test {
+protected:
+    void SetUp() override {
+        rpc = "127.0.0.1:" + std::to_string(free_tcp_port());
+        spawn_options d;
+        d.argv = {std::string(bin_dir) + "/ruprobesd",
+                  "--launch",
+                  kernel_elf,
+                  "--qemu-log",
+                  dir.file("console.log"),
+                  "--symbols",
+                  user_dir,
+                  "--rsp-listen",
+                  "127.0.0.1:" + std::to_string(free_tcp_port()),
+                  "--rpc-listen",
+                  rpc};
+        d.output_file = dir.file("ruprobesd.log");
+        daemon = std::make_unique<child_process>(d);
+        ASSERT_TRUE(daemon->wait_for_output("JSON-RPC server listening", 20s)) << daemon->output();
+        auto deadline = std::chrono::steady_clock::now() + 60s;
+        while (run({"--json", "status"}).output.find("\"connected\": true") == std::string::npos) {
+            ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the kernel never connected\n"
+                                                                  << daemon->output();
+            std::this_thread::sleep_for(200ms);
+        }
+    }
+    void TearDown() override {
+        if (daemon) {
+            EXPECT_TRUE(daemon->running()) << "ruprobesd died:\n" << daemon->output();
+            daemon->stop();
+        }
+    }
+
+    // Starts the CLI with --connect to the daemon.
+    std::unique_ptr<child_process> start(std::vector<std::string> args) {
+        spawn_options c;
+        c.argv = {std::string(bin_dir) + "/ruprobes", "--connect", rpc};
+        c.argv.insert(c.argv.end(), args.begin(), args.end());
+        c.output_file = dir.file("cli-" + std::to_string(runs++) + ".log");
+        return std::make_unique<child_process>(c);
+    }
+    cli_run run(std::vector<std::string> args) {
+        auto c = start(std::move(args));
+        auto code = c->wait_exit(60s);
+        return {code ? *code : -1, c->output()};
+    }
+
+    // The probe.list result once every probe has `hits` hits (or after 30 s).
+    json wait_for_hits(uint64_t hits) {
+        json list;
+        auto deadline = std::chrono::steady_clock::now() + 30s;
+        while (std::chrono::steady_clock::now() < deadline) {
+            cli_run r = run({"probes", "list", "--json"});
+            EXPECT_EQ(r.status, 0) << r.output;
+            list = json::parse(r.output);
+            bool all = !list["probes"].empty();
+            for (const auto& p : list["probes"])
+                all = all && p["hits"].get<uint64_t>() >= hits;
+            if (all)
+                break;
+            std::this_thread::sleep_for(200ms);
+        }
+        return list;
+    }
+
+    temp_dir dir;
+    std::string rpc;
+    std::unique_ptr<child_process> daemon;
+    int runs = 0;
+};
+
+TEST_F(cli_e2e, fib_15_entry_and_return_probes_count_1973_hits_and_watch_shows_them) {
+    cli_run r = run({"probes", "add", "fib:fib"});
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_TRUE(std::regex_search(r.output, std::regex("probe \\d+: entry /bin/fib:fib at 0x")))
+        << r.output;
+    r = run({"probes", "add", "/bin/fib:fib", "--return", "--json"});
+    ASSERT_EQ(r.status, 0) << r.output;
+    json added = json::parse(r.output);
+    EXPECT_EQ(added["kind"], "return");
+    EXPECT_EQ(added["symbol"], "fib");
+
+    r = run({"spawn", "/bin/fib 15"});
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_TRUE(std::regex_search(r.output, std::regex("spawned pid \\d+: /bin/fib"))) << r.output;
+    json list = wait_for_hits(1973);
+    ASSERT_EQ(list["probes"].size(), 2u) << list.dump();
+    for (const auto& p : list["probes"])
+        EXPECT_EQ(p["hits"], 1973) << list.dump();
+    r = run({"probes", "list"});
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_TRUE(std::regex_search(r.output, std::regex("entry\\s+/bin/fib:fib\\s+0x[0-9a-f]+\\s+"
+                                                       "\\w+\\s+1973")))
+        << r.output;
+    EXPECT_TRUE(std::regex_search(r.output, std::regex("return\\s+/bin/fib:fib\\s+0x[0-9a-f]+\\s+"
+                                                       "\\w+\\s+1973")))
+        << r.output;
+
+    // watch: subscribed once its first table is out; then another fib 15 runs under it.
+    auto watch = start({"watch", "--duration", "3", "--interval", "0.25"});
+    ASSERT_TRUE(watch->wait_for_output("ruprobes watch", 20s)) << watch->output();
+    r = run({"spawn", "fib", "15"});
+    ASSERT_EQ(r.status, 0) << r.output;
+    auto code = watch->wait_exit(30s);
+    ASSERT_TRUE(code.has_value());
+    EXPECT_EQ(*code, 0) << watch->output();
+    std::string out = watch->output();
+    EXPECT_TRUE(std::regex_search(out, std::regex("entry\\s+fib:fib\\s+3946"))) << out;
+    EXPECT_TRUE(std::regex_search(out, std::regex("return\\s+fib:fib\\s+3946"))) << out;
+    EXPECT_NE(out.find("(final)"), std::string::npos) << out;
+    EXPECT_NE(out.find("events lost: 0"), std::string::npos) << out;
+    EXPECT_NE(out.find("hits received: 3946"), std::string::npos) << out;
+    // Every call of the second run measured once: entry/return pairs matched per thread.
+    EXPECT_NE(out.find("fib:fib: call durations (entry -> return, guest clock), 1973 calls"),
+              std::string::npos)
+        << out;
+    EXPECT_TRUE(std::regex_search(out, std::regex("\\[\\s*[0-9.]+[num]?s,\\s*[0-9.]+[num]?s\\)\\s+"
+                                                  "\\d+ \\|@+\\s*\\|")))
+        << out;
+
+    // watch --json: one JSON document with the same numbers.
+    auto watch_json = start({"watch", "--json", "--duration", "2", "--interval", "0.5"});
+    std::this_thread::sleep_for(1s);
+    ASSERT_EQ(run({"spawn", "/bin/fib 10"}).status, 0);
+    code = watch_json->wait_exit(30s);
+    ASSERT_TRUE(code.has_value());
+    EXPECT_EQ(*code, 0) << watch_json->output();
+    json w = json::parse(watch_json->output());
+    EXPECT_EQ(w["lost"], 0);
+    ASSERT_EQ(w["probes"].size(), 2u) << w.dump();
+    EXPECT_EQ(w["probes"][0]["seen"], 177) << w.dump(); // fib 10: 177 calls
+    ASSERT_EQ(w["functions"].size(), 1u) << w.dump();
+    EXPECT_EQ(w["functions"][0]["function"], "fib:fib");
+    EXPECT_EQ(w["functions"][0]["histogram"]["count"], 177);
+
+    // hist by id, then removing a probe reports its final count.
+    r = run({"probes", "remove", std::to_string(added["id"].get<int64_t>())});
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("(4123 hits)"), std::string::npos) << r.output; // 1973*2 + 177
+}
+
+TEST_F(cli_e2e, ps_status_hist_json_and_errors) {
+    cli_run r = run({"--json", "ps"});
+    ASSERT_EQ(r.status, 0) << r.output;
+    json ps = json::parse(r.output);
+    EXPECT_TRUE(ps["processes"].is_array()) << r.output;
+    r = run({"status"});
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("target:  connected"), std::string::npos) << r.output;
+
+    // hist adds the missing entry and return probes for its run and removes them afterwards.
+    auto hist = start({"hist", "fib:fib", "--duration", "3", "--json"});
+    std::this_thread::sleep_for(1500ms);
+    ASSERT_EQ(run({"spawn", "/bin/fib 10"}).status, 0);
+    auto code = hist->wait_exit(30s);
+    ASSERT_TRUE(code.has_value());
+    EXPECT_EQ(*code, 0) << hist->output();
+    json h = json::parse(hist->output());
+    EXPECT_EQ(h["function"], "fib:fib");
+    EXPECT_EQ(h["histogram"]["count"], 177) << h.dump();
+    r = run({"--json", "probes", "list"});
+    EXPECT_TRUE(json::parse(r.output)["probes"].empty()) << r.output;
+
+    // A JSON-RPC error object: message and data shown, exit code 1.
+    r = run({"probes", "add", "fib:no_such_function"});
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_NE(r.output.find("Unknown symbol (code -32011)"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("no_such_function"), std::string::npos) << r.output;
+    r = run({"kill", "9999"});
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_NE(r.output.find("No such process"), std::string::npos) << r.output;
+    // Usage errors: 2.
+    r = run({"probes", "add", "fib"});
+    EXPECT_EQ(r.status, 2) << r.output;
+    // No daemon there: 3.
+    spawn_options c;
+    c.argv = {std::string(bin_dir) + "/ruprobes", "--connect",
+              "127.0.0.1:" + std::to_string(free_tcp_port()), "ps"};
+    c.output_file = dir.file("unreachable.log");
+    child_process unreachable(c);
+    code = unreachable.wait_exit(30s);
+    ASSERT_TRUE(code.has_value());
+    EXPECT_EQ(*code, 3) << unreachable.output();
+    EXPECT_NE(unreachable.output().find("cannot connect to ruprobesd"), std::string::npos)
+        << unreachable.output();
+}
+
+} // namespace
+} // namespace ruprobes::test
