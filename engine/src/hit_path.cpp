@@ -282,7 +282,7 @@ int engine::site_hit(process_rec& proc, uint32_t tid, site_rec& site, uprobes_tr
                 now = os_time_ns(); // one time stamp for every consumer of the trap
                 have_now = true;
             }
-            fill_hit(hit, p, proc.pid, tid, pc, ctx, now);
+            fill_hit(hit, i, proc.pid, tid, pc, ctx, now);
             hit.hit_count++;
             if (p.condition != nullptr && p.condition(ctx, &hit, p.user) == 0)
                 continue;
@@ -397,7 +397,7 @@ void engine::run_post_handlers(const process_rec& proc, uint32_t tid, const site
             continue;
         if (now == 0)
             now = os_time_ns();
-        fill_hit(hit, p, proc.pid, tid, pc, ctx, now);
+        fill_hit(hit, i, proc.pid, tid, pc, ctx, now);
         p.post_handler(ctx, &hit, p.user);
     }
 }

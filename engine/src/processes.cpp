@@ -11,8 +11,16 @@ process_rec* engine::find_process(uint32_t pid) const {
 }
 
 thread_rec* engine::find_thread(uint32_t pid, uint32_t tid) const {
+    // The thread found last is usually the one asked for again (entry then return of the same
+    // thread, the two traps of an out-of-line step): skip its hash lookup.
+    thread_rec* last = last_thread_;
+    if (last != nullptr && last->pid == pid && last->tid == tid && last->used)
+        return last;
     thread_slot* s = thread_table_.find({pid, tid});
-    return s != nullptr ? &threads_[s->thread] : nullptr;
+    if (s == nullptr)
+        return nullptr;
+    last_thread_ = &threads_[s->thread];
+    return last_thread_;
 }
 
 result<uint32_t> engine::alloc_xol_slot(process_rec& proc) {
@@ -70,6 +78,8 @@ void engine::free_thread(thread_rec& t) {
     if (t.xol_slot != 0)
         proc.xol_used[t.xol_slot / 64] &= ~(uint64_t{1} << (t.xol_slot % 64));
     thread_table_.erase({t.pid, t.tid});
+    if (last_thread_ == &t)
+        last_thread_ = nullptr;
     return_entry* stack = t.stack;
     t = thread_rec{};
     t.stack = stack;

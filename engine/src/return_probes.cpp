@@ -77,7 +77,7 @@ int engine::return_trap(process_rec& proc, uint32_t tid, uprobes_trap_context* c
             probe_rec& p = probes_[i];
             if (p.kind != UPROBES_KIND_RETURN || (p.pid != UPROBES_ANY_PID && p.pid != proc.pid))
                 continue;
-            fill_hit(hit, p, proc.pid, tid, e.entry_pc, ctx, now);
+            fill_hit(hit, i, proc.pid, tid, e.entry_pc, ctx, now);
             uint64_t& hits = probe_hits_[i];
             hit.hit_count = hits + 1;
             hit.ra = e.orig_ra;

@@ -248,7 +248,7 @@ private:
     int return_trap(process_rec& proc, uint32_t tid, uprobes_trap_context* ctx,
                     uprobes_trap_info* info);
     uint64_t saved_return_address(const process_rec& proc, uint64_t slot) const;
-    void fill_hit(uprobes_hit& hit, const probe_rec& p, uint32_t pid, uint32_t tid, uint64_t pc,
+    void fill_hit(uprobes_hit& hit, uint32_t probe, uint32_t pid, uint32_t tid, uint64_t pc,
                   const uprobes_trap_context* ctx, uint64_t now) const;
     void emit(const uprobes_hit& hit) const {
         if (sink_ != nullptr)
@@ -278,6 +278,7 @@ private:
              threads_used_ = 0;
     uint32_t id_generation_ = 0;
     process_rec* last_process_ = nullptr; // the process of the last trap (a process_table_ cache)
+    mutable thread_rec* last_thread_ = nullptr; // the last thread find_thread found (a cache)
 
     uprobes_hit_sink_fn sink_ = nullptr;
     void* sink_user_ = nullptr;
@@ -312,11 +313,12 @@ inline void fill_hit_record(uprobes_hit& hit, int32_t id, uint8_t kind, uint8_t 
     hit.cookie = cookie;
 }
 
-// A hit record for probe `p` at `pc`, with its current hit count.
-inline void engine::fill_hit(uprobes_hit& hit, const probe_rec& p, uint32_t pid, uint32_t tid,
+// A hit record for the probe at pool index `probe` at `pc`, with its current hit count.
+inline void engine::fill_hit(uprobes_hit& hit, uint32_t probe, uint32_t pid, uint32_t tid,
                              uint64_t pc, const uprobes_trap_context* ctx, uint64_t now) const {
+    const probe_rec& p = probes_[probe];
     fill_hit_record(hit, p.id, p.kind, p.mode, p.cookie, pid, tid, pc, ctx, now);
-    hit.hit_count = probe_hits_[&p - probes_];
+    hit.hit_count = probe_hits_[probe];
 }
 
 // The index of the site of `program` at link-time address `addr`, or nil: the hit path's O(1)

@@ -2,6 +2,9 @@
  * Driver for hit_instructions.sh: a riscv64 Linux program with a one-process port that runs N
  * simulated probe hits (an `addi` site with a trace probe, a handler and a hit sink), so that
  * qemu-riscv64 can count the instructions the engine executes per hit.
+ *   hits N            N simulated hits
+ *   hits N return     N entry+return pairs on the same `addi` (two traps each: the entry, then
+ *                     the return through the trampoline in the xol page)
  */
 #include "ruprobes/ruprobes.h"
 
@@ -11,12 +14,18 @@
 #include <string.h>
 
 #define TEXT_BASE 0x10000u
+#define XOL_BASE 0x20000u
 #define PID 7u
 
 static unsigned char text[8] = {0x13, 0x05, 0x15, 0x00, 0x13, 0x05, 0x15, 0x00}; /* addi a0,a0,1 */
+static unsigned char xol[4096];
 static const unsigned char image[8] = {0x13, 0x05, 0x15, 0x00, 0x13, 0x05, 0x15, 0x00};
 
 int os_copy_from_user(uint32_t pid, void* dst, uint64_t src, size_t len) {
+    if (pid == PID && src >= XOL_BASE && src + len <= XOL_BASE + sizeof xol) {
+        memcpy(dst, xol + (src - XOL_BASE), len);
+        return 0;
+    }
     if (pid != PID || src < TEXT_BASE || src + len > TEXT_BASE + sizeof text)
         return -1;
     memcpy(dst, text + (src - TEXT_BASE), len);
@@ -27,6 +36,10 @@ int os_copy_to_user(uint32_t pid, uint64_t dst, const void* src, size_t len) {
     return -1;
 }
 int os_text_poke(uint32_t pid, uint64_t addr, const void* src, size_t len) {
+    if (pid == PID && addr >= XOL_BASE && addr + len <= XOL_BASE + sizeof xol) {
+        memcpy(xol + (addr - XOL_BASE), src, len);
+        return 0;
+    }
     if (pid != PID || addr < TEXT_BASE || addr + len > TEXT_BASE + sizeof text)
         return -1;
     memcpy(text + (addr - TEXT_BASE), src, len);
@@ -36,8 +49,7 @@ void os_icache_flush(uint32_t pid, uint64_t addr, size_t len) {
     (void)pid, (void)addr, (void)len;
 }
 uint64_t os_xol_page(uint32_t pid) {
-    (void)pid;
-    return 0;
+    return pid == PID ? XOL_BASE : 0;
 }
 uint32_t os_current_pid(void) {
     return PID;
@@ -75,20 +87,32 @@ static void sink(const struct uprobes_hit* hit, void* user) {
 int main(int argc, char** argv) {
     static alignas(16) unsigned char block[1 << 20];
     long n = argc > 1 ? atol(argv[1]) : 1000;
+    int pairs = argc > 2 && strcmp(argv[2], "return") == 0;
     struct uprobes_limits limits = {0};
     limits.max_probes = 8;
     limits.max_threads = 4;
     if (uprobes_engine_init(&limits, block, sizeof block) != 0 ||
         uprobes_on_exec(PID, "/bin/x", 0) != 0 ||
-        uprobe_register("/bin/x", TEXT_BASE, handler, NULL, UPROBES_KIND_INSN) <= 0)
+        uprobe_register("/bin/x", TEXT_BASE, handler, NULL,
+                        pairs ? UPROBES_KIND_ENTRY : UPROBES_KIND_INSN) <= 0 ||
+        (pairs && uprobe_register("/bin/x", TEXT_BASE, handler, NULL, UPROBES_KIND_RETURN) <= 0))
         return 1;
     uprobes_set_hit_sink(sink, NULL);
     struct uprobes_trap_context ctx;
     memset(&ctx, 0, sizeof ctx);
+    ctx.x[2] = 0x7fff0000u; /* sp */
     for (long i = 0; i < n; i++) {
         ctx.pc = TEXT_BASE;
+        ctx.x[1] = TEXT_BASE + 4; /* ra: where the "function" returns */
         if (uprobes_trap_handler(&ctx) != UPROBES_TRAP_HANDLED || ctx.pc != TEXT_BASE + 4)
             return 1;
+        if (pairs) {
+            if (ctx.x[1] != XOL_BASE)
+                return 1;
+            ctx.pc = ctx.x[1]; /* ret: into the trampoline */
+            if (uprobes_trap_handler(&ctx) != UPROBES_TRAP_HANDLED || ctx.pc != TEXT_BASE + 4)
+                return 1;
+        }
     }
     printf("%ld hits, a0 = %lu\n", n, (unsigned long)ctx.x[10]);
     return 0;

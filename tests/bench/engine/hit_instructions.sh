@@ -1,6 +1,7 @@
 #!/bin/sh
 # RV64 instructions the engine executes per simulated probe hit (trap handler entry to return,
-# handler and hit sink included), counted with qemu-riscv64 one instruction per translation block.
+# handler and hit sink included), and per entry+return probe pair (two traps), counted with
+# qemu-riscv64 one instruction per translation block.
 # Builds the engine and hit_instructions.c as a static riscv64 Linux program in a temp dir.
 #   tests/bench/engine/hit_instructions.sh [CFLAGS...]     (default -O2, as the guest build)
 set -eu
@@ -21,10 +22,13 @@ mv "$work/main.o" "$work/main.obj"
 "${cross}ar" rcs "$work/libruprobes_engine.a" "$work"/*.o
 "${cross}g++" -static -o "$work/hits" "$work/main.obj" "$work/libruprobes_engine.a"
 count() {
-    qemu-riscv64 -one-insn-per-tb -d exec,nochain -D "$work/trace" "$work/hits" "$1" >/dev/null 2>&1 ||
-        qemu-riscv64 -singlestep -d exec,nochain -D "$work/trace" "$work/hits" "$1" >/dev/null
+    qemu-riscv64 -one-insn-per-tb -d exec,nochain -D "$work/trace" "$work/hits" "$@" >/dev/null 2>&1 ||
+        qemu-riscv64 -singlestep -d exec,nochain -D "$work/trace" "$work/hits" "$@" >/dev/null
     grep -c '^Trace' "$work/trace"
 }
 few=$(count 10)
 many=$(count 210)
 echo "engine: $(( (many - few) / 200 )) instructions per simulated hit ($opt)"
+few=$(count 10 return)
+many=$(count 210 return)
+echo "engine: $(( (many - few) / 200 )) instructions per entry+return probe pair ($opt)"
