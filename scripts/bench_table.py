@@ -1,0 +1,369 @@
+#!/usr/bin/env python3
+"""Reads the logs scripts/bench collected (one NAME.log and NAME.status per benchmark) and prints
+one table: what was measured, how, the ratio, the goal and whether it is met, then the absolute
+numbers behind the ratios. With --markdown FILE, writes the same table and a description of the
+machine to FILE. Exits 1 when a selected benchmark produced no number (it failed to run)."""
+
+import argparse
+import datetime
+import os
+import platform
+import re
+import subprocess
+import sys
+
+NUMBER = r"([0-9]+(?:\.[0-9]+)?)"
+
+
+def read(logs, name):
+    """The log of benchmark `name` and its exit status (None: it did not run)."""
+    try:
+        with open(os.path.join(logs, name + ".log"), errors="replace") as f:
+            text = f.read()
+    except OSError:
+        text = ""
+    try:
+        with open(os.path.join(logs, name + ".status")) as f:
+            status = int(f.read().strip() or "1")
+    except (OSError, ValueError):
+        status = None
+    return text, status
+
+
+def find(pattern, text, group=1):
+    """Float of `group` of the first match of `pattern` in `text`, or None."""
+    m = re.search(pattern, text, re.MULTILINE)
+    return float(m.group(group)) if m else None
+
+
+class table:
+    """Rows of ratios and lines of absolute numbers, filled per benchmark."""
+
+    def __init__(self):
+        self.rows = []  # dicts: measured, how, ratio, goal, check, details
+        self.absolute = []  # (benchmark, text)
+        self.failed = []  # benchmark names that produced no number
+
+    def row(self, measured, how, ratio, goal="", check=None, details=""):
+        self.rows.append(dict(measured=measured, how=how, ratio=ratio, goal=goal, check=check,
+                              details=details))
+
+    def note(self, bench, text):
+        self.absolute.append((bench, text))
+
+
+def met(r):
+    if r["ratio"] is None:
+        return "FAILED"
+    if r["check"] is None:
+        return "-"
+    return "yes" if r["check"](r["ratio"]) else "no"
+
+
+def fmt(x, digits=2):
+    return "-" if x is None else f"{x:.{digits}f}"
+
+
+# Guest: kernel-port/kernel/selftest/probe_bench.cpp prints
+#   bench: <name> <cost> ns  ratio <cost / null syscall>  (engine <n> ns per trap)
+# and under -icount (kernel_hit_instructions.sh) the same with "insns" for "ns".
+GUEST_ROWS = [
+    ("null syscall (getpid)", None),
+    ("simulated insn probe hit", "sim"),
+    ("out-of-line insn probe hit", "ool"),
+    ("entry+return probe pair", "pair"),
+    ("simulated hit, 100 armed", "a100"),
+    ("simulated hit, 10000 armed", "a10000"),
+]
+
+
+def guest_costs(text, unit):
+    costs = {}
+    for name, key in GUEST_ROWS:
+        v = find(r"^bench: " + re.escape(name) + r"\s+" + NUMBER + r" " + unit + r"\b", text)
+        costs[key or "null"] = v
+    return costs
+
+
+def div(a, b):
+    return a / b if a is not None and b else None
+
+
+def add_guest(t, text, status, icount):
+    unit = "insns" if icount else "ns"
+    c = guest_costs(text, unit)
+    null = c["null"]
+    where = "guest, instructions" if icount else "guest, wall clock"
+    how = ("programs run with / without probes, (with - without) / N, fastest of 5 rounds; "
+           + ("1 ns = 1 guest instruction" if icount else "QEMU TCG"))
+    t.row(f"simulated-insn hit / null syscall ({where})", how, div(c["sim"], null), "<= 1.5",
+          lambda r: r <= 1.5)
+    t.row(f"out-of-line hit / null syscall ({where})", "probe on an amoadd.d, stepped in the xol "
+          "slot", div(c["ool"], null), "(none)")
+    t.row(f"entry+return pair / null syscall ({where})", "entry and return probe on loop's step()",
+          div(c["pair"], null), "(none)")
+    t.row(f"hit, 100 armed / 1 armed ({where})", "99 more probes on never-run nops",
+          div(c["a100"], c["sim"]), "<= 1.1", lambda r: r <= 1.1)
+    t.row(f"hit, 10,000 armed / 1 armed ({where})", "9,999 more probes on never-run nops; the "
+          "time includes arming them at each exec, spread over the N calls",
+          div(c["a10000"], c["sim"]), "<= 1.1", lambda r: r <= 1.1)
+    name = "guest-icount" if icount else "guest"
+    if null is not None:
+        t.note(name, "null syscall %s %s, simulated hit %s, out-of-line %s, entry+return %s, "
+               "100 armed %s, 10,000 armed %s" % (fmt(null, 1), unit, fmt(c["sim"], 1),
+                                                  fmt(c["ool"], 1), fmt(c["pair"], 1),
+                                                  fmt(c["a100"], 1), fmt(c["a10000"], 1)))
+        engine = re.search(r"^bench: simulated insn probe hit.*\(engine (\d+) ns per trap\)", text,
+                           re.MULTILINE)
+        if engine:
+            t.note(name, "inside the engine per simulated hit: %s %s" %
+                   (engine.group(1), "instructions" if icount else "ns"))
+    return null is not None
+
+
+def add_engine_hits(t, text, status):
+    rows = {}
+    for m in re.finditer(r"^\s*(\d+)\s+" + r"\s+".join([NUMBER] * 5) + r"\s*$", text,
+                         re.MULTILINE):
+        rows[int(m.group(1))] = [float(m.group(i)) for i in range(2, 7)]
+    how = "uprobes_trap_handler on a simulated addi, host port, best of rounds"
+    for n, label in ((100, "100"), (10000, "10,000")):
+        r = rows.get(n)
+        t.row(f"hit, {label} armed / 1 armed (host engine, same site)", how,
+              r[1] if r else None, "<= 1.1", lambda x: x <= 1.1)
+    for n, label in ((100, "100"), (10000, "10,000")):
+        r = rows.get(n)
+        t.row(f"hit, {label} armed / 1 armed (host engine, hits spread over all sites)",
+              how + "; adds the cache footprint of the table", r[3] if r else None, "(none)")
+    if 1 in rows:
+        t.note("engine-hits", "host engine: %.1f M hits/s with 1 probe, %s M with 100, %s M "
+               "with 10,000 (same site); lookup slots per hit %s" %
+               (rows[1][0] / 1e6, fmt(rows.get(100, [None])[0] and rows[100][0] / 1e6, 1),
+                fmt(rows.get(10000, [None])[0] and rows[10000][0] / 1e6, 1),
+                fmt(rows.get(10000, [0, 0, 0, 0, None])[4], 3)))
+    return 1 in rows
+
+
+def add_engine_insns(t, text, status):
+    found = re.findall(r"^engine: (\d+) instructions per ([^(]+?)\s*\(", text, re.MULTILINE)
+    for count, what in found:
+        t.note("engine-insns", f"engine: {count} RV64 instructions per {what} "
+               "(qemu-riscv64, trap handler entry to return)")
+    return bool(found)
+
+
+def add_simulate(t, text, status):
+    fams = re.findall(r"^(\S+)\s+" + NUMBER + r"\s+" + NUMBER + r"\s+" + NUMBER + r"\s*$", text,
+                      re.MULTILINE)
+    if fams:
+        parts = ", ".join(f"{f[0]} {float(f[1]):.1f}/{float(f[2]):.1f}" for f in fams)
+        t.note("simulate", "decode/simulate ns on the host: " + parts)
+    return bool(fams)
+
+
+def add_channel(t, text, status):
+    ratio = find(r"^ratio: events/s .* = " + NUMBER, text)
+    mbs = find(r"^channel: .*: " + NUMBER + r" MB/s", text)
+    bpe = find(r"^ratio: events/s / \(channel bytes/s / " + NUMBER + r" bytes per event", text)
+    hits = re.search(r"^hits: (\d+) of (\d+) calls delivered in [0-9.]+ s: (\d+) events/s; dropped "
+                     r"by the kernel (\d+), sequence gaps (\d+), unaccounted (\d+)", text,
+                     re.MULTILINE)
+    details = ""
+    if hits:
+        details = (f"kernel drops {hits.group(4)}, seq gaps {hits.group(5)}, "
+                   f"unaccounted {hits.group(6)}")
+    t.row("channel hit events/s / (channel bytes/s / bytes per event)",
+          "raw filler frames, then loop under an entry probe, one QEMU", ratio,
+          ">= 0.5, no unaccounted loss",
+          (lambda r: r >= 0.5 and hits is not None and hits.group(6) == "0"), details)
+    if mbs is not None and hits:
+        t.note("channel", f"channel {mbs:.1f} MB/s raw ({bpe} wire bytes per hit event); "
+               f"{hits.group(3)} hit events/s delivered, {hits.group(1)} of {hits.group(2)} hits")
+    return ratio is not None
+
+
+def add_gdb(t, text, status):
+    ratio = find(r"ratio ruprobesd / QEMU gdbstub: " + NUMBER, text)
+    a = re.search(r"ruprobesd:\s+" + NUMBER + r" stops/s\s+\(" + NUMBER, text)
+    b = re.search(r"QEMU gdbstub:\s+" + NUMBER + r" stops/s\s+\(" + NUMBER, text)
+    t.row("gdb round trips/s, ruprobesd / QEMU gdbstub",
+          "gdb-multiarch batch, silent+continue breakpoint on step()", ratio, ">= 1.0",
+          lambda r: r >= 1.0)
+    if a and b:
+        t.note("gdb", f"ruprobesd {float(a.group(1)):.0f} stops/s ({a.group(2)} packets per stop), "
+               f"QEMU gdbstub {float(b.group(1)):.0f} stops/s ({b.group(2)} packets per stop)")
+    return ratio is not None
+
+
+def add_rpc(t, text, status):
+    rounds = {}
+    for m in re.finditer(r"^\s*(\d+)\s+(\d+)\s+" + r"\s+".join([NUMBER] * 3) +
+                         r"\s+(\d+)\s+(\d+)\s+(-?\d+)\s+(\d+) KiB", text, re.MULTILINE):
+        rounds[int(m.group(1))] = m
+    ratio = {int(m.group(1)): float(m.group(2)) for m in
+             re.finditer(r"^ratio rate\((\d+) subscribers\) / rate\(1\) = " + NUMBER, text,
+                         re.MULTILINE)}
+    how = "loop under an entry probe, a fresh ruprobesd per round, slowest subscriber"
+
+    def details(n):
+        m = rounds.get(n)
+        if not m:
+            return ""
+        return (f"lost {m.group(6)}, kernel drops {m.group(7)}, unaccounted {m.group(8)}, "
+                f"peak RSS {int(m.group(9)) / 1024:.1f} MiB")
+
+    def accounted(n):
+        return n in rounds and rounds[n].group(8) == "0"
+
+    t.row("fan-out: 10 subscribers / 1 subscriber (events/s each)", how, ratio.get(10), "(none)",
+          None, details(10))
+    t.row("fan-out: 100 subscribers / 1 subscriber (events/s each)", how, ratio.get(100),
+          ">= 0.8, no unaccounted loss", lambda r: r >= 0.8 and accounted(100), details(100))
+    for n in (1, 10, 100):
+        m = rounds.get(n)
+        if m:
+            t.note("rpc", f"{n} subscriber(s): {float(m.group(3)):.0f} events/s each (slowest), "
+                   f"{float(m.group(5)):.0f} events/s in total, {details(n)}")
+    return 100 in ratio
+
+
+BENCHMARKS = [
+    ("guest", lambda t, x, s: add_guest(t, x, s, False)),
+    ("guest-icount", lambda t, x, s: add_guest(t, x, s, True)),
+    ("engine-hits", add_engine_hits),
+    ("engine-insns", add_engine_insns),
+    ("simulate", add_simulate),
+    ("channel", add_channel),
+    ("gdb", add_gdb),
+    ("rpc", add_rpc),
+]
+
+
+def build_table(logs, selected):
+    t = table()
+    for name, add in BENCHMARKS:
+        if name not in selected:
+            continue
+        text, status = read(logs, name)
+        ok = add(t, text, status)
+        if not ok:
+            t.failed.append(name)
+            last = [line for line in text.strip().splitlines() if line.strip()][-5:]
+            t.note(name, f"FAILED (exit {status}); last output: " + " | ".join(last))
+        elif status not in (0, None):
+            t.note(name, f"exit status {status} (numbers printed; see the details column)")
+    return t
+
+
+def text_table(t):
+    headers = ["measured", "how", "ratio", "goal", "met", "details"]
+    rows = [[r["measured"], r["how"], fmt(r["ratio"], 3), r["goal"], met(r), r["details"]]
+            for r in t.rows]
+    # The method column is long: the plain-text table shows it on a line of its own.
+    widths = [max(len(str(x[i])) for x in rows + [headers]) for i in (0, 2, 3, 4)]
+    out = []
+    line = lambda c: f"{c[0]:<{widths[0]}}  {c[2]:>{widths[1]}}  {c[3]:<{widths[2]}}  " \
+                     f"{c[4]:<{widths[3]}}  {c[5]}".rstrip()
+    out.append(line(headers))
+    out.append("-" * (sum(widths) + 6 + len("details")))
+    for r in rows:
+        out.append(line(r))
+        out.append("    how: " + r[1])
+    out.append("")
+    out.append("absolute numbers:")
+    for bench, text in t.absolute:
+        out.append(f"  {bench}: {text}")
+    return "\n".join(out)
+
+
+def md_escape(s):
+    return str(s).replace("|", "\\|")
+
+
+def markdown_table(t):
+    out = ["| measured | how | ratio | goal | met | details |",
+           "| --- | --- | ---: | --- | --- | --- |"]
+    for r in t.rows:
+        out.append("| " + " | ".join(md_escape(x) for x in (
+            r["measured"], r["how"], fmt(r["ratio"], 3), r["goal"], met(r), r["details"])) + " |")
+    out.append("")
+    out.append("Absolute numbers:")
+    out.append("")
+    for bench, text in t.absolute:
+        out.append(f"- `{bench}`: {md_escape(text)}")
+    return "\n".join(out)
+
+
+def first_line(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=20).stdout \
+            .strip().splitlines()[0]
+    except (OSError, IndexError, subprocess.SubprocessError):
+        return "(unknown)"
+
+
+def machine():
+    model = "(unknown)"
+    mem = "(unknown)"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.lower().startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+                    break
+        with open("/proc/loadavg") as f:
+            load = " ".join(f.read().split()[:3])
+    except OSError:
+        load = "(unknown)"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return [
+        ("CPUs (nproc)", first_line(["nproc"])),
+        ("CPU model", model),
+        ("memory", mem),
+        ("kernel", platform.system() + " " + platform.release()),
+        ("load average when the table was written (1/5/15 min)", load),
+        ("QEMU", first_line(["qemu-system-riscv64", "--version"])),
+        ("host compiler", first_line(["g++", "--version"])),
+        ("guest compiler", first_line(["riscv64-linux-gnu-g++", "--version"])),
+        ("gdb", first_line(["gdb-multiarch", "--version"])),
+        ("commit", first_line(["git", "-C", root, "rev-parse", "--short", "HEAD"])),
+        ("date", datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
+    ]
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--logs", required=True, help="the directory scripts/bench wrote")
+    p.add_argument("--only", default=" ".join(n for n, _ in BENCHMARKS),
+                   help="space-separated benchmark names that were run")
+    p.add_argument("--quick", action="store_true", help="the run used --quick")
+    p.add_argument("--markdown", help="also write a Markdown table and the machine to this file")
+    p.add_argument("--command", default="scripts/bench", help="the command line, for --markdown")
+    a = p.parse_args()
+    selected = a.only.split()
+    t = build_table(a.logs, selected)
+    print("ratios measured in this run%s (goals: issues 3, 5, 6, 7, 8; 'met' is informative, "
+          "the machine is shared and noisy)" % (" (--quick: smoke run, few iterations)"
+                                                 if a.quick else ""))
+    print()
+    print(text_table(t))
+    if a.markdown:
+        with open(a.markdown, "w") as f:
+            f.write(f"Command: `{a.command}`\n\n")
+            f.write(markdown_table(t) + "\n\nMachine:\n\n")
+            for k, v in machine():
+                f.write(f"- {k}: {md_escape(v)}\n")
+        print(f"\nbench: table and machine written to {a.markdown}")
+    if t.failed:
+        print(f"\nbench: no numbers from: {' '.join(t.failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
