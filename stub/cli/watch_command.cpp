@@ -3,8 +3,10 @@
 #include "cli/commands.hpp"
 #include "cli/watch_model.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 namespace ruprobes::cli {
@@ -28,17 +30,28 @@ void install_stop_handlers() {
     sigaction(SIGTERM, &sa, nullptr);
 }
 
-// Prints lines; on a terminal first moves back over what the previous call printed.
+// Prints lines; on a terminal first moves back over what the previous call printed, and cuts
+// lines to the terminal's width and height so that none wraps or scrolls (which would break the
+// move back). The `last` view is printed whole: nothing moves back over it.
 class screen {
 public:
     explicit screen(bool tty) : tty_(tty) {}
-    void show(const std::vector<std::string>& lines) {
+    void show(const std::vector<std::string>& lines, bool last = false) {
+        size_t width = 0;
+        winsize ws{};
+        if (tty_ && !last && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1)
+            width = ws.ws_col - 1;
+        size_t count = lines.size();
+        if (tty_ && ws.ws_row > 1)
+            count = std::min(count, static_cast<size_t>(ws.ws_row - 1)); // no scrolling either
         if (tty_ && previous_ > 0)
             std::printf("\033[%zuA\r\033[J", previous_);
-        for (const auto& l : lines)
-            std::printf("%s\n", l.c_str());
+        for (size_t i = 0; i < count; i++) {
+            const std::string& l = lines[i];
+            std::printf("%s\n", width && l.size() > width ? l.substr(0, width).c_str() : l.c_str());
+        }
         std::fflush(stdout);
-        previous_ = lines.size();
+        previous_ = count;
     }
     bool tty() const { return tty_; }
 
@@ -135,7 +148,7 @@ int run_watch(rpc_client& c, const cli_options& o) {
     std::vector<std::string> lines{heading(c, "watch", elapsed, true)};
     for (auto& l : model.render(true))
         lines.push_back(l);
-    out.show(lines);
+    out.show(lines, true);
     return exit_ok;
 }
 
@@ -214,15 +227,14 @@ int run_hist(rpc_client& c, const cli_options& o) {
             const log2_histogram* h = model.histogram(function);
             char line[256];
             std::snprintf(line, sizeof line,
-                          "%s: call durations (entry probe %lld -> return probe %lld), %llu calls, "
-                          "events lost: %llu",
+                          "%s: call durations (probes %lld -> %lld), %llu calls, %llu events lost",
                           function.c_str(), static_cast<long long>(*entry),
                           static_cast<long long>(*ret),
                           static_cast<unsigned long long>(h ? h->count() : 0),
                           static_cast<unsigned long long>(model.lost()));
             lines.push_back(line);
             if (h) {
-                std::snprintf(line, sizeof line, "min %s, mean %s, max %s",
+                std::snprintf(line, sizeof line, "  min %s, mean %s, max %s",
                               format_duration(h->min()).c_str(), format_duration(h->mean()).c_str(),
                               format_duration(h->max()).c_str());
                 lines.push_back(line);
@@ -252,7 +264,7 @@ int run_hist(rpc_client& c, const cli_options& o) {
                       {"histogram", h ? h->to_json() : log2_histogram().to_json()}};
             std::printf("%s\n", r.dump(2).c_str());
         } else {
-            out.show(render(elapsed, true));
+            out.show(render(elapsed, true), true);
         }
     } catch (...) {
         for (int64_t a : added) {

@@ -151,8 +151,8 @@ const log2_histogram* watch_model::histogram(const std::string& function) const 
 std::vector<std::string> watch_model::render(bool histograms) const {
     std::vector<std::string> lines;
     char line[512];
-    std::snprintf(line, sizeof line, "%4s  %-6s  %-24s %10s %10s  %s", "ID", "KIND", "PROBE",
-                  "HITS", "RATE/s", "LAST");
+    std::snprintf(line, sizeof line, "%4s  %-6s  %-20s %9s %9s  %s", "ID", "KIND", "PROBE", "HITS",
+                  "RATE/s", "LAST");
     lines.push_back(line);
     size_t rows = 0;
     for (const auto& [id, row] : probes_) {
@@ -165,7 +165,7 @@ std::vector<std::string> watch_model::render(bool histograms) const {
             where += "+" + std::to_string(row.offset);
         // The daemon's total when listed (it counts hits from before this watch too).
         uint64_t hits = std::max(row.daemon_hits, row.seen);
-        std::snprintf(line, sizeof line, "%4lld  %-6s  %-24s %10llu %10.1f  %s",
+        std::snprintf(line, sizeof line, "%4lld  %-6s  %-20s %9llu %9.1f  %s",
                       static_cast<long long>(id), row.kind.c_str(), where.c_str(),
                       static_cast<unsigned long long>(hits), row.rate, row.last.c_str());
         lines.push_back(line);
@@ -186,9 +186,10 @@ std::vector<std::string> watch_model::render(bool histograms) const {
             continue;
         lines.push_back("");
         std::snprintf(line, sizeof line,
-                      "%s: call durations (entry -> return, guest clock), %llu calls, "
-                      "min %s, mean %s, max %s",
-                      function.c_str(), static_cast<unsigned long long>(h.count()),
+                      "%s: call durations (entry -> return, guest clock), %llu calls",
+                      function.c_str(), static_cast<unsigned long long>(h.count()));
+        lines.push_back(line);
+        std::snprintf(line, sizeof line, "  min %s, mean %s, max %s",
                       format_duration(h.min()).c_str(), format_duration(h.mean()).c_str(),
                       format_duration(h.max()).c_str());
         lines.push_back(line);
