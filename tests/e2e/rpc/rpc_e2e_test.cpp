@@ -2,14 +2,17 @@
 // scenario of issue 7 (entry + return probe on fib, `/bin/fib 15`: exactly 1973 + 1973 hits,
 // every sequence number, no events.lost, return values = fib(n)) with the Python stdlib client
 // in both framings and with VS Code's vscode-jsonrpc; then bad input against the real engine.
+#include "rpc_test_client.hpp"
 #include "ruprobes_test/child_process.hpp"
 #include "ruprobes_test/free_port.hpp"
 #include "ruprobes_test/paths.hpp"
+#include "ruprobes_test/qemu_guest.hpp"
 #include "ruprobes_test/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <thread>
 
 namespace ruprobes::test {
 namespace {
@@ -93,6 +96,87 @@ TEST_F(rpc_e2e, bad_input_gets_clear_errors_and_the_daemon_keeps_serving) {
         {"python3", e2e_dir + "/bad_input.py", "--port", std::to_string(port)}, "bad.log", status);
     EXPECT_EQ(status, 0) << out << "\n--- ruprobesd:\n" << daemon->output();
     EXPECT_NE(out.find("bad_input: ok"), std::string::npos) << out;
+}
+
+// Hits of `probe` in process `pid`: until it exited and then nothing came for a second (hits
+// travel in batches and may arrive after the process.exit notice).
+int count_hits(rpc_test_client& c, uint64_t probe, int64_t pid) {
+    int hits = 0;
+    bool exited = false;
+    for (;;) {
+        auto msg = c.receive(exited ? 1s : 30s);
+        if (!msg)
+            return exited ? hits : -1;
+        const json& p = (*msg)["params"];
+        if ((*msg)["method"] == "probe.hit" && p["probe"] == probe && p["pid"] == pid)
+            hits++;
+        if ((*msg)["method"] == "process.exit" && p["pid"] == pid)
+            exited = true;
+    }
+}
+
+// QEMU killed and started again under the daemon (--qemu-socket): subscribers hear of it and the
+// JSON-RPC trace probe is armed again in the new kernel with the same id.
+// Disabled: the target model does not arm trace probes again after a reconnect yet (its
+// rearm_trace_probes never runs; the fake target shows the same), so no hit arrives after the
+// restart. Run with --gtest_also_run_disabled_tests.
+TEST(rpc_e2e_restart, DISABLED_trace_probe_survives_a_qemu_restart) {
+    temp_dir dir;
+    guest_options opts;
+    opts.append = "ruprobes.stay";
+    opts.agent_channel = true;
+    auto guest = std::make_unique<qemu_guest>(dir, opts);
+    uint16_t port = free_tcp_port();
+    spawn_options d;
+    d.argv = {std::string(bin_dir) + "/ruprobesd",
+              "--qemu-socket",
+              guest->agent_socket(),
+              "--symbols",
+              user_dir,
+              "--rsp-listen",
+              "127.0.0.1:" + std::to_string(free_tcp_port()),
+              "--rpc-listen",
+              "127.0.0.1:" + std::to_string(port)};
+    d.output_file = dir.file("ruprobesd.log");
+    child_process daemon(d);
+    ASSERT_TRUE(daemon.wait_for_output("JSON-RPC server listening", 20s)) << daemon.output();
+
+    rpc_test_client c(port);
+    auto wait_connected = [&] {
+        for (auto end = std::chrono::steady_clock::now() + 60s;
+             std::chrono::steady_clock::now() < end; std::this_thread::sleep_for(200ms)) {
+            json s = c.call("target.status");
+            if (s["result"]["connected"] == true)
+                return s["result"]["boot_id"].get<std::string>();
+        }
+        return std::string();
+    };
+    std::string boot1 = wait_connected();
+    ASSERT_FALSE(boot1.empty()) << daemon.output();
+    c.call("events.subscribe",
+           {{"kinds", {"probe.hit", "process.exit", "target.connected", "target.disconnected"}}});
+    json probe = c.call("probe.add", {{"program", "/bin/fib"}, {"symbol", "fib"}});
+    ASSERT_TRUE(probe.contains("result")) << probe.dump();
+    uint64_t id = probe["result"]["id"];
+    json p1 = c.call("process.spawn", {{"argv", {"/bin/fib", "10"}}});
+    ASSERT_TRUE(p1.contains("result")) << p1.dump();
+    EXPECT_EQ(count_hits(c, id, p1["result"]["pid"]), 177); // calls of fib(10)
+
+    guest->process().stop(); // QEMU goes away
+    ASSERT_TRUE(c.wait_notification("target.disconnected", 30s)) << daemon.output();
+    guest = std::make_unique<qemu_guest>(dir, opts); // same socket path
+    auto up = c.wait_notification("target.connected", 60s);
+    ASSERT_TRUE(up) << daemon.output();
+    EXPECT_NE((*up)["params"]["boot_id"], boot1);
+
+    json list = c.call("probe.list");
+    ASSERT_EQ(list["result"]["probes"].size(), 1u) << list.dump();
+    EXPECT_EQ(list["result"]["probes"][0]["id"], id);
+    json p2 = c.call("process.spawn", {{"argv", {"/bin/fib", "10"}}});
+    ASSERT_TRUE(p2.contains("result")) << p2.dump();
+    EXPECT_EQ(count_hits(c, id, p2["result"]["pid"]), 177) << daemon.output();
+    EXPECT_TRUE(daemon.running());
+    daemon.stop();
 }
 
 } // namespace

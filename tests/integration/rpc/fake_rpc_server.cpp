@@ -13,6 +13,8 @@
 #include "target/fake_backend.hpp"
 #include "target/target_model.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
@@ -73,6 +75,11 @@ int main(int argc, char** argv) {
     boost::asio::io_context io;
     target::fake_backend backend(io.get_executor(), programs);
     target::target_model model(backend);
+    // As ruprobesd does: work the model starts by itself (arming trace probes again in a new
+    // kernel) runs on the io_context.
+    model.set_spawner([&io](task<void> work) {
+        boost::asio::co_spawn(io, std::move(work), boost::asio::detached);
+    });
     rpc::rpc_server server(io, model, store, options);
     std::string error;
     uint16_t bound = server.listen("127.0.0.1", port, error);

@@ -375,6 +375,8 @@ TEST_F(rpc_server_test, slow_subscriber_gets_loss_notices_and_does_not_slow_othe
 TEST_F(rpc_server_test, target_disconnect_and_reconnect_are_notified) {
     start();
     rpc_test_client c(port);
+    json probe = c.call("probe.add", {{"program", "/bin/loop"}, {"address", "0x10006"}});
+    uint64_t id = probe["result"]["id"];
     c.call("events.subscribe", {{"kinds", {"target.connected", "target.disconnected"}}});
     server->signal(SIGUSR1);
     auto gone = c.wait_notification("target.disconnected", 10s);
@@ -387,6 +389,11 @@ TEST_F(rpc_server_test, target_disconnect_and_reconnect_are_notified) {
     auto back = c.wait_notification("target.connected", 10s);
     ASSERT_TRUE(back);
     EXPECT_EQ((*back)["params"]["boot_id"], "fake-boot-2");
+    // The trace probe is still known, under the same id (the target model arms it again in a
+    // new kernel), and the new kernel serves requests.
+    json list = c.call("probe.list");
+    ASSERT_EQ(list["result"]["probes"].size(), 1u);
+    EXPECT_EQ(list["result"]["probes"][0]["id"], id);
     EXPECT_TRUE(c.call("process.spawn", {{"argv", {"/bin/loop"}}}).contains("result"));
 }
 
