@@ -38,6 +38,9 @@ constinit hit_ring hits;
 constinit event_queue events;
 constinit uint64_t reported_hits_dropped = 0;
 constinit uint64_t reported_events_dropped = 0;
+constinit uint64_t last_ack_ns = 0; // the last hits_ack (or hello): progress of the host
+constinit uint64_t hits_resent = 0; // times unacknowledged records were sent again
+constexpr uint64_t resend_after_ns = 1'000'000'000;
 
 uint8_t decoder_storage[wire::max_frame];
 constinit wire::frame_decoder decoder(decoder_storage);
@@ -140,12 +143,13 @@ void handle_hello(const wire::frame& f) {
     session.lease_ms = req->lease_ms;
     session.last_frame_ns = agent_time_ns();
     hits.rewind(); // records sent on an earlier connection and not acknowledged go again
+    last_ack_ns = agent_time_ns();
     set_process_listener(&listener);
     virtio_console::statistics cs = virtio_console::stats();
-    kprintf("agent: host session %lx%s (console: %lu interrupts, %lu bytes in, %lu out, %lu "
-            "frames rejected)\n",
+    kprintf("agent: host session %lx%s (console: %lu interrupts, %lu bytes in, %lu out; %lu "
+            "frames rejected, %lu hit resends)\n",
             req->session_id, reset ? " (reset)" : "", cs.interrupts, cs.rx_bytes, cs.tx_bytes,
-            decoder.stats().rejected_total());
+            decoder.stats().rejected_total(), hits_resent);
     reply(f, wire::hello_response{.status = 0,
                                   .version = wire::protocol_version,
                                   .capabilities = session.capabilities,
@@ -181,6 +185,7 @@ void handle_frame(const wire::frame& f) {
     case wire::msg_type::hits_ack:
         if (auto ack = wire::decode<wire::hits_ack_notice>(f); ack.ok() && session.active) {
             hits.ack(ack->next_seq);
+            last_ack_ns = agent_time_ns();
         }
         return;
     default:
@@ -210,6 +215,16 @@ void receive_all() {
                 break; // cannot happen with a max_frame buffer; never spin on it
             }
         }
+    }
+}
+
+// Sent records the host has not acknowledged for a while go again (an acknowledgement may have
+// been lost, and the window would stay shut); the host skips the seq numbers it already has.
+void check_resend() {
+    if (hits.size() > hits.unsent() && agent_time_ns() - last_ack_ns > resend_after_ns) {
+        hits.rewind();
+        last_ack_ns = agent_time_ns();
+        hits_resent++;
     }
 }
 
@@ -319,6 +334,9 @@ void agent_main(void*) {
         virtio_console::poll();
         receive_all();
         check_lease();
+        if (session.active) {
+            check_resend();
+        }
         if (session.active) {
             send_events();
             send_drops_if_changed();

@@ -490,12 +490,15 @@ TEST(ChannelAgent, HitStreamSurvivesGarbageAndAReconnectWithNothingUnaccounted) 
     ASSERT_TRUE(again.ok()) << channel::describe(again);
     EXPECT_FALSE(again.value.rebooted);
     EXPECT_TRUE(exited) << guest.console();
-    EXPECT_TRUE(accounted) << rec.hits.size() << " received, " << c.stats().hits_dropped
-                           << " dropped";
+    auto st = c.stats();
+    EXPECT_TRUE(accounted) << rec.hits.size() << " received, " << st.hits_dropped << " dropped, "
+                           << st.seq_gaps << " missing, " << st.duplicate_records
+                           << " duplicates, last seq "
+                           << (rec.hits.empty() ? 0 : rec.hits.back().seq) << "\n"
+                           << guest.console();
     for (size_t i = 1; i < rec.hits.size(); i++) {
         ASSERT_EQ(rec.hits[i].seq, rec.hits[i - 1].seq + 1) << "at record " << i;
     }
-    auto st = c.stats();
     EXPECT_EQ(st.seq_gaps, 0u);
     EXPECT_EQ(rec.hits.size() + st.hits_dropped, calls)
         << "every call is either delivered once or counted as dropped by the kernel";
