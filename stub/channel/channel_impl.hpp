@@ -1,0 +1,545 @@
+// Inside the host client of the kernel channel (channel_client.hpp), shared by its .cpp files:
+// a reader and a writer coroutine per connection (the Asio chat_server shape), an outgoing
+// queue, and one timer per pending request that is both its deadline and its wake-up when the
+// answer arrives. Includes Asio: only the client's own sources include this header.
+#pragma once
+
+#include "channel/channel_client.hpp"
+
+#include "ruprobes/wire/codec.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <deque>
+#include <random>
+#include <unordered_map>
+
+namespace ruprobes::channel {
+
+namespace asio = boost::asio;
+using stream = asio::local::stream_protocol;
+using boost::system::error_code;
+
+namespace impl_detail {
+
+// One connection: its socket, the frames waiting to be written and the writer's wake-up.
+struct connection {
+    explicit connection(asio::io_context& io) : socket(io), wake(io) {}
+    stream::socket socket;
+    asio::steady_timer wake;
+    std::deque<std::vector<uint8_t>> out;
+    bool open = true;
+};
+
+// A request waiting for its response.
+struct pending_call {
+    explicit pending_call(asio::io_context& io) : timer(io) {}
+    asio::steady_timer timer;
+    bool answered = false;
+    bool disconnected = false;
+    uint16_t type = 0;
+    std::vector<uint8_t> payload;
+};
+
+// A response before typed decoding.
+struct raw_reply {
+    call_errc errc = call_errc::ok;
+    int32_t status = 0;
+    wire::frame frame;
+    std::vector<uint8_t> payload;
+};
+
+inline std::string to_string(wire::bytes b) {
+    return std::string(b.begin(), b.end());
+}
+
+template <typename T>
+call_result<T> fail(call_errc e, int32_t status = 0) {
+    call_result<T> r;
+    r.errc = e;
+    r.status = status;
+    return r;
+}
+
+template <typename T>
+call_result<T> fail_like(const raw_reply& raw) {
+    return fail<T>(raw.errc, raw.status);
+}
+
+template <typename T>
+call_result<T> success(T value) {
+    call_result<T> r;
+    r.value = std::move(value);
+    return r;
+}
+
+} // namespace impl_detail
+
+using namespace impl_detail;
+
+struct client::impl : std::enable_shared_from_this<client::impl> {
+    impl(asio::io_context& io_, client_options options_, event_handlers handlers_)
+        : io(io_), options(options_), handlers(std::move(handlers_)) {
+        sid = options.session_id;
+        if (sid == 0) {
+            std::random_device rd;
+            sid = (uint64_t(rd()) << 32) | rd();
+            if (sid == 0) {
+                sid = 1;
+            }
+        }
+    }
+
+    asio::io_context& io;
+    client_options options;
+    event_handlers handlers;
+    std::shared_ptr<connection> conn;
+    std::unordered_map<uint32_t, std::shared_ptr<pending_call>> pending;
+    uint32_t next_id = 1;
+    std::vector<uint8_t> storage = std::vector<uint8_t>(wire::max_frame);
+    wire::frame_decoder decoder{storage};
+    wire::decoder_stats decoder_base; // decoder counts of earlier connections
+    hello_info last_hello;
+    bool had_hello = false;
+    uint64_t sid = 0;
+    uint64_t expected_seq = 0;
+    bool hello_reset = false;   // the hello in flight asked for a reset
+    bool hello_applied = false; // its answer was taken in by the reader
+    channel_stats st;
+
+    // ---- connection life -------------------------------------------------------------------
+
+    void start(std::shared_ptr<connection> c) {
+        disconnect("replaced by a new connection", false);
+        conn = c;
+        decoder.reset();
+        auto self = shared_from_this();
+        asio::co_spawn(io, reader(self, c), asio::detached);
+        asio::co_spawn(io, writer(self, c), asio::detached);
+        if (options.lease_ms != 0) {
+            asio::co_spawn(io, pinger(self, c), asio::detached);
+        }
+    }
+
+    void disconnect(const std::string& reason, bool notify = true) {
+        if (!conn) {
+            return;
+        }
+        std::shared_ptr<connection> c = std::move(conn);
+        conn.reset();
+        c->open = false;
+        error_code ec;
+        c->socket.close(ec);
+        c->wake.cancel();
+        auto calls = std::move(pending);
+        pending.clear();
+        for (auto& [id, p] : calls) {
+            p->disconnected = true;
+            p->timer.cancel();
+        }
+        if (notify && handlers.on_disconnect) {
+            handlers.on_disconnect(reason);
+        }
+    }
+
+    void send(std::vector<uint8_t> frame) {
+        if (!conn || !conn->open) {
+            return;
+        }
+        st.frames_out++;
+        conn->out.push_back(std::move(frame));
+        conn->wake.cancel();
+    }
+
+    static asio::awaitable<void> writer(std::shared_ptr<impl> self, std::shared_ptr<connection> c) {
+        while (c->open) {
+            if (c->out.empty()) {
+                c->wake.expires_at(asio::steady_timer::time_point::max());
+                error_code ec;
+                co_await c->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+                continue;
+            }
+            std::vector<uint8_t> bytes = std::move(c->out.front());
+            c->out.pop_front();
+            error_code ec;
+            co_await asio::async_write(c->socket, asio::buffer(bytes),
+                                       asio::redirect_error(asio::use_awaitable, ec));
+            if (!c->open) {
+                co_return;
+            }
+            if (ec) {
+                self->disconnect("write failed: " + ec.message());
+                co_return;
+            }
+            self->st.bytes_out += bytes.size();
+        }
+    }
+
+    static asio::awaitable<void> reader(std::shared_ptr<impl> self, std::shared_ptr<connection> c) {
+        std::vector<uint8_t> buf(65536);
+        while (c->open) {
+            error_code ec;
+            size_t n = co_await c->socket.async_read_some(
+                asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
+            if (!c->open) {
+                co_return;
+            }
+            if (ec) {
+                self->disconnect(ec == asio::error::eof ? "the kernel side closed the channel"
+                                                        : "read failed: " + ec.message());
+                co_return;
+            }
+            self->st.bytes_in += n;
+            std::span<const uint8_t> in(buf.data(), n);
+            while (!in.empty() && c->open) {
+                in = in.subspan(self->decoder.feed(in));
+                while (c->open) {
+                    auto f = self->decoder.next();
+                    if (!f) {
+                        break;
+                    }
+                    self->st.frames_in++;
+                    self->dispatch(*f);
+                }
+            }
+        }
+    }
+
+    static asio::awaitable<void> pinger(std::shared_ptr<impl> self, std::shared_ptr<connection> c) {
+        asio::steady_timer timer(self->io);
+        auto period = std::chrono::milliseconds(self->options.lease_ms / 3 + 1);
+        while (c->open) {
+            timer.expires_after(period);
+            error_code ec;
+            co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            if (!c->open || self->conn != c) {
+                co_return;
+            }
+            (void)co_await self->ping(0);
+        }
+    }
+
+    // ---- incoming frames -------------------------------------------------------------------
+
+    void dispatch(const wire::frame& f) {
+        if (wire::is_response(f.type)) {
+            auto it = pending.find(f.request_id);
+            if (it == pending.end()) {
+                st.unmatched_responses++;
+                return;
+            }
+            auto p = it->second;
+            if (f.type == wire::hello_response::code) {
+                if (auto h = wire::decode<wire::hello_response>(f); h.ok() && h->status == 0) {
+                    apply_hello(*h);
+                }
+            }
+            p->answered = true;
+            p->type = f.type;
+            p->payload.assign(f.payload.begin(), f.payload.end());
+            p->timer.cancel();
+            return;
+        }
+        switch (static_cast<wire::msg_type>(f.type)) {
+        case wire::msg_type::hits:
+            on_hits(f);
+            break;
+        case wire::msg_type::stop:
+            if (auto m = wire::decode<wire::stop_event>(f); m.ok() && handlers.on_stop) {
+                handlers.on_stop(stop_info{m->pid, m->tid, wire::stop_reason(m->reason),
+                                           m->probe_id, register_values{m->x, m->pc}});
+            }
+            break;
+        case wire::msg_type::exec:
+            if (auto m = wire::decode<wire::exec_event>(f); m.ok() && handlers.on_exec) {
+                handlers.on_exec(
+                    exec_info{m->pid, m->ppid, to_string(m->path), to_string(m->args)});
+            }
+            break;
+        case wire::msg_type::exit:
+            if (auto m = wire::decode<wire::exit_event>(f); m.ok() && handlers.on_exit) {
+                handlers.on_exit(exit_info{m->pid, m->status, m->killed != 0});
+            }
+            break;
+        case wire::msg_type::drops:
+            if (auto m = wire::decode<wire::drops_event>(f); m.ok()) {
+                st.hits_dropped = m->hits_dropped;
+                if (handlers.on_drops) {
+                    handlers.on_drops(*m);
+                }
+            }
+            break;
+        case wire::msg_type::filler:
+            st.filler_frames++;
+            st.filler_bytes += wire::header_size + f.payload.size() + wire::trailer_size;
+            st.last_filler = std::chrono::steady_clock::now();
+            break;
+        case wire::msg_type::kernel_ready:
+            if (auto m = wire::decode<wire::kernel_ready_event>(f);
+                m.ok() && handlers.on_kernel_ready) {
+                handlers.on_kernel_ready(*m);
+            }
+            break;
+        default:
+            break; // a request type from the kernel: not meaningful, ignore
+        }
+    }
+
+    void on_hits(const wire::frame& f) {
+        size_t used = 0;
+        auto head = wire::decode<wire::hits_event>(f, &used);
+        if (!head.ok() || head->record_size < wire::hit_record_size) {
+            return;
+        }
+        std::vector<wire::hit_record> records;
+        records.reserve(head->count);
+        wire::entry_reader<wire::hit_record> reader(f.payload.subspan(used), head->count,
+                                                    head->record_size);
+        uint64_t last_seq = 0;
+        while (auto r = reader.next()) {
+            last_seq = r->seq;
+            // Records sent again after a reconnect (not acknowledged before) arrive twice.
+            if (r->seq >= expected_seq) {
+                records.push_back(*r);
+            } else {
+                st.duplicate_records++;
+            }
+        }
+        if (records.empty()) {
+            if (last_seq != 0 && options.auto_ack_hits) {
+                ack_hits(expected_seq);
+            }
+            return;
+        }
+        uint64_t first = records.front().seq;
+        if (first > expected_seq) {
+            st.seq_gaps += first - expected_seq;
+        }
+        uint64_t next = records.back().seq + 1;
+        if (next > expected_seq) {
+            expected_seq = next;
+        }
+        st.hit_records += records.size();
+        if (handlers.on_hits) {
+            handlers.on_hits(records);
+        }
+        if (options.auto_ack_hits) {
+            ack_hits(next);
+        }
+    }
+
+    void ack_hits(uint64_t next_seq) {
+        std::vector<uint8_t> out(wire::max_frame);
+        out.resize(wire::encode(out, 0, wire::hits_ack_notice{.next_seq = next_seq}));
+        send(std::move(out));
+    }
+
+    // ---- requests --------------------------------------------------------------------------
+
+    template <typename Req>
+    asio::awaitable<raw_reply> call(Req req) {
+        auto self = shared_from_this();
+        raw_reply reply;
+        if (!conn) {
+            reply.errc = call_errc::not_connected;
+            co_return reply;
+        }
+        uint32_t id = next_id++;
+        if (next_id == 0) {
+            next_id = 1;
+        }
+        std::vector<uint8_t> out(wire::max_frame);
+        size_t n = wire::encode(out, id, req);
+        if (n == 0) {
+            reply.errc = call_errc::malformed;
+            co_return reply;
+        }
+        out.resize(n);
+        auto p = std::make_shared<pending_call>(io);
+        pending[id] = p;
+        send(std::move(out));
+        p->timer.expires_after(options.request_timeout);
+        error_code ec;
+        co_await p->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        pending.erase(id);
+        if (p->answered) {
+            reply.payload = std::move(p->payload);
+            reply.frame = wire::frame{p->type, id, reply.payload};
+            if (p->type != static_cast<uint16_t>(Req::code | wire::response_bit) ||
+                reply.payload.size() < 4) {
+                reply.errc = call_errc::malformed;
+                co_return reply;
+            }
+            auto status =
+                wire::decode_fields<wire::status_response<wire::msg_type::ping>>(reply.payload);
+            if (status->status != 0) {
+                reply.errc = call_errc::kernel_status;
+                reply.status = status->status;
+            }
+        } else if (p->disconnected) {
+            reply.errc = call_errc::disconnected;
+        } else {
+            st.timeouts++;
+            reply.errc = call_errc::timeout;
+        }
+        co_return reply;
+    }
+
+    // A request whose response is only a status.
+    template <typename Req>
+    asio::awaitable<call_result<void>> call_void(Req req) {
+        auto self = shared_from_this();
+        raw_reply raw = co_await call(req);
+        call_result<void> r;
+        r.errc = raw.errc;
+        r.status = raw.status;
+        co_return r;
+    }
+
+    template <typename Resp>
+    static call_result<Resp> decode_reply(const raw_reply& raw, size_t* used = nullptr) {
+        if (raw.errc != call_errc::ok) {
+            return fail_like<Resp>(raw);
+        }
+        wire::frame f{raw.frame.type, raw.frame.request_id, raw.payload};
+        auto m = wire::decode<Resp>(f, used);
+        if (!m.ok()) {
+            return fail<Resp>(call_errc::malformed);
+        }
+        return success(*m);
+    }
+
+    asio::awaitable<call_result<hello_info>> hello(bool reset) {
+        auto self = shared_from_this();
+        hello_reset = reset;
+        hello_applied = false;
+        raw_reply raw = co_await call(wire::hello_request{
+            .min_version = wire::protocol_version,
+            .max_version = wire::protocol_version,
+            .capabilities = options.capabilities,
+            .session_id = sid,
+            .flags = reset ? wire::hello_flag_reset : 0u,
+            .lease_ms = options.lease_ms,
+        });
+        auto m = decode_reply<wire::hello_response>(raw);
+        if (!m.ok()) {
+            co_return fail<hello_info>(m.errc, m.status);
+        }
+        if (!hello_applied) {
+            apply_hello(m.value); // normally done by the reader already
+        }
+        co_return success(last_hello);
+    }
+
+    // Takes in the kernel's hello answer. Runs in the reader as soon as the answer arrives, so
+    // that hit batches right behind it are counted against the new sequence.
+    void apply_hello(const wire::hello_response& r) {
+        hello_info info;
+        info.version = r.version;
+        info.capabilities = r.capabilities;
+        info.boot_id = r.boot_id;
+        info.time_ns = r.time_ns;
+        info.next_hit_seq = r.next_hit_seq;
+        info.hits_dropped = r.hits_dropped;
+        info.hit_window = r.hit_window;
+        info.max_frame = r.max_frame;
+        info.stopped_threads = r.stopped_threads;
+        info.rebooted = had_hello && info.boot_id != last_hello.boot_id;
+        if (!had_hello || info.rebooted || hello_reset) {
+            expected_seq = info.next_hit_seq; // a new sequence
+        } else if (info.next_hit_seq > expected_seq) {
+            st.seq_gaps += info.next_hit_seq - expected_seq; // records the kernel no longer has
+            expected_seq = info.next_hit_seq;
+        } // else: the kernel sends again what was in flight; duplicates are skipped
+        last_hello = info;
+        had_hello = true;
+        hello_applied = true;
+        st.hits_dropped = info.hits_dropped;
+    }
+
+    asio::awaitable<call_result<hello_info>> open(std::string path) {
+        auto self = shared_from_this();
+        auto deadline = std::chrono::steady_clock::now() + options.connect_timeout;
+        auto backoff = std::chrono::milliseconds(20);
+        while (true) {
+            auto c = std::make_shared<connection>(io);
+            error_code ec;
+            co_await c->socket.async_connect(stream::endpoint(path),
+                                             asio::redirect_error(asio::use_awaitable, ec));
+            if (!ec) {
+                start(c);
+                break;
+            }
+            if (std::chrono::steady_clock::now() + backoff >= deadline) {
+                co_return fail<hello_info>(call_errc::not_connected);
+            }
+            asio::steady_timer t(io);
+            t.expires_after(backoff);
+            co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            backoff = std::min(backoff * 2, std::chrono::milliseconds(500));
+        }
+        co_return co_await hello(!had_hello && options.reset_on_first_hello);
+    }
+
+    asio::awaitable<call_result<hello_info>> open_fd(int fd) {
+        auto self = shared_from_this();
+        auto c = std::make_shared<connection>(io);
+        error_code ec;
+        c->socket.assign(stream(), fd, ec);
+        if (ec) {
+            co_return fail<hello_info>(call_errc::not_connected);
+        }
+        start(c);
+        co_return co_await hello(!had_hello && options.reset_on_first_hello);
+    }
+
+    asio::awaitable<call_result<uint64_t>> ping(uint64_t cookie) {
+        auto self = shared_from_this();
+        raw_reply raw = co_await call(wire::ping_request{.cookie = cookie});
+        auto m = decode_reply<wire::ping_response>(raw);
+        if (!m.ok()) {
+            co_return fail<uint64_t>(m.errc, m.status);
+        }
+        co_return success(m.value.time_ns);
+    }
+
+    // Pages through a list (probe_list / process_list / thread_list).
+    template <typename Entry, typename Resp, typename MakeReq, typename Convert>
+    asio::awaitable<call_result<std::vector<typename std::invoke_result_t<Convert, Entry>>>>
+    list(MakeReq make_request, Convert convert) {
+        using out_type = typename std::invoke_result_t<Convert, Entry>;
+        auto self = shared_from_this();
+        std::vector<out_type> all;
+        uint32_t start = 0;
+        while (true) {
+            raw_reply raw = co_await call(make_request(start));
+            size_t used = 0;
+            auto head = decode_reply<Resp>(raw, &used);
+            if (!head.ok()) {
+                co_return fail<std::vector<out_type>>(head.errc, head.status);
+            }
+            wire::entry_reader<Entry> entries(wire::bytes(raw.payload).subspan(used),
+                                              head.value.count);
+            while (auto e = entries.next()) {
+                all.push_back(convert(*e));
+            }
+            if (entries.failed()) {
+                co_return fail<std::vector<out_type>>(call_errc::malformed);
+            }
+            start += head.value.count;
+            if (head.value.count == 0 || start >= head.value.total) {
+                break;
+            }
+        }
+        co_return success(std::move(all));
+    }
+};
+
+} // namespace ruprobes::channel

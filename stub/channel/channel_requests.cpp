@@ -1,0 +1,161 @@
+// The typed requests of the host client (channel_client.hpp): each encodes its message, waits
+// for the answer with the client's deadline and converts it to owning host types.
+#include "channel/channel_impl.hpp"
+
+namespace ruprobes::channel {
+
+awaitable<call_result<uint32_t>> client::probe_add(std::string path, uint64_t address,
+                                                   wire::probe_kind kind, wire::probe_mode mode,
+                                                   uint32_t pid) {
+    auto self = impl_;
+    wire::probe_add_request req{
+        .pid = pid,
+        .kind = static_cast<uint8_t>(kind),
+        .mode = static_cast<uint8_t>(mode),
+        .address = address,
+        .path = wire::bytes(reinterpret_cast<const uint8_t*>(path.data()), path.size()),
+        .condition = {},
+    };
+    raw_reply raw = co_await self->call(req);
+    auto m = impl::decode_reply<wire::probe_add_response>(raw);
+    if (!m.ok()) {
+        co_return fail<uint32_t>(m.errc, m.status);
+    }
+    co_return success(m.value.probe_id);
+}
+
+awaitable<call_result<void>> client::probe_remove(uint32_t probe_id) {
+    return impl_->call_void(wire::probe_remove_request{.probe_id = probe_id});
+}
+
+awaitable<call_result<std::vector<probe_entry>>> client::probe_list() {
+    return impl_->list<wire::probe_entry, wire::probe_list_response>(
+        [](uint32_t start) { return wire::probe_list_request{.start = start}; },
+        [](const wire::probe_entry& e) {
+            return probe_entry{
+                e.probe_id, e.pid,  wire::probe_kind(e.kind), wire::probe_mode(e.mode),
+                e.address,  e.hits, to_string(e.path)};
+        });
+}
+
+awaitable<call_result<std::vector<process_entry>>> client::process_list() {
+    return impl_->list<wire::process_entry, wire::process_list_response>(
+        [](uint32_t start) { return wire::process_list_request{.start = start}; },
+        [](const wire::process_entry& e) {
+            return process_entry{e.pid,
+                                 e.ppid,
+                                 wire::process_state(e.state),
+                                 e.thread_count,
+                                 to_string(e.path),
+                                 to_string(e.args)};
+        });
+}
+
+awaitable<call_result<spawned_process>> client::process_spawn(std::string cmdline,
+                                                              bool stop_at_entry) {
+    auto self = impl_;
+    wire::process_spawn_request req{
+        .flags = stop_at_entry ? wire::spawn_flag_stop_at_entry : 0u,
+        .cmdline = wire::bytes(reinterpret_cast<const uint8_t*>(cmdline.data()), cmdline.size()),
+    };
+    raw_reply raw = co_await self->call(req);
+    auto m = impl::decode_reply<wire::process_spawn_response>(raw);
+    if (!m.ok()) {
+        co_return fail<spawned_process>(m.errc, m.status);
+    }
+    co_return success(spawned_process{m.value.pid, m.value.tid});
+}
+
+awaitable<call_result<void>> client::process_kill(uint32_t pid) {
+    return impl_->call_void(wire::process_kill_request{.pid = pid});
+}
+
+awaitable<call_result<std::vector<thread_entry>>> client::thread_list(uint32_t pid) {
+    return impl_->list<wire::thread_entry, wire::thread_list_response>(
+        [pid](uint32_t start) { return wire::thread_list_request{.pid = pid, .start = start}; },
+        [](const wire::thread_entry& e) {
+            return thread_entry{e.tid, wire::thread_state(e.state),
+                                wire::stop_reason(e.stop_reason), e.pc};
+        });
+}
+
+awaitable<call_result<void>> client::thread_stop(uint32_t pid, uint32_t tid) {
+    return impl_->call_void(wire::thread_stop_request{.pid = pid, .tid = tid});
+}
+
+awaitable<call_result<void>> client::thread_resume(uint32_t pid, uint32_t tid) {
+    return impl_->call_void(wire::thread_resume_request{.pid = pid, .tid = tid});
+}
+
+awaitable<call_result<void>> client::thread_step(uint32_t pid, uint32_t tid) {
+    return impl_->call_void(wire::thread_step_request{.pid = pid, .tid = tid});
+}
+
+awaitable<call_result<register_values>> client::regs_get(uint32_t pid, uint32_t tid) {
+    auto self = impl_;
+    raw_reply raw = co_await self->call(wire::regs_get_request{.pid = pid, .tid = tid});
+    auto m = impl::decode_reply<wire::regs_get_response>(raw);
+    if (!m.ok()) {
+        co_return fail<register_values>(m.errc, m.status);
+    }
+    co_return success(register_values{m.value.x, m.value.pc});
+}
+
+awaitable<call_result<void>> client::regs_set(uint32_t pid, uint32_t tid, uint64_t mask,
+                                              register_values values) {
+    return impl_->call_void(wire::regs_set_request{
+        .pid = pid, .tid = tid, .mask = mask, .x = values.x, .pc = values.pc});
+}
+
+awaitable<call_result<std::vector<uint8_t>>> client::mem_read(uint32_t pid, uint64_t address,
+                                                              uint64_t length) {
+    auto self = impl_;
+    std::vector<uint8_t> all;
+    while (all.size() < length) {
+        uint64_t chunk = std::min<uint64_t>(length - all.size(), wire::max_mem_chunk);
+        raw_reply raw = co_await self->call(wire::mem_read_request{
+            .pid = pid, .length = static_cast<uint32_t>(chunk), .address = address + all.size()});
+        auto m = impl::decode_reply<wire::mem_read_response>(raw);
+        if (!m.ok()) {
+            co_return fail<std::vector<uint8_t>>(m.errc, m.status);
+        }
+        if (m.value.data.size() != chunk) {
+            co_return fail<std::vector<uint8_t>>(call_errc::malformed);
+        }
+        all.insert(all.end(), m.value.data.begin(), m.value.data.end());
+    }
+    co_return success(std::move(all));
+}
+
+awaitable<call_result<void>> client::mem_write(uint32_t pid, uint64_t address,
+                                               std::vector<uint8_t> bytes) {
+    auto self = impl_;
+    size_t done = 0;
+    while (done < bytes.size()) {
+        size_t chunk = std::min<size_t>(bytes.size() - done, wire::max_mem_chunk);
+        auto r = co_await self->call_void(wire::mem_write_request{
+            .pid = pid,
+            .address = address + done,
+            .data = wire::bytes(bytes.data() + done, chunk),
+        });
+        if (!r.ok()) {
+            co_return r;
+        }
+        done += chunk;
+    }
+    co_return call_result<void>{};
+}
+
+awaitable<call_result<channel_test_result>> client::channel_test(uint32_t total_bytes,
+                                                                 uint32_t payload_size) {
+    auto self = impl_;
+    raw_reply raw = co_await self->call(
+        wire::channel_test_request{.total_bytes = total_bytes, .payload_size = payload_size});
+    auto m = impl::decode_reply<wire::channel_test_response>(raw);
+    if (!m.ok()) {
+        co_return fail<channel_test_result>(m.errc, m.status);
+    }
+    co_return success(channel_test_result{m.value.frames, m.value.bytes, m.value.elapsed_ns});
+}
+
+} // namespace ruprobes::channel
