@@ -101,6 +101,10 @@ private:
     task<void> q_attached(const query_req&);
     task<void> q_symbol(const query_req&);
     task<void> q_empty(const query_req&);
+    task<void> q_monitor(const query_req&);
+    // The guest's processes as gdb's osdata XML (info os processes).
+    task<std::string> processes_osdata();
+    std::string osdata_; // snapshot served in chunks by qXfer:osdata:read
 
     void reply(std::string payload) { send_(std::move(payload)); }
     void reply_ok() { reply("OK"); }

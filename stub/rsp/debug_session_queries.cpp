@@ -18,6 +18,7 @@ const std::map<std::string, debug_session::query_handler, std::less<>>& debug_se
         {"qC", &debug_session::q_current_thread},
         {"qAttached", &debug_session::q_attached},
         {"qSymbol", &debug_session::q_symbol},
+        {"qRcmd", &debug_session::q_monitor},
         // Tracepoints are not supported (yet): an empty reply says so.
         {"qTStatus", &debug_session::q_empty},
     };
@@ -28,7 +29,8 @@ task<void> debug_session::q_supported(const query_req&) {
     char size[32];
     std::snprintf(size, sizeof size, "%zx", options_.packet_size);
     reply(std::string("PacketSize=") + size +
-          ";QStartNoAckMode+;multiprocess+;swbreak+;qXfer:features:read+");
+          ";QStartNoAckMode+;multiprocess+;swbreak+;qXfer:features:read+;"
+          "qXfer:osdata:read+");
     co_return;
 }
 
@@ -90,7 +92,83 @@ task<void> debug_session::q_empty(const query_req&) {
     co_return;
 }
 
+task<std::string> debug_session::processes_osdata() {
+    // GDB manual, "qXfer:osdata:read": one item per process, columns pid/user/command.
+    std::string xml = "<?xml version=\"1.0\"?>\n<!DOCTYPE target SYSTEM \"osdata.dtd\">\n"
+                      "<osdata type=\"processes\">\n";
+    auto list = co_await model_.list_processes();
+    if (list) {
+        for (const auto& p : *list) {
+            xml += "<item><column name=\"pid\">" + std::to_string(p.pid) +
+                   "</column><column name=\"user\">guest</column><column name=\"command\">" +
+                   p.program + "</column><column name=\"state\">" + process_state_name(p.state) +
+                   "</column></item>\n";
+        }
+    }
+    xml += "</osdata>\n";
+    co_return xml;
+}
+
+task<void> debug_session::q_monitor(const query_req& q) {
+    // `monitor CMD` (GDB manual E.4, qRcmd): output as O packets, then OK.
+    auto bytes = parse_hex_bytes(q.args);
+    if (!bytes) {
+        reply_error(target_errc::invalid_argument);
+        co_return;
+    }
+    std::string command(bytes->begin(), bytes->end());
+    std::string out;
+    if (command == "ps") {
+        auto list = co_await model_.list_processes();
+        if (!list) {
+            reply_error(list.error());
+            co_return;
+        }
+        out = "  PID  STATE     PROGRAM\n";
+        for (const auto& p : *list) {
+            char line[160];
+            std::snprintf(line, sizeof line, "%5lld  %-8s  %s%s\n", static_cast<long long>(p.pid),
+                          process_state_name(p.state), p.program.c_str(),
+                          model_.owner_of(p.pid) ? "  (debugged)" : "");
+            out += line;
+        }
+    } else if (command == "status") {
+        target_status st = co_await model_.status();
+        out = st.connected ? "connected: " + st.kernel_version + ", boot id " + st.boot_id + "\n"
+                           : "not connected to a kernel\n";
+    } else {
+        out = "ruprobesd monitor commands:\n"
+              "  monitor ps      the guest's processes\n"
+              "  monitor status  the kernel connection\n";
+    }
+    reply("O" + string_to_hex(out));
+    reply_ok();
+}
+
 task<void> debug_session::on(const xfer_read_req& x) {
+    if (x.object == "osdata" && (x.annex == "processes" || x.annex.empty())) {
+        // A fresh snapshot at offset 0; later chunks come from it. (No co_await inside a
+        // conditional expression: g++ 12 miscompiles temporaries there.)
+        if (x.offset == 0 || osdata_.empty()) {
+            if (x.annex.empty()) {
+                osdata_ = "<?xml version=\"1.0\"?>\n<osdata type=\"types\">\n<item><column "
+                          "name=\"Type\">processes</column><column name=\"Description\">"
+                          "Listing of all processes</column></item>\n</osdata>\n";
+            } else {
+                std::string xml = co_await processes_osdata();
+                osdata_ = std::move(xml);
+            }
+        }
+        if (x.offset >= osdata_.size()) {
+            reply("l");
+            co_return;
+        }
+        uint64_t len = std::min<uint64_t>(x.length, options_.packet_size - 16);
+        std::string chunk = osdata_.substr(x.offset, len);
+        bool last = x.offset + chunk.size() >= osdata_.size();
+        reply((last ? "l" : "m") + chunk);
+        co_return;
+    }
     if (x.object != "features") {
         reply("");
         co_return;

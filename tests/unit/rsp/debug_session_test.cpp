@@ -290,6 +290,24 @@ TEST_F(session_test, only_the_debugged_process_stops) {
     EXPECT_FALSE(fake.running(*s->pid()));
 }
 
+TEST_F(session_test, monitor_commands_and_process_list) {
+    auto s = make({{"/bin/loop"}});
+    replies.clear();
+    run_task(io, s->handle("qRcmd," + string_to_hex("ps")));
+    ASSERT_TRUE(run_until(io, [&] { return replies.size() == 2; }));
+    auto hex = parse_hex_bytes(replies[0].substr(1));
+    ASSERT_TRUE(hex);
+    std::string text(hex->begin(), hex->end());
+    EXPECT_EQ(replies[0][0], 'O');
+    EXPECT_NE(text.find("  100  stopped   /bin/loop  (debugged)"), std::string::npos) << text;
+    EXPECT_EQ(replies[1], "OK");
+    std::string os = ask(*s, "qXfer:osdata:read:processes:0,fff");
+    EXPECT_EQ(os[0], 'l');
+    EXPECT_NE(os.find("<column name=\"pid\">100</column>"), std::string::npos) << os;
+    EXPECT_NE(os.find("/bin/loop"), std::string::npos) << os;
+    EXPECT_EQ(ask(*s, "qRcmd,zz"), "E09");
+}
+
 TEST_F(session_test, bad_input_is_answered) {
     auto s = make({{"/bin/loop"}});
     ask(*s, "?");
