@@ -184,7 +184,8 @@ int engine::not_ours(uprobes_trap_info* info) {
                                                      uprobes_trap_info* info) {
     const site_hot& h = hot_[site_index];
     uint64_t pc = ctx->pc;
-    if (h.pid == UPROBES_ANY_PID || h.pid == proc.pid) {
+    bool stop = false;
+    if (h.entry && (h.pid == UPROBES_ANY_PID || h.pid == proc.pid)) {
         uint64_t count = ++probe_hits_[h.probe];
         counters_.hits++;
         if (h.handler != nullptr || sink_ != nullptr) {
@@ -196,15 +197,19 @@ int engine::not_ours(uprobes_trap_info* info) {
                 h.handler(ctx, &hit, h.user);
             emit(hit);
         }
-        if (h.mode == UPROBES_MODE_STOP) {
-            ctx->pc = pc;
-            set_info(info, UPROBES_TRAP_STOP, error::ok, 0, static_cast<uint32_t>(h.probe_id));
-            return UPROBES_TRAP_STOP;
-        }
-        if (ctx->pc != pc) {
-            set_info(info, UPROBES_TRAP_HANDLED);
-            return UPROBES_TRAP_HANDLED;
-        }
+        stop = h.mode == UPROBES_MODE_STOP;
+    }
+    // As site_hit(): the return is hijacked after the entry handlers ran, before a stop.
+    if (h.returns)
+        push_return(proc, tid, sites_[site_index], site_index, ctx);
+    if (stop) {
+        ctx->pc = pc;
+        set_info(info, UPROBES_TRAP_STOP, error::ok, 0, static_cast<uint32_t>(h.probe_id));
+        return UPROBES_TRAP_STOP;
+    }
+    if (ctx->pc != pc) {
+        set_info(info, UPROBES_TRAP_HANDLED);
+        return UPROBES_TRAP_HANDLED;
     }
     if (h.fast) {
         ctx->pc = run_inline(h, pc, ctx->x);
@@ -222,8 +227,9 @@ int engine::trap(uprobes_trap_context* ctx, uprobes_trap_info* info) {
     uint32_t pid = os_current_pid();
     uint32_t tid = os_current_tid();
     // The process that trapped last usually traps again: skip its hash lookup.
-    process_rec* proc =
-        last_process_ != nullptr && last_process_->pid == pid ? last_process_ : find_process(pid);
+    process_rec* proc = last_process_ != nullptr && last_process_->pid == pid && last_process_->used
+                            ? last_process_
+                            : find_process(pid);
     if (proc == nullptr)
         return not_ours(info);
     last_process_ = proc;

@@ -199,18 +199,36 @@ void engine::refresh_hot(uint32_t index) {
             h.rs2 = site.insn.rs2;
             h.length = site.insn.length;
         }
-        const probe_rec* p = site.consumers == 1 ? &probes_[site.probe_head] : nullptr;
-        if (p != nullptr && p->kind != UPROBES_KIND_RETURN && p->condition == nullptr &&
-            p->post_handler == nullptr) {
+        // At most one plain entry-side consumer and at most one return probe for every pid (its
+        // condition and handlers run at the return, from its own record).
+        uint32_t entries = 0, returns = 0, plain = nil;
+        bool simple = site.consumers <= 2;
+        for (uint32_t i = site.probe_head; simple && i != nil; i = probes_[i].next_in_site) {
+            const probe_rec& p = probes_[i];
+            if (p.kind == UPROBES_KIND_RETURN) {
+                returns++;
+                simple = p.pid == UPROBES_ANY_PID;
+            } else {
+                entries++;
+                plain = i;
+                simple = p.condition == nullptr && p.post_handler == nullptr;
+            }
+        }
+        if (simple && entries <= 1 && returns <= 1 && entries + returns > 0) {
             h.single = true;
-            h.probe = site.probe_head;
-            h.handler = p->handler;
-            h.user = p->user;
-            h.cookie = p->cookie;
-            h.probe_id = p->id;
-            h.pid = p->pid;
-            h.kind = p->kind;
-            h.mode = p->mode;
+            h.returns = returns == 1;
+            if (entries == 1) {
+                const probe_rec& p = probes_[plain];
+                h.entry = true;
+                h.probe = plain;
+                h.handler = p.handler;
+                h.user = p.user;
+                h.cookie = p.cookie;
+                h.probe_id = p.id;
+                h.pid = p.pid;
+                h.kind = p.kind;
+                h.mode = p.mode;
+            }
         }
     }
     hot_[index] = h;

@@ -70,9 +70,10 @@ struct probe_rec {
 };
 
 // The hit path's copy of a site (one cache line; a derived cache of site_rec and its probes,
-// rewritten by refresh_hot() whenever they change). `single`: the site has exactly one consumer,
-// an INSN/ENTRY probe without condition or post-handler, whose fields are copied here so that a
-// hit reads nothing else but its hit counter.
+// rewritten by refresh_hot() whenever they change). `single`: the hit path needs nothing but this
+// line (and a hit counter, and for `returns` the thread's return stack): the site has at most one
+// INSN/ENTRY consumer, without condition or post-handler, whose fields are copied here (`entry`),
+// and at most one RETURN probe, for every pid (`returns`: hijack ra for it).
 struct site_hot {
     uint64_t addr = 0;      // link-time address; with program, the lookup key
     uint32_t program = nil; // nil: free
@@ -87,8 +88,9 @@ struct site_hot {
     uint8_t rd = 0, rs1 = 0, rs2 = 0, length = 0;
     bool fast = false; // op is one the hit path runs inline (RV64I without memory access)
     bool single = false;
+    bool entry = false;   // single: the fields above describe an INSN/ENTRY consumer
+    bool returns = false; // single: a RETURN probe for every pid shares the site
     uint8_t kind = 0, mode = 0;
-    uint8_t pad[2] = {};
 };
 static_assert(sizeof(site_hot) == 64, "one cache line per site");
 

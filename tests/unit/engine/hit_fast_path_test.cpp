@@ -241,6 +241,52 @@ TEST_F(hit_fast_path_test, single_stop_probe_stops_before_the_instruction) {
     EXPECT_EQ(hits.size(), 1u) << "resume runs no handlers";
 }
 
+// Entry and return probes on one site: served from the hot line when the return probe is for
+// every pid (the return is hijacked after the entry handlers, before a stop), by the general path
+// when it has a pid filter; both report the same.
+TEST_F(hit_fast_path_test, entry_and_return_on_one_site_stop_then_return) {
+    ASSERT_EQ(machine.exec(1, "/bin/sum"), 0);
+    for (uint32_t return_pid : {uint32_t{UPROBES_ANY_PID}, 1u}) {
+        hits.clear();
+        int entry = add_probe(sum::f, UPROBES_KIND_ENTRY, UPROBES_MODE_STOP);
+        int ret = add_probe(sum::f, UPROBES_KIND_RETURN, UPROBES_MODE_TRACE, return_pid);
+        ASSERT_GT(entry, 0);
+        ASSERT_GT(ret, 0);
+        cpu c = thread_at(1, 1, sum::main);
+        c.ctx.x[rv::a0] = 3;
+        int stops = 0;
+        cpu::outcome o;
+        while ((o = c.run(sum::end)) == cpu::outcome::stopped) {
+            stops++;
+            EXPECT_EQ(c.ctx.pc, sum::f);
+            EXPECT_EQ(c.last_info.probe_id, static_cast<uint32_t>(entry));
+            EXPECT_EQ(c.ctx.x[rv::ra], xol_base) << "hijacked before the stop";
+            ASSERT_EQ(uprobes_resume(&c.ctx), UPROBES_TRAP_HANDLED);
+        }
+        ASSERT_EQ(o, cpu::outcome::reached);
+        EXPECT_EQ(stops, 4) << "f(3), f(2), f(1), f(0)";
+        EXPECT_EQ(c.ctx.x[rv::a0], 6u);
+        EXPECT_EQ(c.ctx.x[rv::ra], sum::end);
+        std::vector<uint64_t> returns;
+        int entries = 0;
+        for (const uprobes_hit& h : hits) {
+            if (h.kind == UPROBES_KIND_RETURN) {
+                EXPECT_EQ(h.probe_id, static_cast<uint32_t>(ret));
+                EXPECT_NE(h.flags & UPROBES_HIT_RETURN_VALUE, 0u);
+                returns.push_back(h.retval);
+            } else {
+                EXPECT_EQ(h.probe_id, static_cast<uint32_t>(entry));
+                EXPECT_EQ(h.mode, UPROBES_MODE_STOP);
+                EXPECT_EQ(h.hit_count, static_cast<uint64_t>(++entries));
+            }
+        }
+        EXPECT_EQ(entries, 4);
+        EXPECT_EQ(returns, (std::vector<uint64_t>{0, 1, 3, 6})) << "pid filter " << return_pid;
+        EXPECT_EQ(uprobe_unregister(entry), 0);
+        EXPECT_EQ(uprobe_unregister(ret), 0);
+    }
+}
+
 // The hit table (site_index): random inserts and erases against std::map, with a tiny table so
 // that probe runs wrap around its end and deletions shift them.
 TEST(site_index_test, matches_a_reference_map_under_random_inserts_and_erases) {
