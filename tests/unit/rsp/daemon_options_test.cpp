@@ -1,0 +1,56 @@
+// ruprobesd's command line: defaults, values, refusals (non-loopback without --allow-remote,
+// no target, unknown flags).
+#include "daemon/options.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace ruprobes::daemon;
+
+namespace {
+
+std::optional<daemon_options> parse(std::vector<const char*> args, std::string& error) {
+    args.insert(args.begin(), "ruprobesd");
+    return parse_options(static_cast<int>(args.size()), args.data(), error);
+}
+
+TEST(daemon_options, defaults_and_values) {
+    std::string error;
+    auto o = parse({"--fake-target"}, error);
+    ASSERT_TRUE(o) << error;
+    EXPECT_EQ(o->rsp.host, "127.0.0.1");
+    EXPECT_EQ(o->rsp.port, 1234);
+    EXPECT_EQ(o->rpc.port, 4242);
+    EXPECT_EQ(o->append, "ruprobes.stay");
+    o = parse({"--launch", "k.elf", "--qemu-arg", "-s", "--qemu-arg=-d", "--spawn", "/bin/fib 20",
+               "--rsp-listen", ":0", "--rpc-listen=[::1]:5000", "--log-level", "debug"},
+              error);
+    ASSERT_TRUE(o) << error;
+    EXPECT_EQ(o->launch_kernel, "k.elf");
+    EXPECT_EQ(o->qemu_args, (std::vector<std::string>{"-s", "-d"}));
+    EXPECT_EQ(o->spawn, (std::vector<std::string>{"/bin/fib", "20"}));
+    EXPECT_EQ(o->rsp.host, "127.0.0.1");
+    EXPECT_EQ(o->rsp.port, 0);
+    EXPECT_EQ(o->rpc.host, "::1");
+    EXPECT_EQ(o->rpc.port, 5000);
+    EXPECT_EQ(o->log_level, "debug");
+}
+
+TEST(daemon_options, refusals) {
+    std::string error;
+    EXPECT_FALSE(parse({}, error));
+    EXPECT_NE(error.find("no target"), std::string::npos);
+    EXPECT_FALSE(parse({"--fake-target", "--rsp-listen", "0.0.0.0:1234"}, error));
+    EXPECT_NE(error.find("--allow-remote"), std::string::npos);
+    EXPECT_TRUE(parse({"--fake-target", "--rsp-listen", "0.0.0.0:1234", "--allow-remote"}, error));
+    EXPECT_FALSE(parse({"--fake-target", "--bogus"}, error));
+    EXPECT_FALSE(parse({"--fake-target", "--rsp-listen"}, error));
+    EXPECT_FALSE(parse({"--fake-target", "--rsp-listen", "1234"}, error));
+    EXPECT_FALSE(parse({"--fake-target", "--rsp-listen", "x:99999"}, error));
+    EXPECT_FALSE(parse({"--fake-target", "--log-level", "loud"}, error));
+    EXPECT_FALSE(parse({"--fake-target", "--launch", "k.elf"}, error));
+    EXPECT_FALSE(parse({"--fake-target", "--qemu-arg", "-s"}, error));
+    EXPECT_TRUE(parse({"--help"}, error)->help);
+    EXPECT_TRUE(parse({"--version"}, error)->version);
+}
+
+} // namespace
