@@ -1,8 +1,9 @@
-// bench_gdb [HITS]
+// bench_gdb [HITS] [ROUNDS]
 //
 // gdb breakpoint round trips per second on step() of /bin/loop: a breakpoint whose commands are
 // `silent` + `continue`, hit HITS times (default 2000), timed inside gdb from the first hit to
-// the last. Measured in one run, same kernel, program and gdb, through
+// the last; the median of ROUNDS (default 3) interleaved rounds. Measured in one run, same
+// kernel, program and gdb, through
 //   A. ruprobesd (breakpoints are stop-mode uprobes in the kernel, over the agent channel), and
 //   B. QEMU's own gdbstub (-gdb tcp:…, breakpoints inside the emulator).
 // Prints both rates, the ratio A/B (goal >= 1.0), and the RSP packets gdb sends per stop in each
@@ -11,6 +12,7 @@
 #include "ruprobes_test/free_port.hpp"
 #include "ruprobes_test/qemu_guest.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -105,18 +107,32 @@ measurement through_qemu_gdbstub(int hits) {
 
 int main(int argc, char** argv) {
     int hits = argc > 1 ? std::atoi(argv[1]) : 2000;
-    if (hits < 2) {
-        std::fprintf(stderr, "usage: bench_gdb [HITS>=2]\n");
+    int rounds = argc > 2 ? std::atoi(argv[2]) : 3;
+    if (hits < 2 || rounds < 1) {
+        std::fprintf(stderr, "usage: bench_gdb [HITS>=2] [ROUNDS>=1]\n");
         return 2;
     }
-    measurement a = through_ruprobesd(hits);
-    measurement b = through_qemu_gdbstub(hits);
-    if (!a.ok || !b.ok)
-        return 1;
-    double rate_a = a.hits / a.seconds;
-    double rate_b = b.hits / b.seconds;
-    std::printf("gdb breakpoint stop/continue round trips on step() of /bin/loop, %d hits\n",
-                a.hits);
+    // Interleaved rounds (A, B, A, B, …) and the median rate of each: a busy machine slows
+    // whichever runs at the time, not one side only.
+    std::vector<double> rates_a, rates_b;
+    measurement a, b;
+    for (int r = 0; r < rounds; r++) {
+        a = through_ruprobesd(hits);
+        b = through_qemu_gdbstub(hits);
+        if (!a.ok || !b.ok)
+            return 1;
+        rates_a.push_back(a.hits / a.seconds);
+        rates_b.push_back(b.hits / b.seconds);
+    }
+    auto median = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        return v[v.size() / 2];
+    };
+    double rate_a = median(rates_a);
+    double rate_b = median(rates_b);
+    std::printf("gdb breakpoint stop/continue round trips on step() of /bin/loop, %d hits, median "
+                "of %d interleaved rounds\n",
+                a.hits, rounds);
     std::printf("  ruprobesd:       %10.1f stops/s  (%.1f packets from gdb per stop)\n", rate_a,
                 a.packets_per_stop);
     std::printf("  QEMU gdbstub:    %10.1f stops/s  (%.1f packets from gdb per stop)\n", rate_b,
