@@ -184,7 +184,6 @@ int engine::not_ours(uprobes_trap_info* info) {
                                                      uprobes_trap_info* info) {
     const site_hot& h = hot_[site_index];
     uint64_t pc = ctx->pc;
-    bool stop = false;
     if (h.entry && (h.pid == UPROBES_ANY_PID || h.pid == proc.pid)) {
         uint64_t count = ++probe_hits_[h.probe];
         counters_.hits++;
@@ -197,19 +196,20 @@ int engine::not_ours(uprobes_trap_info* info) {
                 h.handler(ctx, &hit, h.user);
             emit(hit);
         }
-        stop = h.mode == UPROBES_MODE_STOP;
-    }
-    // As site_hit(): the return is hijacked after the entry handlers ran, before a stop.
-    if (h.returns)
+        // As site_hit(): the return is hijacked after the entry handlers ran, before a stop.
+        if (h.returns)
+            push_return(proc, tid, sites_[site_index], site_index, ctx);
+        if (h.mode == UPROBES_MODE_STOP) {
+            ctx->pc = pc;
+            set_info(info, UPROBES_TRAP_STOP, error::ok, 0, static_cast<uint32_t>(h.probe_id));
+            return UPROBES_TRAP_STOP;
+        }
+        if (ctx->pc != pc) {
+            set_info(info, UPROBES_TRAP_HANDLED);
+            return UPROBES_TRAP_HANDLED;
+        }
+    } else if (h.returns) {
         push_return(proc, tid, sites_[site_index], site_index, ctx);
-    if (stop) {
-        ctx->pc = pc;
-        set_info(info, UPROBES_TRAP_STOP, error::ok, 0, static_cast<uint32_t>(h.probe_id));
-        return UPROBES_TRAP_STOP;
-    }
-    if (ctx->pc != pc) {
-        set_info(info, UPROBES_TRAP_HANDLED);
-        return UPROBES_TRAP_HANDLED;
     }
     if (h.fast) {
         ctx->pc = run_inline(h, pc, ctx->x);
