@@ -31,7 +31,7 @@ ruprobes_build_all() {
             /^\[[0-9]+\/[0-9]+\] / {
                 split(substr($1, 2, length($1) - 2), p, "/")
                 if (tty) { printf "\rbuild: %s/%s steps", p[1], p[2]; fflush() }
-                else if (p[1] % 20 == 0 || p[1] == p[2]) { printf "build: %s/%s steps\n", p[1], p[2]; fflush() }
+                else if ((p[1] > 0 && p[1] % 20 == 0) || p[1] == p[2]) { printf "build: %s/%s steps\n", p[1], p[2]; fflush() }
                 next
             }'
     local rc=${PIPESTATUS[0]}

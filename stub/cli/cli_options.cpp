@@ -164,11 +164,9 @@ parse_result parse_command_line(const std::vector<std::string>& args) {
         }
     }
 
-    if (words.empty()) {
+    if (words.empty()) { // only options (or --help): the general help
         o.command = command_kind::help;
         r.options = o;
-        if (!want_help)
-            r.error = ""; // bare `ruprobes`: general help
         return r;
     }
 
