@@ -94,8 +94,11 @@ def add_guest(t, text, status, icount):
     c = guest_costs(text, unit)
     null = c["null"]
     where = "guest, instructions" if icount else "guest, wall clock"
-    how = ("programs run with / without probes, (with - without) / N, fastest of 5 rounds; "
-           + ("1 ns = 1 guest instruction" if icount else "QEMU TCG"))
+    n = find(r"^bench: (\d+) iterations per run", text)
+    how = ("programs run with / without probes, (with - without) / N, N = %s, fastest of 5 "
+           "rounds; %s" % ("?" if n is None else f"{int(n):,}",
+                           "QEMU -icount: 1 ns = 1 guest instruction" if icount else
+                           "wall clock, QEMU TCG"))
     t.row(f"simulated-insn hit / null syscall ({where})", how, div(c["sim"], null), "<= 1.5",
           lambda r: r <= 1.5)
     t.row(f"out-of-line hit / null syscall ({where})", "probe on an amoadd.d, stepped in the xol "
@@ -313,7 +316,15 @@ def first_line(cmd):
         return "(unknown)"
 
 
-def machine():
+def read_first(logs, name):
+    try:
+        with open(os.path.join(logs, name)) as f:
+            return f.read().strip() or "(unknown)"
+    except OSError:
+        return "(unknown)"
+
+
+def machine(logs):
     model = "(unknown)"
     mem = "(unknown)"
     try:
@@ -337,7 +348,8 @@ def machine():
         ("CPU model", model),
         ("memory", mem),
         ("kernel", platform.system() + " " + platform.release()),
-        ("load average when the table was written (1/5/15 min)", load),
+        ("load average (1/5/15 min) when the run started", read_first(logs, "loadavg.start")),
+        ("load average (1/5/15 min) when the table was written", load),
         ("QEMU", first_line(["qemu-system-riscv64", "--version"])),
         ("host compiler", first_line(["g++", "--version"])),
         ("guest compiler", first_line(["riscv64-linux-gnu-g++", "--version"])),
@@ -367,7 +379,7 @@ def main():
         with open(a.markdown, "w") as f:
             f.write(f"Command: `{a.command}`\n\n")
             f.write(markdown_table(t) + "\n\nMachine:\n\n")
-            for k, v in machine():
+            for k, v in machine(a.logs):
                 f.write(f"- {k}: {md_escape(v)}\n")
         print(f"\nbench: table and machine written to {a.markdown}")
     if t.failed:
