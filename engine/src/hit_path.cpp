@@ -176,14 +176,55 @@ int engine::not_ours(uprobes_trap_info* info) {
     return UPROBES_TRAP_NOT_OURS;
 }
 
-// A hit on a site with one plain consumer (site_hot::single): everything comes from the site's
+// A hit on a site with one plain consumer (hot_path::plain): everything comes from the site's
 // hot line and the probe's hit counter; no hit record is built unless a handler or the sink
 // takes it. Behaves exactly as site_hit() would for that site.
-[[gnu::always_inline]] inline int engine::single_hit(process_rec& proc, uint32_t tid,
-                                                     uint32_t site_index, uprobes_trap_context* ctx,
-                                                     uprobes_trap_info* info) {
+[[gnu::always_inline]] inline int engine::plain_hit(process_rec& proc, uint32_t tid,
+                                                    uint32_t site_index, uprobes_trap_context* ctx,
+                                                    uprobes_trap_info* info) {
     const site_hot& h = hot_[site_index];
     uint64_t pc = ctx->pc;
+    if (h.pid == UPROBES_ANY_PID || h.pid == proc.pid) {
+        uint64_t count = ++probe_hits_[h.probe];
+        counters_.hits++;
+        if (h.handler != nullptr || sink_ != nullptr) {
+            uprobes_hit hit;
+            fill_hit_record(hit, h.probe_id, h.kind, h.mode, h.cookie, proc.pid, tid, pc, ctx,
+                            os_time_ns());
+            hit.hit_count = count;
+            if (h.handler != nullptr)
+                h.handler(ctx, &hit, h.user);
+            emit(hit);
+        }
+        if (h.mode == UPROBES_MODE_STOP) {
+            ctx->pc = pc;
+            set_info(info, UPROBES_TRAP_STOP, error::ok, 0, static_cast<uint32_t>(h.probe_id));
+            return UPROBES_TRAP_STOP;
+        }
+        if (ctx->pc != pc) {
+            set_info(info, UPROBES_TRAP_HANDLED);
+            return UPROBES_TRAP_HANDLED;
+        }
+    }
+    if (h.fast) {
+        ctx->pc = run_inline(h, pc, ctx->x);
+        counters_.simulated++;
+        set_info(info, UPROBES_TRAP_HANDLED);
+        return UPROBES_TRAP_HANDLED;
+    }
+    return execute_displaced_call(proc, tid, site_index, ctx, info);
+}
+
+// A hit on a site with a return probe for every pid and at most one plain entry-side consumer
+// (hot_path::with_return): as plain_hit, and the return is hijacked after the entry handlers
+// ran, before a stop, as site_hit() does it.
+[[gnu::always_inline]] inline int engine::hot_return_hit(process_rec& proc, uint32_t tid,
+                                                         uint32_t site_index,
+                                                         uprobes_trap_context* ctx,
+                                                         uprobes_trap_info* info) {
+    const site_hot& h = hot_[site_index];
+    uint64_t pc = ctx->pc;
+    bool stop = false;
     if (h.entry && (h.pid == UPROBES_ANY_PID || h.pid == proc.pid)) {
         uint64_t count = ++probe_hits_[h.probe];
         counters_.hits++;
@@ -196,20 +237,17 @@ int engine::not_ours(uprobes_trap_info* info) {
                 h.handler(ctx, &hit, h.user);
             emit(hit);
         }
-        // As site_hit(): the return is hijacked after the entry handlers ran, before a stop.
-        if (h.returns)
-            push_return(proc, tid, sites_[site_index], site_index, ctx);
-        if (h.mode == UPROBES_MODE_STOP) {
-            ctx->pc = pc;
-            set_info(info, UPROBES_TRAP_STOP, error::ok, 0, static_cast<uint32_t>(h.probe_id));
-            return UPROBES_TRAP_STOP;
-        }
-        if (ctx->pc != pc) {
-            set_info(info, UPROBES_TRAP_HANDLED);
-            return UPROBES_TRAP_HANDLED;
-        }
-    } else if (h.returns) {
-        push_return(proc, tid, sites_[site_index], site_index, ctx);
+        stop = h.mode == UPROBES_MODE_STOP;
+    }
+    push_return(proc, tid, sites_[site_index], site_index, ctx);
+    if (stop) {
+        ctx->pc = pc;
+        set_info(info, UPROBES_TRAP_STOP, error::ok, 0, static_cast<uint32_t>(h.probe_id));
+        return UPROBES_TRAP_STOP;
+    }
+    if (ctx->pc != pc) {
+        set_info(info, UPROBES_TRAP_HANDLED);
+        return UPROBES_TRAP_HANDLED;
     }
     if (h.fast) {
         ctx->pc = run_inline(h, pc, ctx->x);
@@ -217,7 +255,7 @@ int engine::not_ours(uprobes_trap_info* info) {
         set_info(info, UPROBES_TRAP_HANDLED);
         return UPROBES_TRAP_HANDLED;
     }
-    return execute_displaced_call(proc, tid, site_index, ctx, info);
+    return execute_displaced(proc, tid, sites_[site_index].insn, site_index, pc, ctx, info, false);
 }
 
 int engine::trap(uprobes_trap_context* ctx, uprobes_trap_info* info) {
@@ -251,13 +289,16 @@ int engine::trap(uprobes_trap_context* ctx, uprobes_trap_info* info) {
         }
         return not_ours(info);
     }
-    if (hot_[site].single)
-        return single_hit(*proc, tid, site, ctx, info);
+    hot_path path = hot_[site].path;
+    if (path == hot_path::plain)
+        return plain_hit(*proc, tid, site, ctx, info);
+    if (path == hot_path::with_return)
+        return hot_return_hit(*proc, tid, site, ctx, info);
     return site_hit(*proc, tid, sites_[site], ctx, info);
 }
 
 // execute_displaced() for the site's own instruction, out of line: keeps the registers it needs
-// out of single_hit's frame.
+// out of plain_hit's frame.
 [[gnu::noinline]] int engine::execute_displaced_call(process_rec& proc, uint32_t tid,
                                                      uint32_t site_index, uprobes_trap_context* ctx,
                                                      uprobes_trap_info* info) {

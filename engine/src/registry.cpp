@@ -215,7 +215,7 @@ void engine::refresh_hot(uint32_t index) {
             }
         }
         if (simple && entries <= 1 && returns <= 1 && entries + returns > 0) {
-            h.single = true;
+            h.path = returns == 0 ? hot_path::plain : hot_path::with_return;
             h.returns = returns == 1;
             if (entries == 1) {
                 const probe_rec& p = probes_[plain];

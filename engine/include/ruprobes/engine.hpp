@@ -69,15 +69,22 @@ struct probe_rec {
     uint64_t cookie = 0;
 };
 
+// How a hit on a site runs (site_hot::path).
+enum class hot_path : uint8_t {
+    general,     // the consumer list over the probe records (site_hit)
+    plain,       // one INSN/ENTRY consumer, from the hot line alone (plain_hit)
+    with_return, // at most one such consumer and a RETURN probe for every pid (hot_return_hit)
+};
+
 // The hit path's copy of a site (one cache line; a derived cache of site_rec and its probes,
-// rewritten by refresh_hot() whenever they change). `single`: the hit path needs nothing but this
-// line (and a hit counter, and for `returns` the thread's return stack): the site has at most one
-// INSN/ENTRY consumer, without condition or post-handler, whose fields are copied here (`entry`),
-// and at most one RETURN probe, for every pid (`returns`: hijack ra for it).
+// rewritten by refresh_hot() whenever they change). Unless `path` is general the hit needs
+// nothing but this line (and a hit counter, and with a return probe the thread's return stack):
+// the site has at most one INSN/ENTRY consumer, without condition or post-handler, whose fields
+// are copied here (`entry`), and at most one RETURN probe, for every pid (`returns`).
 struct site_hot {
     uint64_t addr = 0;      // link-time address; with program, the lookup key
     uint32_t program = nil; // nil: free
-    uint32_t probe = nil;   // single: the consumer's pool index
+    uint32_t probe = nil;   // entry: the consumer's pool index
     uprobes_handler_fn handler = nullptr;
     void* user = nullptr;
     uint64_t cookie = 0;
@@ -87,9 +94,9 @@ struct site_hot {
     opcode op = opcode::illegal;
     uint8_t rd = 0, rs1 = 0, rs2 = 0, length = 0;
     bool fast = false; // op is one the hit path runs inline (RV64I without memory access)
-    bool single = false;
-    bool entry = false;   // single: the fields above describe an INSN/ENTRY consumer
-    bool returns = false; // single: a RETURN probe for every pid shares the site
+    hot_path path = hot_path::general;
+    bool entry = false;   // the fields above describe an INSN/ENTRY consumer
+    bool returns = false; // a RETURN probe for every pid shares the site (hijack ra for it)
     uint8_t kind = 0, mode = 0;
 };
 static_assert(sizeof(site_hot) == 64, "one cache line per site");
@@ -229,8 +236,10 @@ private:
     // hit_path.cpp, return_probes.cpp
     int site_hit(process_rec& proc, uint32_t tid, site_rec& site, uprobes_trap_context* ctx,
                  uprobes_trap_info* info);
-    int single_hit(process_rec& proc, uint32_t tid, uint32_t site_index, uprobes_trap_context* ctx,
-                   uprobes_trap_info* info);
+    int plain_hit(process_rec& proc, uint32_t tid, uint32_t site_index, uprobes_trap_context* ctx,
+                  uprobes_trap_info* info);
+    int hot_return_hit(process_rec& proc, uint32_t tid, uint32_t site_index,
+                       uprobes_trap_context* ctx, uprobes_trap_info* info);
     int execute_displaced_call(process_rec& proc, uint32_t tid, uint32_t site_index,
                                uprobes_trap_context* ctx, uprobes_trap_info* info);
     int execute_displaced(process_rec& proc, uint32_t tid, const decoded_insn& insn,
