@@ -466,7 +466,8 @@ int engine::xol_trap(process_rec& proc, uint32_t tid, uprobes_trap_context* ctx,
     ctx->pc = t->xol_return_pc;
     if (state == xol_state::probe_step && t->xol_site != nil) {
         const site_rec& site = sites_[t->xol_site];
-        if (site.program != nil && site.generation == t->xol_site_generation)
+        if (site.program != nil && site.generation == t->xol_site_generation &&
+            site.post_handlers != 0)
             run_post_handlers(proc, tid, site, probed, ctx);
     }
     int action = stop ? UPROBES_TRAP_STOP : UPROBES_TRAP_HANDLED;

@@ -5,6 +5,9 @@
  *   hits N            N simulated hits
  *   hits N return     N entry+return pairs on the same `addi` (two traps each: the entry, then
  *                     the return through the trampoline in the xol page)
+ *   hits N xol        N out-of-line hits on an `amoadd.w` (two traps each: the probe, then the
+ *                     ebreak after the instruction in the thread's xol slot; the driver does not
+ *                     run the AMO itself, it moves the pc past it)
  */
 #include "ruprobes/ruprobes.h"
 
@@ -17,9 +20,10 @@
 #define XOL_BASE 0x20000u
 #define PID 7u
 
-static unsigned char text[8] = {0x13, 0x05, 0x15, 0x00, 0x13, 0x05, 0x15, 0x00}; /* addi a0,a0,1 */
+/* addi a0,a0,1; amoadd.w a0,a1,(a2) */
+static unsigned char text[8] = {0x13, 0x05, 0x15, 0x00, 0x2f, 0x25, 0xb6, 0x00};
 static unsigned char xol[4096];
-static const unsigned char image[8] = {0x13, 0x05, 0x15, 0x00, 0x13, 0x05, 0x15, 0x00};
+static const unsigned char image[8] = {0x13, 0x05, 0x15, 0x00, 0x2f, 0x25, 0xb6, 0x00};
 
 int os_copy_from_user(uint32_t pid, void* dst, uint64_t src, size_t len) {
     if (pid == PID && src >= XOL_BASE && src + len <= XOL_BASE + sizeof xol) {
@@ -88,12 +92,14 @@ int main(int argc, char** argv) {
     static alignas(16) unsigned char block[1 << 20];
     long n = argc > 1 ? atol(argv[1]) : 1000;
     int pairs = argc > 2 && strcmp(argv[2], "return") == 0;
+    int out_of_line = argc > 2 && strcmp(argv[2], "xol") == 0;
+    uint64_t site = out_of_line ? TEXT_BASE + 4 : TEXT_BASE;
     struct uprobes_limits limits = {0};
     limits.max_probes = 8;
     limits.max_threads = 4;
     if (uprobes_engine_init(&limits, block, sizeof block) != 0 ||
         uprobes_on_exec(PID, "/bin/x", 0) != 0 ||
-        uprobe_register("/bin/x", TEXT_BASE, handler, NULL,
+        uprobe_register("/bin/x", site, handler, NULL,
                         pairs ? UPROBES_KIND_ENTRY : UPROBES_KIND_INSN) <= 0 ||
         (pairs && uprobe_register("/bin/x", TEXT_BASE, handler, NULL, UPROBES_KIND_RETURN) <= 0))
         return 1;
@@ -102,8 +108,17 @@ int main(int argc, char** argv) {
     memset(&ctx, 0, sizeof ctx);
     ctx.x[2] = 0x7fff0000u; /* sp */
     for (long i = 0; i < n; i++) {
-        ctx.pc = TEXT_BASE;
+        ctx.pc = site;
         ctx.x[1] = TEXT_BASE + 4; /* ra: where the "function" returns */
+        if (out_of_line) {
+            if (uprobes_trap_handler(&ctx) != UPROBES_TRAP_HANDLED || ctx.pc < XOL_BASE ||
+                ctx.pc >= XOL_BASE + sizeof xol)
+                return 1;
+            ctx.pc += 4; /* past the AMO in the slot, onto the slot's ebreak */
+            if (uprobes_trap_handler(&ctx) != UPROBES_TRAP_HANDLED || ctx.pc != site + 4)
+                return 1;
+            continue;
+        }
         if (uprobes_trap_handler(&ctx) != UPROBES_TRAP_HANDLED || ctx.pc != TEXT_BASE + 4)
             return 1;
         if (pairs) {
