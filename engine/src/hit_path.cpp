@@ -302,8 +302,10 @@ int engine::trap(uprobes_trap_context* ctx, uprobes_trap_info* info) {
 [[gnu::noinline]] int engine::execute_displaced_call(process_rec& proc, uint32_t tid,
                                                      uint32_t site_index, uprobes_trap_context* ctx,
                                                      uprobes_trap_info* info) {
-    return execute_displaced(proc, tid, sites_[site_index].insn, site_index, ctx->pc, ctx, info,
-                             false);
+    const decoded_insn& insn = sites_[site_index].insn;
+    if (insn.cls != insn_class::simulate) // straight to the slot, without simulate()'s frame
+        return step_out_of_line(proc, tid, insn, site_index, ctx->pc, ctx, info, false);
+    return execute_displaced(proc, tid, insn, site_index, ctx->pc, ctx, info, false);
 }
 
 int engine::site_hit(process_rec& proc, uint32_t tid, site_rec& site, uprobes_trap_context* ctx,

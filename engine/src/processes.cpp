@@ -10,12 +10,7 @@ process_rec* engine::find_process(uint32_t pid) const {
     return s != nullptr ? &processes_[s->process] : nullptr;
 }
 
-thread_rec* engine::find_thread(uint32_t pid, uint32_t tid) const {
-    // The thread found last is usually the one asked for again (entry then return of the same
-    // thread, the two traps of an out-of-line step): skip its hash lookup.
-    thread_rec* last = last_thread_;
-    if (last != nullptr && last->pid == pid && last->tid == tid && last->used)
-        return last;
+thread_rec* engine::find_thread_in_table(uint32_t pid, uint32_t tid) const {
     thread_slot* s = thread_table_.find({pid, tid});
     if (s == nullptr)
         return nullptr;
@@ -41,14 +36,12 @@ result<uint32_t> engine::alloc_xol_slot(process_rec& proc) {
 // The record of thread `tid` of `proc`, created on first use (return probes, out-of-line steps).
 // Its xol slot is assigned when the process has an xol page. Fails with no_space when the thread
 // pool is full.
-result<thread_rec*> engine::thread_for(process_rec& proc, uint32_t tid) {
-    thread_rec* t = find_thread(proc.pid, tid);
-    if (t != nullptr)
-        return t;
+// A new record for thread `tid` of `proc` (thread_for's slow half: the thread has none yet).
+result<thread_rec*> engine::new_thread(process_rec& proc, uint32_t tid) {
     if (free_threads_ == nil)
         return error::no_space;
     uint32_t index = free_threads_;
-    t = &threads_[index];
+    thread_rec* t = &threads_[index];
     free_threads_ = t->next_in_process;
     return_entry* stack = t->stack;
     *t = thread_rec{};

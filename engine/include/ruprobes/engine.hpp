@@ -228,7 +228,9 @@ private:
     // processes.cpp
     process_rec* find_process(uint32_t pid) const;
     thread_rec* find_thread(uint32_t pid, uint32_t tid) const;
+    thread_rec* find_thread_in_table(uint32_t pid, uint32_t tid) const;
     result<thread_rec*> thread_for(process_rec& proc, uint32_t tid);
+    result<thread_rec*> new_thread(process_rec& proc, uint32_t tid);
     void free_thread(thread_rec& t);
     void free_process(process_rec& p);
     result<uint32_t> alloc_xol_slot(process_rec& proc);
@@ -330,6 +332,24 @@ inline void engine::fill_hit(uprobes_hit& hit, uint32_t probe, uint32_t pid, uin
     const probe_rec& p = probes_[probe];
     fill_hit_record(hit, p.id, p.kind, p.mode, p.cookie, pid, tid, pc, ctx, now);
     hit.hit_count = probe_hits_[probe];
+}
+
+// The record of thread `tid` of `pid`, or nullptr. The thread found last is usually the one asked
+// for again (entry then return of the same thread, the two traps of an out-of-line step): its
+// hash lookup is skipped.
+inline thread_rec* engine::find_thread(uint32_t pid, uint32_t tid) const {
+    thread_rec* last = last_thread_;
+    if (last != nullptr && last->pid == pid && last->tid == tid && last->used)
+        return last;
+    return find_thread_in_table(pid, tid);
+}
+
+// The record of thread `tid` of `proc`, created (with an xol slot) on first use; no_space when
+// the thread pool is full.
+inline result<thread_rec*> engine::thread_for(process_rec& proc, uint32_t tid) {
+    if (thread_rec* t = find_thread(proc.pid, tid))
+        return t;
+    return new_thread(proc, tid);
 }
 
 // The index of the site of `program` at link-time address `addr`, or nil: the hit path's O(1)
