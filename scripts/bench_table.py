@@ -259,7 +259,11 @@ def build_table(logs, selected):
         if name not in selected:
             continue
         text, status = read(logs, name)
+        first_row = len(t.rows)
         ok = add(t, text, status)
+        # A benchmark failed when it printed nothing usable or left any of its rows without a
+        # number.
+        ok = ok and all(r["ratio"] is not None for r in t.rows[first_row:])
         if not ok:
             t.failed.append(name)
             last = [line for line in text.strip().splitlines() if line.strip()][-5:]
@@ -383,7 +387,7 @@ def main():
                 f.write(f"- {k}: {md_escape(v)}\n")
         print(f"\nbench: table and machine written to {a.markdown}")
     if t.failed:
-        print(f"\nbench: no numbers from: {' '.join(t.failed)}", file=sys.stderr)
+        print(f"\nbench: failed (a row without a number): {' '.join(t.failed)}", file=sys.stderr)
         return 1
     return 0
 
