@@ -394,6 +394,16 @@ void fake_backend::reconnect() {
     emit(connected_event{status_});
 }
 
+void fake_backend::drop_connection(const std::string& reason) {
+    status_.connected = false;
+    emit(disconnected_event{reason});
+}
+
+void fake_backend::restore_connection() {
+    status_.connected = true;
+    emit(connected_event{status_});
+}
+
 std::vector<probe_spec> fake_backend::armed_probes() const {
     std::vector<probe_spec> out;
     for (const auto& [id, s] : probes_)

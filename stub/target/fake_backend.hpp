@@ -66,6 +66,10 @@ public:
     void disconnect(const std::string& reason);
     // A new boot: connected again with a fresh boot id, no processes, no probes.
     void reconnect();
+    // The channel drops but the kernel lives on: processes, stops and probes stay; requests
+    // fail until restore_connection() (same boot id).
+    void drop_connection(const std::string& reason);
+    void restore_connection();
     // Probes currently registered in the fake kernel.
     std::vector<probe_spec> armed_probes() const;
     bool running(pid_type pid) const;

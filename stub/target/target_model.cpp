@@ -308,6 +308,28 @@ std::optional<probe_id> target_model::unmap(probe_id id) {
     return kernel_id;
 }
 
+task<void> target_model::release_orphans() {
+    std::weak_ptr<bool> alive = alive_;
+    auto probes = std::move(orphan_probes_);
+    auto threads = std::move(orphan_threads_);
+    orphan_probes_.clear();
+    orphan_threads_.clear();
+    for (probe_id kernel_id : probes) {
+        auto r = co_await backend_.remove_probe(kernel_id);
+        if (alive.expired())
+            co_return;
+        if (!r)
+            spdlog::debug("releasing breakpoint probe {}: {}", kernel_id, r.error().message);
+    }
+    for (thread_id t : threads) {
+        auto r = co_await backend_.resume(t, 0);
+        if (alive.expired())
+            co_return;
+        if (!r)
+            spdlog::debug("resuming pid {} tid {}: {}", t.pid, t.tid, r.error().message);
+    }
+}
+
 task<void> target_model::rearm_trace_probes() {
     std::weak_ptr<bool> alive = alive_;
     std::vector<probe_info> todo;
@@ -368,7 +390,12 @@ void target_model::on_event(const target_event& raw) {
                 bool new_kernel = armed_boot_id_.empty() ? disconnected_since_arm_
                                                          : e.status.boot_id != armed_boot_id_;
                 disconnected_since_arm_ = false;
+                if (!new_kernel && spawner_ &&
+                    (!orphan_probes_.empty() || !orphan_threads_.empty()))
+                    spawner_(release_orphans());
                 if (new_kernel) {
+                    orphan_probes_.clear();
+                    orphan_threads_.clear();
                     // A new kernel: none of our probes is armed there. Trace probes are armed
                     // again (same model ids); breakpoints went with their debug sessions.
                     kernel_ids_.clear();
@@ -382,6 +409,17 @@ void target_model::on_event(const target_event& raw) {
                 if (status_.connected && !status_.boot_id.empty())
                     armed_boot_id_ = status_.boot_id;
                 disconnected_since_arm_ = true;
+                // If the same kernel comes back, it kept our breakpoints and the threads stopped
+                // on them; their debuggers have been told the process is gone, so both are
+                // released then (release_orphans).
+                for (const auto& [key, bp] : breakpoints_) {
+                    if (auto k = kernel_ids_.find(bp.id); k != kernel_ids_.end())
+                        orphan_probes_.push_back(k->second);
+                }
+                for (const auto& [thread, stop] : stops_) {
+                    if (owners_.contains(thread.pid))
+                        orphan_threads_.push_back(thread);
+                }
                 status_ = target_status{};
                 processes_.clear();
                 threads_.clear();

@@ -128,6 +128,9 @@ private:
     std::optional<probe_id> unmap(probe_id id);
     // Registers every trace probe the current kernel does not have yet.
     task<void> rearm_trace_probes();
+    // After a reconnect to the same kernel: removes the breakpoints and resumes the threads of
+    // the debug sessions that ended with the disconnect.
+    task<void> release_orphans();
     void forget_process(pid_type pid);
     // Removes and returns the stops of `thread` (tid 0: every thread of its pid).
     std::vector<std::pair<thread_id, stop_event>> take_stops(thread_id thread);
@@ -146,6 +149,8 @@ private:
     probe_id next_probe_ = 1;
     std::string armed_boot_id_; // the kernel the mapping is about
     bool disconnected_since_arm_ = false;
+    std::vector<probe_id> orphan_probes_; // kernel ids
+    std::vector<thread_id> orphan_threads_;
     std::function<void(task<void>)> spawner_;
     std::map<pid_type, client_id> owners_;
     std::map<uint64_t, event_handler> handlers_;

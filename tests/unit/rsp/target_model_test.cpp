@@ -200,6 +200,27 @@ TEST_F(model_test, trace_probes_are_armed_again_in_a_restarted_kernel) {
     EXPECT_TRUE(fake.armed_probes().empty());
 }
 
+TEST_F(model_test, same_kernel_back_releases_breakpoints_and_stopped_threads) {
+    model.set_spawner([this](ruprobes::task<void> t) {
+        boost::asio::co_spawn(io, std::move(t), boost::asio::detached);
+    });
+    run_task(io, model.status());
+    auto p = run_task(io, model.spawn({"/bin/loop"}, true));
+    ASSERT_TRUE(p.ok());
+    ASSERT_TRUE(model.claim(p->pid, 1));
+    ASSERT_TRUE(run_task(io, model.insert_breakpoint(p->pid, 0x10006, 1)).ok());
+    thread_id t{p->pid, p->pid};
+    ASSERT_TRUE(run_until(io, [&] { return model.last_stop(t).has_value(); }));
+    ASSERT_TRUE(run_task(io, model.resume(t, 0)).ok());
+    ASSERT_TRUE(run_until(io, [&] { return model.last_stop(t).has_value(); }));
+    fake.drop_connection("socket closed");
+    ASSERT_TRUE(run_until(io, [&] { return !model.cached_status().connected; }));
+    EXPECT_EQ(fake.armed_probes().size(), 1u);
+    EXPECT_FALSE(fake.running(p->pid));
+    fake.restore_connection();
+    ASSERT_TRUE(run_until(io, [&] { return fake.running(p->pid) && fake.armed_probes().empty(); }));
+}
+
 TEST_F(model_test, unsubscribed_handlers_get_nothing) {
     int calls = 0;
     auto s = model.subscribe([&](const target_event&) { calls++; });
