@@ -38,7 +38,8 @@ constexpr const char* general_help =
     "\n"
     "Exit status: 0 success; 1 the daemon answered with an error (printed with its message\n"
     "and data) or the command failed; 2 bad command line; 3 the daemon is not reachable,\n"
-    "closed the connection or did not answer in time.\n";
+    "closed the connection or did not answer in time. watch and hist stopped by Ctrl-C\n"
+    "(SIGINT) or SIGTERM print their final view, then end by that signal.\n";
 
 struct topic_text {
     const char* topic;
@@ -96,7 +97,8 @@ constexpr topic_text topics[] = {
      "On a terminal the view is redrawn in place every interval (default 1 s); otherwise a\n"
      "plain table is printed every interval (default 2 s). The last table, printed at the\n"
      "end, adds the histograms; its rates are averages over the whole watch.\n"
-     "      --duration S   stop after S seconds (default: until Ctrl-C)\n"
+     "      --duration S   stop after S seconds (default: until Ctrl-C; Ctrl-C prints the\n"
+     "                     final view, then ends the command as interrupted)\n"
      "      --interval S   seconds between redraws or tables\n"
      "      --probe ID     only this probe (repeatable; default: every probe)\n"
      "With --json: nothing while running, then one JSON object with the probes, the\n"

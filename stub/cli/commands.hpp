@@ -20,4 +20,8 @@ int run_watch(rpc_client& client, const cli_options& options);
 // resolved to a function.
 int run_hist(rpc_client& client, const cli_options& options);
 
+// The signal (SIGINT, SIGTERM) that ended watch or hist early, 0 if none. main re-raises it after
+// the final view so that a calling shell sees the command ended by that signal (and stops too).
+int stop_signal();
+
 } // namespace ruprobes::cli

@@ -4,6 +4,7 @@
 #include "cli/commands.hpp"
 #include "cli/rpc_client.hpp"
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 
@@ -42,14 +43,16 @@ int main(int argc, char** argv) {
     try {
         rpc_client client(o.host, o.port,
                           std::chrono::milliseconds(static_cast<int64_t>(o.timeout_s * 1000)));
-        switch (o.command) {
-        case command_kind::watch:
-            return run_watch(client, o);
-        case command_kind::hist:
-            return run_hist(client, o);
-        default:
+        if (o.command != command_kind::watch && o.command != command_kind::hist)
             return run_simple_command(client, o);
+        int rc = o.command == command_kind::watch ? run_watch(client, o) : run_hist(client, o);
+        if (int sig = stop_signal()) {
+            // Ctrl-C: the final view is out; end the way a shell expects (WIFSIGNALED).
+            std::fflush(stdout);
+            std::signal(sig, SIG_DFL);
+            std::raise(sig);
         }
+        return rc;
     } catch (const rpc_error& e) {
         std::fflush(stdout);
         std::fprintf(stderr, "ruprobes: error from ruprobesd: %s\n", describe(e).c_str());

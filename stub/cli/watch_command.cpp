@@ -16,11 +16,12 @@ using clock = std::chrono::steady_clock;
 
 volatile std::sig_atomic_t stop_requested = 0;
 
-void on_stop_signal(int) {
-    stop_requested = 1;
+void on_stop_signal(int signal) {
+    stop_requested = signal;
 }
 
-// SIGINT/SIGTERM end the collection loop (no SA_RESTART: a waiting poll returns at once).
+// SIGINT/SIGTERM end the collection loop (no SA_RESTART: a waiting poll returns at once);
+// stop_requested holds the signal's number.
 void install_stop_handlers() {
     struct sigaction sa {};
     sa.sa_handler = on_stop_signal;
@@ -98,7 +99,14 @@ void collect(rpc_client& c, watch_model& model, std::optional<double> duration, 
     while (auto m = c.next_notification(std::chrono::milliseconds(0)))
         model.on_notification(*m);
     auto now = clock::now();
-    model.set_probes(c.call("probe.list"));
+    try {
+        model.set_probes(c.call("probe.list"));
+    } catch (const connection_error&) {
+        // Ctrl-C in a terminal reaches the daemon too when it runs in the same process group:
+        // the final view then shows the totals as last received.
+        if (!stop_requested)
+            throw;
+    }
     model.end_interval(seconds_between(last_tick, now));
 }
 
@@ -114,6 +122,10 @@ double default_interval(const cli_options& o, bool tty) {
 }
 
 } // namespace
+
+int stop_signal() {
+    return stop_requested;
+}
 
 int run_watch(rpc_client& c, const cli_options& o) {
     install_stop_handlers();
