@@ -177,7 +177,9 @@ def add_simulate(t, text, status):
 
 def add_channel(t, text, status):
     ratio = find(r"^ratio: events/s .* = " + NUMBER, text)
-    mbs = find(r"^channel: .*: " + NUMBER + r" MB/s", text)
+    # One "channel:" line per raw measurement (before the hit phase, and again after it).
+    raw = [float(v) for v in re.findall(r"^channel: .*: " + NUMBER + r" MB/s", text, re.MULTILINE)]
+    mbs = sum(raw) / len(raw) if raw else None
     bpe = find(r"^ratio: events/s / \(channel bytes/s / " + NUMBER + r" bytes per event", text)
     hits = re.search(r"^hits: (\d+) of (\d+) calls delivered in [0-9.]+ s: (\d+) events/s; dropped "
                      r"by the kernel (\d+), sequence gaps (\d+), unaccounted (\d+)", text,
@@ -187,11 +189,12 @@ def add_channel(t, text, status):
         details = (f"kernel drops {hits.group(4)}, seq gaps {hits.group(5)}, "
                    f"unaccounted {hits.group(6)}")
     t.row("channel hit events/s / (channel bytes/s / bytes per event)",
-          "raw filler frames, then loop under an entry probe, one QEMU", ratio,
+          "raw filler frames (before and after the hits, mean), loop under an entry probe, one QEMU", ratio,
           ">= 0.5, no unaccounted loss",
           (lambda r: r >= 0.5 and hits is not None and hits.group(6) == "0"), details)
     if mbs is not None and hits:
-        t.note("channel", f"channel {mbs:.1f} MB/s raw ({bpe} wire bytes per hit event); "
+        t.note("channel", f"channel {mbs:.1f} MB/s raw (mean of "
+               f"{' and '.join(f'{v:.1f}' for v in raw)}; {bpe} wire bytes per hit event); "
                f"{hits.group(3)} hit events/s delivered, {hits.group(1)} of {hits.group(2)} hits")
     return ratio is not None
 
