@@ -189,8 +189,8 @@ def add_channel(t, text, status):
         details = (f"kernel drops {hits.group(4)}, seq gaps {hits.group(5)}, "
                    f"unaccounted {hits.group(6)}")
     t.row("channel hit events/s / (channel bytes/s / bytes per event)",
-          "raw filler frames (before and after the hits, mean), loop under an entry probe, one QEMU", ratio,
-          ">= 0.5, no unaccounted loss",
+          "raw filler frames (before and after the hits, mean), loop under an entry probe, "
+          "one QEMU", ratio, ">= 0.5, no unaccounted loss",
           (lambda r: r >= 0.5 and hits is not None and hits.group(6) == "0"), details)
     if mbs is not None and hits:
         t.note("channel", f"channel {mbs:.1f} MB/s raw (mean of "
