@@ -167,7 +167,7 @@ def add_engine_insns(t, text, status):
 
 
 def add_simulate(t, text, status):
-    fams = re.findall(r"^(\S.*?)[ \t]{2,}" + NUMBER + r"[ \t]+" + NUMBER + r"[ \t]+" + NUMBER + r"[ \t]*$", text,
+    fams = re.findall(r"^(\S.*?)[ \t]{2,}" + r"[ \t]+".join([NUMBER] * 3) + r"[ \t]*$", text,
                       re.MULTILINE)
     if fams:
         parts = ", ".join(f"{f[0]} {float(f[1]):.1f}/{float(f[2]):.1f}" for f in fams)
