@@ -52,12 +52,18 @@ struct session_test : ::testing::Test {
     }
 };
 
+session_options spawning(const char* program) {
+    session_options o;
+    o.spawn = {program};
+    return o;
+}
+
 std::string thread_of(pid_type pid) {
     return format_thread(pid, pid);
 }
 
 TEST_F(session_test, connect_sequence_of_gdb_13) {
-    auto s = make({{"/bin/loop"}});
+    auto s = make(spawning("/bin/loop"));
     ASSERT_TRUE(s->pid());
     pid_type pid = *s->pid();
     std::string sup = ask(*s, "qSupported:multiprocess+;swbreak+;hwbreak+;qRelocInsn+;"
@@ -93,7 +99,7 @@ TEST_F(session_test, connect_sequence_of_gdb_13) {
 }
 
 TEST_F(session_test, xfer_in_chunks) {
-    auto s = make({{"/bin/loop"}});
+    auto s = make(spawning("/bin/loop"));
     std::string got;
     for (uint64_t off = 0;;) {
         char req[64];
@@ -112,7 +118,7 @@ TEST_F(session_test, xfer_in_chunks) {
 }
 
 TEST_F(session_test, registers_read_and_write) {
-    auto s = make({{"/bin/loop"}});
+    auto s = make(spawning("/bin/loop"));
     ask(*s, "?");
     std::string g = ask(*s, "g");
     ASSERT_EQ(g.size(), 33u * 16);
@@ -133,7 +139,7 @@ TEST_F(session_test, registers_read_and_write) {
 }
 
 TEST_F(session_test, memory_read_write_and_unmapped) {
-    auto s = make({{"/bin/loop"}});
+    auto s = make(spawning("/bin/loop"));
     ask(*s, "?");
     EXPECT_EQ(ask(*s, "m10004,2"), "0100");
     EXPECT_EQ(ask(*s, "m1000,4"), "E05");
@@ -149,7 +155,7 @@ TEST_F(session_test, memory_read_write_and_unmapped) {
 }
 
 TEST_F(session_test, breakpoint_continue_step_and_exit) {
-    auto s = make({{"/bin/count"}});
+    auto s = make(spawning("/bin/count"));
     pid_type pid = *s->pid();
     ask(*s, "?");
     EXPECT_EQ(ask(*s, "Z0,1000a,4"), "OK");
@@ -180,7 +186,7 @@ TEST_F(session_test, breakpoint_continue_step_and_exit) {
 }
 
 TEST_F(session_test, breakpoint_removals_are_lazy_and_stale_stops_hidden) {
-    auto s = make({{"/bin/loop"}});
+    auto s = make(spawning("/bin/loop"));
     ask(*s, "?");
     EXPECT_EQ(ask(*s, "Z0,10006,4"), "OK");
     send_quiet(*s, "c");
@@ -203,7 +209,7 @@ TEST_F(session_test, breakpoint_removals_are_lazy_and_stale_stops_hidden) {
 }
 
 TEST_F(session_test, interrupt_stops_a_running_process_with_sigint) {
-    auto s = make({{"/bin/loop"}});
+    auto s = make(spawning("/bin/loop"));
     pid_type pid = *s->pid();
     ask(*s, "?");
     send_quiet(*s, "vCont;c");
@@ -215,7 +221,7 @@ TEST_F(session_test, interrupt_stops_a_running_process_with_sigint) {
 }
 
 TEST_F(session_test, detach_removes_breakpoints_and_resumes) {
-    auto s = make({{"/bin/loop"}});
+    auto s = make(spawning("/bin/loop"));
     pid_type pid = *s->pid();
     ask(*s, "?");
     EXPECT_EQ(ask(*s, "Z0,10006,4"), "OK");
@@ -230,7 +236,7 @@ TEST_F(session_test, detach_removes_breakpoints_and_resumes) {
 TEST_F(session_test, client_gone_while_stopped_cleans_up) {
     pid_type pid;
     {
-        auto s = make({{"/bin/loop"}});
+        auto s = make(spawning("/bin/loop"));
         pid = *s->pid();
         ask(*s, "?");
         EXPECT_EQ(ask(*s, "Z0,10006,4"), "OK");
@@ -281,7 +287,7 @@ TEST_F(session_test, extended_remote_run_attach_kill) {
 TEST_F(session_test, only_the_debugged_process_stops) {
     auto bystander = run_task(io, model.spawn({"/bin/loop"}, false));
     ASSERT_TRUE(bystander.ok());
-    auto s = make({{"/bin/loop"}});
+    auto s = make(spawning("/bin/loop"));
     ask(*s, "?");
     EXPECT_EQ(ask(*s, "Z0,10006,4"), "OK");
     send_quiet(*s, "c");
@@ -291,7 +297,7 @@ TEST_F(session_test, only_the_debugged_process_stops) {
 }
 
 TEST_F(session_test, monitor_commands_and_process_list) {
-    auto s = make({{"/bin/loop"}});
+    auto s = make(spawning("/bin/loop"));
     replies.clear();
     run_task(io, s->handle("qRcmd," + string_to_hex("ps")));
     ASSERT_TRUE(run_until(io, [&] { return replies.size() == 2; }));
@@ -309,7 +315,7 @@ TEST_F(session_test, monitor_commands_and_process_list) {
 }
 
 TEST_F(session_test, bad_input_is_answered) {
-    auto s = make({{"/bin/loop"}});
+    auto s = make(spawning("/bin/loop"));
     ask(*s, "?");
     for (auto p : {"m", "mzz,1", "Z0,zz,4", "Hx", "vCont;q", "P1", "X1,2", "vAttach;"})
         EXPECT_EQ(ask(*s, p), "E09") << p;
@@ -321,7 +327,7 @@ TEST_F(session_test, bad_input_is_answered) {
 }
 
 TEST_F(session_test, target_gone_while_running_gives_an_exit) {
-    auto s = make({{"/bin/loop"}});
+    auto s = make(spawning("/bin/loop"));
     ask(*s, "?");
     send_quiet(*s, "c");
     fake.disconnect("qemu exited");
