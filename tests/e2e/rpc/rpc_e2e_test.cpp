@@ -117,10 +117,7 @@ int count_hits(rpc_test_client& c, uint64_t probe, int64_t pid) {
 
 // QEMU killed and started again under the daemon (--qemu-socket): subscribers hear of it and the
 // JSON-RPC trace probe is armed again in the new kernel with the same id.
-// Disabled: the target model does not arm trace probes again after a reconnect yet (its
-// rearm_trace_probes never runs; the fake target shows the same), so no hit arrives after the
-// restart. Run with --gtest_also_run_disabled_tests.
-TEST(rpc_e2e_restart, DISABLED_trace_probe_survives_a_qemu_restart) {
+TEST(rpc_e2e_restart, trace_probe_survives_a_qemu_restart) {
     temp_dir dir;
     guest_options opts;
     opts.append = "ruprobes.stay";

@@ -389,12 +389,17 @@ TEST_F(rpc_server_test, target_disconnect_and_reconnect_are_notified) {
     auto back = c.wait_notification("target.connected", 10s);
     ASSERT_TRUE(back);
     EXPECT_EQ((*back)["params"]["boot_id"], "fake-boot-2");
-    // The trace probe is still known, under the same id (the target model arms it again in a
-    // new kernel), and the new kernel serves requests.
+    // The trace probe is armed again in the new kernel (by the target model), under the same id.
     json list = c.call("probe.list");
     ASSERT_EQ(list["result"]["probes"].size(), 1u);
     EXPECT_EQ(list["result"]["probes"][0]["id"], id);
-    EXPECT_TRUE(c.call("process.spawn", {{"argv", {"/bin/loop"}}}).contains("result"));
+    c.call("events.subscribe", {{"probes", {id}}, {"kinds", {"probe.hit"}}});
+    json proc = c.call("process.spawn", {{"argv", {"/bin/loop"}}});
+    ASSERT_TRUE(proc.contains("result")) << proc.dump();
+    auto hit = c.wait_notification("probe.hit", 10s);
+    ASSERT_TRUE(hit) << "no hit after the reconnect";
+    EXPECT_EQ((*hit)["params"]["probe"], id);
+    EXPECT_EQ((*hit)["params"]["pid"], proc["result"]["pid"]);
 }
 
 TEST_F(rpc_server_test, client_vanishing_mid_batch_leaves_the_daemon_serving) {
