@@ -10,11 +10,12 @@ ruprobes_build_all() {
     if [ "${CI:-}" = "true" ]; then
         werror=ON
     fi
+    mkdir -p "$ruprobes_build"
     if [ ! -f "$ruprobes_build/CMakeCache.txt" ]; then
         echo "build: configuring $ruprobes_build"
         cmake -S "$ruprobes_root" -B "$ruprobes_build" -G Ninja \
-            -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRUPROBES_WERROR=$werror >"$ruprobes_build.configure.log" 2>&1 || {
-            cat "$ruprobes_build.configure.log" >&2
+            -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRUPROBES_WERROR=$werror >"$ruprobes_build/configure.log" 2>&1 || {
+            cat "$ruprobes_build/configure.log" >&2
             echo "build: configure failed" >&2
             return 1
         }
