@@ -1,0 +1,161 @@
+// Random and malformed bytes (seeded, so a failure can be replayed) on the RSP port — bad
+// checksums, huge and truncated packets, well-formed packets with nonsense arguments, raw noise —
+// and on the JSON-RPC port — invalid JSON, wrong types, huge messages, bad Content-Length headers,
+// binary. Wrong requests that can be answered get the right error; afterwards the same daemon
+// serves a normal gdb session and a normal subscription.
+#include "fault_helpers.hpp"
+#include "gdb_session.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <random>
+
+namespace ruprobes::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+// "$payload#cs" with a correct checksum (GDB manual, "Overview" of the remote protocol: the
+// checksum is the sum of the payload's bytes modulo 256, two hex digits).
+std::string packet(const std::string& payload) {
+    unsigned sum = 0;
+    for (unsigned char ch : payload)
+        sum += ch;
+    char cs[3];
+    std::snprintf(cs, sizeof cs, "%02x", sum & 0xff);
+    return "$" + payload + "#" + cs;
+}
+
+std::string random_bytes(std::mt19937& rng, size_t n) {
+    std::string s(n, '\0');
+    for (auto& ch : s)
+        ch = static_cast<char>(rng() & 0xff);
+    return s;
+}
+
+std::string random_printable(std::mt19937& rng, size_t n) {
+    static const std::string alphabet = "0123456789abcdefABCDEF,:;=.-+?!$#*}qQvVmMgGpPxXzZcCsSHk";
+    std::string s(n, '\0');
+    for (auto& ch : s)
+        ch = alphabet[rng() % alphabet.size()];
+    return s;
+}
+
+TEST(bad_input, garbage_on_both_ports_then_normal_sessions) {
+    temp_dir dir;
+    rpc_daemon d(dir, "", "ruprobesd", {"--append", "ruprobes.stay"});
+    std::mt19937 rng(20261126);
+    {
+        rpc_test_client c(d.rpc_port());
+        ASSERT_FALSE(wait_target_connected(c).empty()) << d.process().output();
+    }
+
+    // --- RSP ---
+    // A bad checksum is refused with '-' (acknowledgment mode is the start state).
+    std::string nak = tcp_exchange(d.rsp_port(), "$qSupported:multiprocess+#00");
+    EXPECT_NE(nak.find('-'), std::string::npos) << nak;
+    std::vector<std::string> inputs = {
+        "$" + std::string(1 << 20, 'A') + "#00",       // huge, bad checksum
+        packet("m" + std::string(200000, '1') + ",4"), // huge, good checksum
+        "$qSupported:multipr",                         // truncated
+        "$qSupported#3",                               // truncated checksum
+        "}}}}}$}#}}",                                  // escapes where they do not belong
+        std::string("\x03\x03\x03", 3),                // interrupts with no process
+        "+++---+-+-",                                  // acks of nothing
+        packet("qSupported:multiprocess+") + packet("QStartNoAckMode") + "+" +
+            packet("m0,ffffffffffffffff") + packet("Mzz,1:00") + packet("X10,4:\x7d") +
+            packet("Z0,zz,4") + packet("Z0,10,99") + packet("z0,10,4") + packet("vAttach;zz") +
+            packet("vAttach;987654") + packet("Hgp987654.1") + packet("Hc-5") +
+            packet("qXfer:features:read:nothing.xml:0,fff") +
+            packet("qXfer:features:read:target.xml:zz,zz") + packet("p1000") + packet("P1000=00") +
+            packet("G00") + packet("vCont;q") + packet("vCont;c:p99999.1") + packet("vRun;") +
+            packet("vRun;2f62696e2f6e6f7065") + packet("vKill;987654") + packet("s") + packet("c") +
+            packet("D;987654") + packet("k"),
+    };
+    for (int i = 0; i < 24; i++)
+        inputs.push_back(random_bytes(rng, 1 + rng() % 8192));
+    for (int i = 0; i < 24; i++)
+        inputs.push_back(packet(random_printable(rng, rng() % 600)));
+    for (const auto& in : inputs) {
+        tcp_exchange(d.rsp_port(), in, 100ms);
+        ASSERT_TRUE(d.process().running()) << "input of " << in.size() << " bytes\n"
+                                           << d.process().output();
+    }
+
+    // --- JSON-RPC ---
+    {
+        rpc_test_client c(d.rpc_port());
+        auto expect_code = [&](const std::string& text, int code) {
+            c.raw(text + "\n");
+            auto msg = c.receive(10s);
+            ASSERT_TRUE(msg) << "no answer to " << text;
+            ASSERT_TRUE(msg->contains("error")) << text << " -> " << msg->dump();
+            EXPECT_EQ((*msg)["error"]["code"], code) << text << " -> " << msg->dump();
+        };
+        expect_code(R"({"jsonrpc":"2.0","id":1,"method":"probe.add","params":{"program":5}})",
+                    -32602);
+        expect_code(
+            R"({"jsonrpc":"2.0","id":2,"method":"probe.add","params":{"program":"/bin/fib",)"
+            R"("symbol":["fib"]}})",
+            -32602);
+        expect_code(
+            R"({"jsonrpc":"2.0","id":3,"method":"probe.add","params":{"program":"/bin/fib",)"
+            R"("address":-1}})",
+            -32602);
+        expect_code(R"({"jsonrpc":"2.0","id":4,"method":"process.spawn","params":{"argv":"fib"}})",
+                    -32602);
+        expect_code(R"({"jsonrpc":"2.0","id":5,"method":"process.kill","params":{"pid":"x"}})",
+                    -32602);
+        expect_code(R"({"jsonrpc":"2.0","id":6,"method":7})", -32600);
+        expect_code(R"({"jsonrpc":"1.0","id":7,"method":"target.status"})", -32600);
+        expect_code(R"({"jsonrpc":"2.0","id":8,"method":"no.such.method"})", -32601);
+        expect_code(R"({"jsonrpc":"2.0","id":9,"method":"events.subscribe","params":)"
+                    R"({"kinds":"probe.hit"}})",
+                    -32602);
+        expect_code(R"([])", -32600);
+        expect_code("{\"jsonrpc\":\"2.0\",\xff\xfe}", -32700);
+        json ok = c.call("target.status");
+        EXPECT_TRUE(ok.contains("result")) << ok.dump();
+    }
+    std::vector<std::string> rpc_inputs = {
+        "Content-Length: 99999999999\r\n\r\n{}",
+        "Content-Length: abc\r\n\r\n{}",
+        "Content-Length: 10\r\n\r\n{\"jsonrpc\"",
+        std::string(3 << 20, '['),
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"target.status\",\"params\":{\"pad\":\"" +
+            std::string(3 << 20, 'x'),
+        std::string(100000, '\n'),
+    };
+    for (int i = 0; i < 24; i++)
+        rpc_inputs.push_back(random_bytes(rng, 1 + rng() % 8192));
+    for (const auto& in : rpc_inputs) {
+        tcp_exchange(d.rpc_port(), in, 100ms);
+        ASSERT_TRUE(d.process().running()) << "input of " << in.size() << " bytes\n"
+                                           << d.process().output();
+    }
+
+    // --- afterwards: a normal gdb session and a normal subscription ---
+    std::string out = run_gdb(dir, "gdb", "fib",
+                              {"target extended-remote 127.0.0.1:" + std::to_string(d.rsp_port()),
+                               "set remote exec-file /bin/fib", "break fib", "run 5", "bt",
+                               "delete", "finish", "continue"});
+    EXPECT_NE(out.find("Breakpoint 1, fib (n=n@entry=5)"), std::string::npos) << out;
+    EXPECT_NE(out.find("#1  0x"), std::string::npos) << out; // bt reaches main
+    EXPECT_NE(out.find("Value returned is $1 = 5"), std::string::npos) << out;
+    EXPECT_NE(out.find("exited normally"), std::string::npos) << out;
+
+    rpc_test_client c(d.rpc_port());
+    c.call("events.subscribe", {{"kinds", {"probe.hit", "events.lost"}}});
+    json probe = c.call("probe.add", {{"program", "/bin/fib"}, {"symbol", "fib"}});
+    ASSERT_TRUE(probe.contains("result")) << probe.dump();
+    json p = c.call("process.spawn", {{"argv", {"/bin/fib", "5"}}});
+    ASSERT_TRUE(p.contains("result")) << p.dump();
+    hit_count h = read_hits(c, probe["result"]["id"], p["result"]["pid"], 15, 30s);
+    EXPECT_EQ(h.hits, 15); // calls of fib(5)
+    EXPECT_EQ(h.unexplained, 0);
+    EXPECT_TRUE(d.process().running());
+}
+
+} // namespace
+} // namespace ruprobes::test
