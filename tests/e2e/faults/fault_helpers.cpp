@@ -3,6 +3,7 @@
 #include "ruprobes_test/free_port.hpp"
 #include "ruprobes_test/paths.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -156,6 +157,37 @@ std::string tcp_exchange(uint16_t port, const std::string& bytes,
         open = drain(20);
     ::close(fd);
     return got;
+}
+
+} // namespace ruprobes::test
+
+#include <sys/un.h>
+
+namespace ruprobes::test {
+
+void unix_send(const std::string& path, const std::string& bytes, size_t chunk) {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    if (fd < 0 || path.size() >= sizeof a.sun_path)
+        throw std::runtime_error("unix socket: bad path " + path);
+    path.copy(a.sun_path, path.size());
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        ::close(fd);
+        throw std::runtime_error("connect to " + path + " failed");
+    }
+    char buf[4096];
+    for (size_t off = 0; off < bytes.size();) {
+        ssize_t n =
+            ::send(fd, bytes.data() + off, std::min(chunk, bytes.size() - off), MSG_NOSIGNAL);
+        if (n <= 0)
+            break;
+        off += static_cast<size_t>(n);
+        pollfd p{fd, POLLIN, 0};
+        while (::poll(&p, 1, 1) > 0 && ::recv(fd, buf, sizeof buf, 0) > 0) {
+        }
+    }
+    ::close(fd);
 }
 
 } // namespace ruprobes::test

@@ -71,3 +71,12 @@ std::string tcp_exchange(uint16_t port, const std::string& bytes,
                          std::chrono::milliseconds linger = std::chrono::milliseconds(200));
 
 } // namespace ruprobes::test
+
+namespace ruprobes::test {
+
+// Connects to the unix socket at `path` (e.g. QEMU's agent channel), sends `bytes` in chunks of
+// at most `chunk` bytes, reads and discards whatever comes back, and closes. Throws
+// std::runtime_error when the connection cannot be made.
+void unix_send(const std::string& path, const std::string& bytes, size_t chunk = 4096);
+
+} // namespace ruprobes::test
