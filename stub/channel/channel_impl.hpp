@@ -110,6 +110,9 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     bool had_hello = false;
     uint64_t sid = 0;
     uint64_t expected_seq = 0;
+    // Consecutive hit batches that arrived after a gap (see on_hits).
+    uint32_t gap_batches = 0;
+    static constexpr uint32_t max_gap_batches = 2 * 1024 / 31 + 2;
     bool hello_reset = false;   // the hello in flight asked for a reset
     bool hello_applied = false; // its answer was taken in by the reader
     channel_stats st;
@@ -320,8 +323,20 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         }
         uint64_t first = records.front().seq;
         if (first > expected_seq) {
+            // A batch went missing in transit (a reconnect or line noise cut it). The kernel keeps
+            // every record until it is acknowledged, so acknowledge only what arrived in order and
+            // let the kernel send the rest again (go-back-N): nothing is lost. Within a session
+            // the kernel's seq numbers have no holes, so a gap that survives two full windows of
+            // resends is reported as lost rather than waited on forever.
+            if (++gap_batches <= max_gap_batches) {
+                if (options.auto_ack_hits) {
+                    ack_hits(expected_seq);
+                }
+                return;
+            }
             st.seq_gaps += first - expected_seq;
         }
+        gap_batches = 0;
         uint64_t next = records.back().seq + 1;
         if (next > expected_seq) {
             expected_seq = next;
@@ -460,6 +475,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         } // else: the kernel sends again what was in flight; duplicates are skipped
         last_hello = info;
         had_hello = true;
+        gap_batches = 0;
         hello_applied = true;
         st.hits_dropped = info.hits_dropped;
     }

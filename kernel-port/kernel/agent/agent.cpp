@@ -184,8 +184,13 @@ void handle_frame(const wire::frame& f) {
         return handle_ping(f);
     case wire::msg_type::hits_ack:
         if (auto ack = wire::decode<wire::hits_ack_notice>(f); ack.ok() && session.active) {
+            // Only progress restarts the resend timer: a host that keeps acknowledging the same
+            // seq is missing records and waits for them to come again.
+            uint64_t before = hits.oldest_seq();
             hits.ack(ack->next_seq);
-            last_ack_ns = agent_time_ns();
+            if (hits.oldest_seq() != before || hits.size() == 0) {
+                last_ack_ns = agent_time_ns();
+            }
         }
         return;
     default:
