@@ -176,6 +176,25 @@ int engine::not_ours(uprobes_trap_info* info) {
     return UPROBES_TRAP_NOT_OURS;
 }
 
+// The hot line's entry-side consumer fires: counts the hit, and builds the hit record only when
+// a handler or the sink takes it. True when the consumer is a stop-mode probe.
+[[gnu::always_inline]] inline bool engine::hot_entry_fire(const site_hot& h, process_rec& proc,
+                                                          uint32_t tid, uint64_t pc,
+                                                          uprobes_trap_context* ctx) {
+    uint64_t count = ++probe_hits_[h.probe];
+    counters_.hits++;
+    if (h.handler != nullptr || sink_ != nullptr) {
+        uprobes_hit hit;
+        fill_hit_record(hit, h.probe_id, h.kind, h.mode, h.cookie, proc.pid, tid, pc, ctx,
+                        os_time_ns());
+        hit.hit_count = count;
+        if (h.handler != nullptr)
+            h.handler(ctx, &hit, h.user);
+        emit(hit);
+    }
+    return h.mode == UPROBES_MODE_STOP;
+}
+
 // A hit on a site with one plain consumer (hot_path::plain): everything comes from the site's
 // hot line and the probe's hit counter; no hit record is built unless a handler or the sink
 // takes it. Behaves exactly as site_hit() would for that site.
@@ -185,18 +204,7 @@ int engine::not_ours(uprobes_trap_info* info) {
     const site_hot& h = hot_[site_index];
     uint64_t pc = ctx->pc;
     if (h.pid == UPROBES_ANY_PID || h.pid == proc.pid) {
-        uint64_t count = ++probe_hits_[h.probe];
-        counters_.hits++;
-        if (h.handler != nullptr || sink_ != nullptr) {
-            uprobes_hit hit;
-            fill_hit_record(hit, h.probe_id, h.kind, h.mode, h.cookie, proc.pid, tid, pc, ctx,
-                            os_time_ns());
-            hit.hit_count = count;
-            if (h.handler != nullptr)
-                h.handler(ctx, &hit, h.user);
-            emit(hit);
-        }
-        if (h.mode == UPROBES_MODE_STOP) {
+        if (hot_entry_fire(h, proc, tid, pc, ctx)) {
             ctx->pc = pc;
             set_info(info, UPROBES_TRAP_STOP, error::ok, 0, static_cast<uint32_t>(h.probe_id));
             return UPROBES_TRAP_STOP;
@@ -226,18 +234,7 @@ int engine::not_ours(uprobes_trap_info* info) {
     uint64_t pc = ctx->pc;
     bool stop = false;
     if (h.entry && (h.pid == UPROBES_ANY_PID || h.pid == proc.pid)) {
-        uint64_t count = ++probe_hits_[h.probe];
-        counters_.hits++;
-        if (h.handler != nullptr || sink_ != nullptr) {
-            uprobes_hit hit;
-            fill_hit_record(hit, h.probe_id, h.kind, h.mode, h.cookie, proc.pid, tid, pc, ctx,
-                            os_time_ns());
-            hit.hit_count = count;
-            if (h.handler != nullptr)
-                h.handler(ctx, &hit, h.user);
-            emit(hit);
-        }
-        stop = h.mode == UPROBES_MODE_STOP;
+        stop = hot_entry_fire(h, proc, tid, pc, ctx);
     }
     push_return(proc, tid, sites_[site_index], site_index, ctx);
     if (stop) {

@@ -240,6 +240,8 @@ private:
                  uprobes_trap_info* info);
     int plain_hit(process_rec& proc, uint32_t tid, uint32_t site_index, uprobes_trap_context* ctx,
                   uprobes_trap_info* info);
+    bool hot_entry_fire(const site_hot& h, process_rec& proc, uint32_t tid, uint64_t pc,
+                        uprobes_trap_context* ctx);
     int hot_return_hit(process_rec& proc, uint32_t tid, uint32_t site_index,
                        uprobes_trap_context* ctx, uprobes_trap_info* info);
     int execute_displaced_call(process_rec& proc, uint32_t tid, uint32_t site_index,
