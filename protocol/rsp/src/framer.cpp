@@ -1,21 +1,10 @@
 #include "ruprobes/rsp/framer.hpp"
 
+#include "hex.hpp"
+
 namespace ruprobes::rsp {
-namespace {
-
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-constexpr char hex_chars[] = "0123456789abcdef";
-
-} // namespace
+using detail::hex_chars;
+using detail::hex_digit;
 
 const char* frame_kind_name(frame_kind kind) {
     switch (kind) {

@@ -1,19 +1,12 @@
 #include "ruprobes/rsp/request.hpp"
 
+#include "hex.hpp"
+
 namespace ruprobes::rsp {
 namespace {
 
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-constexpr char hex_chars[] = "0123456789abcdef";
+using detail::hex_chars;
+using detail::hex_digit;
 
 bool starts_with(std::string_view s, std::string_view prefix) {
     return s.substr(0, prefix.size()) == prefix;
