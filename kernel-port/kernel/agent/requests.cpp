@@ -10,18 +10,27 @@ namespace {
 
 // ---- registers and memory ------------------------------------------------------------------
 
+// The saved registers of the stopped thread a request names, or nullptr after the error reply
+// (no such thread, or it is not stopped).
+trap_frame* requested_registers(const wire::frame& f, uint32_t pid, uint32_t tid) {
+    process* p = requested_thread(f, pid, tid);
+    if (p == nullptr) {
+        return nullptr;
+    }
+    trap_frame* regs = thread_registers(p->pid);
+    if (regs == nullptr) {
+        reply_status(f, wire::status::not_stopped);
+    }
+    return regs;
+}
+
 void regs_get(const wire::frame& f) {
     wire::regs_get_request req;
     if (!parse(f, req)) {
         return;
     }
-    process* p = requested_thread(f, req.pid, req.tid);
-    if (p == nullptr) {
-        return;
-    }
-    trap_frame* regs = thread_registers(p->pid);
+    trap_frame* regs = requested_registers(f, req.pid, req.tid);
     if (regs == nullptr) {
-        reply_status(f, wire::status::not_stopped);
         return;
     }
     wire::regs_get_response r{.status = 0};
@@ -37,13 +46,8 @@ void regs_set(const wire::frame& f) {
     if (!parse(f, req)) {
         return;
     }
-    process* p = requested_thread(f, req.pid, req.tid);
-    if (p == nullptr) {
-        return;
-    }
-    trap_frame* regs = thread_registers(p->pid);
+    trap_frame* regs = requested_registers(f, req.pid, req.tid);
     if (regs == nullptr) {
-        reply_status(f, wire::status::not_stopped);
         return;
     }
     for (int i = 1; i < 32; i++) {
