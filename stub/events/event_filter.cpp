@@ -37,7 +37,7 @@ std::optional<event_kind> parse_event_kind(std::string_view name) {
     return std::nullopt;
 }
 
-bool event_filter::matches(const published_event& event) const {
+bool event_filter::matches(const event_meta& event) const {
     if ((kinds & static_cast<uint32_t>(event.kind)) == 0)
         return false;
     if (event.kind == event_kind::probe_hit && !probes.empty() && !probes.count(event.probe))
@@ -47,6 +47,17 @@ bool event_filter::matches(const published_event& event) const {
     if (has_pid && !pids.empty() && !pids.count(event.pid))
         return false;
     return true;
+}
+
+uint32_t event_filter::unrestricted_kinds() const {
+    uint32_t restricted = 0;
+    if (!probes.empty())
+        restricted |= static_cast<uint32_t>(event_kind::probe_hit);
+    if (!pids.empty())
+        restricted |= static_cast<uint32_t>(event_kind::probe_hit) |
+                      static_cast<uint32_t>(event_kind::process_exec) |
+                      static_cast<uint32_t>(event_kind::process_exit);
+    return kinds & ~restricted;
 }
 
 } // namespace ruprobes::events

@@ -25,13 +25,22 @@ inline constexpr uint32_t all_kinds = 0x3f;
 const char* event_kind_name(event_kind kind);
 std::optional<event_kind> parse_event_kind(std::string_view name);
 
-// One event as the hub moves it: the keys filters look at, and the notification text, made once
-// for every subscriber.
-struct published_event {
+// The keys filters look at, per event.
+struct event_meta {
     event_kind kind = event_kind::probe_hit;
     uint64_t probe = 0; // probe_hit: the probe's id
     int64_t pid = 0;    // probe_hit, process_exec, process_exit: the process; 0 otherwise
-    std::string text;   // the JSON-RPC notification, unframed
+};
+
+// One event as it is published: its keys, and the notification text, made once for every
+// subscriber.
+struct published_event {
+    event_kind kind = event_kind::probe_hit;
+    uint64_t probe = 0;
+    int64_t pid = 0;
+    std::string text; // the JSON-RPC notification, unframed, one line (no '\n' inside)
+
+    event_meta meta() const { return event_meta{kind, probe, pid}; }
 };
 
 // Empty sets mean "any". `probes` only restricts probe hits; `pids` only events that belong to
@@ -41,7 +50,10 @@ struct event_filter {
     std::set<int64_t> pids;
     uint32_t kinds = all_kinds;
 
-    bool matches(const published_event& event) const;
+    bool matches(const event_meta& event) const;
+    bool matches(const published_event& event) const { return matches(event.meta()); }
+    // The kinds this filter takes whatever the event's probe and pid.
+    uint32_t unrestricted_kinds() const;
 };
 
 } // namespace ruprobes::events

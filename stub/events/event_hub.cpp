@@ -1,14 +1,21 @@
-// Bounded per-subscriber queues with loss notices placed at the gaps.
+// Cursors over the shared event log, loss at the gaps, and burst-coalesced wake-ups.
 #include "events/event_hub.hpp"
 
 #include <algorithm>
 
 namespace ruprobes::events {
 
-subscriber::subscriber(event_hub* hub, std::weak_ptr<bool> hub_alive, std::size_t capacity,
-                       std::function<void()> wake)
-    : hub_(hub), hub_alive_(std::move(hub_alive)), capacity_(capacity ? capacity : 1),
-      wake_(std::move(wake)) {}
+void event_batch::clear() {
+    lost = 0;
+    pieces.clear();
+    keep.clear();
+    bytes = 0;
+    events = 0;
+}
+
+subscriber::subscriber(event_hub* hub, std::weak_ptr<bool> hub_alive, std::function<void()> wake)
+    : hub_(hub), hub_alive_(std::move(hub_alive)), wake_(std::move(wake)),
+      cursor_(hub->log_.end()) {}
 
 subscriber::~subscriber() {
     if (hub_alive_.expired())
@@ -18,72 +25,216 @@ subscriber::~subscriber() {
 }
 
 uint64_t subscriber::add_filter(event_filter filter) {
-    uint64_t id = hub_alive_.expired() ? 0 : hub_->next_filter_++;
-    filters_.emplace(id, std::move(filter));
+    bool alive = !hub_alive_.expired();
+    uint64_t id = alive ? hub_->next_filter_++ : 0;
+    filters_[id] = filter_entry{std::move(filter), alive ? hub_->log_.end() : 0};
+    refresh_masks();
     return id;
 }
 
 bool subscriber::remove_filter(uint64_t id) {
-    return filters_.erase(id) > 0;
+    if (filters_.erase(id) == 0)
+        return false;
+    refresh_masks();
+    return true;
 }
 
-void subscriber::offer(const event_ptr& event) {
-    bool match = false;
-    for (const auto& [id, filter] : filters_) {
-        if (filter.matches(*event)) {
-            match = true;
+void subscriber::refresh_masks() {
+    any_kinds_ = 0;
+    free_kinds_ = 0;
+    max_since_ = 0;
+    for (const auto& [id, f] : filters_) {
+        any_kinds_ |= f.filter.kinds;
+        free_kinds_ |= f.filter.unrestricted_kinds();
+        max_since_ = std::max(max_since_, f.since);
+    }
+}
+
+bool subscriber::matches(uint64_t index, const event_meta& meta) const {
+    for (const auto& [id, f] : filters_) {
+        if (index >= f.since && f.filter.matches(meta))
+            return true;
+    }
+    return false;
+}
+
+subscriber::coverage subscriber::cover(const event_chunk& c, uint64_t from) const {
+    if ((c.kinds() & any_kinds_) == 0)
+        return coverage::none;
+    // Every kind in the chunk is taken whatever the probe and pid, by filters that all apply
+    // from `from` on: every event matches without looking at it.
+    if (from >= max_since_ && (c.kinds() & ~free_kinds_) == 0)
+        return coverage::all;
+    return coverage::each;
+}
+
+uint64_t subscriber::count_matches(const event_chunk& c, uint64_t from, uint64_t to) const {
+    switch (cover(c, from)) {
+    case coverage::none:
+        return 0;
+    case coverage::all:
+        return to - from;
+    case coverage::each:
+        break;
+    }
+    uint64_t n = 0;
+    for (uint64_t i = from; i < to; i++)
+        n += matches(i, c.meta(i)) ? 1 : 0;
+    return n;
+}
+
+bool subscriber::has_match(uint64_t from) const {
+    if (lost_pending_ > 0)
+        return true;
+    const event_log& log = hub_->log_;
+    while (from < log.end()) {
+        const event_chunk& c = *log.chunk_of(from);
+        switch (cover(c, from)) {
+        case coverage::none:
+            break;
+        case coverage::all:
+            return true;
+        case coverage::each:
+            for (uint64_t i = from; i < c.end(); i++) {
+                if (matches(i, c.meta(i)))
+                    return true;
+            }
             break;
         }
+        from = c.end();
     }
-    if (!match)
-        return;
-    bool was_empty = empty();
-    if (queue_.size() >= capacity_) {
-        lost_at_tail_++;
-        lost_total_++;
-    } else {
-        queue_.push_back(entry{event, lost_at_tail_});
-        lost_at_tail_ = 0;
-    }
-    if (was_empty && wake_)
-        wake_();
+    return false;
 }
 
-std::optional<delivery> subscriber::pop() {
-    if (queue_.empty()) {
-        if (lost_at_tail_ == 0)
-            return std::nullopt;
-        delivery d{nullptr, lost_at_tail_};
-        lost_at_tail_ = 0;
-        return d;
+bool subscriber::take(event_batch& out, std::size_t max_bytes, std::size_t max_pieces,
+                      piece_mode mode) {
+    if (hub_alive_.expired())
+        return false;
+    const event_log& log = hub_->log_;
+    cursor_ = std::max(cursor_, log.begin()); // trim() moves cursors first; never older
+    out.lost = lost_pending_;
+    lost_pending_ = 0;
+    max_pieces = std::max<std::size_t>(max_pieces, 1);
+    while (cursor_ < log.end() && out.bytes < max_bytes && out.pieces.size() < max_pieces) {
+        const chunk_ptr& chunk = log.chunk_of(cursor_);
+        const event_chunk& c = *chunk;
+        coverage cov = cover(c, cursor_);
+        if (cov == coverage::none) {
+            cursor_ = c.end();
+            continue;
+        }
+        if (cov == coverage::all && mode == piece_mode::lines) {
+            // The fast path: one piece for as much of the chunk as the budget takes.
+            uint64_t to = c.fit(cursor_, max_bytes - out.bytes);
+            std::string_view piece = c.lines(cursor_, to);
+            out.keep.push_back(chunk);
+            out.pieces.push_back(piece);
+            out.bytes += piece.size();
+            out.events += to - cursor_;
+            cursor_ = to;
+            continue;
+        }
+        bool kept = false;
+        bool extend = false; // the last piece ends right before the next matching line
+        uint64_t i = cursor_;
+        for (; i < c.end(); i++) {
+            if (out.bytes >= max_bytes)
+                break;
+            if (cov == coverage::each && !matches(i, c.meta(i))) {
+                extend = false;
+                continue;
+            }
+            if (!kept) {
+                out.keep.push_back(chunk);
+                kept = true;
+            }
+            if (mode == piece_mode::lines) {
+                std::string_view line = c.lines(i, i + 1);
+                if (extend) {
+                    std::string_view& last = out.pieces.back();
+                    last = std::string_view(last.data(), last.size() + line.size());
+                } else if (out.pieces.size() < max_pieces) {
+                    out.pieces.push_back(line);
+                } else {
+                    break;
+                }
+                extend = true;
+                out.bytes += line.size();
+            } else {
+                if (out.pieces.size() >= max_pieces)
+                    break;
+                std::string_view text = c.text(i);
+                out.pieces.push_back(text);
+                out.bytes += text.size() + 1;
+            }
+            out.events++;
+        }
+        cursor_ = i;
     }
-    entry& front = queue_.front();
-    if (front.lost_before > 0) {
-        delivery d{nullptr, front.lost_before};
-        front.lost_before = 0;
-        return d;
-    }
-    delivery d{std::move(front.event), 0};
-    queue_.pop_front();
-    delivered_++;
-    return d;
+    delivered_ += out.events;
+    idle_ = out.empty();
+    return !idle_;
 }
 
 subscriber_stats subscriber::stats() const {
-    return subscriber_stats{delivered_, lost_total_, queue_.size(), capacity_};
+    if (hub_alive_.expired())
+        return subscriber_stats{delivered_, lost_total_, 0, 0};
+    return subscriber_stats{delivered_, lost_total_, hub_->log_.end() - cursor_,
+                            hub_->log_.window()};
 }
 
-std::shared_ptr<subscriber> event_hub::attach(std::size_t capacity, std::function<void()> wake) {
-    std::shared_ptr<subscriber> s(new subscriber(this, alive_, capacity, std::move(wake)));
+event_hub::event_hub(std::size_t window) : log_(window) {}
+
+std::shared_ptr<subscriber> event_hub::attach(std::function<void()> wake) {
+    std::shared_ptr<subscriber> s(new subscriber(this, alive_, std::move(wake)));
     subscribers_.push_back(s.get());
     return s;
 }
 
-void event_hub::publish(const event_ptr& event) {
-    published_++;
+void event_hub::publish(const published_event& event) {
+    log_.append(event.meta(), event.text);
+    trim();
+    if (flush_pending_)
+        return;
+    if (schedule_) {
+        flush_pending_ = true;
+        schedule_();
+    } else {
+        flush();
+    }
+}
+
+void event_hub::trim() {
+    while (log_.over_window()) {
+        // Cursors still inside the oldest chunk skip past it; what they skip that they would
+        // have taken is their loss, reported at the gap.
+        const event_chunk& old = log_.oldest();
+        for (subscriber* s : subscribers_) {
+            if (s->cursor_ >= old.end())
+                continue;
+            uint64_t n = s->count_matches(old, std::max(s->cursor_, old.first()), old.end());
+            s->lost_pending_ += n;
+            s->lost_total_ += n;
+            s->cursor_ = old.end();
+        }
+        log_.drop_oldest();
+    }
+}
+
+void event_hub::flush() {
+    flush_pending_ = false;
     // Wake callbacks only schedule work (see attach), so the list cannot change under us.
-    for (subscriber* s : subscribers_)
-        s->offer(event);
+    for (subscriber* s : subscribers_) {
+        if (!s->idle_)
+            continue;
+        if (s->has_match(s->cursor_)) {
+            s->idle_ = false;
+            if (s->wake_)
+                s->wake_();
+        } else {
+            s->cursor_ = log_.end();
+        }
+    }
 }
 
 } // namespace ruprobes::events

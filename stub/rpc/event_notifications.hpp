@@ -22,6 +22,12 @@ using site_lookup = std::function<const probe_site*(target::probe_id)>;
 std::optional<events::published_event> make_notification(const target::target_event& event,
                                                          const site_lookup& sites);
 
+// The probe.hit notification of `hit` at `site` (nullptr: an unknown probe). `fast` writes it
+// directly (the same bytes as the json path, which `fast = false` takes: kept for the tests
+// that compare the two).
+std::string probe_hit_text(const target::probe_hit_event& hit, const probe_site* site,
+                           bool fast = true);
+
 // The events.lost notification for `count` events dropped by reason `reason`
 // ("subscriber_queue_full", "kernel_ring_full").
 std::string lost_notification(uint64_t count, const char* reason);

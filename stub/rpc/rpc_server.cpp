@@ -6,6 +6,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
@@ -51,6 +52,17 @@ rpc_server::rpc_server(asio::io_context& io, target::target_model& model,
     : state_(std::make_shared<state>(io.get_executor(), model, symbols, options)) {
     register_methods(*state_);
     state* st = state_.get();
+    // Events of one burst (a channel read, a batch of hits) are flushed to the subscribers'
+    // writers together, after the handler that published them.
+    std::weak_ptr<state> weak = state_;
+    state_->hub.set_flush_scheduler([weak] {
+        if (auto s = weak.lock()) {
+            asio::post(s->executor, [weak] {
+                if (auto s = weak.lock())
+                    s->hub.flush();
+            });
+        }
+    });
     state_->target_events = model.subscribe([st](const target::target_event& event) {
         if (st->hub.subscriber_count() == 0)
             return; // nobody listens: do not even serialise
@@ -61,7 +73,7 @@ rpc_server::rpc_server(asio::io_context& io, target::target_model& model,
             return info ? &st->catalog.site(id, *info) : nullptr;
         });
         if (note)
-            st->hub.publish(std::make_shared<const events::published_event>(std::move(*note)));
+            st->hub.publish(*note);
     });
 }
 

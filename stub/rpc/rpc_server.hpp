@@ -27,7 +27,8 @@ namespace ruprobes::rpc {
 
 struct rpc_options {
     std::size_t max_message = 1 << 20;  // bytes of one incoming message; larger: -32600
-    std::size_t event_queue = 4096;     // events buffered per subscriber before loss
+    std::size_t event_queue = 4096;     // events a subscriber may fall behind the newest before
+                                        // it skips ahead (and is told how many it lost)
     std::size_t max_outgoing = 8 << 20; // response bytes queued before a session stops reading
     std::size_t max_sessions = 256;     // more connections are closed at once
     std::chrono::milliseconds write_timeout{30000}; // a client that accepts no byte that long

@@ -25,7 +25,8 @@ class rpc_session;
 struct rpc_server::state {
     state(const asio::any_io_executor& ex, target::target_model& m, symbols::symbol_store& s,
           rpc_options o)
-        : executor(ex), model(m), symbols(s), options(o), catalog(s), dispatcher(methods) {}
+        : executor(ex), model(m), symbols(s), options(o), catalog(s), hub(o.event_queue),
+          dispatcher(methods) {}
 
     asio::any_io_executor executor;
     target::target_model& model;

@@ -23,6 +23,8 @@ constexpr std::size_t read_chunk = 64 * 1024;
 // One write gathers up to about this many bytes, so a busy event stream does not starve
 // responses and one slow write does not hold a huge batch.
 constexpr std::size_t write_batch_bytes = 256 * 1024;
+// Pieces of the shared event log per write (asio hands a writev at most 64 buffers).
+constexpr std::size_t max_write_pieces = 48;
 // Calls dispatched but not answered yet, per session, before the reader pauses.
 constexpr std::size_t max_calls_in_flight = 256;
 
@@ -87,8 +89,7 @@ void rpc_session::close() {
 events::subscriber& rpc_session::subscriber() {
     if (!subscriber_) {
         // The wake callback only cancels a timer: the writer runs later (event_hub's contract).
-        subscriber_ =
-            server_.hub.attach(server_.options.event_queue, [this] { writer_wake_.cancel(); });
+        subscriber_ = server_.hub.attach([this] { writer_wake_.cancel(); });
     }
     return *subscriber_;
 }
@@ -183,56 +184,66 @@ asio::awaitable<void> rpc_session::read_loop() {
 
 asio::awaitable<void> rpc_session::write_loop() {
     boost::system::error_code ec;
-    // One contiguous buffer per write: copying a few hundred bytes per event is far cheaper than
-    // a writev per few dozen events, and it keeps the syscall count per event low with many
-    // subscribers.
-    std::string out;
+    // Each write gathers: this session's own text (responses first, then a loss notice if one
+    // is due) and pieces of the hub's shared event log, which are written from where they are
+    // (line framing) or copied behind their headers (Content-Length framing). A write takes
+    // whatever is available up to write_batch_bytes, so a busy stream makes few large writes.
+    std::string own;
+    events::event_batch batch;
+    std::vector<asio::const_buffer> buffers;
     while (!closed_) {
-        bool have_events = subscriber_ && !subscriber_->empty();
-        if (responses_.empty() && !have_events) {
-            if (close_after_flush_ && calls_in_flight_ == 0) {
-                close();
-                break;
-            }
-            writer_wake_.expires_at(clock::time_point::max());
-            co_await writer_wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-            continue;
-        }
         const bool lsp = frames_.detected() == jsonrpc::framing::content_length;
-        out.clear();
+        own.clear();
+        batch.clear();
         auto add = [&](std::string_view text) {
             if (lsp) {
-                out += "Content-Length: ";
-                out += std::to_string(text.size());
-                out += "\r\n\r\n";
-                out += text;
+                own += "Content-Length: ";
+                own += std::to_string(text.size());
+                own += "\r\n\r\n";
+                own += text;
             } else {
-                out += text;
-                out += '\n';
+                own += text;
+                own += '\n';
             }
         };
-        while (!responses_.empty() && out.size() < write_batch_bytes) {
+        while (!responses_.empty() && own.size() < write_batch_bytes) {
             response_bytes_ -= responses_.front().size();
             add(responses_.front());
             responses_.pop_front();
         }
-        while (subscriber_ && out.size() < write_batch_bytes) {
-            auto d = subscriber_->pop();
-            if (!d)
+        if (subscriber_ && own.size() < write_batch_bytes) {
+            subscriber_->take(batch, write_batch_bytes - own.size(), max_write_pieces,
+                              lsp ? events::piece_mode::events : events::piece_mode::lines);
+            if (batch.lost)
+                add(lost_notification(batch.lost, "subscriber_queue_full"));
+            if (lsp) {
+                for (std::string_view text : batch.pieces)
+                    add(text);
+                batch.pieces.clear();
+            }
+        }
+        if (own.empty() && batch.pieces.empty()) {
+            if (close_after_flush_ && calls_in_flight_ == 0) {
+                close();
                 break;
-            if (d->event)
-                add(d->event->text);
-            else
-                add(lost_notification(d->lost, "subscriber_queue_full"));
+            }
+            // Nothing to write (and the subscriber, if any, is idle: the hub wakes us).
+            writer_wake_.expires_at(clock::time_point::max());
+            co_await writer_wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            continue;
         }
         if (response_bytes_ <= server_.options.max_outgoing)
             reader_resume_.cancel();
+        buffers.clear();
+        if (!own.empty())
+            buffers.push_back(asio::buffer(own));
+        for (std::string_view piece : batch.pieces)
+            buffers.push_back(asio::buffer(piece.data(), piece.size()));
         write_deadline_ = clock::now() + server_.options.write_timeout;
-        co_await asio::async_write(socket_, asio::buffer(out),
-                                   asio::redirect_error(asio::use_awaitable, ec));
+        co_await asio::async_write(socket_, buffers, asio::redirect_error(asio::use_awaitable, ec));
         write_deadline_ = clock::time_point::max();
-        if (out.capacity() > 4 * write_batch_bytes)
-            std::string().swap(out); // a huge response once: do not keep its buffer
+        if (own.capacity() > 4 * write_batch_bytes)
+            std::string().swap(own); // a huge response once: do not keep its buffer
         if (ec) {
             if (ec != asio::error::operation_aborted)
                 spdlog::info("rpc: session {}: write: {}", id_, ec.message());

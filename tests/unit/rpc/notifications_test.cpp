@@ -93,6 +93,46 @@ TEST(notifications, process_target_and_loss_events) {
     EXPECT_EQ(json::parse(lost_notification(3, "subscriber_queue_full"))["params"]["count"], 3);
 }
 
+TEST(notifications, direct_probe_hit_text_is_byte_for_byte_the_json_one) {
+    // Every shape of hit: with and without registers, return value, site and symbol, extreme
+    // values, and symbols that need escaping (those take the json path).
+    std::vector<std::optional<std::string>> symbols = {std::nullopt, "fib",       "_Z3fooi.cold",
+                                                       "we\"ird",    "tab\there", "caf\xc3\xa9"};
+    uint64_t values[] = {0, 1, 0x7fffffffffffffffull, 0xffffffffffffffffull, 1234567};
+    int cases = 0;
+    for (bool with_regs : {false, true}) {
+        for (bool with_ret : {false, true}) {
+            for (int s = -1; s < static_cast<int>(symbols.size()); s++) {
+                for (uint64_t v : values) {
+                    target::probe_hit_event hit;
+                    hit.probe = v % 1000;
+                    hit.thread = {static_cast<int64_t>(v % 77), -static_cast<int64_t>(v % 5)};
+                    hit.pc = v;
+                    hit.timestamp_ns = v >> 1;
+                    hit.seq = v >> 3;
+                    if (with_regs) {
+                        target::registers regs;
+                        for (int i = 0; i < 32; i++)
+                            regs.x[i] = v * (i + 1);
+                        hit.regs = regs;
+                    }
+                    if (with_ret)
+                        hit.return_value = ~v;
+                    probe_site site;
+                    site.kind = static_cast<target::probe_kind>(v % 3);
+                    site.offset = v % 4096;
+                    if (s >= 0)
+                        site.symbol = symbols[static_cast<std::size_t>(s)];
+                    const probe_site* at = s < 0 ? nullptr : &site;
+                    EXPECT_EQ(probe_hit_text(hit, at, true), probe_hit_text(hit, at, false));
+                    cases++;
+                }
+            }
+        }
+    }
+    EXPECT_EQ(cases, 2 * 2 * 7 * 5);
+}
+
 TEST(probe_catalog, resolves_through_the_host_copy) {
     std::string fixture = RUPROBES_SYMBOLS_FIXTURE;
     symbols::symbol_store store(std::filesystem::path(fixture).parent_path().string());

@@ -1,0 +1,99 @@
+// The shared log of serialised events: every published event's notification text once, one line
+// each ('\n' included), appended to chunks of contiguous text. Subscribers read it through
+// cursors (log indices); a writer that hands a range of a chunk to the socket keeps the chunk
+// alive with one reference per chunk, not per event. The log keeps the last `window` events;
+// older chunks are dropped (the hub moves lagging cursors out of a chunk first).
+//
+// A chunk's text never moves: it is allocated once at its full size, so text handed out stays
+// valid while the chunk grows behind it.
+//
+// Single-threaded (the daemon's io_context thread).
+#pragma once
+
+#include "events/event_filter.hpp"
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+namespace ruprobes::events {
+
+class event_chunk {
+public:
+    // A chunk whose first event has log index `first`, for `capacity` bytes of text and at most
+    // `max_events` events.
+    event_chunk(uint64_t first, std::size_t capacity, std::size_t max_events);
+
+    uint64_t first() const { return first_; }
+    uint64_t end() const { return first_ + ends_.size(); }
+    std::size_t count() const { return ends_.size(); }
+    // The kind bits of every event in the chunk, or-ed.
+    uint32_t kinds() const { return kinds_; }
+    bool full() const { return ends_.size() >= max_events_; }
+
+    // The filter keys of event `index` (first() <= index < end()).
+    const event_meta& meta(uint64_t index) const { return metas_[index - first_]; }
+    // The lines of events [from, to), each with its '\n' (first() <= from <= to <= end()).
+    std::string_view lines(uint64_t from, uint64_t to) const;
+    // The text of event `index` without its '\n'.
+    std::string_view text(uint64_t index) const;
+    // The first index in [from, end()] at which the lines from `from` on reach `max_bytes`: the
+    // events [from, result) fit in max_bytes (at least one event when from < end()).
+    uint64_t fit(uint64_t from, std::size_t max_bytes) const;
+
+    // Appends `text` + '\n'; false (nothing appended) when it does not fit or the chunk is full.
+    bool append(const event_meta& meta, std::string_view text);
+
+private:
+    std::size_t offset(uint64_t index) const {
+        return index == first_ ? 0 : ends_[index - first_ - 1];
+    }
+
+    uint64_t first_;
+    std::size_t capacity_;
+    std::size_t max_events_;
+    std::unique_ptr<char[]> data_;
+    std::size_t size_ = 0;
+    std::vector<uint32_t> ends_; // end offset of each event's line
+    std::vector<event_meta> metas_;
+    uint32_t kinds_ = 0;
+};
+
+using chunk_ptr = std::shared_ptr<const event_chunk>;
+
+class event_log {
+public:
+    // Keeps at least the last `window` events (at least 1).
+    explicit event_log(std::size_t window);
+
+    // Log indices: events [begin(), end()) are held; the next one appended gets end().
+    uint64_t begin() const { return chunks_.empty() ? end_ : chunks_.front()->first(); }
+    uint64_t end() const { return end_; }
+    std::size_t window() const { return window_; }
+
+    void append(const event_meta& meta, std::string_view text);
+
+    // True when the oldest chunk lies beyond the window and should be dropped.
+    bool over_window() const;
+    // The oldest chunk (the log must not be empty).
+    const event_chunk& oldest() const { return *chunks_.front(); }
+    void drop_oldest();
+
+    // The chunk that holds event `index` (begin() <= index < end()).
+    const chunk_ptr& chunk_of(uint64_t index) const;
+
+    std::size_t chunk_count() const { return chunks_.size(); }
+    // Bytes of text the log holds.
+    std::size_t bytes() const;
+
+private:
+    std::size_t window_;
+    std::size_t chunk_events_; // events per chunk, so that a chunk is a small part of the window
+    std::deque<chunk_ptr> chunks_;
+    std::shared_ptr<event_chunk> open_; // the newest chunk, still taking events
+    uint64_t end_ = 0;
+};
+
+} // namespace ruprobes::events
