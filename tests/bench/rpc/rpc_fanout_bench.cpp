@@ -1,14 +1,31 @@
-// bench_rpc_fanout [LOOP_CALLS]          QEMU: /bin/loop LOOP_CALLS (default 200000) under an
-//                                        entry probe on step()
-// bench_rpc_fanout --fake [MILLISECONDS] the fake target's /bin/loop for that long (default 2000)
+// bench_rpc_fanout [LOOP_CALLS [PACED_RATE [PACED_MS]]]
+//     QEMU. Full rate: /bin/loop LOOP_CALLS (default 200000) under an entry probe on step(), as
+//     fast as the guest makes hits (the channel's rate). Fixed rate: /bin/paced PACED_RATE PACED_MS
+//     (default 10000 hits/s for 3000 ms; 500 ms when LOOP_CALLS < 100000, a quick run) under an
+//     entry probe on its step(). Before both: the loopback ceiling (below).
+// bench_rpc_fanout --fake [MILLISECONDS]
+//     the fake target's /bin/loop for that long per round (default 2000)
+// bench_rpc_fanout --ceiling [MILLISECONDS]
+//     only the loopback ceiling, that long per row (default 2000)
 //
-// For 1, 10 and 100 subscribers (a fresh ruprobesd each round): every subscriber subscribes to
-// probe.hit and events.lost, the probe streams, and each subscriber counts what it received.
-// Prints per round: hits counted by the daemon, events/s delivered to each subscriber (min and
-// mean), events announced lost, unaccounted events (hits - delivered - announced: must be 0),
-// the kernel's own drops, and the daemon's peak RSS; then rate(N) / rate(1).
+// Rounds (1, 10 and 100 subscribers at full rate; 1 and 100 at the fixed rate; a fresh
+// ruprobesd each round): every subscriber subscribes to probe.hit and events.lost, the probe
+// streams, and each subscriber counts what it received. Per round: hits counted by the daemon,
+// events/s delivered to each subscriber (min and mean, each over its own first-to-last-hit
+// window), events announced lost by the daemon, unaccounted events (hits - delivered -
+// announced: must be 0), the kernel's own drops, the daemon's peak RSS, and the daemon's CPU
+// use over the round (percent of one core); then rate(N) / rate(1).
+//
+// Ceiling ("ceiling" rows): one writer process sends ~300-byte probe.hit lines to N loopback
+// TCP sockets (256 KiB non-blocking sends), read by this program's own reader (fanout_reader:
+// epoll, 256 KiB reads, lines counted in place); no daemon, no QEMU; once on an idle machine and
+// once with one core kept busy by a spinning process (as QEMU keeps it at full rate). Lines/s per
+// reader is the most any daemon could deliver to N subscribers on this machine.
+//
 // Goal (issue 7): 100 subscribers receive >= 0.8 x the single-subscriber rate, no unaccounted
 // loss.
+#include "fanout_reader.hpp"
+#include "loopback_ceiling.hpp"
 #include "rpc_test_client.hpp"
 #include "ruprobes_test/child_process.hpp"
 #include "ruprobes_test/free_port.hpp"
@@ -17,7 +34,6 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -26,24 +42,16 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 using namespace std::chrono_literals;
 using namespace ruprobes::test;
-using clock_type = std::chrono::steady_clock;
+using namespace ruprobes::bench;
 
 namespace {
-
-struct subscriber {
-    int fd = -1;
-    std::string partial;
-    uint64_t hits = 0;
-    uint64_t lost = 0;
-    uint64_t kernel_lost = 0;
-    clock_type::time_point first, last; // first and last hit received
-};
 
 int connect_to(uint16_t port) {
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -56,54 +64,6 @@ int connect_to(uint16_t port) {
         std::exit(1);
     }
     return fd;
-}
-
-// Counts the complete lines in `s.partial` after appending `data`; parses only loss notices.
-void consume(subscriber& s, const char* data, std::size_t n, clock_type::time_point now) {
-    s.partial.append(data, n);
-    std::size_t start = 0;
-    for (;;) {
-        const char* nl = static_cast<const char*>(
-            std::memchr(s.partial.data() + start, '\n', s.partial.size() - start));
-        if (!nl)
-            break;
-        std::size_t end = static_cast<std::size_t>(nl - s.partial.data());
-        std::string_view line(s.partial.data() + start, end - start);
-        if (line.find("\"method\":\"probe.hit\"") != std::string_view::npos) {
-            if (s.hits++ == 0)
-                s.first = now;
-            s.last = now;
-        } else if (line.find("\"method\":\"events.lost\"") != std::string_view::npos) {
-            json j = json::parse(line);
-            uint64_t count = j["params"]["count"];
-            if (j["params"]["reason"] == "kernel_ring_full")
-                s.kernel_lost += count;
-            else
-                s.lost += count;
-        }
-        start = end + 1;
-    }
-    s.partial.erase(0, start);
-}
-
-// Reads whatever the subscribers have for up to `timeout`; false when nothing came.
-bool pump(std::vector<subscriber>& subs, std::chrono::milliseconds timeout) {
-    std::vector<pollfd> fds;
-    for (auto& s : subs)
-        fds.push_back({s.fd, POLLIN, 0});
-    int r = ::poll(fds.data(), fds.size(), static_cast<int>(timeout.count()));
-    if (r <= 0)
-        return false;
-    auto now = clock_type::now();
-    static char buf[1 << 16];
-    for (std::size_t i = 0; i < fds.size(); i++) {
-        if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
-            continue;
-        ssize_t n = ::recv(subs[i].fd, buf, sizeof buf, MSG_DONTWAIT);
-        if (n > 0)
-            consume(subs[i], buf, static_cast<std::size_t>(n), now);
-    }
-    return true;
 }
 
 uint64_t peak_rss_kib(pid_t pid) {
@@ -120,6 +80,34 @@ uint64_t peak_rss_kib(pid_t pid) {
     return 0;
 }
 
+// User + system CPU seconds of `pid` so far.
+double cpu_seconds(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::size_t paren = text.rfind(')');
+    if (paren == std::string::npos)
+        return 0;
+    std::istringstream fields(text.substr(paren + 2));
+    std::string f;
+    unsigned long long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && fields >> f; i++) {
+        if (i == 14)
+            utime = std::stoull(f);
+        if (i == 15)
+            stime = std::stoull(f);
+    }
+    return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+enum class source { loop, paced, fake };
+
+struct round_spec {
+    int subscribers = 1;
+    source from = source::loop;
+    uint64_t amount = 0; // loop: calls; fake: milliseconds; paced: milliseconds
+    uint64_t rate = 0;   // paced: hits/s
+};
+
 struct round_result {
     int subscribers = 0;
     uint64_t hits = 0;
@@ -128,9 +116,11 @@ struct round_result {
     int64_t unaccounted = 0;
     int64_t extra = 0; // hits received beyond the daemon's final count (arrived after removal)
     uint64_t rss_kib = 0;
+    double cpu_percent = 0; // the daemon's CPU time over the round's wall time
 };
 
-round_result run_round(int n, bool fake, uint64_t amount) {
+round_result run_round(const round_spec& spec) {
+    const bool fake = spec.from == source::fake;
     temp_dir dir;
     uint16_t port = free_tcp_port();
     spawn_options o;
@@ -165,7 +155,7 @@ round_result run_round(int n, bool fake, uint64_t amount) {
         std::this_thread::sleep_for(100ms);
     }
 
-    std::vector<subscriber> subs(static_cast<std::size_t>(n));
+    std::vector<stream_count> subs(static_cast<std::size_t>(spec.subscribers));
     for (auto& s : subs) {
         s.fd = connect_to(port);
         std::string req = R"({"jsonrpc":"2.0","id":1,"method":"events.subscribe",)"
@@ -176,26 +166,33 @@ round_result run_round(int n, bool fake, uint64_t amount) {
         ssize_t got = ::recv(s.fd, buf, sizeof buf, 0); // the subscribe response
         (void)got;
     }
-    json probe = fake ? control.call("probe.add", {{"program", "/bin/loop"}, {"address", 0x10006}})
-                      : control.call("probe.add", {{"program", "/bin/loop"}, {"symbol", "step"}});
+    fanout_reader reader(subs);
+    const char* program = spec.from == source::paced ? "/bin/paced" : "/bin/loop";
+    json probe = fake ? control.call("probe.add", {{"program", program}, {"address", 0x10006}})
+                      : control.call("probe.add", {{"program", program}, {"symbol", "step"}});
     if (!probe.contains("result")) {
         std::fprintf(stderr, "probe.add failed: %s\n", probe.dump().c_str());
         std::exit(1);
     }
     uint64_t id = probe["result"]["id"];
     control.call("events.subscribe", {{"kinds", {"process.exit"}}});
-    std::vector<std::string> argv = {"/bin/loop"};
-    if (!fake)
-        argv.push_back(std::to_string(amount));
+    std::vector<std::string> argv = {program};
+    if (spec.from == source::loop) {
+        argv.push_back(std::to_string(spec.amount));
+    } else if (spec.from == source::paced) {
+        argv.push_back(std::to_string(spec.rate));
+        argv.push_back(std::to_string(spec.amount));
+    }
+    double cpu_before = cpu_seconds(daemon.pid());
     auto start = clock_type::now();
     json proc = control.call("process.spawn", {{"argv", argv}});
     int64_t pid = proc["result"]["pid"];
 
     // Stream until the program exits (QEMU) or the time is up (fake), then stop the probe.
-    auto end_at = start + std::chrono::milliseconds(fake ? amount : 600000);
+    auto end_at = start + std::chrono::milliseconds(fake ? spec.amount : 600000);
     bool exited = false;
     while (!exited && clock_type::now() < end_at) {
-        pump(subs, 10ms);
+        reader.pump(10ms);
         if (!fake && control.wait_notification("process.exit", 0ms))
             exited = true;
     }
@@ -207,7 +204,7 @@ round_result run_round(int n, bool fake, uint64_t amount) {
     uint64_t settled = 0;
     int stable = 0;
     for (auto settle = clock_type::now() + 10s; clock_type::now() < settle && stable < 5;) {
-        pump(subs, 100ms);
+        reader.pump(100ms);
         uint64_t now_hits = control.call("probe.list")["result"]["probes"][0]["hits"];
         stable = now_hits == settled && settled > 0 ? stable + 1 : 0;
         settled = now_hits;
@@ -217,23 +214,22 @@ round_result run_round(int n, bool fake, uint64_t amount) {
     auto quiet_until = clock_type::now() + 2s;
     while (clock_type::now() < quiet_until) {
         bool all = std::all_of(subs.begin(), subs.end(),
-                               [&](const subscriber& s) { return s.hits + s.lost >= hits; });
+                               [&](const stream_count& s) { return s.hits + s.lost >= hits; });
         if (all)
             break;
-        if (pump(subs, 50ms))
+        if (reader.pump(50ms))
             quiet_until = std::max(quiet_until, clock_type::now() + 500ms);
     }
+    double wall = std::chrono::duration<double>(clock_type::now() - start).count();
 
     round_result r;
-    r.subscribers = n;
+    r.subscribers = spec.subscribers;
     r.hits = hits;
     r.min_rate = 1e300;
     for (auto& s : subs) {
-        // The streaming window of this subscriber: first to last hit it received.
-        double secs = std::chrono::duration<double>(s.last - s.first).count();
-        double rate = secs > 0 ? static_cast<double>(s.hits) / secs : 0;
+        double rate = hit_rate(s);
         r.min_rate = std::min(r.min_rate, rate);
-        r.mean_rate += rate / n;
+        r.mean_rate += rate / spec.subscribers;
         r.lost += s.lost;
         r.kernel_lost = std::max(r.kernel_lost, s.kernel_lost);
         // Kernel drops never reached the daemon (they are not in `hits`): reported apart. Hits
@@ -246,43 +242,116 @@ round_result run_round(int n, bool fake, uint64_t amount) {
         ::close(s.fd);
     }
     r.rss_kib = peak_rss_kib(daemon.pid());
+    r.cpu_percent = 100.0 * (cpu_seconds(daemon.pid()) - cpu_before) / wall;
     daemon.stop();
     return r;
+}
+
+void print_header() {
+    std::printf("%5s %10s %14s %14s %12s %10s %10s %12s %12s %8s\n", "subs", "hits", "min ev/s/sub",
+                "mean ev/s/sub", "total ev/s", "lost", "kern.lost", "unaccounted", "peak RSS",
+                "cpu");
+}
+
+void print_round(const char* prefix, const round_result& r) {
+    std::printf("%s%5d %10llu %14.0f %14.0f %12.0f %10llu %10llu %12lld %8llu KiB %7.0f%%\n",
+                prefix, r.subscribers, static_cast<unsigned long long>(r.hits), r.min_rate,
+                r.mean_rate, r.mean_rate * r.subscribers, static_cast<unsigned long long>(r.lost),
+                static_cast<unsigned long long>(r.kernel_lost),
+                static_cast<long long>(r.unaccounted), static_cast<unsigned long long>(r.rss_kib),
+                r.cpu_percent);
+    std::fflush(stdout);
+}
+
+std::vector<ceiling_result> run_ceiling(std::chrono::milliseconds per_row) {
+    std::printf("loopback ceiling: one writer process, ~%zu-byte lines, this program's reader; "
+                "%lld ms per row\n",
+                sample_hit_line(123456).size(), static_cast<long long>(per_row.count()));
+    std::vector<ceiling_result> out;
+    for (bool busy : {false, true}) {
+        for (int n : {1, 10, 100}) {
+            ceiling_result c = measure_ceiling(n, per_row, busy);
+            std::printf("ceiling %3d reader(s)%s: %10.0f lines/s per reader (slowest), %10.0f "
+                        "mean, %11.0f in total\n",
+                        n, busy ? ", one core busy" : "               ", c.min_rate, c.mean_rate,
+                        c.mean_rate * n);
+            std::fflush(stdout);
+            out.push_back(c);
+        }
+    }
+    return out;
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
+    if (argc > 1 && std::strcmp(argv[1], "--ceiling") == 0) {
+        run_ceiling(
+            std::chrono::milliseconds(argc > 2 ? std::strtoull(argv[2], nullptr, 0) : 2000));
+        return 0;
+    }
     bool fake = argc > 1 && std::strcmp(argv[1], "--fake") == 0;
-    const char* amount_arg = fake ? (argc > 2 ? argv[2] : nullptr) : (argc > 1 ? argv[1] : nullptr);
-    uint64_t amount = amount_arg ? std::strtoull(amount_arg, nullptr, 0) : (fake ? 2000 : 200000);
+    auto arg = [&](int i, uint64_t fallback) {
+        return argc > i ? std::strtoull(argv[i], nullptr, 0) : fallback;
+    };
+    uint64_t amount = fake ? arg(2, 2000) : arg(1, 200000);
+    bool quick = !fake && amount < 100000;
+    uint64_t paced_rate = arg(2, 10000);
+    uint64_t paced_ms = arg(3, quick ? 500 : 3000);
+
+    std::vector<ceiling_result> ceiling;
+    if (!fake)
+        ceiling = run_ceiling(quick ? 300ms : 2000ms);
+
     std::printf("JSON-RPC fan-out: %s, %s\n",
                 fake ? "fake target /bin/loop" : "QEMU /bin/loop, entry probe on step()",
                 fake ? (std::to_string(amount) + " ms per round").c_str()
                      : (std::to_string(amount) + " calls per round").c_str());
-    std::printf("%5s %10s %14s %14s %12s %10s %10s %12s %10s\n", "subs", "hits", "min ev/s/sub",
-                "mean ev/s/sub", "total ev/s", "lost", "kern.lost", "unaccounted", "peak RSS");
+    print_header();
     std::vector<round_result> results;
     for (int n : {1, 10, 100}) {
-        round_result r = run_round(n, fake, amount);
-        std::printf("%5d %10llu %14.0f %14.0f %12.0f %10llu %10llu %12lld %8llu KiB\n",
-                    r.subscribers, static_cast<unsigned long long>(r.hits), r.min_rate, r.mean_rate,
-                    r.mean_rate * r.subscribers, static_cast<unsigned long long>(r.lost),
-                    static_cast<unsigned long long>(r.kernel_lost),
-                    static_cast<long long>(r.unaccounted),
-                    static_cast<unsigned long long>(r.rss_kib));
-        std::fflush(stdout);
-        results.push_back(r);
+        results.push_back(run_round({n, fake ? source::fake : source::loop, amount, 0}));
+        print_round("", results.back());
     }
     double base = results[0].min_rate;
     for (const round_result& r : results) {
         std::printf("ratio rate(%d subscribers) / rate(1) = %.2f (min over subscribers)\n",
                     r.subscribers, base > 0 ? r.min_rate / base : 0.0);
     }
-    bool accounted = std::all_of(results.begin(), results.end(),
-                                 [](const round_result& r) { return r.unaccounted == 0; });
+
+    std::vector<round_result> paced;
+    if (!fake) {
+        std::printf("fixed rate: QEMU /bin/paced %llu %llu (%llu hits/s offered), entry probe on "
+                    "step()\n",
+                    static_cast<unsigned long long>(paced_rate),
+                    static_cast<unsigned long long>(paced_ms),
+                    static_cast<unsigned long long>(paced_rate));
+        for (int n : {1, 100}) {
+            paced.push_back(run_round({n, source::paced, paced_ms, paced_rate}));
+            print_round("paced ", paced.back());
+        }
+        double paced_base = paced[0].min_rate;
+        std::printf("paced ratio rate(100 subscribers) / rate(1) = %.2f (min over subscribers)\n",
+                    paced_base > 0 ? paced[1].min_rate / paced_base : 0.0);
+        // The ceiling next to the rounds: what 100 readers could get at best, against what one
+        // subscriber got from the daemon.
+        for (const ceiling_result& c : ceiling) {
+            if (c.readers == 100 && base > 0) {
+                std::printf("ceiling ratio ceiling(100 readers%s) / rate(1) = %.2f\n",
+                            c.core_busy ? ", one core busy" : "", c.min_rate / base);
+            }
+        }
+    }
+
+    auto accounted_all = [](const std::vector<round_result>& rs) {
+        return std::all_of(rs.begin(), rs.end(),
+                           [](const round_result& r) { return r.unaccounted == 0; });
+    };
+    bool accounted = accounted_all(results) && accounted_all(paced);
     int64_t extra = 0;
     for (const round_result& r : results)
+        extra += r.extra;
+    for (const round_result& r : paced)
         extra += r.extra;
     std::printf("unaccounted loss: %s (late hits beyond the final count: %lld); "
                 "goal rate(100)/rate(1) >= 0.80: %s\n",

@@ -1,0 +1,27 @@
+// The machine's ceiling for the fan-out benchmark: one writer process sends the same ~300-byte
+// probe.hit lines to N loopback TCP sockets as fast as the kernel takes them (256 KiB sends,
+// non-blocking, round robin), and this process reads them with the benchmark's own reader. No
+// daemon, no QEMU: the best any daemon could deliver here, per reader.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace ruprobes::bench {
+
+struct ceiling_result {
+    int readers = 0;
+    bool core_busy = false; // a spinning process took one core (as QEMU does at full rate)
+    double min_rate = 0;    // lines/s of the slowest reader
+    double mean_rate = 0;   // lines/s per reader, mean
+    std::size_t line_bytes = 0;
+};
+
+// A probe.hit notification shaped like the daemon's (newline included).
+std::string sample_hit_line(uint64_t seq);
+
+// Streams for `duration` to `readers` sockets and measures what each reader received.
+ceiling_result measure_ceiling(int readers, std::chrono::milliseconds duration, bool core_busy);
+
+} // namespace ruprobes::bench
