@@ -17,24 +17,28 @@ namespace ruprobes::bench {
 namespace {
 
 constexpr std::size_t read_bytes = 256 * 1024;
-// The method name sits near the start of every notification the daemon writes; look there
-// first and only search a whole line when it is not there.
-constexpr std::size_t method_window = 64;
+// How the daemon starts every notification; the method name follows. A line that starts
+// otherwise is searched whole.
+constexpr std::string_view notification_start = R"({"jsonrpc":"2.0","method":")";
 
-bool has(std::string_view line, std::string_view needle) {
-    std::string_view head = line.substr(0, std::min(line.size(), method_window));
-    return head.find(needle) != std::string_view::npos ||
-           (line.size() > method_window && line.find(needle) != std::string_view::npos);
+bool is_method(std::string_view line, std::string_view method) {
+    if (line.starts_with(notification_start)) {
+        std::string_view rest = line.substr(notification_start.size());
+        return rest.size() > method.size() && rest.starts_with(method) &&
+               rest[method.size()] == '"';
+    }
+    std::string quoted = "\"method\":\"" + std::string(method) + "\"";
+    return line.find(quoted) != std::string_view::npos;
 }
 
 void count_line(stream_count& s, std::string_view line, clock_type::time_point now) {
-    if (has(line, "\"method\":\"probe.hit\"")) {
+    if (is_method(line, "probe.hit")) {
         if (s.hits++ == 0)
             s.first = now;
         s.last = now;
         return;
     }
-    if (has(line, "\"method\":\"events.lost\"")) {
+    if (is_method(line, "events.lost")) {
         auto j = nlohmann::json::parse(line, nullptr, false);
         if (!j.is_discarded() && j["params"].is_object()) {
             uint64_t count = j["params"].value("count", uint64_t{0});

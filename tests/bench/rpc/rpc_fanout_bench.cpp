@@ -7,6 +7,8 @@
 //     the fake target's /bin/loop for that long per round (default 2000)
 // bench_rpc_fanout --ceiling [MILLISECONDS]
 //     only the loopback ceiling, that long per row (default 2000)
+// bench_rpc_fanout --round N [LOOP_CALLS]
+//     only the full-rate round with N subscribers (to profile the daemon under it)
 //
 // Rounds (1, 10 and 100 subscribers at full rate; 1 and 100 at the fixed rate; a fresh
 // ruprobesd each round): every subscriber subscribes to probe.hit and events.lost, the probe
@@ -14,7 +16,7 @@
 // events/s delivered to each subscriber (min and mean, each over its own first-to-last-hit
 // window), events announced lost by the daemon, unaccounted events (hits - delivered -
 // announced: must be 0), the kernel's own drops, the daemon's peak RSS, and the daemon's CPU
-// use over the round (percent of one core); then rate(N) / rate(1).
+// time over the round per event delivered (to all subscribers together); then rate(N) / rate(1).
 //
 // Ceiling ("ceiling" rows): one writer process sends ~300-byte probe.hit lines to N loopback
 // TCP sockets (256 KiB non-blocking sends), read by this program's own reader (fanout_reader:
@@ -116,7 +118,7 @@ struct round_result {
     int64_t unaccounted = 0;
     int64_t extra = 0; // hits received beyond the daemon's final count (arrived after removal)
     uint64_t rss_kib = 0;
-    double cpu_percent = 0; // the daemon's CPU time over the round's wall time
+    double cpu_ns = 0; // the daemon's CPU time over the round per event delivered (all subs)
 };
 
 round_result run_round(const round_spec& spec) {
@@ -220,7 +222,6 @@ round_result run_round(const round_spec& spec) {
         if (reader.pump(50ms))
             quiet_until = std::max(quiet_until, clock_type::now() + 500ms);
     }
-    double wall = std::chrono::duration<double>(clock_type::now() - start).count();
 
     round_result r;
     r.subscribers = spec.subscribers;
@@ -242,24 +243,27 @@ round_result run_round(const round_spec& spec) {
         ::close(s.fd);
     }
     r.rss_kib = peak_rss_kib(daemon.pid());
-    r.cpu_percent = 100.0 * (cpu_seconds(daemon.pid()) - cpu_before) / wall;
+    uint64_t delivered = 0;
+    for (const auto& s : subs)
+        delivered += s.hits;
+    r.cpu_ns = delivered ? 1e9 * (cpu_seconds(daemon.pid()) - cpu_before) / delivered : 0;
     daemon.stop();
     return r;
 }
 
 void print_header() {
-    std::printf("%5s %10s %14s %14s %12s %10s %10s %12s %12s %8s\n", "subs", "hits", "min ev/s/sub",
-                "mean ev/s/sub", "total ev/s", "lost", "kern.lost", "unaccounted", "peak RSS",
-                "cpu");
+    std::printf("%5s %10s %14s %14s %12s %10s %10s %12s %12s %12s\n", "subs", "hits",
+                "min ev/s/sub", "mean ev/s/sub", "total ev/s", "lost", "kern.lost", "unaccounted",
+                "peak RSS", "daemon cpu");
 }
 
 void print_round(const char* prefix, const round_result& r) {
-    std::printf("%s%5d %10llu %14.0f %14.0f %12.0f %10llu %10llu %12lld %8llu KiB %7.0f%%\n",
+    std::printf("%s%5d %10llu %14.0f %14.0f %12.0f %10llu %10llu %12lld %8llu KiB %6.0f ns/ev\n",
                 prefix, r.subscribers, static_cast<unsigned long long>(r.hits), r.min_rate,
                 r.mean_rate, r.mean_rate * r.subscribers, static_cast<unsigned long long>(r.lost),
                 static_cast<unsigned long long>(r.kernel_lost),
                 static_cast<long long>(r.unaccounted), static_cast<unsigned long long>(r.rss_kib),
-                r.cpu_percent);
+                r.cpu_ns);
     std::fflush(stdout);
 }
 
@@ -288,6 +292,13 @@ int main(int argc, char** argv) {
     if (argc > 1 && std::strcmp(argv[1], "--ceiling") == 0) {
         run_ceiling(
             std::chrono::milliseconds(argc > 2 ? std::strtoull(argv[2], nullptr, 0) : 2000));
+        return 0;
+    }
+    if (argc > 2 && std::strcmp(argv[1], "--round") == 0) {
+        int n = std::atoi(argv[2]);
+        uint64_t calls = argc > 3 ? std::strtoull(argv[3], nullptr, 0) : 200000;
+        print_header();
+        print_round("", run_round({n, source::loop, calls, 0}));
         return 0;
     }
     bool fake = argc > 1 && std::strcmp(argv[1], "--fake") == 0;
