@@ -213,34 +213,52 @@ def add_gdb(t, text, status):
 
 
 def add_rpc(t, text, status):
-    rounds = {}
-    for m in re.finditer(r"^[ \t]*(\d+)[ \t]+(\d+)[ \t]+" + r"[ \t]+".join([NUMBER] * 3) +
-                         r"[ \t]+(\d+)[ \t]+(\d+)[ \t]+(-?\d+)[ \t]+(\d+) KiB", text, re.MULTILINE):
-        rounds[int(m.group(1))] = m
+    row = (r"(\d+)[ \t]+(\d+)[ \t]+" + r"[ \t]+".join([NUMBER] * 3) +
+           r"[ \t]+(\d+)[ \t]+(\d+)[ \t]+(-?\d+)[ \t]+(\d+) KiB")
+    rounds = {int(m.group(1)): m for m in re.finditer(r"^[ \t]*" + row, text, re.MULTILINE)}
+    paced = {int(m.group(1)): m for m in re.finditer(r"^paced[ \t]+" + row, text, re.MULTILINE)}
     ratio = {int(m.group(1)): float(m.group(2)) for m in
              re.finditer(r"^ratio rate\((\d+) subscribers\) / rate\(1\) = " + NUMBER, text,
                          re.MULTILINE)}
+    paced_ratio = find(r"^paced ratio rate\(100 subscribers\) / rate\(1\) = " + NUMBER, text)
+    ceiling_ratio = find(r"^ceiling ratio ceiling\(100 readers, one core busy\) / rate\(1\) = " +
+                         NUMBER, text)
+    offered = find(r"^fixed rate: QEMU /bin/paced (\d+)", text)
     how = "loop under an entry probe, a fresh ruprobesd per round, slowest subscriber"
 
-    def details(n):
-        m = rounds.get(n)
+    def details(m):
         if not m:
             return ""
         return (f"lost {m.group(6)}, kernel drops {m.group(7)}, unaccounted {m.group(8)}, "
                 f"peak RSS {int(m.group(9)) / 1024:.1f} MiB")
 
-    def accounted(n):
-        return n in rounds and rounds[n].group(8) == "0"
+    def accounted(rs, n):
+        return n in rs and rs[n].group(8) == "0"
 
     t.row("fan-out: 10 subscribers / 1 subscriber (events/s each)", how, ratio.get(10), "(none)",
-          None, details(10))
+          None, details(rounds.get(10)))
     t.row("fan-out: 100 subscribers / 1 subscriber (events/s each)", how, ratio.get(100),
-          ">= 0.8, no unaccounted loss", lambda r: r >= 0.8 and accounted(100), details(100))
+          ">= 0.8, no unaccounted loss", lambda r: r >= 0.8 and accounted(rounds, 100),
+          details(rounds.get(100)))
+    t.row("fan-out ceiling: loopback lines/s per reader, 100 readers / 1 subscriber's rate",
+          "one writer process, no daemon or QEMU, one core kept busy, same reader", ceiling_ratio,
+          "(none)", None, "the most any daemon could deliver to 100 subscribers here")
+    t.row(f"fan-out at a fixed {offered or 0:.0f} hits/s: 100 subscribers / 1 subscriber",
+          "paced under an entry probe, a fresh ruprobesd per round, slowest subscriber",
+          paced_ratio, ">= 0.8, no unaccounted loss",
+          lambda r: r >= 0.8 and accounted(paced, 100), details(paced.get(100)))
     for n in (1, 10, 100):
         m = rounds.get(n)
         if m:
             t.note("rpc", f"{n} subscriber(s): {float(m.group(3)):.0f} events/s each (slowest), "
-                   f"{float(m.group(5)):.0f} events/s in total, {details(n)}")
+                   f"{float(m.group(5)):.0f} events/s in total, {details(m)}")
+    for n, m in sorted(paced.items()):
+        t.note("rpc", f"fixed rate, {n} subscriber(s): {float(m.group(3)):.0f} events/s each "
+               f"(slowest), {details(m)}")
+    for m in re.finditer(r"^ceiling +(\d+) reader\(s\)(, one core busy)? *: +" + NUMBER, text,
+                         re.MULTILINE):
+        t.note("rpc", f"loopback ceiling, {m.group(1)} reader(s){m.group(2) or ''}: "
+               f"{float(m.group(3)):.0f} lines/s per reader")
     return 100 in ratio
 
 
