@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <cstdint>
 #include <vector>
 
 namespace ruprobes::rpc {
@@ -212,7 +213,10 @@ asio::awaitable<void> rpc_session::write_loop() {
             responses_.pop_front();
         }
         if (subscriber_ && own.size() < write_batch_bytes) {
-            subscriber_->take(batch, write_batch_bytes - own.size(), max_write_pieces,
+            // Line framing writes the pieces where they are (one buffer each); Content-Length
+            // framing copies each event behind its header, so it takes any number of them.
+            subscriber_->take(batch, write_batch_bytes - own.size(),
+                              lsp ? SIZE_MAX : max_write_pieces,
                               lsp ? events::piece_mode::events : events::piece_mode::lines);
             if (batch.lost)
                 add(lost_notification(batch.lost, "subscriber_queue_full"));

@@ -1,8 +1,8 @@
 // One JSON-RPC client connection (the Asio chat_server shape): a reader coroutine that frames
 // and dispatches incoming messages, a writer coroutine that drains the outgoing responses and
-// the connection's event queue, and a watchdog that closes a connection whose writes stall past
-// the deadline. The reader stops reading while too many response bytes wait, so a client that
-// sends without reading cannot grow the daemon's memory.
+// the connection's events (pieces of the hub's shared log after its cursor), and a watchdog that
+// closes a connection whose writes stall past the deadline. The reader stops reading while too many
+// response bytes wait, so a client that sends without reading cannot grow the daemon's memory.
 #pragma once
 
 #include "rpc/rpc_context.hpp"
