@@ -8,7 +8,9 @@
 // bench_rpc_fanout --ceiling [MILLISECONDS]
 //     only the loopback ceiling, that long per row (default 2000)
 // bench_rpc_fanout --round N [LOOP_CALLS]
-//     only the full-rate round with N subscribers (to profile the daemon under it)
+// bench_rpc_fanout --paced-round N PACED_RATE [PACED_MS]
+//     only one round with N subscribers, full rate or fixed rate (to profile the daemon under it,
+//     or to find the highest fixed rate N subscribers keep up with)
 //
 // Rounds (1, 10 and 100 subscribers at full rate; 1 and 100 at the fixed rate; a fresh
 // ruprobesd each round): every subscriber subscribes to probe.hit and events.lost, the probe
@@ -299,6 +301,14 @@ int main(int argc, char** argv) {
         uint64_t calls = argc > 3 ? std::strtoull(argv[3], nullptr, 0) : 200000;
         print_header();
         print_round("", run_round({n, source::loop, calls, 0}));
+        return 0;
+    }
+    if (argc > 3 && std::strcmp(argv[1], "--paced-round") == 0) {
+        int n = std::atoi(argv[2]);
+        uint64_t rate = std::strtoull(argv[3], nullptr, 0);
+        uint64_t ms = argc > 4 ? std::strtoull(argv[4], nullptr, 0) : 3000;
+        print_header();
+        print_round("paced ", run_round({n, source::paced, ms, rate}));
         return 0;
     }
     bool fake = argc > 1 && std::strcmp(argv[1], "--fake") == 0;
