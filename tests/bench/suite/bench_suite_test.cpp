@@ -83,8 +83,9 @@ TEST(BenchSuite, QuickRunPrintsANumberInEveryRow) {
         EXPECT_NE(c[4], "FAILED") << line;
         rows++;
     }
-    // guest and guest-icount 5 rows each, host engine 4, channel 1, gdb 1, fan-out 2.
-    EXPECT_EQ(rows, 18) << bench.output();
+    // guest and guest-icount 5 rows each, host engine 4, channel 1, gdb 1, fan-out 4 (10 and
+    // 100 subscribers, the loopback ceiling, the fixed rate).
+    EXPECT_EQ(rows, 20) << bench.output();
 }
 
 } // namespace
