@@ -119,6 +119,14 @@ int uprobes_trap_handler_ex(struct uprobes_trap_context* ctx, struct uprobes_tra
     return the_engine.trap(ctx, info);
 }
 
+int uprobes_trap_handler_thread(struct uprobes_trap_context* ctx, uint32_t pid, uint32_t tid,
+                                struct uprobes_trap_info* info) {
+    if (ctx == nullptr)
+        return UPROBES_TRAP_NOT_OURS;
+    ruprobes::port_lock_guard guard;
+    return the_engine.trap_thread(pid, tid, ctx, info);
+}
+
 int uprobes_resume(struct uprobes_trap_context* ctx) {
     return uprobes_resume_ex(ctx, nullptr);
 }

@@ -256,11 +256,14 @@ int engine::not_ours(uprobes_trap_info* info) {
 }
 
 int engine::trap(uprobes_trap_context* ctx, uprobes_trap_info* info) {
+    return trap_thread(os_current_pid(), os_current_tid(), ctx, info);
+}
+
+int engine::trap_thread(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx,
+                        uprobes_trap_info* info) {
     if (!ready_)
         return not_ours(info);
     counters_.traps++;
-    uint32_t pid = os_current_pid();
-    uint32_t tid = os_current_tid();
     // The process that trapped last usually traps again: skip its hash lookup.
     process_rec* proc = last_process_ != nullptr && last_process_->pid == pid && last_process_->used
                             ? last_process_

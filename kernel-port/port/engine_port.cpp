@@ -215,8 +215,10 @@ void port_process_exit_hook(process* p) {
 bool port_user_breakpoint(process* p, trap_frame& frame) {
     uprobes_trap_info info = {};
     const uint64_t begin = profiling ? timer_now() : 0;
-    const int action = engine_ready ? uprobes_trap_handler_ex(context_of(frame), &info)
-                                    : static_cast<int>(UPROBES_TRAP_NOT_OURS);
+    const auto pid = static_cast<uint32_t>(p->pid); // one thread per process: tid == pid
+    const int action = engine_ready
+                           ? uprobes_trap_handler_thread(context_of(frame), pid, pid, &info)
+                           : static_cast<int>(UPROBES_TRAP_NOT_OURS);
     if (profiling) {
         profiled_ticks += timer_now() - begin;
         profiled_traps++;

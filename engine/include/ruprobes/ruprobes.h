@@ -302,6 +302,14 @@ int uprobes_trap_handler(struct uprobes_trap_context* ctx);
 int uprobes_trap_handler_ex(struct uprobes_trap_context* ctx, struct uprobes_trap_info* info);
 
 /*
+ * As uprobes_trap_handler_ex for thread `tid` of process `pid`, which the kernel already knows
+ * on its breakpoint path: the engine does not call os_current_pid / os_current_tid. `pid` and
+ * `tid` must be those of the thread that trapped (what those hooks would return).
+ */
+int uprobes_trap_handler_thread(struct uprobes_trap_context* ctx, uint32_t pid, uint32_t tid,
+                                struct uprobes_trap_info* info);
+
+/*
  * Before resuming a thread that uprobes_trap_handler stopped: if it stopped on a probe and its pc
  * is still that probe's address, executes the displaced instruction (no handlers run again) so
  * that the thread does not hit the same breakpoint again. Returns an enum uprobes_trap_action

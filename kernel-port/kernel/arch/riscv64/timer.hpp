@@ -3,6 +3,8 @@
 
 #include <stdint.h>
 
+#include "arch/riscv64/csr.hpp"
+
 constexpr uint64_t timer_tick_ms = 10; // time slice of the round-robin scheduler
 
 // Remembers the timer frequency (DTB timebase-frequency; 10 MHz on QEMU virt when 0), arms the
@@ -13,7 +15,9 @@ void timer_init(uint64_t timebase_hz);
 void timer_interrupt();
 
 // Ticks of the `time` CSR since reset, and conversions.
-uint64_t timer_now();
+inline uint64_t timer_now() {
+    return csr::read_time();
+}
 uint64_t timer_ticks_to_ns(uint64_t ticks);
 uint64_t timer_ns_to_ticks(uint64_t ns);
 
