@@ -184,9 +184,10 @@ int engine::not_ours(uprobes_trap_info* info) {
     uint64_t count = ++probe_hits_[h.probe];
     counters_.hits++;
     if (h.handler != nullptr || sink_ != nullptr) {
+        // The time first: nothing read from the hot line has to live across the call.
+        uint64_t now = os_time_ns();
         uprobes_hit hit;
-        fill_hit_record(hit, h.probe_id, h.kind, h.mode, h.cookie, proc.pid, tid, pc, ctx,
-                        os_time_ns());
+        fill_hit_record(hit, h.probe_id, h.kind, h.mode, h.cookie, proc.pid, tid, pc, ctx, now);
         hit.hit_count = count;
         if (h.handler != nullptr)
             h.handler(ctx, &hit, h.user);
@@ -255,12 +256,9 @@ int engine::not_ours(uprobes_trap_info* info) {
     return execute_displaced(proc, tid, sites_[site_index].insn, site_index, pc, ctx, info, false);
 }
 
-int engine::trap(uprobes_trap_context* ctx, uprobes_trap_info* info) {
-    return trap_thread(os_current_pid(), os_current_tid(), ctx, info);
-}
-
-int engine::trap_thread(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx,
-                        uprobes_trap_info* info) {
+// The body of trap() and trap_thread(), inlined into both (no extra call level on either).
+[[gnu::always_inline]] inline int
+engine::trap_body(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx, uprobes_trap_info* info) {
     if (!ready_)
         return not_ours(info);
     counters_.traps++;
@@ -275,26 +273,40 @@ int engine::trap_thread(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx,
     if (proc->xol != 0 && pc - proc->xol < xol_page_size)
         return xol_trap(*proc, tid, ctx, info);
     uint32_t site = find_site(proc->program, pc - proc->bias);
-    if (site == nil) {
-        // A breakpoint removed between the trap and this lookup: run the instruction again.
-        result<uint32_t> now = peek_text(pid, pc, 2);
-        if (now.ok() && *now != c_ebreak_bits && (*now & 3) != 3) {
-            set_info(info, UPROBES_TRAP_HANDLED);
-            return UPROBES_TRAP_HANDLED;
-        }
-        result<uint32_t> word = peek_text(pid, pc, 4);
-        if (now.ok() && (*now & 3) == 3 && word.ok() && *word != ebreak_bits) {
-            set_info(info, UPROBES_TRAP_HANDLED);
-            return UPROBES_TRAP_HANDLED;
-        }
-        return not_ours(info);
-    }
+    if (site == nil)
+        return missing_site(pid, pc, info);
     hot_path path = hot_[site].path;
     if (path == hot_path::plain)
         return plain_hit(*proc, tid, site, ctx, info);
     if (path == hot_path::with_return)
         return hot_return_hit(*proc, tid, site, ctx, info);
     return site_hit(*proc, tid, sites_[site], ctx, info);
+}
+
+// A breakpoint trap at `pc` where the process has no site (out of line: it keeps its registers
+// out of the hit path's frame). A breakpoint removed between the trap and the lookup: run the
+// instruction again; otherwise it is not the engine's.
+[[gnu::noinline]] int engine::missing_site(uint32_t pid, uint64_t pc, uprobes_trap_info* info) {
+    result<uint32_t> now = peek_text(pid, pc, 2);
+    if (now.ok() && *now != c_ebreak_bits && (*now & 3) != 3) {
+        set_info(info, UPROBES_TRAP_HANDLED);
+        return UPROBES_TRAP_HANDLED;
+    }
+    result<uint32_t> word = peek_text(pid, pc, 4);
+    if (now.ok() && (*now & 3) == 3 && word.ok() && *word != ebreak_bits) {
+        set_info(info, UPROBES_TRAP_HANDLED);
+        return UPROBES_TRAP_HANDLED;
+    }
+    return not_ours(info);
+}
+
+int engine::trap(uprobes_trap_context* ctx, uprobes_trap_info* info) {
+    return trap_body(os_current_pid(), os_current_tid(), ctx, info);
+}
+
+int engine::trap_thread(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx,
+                        uprobes_trap_info* info) {
+    return trap_body(pid, tid, ctx, info);
 }
 
 // execute_displaced() for the site's own instruction, out of line: keeps the registers it needs
@@ -308,8 +320,8 @@ int engine::trap_thread(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx,
     return execute_displaced(proc, tid, insn, site_index, ctx->pc, ctx, info, false);
 }
 
-int engine::site_hit(process_rec& proc, uint32_t tid, site_rec& site, uprobes_trap_context* ctx,
-                     uprobes_trap_info* info) {
+[[gnu::noinline]] int engine::site_hit(process_rec& proc, uint32_t tid, site_rec& site,
+                                       uprobes_trap_context* ctx, uprobes_trap_info* info) {
     uint64_t pc = ctx->pc;
     uint64_t now = 0;
     bool have_now = false;
@@ -451,8 +463,8 @@ void engine::run_post_handlers(const process_rec& proc, uint32_t tid, const site
     }
 }
 
-int engine::xol_trap(process_rec& proc, uint32_t tid, uprobes_trap_context* ctx,
-                     uprobes_trap_info* info) {
+[[gnu::noinline]] int engine::xol_trap(process_rec& proc, uint32_t tid, uprobes_trap_context* ctx,
+                                       uprobes_trap_info* info) {
     uint64_t offset = ctx->pc - proc.xol;
     if (offset == 0)
         return return_trap(proc, tid, ctx, info);

@@ -239,6 +239,8 @@ private:
     result<uint32_t> alloc_xol_slot(process_rec& proc);
 
     // hit_path.cpp, return_probes.cpp
+    int trap_body(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx, uprobes_trap_info* info);
+    int missing_site(uint32_t pid, uint64_t pc, uprobes_trap_info* info);
     int site_hit(process_rec& proc, uint32_t tid, site_rec& site, uprobes_trap_context* ctx,
                  uprobes_trap_info* info);
     int plain_hit(process_rec& proc, uint32_t tid, uint32_t site_index, uprobes_trap_context* ctx,
