@@ -212,17 +212,11 @@ void port_process_exit_hook(process* p) {
     }
 }
 
-bool port_user_breakpoint(process* p, trap_frame& frame) {
-    uprobes_trap_info info = {};
-    const uint64_t begin = profiling ? timer_now() : 0;
-    const auto pid = static_cast<uint32_t>(p->pid); // one thread per process: tid == pid
-    const int action = engine_ready
-                           ? uprobes_trap_handler_thread(context_of(frame), pid, pid, &info)
-                           : static_cast<int>(UPROBES_TRAP_NOT_OURS);
-    if (profiling) {
-        profiled_ticks += timer_now() - begin;
-        profiled_traps++;
-    }
+namespace {
+
+// What port_user_breakpoint does with anything but a plain HANDLED (out of line: the common
+// case keeps a small frame).
+[[gnu::noinline]] bool finish_breakpoint(process* p, int action, const uprobes_trap_info& info) {
     if (action == UPROBES_TRAP_NOT_OURS) {
         if (debugger_listening()) {
             stop_self(p, stop_reason::breakpoint, 0);
@@ -232,6 +226,33 @@ bool port_user_breakpoint(process* p, trap_frame& frame) {
     }
     apply_action(p, action, info);
     return true; // return_to_user holds a stopped thread
+}
+
+// port_user_breakpoint while the benchmark profiles the engine, or before the engine is ready.
+[[gnu::noinline]] bool profiled_breakpoint(process* p, trap_frame& frame) {
+    uprobes_trap_info info = {};
+    const uint64_t begin = timer_now();
+    const auto pid = static_cast<uint32_t>(p->pid);
+    const int action = engine_ready
+                           ? uprobes_trap_handler_thread(context_of(frame), pid, pid, &info)
+                           : static_cast<int>(UPROBES_TRAP_NOT_OURS);
+    if (profiling) {
+        profiled_ticks += timer_now() - begin;
+        profiled_traps++;
+    }
+    return finish_breakpoint(p, action, info);
+}
+
+} // namespace
+
+bool port_user_breakpoint(process* p, trap_frame& frame) {
+    if (!engine_ready || profiling) {
+        return profiled_breakpoint(p, frame);
+    }
+    uprobes_trap_info info = {};
+    const auto pid = static_cast<uint32_t>(p->pid); // one thread per process: tid == pid
+    const int action = uprobes_trap_handler_thread(context_of(frame), pid, pid, &info);
+    return action == UPROBES_TRAP_HANDLED || finish_breakpoint(p, action, info);
 }
 
 void port_fixup_fault(process*, trap_frame& frame) {
