@@ -135,6 +135,7 @@ result<void> engine::init(const uprobes_limits* limits, void* memory, size_t siz
     programs_used_ = sites_used_ = probes_used_ = processes_used_ = threads_used_ = 0;
     id_generation_ = 0;
     last_process_ = nullptr;
+    last_site_ = nil;
     last_thread_ = nullptr;
     counters_ = uprobes_stats{};
     ready_ = true;

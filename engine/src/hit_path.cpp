@@ -272,9 +272,19 @@ engine::trap_body(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx, uprobes
     uint64_t pc = ctx->pc;
     if (proc->xol != 0 && pc - proc->xol < xol_page_size)
         return xol_trap(*proc, tid, ctx, info);
-    uint32_t site = find_site(proc->program, pc - proc->bias);
-    if (site == nil)
-        return missing_site(pid, pc, info);
+    // The site that trapped last usually traps again: its hot line holds the key, so a match
+    // there is the table's answer (a freed site's line has program nil) without the hash.
+    const uint64_t addr = pc - proc->bias;
+    uint32_t site = last_site_;
+    if (site != nil && hot_[site].addr == addr && hot_[site].program == proc->program) {
+        counters_.lookups++;
+        counters_.lookup_slots++; // one line examined, as a first-slot hit in the table
+    } else {
+        site = find_site(proc->program, addr);
+        if (site == nil)
+            return missing_site(pid, pc, info);
+        last_site_ = site;
+    }
     hot_path path = hot_[site].path;
     if (path == hot_path::plain)
         return plain_hit(*proc, tid, site, ctx, info);
