@@ -152,6 +152,25 @@ int main(void) {
     CHECK(ctx.pc == 0x10100);
     CHECK(hits_seen == 3 && last_retval == 42);
 
+    /* The same call through uprobes_trap_handler_thread (the kernel names the thread). */
+    struct uprobes_trap_info info;
+    ctx.pc = TEXT_BASE;
+    ctx.x[1] = 0x10100;
+    ctx.x[10] = 40;
+    CHECK(uprobes_trap_handler_thread(&ctx, PID, PID, &info) == UPROBES_TRAP_HANDLED);
+    CHECK(info.action == UPROBES_TRAP_HANDLED);
+    CHECK(ctx.pc == TEXT_BASE + 4 && ctx.x[10] == 41 && ctx.x[1] == XOL_BASE);
+    CHECK(uprobes_trap_handler_thread(&ctx, PID, PID, NULL) == UPROBES_TRAP_HANDLED);
+    CHECK(ctx.pc == TEXT_BASE + 6 && ctx.x[10] == 42);
+    ctx.pc = ctx.x[1];
+    CHECK(uprobes_trap_handler_thread(&ctx, PID, PID, &info) == UPROBES_TRAP_HANDLED);
+    CHECK(ctx.pc == 0x10100);
+    CHECK(hits_seen == 6 && last_retval == 42);
+    /* A process the engine does not know: not its breakpoint, nothing changed. */
+    ctx.pc = TEXT_BASE;
+    CHECK(uprobes_trap_handler_thread(&ctx, PID + 1, PID + 1, &info) == UPROBES_TRAP_NOT_OURS);
+    CHECK(info.action == UPROBES_TRAP_NOT_OURS && ctx.pc == TEXT_BASE && ctx.x[10] == 42);
+
     /* An ebreak the engine did not place. */
     ctx.pc = 0x10200;
     CHECK(uprobes_trap_handler(&ctx) == UPROBES_TRAP_NOT_OURS);
@@ -164,7 +183,7 @@ int main(void) {
 
     struct uprobes_stats stats;
     uprobes_get_stats(&stats);
-    CHECK(stats.probes_used == 0 && stats.processes_used == 0 && stats.return_hits == 1);
+    CHECK(stats.probes_used == 0 && stats.processes_used == 0 && stats.return_hits == 2);
     if (failures == 0)
         printf("c_abi_test: ok (engine %s)\n", ruprobes_version());
     return failures == 0 ? 0 : 1;
