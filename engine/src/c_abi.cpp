@@ -123,8 +123,7 @@ int uprobes_trap_handler_thread(struct uprobes_trap_context* ctx, uint32_t pid, 
                                 struct uprobes_trap_info* info) {
     if (ctx == nullptr)
         return UPROBES_TRAP_NOT_OURS;
-    ruprobes::port_lock_guard guard;
-    return the_engine.trap_thread(pid, tid, ctx, info);
+    return the_engine.trap_thread(pid, tid, ctx, info); // takes the port lock itself
 }
 
 int uprobes_resume(struct uprobes_trap_context* ctx) {

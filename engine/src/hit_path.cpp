@@ -316,7 +316,11 @@ int engine::trap(uprobes_trap_context* ctx, uprobes_trap_info* info) {
 
 int engine::trap_thread(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx,
                         uprobes_trap_info* info) {
-    return trap_body(pid, tid, ctx, info);
+    // The lock is taken here rather than by the C function, which then tail-calls this one.
+    os_uprobes_lock();
+    int action = trap_body(pid, tid, ctx, info);
+    os_uprobes_unlock();
+    return action;
 }
 
 // execute_displaced() for the site's own instruction, out of line: keeps the registers it needs

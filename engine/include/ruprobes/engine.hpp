@@ -198,7 +198,7 @@ public:
     // Traps (hit_path.cpp, return_probes.cpp).
     int trap(uprobes_trap_context* ctx, uprobes_trap_info* info);
     // trap() for thread `tid` of process `pid`, which the caller names
-    // (uprobes_trap_handler_thread).
+    // (uprobes_trap_handler_thread). Unlike every other member it takes the port lock itself.
     int trap_thread(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx, uprobes_trap_info* info);
     int resume(uprobes_trap_context* ctx, uprobes_trap_info* info);
     int single_step(uprobes_trap_context* ctx, uprobes_trap_info* info);
