@@ -89,6 +89,8 @@ const embedded_program* program_named(const char* path) {
 
 } // namespace
 
+bool port_breakpoint_direct = false; // engine_ready && !profiling
+
 // ---- os_* hooks (ruprobes.h) ----------------------------------------------------------------
 
 extern "C" int os_copy_from_user(uint32_t pid, void* dst, uint64_t src, size_t len) {
@@ -177,6 +179,7 @@ bool port_init() {
         return false;
     }
     engine_ready = true;
+    port_breakpoint_direct = !profiling;
     kprintf("port: probe engine %s ready (%u probes, %zu bytes of tables)\n", ruprobes_version(),
             limits.max_probes, need);
     return true;
@@ -212,11 +215,8 @@ void port_process_exit_hook(process* p) {
     }
 }
 
-namespace {
-
-// What port_user_breakpoint does with anything but a plain HANDLED (out of line: the common
-// case keeps a small frame).
-[[gnu::noinline]] bool finish_breakpoint(process* p, int action, const uprobes_trap_info& info) {
+// What port_user_breakpoint does with anything but a plain HANDLED.
+bool port_breakpoint_finish(process* p, int action, const uprobes_trap_info& info) {
     if (action == UPROBES_TRAP_NOT_OURS) {
         if (debugger_listening()) {
             stop_self(p, stop_reason::breakpoint, 0);
@@ -229,7 +229,7 @@ namespace {
 }
 
 // port_user_breakpoint while the benchmark profiles the engine, or before the engine is ready.
-[[gnu::noinline]] bool profiled_breakpoint(process* p, trap_frame& frame) {
+bool port_breakpoint_slow(process* p, trap_frame& frame) {
     uprobes_trap_info info = {};
     const uint64_t begin = timer_now();
     const auto pid = static_cast<uint32_t>(p->pid);
@@ -240,19 +240,7 @@ namespace {
         profiled_ticks += timer_now() - begin;
         profiled_traps++;
     }
-    return finish_breakpoint(p, action, info);
-}
-
-} // namespace
-
-bool port_user_breakpoint(process* p, trap_frame& frame) {
-    if (!engine_ready || profiling) {
-        return profiled_breakpoint(p, frame);
-    }
-    uprobes_trap_info info = {};
-    const auto pid = static_cast<uint32_t>(p->pid); // one thread per process: tid == pid
-    const int action = uprobes_trap_handler_thread(context_of(frame), pid, pid, &info);
-    return action == UPROBES_TRAP_HANDLED || finish_breakpoint(p, action, info);
+    return action == UPROBES_TRAP_HANDLED || port_breakpoint_finish(p, action, info);
 }
 
 void port_fixup_fault(process*, trap_frame& frame) {
@@ -299,6 +287,7 @@ bool port_prepare_user_return(process* p) {
 
 void port_profile(bool on) {
     profiling = on;
+    port_breakpoint_direct = engine_ready && !on;
     profiled_traps = 0;
     profiled_ticks = 0;
 }

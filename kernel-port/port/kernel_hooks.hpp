@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include "ruprobes/ruprobes.h"
+
 struct process;
 struct trap_frame;
 
@@ -22,9 +24,26 @@ void port_process_fork_hook(process* parent, process* child);
 // The image of `p` goes away (exit or exec): drop its per-thread engine state.
 void port_process_exit_hook(process* p);
 
-// A U-mode ebreak/c.ebreak at frame.sepc. True when it is handled (an engine hit, or a stop for
-// a debugger; the frame says where to resume); false for a breakpoint the kernel must kill for.
-bool port_user_breakpoint(process* p, trap_frame& frame);
+// The out-of-line parts of port_user_breakpoint (engine_port.cpp): whether it may go straight
+// to the engine (engine ready, not profiling), the call for the other case, and what it does
+// with any result but HANDLED.
+extern bool port_breakpoint_direct;
+bool port_breakpoint_slow(process* p, trap_frame& frame);
+bool port_breakpoint_finish(process* p, int action, const uprobes_trap_info& info);
+
+// A U-mode ebreak/c.ebreak at frame.sepc of process `p` (whose pid is `pid`). True when it is
+// handled (an engine hit, or a stop for a debugger; the frame says where to resume); false for
+// a breakpoint the kernel must kill for. Inline in the trap path: a plain hit costs the engine
+// call and nothing else. The trap frame starts with x[32] and sepc: the engine's context.
+inline bool port_user_breakpoint(process* p, uint32_t pid, trap_frame& frame) {
+    if (!port_breakpoint_direct) {
+        return port_breakpoint_slow(p, frame);
+    }
+    uprobes_trap_info info = {};
+    const int action = uprobes_trap_handler_thread(reinterpret_cast<uprobes_trap_context*>(&frame),
+                                                   pid, pid, &info); // tid == pid
+    return action == UPROBES_TRAP_HANDLED || port_breakpoint_finish(p, action, info);
+}
 
 // A U-mode fault other than a breakpoint is about to be reported: if the thread was executing an
 // out-of-line slot, moves frame.sepc back to the probed address the program knows.
