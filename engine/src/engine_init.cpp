@@ -136,6 +136,7 @@ result<void> engine::init(const uprobes_limits* limits, void* memory, size_t siz
     id_generation_ = 0;
     last_process_ = nullptr;
     last_site_ = nil;
+    site_cache_hits_ = 0;
     last_thread_ = nullptr;
     counters_ = uprobes_stats{};
     ready_ = true;
@@ -144,6 +145,9 @@ result<void> engine::init(const uprobes_limits* limits, void* memory, size_t siz
 
 void engine::stats(uprobes_stats* out) const {
     *out = counters_;
+    // A hit answered by the last-site check is a lookup that examined one line.
+    out->lookups += site_cache_hits_;
+    out->lookup_slots += site_cache_hits_;
     out->limits = limits_;
     out->probes_used = probes_used_;
     out->sites_used = sites_used_;

@@ -277,8 +277,7 @@ engine::trap_body(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx, uprobes
     const uint64_t addr = pc - proc->bias;
     uint32_t site = last_site_;
     if (site != nil && hot_[site].addr == addr && hot_[site].program == proc->program) {
-        counters_.lookups++;
-        counters_.lookup_slots++; // one line examined, as a first-slot hit in the table
+        site_cache_hits_++; // a lookup examining one line: stats() counts it in both
     } else {
         site = find_site(proc->program, addr);
         if (site == nil)

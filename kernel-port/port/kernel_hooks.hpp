@@ -39,7 +39,7 @@ inline bool port_user_breakpoint(process* p, uint32_t pid, trap_frame& frame) {
     if (!port_breakpoint_direct) {
         return port_breakpoint_slow(p, frame);
     }
-    uprobes_trap_info info = {};
+    uprobes_trap_info info; // the engine fills every field, whatever the result
     const int action = uprobes_trap_handler_thread(reinterpret_cast<uprobes_trap_context*>(&frame),
                                                    pid, pid, &info); // tid == pid
     return action == UPROBES_TRAP_HANDLED || port_breakpoint_finish(p, action, info);

@@ -298,7 +298,8 @@ private:
              threads_used_ = 0;
     uint32_t id_generation_ = 0;
     process_rec* last_process_ = nullptr; // the process of the last trap (a process_table_ cache)
-    uint32_t last_site_ = nil; // the site of the last hit (a site_table_ cache, checked by key)
+    uint32_t last_site_ = nil;     // the site of the last hit (a site_table_ cache, checked by key)
+    uint64_t site_cache_hits_ = 0; // lookups last_site_ answered (stats() adds them in)
     mutable thread_rec* last_thread_ = nullptr; // the last thread find_thread found (a cache)
 
     uprobes_hit_sink_fn sink_ = nullptr;
