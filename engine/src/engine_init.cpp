@@ -135,8 +135,9 @@ result<void> engine::init(const uprobes_limits* limits, void* memory, size_t siz
     programs_used_ = sites_used_ = probes_used_ = processes_used_ = threads_used_ = 0;
     id_generation_ = 0;
     last_process_ = nullptr;
-    last_site_ = nil;
+    last_hot_ = nullptr;
     site_cache_hits_ = 0;
+    fast_hits_ = 0;
     last_thread_ = nullptr;
     counters_ = uprobes_stats{};
     ready_ = true;
@@ -146,8 +147,11 @@ result<void> engine::init(const uprobes_limits* limits, void* memory, size_t siz
 void engine::stats(uprobes_stats* out) const {
     *out = counters_;
     // A hit answered by the last-site check is a lookup that examined one line.
-    out->lookups += site_cache_hits_;
-    out->lookup_slots += site_cache_hits_;
+    out->lookups += site_cache_hits_ + fast_hits_;
+    out->lookup_slots += site_cache_hits_ + fast_hits_;
+    out->traps += fast_hits_;
+    out->hits += fast_hits_;
+    out->simulated += fast_hits_;
     out->limits = limits_;
     out->probes_used = probes_used_;
     out->sites_used = sites_used_;

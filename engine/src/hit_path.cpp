@@ -176,13 +176,13 @@ int engine::not_ours(uprobes_trap_info* info) {
     return UPROBES_TRAP_NOT_OURS;
 }
 
-// The hot line's entry-side consumer fires: counts the hit, and builds the hit record only when
-// a handler or the sink takes it. True when the consumer is a stop-mode probe.
+// The hot line's entry-side consumer fires: counts the hit in the probe's counter (the caller
+// counts it in counters_.hits or fast_hits_), and builds the hit record only when a handler or
+// the sink takes it. True when the consumer is a stop-mode probe.
 [[gnu::always_inline]] inline bool engine::hot_entry_fire(const site_hot& h, process_rec& proc,
                                                           uint32_t tid, uint64_t pc,
                                                           uprobes_trap_context* ctx) {
     uint64_t count = ++probe_hits_[h.probe];
-    counters_.hits++;
     if (h.handler != nullptr || sink_ != nullptr) {
         // The time first: nothing read from the hot line has to live across the call.
         uint64_t now = os_time_ns();
@@ -196,16 +196,42 @@ int engine::not_ours(uprobes_trap_info* info) {
     return h.mode == UPROBES_MODE_STOP;
 }
 
+// Counts a trap that the last-site line answered (`cached`) or the site table did (which
+// counted its own lookup).
+template <bool cached>
+[[gnu::always_inline]] inline void engine::count_trap() {
+    counters_.traps++;
+    if (cached)
+        site_cache_hits_++; // a lookup examining one line: stats() counts it in both
+}
+
 // A hit on a site with one plain consumer (hot_path::plain): everything comes from the site's
-// hot line and the probe's hit counter; no hit record is built unless a handler or the sink
-// takes it. Behaves exactly as site_hit() would for that site.
+// hot line `h` and the probe's hit counter; no hit record is built unless a handler or the sink
+// takes it. Behaves exactly as site_hit() would for that site. The common case (the consumer
+// fires, its site was the last one, the instruction runs inline) counts one counter besides the
+// probe's: fast_hits_, which stats() adds to traps, hits, simulated and the lookups.
+template <bool cached>
 [[gnu::always_inline]] inline int engine::plain_hit(process_rec& proc, uint32_t tid,
-                                                    uint32_t site_index, uprobes_trap_context* ctx,
+                                                    const site_hot& h, uprobes_trap_context* ctx,
                                                     uprobes_trap_info* info) {
-    const site_hot& h = hot_[site_index];
     uint64_t pc = ctx->pc;
     if (h.pid == UPROBES_ANY_PID || h.pid == proc.pid) {
-        if (hot_entry_fire(h, proc, tid, pc, ctx)) {
+        bool stop = hot_entry_fire(h, proc, tid, pc, ctx);
+        if (!stop && h.fast && ctx->pc == pc) {
+            ctx->pc = run_inline(h, pc, ctx->x);
+            if (cached) {
+                fast_hits_++;
+            } else {
+                counters_.traps++;
+                counters_.hits++;
+                counters_.simulated++;
+            }
+            set_info(info, UPROBES_TRAP_HANDLED);
+            return UPROBES_TRAP_HANDLED;
+        }
+        counters_.hits++;
+        count_trap<cached>();
+        if (stop) {
             ctx->pc = pc;
             set_info(info, UPROBES_TRAP_STOP, error::ok, 0, static_cast<uint32_t>(h.probe_id));
             return UPROBES_TRAP_STOP;
@@ -214,6 +240,8 @@ int engine::not_ours(uprobes_trap_info* info) {
             set_info(info, UPROBES_TRAP_HANDLED);
             return UPROBES_TRAP_HANDLED;
         }
+    } else {
+        count_trap<cached>();
     }
     if (h.fast) {
         ctx->pc = run_inline(h, pc, ctx->x);
@@ -221,7 +249,7 @@ int engine::not_ours(uprobes_trap_info* info) {
         set_info(info, UPROBES_TRAP_HANDLED);
         return UPROBES_TRAP_HANDLED;
     }
-    return execute_displaced_call(proc, tid, site_index, ctx, info);
+    return execute_displaced_call(proc, tid, static_cast<uint32_t>(&h - hot_), ctx, info);
 }
 
 // A hit on a site with a return probe for every pid and at most one plain entry-side consumer
@@ -236,6 +264,7 @@ int engine::not_ours(uprobes_trap_info* info) {
     bool stop = false;
     if (h.entry && (h.pid == UPROBES_ANY_PID || h.pid == proc.pid)) {
         stop = hot_entry_fire(h, proc, tid, pc, ctx);
+        counters_.hits++;
     }
     push_return(proc, tid, sites_[site_index], site_index, ctx);
     if (stop) {
@@ -257,37 +286,48 @@ int engine::not_ours(uprobes_trap_info* info) {
 }
 
 // The body of trap() and trap_thread(), inlined into both (no extra call level on either).
+// Every path counts the trap (counters_.traps, or fast_hits_ in plain_hit).
 [[gnu::always_inline]] inline int
 engine::trap_body(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx, uprobes_trap_info* info) {
     if (!ready_)
         return not_ours(info);
-    counters_.traps++;
     // The process that trapped last usually traps again: skip its hash lookup.
-    process_rec* proc = last_process_ != nullptr && last_process_->pid == pid && last_process_->used
-                            ? last_process_
-                            : find_process(pid);
-    if (proc == nullptr)
-        return not_ours(info);
-    last_process_ = proc;
+    process_rec* proc = last_process_;
+    if (proc == nullptr || proc->pid != pid || !proc->used) {
+        proc = find_process(pid);
+        if (proc == nullptr) {
+            counters_.traps++;
+            return not_ours(info);
+        }
+        last_process_ = proc;
+    }
     uint64_t pc = ctx->pc;
-    if (proc->xol != 0 && pc - proc->xol < xol_page_size)
+    if (proc->xol != 0 && pc - proc->xol < xol_page_size) {
+        counters_.traps++;
         return xol_trap(*proc, tid, ctx, info);
+    }
     // The site that trapped last usually traps again: its hot line holds the key, so a match
     // there is the table's answer (a freed site's line has program nil) without the hash.
     const uint64_t addr = pc - proc->bias;
-    uint32_t site = last_site_;
-    if (site != nil && hot_[site].addr == addr && hot_[site].program == proc->program) {
-        site_cache_hits_++; // a lookup examining one line: stats() counts it in both
+    const site_hot* h = last_hot_;
+    if (h != nullptr && h->addr == addr && h->program == proc->program) {
+        if (h->path == hot_path::plain)
+            return plain_hit<true>(*proc, tid, *h, ctx, info);
+        count_trap<true>();
     } else {
-        site = find_site(proc->program, addr);
-        if (site == nil)
+        uint32_t site = find_site(proc->program, addr);
+        if (site == nil) {
+            counters_.traps++;
             return missing_site(pid, pc, info);
-        last_site_ = site;
+        }
+        h = &hot_[site];
+        last_hot_ = h;
+        if (h->path == hot_path::plain)
+            return plain_hit<false>(*proc, tid, *h, ctx, info);
+        count_trap<false>();
     }
-    hot_path path = hot_[site].path;
-    if (path == hot_path::plain)
-        return plain_hit(*proc, tid, site, ctx, info);
-    if (path == hot_path::with_return)
+    const auto site = static_cast<uint32_t>(h - hot_);
+    if (h->path == hot_path::with_return)
         return hot_return_hit(*proc, tid, site, ctx, info);
     return site_hit(*proc, tid, sites_[site], ctx, info);
 }

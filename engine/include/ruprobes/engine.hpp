@@ -243,7 +243,10 @@ private:
     int missing_site(uint32_t pid, uint64_t pc, uprobes_trap_info* info);
     int site_hit(process_rec& proc, uint32_t tid, site_rec& site, uprobes_trap_context* ctx,
                  uprobes_trap_info* info);
-    int plain_hit(process_rec& proc, uint32_t tid, uint32_t site_index, uprobes_trap_context* ctx,
+    template <bool cached>
+    void count_trap();
+    template <bool cached>
+    int plain_hit(process_rec& proc, uint32_t tid, const site_hot& h, uprobes_trap_context* ctx,
                   uprobes_trap_info* info);
     bool hot_entry_fire(const site_hot& h, process_rec& proc, uint32_t tid, uint64_t pc,
                         uprobes_trap_context* ctx);
@@ -298,8 +301,12 @@ private:
              threads_used_ = 0;
     uint32_t id_generation_ = 0;
     process_rec* last_process_ = nullptr; // the process of the last trap (a process_table_ cache)
-    uint32_t last_site_ = nil;     // the site of the last hit (a site_table_ cache, checked by key)
-    uint64_t site_cache_hits_ = 0; // lookups last_site_ answered (stats() adds them in)
+    const site_hot* last_hot_ =
+        nullptr;                   // the last hit's site (a site_table_ cache, checked by key)
+    uint64_t site_cache_hits_ = 0; // lookups last_hot_ answered (stats() adds them in)
+    // Traps last_hot_ answered whose one plain consumer fired and whose instruction ran inline:
+    // one counter for a trap, a lookup of one slot, a hit and a simulation (stats() adds them).
+    uint64_t fast_hits_ = 0;
     mutable thread_rec* last_thread_ = nullptr; // the last thread find_thread found (a cache)
 
     uprobes_hit_sink_fn sink_ = nullptr;
