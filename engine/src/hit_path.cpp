@@ -33,16 +33,22 @@ uint64_t sext32(uint64_t v) {
     return static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(v)));
 }
 
+// The register at byte offset `off` (8 * its number) of the context's x[].
+[[gnu::always_inline]] inline uint64_t& reg_at(uint64_t* x, uint8_t off) {
+    return *reinterpret_cast<uint64_t*>(reinterpret_cast<char*>(x) + off);
+}
+
 // Runs the displaced instruction of a site whose hot line says `fast`, on the context's
 // registers in place; returns the next pc. The same semantics as simulate() (simulate.cpp) for
 // these opcodes, Unprivileged ISA v20191213: ch. 2.4 integer computational (shift amounts
 // masked to 6 bits), 2.5 control transfer (the link is pc + length, jalr clears bit 0 of its
 // target, operands read before rd is written), 5.2 the *W forms (5-bit shift amounts, 32-bit
 // results sign-extended), 2.7 fence (the trap already ordered memory). x0 reads as zero and is
-// never written. None of them touches memory, so none can fault.
+// never written: refresh_hot() turns an operation writing x0 into fence (it changes nothing
+// else), so only jal and jalr test rd. None of them touches memory, so none can fault.
 [[gnu::always_inline]] inline uint64_t run_inline(const site_hot& h, uint64_t pc, uint64_t* x) {
-    const uint64_t a = h.rs1 != 0 ? x[h.rs1 & 31] : 0;
-    const uint64_t b = h.rs2 != 0 ? x[h.rs2 & 31] : 0;
+    const uint64_t a = h.rs1 != 0 ? reg_at(x, h.rs1) : 0;
+    const uint64_t b = h.rs2 != 0 ? reg_at(x, h.rs2) : 0;
     const uint64_t imm = static_cast<uint64_t>(int64_t{h.imm});
     const uint64_t next = pc + h.length;
     const auto sa = [](uint64_t v) { return static_cast<int64_t>(v); };
@@ -56,12 +62,12 @@ uint64_t sext32(uint64_t v) {
         break;
     case opcode::jal:
         if (h.rd != 0)
-            x[h.rd & 31] = next;
+            reg_at(x, h.rd) = next;
         return pc + imm;
     case opcode::jalr: {
         uint64_t target = (a + imm) & ~uint64_t{1};
         if (h.rd != 0)
-            x[h.rd & 31] = next;
+            reg_at(x, h.rd) = next;
         return target;
     }
     case opcode::beq:
@@ -160,11 +166,12 @@ uint64_t sext32(uint64_t v) {
     case opcode::sraw:
         v = sext32(static_cast<uint32_t>(static_cast<int32_t>(a) >> (b & 31)));
         break;
-    default: // fence (refresh_hot sets `fast` for nothing else)
+    case opcode::fence:
         return next;
+    default: // refresh_hot sets `fast` for nothing else
+        __builtin_unreachable();
     }
-    if (h.rd != 0)
-        x[h.rd & 31] = v;
+    reg_at(x, h.rd) = v;
     return next;
 }
 

@@ -192,12 +192,18 @@ void engine::refresh_hot(uint32_t index) {
         h.program = site.program;
         h.fast = runs_inline(site.insn);
         if (h.fast) {
+            // Registers as byte offsets into uprobes_trap_context::x (run_inline).
             h.op = site.insn.op;
             h.imm = static_cast<int32_t>(site.insn.imm);
-            h.rd = site.insn.rd;
-            h.rs1 = site.insn.rs1;
-            h.rs2 = site.insn.rs2;
+            h.rd = static_cast<uint8_t>((site.insn.rd & 31) * 8);
+            h.rs1 = static_cast<uint8_t>((site.insn.rs1 & 31) * 8);
+            h.rs2 = static_cast<uint8_t>((site.insn.rs2 & 31) * 8);
             h.length = site.insn.length;
+            // Writing x0 changes nothing (ch. 2.1): such an operation runs as a fence, so
+            // run_inline writes rd unconditionally; jal and jalr still jump.
+            if (h.rd == 0 && h.op != opcode::jal && h.op != opcode::jalr &&
+                (h.op < opcode::beq || h.op > opcode::bgeu))
+                h.op = opcode::fence;
         }
         // At most one plain entry-side consumer and at most one return probe for every pid (its
         // condition and handlers run at the return, from its own record).

@@ -90,7 +90,9 @@ struct site_hot {
     uint64_t cookie = 0;
     int32_t probe_id = 0;
     uint32_t pid = 0; // the consumer's pid filter
-    int32_t imm = 0;  // fast: the displaced instruction's fields (see decoded_insn)
+    // fast: the displaced instruction's fields (see decoded_insn), but registers as byte
+    // offsets into uprobes_trap_context::x (8 * n), and fence for an operation writing x0.
+    int32_t imm = 0;
     opcode op = opcode::illegal;
     uint8_t rd = 0, rs1 = 0, rs2 = 0, length = 0;
     bool fast = false; // op is one the hit path runs inline (RV64I without memory access)
