@@ -6,17 +6,16 @@
 namespace {
 uint64_t hz = 10'000'000;
 uint64_t ticks_per_slice = 100'000;
-// 1e9 / hz when hz divides 1e9 (10 MHz on QEMU virt: 100), else 0: then ticks * ns_per_tick is
-// exactly the general conversion below, in one multiplication (the hit path stamps every hit).
-uint64_t ns_per_tick = 100;
 uint64_t interrupts = 0;
 } // namespace
+
+uint64_t timer_ns_per_tick = 100;
 
 void timer_init(uint64_t timebase_hz) {
     if (timebase_hz != 0) {
         hz = timebase_hz;
     }
-    ns_per_tick = 1'000'000'000 % hz == 0 ? 1'000'000'000 / hz : 0;
+    timer_ns_per_tick = 1'000'000'000 % hz == 0 ? 1'000'000'000 / hz : 0;
     ticks_per_slice = hz / 1000 * timer_tick_ms;
     sbi::set_timer(csr::read_time() + ticks_per_slice);
     csr::set_sie(csr::sie_stie);
@@ -27,11 +26,8 @@ void timer_interrupt() {
     sbi::set_timer(csr::read_time() + ticks_per_slice);
 }
 
-uint64_t timer_ticks_to_ns(uint64_t ticks) {
-    // ticks = q * hz + r: q * 1e9 + r * 1e9 / hz == ticks * (1e9 / hz) when hz divides 1e9.
-    if (ns_per_tick != 0) {
-        return ticks * ns_per_tick;
-    }
+uint64_t timer_ticks_to_ns_general(uint64_t ticks) {
+    // ticks = q * hz + r: q * 1e9 + r * 1e9 / hz (== ticks * (1e9 / hz) when hz divides 1e9).
     return ticks / hz * 1'000'000'000 + (ticks % hz) * 1'000'000'000 / hz;
 }
 
