@@ -53,7 +53,7 @@ uint64_t sext32(uint64_t v) {
     const uint64_t next = pc + h.length;
     const auto sa = [](uint64_t v) { return static_cast<int64_t>(v); };
     uint64_t v = 0;
-    switch (h.op) {
+    switch (static_cast<opcode>(h.op)) {
     case opcode::lui:
         v = imm;
         break;
@@ -194,13 +194,13 @@ int engine::not_ours(uprobes_trap_info* info) {
         // The time first: nothing read from the hot line has to live across the call.
         uint64_t now = os_time_ns();
         uprobes_hit hit;
-        fill_hit_record(hit, h.probe_id, h.kind, h.mode, h.cookie, proc.pid, tid, pc, ctx, now);
+        fill_hit_record(hit, h.head, h.cookie, proc.pid, tid, pc, ctx, now);
         hit.hit_count = count;
         if (h.handler != nullptr)
             h.handler(ctx, &hit, h.user);
         emit(hit);
     }
-    return h.mode == UPROBES_MODE_STOP;
+    return h.head.mode == UPROBES_MODE_STOP;
 }
 
 // Counts a trap that the last-site line answered (`cached`) or the site table did (which
@@ -240,7 +240,7 @@ template <bool cached>
         count_trap<cached>();
         if (stop) {
             ctx->pc = pc;
-            set_info(info, UPROBES_TRAP_STOP, error::ok, 0, static_cast<uint32_t>(h.probe_id));
+            set_info(info, UPROBES_TRAP_STOP, error::ok, 0, h.head.probe_id);
             return UPROBES_TRAP_STOP;
         }
         if (ctx->pc != pc) {
@@ -276,7 +276,7 @@ template <bool cached>
     push_return(proc, tid, sites_[site_index], site_index, ctx);
     if (stop) {
         ctx->pc = pc;
-        set_info(info, UPROBES_TRAP_STOP, error::ok, 0, static_cast<uint32_t>(h.probe_id));
+        set_info(info, UPROBES_TRAP_STOP, error::ok, 0, h.head.probe_id);
         return UPROBES_TRAP_STOP;
     }
     if (ctx->pc != pc) {

@@ -193,7 +193,9 @@ void engine::refresh_hot(uint32_t index) {
         h.fast = runs_inline(site.insn);
         if (h.fast) {
             // Registers as byte offsets into uprobes_trap_context::x (run_inline).
-            h.op = site.insn.op;
+            static_assert(static_cast<unsigned>(opcode::fence) < 256 &&
+                          static_cast<unsigned>(opcode::sraw) < 256);
+            opcode op = site.insn.op;
             h.imm = static_cast<int32_t>(site.insn.imm);
             h.rd = static_cast<uint8_t>((site.insn.rd & 31) * 8);
             h.rs1 = static_cast<uint8_t>((site.insn.rs1 & 31) * 8);
@@ -201,9 +203,10 @@ void engine::refresh_hot(uint32_t index) {
             h.length = site.insn.length;
             // Writing x0 changes nothing (ch. 2.1): such an operation runs as a fence, so
             // run_inline writes rd unconditionally; jal and jalr still jump.
-            if (h.rd == 0 && h.op != opcode::jal && h.op != opcode::jalr &&
-                (h.op < opcode::beq || h.op > opcode::bgeu))
-                h.op = opcode::fence;
+            if (h.rd == 0 && op != opcode::jal && op != opcode::jalr &&
+                (op < opcode::beq || op > opcode::bgeu))
+                op = opcode::fence;
+            h.op = static_cast<uint8_t>(op);
         }
         // At most one plain entry-side consumer and at most one return probe for every pid (its
         // condition and handlers run at the return, from its own record).
@@ -222,7 +225,6 @@ void engine::refresh_hot(uint32_t index) {
         }
         if (simple && entries <= 1 && returns <= 1 && entries + returns > 0) {
             h.path = returns == 0 ? hot_path::plain : hot_path::with_return;
-            h.returns = returns == 1;
             if (entries == 1) {
                 const probe_rec& p = probes_[plain];
                 h.entry = true;
@@ -230,10 +232,10 @@ void engine::refresh_hot(uint32_t index) {
                 h.handler = p.handler;
                 h.user = p.user;
                 h.cookie = p.cookie;
-                h.probe_id = p.id;
+                h.head.probe_id = static_cast<uint32_t>(p.id);
                 h.pid = p.pid;
-                h.kind = p.kind;
-                h.mode = p.mode;
+                h.head.kind = p.kind;
+                h.head.mode = p.mode;
             }
         }
     }

@@ -81,6 +81,17 @@ enum class hot_path : uint8_t {
 // nothing but this line (and a hit counter, and with a return probe the thread's return stack):
 // the site has at most one INSN/ENTRY consumer, without condition or post-handler, whose fields
 // are copied here (`entry`), and at most one RETURN probe, for every pid (`returns`).
+// The first doubleword of a uprobes_hit (probe id, kind, mode, flags), kept in this form in the
+// hot line so that a hit record gets it with one load and one store (hit_word: GCC's
+// may_alias, the store into the record is a store of a doubleword, not of eight bytes).
+struct alignas(8) hit_head {
+    uint32_t probe_id = 0;
+    uint8_t kind = 0, mode = 0;
+    uint16_t flags = 0;
+};
+static_assert(sizeof(hit_head) == 8 && __builtin_offsetof(uprobes_hit, pid) == 8);
+using hit_word [[gnu::may_alias]] = uint64_t;
+
 struct site_hot {
     uint64_t addr = 0;      // link-time address; with program, the lookup key
     uint32_t program = nil; // nil: free
@@ -88,18 +99,17 @@ struct site_hot {
     uprobes_handler_fn handler = nullptr;
     void* user = nullptr;
     uint64_t cookie = 0;
-    int32_t probe_id = 0;
+    hit_head head;    // the consumer's id, kind and mode (flags 0)
     uint32_t pid = 0; // the consumer's pid filter
-    // fast: the displaced instruction's fields (see decoded_insn), but registers as byte
-    // offsets into uprobes_trap_context::x (8 * n), and fence for an operation writing x0.
+    // fast: the displaced instruction's fields (see decoded_insn), but the opcode in one byte,
+    // registers as byte offsets into uprobes_trap_context::x (8 * n), and fence for an
+    // operation writing x0.
     int32_t imm = 0;
-    opcode op = opcode::illegal;
+    uint8_t op = 0;
     uint8_t rd = 0, rs1 = 0, rs2 = 0, length = 0;
     bool fast = false; // op is one the hit path runs inline (RV64I without memory access)
     hot_path path = hot_path::general;
-    bool entry = false;   // the fields above describe an INSN/ENTRY consumer
-    bool returns = false; // a RETURN probe for every pid shares the site (hijack ra for it)
-    uint8_t kind = 0, mode = 0;
+    bool entry = false; // the fields above describe an INSN/ENTRY consumer
 };
 static_assert(sizeof(site_hot) == 64, "one cache line per site");
 
@@ -342,6 +352,14 @@ inline void fill_hit_record(uprobes_hit& hit, int32_t id, uint8_t kind, uint8_t 
     hit.ra = ctx->x[1];
     hit.retval = 0;
     hit.cookie = cookie;
+}
+
+// fill_hit_record() for the consumer of a hot line: the first doubleword copied as it is.
+inline void fill_hit_record(uprobes_hit& hit, const hit_head& head, uint64_t cookie, uint32_t pid,
+                            uint32_t tid, uint64_t pc, const uprobes_trap_context* ctx,
+                            uint64_t now) {
+    fill_hit_record(hit, static_cast<int32_t>(head.probe_id), 0, 0, cookie, pid, tid, pc, ctx, now);
+    *reinterpret_cast<hit_word*>(&hit) = *reinterpret_cast<const hit_word*>(&head);
 }
 
 // A hit record for the probe at pool index `probe` at `pc`, with its current hit count.
