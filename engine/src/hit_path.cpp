@@ -38,6 +38,11 @@ uint64_t sext32(uint64_t v) {
     return *reinterpret_cast<uint64_t*>(reinterpret_cast<char*>(x) + off);
 }
 
+// A source operand: the register at byte offset `off`, x0 (offset 0) reading as zero.
+[[gnu::always_inline]] inline uint64_t source(uint64_t* x, uint8_t off) {
+    return off != 0 ? reg_at(x, off) : 0;
+}
+
 // Runs the displaced instruction of a site whose hot line says `fast`, on the context's
 // registers in place; returns the next pc. The same semantics as simulate() (simulate.cpp) for
 // these opcodes, Unprivileged ISA v20191213: ch. 2.4 integer computational (shift amounts
@@ -47,8 +52,7 @@ uint64_t sext32(uint64_t v) {
 // never written: refresh_hot() turns an operation writing x0 into fence (it changes nothing
 // else), so only jal and jalr test rd. None of them touches memory, so none can fault.
 [[gnu::always_inline]] inline uint64_t run_inline(const site_hot& h, uint64_t pc, uint64_t* x) {
-    const uint64_t a = h.rs1 != 0 ? reg_at(x, h.rs1) : 0;
-    const uint64_t b = h.rs2 != 0 ? reg_at(x, h.rs2) : 0;
+    // Operands read where the case uses them (an immediate operation reads no rs2).
     const uint64_t imm = static_cast<uint64_t>(int64_t{h.imm});
     const uint64_t next = pc + h.length;
     const auto sa = [](uint64_t v) { return static_cast<int64_t>(v); };
@@ -65,106 +69,107 @@ uint64_t sext32(uint64_t v) {
             reg_at(x, h.rd) = next;
         return pc + imm;
     case opcode::jalr: {
-        uint64_t target = (a + imm) & ~uint64_t{1};
+        uint64_t target = (source(x, h.rs1) + imm) & ~uint64_t{1};
         if (h.rd != 0)
             reg_at(x, h.rd) = next;
         return target;
     }
     case opcode::beq:
-        return a == b ? pc + imm : next;
+        return source(x, h.rs1) == source(x, h.rs2) ? pc + imm : next;
     case opcode::bne:
-        return a != b ? pc + imm : next;
+        return source(x, h.rs1) != source(x, h.rs2) ? pc + imm : next;
     case opcode::blt:
-        return sa(a) < sa(b) ? pc + imm : next;
+        return sa(source(x, h.rs1)) < sa(source(x, h.rs2)) ? pc + imm : next;
     case opcode::bge:
-        return sa(a) >= sa(b) ? pc + imm : next;
+        return sa(source(x, h.rs1)) >= sa(source(x, h.rs2)) ? pc + imm : next;
     case opcode::bltu:
-        return a < b ? pc + imm : next;
+        return source(x, h.rs1) < source(x, h.rs2) ? pc + imm : next;
     case opcode::bgeu:
-        return a >= b ? pc + imm : next;
+        return source(x, h.rs1) >= source(x, h.rs2) ? pc + imm : next;
     case opcode::addi:
-        v = a + imm;
+        v = source(x, h.rs1) + imm;
         break;
     case opcode::slti:
-        v = sa(a) < sa(imm) ? 1 : 0;
+        v = sa(source(x, h.rs1)) < sa(imm) ? 1 : 0;
         break;
     case opcode::sltiu:
-        v = a < imm ? 1 : 0;
+        v = source(x, h.rs1) < imm ? 1 : 0;
         break;
     case opcode::xori:
-        v = a ^ imm;
+        v = source(x, h.rs1) ^ imm;
         break;
     case opcode::ori:
-        v = a | imm;
+        v = source(x, h.rs1) | imm;
         break;
     case opcode::andi:
-        v = a & imm;
+        v = source(x, h.rs1) & imm;
         break;
     case opcode::slli:
-        v = a << (imm & 63);
+        v = source(x, h.rs1) << (imm & 63);
         break;
     case opcode::srli:
-        v = a >> (imm & 63);
+        v = source(x, h.rs1) >> (imm & 63);
         break;
     case opcode::srai:
-        v = static_cast<uint64_t>(sa(a) >> (imm & 63));
+        v = static_cast<uint64_t>(sa(source(x, h.rs1)) >> (imm & 63));
         break;
     case opcode::add:
-        v = a + b;
+        v = source(x, h.rs1) + source(x, h.rs2);
         break;
     case opcode::sub:
-        v = a - b;
+        v = source(x, h.rs1) - source(x, h.rs2);
         break;
     case opcode::sll:
-        v = a << (b & 63);
+        v = source(x, h.rs1) << (source(x, h.rs2) & 63);
         break;
     case opcode::slt:
-        v = sa(a) < sa(b) ? 1 : 0;
+        v = sa(source(x, h.rs1)) < sa(source(x, h.rs2)) ? 1 : 0;
         break;
     case opcode::sltu:
-        v = a < b ? 1 : 0;
+        v = source(x, h.rs1) < source(x, h.rs2) ? 1 : 0;
         break;
     case opcode::xor_:
-        v = a ^ b;
+        v = source(x, h.rs1) ^ source(x, h.rs2);
         break;
     case opcode::srl:
-        v = a >> (b & 63);
+        v = source(x, h.rs1) >> (source(x, h.rs2) & 63);
         break;
     case opcode::sra:
-        v = static_cast<uint64_t>(sa(a) >> (b & 63));
+        v = static_cast<uint64_t>(sa(source(x, h.rs1)) >> (source(x, h.rs2) & 63));
         break;
     case opcode::or_:
-        v = a | b;
+        v = source(x, h.rs1) | source(x, h.rs2);
         break;
     case opcode::and_:
-        v = a & b;
+        v = source(x, h.rs1) & source(x, h.rs2);
         break;
     case opcode::addiw:
-        v = sext32(a + imm);
+        v = sext32(source(x, h.rs1) + imm);
         break;
     case opcode::slliw:
-        v = sext32(static_cast<uint32_t>(a) << (imm & 31));
+        v = sext32(static_cast<uint32_t>(source(x, h.rs1)) << (imm & 31));
         break;
     case opcode::srliw:
-        v = sext32(static_cast<uint32_t>(a) >> (imm & 31));
+        v = sext32(static_cast<uint32_t>(source(x, h.rs1)) >> (imm & 31));
         break;
     case opcode::sraiw:
-        v = sext32(static_cast<uint32_t>(static_cast<int32_t>(a) >> (imm & 31)));
+        v = sext32(static_cast<uint32_t>(static_cast<int32_t>(source(x, h.rs1)) >> (imm & 31)));
         break;
     case opcode::addw:
-        v = sext32(a + b);
+        v = sext32(source(x, h.rs1) + source(x, h.rs2));
         break;
     case opcode::subw:
-        v = sext32(a - b);
+        v = sext32(source(x, h.rs1) - source(x, h.rs2));
         break;
     case opcode::sllw:
-        v = sext32(static_cast<uint32_t>(a) << (b & 31));
+        v = sext32(static_cast<uint32_t>(source(x, h.rs1)) << (source(x, h.rs2) & 31));
         break;
     case opcode::srlw:
-        v = sext32(static_cast<uint32_t>(a) >> (b & 31));
+        v = sext32(static_cast<uint32_t>(source(x, h.rs1)) >> (source(x, h.rs2) & 31));
         break;
     case opcode::sraw:
-        v = sext32(static_cast<uint32_t>(static_cast<int32_t>(a) >> (b & 31)));
+        v = sext32(static_cast<uint32_t>(static_cast<int32_t>(source(x, h.rs1)) >>
+                                         (source(x, h.rs2) & 31)));
         break;
     case opcode::fence:
         return next;
@@ -216,15 +221,17 @@ template <bool cached>
 // hot line `h` and the probe's hit counter; no hit record is built unless a handler or the sink
 // takes it. Behaves exactly as site_hit() would for that site. The common case (the consumer
 // fires, its site was the last one, the instruction runs inline) counts one counter besides the
-// probe's: fast_hits_, which stats() adds to traps, hits, simulated and the lookups.
-template <bool cached>
+// probe's: fast_hits_, which stats() adds to traps, hits, simulated and the lookups. `simple`:
+// the line's path is hot_path::simple (no pid filter, trace mode, an inline instruction), so
+// those three are not tested.
+template <bool cached, bool simple>
 [[gnu::always_inline]] inline int engine::plain_hit(process_rec& proc, uint32_t tid,
                                                     const site_hot& h, uprobes_trap_context* ctx,
                                                     uprobes_trap_info* info) {
     uint64_t pc = ctx->pc;
-    if (h.pid == UPROBES_ANY_PID || h.pid == proc.pid) {
-        bool stop = hot_entry_fire(h, proc, tid, pc, ctx);
-        if (!stop && h.fast && ctx->pc == pc) {
+    if (simple || h.pid == UPROBES_ANY_PID || h.pid == proc.pid) {
+        bool stop = hot_entry_fire(h, proc, tid, pc, ctx) && !simple;
+        if ((simple || (!stop && h.fast)) && ctx->pc == pc) {
             ctx->pc = run_inline(h, pc, ctx->x);
             if (cached) {
                 fast_hits_++;
@@ -318,8 +325,10 @@ engine::trap_body(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx, uprobes
     const uint64_t addr = pc - proc->bias;
     const site_hot* h = last_hot_;
     if (h != nullptr && h->addr == addr && h->program == proc->program) {
+        if (h->path == hot_path::simple)
+            return plain_hit<true, true>(*proc, tid, *h, ctx, info);
         if (h->path == hot_path::plain)
-            return plain_hit<true>(*proc, tid, *h, ctx, info);
+            return plain_hit<true, false>(*proc, tid, *h, ctx, info);
         count_trap<true>();
     } else {
         uint32_t site = find_site(proc->program, addr);
@@ -329,8 +338,8 @@ engine::trap_body(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx, uprobes
         }
         h = &hot_[site];
         last_hot_ = h;
-        if (h->path == hot_path::plain)
-            return plain_hit<false>(*proc, tid, *h, ctx, info);
+        if (h->path == hot_path::simple || h->path == hot_path::plain)
+            return plain_hit<false, false>(*proc, tid, *h, ctx, info);
         count_trap<false>();
     }
     const auto site = static_cast<uint32_t>(h - hot_);

@@ -236,6 +236,9 @@ void engine::refresh_hot(uint32_t index) {
                 h.pid = p.pid;
                 h.head.kind = p.kind;
                 h.head.mode = p.mode;
+                if (h.path == hot_path::plain && h.fast && p.pid == UPROBES_ANY_PID &&
+                    p.mode != UPROBES_MODE_STOP)
+                    h.path = hot_path::simple;
             }
         }
     }

@@ -73,6 +73,7 @@ struct probe_rec {
 enum class hot_path : uint8_t {
     general,     // the consumer list over the probe records (site_hit)
     plain,       // one INSN/ENTRY consumer, from the hot line alone (plain_hit)
+    simple,      // plain, with no pid filter, in trace mode, on an instruction run inline
     with_return, // at most one such consumer and a RETURN probe for every pid (hot_return_hit)
 };
 
@@ -257,7 +258,7 @@ private:
                  uprobes_trap_info* info);
     template <bool cached>
     void count_trap();
-    template <bool cached>
+    template <bool cached, bool simple>
     int plain_hit(process_rec& proc, uint32_t tid, const site_hot& h, uprobes_trap_context* ctx,
                   uprobes_trap_info* info);
     bool hot_entry_fire(const site_hot& h, process_rec& proc, uint32_t tid, uint64_t pc,
