@@ -78,6 +78,8 @@ size_t engine::memory_required(const uprobes_limits& limits) {
 
 result<void> engine::init(const uprobes_limits* limits, void* memory, size_t size) {
     ready_ = false;
+    last_process_ = nullptr; // the hit path trusts a non-null last_process_ without ready_
+    last_hot_ = nullptr;
     uprobes_limits l = RUPROBES_TRY(effective_limits(limits));
     if (memory == nullptr || reinterpret_cast<uintptr_t>(memory) % block_align != 0)
         return error::invalid_argument;

@@ -303,11 +303,13 @@ template <bool cached, bool simple>
 // Every path counts the trap (counters_.traps, or fast_hits_ in plain_hit).
 [[gnu::always_inline]] inline int
 engine::trap_body(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx, uprobes_trap_info* info) {
-    if (!ready_)
-        return not_ours(info);
-    // The process that trapped last usually traps again: skip its hash lookup.
+    // The process that trapped last usually traps again: skip its hash lookup. last_process_ is
+    // set only while the engine is ready (init clears it first) and cleared when its record is
+    // freed, so it needs neither test.
     process_rec* proc = last_process_;
-    if (proc == nullptr || proc->pid != pid || !proc->used) {
+    if (proc == nullptr || proc->pid != pid) {
+        if (!ready_)
+            return not_ours(info);
         proc = find_process(pid);
         if (proc == nullptr) {
             counters_.traps++;
@@ -316,12 +318,9 @@ engine::trap_body(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx, uprobes
         last_process_ = proc;
     }
     uint64_t pc = ctx->pc;
-    if (proc->xol != 0 && pc - proc->xol < xol_page_size) {
-        counters_.traps++;
-        return xol_trap(*proc, tid, ctx, info);
-    }
     // The site that trapped last usually traps again: its hot line holds the key, so a match
-    // there is the table's answer (a freed site's line has program nil) without the hash.
+    // there is the table's answer (a freed site's line has program nil) without the hash. A
+    // site lies in the program's text, never in the xol page: a match needs no xol test.
     const uint64_t addr = pc - proc->bias;
     const site_hot* h = last_hot_;
     if (h != nullptr && h->addr == addr && h->program == proc->program) {
@@ -331,6 +330,10 @@ engine::trap_body(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx, uprobes
             return plain_hit<true, false>(*proc, tid, *h, ctx, info);
         count_trap<true>();
     } else {
+        if (proc->xol != 0 && pc - proc->xol < xol_page_size) {
+            counters_.traps++;
+            return xol_trap(*proc, tid, ctx, info);
+        }
         uint32_t site = find_site(proc->program, addr);
         if (site == nil) {
             counters_.traps++;
