@@ -194,15 +194,23 @@ int engine::not_ours(uprobes_trap_info* info) {
 [[gnu::always_inline]] inline bool engine::hot_entry_fire(const site_hot& h, process_rec& proc,
                                                           uint32_t tid, uint64_t pc,
                                                           uprobes_trap_context* ctx) {
-    uint64_t count = ++probe_hits_[h.probe];
-    if (h.handler != nullptr || sink_ != nullptr) {
+    // The probe's counter at byte offset h.probe_offset (8 * its pool index).
+    uint64_t count =
+        ++*reinterpret_cast<uint64_t*>(reinterpret_cast<char*>(probe_hits_) + h.probe_offset);
+    // Handler and sink, or the sink alone: the handler is tested once.
+    if (h.handler != nullptr) {
         // The time first: nothing read from the hot line has to live across the call.
         uint64_t now = os_time_ns();
         uprobes_hit hit;
         fill_hit_record(hit, h.head, h.cookie, proc.pid, tid, pc, ctx, now);
         hit.hit_count = count;
-        if (h.handler != nullptr)
-            h.handler(ctx, &hit, h.user);
+        h.handler(ctx, &hit, h.user);
+        emit(hit);
+    } else if (sink_ != nullptr) {
+        uint64_t now = os_time_ns();
+        uprobes_hit hit;
+        fill_hit_record(hit, h.head, h.cookie, proc.pid, tid, pc, ctx, now);
+        hit.hit_count = count;
         emit(hit);
     }
     return h.head.mode == UPROBES_MODE_STOP;

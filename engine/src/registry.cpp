@@ -228,7 +228,7 @@ void engine::refresh_hot(uint32_t index) {
             if (entries == 1) {
                 const probe_rec& p = probes_[plain];
                 h.entry = true;
-                h.probe = plain;
+                h.probe_offset = plain * 8;
                 h.handler = p.handler;
                 h.user = p.user;
                 h.cookie = p.cookie;

@@ -94,9 +94,9 @@ static_assert(sizeof(hit_head) == 8 && __builtin_offsetof(uprobes_hit, pid) == 8
 using hit_word [[gnu::may_alias]] = uint64_t;
 
 struct site_hot {
-    uint64_t addr = 0;      // link-time address; with program, the lookup key
-    uint32_t program = nil; // nil: free
-    uint32_t probe = nil;   // entry: the consumer's pool index
+    uint64_t addr = 0;         // link-time address; with program, the lookup key
+    uint32_t program = nil;    // nil: free
+    uint32_t probe_offset = 0; // entry: the consumer's hit counter, 8 * its pool index
     uprobes_handler_fn handler = nullptr;
     void* user = nullptr;
     uint64_t cookie = 0;
