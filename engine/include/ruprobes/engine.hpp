@@ -70,10 +70,11 @@ struct probe_rec {
 };
 
 // How a hit on a site runs (site_hot::path).
+// (simple is 0: the hit path tests it first, against zero.)
 enum class hot_path : uint8_t {
+    simple,      // plain, with no pid filter, in trace mode, on an instruction run inline
     general,     // the consumer list over the probe records (site_hit)
     plain,       // one INSN/ENTRY consumer, from the hot line alone (plain_hit)
-    simple,      // plain, with no pid filter, in trace mode, on an instruction run inline
     with_return, // at most one such consumer and a RETURN probe for every pid (hot_return_hit)
 };
 
