@@ -3,10 +3,12 @@
 #include "ruprobes/port.hpp"
 #include "ruprobes/ruprobes.h"
 
+// Constant-initialised: no constructor runs at boot.
+constinit ruprobes::engine ruprobes::c_abi_engine;
+
 namespace {
 
-// Constant-initialised: no constructor runs at boot.
-constinit ruprobes::engine the_engine;
+constexpr ruprobes::engine& the_engine = ruprobes::c_abi_engine;
 
 int to_c(ruprobes::error e) {
     return -static_cast<int>(e);

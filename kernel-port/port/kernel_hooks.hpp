@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "ruprobes/engine.hpp"
 #include "ruprobes/ruprobes.h"
 
 struct process;
@@ -40,8 +41,9 @@ inline bool port_user_breakpoint(process* p, uint32_t pid, trap_frame& frame) {
         return port_breakpoint_slow(p, frame);
     }
     uprobes_trap_info info; // the engine fills every field, whatever the result
-    const int action = uprobes_trap_handler_thread(reinterpret_cast<uprobes_trap_context*>(&frame),
-                                                   pid, pid, &info); // tid == pid
+    // uprobes_trap_handler_thread without the C function's call level (it takes the lock).
+    const int action = ruprobes::c_abi_engine.trap_thread(
+        pid, pid, reinterpret_cast<uprobes_trap_context*>(&frame), &info); // tid == pid
     return action == UPROBES_TRAP_HANDLED || port_breakpoint_finish(p, action, info);
 }
 

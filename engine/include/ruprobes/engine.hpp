@@ -328,6 +328,11 @@ private:
     uprobes_stats counters_ = {};
 };
 
+// The instance behind the C ABI (c_abi.cpp). A C++ kernel may call its trap_thread() directly
+// on the breakpoint path (the same as uprobes_trap_handler_thread, one call level less); every
+// other use goes through the C functions, which take the port lock.
+extern engine c_abi_engine;
+
 // A hit record of probe `id` at `pc` (inline, field by field, no memset: it runs for every hit
 // that a handler, condition or sink wants). hit_count is the caller's.
 inline void fill_hit_record(uprobes_hit& hit, int32_t id, uint8_t kind, uint8_t mode,
