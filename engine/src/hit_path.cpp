@@ -307,7 +307,7 @@ template <bool cached, bool simple>
     return execute_displaced(proc, tid, sites_[site_index].insn, site_index, pc, ctx, info, false);
 }
 
-// The body of trap() and trap_thread(), inlined into both (no extra call level on either).
+// The body of trap(), trap_thread() and trap_locked(), inlined into each (no extra call level).
 // Every path counts the trap (counters_.traps, or fast_hits_ in plain_hit).
 [[gnu::always_inline]] inline int
 engine::trap_body(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx, uprobes_trap_info* info) {
@@ -378,6 +378,13 @@ engine::trap_body(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx, uprobes
 
 int engine::trap(uprobes_trap_context* ctx, uprobes_trap_info* info) {
     return trap_body(os_current_pid(), os_current_tid(), ctx, info);
+}
+
+int engine::trap_locked(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx,
+                        uprobes_trap_info* info) {
+    if (info == nullptr)
+        __builtin_unreachable(); // the contract: set_info's test folds away
+    return trap_body(pid, tid, ctx, info);
 }
 
 int engine::trap_thread(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx,

@@ -41,8 +41,9 @@ inline bool port_user_breakpoint(process* p, uint32_t pid, trap_frame& frame) {
         return port_breakpoint_slow(p, frame);
     }
     uprobes_trap_info info; // the engine fills every field, whatever the result
-    // uprobes_trap_handler_thread without the C function's call level (it takes the lock).
-    const int action = ruprobes::c_abi_engine.trap_thread(
+    // uprobes_trap_handler_thread without the C function's call level, and the port lock taken
+    // here: it is empty (one hart, no interrupts while the kernel runs; see os_uprobes_lock).
+    const int action = ruprobes::c_abi_engine.trap_locked(
         pid, pid, reinterpret_cast<uprobes_trap_context*>(&frame), &info); // tid == pid
     return action == UPROBES_TRAP_HANDLED || port_breakpoint_finish(p, action, info);
 }
