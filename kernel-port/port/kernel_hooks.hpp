@@ -36,15 +36,18 @@ bool port_breakpoint_finish(process* p, int action, const uprobes_trap_info& inf
 // handled (an engine hit, or a stop for a debugger; the frame says where to resume); false for
 // a breakpoint the kernel must kill for. Inline in the trap path: a plain hit costs the engine
 // call and nothing else. The trap frame starts with x[32] and sepc: the engine's context.
-inline bool port_user_breakpoint(process* p, uint32_t pid, trap_frame& frame) {
+// `pid` is p->pid, read only on the direct path (where its load is already the sign-extended
+// form RV64 passes a uint32_t in, so no extra extension).
+inline bool port_user_breakpoint(process* p, const int& pid, trap_frame& frame) {
     if (!port_breakpoint_direct) {
         return port_breakpoint_slow(p, frame);
     }
     uprobes_trap_info info; // the engine fills every field, whatever the result
     // uprobes_trap_handler_thread without the C function's call level, and the port lock taken
     // here: it is empty (one hart, no interrupts while the kernel runs; see os_uprobes_lock).
+    const auto id = static_cast<uint32_t>(pid);
     const int action = ruprobes::c_abi_engine.trap_locked(
-        pid, pid, reinterpret_cast<uprobes_trap_context*>(&frame), &info); // tid == pid
+        id, id, reinterpret_cast<uprobes_trap_context*>(&frame), &info); // tid == pid
     return action == UPROBES_TRAP_HANDLED || port_breakpoint_finish(p, action, info);
 }
 

@@ -109,7 +109,7 @@ extern "C" void user_trap(trap_frame* frame) {
         frame->sepc += 4; // ecall is always 32 bits
         syscall_dispatch(p, *frame);
     } else if (code == csr::cause::breakpoint) {
-        if (!port_user_breakpoint(p, static_cast<uint32_t>(p->pid), *frame)) {
+        if (!port_user_breakpoint(p, p->pid, *frame)) {
             kill_for_fault(p, "breakpoint not placed by the probe engine", scause, stval,
                            sig::trap);
         }
