@@ -1,0 +1,160 @@
+// After a hit: the trap that ends an instruction stepped in the thread's out-of-line slot, resume
+// after a stop, single-step (also out of the xol page) and the fault fix-up for out-of-line
+// slots. The hit itself is in hit_path.cpp.
+#include "ruprobes/engine.hpp"
+#include "ruprobes/port.hpp"
+#include "ruprobes/simulate.hpp"
+#include "trap_info.hpp"
+
+namespace ruprobes {
+
+[[gnu::noinline]] int engine::xol_trap(process_rec& proc, uint32_t tid, uprobes_trap_context* ctx,
+                                       uprobes_trap_info* info) {
+    uint64_t offset = ctx->pc - proc.xol;
+    if (offset == 0)
+        return return_trap(proc, tid, ctx, info);
+    thread_rec* t = find_thread(proc.pid, tid);
+    if (t == nullptr || t->xol == xol_state::idle ||
+        offset != uint64_t{t->xol_slot} * xol_slot_size + t->xol_length)
+        return not_ours(info);
+    xol_state state = t->xol;
+    bool stop = state == xol_state::single_step || t->xol_stop_after;
+    t->xol = xol_state::idle;
+    t->xol_stop_after = false;
+    uint64_t probed = t->xol_return_pc - t->xol_length;
+    ctx->pc = t->xol_return_pc;
+    if (state == xol_state::probe_step && t->xol_site != nil) {
+        const site_rec& site = sites_[t->xol_site];
+        if (site.program != nil && site.generation == t->xol_site_generation &&
+            site.post_handlers != 0)
+            run_post_handlers(proc, tid, site, probed, ctx);
+    }
+    int action = stop ? UPROBES_TRAP_STOP : UPROBES_TRAP_HANDLED;
+    set_info(info, action);
+    return action;
+}
+
+// A thread stopped (by the kernel, asynchronously) while its pc is in the xol page: single-step
+// finishes what the engine started there, as one step of the program.
+int engine::single_step_in_xol(process_rec& proc, uint32_t tid, uprobes_trap_context* ctx,
+                               uprobes_trap_info* info) {
+    uint64_t offset = ctx->pc - proc.xol;
+    if (offset == 0) {
+        // About to take the return trampoline: the step is the return itself.
+        int action = return_trap(proc, tid, ctx, info);
+        if (action == UPROBES_TRAP_NOT_OURS)
+            return -static_cast<int>(error::not_ours);
+        if (action == UPROBES_TRAP_HANDLED)
+            set_info(info, UPROBES_TRAP_STOP);
+        return UPROBES_TRAP_STOP;
+    }
+    thread_rec* t = find_thread(proc.pid, tid);
+    if (t == nullptr || t->xol == xol_state::idle)
+        return -static_cast<int>(error::not_ours);
+    uint64_t slot_offset = uint64_t{t->xol_slot} * xol_slot_size;
+    if (offset == slot_offset) {
+        // The displaced instruction has not run yet: let it, and stop at the slot's ebreak.
+        t->xol_stop_after = true;
+        set_info(info, UPROBES_TRAP_HANDLED);
+        return UPROBES_TRAP_HANDLED;
+    }
+    if (offset == slot_offset + t->xol_length) {
+        t->xol_stop_after = true;
+        return xol_trap(proc, tid, ctx, info);
+    }
+    return -static_cast<int>(error::not_ours);
+}
+
+uint64_t engine::program_pc(uint32_t pid, uint32_t tid, const uprobes_trap_context* ctx) const {
+    process_rec* proc = ready_ ? find_process(pid) : nullptr;
+    uint64_t pc = ctx->pc;
+    if (proc == nullptr || proc->xol == 0 || pc - proc->xol >= xol_page_size)
+        return pc;
+    const thread_rec* t = find_thread(pid, tid);
+    if (t == nullptr)
+        return pc;
+    if (pc == proc->xol) {
+        // The return the trampoline will make: the newest entry whose frame is still live.
+        for (uint32_t i = t->depth; i-- > 0;) {
+            if (t->stack[i].sp >= ctx->x[2])
+                return t->stack[i].orig_ra;
+        }
+        return pc;
+    }
+    uint64_t slot = proc->xol + uint64_t{t->xol_slot} * xol_slot_size;
+    if (t->xol == xol_state::idle)
+        return pc;
+    if (pc == slot)
+        return t->xol_return_pc - t->xol_length; // the displaced instruction, not yet run
+    if (pc == slot + t->xol_length)
+        return t->xol_return_pc; // it ran: the program is at the next instruction
+    return pc;
+}
+
+int engine::resume(uprobes_trap_context* ctx, uprobes_trap_info* info) {
+    set_info(info, UPROBES_TRAP_HANDLED);
+    if (!ready_)
+        return UPROBES_TRAP_HANDLED;
+    uint32_t pid = os_current_pid();
+    process_rec* proc = find_process(pid);
+    if (proc == nullptr || (proc->xol != 0 && ctx->pc - proc->xol < xol_page_size))
+        return UPROBES_TRAP_HANDLED;
+    site_rec* site = lookup_site(proc->program, ctx->pc - proc->bias);
+    if (site == nullptr || !armed_for(*site, pid))
+        return UPROBES_TRAP_HANDLED;
+    result<uint32_t> now = peek_text(pid, ctx->pc, site->insn.length);
+    if (!now.ok() || *now != breakpoint_for(site->insn.length))
+        return UPROBES_TRAP_HANDLED;
+    return execute_displaced_out_of_line(*proc, os_current_tid(), site->insn,
+                                         static_cast<uint32_t>(site - sites_), ctx->pc, ctx, info,
+                                         false);
+}
+
+int engine::single_step(uprobes_trap_context* ctx, uprobes_trap_info* info) {
+    set_info(info, UPROBES_TRAP_STOP);
+    if (!ready_)
+        return -static_cast<int>(error::invalid_argument);
+    uint32_t pid = os_current_pid();
+    uint32_t tid = os_current_tid();
+    process_rec* proc = find_process(pid);
+    if (proc == nullptr)
+        return -static_cast<int>(error::not_found);
+    uint64_t pc = ctx->pc;
+    if (proc->xol != 0 && pc - proc->xol < xol_page_size)
+        return single_step_in_xol(*proc, tid, ctx, info);
+    // The instruction the program has at pc: the saved original under an armed breakpoint.
+    result<uint32_t> low = peek_text(pid, pc, 2);
+    if (!low.ok())
+        return -static_cast<int>(error::fault_fetch);
+    uint32_t bits = *low;
+    if ((bits & 3) == 3) {
+        result<uint32_t> word = peek_text(pid, pc, 4);
+        if (!word.ok())
+            return -static_cast<int>(error::fault_fetch);
+        bits = *word;
+    }
+    decoded_insn insn = decode_bits(bits);
+    site_rec* site = lookup_site(proc->program, pc - proc->bias);
+    if (site != nullptr && bits == breakpoint_for(site->insn.length))
+        insn = site->insn;
+    if (insn.cls == insn_class::refuse)
+        return -static_cast<int>(insn.refusal);
+    return execute_displaced_out_of_line(*proc, tid, insn, nil, pc, ctx, info, true);
+}
+
+bool engine::fixup_fault(uprobes_trap_context* ctx) {
+    if (!ready_)
+        return false;
+    uint32_t pid = os_current_pid();
+    process_rec* proc = find_process(pid);
+    if (proc == nullptr || proc->xol == 0 || ctx->pc - proc->xol >= xol_page_size)
+        return false;
+    thread_rec* t = find_thread(pid, os_current_tid());
+    if (t == nullptr || t->xol == xol_state::idle)
+        return false;
+    ctx->pc = t->xol_return_pc - t->xol_length;
+    t->xol = xol_state::idle;
+    return true;
+}
+
+} // namespace ruprobes
