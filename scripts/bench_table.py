@@ -295,10 +295,14 @@ def build_table(logs, selected):
     return t
 
 
+def row_cells(r):
+    """A row's cells in table order: measured, how, ratio, goal, met, details."""
+    return [r["measured"], r["how"], fmt(r["ratio"], 3), r["goal"], met(r), r["details"]]
+
+
 def text_table(t):
     headers = ["measured", "how", "ratio", "goal", "met", "details"]
-    rows = [[r["measured"], r["how"], fmt(r["ratio"], 3), r["goal"], met(r), r["details"]]
-            for r in t.rows]
+    rows = [row_cells(r) for r in t.rows]
     # The method column is long: the plain-text table shows it on a line of its own.
     widths = [max(len(str(x[i])) for x in rows + [headers]) for i in (0, 2, 3, 4)]
     out = []
@@ -324,8 +328,7 @@ def markdown_table(t):
     out = ["| measured | how | ratio | goal | met | details |",
            "| --- | --- | ---: | --- | --- | --- |"]
     for r in t.rows:
-        out.append("| " + " | ".join(md_escape(x) for x in (
-            r["measured"], r["how"], fmt(r["ratio"], 3), r["goal"], met(r), r["details"])) + " |")
+        out.append("| " + " | ".join(md_escape(x) for x in row_cells(r)) + " |")
     out.append("")
     out.append("Absolute numbers:")
     out.append("")

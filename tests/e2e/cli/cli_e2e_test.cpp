@@ -5,6 +5,7 @@
 #include "ruprobes_test/child_process.hpp"
 #include "ruprobes_test/free_port.hpp"
 #include "ruprobes_test/paths.hpp"
+#include "ruprobes_test/ruprobesd_args.hpp"
 #include "ruprobes_test/temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -27,19 +28,10 @@ struct cli_run {
 class cli_e2e : public ::testing::Test {
 protected:
     void SetUp() override {
-        rpc = "127.0.0.1:" + std::to_string(free_tcp_port());
+        const uint16_t port = free_tcp_port();
+        rpc = "127.0.0.1:" + std::to_string(port);
         spawn_options d;
-        d.argv = {std::string(bin_dir) + "/ruprobesd",
-                  "--launch",
-                  kernel_elf,
-                  "--qemu-log",
-                  dir.file("console.log"),
-                  "--symbols",
-                  user_dir,
-                  "--rsp-listen",
-                  "127.0.0.1:" + std::to_string(free_tcp_port()),
-                  "--rpc-listen",
-                  rpc};
+        d.argv = ruprobesd_argv(launch_target(dir), port);
         d.output_file = dir.file("ruprobesd.log");
         daemon = std::make_unique<child_process>(d);
         ASSERT_TRUE(daemon->wait_for_output("JSON-RPC server listening", 20s)) << daemon->output();

@@ -7,6 +7,7 @@
 #include "ruprobes_test/free_port.hpp"
 #include "ruprobes_test/paths.hpp"
 #include "ruprobes_test/qemu_guest.hpp"
+#include "ruprobes_test/ruprobesd_args.hpp"
 #include "ruprobes_test/temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -26,17 +27,7 @@ protected:
     void SetUp() override {
         port = free_tcp_port();
         spawn_options d;
-        d.argv = {std::string(bin_dir) + "/ruprobesd",
-                  "--launch",
-                  kernel_elf,
-                  "--qemu-log",
-                  dir.file("console.log"),
-                  "--symbols",
-                  user_dir,
-                  "--rsp-listen",
-                  "127.0.0.1:" + std::to_string(free_tcp_port()),
-                  "--rpc-listen",
-                  "127.0.0.1:" + std::to_string(port)};
+        d.argv = ruprobesd_argv(launch_target(dir), port);
         d.output_file = dir.file("ruprobesd.log");
         daemon = std::make_unique<child_process>(d);
         ASSERT_TRUE(daemon->wait_for_output("JSON-RPC server listening", 20s)) << daemon->output();
@@ -125,15 +116,7 @@ TEST(rpc_e2e_restart, trace_probe_survives_a_qemu_restart) {
     auto guest = std::make_unique<qemu_guest>(dir, opts);
     uint16_t port = free_tcp_port();
     spawn_options d;
-    d.argv = {std::string(bin_dir) + "/ruprobesd",
-              "--qemu-socket",
-              guest->agent_socket(),
-              "--symbols",
-              user_dir,
-              "--rsp-listen",
-              "127.0.0.1:" + std::to_string(free_tcp_port()),
-              "--rpc-listen",
-              "127.0.0.1:" + std::to_string(port)};
+    d.argv = ruprobesd_argv(qemu_socket_target(guest->agent_socket()), port);
     d.output_file = dir.file("ruprobesd.log");
     child_process daemon(d);
     ASSERT_TRUE(daemon.wait_for_output("JSON-RPC server listening", 20s)) << daemon.output();
