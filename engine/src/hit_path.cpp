@@ -489,9 +489,9 @@ engine::execute_displaced(process_rec& proc, uint32_t tid, const decoded_insn& i
 }
 
 [[gnu::noinline]] int
-engine::execute_displaced_out_of_line(process_rec& proc, uint32_t tid, const decoded_insn& insn,
-                                      uint32_t site_index, uint64_t pc, uprobes_trap_context* ctx,
-                                      uprobes_trap_info* info, bool single_step) {
+engine::execute_displaced_noinline(process_rec& proc, uint32_t tid, const decoded_insn& insn,
+                                   uint32_t site_index, uint64_t pc, uprobes_trap_context* ctx,
+                                   uprobes_trap_info* info, bool single_step) {
     return execute_displaced(proc, tid, insn, site_index, pc, ctx, info, single_step);
 }
 

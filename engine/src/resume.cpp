@@ -105,9 +105,9 @@ int engine::resume(uprobes_trap_context* ctx, uprobes_trap_info* info) {
     result<uint32_t> now = peek_text(pid, ctx->pc, site->insn.length);
     if (!now.ok() || *now != breakpoint_for(site->insn.length))
         return UPROBES_TRAP_HANDLED;
-    return execute_displaced_out_of_line(*proc, os_current_tid(), site->insn,
-                                         static_cast<uint32_t>(site - sites_), ctx->pc, ctx, info,
-                                         false);
+    return execute_displaced_noinline(*proc, os_current_tid(), site->insn,
+                                      static_cast<uint32_t>(site - sites_), ctx->pc, ctx, info,
+                                      false);
 }
 
 int engine::single_step(uprobes_trap_context* ctx, uprobes_trap_info* info) {
@@ -139,7 +139,7 @@ int engine::single_step(uprobes_trap_context* ctx, uprobes_trap_info* info) {
         insn = site->insn;
     if (insn.cls == insn_class::refuse)
         return -static_cast<int>(insn.refusal);
-    return execute_displaced_out_of_line(*proc, tid, insn, nil, pc, ctx, info, true);
+    return execute_displaced_noinline(*proc, tid, insn, nil, pc, ctx, info, true);
 }
 
 bool engine::fixup_fault(uprobes_trap_context* ctx) {

@@ -277,10 +277,11 @@ private:
     int step_out_of_line(process_rec& proc, uint32_t tid, const decoded_insn& insn,
                          uint32_t site_index, uint64_t pc, uprobes_trap_context* ctx,
                          uprobes_trap_info* info, bool single_step);
-    // execute_displaced() as a call, for resume.cpp (resume after a stop, single-step).
-    int execute_displaced_out_of_line(process_rec& proc, uint32_t tid, const decoded_insn& insn,
-                                      uint32_t site_index, uint64_t pc, uprobes_trap_context* ctx,
-                                      uprobes_trap_info* info, bool single_step);
+    // execute_displaced() as a real call (it is always_inline), for resume.cpp: resume after a
+    // stop, single-step.
+    int execute_displaced_noinline(process_rec& proc, uint32_t tid, const decoded_insn& insn,
+                                   uint32_t site_index, uint64_t pc, uprobes_trap_context* ctx,
+                                   uprobes_trap_info* info, bool single_step);
     int xol_trap(process_rec& proc, uint32_t tid, uprobes_trap_context* ctx,
                  uprobes_trap_info* info);
     int single_step_in_xol(process_rec& proc, uint32_t tid, uprobes_trap_context* ctx,
