@@ -126,8 +126,13 @@ result<int32_t> engine::register_probe(const uprobes_probe_spec& spec) {
     site_rec* site = lookup_site(program, spec.addr);
     uint32_t site_index = nil;
     bool new_site = site == nullptr;
+    bool stop_only = spec.mode == UPROBES_MODE_STOP && spec.kind != UPROBES_KIND_RETURN;
+    if (!new_site && site->insn.cls == insn_class::refuse && !stop_only) {
+        release_program(program);
+        return site->insn.refusal; // trace probes keep their refusals on a breakpoint's site
+    }
     if (new_site) {
-        result<decoded_insn> insn = validate_site(prog, spec.addr);
+        result<decoded_insn> insn = validate_site(prog, spec.addr, stop_only);
         if (!insn.ok() || free_sites_ == nil) {
             release_program(program);
             return insn.ok() ? error::no_space : insn.err();

@@ -499,6 +499,10 @@ engine::execute_displaced_noinline(process_rec& proc, uint32_t tid, const decode
 int engine::step_out_of_line(process_rec& proc, uint32_t tid, const decoded_insn& insn,
                              uint32_t site_index, uint64_t pc, uprobes_trap_context* ctx,
                              uprobes_trap_info* info, bool single_step) {
+    // A stop-mode site on the program's own ebreak that did not stop (its probe does not apply
+    // to this process): the trap is the program's, pc untouched.
+    if (insn.cls == insn_class::refuse && insn.refusal == error::insn_ebreak)
+        return not_ours(info);
     result<thread_rec*> tr = thread_for(proc, tid);
     if (!tr.ok() || proc.xol == 0 || (*tr)->xol_slot == 0) {
         counters_.faults++;

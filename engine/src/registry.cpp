@@ -126,7 +126,7 @@ result<void> engine::fill_checkpoints(program_rec& prog) {
     return {};
 }
 
-result<decoded_insn> engine::validate_site(program_rec& prog, uint64_t addr) {
+result<decoded_insn> engine::validate_site(program_rec& prog, uint64_t addr, bool stop_only) {
     if ((addr & 1) != 0)
         return error::addr_misaligned;
     uint64_t begin = 0, end = 0;
@@ -162,7 +162,10 @@ result<decoded_insn> engine::validate_site(program_rec& prog, uint64_t addr) {
         available = 4;
     }
     decoded_insn insn = RUPROBES_TRY(decode(bytes, available));
-    RUPROBES_TRY_VOID(probeable(insn));
+    // A stop-mode probe never needs its instruction run by the hit: the thread stops before it,
+    // and resume/single_step execute it (out of line, or the kernel makes the system call).
+    if (!stop_only)
+        RUPROBES_TRY_VOID(probeable(insn));
     return insn;
 }
 

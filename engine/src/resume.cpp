@@ -8,6 +8,17 @@
 
 namespace ruprobes {
 
+namespace {
+
+// ecall and ebreak are executed by the kernel, not the engine: the system call is the kernel's
+// to make, and running a program's own ebreak is delivering its breakpoint trap.
+bool kernel_executes(const decoded_insn& insn) {
+    return insn.cls == insn_class::refuse &&
+           (insn.refusal == error::insn_ecall || insn.refusal == error::insn_ebreak);
+}
+
+} // namespace
+
 [[gnu::noinline]] int engine::xol_trap(process_rec& proc, uint32_t tid, uprobes_trap_context* ctx,
                                        uprobes_trap_info* info) {
     uint64_t offset = ctx->pc - proc.xol;
@@ -105,6 +116,8 @@ int engine::resume(uprobes_trap_context* ctx, uprobes_trap_info* info) {
     result<uint32_t> now = peek_text(pid, ctx->pc, site->insn.length);
     if (!now.ok() || *now != breakpoint_for(site->insn.length))
         return UPROBES_TRAP_HANDLED;
+    if (kernel_executes(site->insn))
+        return -static_cast<int>(site->insn.refusal);
     return execute_displaced_noinline(*proc, os_current_tid(), site->insn,
                                       static_cast<uint32_t>(site - sites_), ctx->pc, ctx, info,
                                       false);
@@ -137,8 +150,11 @@ int engine::single_step(uprobes_trap_context* ctx, uprobes_trap_info* info) {
     site_rec* site = lookup_site(proc->program, pc - proc->bias);
     if (site != nullptr && bits == breakpoint_for(site->insn.length))
         insn = site->insn;
-    if (insn.cls == insn_class::refuse)
+    if (kernel_executes(insn))
         return -static_cast<int>(insn.refusal);
+    // Every other instruction runs out of line, the refused classes included (CSR access,
+    // fence.i, lr/sc; a privileged or illegal one faults there and uprobes_fixup_fault moves the
+    // fault back to `pc`).
     return execute_displaced_noinline(*proc, tid, insn, nil, pc, ctx, info, true);
 }
 

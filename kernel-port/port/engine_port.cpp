@@ -26,8 +26,6 @@
 
 namespace {
 
-constexpr uint32_t ecall_bits = 0x00000073; // ECALL (unprivileged ISA §2.8)
-
 // The engine's tables (uprobes_engine_init carves them out of this block).
 constexpr size_t engine_memory_size = 4u << 20;
 alignas(16) uint8_t engine_memory[engine_memory_size];
@@ -219,6 +217,7 @@ void port_process_exit_hook(process* p) {
 bool port_breakpoint_finish(process* p, int action, const uprobes_trap_info& info) {
     if (action == UPROBES_TRAP_NOT_OURS) {
         if (debugger_listening()) {
+            p->stop_signal = sig::trap;
             stop_self(p, stop_reason::breakpoint, 0);
             return true;
         }
@@ -249,6 +248,30 @@ void port_fixup_fault(process*, trap_frame& frame) {
     }
 }
 
+// The engine leaves ecall and the program's own ebreak to the kernel (uprobes_resume and
+// uprobes_single_step return their refusal with the frame untouched): executes it once for the
+// stopped thread `p`. Returns what port_prepare_user_return returns; `step`: stop after it.
+static bool execute_in_kernel(process* p, int refusal, bool step) {
+    if (refusal == -UPROBES_E_INSN_ECALL) {
+        // Making the system call, with the thread's registers: the step ends after the ecall
+        // (or never, for exit; in the new image, for execve).
+        p->frame.sepc += 4;
+        syscall_dispatch(p, p->frame);
+        if (step) {
+            stop_self(p, stop_reason::step, 0);
+        }
+        return false; // return_to_user looks at stops and kills again
+    }
+    // The program's ebreak: its breakpoint trap, as user_trap delivers it.
+    if (debugger_listening()) {
+        p->stop_signal = sig::trap;
+        stop_self(p, stop_reason::breakpoint, 0);
+        return false;
+    }
+    kill_for_fault(p, "breakpoint not placed by the probe engine", csr::cause::breakpoint,
+                   p->frame.sepc, sig::trap);
+}
+
 bool port_prepare_user_return(process* p) {
     if (!engine_ready) {
         p->step_pending = false;
@@ -260,15 +283,8 @@ bool port_prepare_user_return(process* p) {
         p->step_pending = false;
         p->engine_resume_pending = false;
         const int r = uprobes_single_step(context_of(p->frame), &info);
-        uint32_t insn = 0;
-        if (r == -UPROBES_E_INSN_ECALL && peek_user(p->page_table, &insn, p->frame.sepc, 4) &&
-            insn == ecall_bits) {
-            // Stepping over a system call is making it: the step ends after the ecall (or never,
-            // for exit; in the new image, for execve).
-            p->frame.sepc += 4;
-            syscall_dispatch(p, p->frame);
-            stop_self(p, stop_reason::step, 0);
-            return false;
+        if (r == -UPROBES_E_INSN_ECALL || r == -UPROBES_E_INSN_EBREAK) {
+            return execute_in_kernel(p, r, true);
         }
         if (r < 0) {
             kprintf("port: pid %d cannot single-step at %016lx: %s\n", p->pid, p->frame.sepc,
@@ -280,7 +296,11 @@ bool port_prepare_user_return(process* p) {
     }
     if (p->engine_resume_pending) {
         p->engine_resume_pending = false;
-        return apply_action(p, uprobes_resume(context_of(p->frame)), info);
+        const int r = uprobes_resume(context_of(p->frame));
+        if (r == -UPROBES_E_INSN_ECALL || r == -UPROBES_E_INSN_EBREAK) {
+            return execute_in_kernel(p, r, false);
+        }
+        return apply_action(p, r, info);
     }
     return true;
 }

@@ -97,7 +97,8 @@ public:
 
     awaitable<call_result<std::vector<thread_entry>>> thread_list(uint32_t pid);
     awaitable<call_result<void>> thread_stop(uint32_t pid, uint32_t tid);
-    awaitable<call_result<void>> thread_resume(uint32_t pid, uint32_t tid);
+    // `signal` (Linux numbering; 0: none) kills a thread that stopped on a fault with it.
+    awaitable<call_result<void>> thread_resume(uint32_t pid, uint32_t tid, uint32_t signal = 0);
     awaitable<call_result<void>> thread_step(uint32_t pid, uint32_t tid);
 
     awaitable<call_result<register_values>> regs_get(uint32_t pid, uint32_t tid);

@@ -256,8 +256,10 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
             break;
         case wire::msg_type::stop:
             if (auto m = wire::decode<wire::stop_event>(f); m.ok() && handlers.on_stop) {
-                handlers.on_stop(stop_info{m->pid, m->tid, wire::stop_reason(m->reason),
-                                           m->probe_id, register_values{m->x, m->pc}});
+                stop_info s{m->pid, m->tid, wire::stop_reason(m->reason), m->probe_id,
+                            register_values{m->x, m->pc}};
+                s.signal = m->signal;
+                handlers.on_stop(s);
             }
             break;
         case wire::msg_type::exec:

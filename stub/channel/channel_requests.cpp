@@ -83,8 +83,8 @@ awaitable<call_result<void>> client::thread_stop(uint32_t pid, uint32_t tid) {
     return impl_->call_void(wire::thread_stop_request{.pid = pid, .tid = tid});
 }
 
-awaitable<call_result<void>> client::thread_resume(uint32_t pid, uint32_t tid) {
-    return impl_->call_void(wire::thread_resume_request{.pid = pid, .tid = tid});
+awaitable<call_result<void>> client::thread_resume(uint32_t pid, uint32_t tid, uint32_t signal) {
+    return impl_->call_void(wire::thread_resume_request{.pid = pid, .tid = tid, .signal = signal});
 }
 
 awaitable<call_result<void>> client::thread_step(uint32_t pid, uint32_t tid) {

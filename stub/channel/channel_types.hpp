@@ -106,6 +106,7 @@ struct stop_info {
     wire::stop_reason reason = wire::stop_reason::none;
     uint32_t probe_id = 0;
     register_values regs;
+    int signal = 0; // Linux numbering (reason fault or trap), else 0
 };
 
 struct exec_info {

@@ -139,7 +139,7 @@ void debug_session::on_event(const target_event& event) {
             waiting_ = false;
             // gdb's attach accepts a quiet stop only with signal 0 (or SIGSTOP/SIGTRAP); the
             // kernel reports the requested stop as an interrupt.
-            target::stop_event reported = *stop;
+            target::stop_event reported = fetch_breakpoints_.as_reported(*stop);
             if (attaching_)
                 reported.signal = gdb_signal::none;
             attaching_ = false;
@@ -196,6 +196,7 @@ void debug_session::forget_process() {
         model_.release(*pid_, id_);
     memory_.clear();
     removals_.clear();
+    fetch_breakpoints_.clear();
     pid_.reset();
     g_thread_.reset();
     waiting_ = false;
@@ -252,7 +253,7 @@ task<void> debug_session::on(const halt_reason_req&) {
         co_return;
     }
     if (auto stop = model_.any_stop(*pid_)) {
-        reply(stop_reply(*stop));
+        reply(stop_reply(fetch_breakpoints_.as_reported(*stop)));
         co_return;
     }
     if (waiting_)
@@ -451,10 +452,19 @@ task<void> debug_session::on(const breakpoint_req& b) {
             co_return;
         }
         auto id = co_await model_.insert_breakpoint(*pid_, b.addr, id_);
-        if (id)
+        if (!id && id.error().code == target_errc::unprobeable &&
+            co_await fetch_breakpoint_allowed(b.addr)) {
+            fetch_breakpoints_.insert(b.addr);
             reply_ok();
-        else
+        } else if (id) {
+            reply_ok();
+        } else {
             reply_error(id.error());
+        }
+        co_return;
+    }
+    if (fetch_breakpoints_.remove(b.addr)) {
+        reply_ok();
         co_return;
     }
     if (model_.breakpoint_at(*pid_, b.addr)) {
@@ -467,6 +477,22 @@ task<void> debug_session::on(const breakpoint_req& b) {
         reply_ok(); // already gone (the process exited, the kernel restarted): nothing to undo
     else
         reply_error(r.error());
+}
+
+task<bool> debug_session::fetch_breakpoint_allowed(uint64_t addr) {
+    if (!pid_)
+        co_return false;
+    pid_type pid = *pid_;
+    if (options_.read_text) {
+        if (program_.empty()) {
+            if (auto info = co_await model_.process(pid))
+                program_ = info->program;
+        }
+        if (program_.empty() || options_.read_text(program_, addr, 1))
+            co_return false; // text (the engine's refusal stands) or an unknown program
+    }
+    auto byte = co_await model_.read_memory(pid, addr, 1);
+    co_return static_cast<bool>(byte) && pid_ == pid;
 }
 
 task<void> debug_session::on(const continue_req& c) {

@@ -6,6 +6,7 @@
 // (ruprobes/rsp/request.hpp) and, for q/Q packets, one per query name (see queries()).
 #pragma once
 
+#include "rsp/fetch_breakpoints.hpp"
 #include "rsp/stop_caches.hpp"
 #include "ruprobes/rsp/request.hpp"
 #include "target/target_model.hpp"
@@ -121,6 +122,9 @@ private:
     task<void> prepare_resume();
     // A stop on a breakpoint gdb had removed: resume the thread without telling gdb.
     task<void> resume_stale(target::stop_event stop);
+    // Whether a Z0 the kernel refused at `addr` can be a fetch breakpoint: mapped user memory
+    // of the debugged process outside its program's text.
+    task<bool> fetch_breakpoint_allowed(uint64_t addr);
 
     target::target_model& model_;
     session_options options_;
@@ -142,6 +146,7 @@ private:
     std::string program_;                          // of the debugged process (for read_text)
     bool text_written_ = false;                    // the debugger wrote into its text
     lazy_removals removals_;                       // z0 not yet carried out
+    fetch_breakpoints fetch_breakpoints_;          // Z0 outside text (inferior calls)
     boost::asio::any_io_executor executor_;        // of the session (set by start())
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     size_t thread_next_ = 0;

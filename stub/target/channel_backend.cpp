@@ -1,6 +1,7 @@
 #include "target/channel_backend.hpp"
 
 #include "channel/channel_client.hpp"
+#include "target/signal_numbers.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -157,6 +158,8 @@ struct channel_backend::impl : std::enable_shared_from_this<impl> {
                 e.reason = reason_of(s.reason);
                 e.signal =
                     e.reason == stop_reason::interrupt ? gdb_signal::sigint : gdb_signal::sigtrap;
+                if (s.reason == wire::stop_reason::fault && s.signal != 0)
+                    e.signal = gdb_signal_of_linux(s.signal);
                 e.regs = regs_of(s.regs);
                 if (s.probe_id != 0)
                     e.probe = s.probe_id;
@@ -170,8 +173,9 @@ struct channel_backend::impl : std::enable_shared_from_this<impl> {
         h.on_exit = [weak](const channel::exit_info& x) {
             if (auto self = weak.lock()) {
                 // A kill by the kernel (fault) or process_kill: gdb sees it as SIGKILL unless the
-                // kernel reports a plausible signal number.
-                int sig = x.status > 0 && x.status < 32 ? x.status : gdb_signal::sigkill;
+                // kernel reports a plausible (Linux) signal number, sent in gdb's numbering.
+                int sig = x.status > 0 && x.status < 32 ? gdb_signal_of_linux(x.status)
+                                                        : gdb_signal::sigkill;
                 self->emit(exit_event{x.pid, x.killed, x.killed ? sig : x.status & 0xff});
             }
         };
@@ -329,12 +333,10 @@ task<outcome<void>> channel_backend::stop(thread_id thread) {
 }
 
 task<outcome<void>> channel_backend::resume(thread_id thread, int signal) {
-    // The wire protocol delivers no signals: a fatal one ends the process, others are dropped.
-    if (signal == gdb_signal::sigkill || signal == gdb_signal::sigterm ||
-        signal == gdb_signal::sigsegv || signal == gdb_signal::sigill) {
-        co_return co_await kill(thread.pid);
-    }
-    auto r = co_await impl_->client->thread_resume(u32(thread.pid), u32(thread.tid));
+    // The kernel delivers a signal by ending the process with it (its programs install no
+    // handlers): a signal Linux has goes to the kernel in its numbering; others are dropped.
+    auto r = co_await impl_->client->thread_resume(u32(thread.pid), u32(thread.tid),
+                                                   u32(linux_signal_of_gdb(signal)));
     if (!r)
         co_return error_of(r, "thread_resume");
     co_return outcome<void>{};

@@ -308,6 +308,15 @@ std::optional<probe_id> target_model::unmap(probe_id id) {
     return kernel_id;
 }
 
+task<void> target_model::deliver_signal(thread_id thread, int signal) {
+    std::weak_ptr<bool> alive = alive_;
+    auto r = co_await resume(thread, signal);
+    if (alive.expired())
+        co_return;
+    if (!r)
+        spdlog::debug("delivering signal {} to pid {}: {}", signal, thread.pid, r.error().message);
+}
+
 task<void> target_model::release_orphans() {
     std::weak_ptr<bool> alive = alive_;
     auto probes = std::move(orphan_probes_);
@@ -368,6 +377,12 @@ void target_model::on_event(const target_event& raw) {
             using E = std::decay_t<decltype(e)>;
             if constexpr (std::is_same_v<E, stop_event>) {
                 stops_[e.thread] = e;
+                if (e.reason == stop_reason::signal && e.signal != gdb_signal::sigtrap &&
+                    !owners_.contains(e.thread.pid) && spawner_) {
+                    // A fault of a process no debugger holds (it detached): the signal goes
+                    // through at once, as it would have without a debugger.
+                    spawner_(deliver_signal(e.thread, e.signal));
+                }
                 if (auto it = processes_.find(e.thread.pid); it != processes_.end())
                     it->second.state = process_state::stopped;
                 if (e.probe) {

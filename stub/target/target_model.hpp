@@ -131,6 +131,8 @@ private:
     // After a reconnect to the same kernel: removes the breakpoints and resumes the threads of
     // the debug sessions that ended with the disconnect.
     task<void> release_orphans();
+    // Resumes `thread` with `signal` (a fault no debugger holds).
+    task<void> deliver_signal(thread_id thread, int signal);
     void forget_process(pid_type pid);
     // Removes and returns the stops of `thread` (tid 0: every thread of its pid).
     std::vector<std::pair<thread_id, stop_event>> take_stops(thread_id thread);

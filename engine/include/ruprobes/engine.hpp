@@ -233,7 +233,9 @@ private:
     result<uint32_t> find_or_add_program(const char* path);
     uint32_t find_program(const char* path) const;
     void release_program(uint32_t program);
-    result<decoded_insn> validate_site(program_rec& prog, uint64_t addr);
+    // The instruction at `addr`; with `stop_only` (a stop-mode INSN/ENTRY probe) every class is
+    // accepted, else the decoder's refusals apply.
+    result<decoded_insn> validate_site(program_rec& prog, uint64_t addr, bool stop_only);
     result<void> fill_checkpoints(program_rec& prog);
     site_rec* lookup_site(uint32_t program, uint64_t addr);
     uint32_t find_site(uint32_t program, uint64_t addr);

@@ -313,7 +313,10 @@ int uprobes_trap_handler_thread(struct uprobes_trap_context* ctx, uint32_t pid, 
  * Before resuming a thread that uprobes_trap_handler stopped: if it stopped on a probe and its pc
  * is still that probe's address, executes the displaced instruction (no handlers run again) so
  * that the thread does not hit the same breakpoint again. Returns an enum uprobes_trap_action
- * like the trap handler (HANDLED in the common case).
+ * like the trap handler (HANDLED in the common case), or, for a stop-mode probe on an `ecall` or
+ * on the program's own `ebreak`, -UPROBES_E_INSN_ECALL / -UPROBES_E_INSN_EBREAK with ctx
+ * untouched: the kernel executes that instruction itself (makes the system call with the
+ * thread's registers, pc advanced by 4 / delivers the program's breakpoint trap).
  */
 int uprobes_resume(struct uprobes_trap_context* ctx);
 
@@ -326,8 +329,10 @@ int uprobes_resume_ex(struct uprobes_trap_context* ctx, struct uprobes_trap_info
  * an out-of-line step, or at the return trampoline) finishes that instead. Returns
  * UPROBES_TRAP_STOP when the step is complete (ctx advanced: report the stop), UPROBES_TRAP_HANDLED
  * when the step runs out of line (resume the thread; its next trap ends with UPROBES_TRAP_STOP),
- * UPROBES_TRAP_FAULT (see info), or a negative error for an instruction that cannot be stepped
- * (ecall, CSR, ...).
+ * UPROBES_TRAP_FAULT (see info), or -UPROBES_E_INSN_ECALL / -UPROBES_E_INSN_EBREAK for an
+ * `ecall` / `ebreak` (ctx untouched: the kernel executes it, as for uprobes_resume). Every other
+ * instruction steps out of line, CSR access, fence.i and lr/sc included; a privileged or illegal
+ * one faults in the slot (call uprobes_fixup_fault as for any fault).
  */
 int uprobes_single_step(struct uprobes_trap_context* ctx, struct uprobes_trap_info* info);
 

@@ -79,6 +79,9 @@ void on_stopped(int pid, stop_reason reason, uint32_t probe_id, void*) {
     case stop_reason::requested:
         e.stop_reason = uint8_t(wire::stop_reason::requested);
         break;
+    case stop_reason::fault:
+        e.stop_reason = uint8_t(wire::stop_reason::fault);
+        break;
     }
     note_stop(pid, wire::stop_reason(e.stop_reason));
     events.push(e);

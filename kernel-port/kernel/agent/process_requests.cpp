@@ -188,6 +188,15 @@ void thread_resume_request(const wire::frame& f) {
     if (p == nullptr) {
         return;
     }
+    if (req.signal >= 64) {
+        reply_status(f, wire::status::malformed);
+        return;
+    }
+    if (req.signal != 0) {
+        // A signal is delivered by ending the process with it (no user handlers exist): the
+        // fault a debugger let through kills the program as it would have without one.
+        process_kill(p->pid, static_cast<int>(req.signal));
+    }
     for (int guard = 0; p->stop_count > 0 && guard < 64; guard++) {
         thread_resume(p->pid, false);
     }
@@ -224,6 +233,7 @@ uint32_t count_stopped() {
 }
 
 uint32_t resume_all_stopped() {
+    thread_untrace_all(); // no debugger is left to catch a fault
     uint32_t n = 0;
     for (process* p = process_slots_begin(); p != process_slots_end(); p++) {
         if (p->state == process_state::unused || p->kernel_thread || p->stop_count == 0) {

@@ -158,6 +158,10 @@ void send_stop_event(int pid, wire::stop_reason reason, uint32_t probe_id) {
                        .tid = uint32_t(pid),
                        .reason = uint8_t(reason),
                        .probe_id = probe_id};
+    if (reason == wire::stop_reason::fault || reason == wire::stop_reason::trap) {
+        process* p = find_process(pid);
+        e.signal = uint8_t(p != nullptr ? p->stop_signal : 0);
+    }
     for (int i = 1; i < 32; i++) {
         e.x[i] = regs->x[i];
     }

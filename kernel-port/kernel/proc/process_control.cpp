@@ -62,7 +62,24 @@ long thread_stop(int pid) {
         return -err::perm;
     }
     p->stop_count++;
+    p->traced = true;
     return 0;
+}
+
+bool stop_for_fault(process* p, int signal) {
+    if (!p->traced || !debugger_listening()) {
+        return false;
+    }
+    p->stop_signal = signal;
+    p->stop_count++;
+    notify_thread_stopped(p, stop_reason::fault, 0);
+    return true;
+}
+
+void thread_untrace_all() {
+    for (process* p = process_slots_begin(); p != process_slots_end(); p++) {
+        p->traced = false;
+    }
 }
 
 long thread_resume(int pid, bool step) {

@@ -40,12 +40,24 @@ enum class stop_reason : uint8_t {
     probe,      // a stop-mode probe fired (probe_id says which)
     step,       // a single step finished
     breakpoint, // an ebreak that is not the engine's, while a debugger listens (see below)
+    fault,      // a fault of a traced process (process::stop_signal says which signal)
 };
 
 // Stops user thread `pid` where it is: it runs no more user code until thread_resume. Stops
 // nest (a count). Called right after process_spawn, it holds the new process at its entry point
-// before its first instruction. 0, -ESRCH or -EPERM (kernel thread).
+// before its first instruction. The process becomes traced: from now on, while a listener is
+// installed, a fault stops it (stop_for_fault) instead of killing it, until thread_untrace_all.
+// 0, -ESRCH or -EPERM (kernel thread).
 long thread_stop(int pid);
+
+// A user fault of `p` (current) with `signal` (Linux numbering), frame.sepc at the faulting
+// instruction: when `p` is traced and a listener is installed, stops it with stop_reason::fault
+// and returns true (the debugger then resumes it, kills it with the signal, or steps it);
+// false: the caller kills it.
+bool stop_for_fault(process* p, int signal);
+
+// No process is traced any more (the debugger went away).
+void thread_untrace_all();
 
 // Releases one stop of `pid` (all of them when `step`); with `step`, the thread executes exactly
 // one instruction of its original program and stops again with stop_reason::step (stepping an

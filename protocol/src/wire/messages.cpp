@@ -25,7 +25,7 @@ constexpr type_info types[] = {
     {msg_type::process_kill, "process_kill", "process_kill_response", 4},
     {msg_type::thread_list, "thread_list", "thread_list_response", 8},
     {msg_type::thread_stop, "thread_stop", "thread_stop_response", 8},
-    {msg_type::thread_resume, "thread_resume", "thread_resume_response", 8},
+    {msg_type::thread_resume, "thread_resume", "thread_resume_response", 12},
     {msg_type::thread_step, "thread_step", "thread_step_response", 8},
     {msg_type::regs_get, "regs_get", "regs_get_response", 8},
     {msg_type::regs_set, "regs_set", "regs_set_response", 280},

@@ -7,6 +7,7 @@
 #include "lib/panic.hpp"
 #include "port/kernel_hooks.hpp"
 #include "proc/lifecycle.hpp"
+#include "proc/process_control.hpp"
 #include "proc/scheduler.hpp"
 #include "proc/syscalls.hpp"
 
@@ -115,7 +116,12 @@ extern "C" void user_trap(trap_frame* frame) {
         }
     } else {
         port_fixup_fault(p, *frame);
-        kill_for_fault(p, csr::cause_name(code), scause, stval, signal_for(code));
+        if (stop_for_fault(p, signal_for(code))) {
+            kprintf("kernel: pid %d (%s) stopped for its debugger: %s (pc=%016lx tval=%016lx)\n",
+                    p->pid, p->name, csr::cause_name(code), frame->sepc, stval);
+        } else {
+            kill_for_fault(p, csr::cause_name(code), scause, stval, signal_for(code));
+        }
     }
     return_to_user(p);
 }

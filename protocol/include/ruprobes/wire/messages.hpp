@@ -115,7 +115,8 @@ enum class stop_reason : uint8_t {
     step = 2,
     requested = 3,
     spawned = 4,
-    trap = 5
+    trap = 5,
+    fault = 6
 };
 enum class process_state : uint8_t { running = 0, stopped = 1, zombie = 2 };
 enum class thread_state : uint8_t { running = 0, stopped = 1 };
@@ -382,7 +383,18 @@ struct thread_request {
     }
 };
 using thread_stop_request = thread_request<msg_type::thread_stop>;
-using thread_resume_request = thread_request<msg_type::thread_resume>;
+// thread_resume: (pid, tid) and the signal to deliver (Linux numbering; 0: none). A thread that
+// stopped on a fault is killed by a non-zero signal; 0 resumes it where it stopped.
+struct thread_resume_request {
+    static constexpr uint16_t code = type_code(msg_type::thread_resume);
+    uint32_t pid = 0;
+    uint32_t tid = 0;
+    uint32_t signal = 0;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.pid), s.field(m.tid), s.field(m.signal);
+    }
+};
 using thread_step_request = thread_request<msg_type::thread_step>;
 using regs_get_request = thread_request<msg_type::regs_get>;
 using thread_stop_response = status_response<msg_type::thread_stop>;
@@ -525,12 +537,14 @@ struct stop_event {
     uint32_t pid = 0;
     uint32_t tid = 0;
     uint8_t reason = 0; // stop_reason
+    uint8_t signal = 0; // Linux numbering: the fault's (reason fault), SIGTRAP (trap), else 0
     uint32_t probe_id = 0;
     register_file x{};
     uint64_t pc = 0;
     template <typename M, typename Io>
     static void io(M& m, Io& s) {
-        s.field(m.pid), s.field(m.tid), s.field(m.reason), s.zeros(3), s.field(m.probe_id);
+        s.field(m.pid), s.field(m.tid), s.field(m.reason), s.field(m.signal), s.zeros(2);
+        s.field(m.probe_id);
         s.field(m.x), s.field(m.pc);
     }
 };

@@ -1,0 +1,199 @@
+// Debugger breakpoints on every instruction class and stepping through system calls, with the
+// real gdb against ruprobesd and the kernel in QEMU, in both ways gdb steps: with vCont;s (the
+// target description says osabi none) and with breakpoints gdb inserts itself on the next
+// instruction (`set osabi GNU/Linux`: gdb's Linux software single-step). The stepping is
+// compared with QEMU's user-mode gdbstub (qemu-riscv64 -g) running the same program.
+#include "gdb_scripts.hpp"
+#include "gdb_session.hpp"
+#include "ruprobes_test/free_port.hpp"
+
+#include <fstream>
+#include <sstream>
+
+using namespace ruprobes::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char* stay = "ruprobes.stay";
+
+bool has(const std::string& out, const std::string& needle) {
+    return out.find(needle) != std::string::npos;
+}
+
+size_t count(const std::string& out, const std::string& needle) {
+    size_t n = 0;
+    for (size_t at = 0; (at = out.find(needle, at)) != std::string::npos; at += needle.size())
+        n++;
+    return n;
+}
+
+// The lines of `out` that start with `prefix` (STOP / PC lines of stepping_trace_script).
+std::vector<std::string> lines_with(const std::string& out, const std::string& prefix) {
+    std::vector<std::string> lines;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind(prefix, 0) == 0)
+            lines.push_back(line);
+    }
+    return lines;
+}
+
+// gdb's two ways of stepping: the default (osabi none from target.xml: vCont;s) and its Linux
+// software single-step (a breakpoint on the next instruction).
+struct gdb_stops : ::testing::TestWithParam<bool> {
+    temp_dir dir;
+    bool linux_stepping() const { return GetParam(); }
+    std::vector<std::string> with_osabi(std::vector<std::string> commands) const {
+        if (linux_stepping())
+            commands.insert(commands.begin(), "set osabi GNU/Linux");
+        return commands;
+    }
+};
+
+std::string remote(const daemon_with_guest& d) {
+    return "target remote 127.0.0.1:" + d.port();
+}
+
+TEST_P(gdb_stops, breakpoints_on_every_instruction_class_run_it_once) {
+    daemon_with_guest d(dir, stay);
+    std::vector<std::string> commands = {"target extended-remote 127.0.0.1:" + d.port(),
+                                         "set remote exec-file /bin/sys_insns"};
+    for (const char* label : {"sys_insns_csr", "sys_insns_fence_i", "sys_insns_ecall"})
+        commands.push_back(std::string("break *") + label);
+    // Each breakpoint once per call (3 calls), then the program runs to its end.
+    commands.push_back("run 3");
+    for (int i = 0; i < 9; i++)
+        commands.push_back("continue");
+    // lr and sc: an sc resumed after a stop may fail (the reservation does not survive every
+    // trap, as on Linux) and the loop retries; the counter says the increment happened once.
+    for (const char* c : {"delete", "break *sys_insns_lr", "break *sys_insns_sc", "run 1",
+                          "continue", "p $pc == &sys_insns_sc", "stepi", "delete", "continue"})
+        commands.push_back(c);
+    std::string out = run_gdb(dir, "gdb", "sys_insns", with_osabi(commands));
+    EXPECT_FALSE(has(out, "Cannot insert breakpoint")) << out;
+    EXPECT_FALSE(has(out, "Cannot access memory")) << out;
+    for (int bp = 1; bp <= 3; bp++)
+        EXPECT_EQ(count(out, "Breakpoint " + std::to_string(bp) + ", "), 3u) << bp << "\n" << out;
+    EXPECT_GE(count(out, "Breakpoint 4, "), 1u) << out;
+    EXPECT_GE(count(out, "Breakpoint 5, "), 1u) << out;
+    EXPECT_TRUE(has(out, "$1 = 1")) << out;
+    EXPECT_EQ(count(out, "exited normally"), 2u) << out;
+    // The CSR read, the lr/sc increment and getpid ran once per call.
+    EXPECT_TRUE(d.wait_for_console("sys_insns: 3 calls, counter 3, 6 checks passed", 10s))
+        << d.console();
+    EXPECT_TRUE(d.wait_for_console("sys_insns: 1 calls, counter 1, 2 checks passed", 10s))
+        << d.console();
+}
+
+TEST_P(gdb_stops, program_own_ebreak_takes_a_breakpoint_and_then_traps) {
+    daemon_with_guest d(dir, stay, {"--spawn", "/bin/bad ebreak"});
+    std::string script = dir.file("ebreak.py");
+    // The ebreak compiled into main: the first one in its disassembly.
+    std::ofstream(script) << "import gdb\n"
+                             "arch = gdb.selected_inferior().architecture()\n"
+                             "start = int(gdb.parse_and_eval('(long)&main'))\n"
+                             "for insn in arch.disassemble(start, start + 1024):\n"
+                             "    if insn['asm'].split()[0] in ('ebreak', 'c.ebreak'):\n"
+                             "        gdb.set_convenience_variable('own_ebreak', insn['addr'])\n"
+                             "        break\n";
+    std::string out =
+        run_gdb(dir, "gdb", "bad",
+                with_osabi({remote(d), "source " + script, "break *$own_ebreak", "continue",
+                            "p $pc == $own_ebreak", "stepi", "p $pc == $own_ebreak", "kill"}));
+    EXPECT_TRUE(has(out, "Breakpoint 1, ")) << out;
+    EXPECT_TRUE(has(out, "$1 = 1")) << out;
+    // Executing the program's own ebreak is its breakpoint trap, at the same pc.
+    EXPECT_TRUE(has(out, "Program received signal SIGTRAP")) << out;
+    EXPECT_TRUE(has(out, "$2 = 1")) << out;
+    EXPECT_FALSE(has(out, "bad: still alive")) << d.console();
+}
+
+TEST_P(gdb_stops, step_next_and_finish_through_syscall_wrappers) {
+    daemon_with_guest d(dir, stay, {"--spawn", "/bin/sleep 10"});
+    std::string ecalls = ecall_addresses_script(dir, "time_ns sched_yield");
+    std::string out =
+        run_gdb(dir, "gdb", "sleep",
+                with_osabi({remote(d), "source " + ecalls, "break main", "continue", "next", "step",
+                            "bt 1", "next", "next", "finish",
+                            // finish from the instruction just before an ecall
+                            "break *$time_ns_before_ecall", "continue", "finish",
+                            // stepi onto an ecall and over it
+                            "break *$sched_yield_before_ecall", "continue", "stepi",
+                            "p $pc == $sched_yield_ecall", "stepi",
+                            "p $pc == $sched_yield_ecall + 4", "finish", "delete", "continue"}));
+    EXPECT_FALSE(has(out, "Cannot insert breakpoint")) << out;
+    EXPECT_FALSE(has(out, "Cannot access memory")) << out;
+    // next over time_ns (a system call), step into sleep_ms, next over its nanosleep, finish.
+    EXPECT_TRUE(std::regex_search(out, std::regex("#0  sleep_ms \\(ms=(ms@entry=)?10\\)"))) << out;
+    EXPECT_TRUE(has(out, "Run till exit from #0  sleep_ms")) << out;
+    EXPECT_TRUE(has(out, "Value returned is $1 = 0")) << out;
+    EXPECT_TRUE(has(out, "Breakpoint 2, ")) << out;
+    EXPECT_TRUE(std::regex_search(out, std::regex("Run till exit from #0 .*time_ns"))) << out;
+    EXPECT_TRUE(has(out, "Value returned is $2 = ")) << out;
+    EXPECT_TRUE(has(out, "Breakpoint 3, ")) << out;
+    EXPECT_TRUE(has(out, "$3 = 1")) << out;
+    EXPECT_TRUE(has(out, "$4 = 1")) << out;
+    EXPECT_TRUE(std::regex_search(out, std::regex("Run till exit from #0 .*sched_yield"))) << out;
+    EXPECT_TRUE(has(out, "Value returned is $5 = 0")) << out;
+    EXPECT_TRUE(has(out, "exited normally")) << out;
+    EXPECT_TRUE(d.wait_for_console("slept", 10s)) << d.console();
+    EXPECT_TRUE(has(d.console(), "for 10: ok")) << d.console();
+}
+
+TEST_P(gdb_stops, break_before_an_ecall_run_continue_continue) {
+    daemon_with_guest d(dir, stay);
+    std::string ecalls = ecall_addresses_script(dir, "write");
+    std::string out =
+        run_gdb(dir, "gdb", "fib",
+                with_osabi({"target extended-remote 127.0.0.1:" + d.port(),
+                            "set remote exec-file /bin/fib", "source " + ecalls,
+                            "break *$write_before_ecall", "run 10", "continue", "continue"}));
+    EXPECT_FALSE(has(out, "Cannot insert breakpoint")) << out;
+    EXPECT_TRUE(has(out, "Breakpoint 1, ")) << out;
+    EXPECT_TRUE(has(out, "exited normally")) << out;
+    EXPECT_TRUE(has(out, "The program is not being run.")) << out;
+    EXPECT_TRUE(d.wait_for_console("fib(10) = 55", 10s)) << d.console();
+    EXPECT_EQ(count(d.console(), "fib(10) = 55"), 1u) << "the write ran exactly once";
+}
+
+// The same stepping through three system call wrappers (time_ns: clock_gettime, sleep_ms:
+// nanosleep, sched_yield) under ruprobesd and under QEMU's user-mode gdbstub: the same pcs.
+TEST_P(gdb_stops, stepi_through_syscall_wrappers_matches_qemu_user_gdbstub) {
+    std::string trace = stepping_trace_script(dir, 4, 24);
+    std::vector<std::string> commands = {"break time_ns", "break sleep_ms", "break sched_yield",
+                                         "source " + trace, "kill"};
+
+    std::string port = std::to_string(free_tcp_port());
+    spawn_options q;
+    // No arguments: the runtime's crt0 takes argc/argv from the guest kernel's registers, which
+    // Linux (qemu-riscv64) does not set, so both runs take the defaults (100 ms).
+    q.argv = {"qemu-riscv64", "-g", port, std::string(user_dir) + "/sleep"};
+    q.output_file = dir.file("qemu_user.log");
+    child_process qemu_user(q);
+    std::vector<std::string> qemu_commands = commands;
+    qemu_commands.insert(qemu_commands.begin(), "target remote 127.0.0.1:" + port);
+    std::string reference = run_gdb(dir, "gdb_qemu", "sleep", with_osabi(qemu_commands));
+    qemu_user.stop();
+
+    daemon_with_guest d(dir, stay, {"--spawn", "/bin/sleep"});
+    std::vector<std::string> ours_commands = commands;
+    ours_commands.insert(ours_commands.begin(), remote(d));
+    std::string ours = run_gdb(dir, "gdb_ours", "sleep", with_osabi(ours_commands));
+
+    std::vector<std::string> expected = lines_with(reference, "STOP ");
+    std::vector<std::string> expected_pcs = lines_with(reference, "PC ");
+    ASSERT_EQ(expected.size(), 4u) << reference;
+    ASSERT_EQ(expected_pcs.size(), 4u * 24) << reference;
+    EXPECT_EQ(lines_with(ours, "STOP "), expected) << ours;
+    EXPECT_EQ(lines_with(ours, "PC "), expected_pcs) << ours << "\n---- qemu-riscv64:\n"
+                                                     << reference;
+    EXPECT_FALSE(has(ours, "Cannot insert breakpoint")) << ours;
+}
+
+INSTANTIATE_TEST_SUITE_P(stepping, gdb_stops, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& p) {
+                             return p.param ? "linux_software_single_step" : "vcont_step";
+                         });
+
+} // namespace

@@ -1,0 +1,88 @@
+// Stop-mode probes (debugger breakpoints) on every instruction class: accepted where trace
+// probes are refused; resuming or stepping from them executes the original instruction once
+// (out of line, or, for ecall and the program's own ebreak, by the kernel).
+#include "engine_fixture.hpp"
+
+namespace ruprobes::test {
+namespace {
+
+using stop_anywhere_test = engine_test;
+
+constexpr uint64_t refused_sites[] = {sum::ecall,   sum::ebreak, sum::cebreak, sum::csr,
+                                      sum::fence_i, sum::lr,     sum::wfi,     sum::unimp};
+
+TEST_F(stop_anywhere_test, stop_mode_accepts_every_class_trace_keeps_its_refusals) {
+    ASSERT_EQ(machine.exec(1, "/bin/sum"), 0);
+    for (uint64_t a : refused_sites) {
+        EXPECT_LT(add_probe(a), 0) << std::hex << a << ": trace probe";
+        EXPECT_LT(add_probe(a, UPROBES_KIND_RETURN, UPROBES_MODE_STOP), 0)
+            << std::hex << a << ": a return probe must run the instruction at the hit";
+        int id = add_probe(a, UPROBES_KIND_INSN, UPROBES_MODE_STOP);
+        EXPECT_GT(id, 0) << std::hex << a;
+        // A trace probe joining the breakpoint's site is refused with the instruction's reason.
+        EXPECT_LT(add_probe(a), 0) << std::hex << a;
+    }
+    EXPECT_EQ(add_probe(sum::ecall), -UPROBES_E_INSN_ECALL);
+    EXPECT_EQ(add_probe(sum::lr), -UPROBES_E_INSN_LR_SC);
+    EXPECT_EQ(machine.read32(1, sum::ecall), 0x00100073u) << "the ecall carries an ebreak";
+    EXPECT_EQ(machine.read16(1, sum::cebreak), 0x9002u);
+    EXPECT_EQ(stats().sites_used, std::size(refused_sites));
+}
+
+TEST_F(stop_anywhere_test, ecall_stop_resumes_and_steps_through_the_kernel) {
+    ASSERT_EQ(machine.exec(1, "/bin/sum"), 0);
+    int id = add_probe(sum::ecall, UPROBES_KIND_INSN, UPROBES_MODE_STOP);
+    ASSERT_GT(id, 0);
+    cpu c = thread_at(1, 1, sum::ecall);
+    ASSERT_EQ(c.run(sum::tail), cpu::outcome::stopped);
+    EXPECT_EQ(c.ctx.pc, sum::ecall);
+    EXPECT_EQ(c.last_info.probe_id, static_cast<uint32_t>(id));
+    uprobes_trap_context before = c.ctx;
+    // The kernel makes the system call: the engine leaves the thread where it is.
+    EXPECT_EQ(uprobes_resume(&c.ctx), -UPROBES_E_INSN_ECALL);
+    EXPECT_EQ(c.ctx.pc, before.pc);
+    uprobes_trap_info info = {};
+    EXPECT_EQ(uprobes_single_step(&c.ctx, &info), -UPROBES_E_INSN_ECALL);
+    EXPECT_EQ(c.ctx.pc, before.pc);
+}
+
+TEST_F(stop_anywhere_test, a_breakpoint_on_the_programs_own_ebreak_leaves_that_trap_to_the_kernel) {
+    ASSERT_EQ(machine.exec(1, "/bin/sum"), 0);
+    ASSERT_GT(add_probe(sum::ebreak, UPROBES_KIND_INSN, UPROBES_MODE_STOP), 0);
+    ASSERT_GT(add_probe(sum::cebreak, UPROBES_KIND_INSN, UPROBES_MODE_STOP), 0);
+    cpu c = thread_at(1, 1, sum::ebreak);
+    ASSERT_EQ(c.run(sum::tail), cpu::outcome::stopped);
+    EXPECT_EQ(uprobes_resume(&c.ctx), -UPROBES_E_INSN_EBREAK);
+    EXPECT_EQ(c.ctx.pc, sum::ebreak);
+    c.ctx.pc = sum::cebreak;
+    uprobes_trap_info info = {};
+    EXPECT_EQ(uprobes_single_step(&c.ctx, &info), -UPROBES_E_INSN_EBREAK);
+    EXPECT_EQ(c.ctx.pc, sum::cebreak);
+}
+
+TEST_F(stop_anywhere_test, csr_fence_i_and_lr_run_once_out_of_line) {
+    ASSERT_EQ(machine.exec(1, "/bin/sum"), 0);
+    for (uint64_t a : {sum::csr, sum::fence_i, sum::lr}) {
+        ASSERT_GT(add_probe(a, UPROBES_KIND_INSN, UPROBES_MODE_STOP), 0) << std::hex << a;
+        cpu c = thread_at(1, 1, a);
+        c.ctx.x[rv::a1] = data_base;
+        ASSERT_EQ(c.run(sum::tail), cpu::outcome::stopped) << std::hex << a;
+        EXPECT_EQ(c.ctx.pc, a);
+        uint64_t out_of_line = stats().out_of_line;
+        // Resume: the original instruction goes to the thread's slot in the xol page.
+        ASSERT_EQ(uprobes_resume(&c.ctx), UPROBES_TRAP_HANDLED) << std::hex << a;
+        EXPECT_GE(c.ctx.pc, xol_base) << std::hex << a;
+        EXPECT_LT(c.ctx.pc, xol_base + 4096) << std::hex << a;
+        EXPECT_EQ(stats().out_of_line, out_of_line + 1) << std::hex << a;
+        EXPECT_NE(machine.read32(1, c.ctx.pc), 0x00100073u) << "the original, not the breakpoint";
+        // A step from the breakpoint goes out of line as well, and stops at the slot's ebreak.
+        cpu s = thread_at(1, 1, a);
+        s.ctx.x[rv::a1] = data_base;
+        uprobes_trap_info info = {};
+        ASSERT_EQ(uprobes_single_step(&s.ctx, &info), UPROBES_TRAP_HANDLED) << std::hex << a;
+        EXPECT_GE(s.ctx.pc, xol_base) << std::hex << a;
+    }
+}
+
+} // namespace
+} // namespace ruprobes::test
