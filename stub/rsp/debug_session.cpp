@@ -1,5 +1,6 @@
 #include "rsp/debug_session.hpp"
 #include "rsp/target_description.hpp"
+#include "target/signal_numbers.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -67,7 +68,9 @@ std::string debug_session::stop_reply(const stop_event& stop) {
 }
 
 std::string debug_session::exit_reply(const exit_event& exit) {
-    return (exit.signaled ? "X" : "W") + hex2(static_cast<unsigned>(exit.status)) +
+    // A signal in gdb's numbering (the kernel's is Linux's: SIGBUS 7 is gdb's 10).
+    int status = exit.signaled ? gdb_signal_of_linux(exit.status) : exit.status;
+    return (exit.signaled ? "X" : "W") + hex2(static_cast<unsigned>(status)) +
            ";process:" + hex(static_cast<uint64_t>(exit.pid));
 }
 

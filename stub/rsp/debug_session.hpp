@@ -63,7 +63,7 @@ public:
 
     // Stop reply for a stop event (T05…), with pc/sp/ra expedited and thread/swbreak info.
     static std::string stop_reply(const target::stop_event& stop);
-    // Exit reply: W<code>;process:<pid> or X<signal>;process:<pid>.
+    // Exit reply: W<code>;process:<pid> or X<signal>;process:<pid> (gdb's signal numbering).
     static std::string exit_reply(const target::exit_event& exit);
 
 private:

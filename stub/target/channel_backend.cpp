@@ -172,10 +172,9 @@ struct channel_backend::impl : std::enable_shared_from_this<impl> {
         };
         h.on_exit = [weak](const channel::exit_info& x) {
             if (auto self = weak.lock()) {
-                // A kill by the kernel (fault) or process_kill: gdb sees it as SIGKILL unless the
-                // kernel reports a plausible (Linux) signal number, sent in gdb's numbering.
-                int sig = x.status > 0 && x.status < 32 ? gdb_signal_of_linux(x.status)
-                                                        : gdb_signal::sigkill;
+                // A kill by the kernel (fault) or process_kill: SIGKILL unless the kernel reports
+                // a plausible signal number (Linux numbering, as JSON-RPC reports it too).
+                int sig = x.status > 0 && x.status < 32 ? x.status : gdb_signal::sigkill;
                 self->emit(exit_event{x.pid, x.killed, x.killed ? sig : x.status & 0xff});
             }
         };

@@ -143,7 +143,7 @@ struct exec_event {
 
 struct exit_event {
     pid_type pid = 0;
-    bool signaled = false; // true: killed by `status` (a signal number); false: exit code
+    bool signaled = false; // true: killed by `status` (a Linux signal number); false: exit code
     int status = 0;
 };
 
