@@ -17,6 +17,33 @@ bool kernel_executes(const decoded_insn& insn) {
            (insn.refusal == error::insn_ecall || insn.refusal == error::insn_ebreak);
 }
 
+bool is_lr(const decoded_insn& insn) {
+    return insn.op == opcode::lr_w || insn.op == opcode::lr_d;
+}
+
+bool is_sc(const decoded_insn& insn) {
+    return insn.op == opcode::sc_w || insn.op == opcode::sc_d;
+}
+
+// May run at another address: no pc-relative instruction, no control transfer, nothing the
+// kernel must execute.
+bool position_independent(const decoded_insn& insn) {
+    switch (insn.op) {
+    case opcode::auipc:
+    case opcode::jal:
+    case opcode::jalr:
+    case opcode::beq:
+    case opcode::bne:
+    case opcode::blt:
+    case opcode::bge:
+    case opcode::bltu:
+    case opcode::bgeu:
+        return false;
+    default:
+        return insn.cls != insn_class::refuse;
+    }
+}
+
 } // namespace
 
 [[gnu::noinline]] int engine::xol_trap(process_rec& proc, uint32_t tid, uprobes_trap_context* ctx,
@@ -76,6 +103,61 @@ int engine::single_step_in_xol(process_rec& proc, uint32_t tid, uprobes_trap_con
     return -static_cast<int>(error::not_ours);
 }
 
+result<decoded_insn> engine::program_insn(const process_rec& proc, uint64_t addr) {
+    uint32_t bits = RUPROBES_TRY(peek_text(proc.pid, addr, 2));
+    if ((bits & 3) == 3)
+        bits = RUPROBES_TRY(peek_text(proc.pid, addr, 4));
+    site_rec* site = lookup_site(proc.program, addr - proc.bias);
+    if (site != nullptr && bits == breakpoint_for(site->insn.length))
+        return site->insn;
+    return decode_bits(bits);
+}
+
+int engine::step_lr_sc_sequence(process_rec& proc, uint32_t tid, const decoded_insn& lr,
+                                uint64_t pc, uprobes_trap_context* ctx, uprobes_trap_info* info,
+                                bool single_step) {
+    uint8_t code[xol_slot_size];
+    uint32_t length = lr.length;
+    store_le(code, lr.raw, lr.length);
+    bool complete = false;
+    while (!complete) {
+        // A resume stops at a breakpoint inside the sequence (a debugger stepping it its own
+        // way, with breakpoints): then the lr runs alone.
+        const site_rec* inside = lookup_site(proc.program, pc + length - proc.bias);
+        if (!single_step && inside != nullptr && armed_for(*inside, proc.pid))
+            return -1;
+        result<decoded_insn> next = program_insn(proc, pc + length);
+        if (!next.ok() || length + next->length + 4 > xol_slot_size ||
+            !(is_sc(*next) || position_independent(*next)) || is_lr(*next))
+            return -1;
+        store_le(code + length, next->raw, next->length);
+        length += next->length;
+        complete = is_sc(*next);
+    }
+    result<thread_rec*> tr = thread_for(proc, tid);
+    if (!tr.ok() || proc.xol == 0 || (*tr)->xol_slot == 0)
+        return -1;
+    thread_rec& t = **tr;
+    uint64_t slot = proc.xol + uint64_t{t.xol_slot} * xol_slot_size;
+    store_le(code + length, ebreak_bits, 4);
+    t.xol_cached_raw = 0; // the slot holds a sequence, not one instruction
+    if (os_text_poke(proc.pid, slot, code, length + 4) != 0) {
+        counters_.faults++;
+        set_info(info, UPROBES_TRAP_FAULT, error::port_failure, pc);
+        return UPROBES_TRAP_FAULT;
+    }
+    os_icache_flush(proc.pid, slot, length + 4);
+    t.xol = single_step ? xol_state::single_step : xol_state::probe_step;
+    t.xol_length = static_cast<uint8_t>(length);
+    t.xol_site = nil;
+    t.xol_site_generation = 0;
+    t.xol_return_pc = pc + length;
+    ctx->pc = slot;
+    counters_.out_of_line++;
+    set_info(info, UPROBES_TRAP_HANDLED);
+    return UPROBES_TRAP_HANDLED;
+}
+
 uint64_t engine::program_pc(uint32_t pid, uint32_t tid, const uprobes_trap_context* ctx) const {
     process_rec* proc = ready_ ? find_process(pid) : nullptr;
     uint64_t pc = ctx->pc;
@@ -118,6 +200,11 @@ int engine::resume(uprobes_trap_context* ctx, uprobes_trap_info* info) {
         return UPROBES_TRAP_HANDLED;
     if (kernel_executes(site->insn))
         return -static_cast<int>(site->insn.refusal);
+    if (is_lr(site->insn)) {
+        int r = step_lr_sc_sequence(*proc, os_current_tid(), site->insn, ctx->pc, ctx, info, false);
+        if (r >= 0)
+            return r;
+    }
     return execute_displaced_noinline(*proc, os_current_tid(), site->insn,
                                       static_cast<uint32_t>(site - sites_), ctx->pc, ctx, info,
                                       false);
@@ -152,6 +239,11 @@ int engine::single_step(uprobes_trap_context* ctx, uprobes_trap_info* info) {
         insn = site->insn;
     if (kernel_executes(insn))
         return -static_cast<int>(insn.refusal);
+    if (is_lr(insn)) {
+        int r = step_lr_sc_sequence(*proc, tid, insn, pc, ctx, info, true);
+        if (r >= 0)
+            return r;
+    }
     // Every other instruction runs out of line, the refused classes included (CSR access,
     // fence.i, lr/sc; a privileged or illegal one faults there and uprobes_fixup_fault moves the
     // fault back to `pc`).

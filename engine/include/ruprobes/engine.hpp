@@ -288,6 +288,14 @@ private:
                  uprobes_trap_info* info);
     int single_step_in_xol(process_rec& proc, uint32_t tid, uprobes_trap_context* ctx,
                            uprobes_trap_info* info);
+    // The original instruction of the program at `addr` (the saved one under a breakpoint).
+    result<decoded_insn> program_insn(const process_rec& proc, uint64_t addr);
+    // An lr at `pc` whose sequence up to its sc fits the thread's slot: runs lr..sc there as one
+    // step, without a trap in between (a trap clears the reservation, so an sc stepped on its
+    // own always fails). HANDLED, FAULT, or -1 when the sequence does not fit or is not plain,
+    // or (a resume, not a step) a breakpoint is armed inside it.
+    int step_lr_sc_sequence(process_rec& proc, uint32_t tid, const decoded_insn& lr, uint64_t pc,
+                            uprobes_trap_context* ctx, uprobes_trap_info* info, bool single_step);
     void run_post_handlers(const process_rec& proc, uint32_t tid, const site_rec& site, uint64_t pc,
                            uprobes_trap_context* ctx);
     void push_return(process_rec& proc, uint32_t tid, const site_rec& site, uint32_t site_index,

@@ -6,6 +6,7 @@
 #include "ulib.h"
 
 static volatile long counter;
+static volatile long calls; // counted after each call, plainly (a watchpoint target)
 
 __attribute__((noipa)) long sys_insns(void) {
     unsigned long time;
@@ -35,7 +36,8 @@ int main(int argc, char** argv) {
     long ok = 0;
     for (long i = 0; i < n; i++) {
         ok += sys_insns();
+        calls++;
     }
     printf("sys_insns: %ld calls, counter %ld, %ld checks passed\n", n, counter, ok);
-    return counter == n && ok == 2 * n ? 0 : 4;
+    return counter == n && calls == n && ok == 2 * n ? 0 : 4;
 }

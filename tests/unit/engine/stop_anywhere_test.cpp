@@ -84,5 +84,46 @@ TEST_F(stop_anywhere_test, csr_fence_i_and_lr_run_once_out_of_line) {
     }
 }
 
+// lr; addi; sc.w: a step (or a resume) from the lr runs the whole sequence in the slot, so no
+// trap falls between lr and sc (a trap clears the reservation: an sc stepped alone always fails).
+TEST_F(stop_anywhere_test, stepping_an_lr_runs_its_sequence_up_to_the_sc_at_once) {
+    constexpr uint32_t sc_w_a2_a0_a1 =
+        (0x03u << 27) | (rv::a0 << 20) | (rv::a1 << 15) | (2u << 12) | (rv::a2 << 7) | 0x2fu;
+    machine.add_program("/bin/atomic",
+                        host_machine::code({rv::lr_w(rv::a0, rv::a1), rv::addi(rv::a0, rv::a0, 1),
+                                            sc_w_a2_a0_a1, rv::addi(rv::a3, rv::a3, 1)}));
+    ASSERT_EQ(machine.exec(1, "/bin/atomic"), 0);
+    ASSERT_GT(
+        add_probe(text_base, UPROBES_KIND_INSN, UPROBES_MODE_STOP, UPROBES_ANY_PID, "/bin/atomic"),
+        0);
+    for (bool step : {true, false}) {
+        cpu c = thread_at(1, 1, text_base);
+        uprobes_trap_info info = {};
+        ASSERT_EQ(step ? uprobes_single_step(&c.ctx, &info) : uprobes_resume(&c.ctx),
+                  UPROBES_TRAP_HANDLED)
+            << step;
+        uint64_t slot = c.ctx.pc;
+        ASSERT_GE(slot, xol_base);
+        ASSERT_LT(slot, xol_base + 4096);
+        EXPECT_EQ(machine.read32(1, slot), rv::lr_w(rv::a0, rv::a1)) << "the original lr";
+        EXPECT_EQ(machine.read32(1, slot + 4), rv::addi(rv::a0, rv::a0, 1));
+        EXPECT_EQ(machine.read32(1, slot + 8), sc_w_a2_a0_a1);
+        EXPECT_EQ(machine.read32(1, slot + 12), 0x00100073u) << "then the slot's ebreak";
+        // The slot's ebreak ends the step after the sc.
+        c.ctx.pc = slot + 12;
+        ASSERT_EQ(c.run(text_base + 16), step ? cpu::outcome::stopped : cpu::outcome::reached)
+            << step;
+        EXPECT_EQ(c.ctx.pc, step ? text_base + 12 : text_base + 16) << step;
+    }
+    // A breakpoint inside the sequence: a resume runs the lr alone, so that it is reached.
+    ASSERT_GT(add_probe(text_base + 8, UPROBES_KIND_INSN, UPROBES_MODE_STOP, UPROBES_ANY_PID,
+                        "/bin/atomic"),
+              0);
+    cpu c = thread_at(1, 1, text_base);
+    ASSERT_EQ(uprobes_resume(&c.ctx), UPROBES_TRAP_HANDLED);
+    EXPECT_EQ(machine.read32(1, c.ctx.pc), rv::lr_w(rv::a0, rv::a1));
+    EXPECT_EQ(machine.read32(1, c.ctx.pc + 4), 0x00100073u) << "the lr alone, then the ebreak";
+}
+
 } // namespace
 } // namespace ruprobes::test
