@@ -1,7 +1,7 @@
 // VS Code's side without VS Code: node/ticker_session.js drives cdt-gdb-adapter (the adapter of
 // the "CDT GDB Debug Adapter" extension) over the Debug Adapter Protocol with the real
 // gdb-multiarch, attached to ruprobesd's --spawn process in the reference kernel under QEMU.
-// The configuration is the one docs/vscode/launch.json gives for that extension.
+// The attach arguments are those of docs/vscode/launch.json's configuration for that extension.
 #include "gdb_session.hpp"
 
 #include <filesystem>
@@ -22,9 +22,10 @@ TEST(dap_e2e, cdt_gdb_adapter_session_on_ticker) {
 
     spawn_options o;
     o.argv = {"node",          e2e_dir + "/node/ticker_session.js",
+              "--launch-json", std::string(source_dir) + "/docs/vscode/launch.json",
+              "--workspace",   source_dir,
+              "--guest-dir",   guest_dir,
               "--port",        d.port(),
-              "--program",     std::string(user_dir) + "/ticker",
-              "--gdb",         "gdb-multiarch",
               "--adapter-log", dir.file("adapter.log")};
     o.output_file = dir.file("dap.log");
     child_process session(o);

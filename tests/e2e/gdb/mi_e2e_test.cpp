@@ -1,5 +1,6 @@
-// gdb/MI (gdb-multiarch --interpreter=mi2) against ruprobesd and the kernel in QEMU, with the
-// commands the code-debug extension of VS Code issues; assertions on the MI records.
+// gdb/MI (gdb-multiarch --interpreter=mi2, run by ruprobes-gdb) against ruprobesd and the kernel
+// in QEMU, with the commands the code-debug extension of VS Code issues; assertions on the MI
+// records.
 #include "gdb_session.hpp"
 
 #include <thread>
@@ -13,7 +14,8 @@ class mi_client {
 public:
     mi_client(const temp_dir& dir, const std::string& program) {
         spawn_options o;
-        o.argv = {"gdb-multiarch", "--interpreter=mi2", "-nx", "-q",
+        // Through ruprobes-gdb, as docs/vscode/launch.json's Native Debug configuration runs it.
+        o.argv = {std::string(bin_dir) + "/ruprobes-gdb", "--interpreter=mi2", "-nx", "-q",
                   std::string(user_dir) + "/" + program};
         o.output_file = dir.file("mi.log");
         o.stdin_pipe = true;

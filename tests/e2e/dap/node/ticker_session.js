@@ -1,11 +1,13 @@
 // A VS Code debug session without VS Code: Eclipse CDT's gdb debug adapter (npm cdt-gdb-adapter,
 // the adapter of the "CDT GDB Debug Adapter" extension) driven over the Debug Adapter Protocol by
 // @vscode/debugadapter-testsupport, attached to ruprobesd's --spawn process (/bin/ticker) with
-// gdb-multiarch. Checks a breakpoint, three stops, the stack, variables, evaluate, next/stepIn/
+// the "gdbtarget" configuration of docs/vscode/launch.json (only the port and the build folder
+// are replaced). Checks a breakpoint, three stops, the stack, variables, evaluate, next/stepIn/
 // stepOut, pause and disconnect; prints "ticker_session.js: ok" at the end, exits 1 on the first
 // failure.
 //
-// node ticker_session.js --port PORT --program HOST_ELF [--gdb GDB] [--adapter-log FILE]
+// node ticker_session.js --launch-json FILE --workspace DIR --guest-dir DIR --port PORT
+//                        [--adapter-log FILE]
 'use strict';
 
 const path = require('path');
@@ -18,9 +20,11 @@ function option(name, fallback) {
     return fallback;
 }
 
+const fs = require('fs');
 const port = option('--port');
-const program = option('--program');
-const gdb = option('--gdb', 'gdb-multiarch');
+const launchJson = option('--launch-json');
+const workspace = option('--workspace');
+const guestDir = option('--guest-dir');
 const adapterLog = option('--adapter-log', '');
 const timeoutMs = 30000;
 
@@ -60,6 +64,25 @@ async function untilStopped(dc, send) {
     return (await stopped).body;
 }
 
+// The attach arguments of launch.json's gdbtarget configuration, as VS Code would pass them here.
+function attachArguments() {
+    const doc = JSON.parse(fs.readFileSync(launchJson, 'utf8'));
+    const config = doc.configurations.find((c) => c.type === 'gdbtarget');
+    if (!config) throw new Error(`no gdbtarget configuration in ${launchJson}`);
+    if (config.request !== 'attach') throw new Error(`request ${config.request}, not attach`);
+    let text = JSON.stringify(config);
+    text = text.split('${workspaceFolder}/build/guest').join(guestDir);
+    text = text.split('${workspaceFolder}').join(workspace);
+    const args = JSON.parse(text);
+    delete args.name;
+    delete args.type;
+    delete args.request;
+    const [host] = args.target.parameters[0].split(':');
+    args.target.parameters[0] = `${host}:${port}`;
+    if (!fs.existsSync(args.program)) throw new Error(`no program ${args.program}`);
+    return args;
+}
+
 async function main() {
     const adapter = path.join(__dirname, 'node_modules', 'cdt-gdb-adapter', 'dist', 'debugTargetAdapter.js');
     const dc = new DebugClient('node', adapter, 'gdbtarget', undefined, true);
@@ -70,11 +93,8 @@ async function main() {
     try {
         await dc.initializeRequest({ adapterID: 'gdbtarget', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
         const initialized = dc.waitForEvent('initialized', timeoutMs);
-        const attach = {
-            program,
-            gdb,
-            target: { type: 'remote', parameters: [`127.0.0.1:${port}`] },
-        };
+        const attach = attachArguments();
+        console.log(`ticker_session.js: attach ${JSON.stringify(attach)}`);
         if (adapterLog) Object.assign(attach, { verbose: true, logFile: adapterLog });
         await dc.attachRequest(attach);
         await initialized;
