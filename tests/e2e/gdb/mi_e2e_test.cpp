@@ -64,6 +64,10 @@ public:
         return wait_stopped(from);
     }
 
+    std::optional<int> wait_exit(std::chrono::milliseconds timeout) {
+        return gdb_->wait_exit(timeout);
+    }
+
 private:
     std::unique_ptr<child_process> gdb_;
     int token_ = 0;
@@ -117,6 +121,52 @@ TEST(gdb_mi, code_debug_session) {
     stop = mi.exec("-exec-continue");
     EXPECT_NE(stop.find("reason=\"exited-normally\""), std::string::npos) << stop;
     EXPECT_TRUE(d.wait_for_console("fib(5) = 5", 10s)) << d.console();
+}
+
+// The guest's processes as a second gdb lists them (`info os processes`).
+std::string guest_processes(const temp_dir& dir, const daemon_with_guest& d) {
+    return run_gdb(dir, "ps", "spin",
+                   {"target extended-remote 127.0.0.1:" + d.port(), "info os processes",
+                    "echo listed\\n"}); // batch gdb stops at the first error
+}
+
+const std::regex spin_running("/bin/spin\\s+running");
+
+// Native Debug's Disconnect for a remote attach is -gdb-exit: gdb kills a process the server
+// started for it (qAttached 0), as under gdbserver (docs/vscode.md).
+TEST(gdb_mi, native_debug_disconnect_gdb_exit_kills_the_spawned_process) {
+    temp_dir dir;
+    daemon_with_guest d(dir, "ruprobes.stay", {"--spawn", "/bin/spin"});
+    {
+        mi_client mi(dir, "spin");
+        std::string r = mi.run("-target-select remote 127.0.0.1:" + d.port());
+        EXPECT_NE(r.find("^connected"), std::string::npos) << r;
+        r = mi.run("-gdb-exit");
+        EXPECT_NE(r.find("^exit"), std::string::npos) << r;
+        EXPECT_EQ(mi.wait_exit(30s), 0);
+    }
+    std::string ps = guest_processes(dir, d);
+    EXPECT_NE(ps.find("listed"), std::string::npos) << ps;
+    EXPECT_FALSE(std::regex_search(ps, spin_running)) << ps;
+}
+
+// `detach` typed in the Debug Console first (-target-detach here) leaves it running.
+TEST(gdb_mi, detach_before_gdb_exit_leaves_the_spawned_process_running) {
+    temp_dir dir;
+    daemon_with_guest d(dir, "ruprobes.stay", {"--spawn", "/bin/spin"});
+    {
+        mi_client mi(dir, "spin");
+        std::string r = mi.run("-target-select remote 127.0.0.1:" + d.port());
+        EXPECT_NE(r.find("^connected"), std::string::npos) << r;
+        r = mi.run("-interpreter-exec console \"detach\"");
+        EXPECT_NE(r.find("^done"), std::string::npos) << r;
+        r = mi.run("-gdb-exit");
+        EXPECT_NE(r.find("^exit"), std::string::npos) << r;
+        EXPECT_EQ(mi.wait_exit(30s), 0);
+    }
+    EXPECT_TRUE(d.wait_for_console("spin: pid ", 30s)) << d.console();
+    std::string ps = guest_processes(dir, d);
+    EXPECT_TRUE(std::regex_search(ps, spin_running)) << ps;
 }
 
 } // namespace
