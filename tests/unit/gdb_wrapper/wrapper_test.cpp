@@ -31,7 +31,8 @@ namespace {
 // ruprobes-gdb running a fake gdb; every fd and the process are cleaned up by the destructor.
 class wrapped_fake_gdb {
 public:
-    wrapped_fake_gdb(const temp_dir& dir, const std::string& script) {
+    wrapped_fake_gdb(const temp_dir& dir, const std::string& script,
+                     std::string first_argument = "--interpreter=mi2") {
         std::string fake = dir.file("fake-gdb");
         std::ofstream(fake) << "#!/bin/sh\n" << script;
         chmod(fake.c_str(), 0755);
@@ -52,7 +53,7 @@ public:
             env.push_back(*e);
         env.push_back(gdb_env.data());
         env.push_back(nullptr);
-        char* argv[] = {wrapper.data(), const_cast<char*>("--interpreter=mi2"), nullptr};
+        char* argv[] = {wrapper.data(), first_argument.data(), nullptr};
         int rc = posix_spawn(&pid_, wrapper.c_str(), &fa, nullptr, argv, env.data());
         posix_spawn_file_actions_destroy(&fa);
         close(in[0]);
@@ -217,6 +218,20 @@ TEST(ruprobes_gdb, dies_of_the_signal_that_killed_gdb) {
     ASSERT_TRUE(st);
     ASSERT_TRUE(WIFSIGNALED(*st)) << "wait status " << *st;
     EXPECT_EQ(WTERMSIG(*st), SIGKILL);
+}
+
+TEST(ruprobes_gdb, help_says_what_it_is_then_gdb_gives_its_own) {
+    temp_dir dir;
+    wrapped_fake_gdb w(dir, "echo \"gdb got: $*\"\n", "--help");
+    std::string all;
+    for (const auto& r : w.writes())
+        all += r;
+    EXPECT_EQ(all.rfind("Usage: ruprobes-gdb [GDB-ARGUMENTS...]\n", 0), 0u) << all;
+    EXPECT_NE(all.find("whole lines at a time"), std::string::npos) << all;
+    EXPECT_NE(all.find("gdb got: --help\n"), std::string::npos) << all;
+    auto st = w.wait_status();
+    ASSERT_TRUE(st);
+    EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0);
 }
 
 } // namespace
