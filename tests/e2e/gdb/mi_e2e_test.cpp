@@ -64,6 +64,8 @@ public:
         return wait_stopped(from);
     }
 
+    size_t output_size() const { return gdb_->output().size(); }
+
     std::optional<int> wait_exit(std::chrono::milliseconds timeout) {
         return gdb_->wait_exit(timeout);
     }
@@ -121,6 +123,29 @@ TEST(gdb_mi, code_debug_session) {
     stop = mi.exec("-exec-continue");
     EXPECT_NE(stop.find("reason=\"exited-normally\""), std::string::npos) << stop;
     EXPECT_TRUE(d.wait_for_console("fib(5) = 5", 10s)) << d.console();
+}
+
+// Native Debug's pause: with its set-up command `-gdb-set target-async on`, -exec-interrupt while
+// the program runs stops it with SIGINT where it is.
+TEST(gdb_mi, native_debug_pause_with_target_async) {
+    temp_dir dir;
+    daemon_with_guest d(dir, "ruprobes.stay", {"--spawn", "/bin/spin"});
+    mi_client mi(dir, "spin");
+    EXPECT_NE(mi.run("-gdb-set target-async on").find("^done"), std::string::npos);
+    std::string r = mi.run("-target-select remote 127.0.0.1:" + d.port());
+    EXPECT_NE(r.find("^connected"), std::string::npos) << r;
+    r = mi.run("-exec-continue");
+    EXPECT_NE(r.find("^running"), std::string::npos) << r;
+    ASSERT_TRUE(d.wait_for_console("spin: pid ", 30s)) << d.console();
+    size_t from = mi.output_size();
+    r = mi.run("-exec-interrupt");
+    EXPECT_NE(r.find("^done"), std::string::npos) << r;
+    std::string stop = mi.wait_stopped(from);
+    EXPECT_NE(stop.find("reason=\"signal-received\",signal-name=\"SIGINT\""), std::string::npos)
+        << stop;
+    EXPECT_NE(stop.find("func=\"main\""), std::string::npos) << stop;
+    r = mi.run("-stack-list-frames");
+    EXPECT_NE(r.find("^done,stack=[frame={level=\"0\""), std::string::npos) << r;
 }
 
 // The guest's processes as a second gdb lists them (`info os processes`).
