@@ -10,7 +10,9 @@ namespace {
 
 // ---- registers and memory ------------------------------------------------------------------
 
-constexpr uint64_t fcsr_bits = 0xff; // fflags (0..4) and frm (5..7); the rest reads as zero
+// fcsr: fflags in bits 4:0, frm in bits 7:5 (RISC-V unprivileged ISA, "F" extension, fcsr);
+// the rest reads as zero.
+constexpr uint64_t fcsr_bits = 0xff;
 
 // The saved registers of the stopped thread a request names, or nullptr after the error reply
 // (no such thread, or it is not stopped).
