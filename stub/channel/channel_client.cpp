@@ -93,6 +93,7 @@ template std::string describe(const call_result<uint64_t>&);
 template std::string describe(const call_result<hello_info>&);
 template std::string describe(const call_result<spawned_process>&);
 template std::string describe(const call_result<register_values>&);
+template std::string describe(const call_result<fp_register_values>&);
 template std::string describe(const call_result<std::vector<uint8_t>>&);
 template std::string describe(const call_result<std::vector<probe_entry>>&);
 template std::string describe(const call_result<std::vector<process_entry>>&);

@@ -105,6 +105,10 @@ public:
     // `mask`: bit i sets x_i, bit 32 sets pc.
     awaitable<call_result<void>> regs_set(uint32_t pid, uint32_t tid, uint64_t mask,
                                           register_values values);
+    awaitable<call_result<fp_register_values>> fp_regs_get(uint32_t pid, uint32_t tid);
+    // `mask`: bit i sets f_i, bit 32 sets fcsr.
+    awaitable<call_result<void>> fp_regs_set(uint32_t pid, uint32_t tid, uint64_t mask,
+                                             fp_register_values values);
 
     // Any length: split into wire::max_mem_chunk requests.
     awaitable<call_result<std::vector<uint8_t>>> mem_read(uint32_t pid, uint64_t address,

@@ -107,6 +107,22 @@ awaitable<call_result<void>> client::regs_set(uint32_t pid, uint32_t tid, uint64
         .pid = pid, .tid = tid, .mask = mask, .x = values.x, .pc = values.pc});
 }
 
+awaitable<call_result<fp_register_values>> client::fp_regs_get(uint32_t pid, uint32_t tid) {
+    auto self = impl_;
+    raw_reply raw = co_await self->call(wire::fp_regs_get_request{.pid = pid, .tid = tid});
+    auto m = impl::decode_reply<wire::fp_regs_get_response>(raw);
+    if (!m.ok()) {
+        co_return fail<fp_register_values>(m.errc, m.status);
+    }
+    co_return success(fp_register_values{m.value.f, m.value.fcsr});
+}
+
+awaitable<call_result<void>> client::fp_regs_set(uint32_t pid, uint32_t tid, uint64_t mask,
+                                                 fp_register_values values) {
+    return impl_->call_void(wire::fp_regs_set_request{
+        .pid = pid, .tid = tid, .mask = mask, .f = values.f, .fcsr = values.fcsr});
+}
+
 awaitable<call_result<std::vector<uint8_t>>> client::mem_read(uint32_t pid, uint64_t address,
                                                               uint64_t length) {
     auto self = impl_;

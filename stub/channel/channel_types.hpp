@@ -100,6 +100,11 @@ struct register_values {
     uint64_t pc = 0;
 };
 
+struct fp_register_values {
+    wire::fp_register_file f{};
+    uint64_t fcsr = 0;
+};
+
 struct stop_info {
     uint32_t pid = 0;
     uint32_t tid = 0;

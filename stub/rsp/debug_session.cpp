@@ -315,12 +315,17 @@ task<void> debug_session::on(const read_register_req& p) {
         co_return;
     }
     if (p.regno >= static_cast<unsigned>(registers::count)) {
-        // Registers of the description the kernel does not report (FPU): unavailable.
+        // The FPU feature: not in the g packet, read on demand.
         unsigned size = riscv64_register_size(p.regno);
-        if (size == 0)
+        if (size == 0 || !fp_registers::has(static_cast<int>(p.regno))) {
             reply_error(target_errc::invalid_argument);
+            co_return;
+        }
+        auto fp = co_await model_.read_fp_registers(*t);
+        if (!fp)
+            reply_error(fp.error());
         else
-            reply(std::string(2 * size, 'x'));
+            reply(le_hex(fp->get(static_cast<int>(p.regno)), size));
         co_return;
     }
     auto regs = co_await model_.read_registers(*t);
@@ -336,7 +341,11 @@ task<void> debug_session::on(const write_register_req& p) {
         reply_error(target_errc::no_such_process);
         co_return;
     }
-    if (p.regno >= static_cast<unsigned>(registers::count) || p.bytes.size() != 8) {
+    if (p.regno >= static_cast<unsigned>(registers::count)) {
+        co_await write_fp_register(*t, p);
+        co_return;
+    }
+    if (p.bytes.size() != 8) {
         reply_error(target_errc::invalid_argument);
         co_return;
     }
@@ -347,6 +356,26 @@ task<void> debug_session::on(const write_register_req& p) {
     }
     regs->set(static_cast<int>(p.regno), le_value(p.bytes.data(), 8));
     auto r = co_await model_.write_registers(*t, *regs);
+    if (r)
+        reply_ok();
+    else
+        reply_error(r.error());
+}
+
+task<void> debug_session::write_fp_register(thread_id t, const write_register_req& p) {
+    const int regno = static_cast<int>(p.regno);
+    const unsigned size = riscv64_register_size(p.regno);
+    if (size == 0 || !fp_registers::has(regno) || p.bytes.size() != size) {
+        reply_error(target_errc::invalid_argument);
+        co_return;
+    }
+    auto fp = co_await model_.read_fp_registers(t);
+    if (!fp) {
+        reply_error(fp.error());
+        co_return;
+    }
+    fp->set(regno, le_value(p.bytes.data(), size));
+    auto r = co_await model_.write_fp_registers(t, *fp);
     if (r)
         reply_ok();
     else

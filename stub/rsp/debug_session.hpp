@@ -77,6 +77,8 @@ private:
     task<void> on(const write_registers_req&);
     task<void> on(const read_register_req&);
     task<void> on(const write_register_req&);
+    // P for a register of the FPU feature (f0..f31, fflags, frm, fcsr).
+    task<void> write_fp_register(target::thread_id thread, const write_register_req& p);
     task<void> on(const read_memory_req&);
     task<void> on(const write_memory_req&);
     task<void> on(const breakpoint_req&);

@@ -4,10 +4,9 @@ namespace ruprobes::rsp {
 
 std::string_view riscv64_target_xml() {
     // Register names and types follow gdb's own features/riscv/64bit-cpu.xml and 64bit-fpu.xml,
-    // so gdb treats them as its standard RISC-V registers. The FPU feature is there because gdb
-    // refuses a target without one for programs built for the D extension (lp64d); the kernel
-    // channel does not carry FP registers, so the g packet stops after pc and gdb shows them as
-    // unavailable.
+    // so gdb treats them as its standard RISC-V registers. The g packet stops after pc: gdb
+    // reads the FPU feature's registers (the kernel keeps them per thread) with p and writes
+    // them with P, only when it needs them.
     static constexpr std::string_view xml =
         R"(<?xml version="1.0"?>
 <!DOCTYPE target SYSTEM "gdb-target.dtd">

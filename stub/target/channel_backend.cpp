@@ -366,6 +366,28 @@ task<outcome<void>> channel_backend::write_registers(thread_id thread, const reg
     co_return outcome<void>{};
 }
 
+task<outcome<fp_registers>> channel_backend::read_fp_registers(thread_id thread) {
+    auto r = co_await impl_->client->fp_regs_get(u32(thread.pid), u32(thread.tid));
+    if (!r)
+        co_return error_of(r, "fp_regs_get");
+    fp_registers out;
+    out.f = r.value.f;
+    out.fcsr = r.value.fcsr & fp_registers::fcsr_bits;
+    co_return out;
+}
+
+task<outcome<void>> channel_backend::write_fp_registers(thread_id thread,
+                                                        const fp_registers& regs) {
+    channel::fp_register_values v;
+    v.f = regs.f;
+    v.fcsr = regs.fcsr;
+    uint64_t mask = (uint64_t{1} << 33) - 1; // f0..f31 and fcsr
+    auto r = co_await impl_->client->fp_regs_set(u32(thread.pid), u32(thread.tid), mask, v);
+    if (!r)
+        co_return error_of(r, "fp_regs_set");
+    co_return outcome<void>{};
+}
+
 task<outcome<std::vector<uint8_t>>> channel_backend::read_memory(pid_type pid, uint64_t addr,
                                                                  uint64_t len) {
     auto r = co_await impl_->client->mem_read(u32(pid), addr, len);

@@ -43,6 +43,8 @@ public:
     task<outcome<void>> step(thread_id thread) override;
     task<outcome<registers>> read_registers(thread_id thread) override;
     task<outcome<void>> write_registers(thread_id thread, const registers& regs) override;
+    task<outcome<fp_registers>> read_fp_registers(thread_id thread) override;
+    task<outcome<void>> write_fp_registers(thread_id thread, const fp_registers& regs) override;
     task<outcome<std::vector<uint8_t>>> read_memory(pid_type pid, uint64_t addr,
                                                     uint64_t len) override;
     task<outcome<void>> write_memory(pid_type pid, uint64_t addr,

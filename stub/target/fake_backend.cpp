@@ -176,6 +176,26 @@ task<outcome<void>> fake_backend::write_registers(thread_id thread, const regist
     co_return outcome<void>{};
 }
 
+task<outcome<fp_registers>> fake_backend::read_fp_registers(thread_id thread) {
+    auto p = find(thread.pid);
+    if (!p)
+        co_return p.error();
+    if ((*p)->running)
+        co_return fail(target_errc::not_stopped, "thread is running");
+    co_return (*p)->fp;
+}
+
+task<outcome<void>> fake_backend::write_fp_registers(thread_id thread, const fp_registers& regs) {
+    auto p = find(thread.pid);
+    if (!p)
+        co_return p.error();
+    if ((*p)->running)
+        co_return fail(target_errc::not_stopped, "thread is running");
+    (*p)->fp = regs;
+    (*p)->fp.fcsr &= fp_registers::fcsr_bits;
+    co_return outcome<void>{};
+}
+
 uint8_t* fake_backend::mapped(process& p, uint64_t addr, uint64_t len) {
     auto it = p.regions.upper_bound(addr);
     if (it == p.regions.begin())
@@ -421,6 +441,13 @@ std::optional<registers> fake_backend::regs_of(pid_type pid) const {
     if (it == processes_.end())
         return std::nullopt;
     return it->second.regs;
+}
+
+std::optional<fp_registers> fake_backend::fp_of(pid_type pid) const {
+    auto it = processes_.find(pid);
+    if (it == processes_.end())
+        return std::nullopt;
+    return it->second.fp;
 }
 
 } // namespace ruprobes::target

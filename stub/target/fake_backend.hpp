@@ -54,6 +54,8 @@ public:
     task<outcome<void>> step(thread_id thread) override;
     task<outcome<registers>> read_registers(thread_id thread) override;
     task<outcome<void>> write_registers(thread_id thread, const registers& regs) override;
+    task<outcome<fp_registers>> read_fp_registers(thread_id thread) override;
+    task<outcome<void>> write_fp_registers(thread_id thread, const fp_registers& regs) override;
     task<outcome<std::vector<uint8_t>>> read_memory(pid_type pid, uint64_t addr,
                                                     uint64_t len) override;
     task<outcome<void>> write_memory(pid_type pid, uint64_t addr,
@@ -74,6 +76,7 @@ public:
     std::vector<probe_spec> armed_probes() const;
     bool running(pid_type pid) const;
     std::optional<registers> regs_of(pid_type pid) const;
+    std::optional<fp_registers> fp_of(pid_type pid) const;
     // Reads a request reached the backend (for tests that count round trips).
     uint64_t requests() const { return requests_; }
 
@@ -81,6 +84,7 @@ private:
     struct process {
         process_info info;
         registers regs;
+        fp_registers fp;
         bool running = false;
         bool skip_probe_once = false;                     // resuming from a breakpoint stop at pc
         std::map<uint64_t, std::vector<uint8_t>> regions; // base -> bytes

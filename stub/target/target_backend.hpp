@@ -49,6 +49,9 @@ public:
     // Registers of a stopped thread.
     virtual task<outcome<registers>> read_registers(thread_id thread) = 0;
     virtual task<outcome<void>> write_registers(thread_id thread, const registers& regs) = 0;
+    // F/D registers and fcsr of a stopped thread.
+    virtual task<outcome<fp_registers>> read_fp_registers(thread_id thread) = 0;
+    virtual task<outcome<void>> write_fp_registers(thread_id thread, const fp_registers& regs) = 0;
 
     // User memory of a process. Reads show the original bytes under armed breakpoints; writes
     // under a breakpoint update the saved original. Fails with bad_address when any byte of the

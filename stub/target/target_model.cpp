@@ -133,6 +133,28 @@ task<outcome<void>> target_model::write_registers(thread_id thread, const regist
     co_return r;
 }
 
+task<outcome<fp_registers>> target_model::read_fp_registers(thread_id thread) {
+    if (auto it = stops_.find(thread); it != stops_.end() && it->second.fp)
+        co_return *it->second.fp;
+    const uint64_t stops_before = stop_events_;
+    auto r = co_await backend_.read_fp_registers(thread);
+    if (r && stop_events_ == stops_before) {
+        // Kept only with the stop the values were read in (no stop arrived meanwhile).
+        if (auto it = stops_.find(thread); it != stops_.end())
+            it->second.fp = *r;
+    }
+    co_return r;
+}
+
+task<outcome<void>> target_model::write_fp_registers(thread_id thread, const fp_registers& regs) {
+    auto r = co_await backend_.write_fp_registers(thread, regs);
+    if (r) {
+        if (auto it = stops_.find(thread); it != stops_.end())
+            it->second.fp = regs;
+    }
+    co_return r;
+}
+
 std::optional<stop_event> target_model::last_stop(thread_id thread) const {
     if (auto it = stops_.find(thread); it != stops_.end())
         return it->second;
@@ -377,6 +399,7 @@ void target_model::on_event(const target_event& raw) {
             using E = std::decay_t<decltype(e)>;
             if constexpr (std::is_same_v<E, stop_event>) {
                 stops_[e.thread] = e;
+                stop_events_++;
                 if (e.reason == stop_reason::signal && e.signal != gdb_signal::sigtrap &&
                     !owners_.contains(e.thread.pid) && spawner_) {
                     // A fault of a process no debugger holds (it detached): the signal goes

@@ -52,6 +52,9 @@ public:
     // Registers of a stopped thread (from its stop event; no kernel round trip).
     task<outcome<registers>> read_registers(thread_id thread);
     task<outcome<void>> write_registers(thread_id thread, const registers& regs);
+    // F/D registers of a stopped thread (one kernel round trip per stop, then kept with it).
+    task<outcome<fp_registers>> read_fp_registers(thread_id thread);
+    task<outcome<void>> write_fp_registers(thread_id thread, const fp_registers& regs);
     // The last stop of a thread that is still stopped; nothing while it runs.
     std::optional<stop_event> last_stop(thread_id thread) const;
     // Any stopped thread of `pid` (the first by tid), with its stop.
@@ -141,6 +144,7 @@ private:
     target_status status_;
     std::map<pid_type, process_info> processes_;
     std::map<thread_id, stop_event> stops_;
+    uint64_t stop_events_ = 0; // stop events seen (read_fp_registers keeps values of one stop)
     std::map<pid_type, std::vector<thread_info>> threads_; // cached until exec/exit
     std::map<std::pair<pid_type, uint64_t>, breakpoint> breakpoints_;
     std::map<probe_id, probe_info> probes_; // trace probes and breakpoints, by model id

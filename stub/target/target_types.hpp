@@ -51,6 +51,52 @@ struct registers {
     }
 };
 
+// The F/D registers of an RV64 hart and fcsr as gdb's org.gnu.gdb.riscv.fpu feature numbers
+// them: f0..f31 are registers 33..64 (raw 64-bit values; singles are NaN-boxed), fflags, frm
+// and fcsr are 66, 67 and 68 (three views of the one fcsr).
+struct fp_registers {
+    std::array<uint64_t, 32> f{};
+    uint64_t fcsr = 0; // bits 0..4 fflags, 5..7 frm; the rest is zero
+
+    static constexpr int first_regno = 33;
+    static constexpr int fflags_regno = 66;
+    static constexpr int frm_regno = 67;
+    static constexpr int fcsr_regno = 68;
+    static constexpr uint64_t fcsr_bits = 0xff;
+
+    static bool has(int regno) {
+        return (regno >= first_regno && regno < first_regno + 32) ||
+               (regno >= fflags_regno && regno <= fcsr_regno);
+    }
+    // Register `regno` of this feature; 0 for a number it does not have.
+    uint64_t get(int regno) const {
+        if (regno >= first_regno && regno < first_regno + 32)
+            return f[regno - first_regno];
+        if (regno == fflags_regno)
+            return fcsr & 0x1f;
+        if (regno == frm_regno)
+            return (fcsr >> 5) & 0x7;
+        if (regno == fcsr_regno)
+            return fcsr & fcsr_bits;
+        return 0;
+    }
+    // Sets register `regno` (fflags and frm update their bits of fcsr); false for a number
+    // this feature does not have.
+    bool set(int regno, uint64_t value) {
+        if (regno >= first_regno && regno < first_regno + 32)
+            f[regno - first_regno] = value;
+        else if (regno == fflags_regno)
+            fcsr = (fcsr & ~uint64_t{0x1f}) | (value & 0x1f);
+        else if (regno == frm_regno)
+            fcsr = (fcsr & ~uint64_t{0xe0}) | ((value & 0x7) << 5);
+        else if (regno == fcsr_regno)
+            fcsr = value & fcsr_bits;
+        else
+            return false;
+        return true;
+    }
+};
+
 // Signal numbers as gdb's remote protocol numbers them (they match Linux for these).
 namespace gdb_signal {
 inline constexpr int none = 0;
@@ -134,6 +180,9 @@ struct stop_event {
     int signal = gdb_signal::sigtrap; // gdb numbering
     registers regs;
     std::optional<probe_id> probe; // the probe that stopped it (breakpoint)
+    // The F/D registers, once read while the thread stays stopped (the kernel's stop event does
+    // not carry them: few stops need them).
+    std::optional<fp_registers> fp;
 };
 
 struct exec_event {

@@ -68,6 +68,8 @@ void decode_all(const wire::frame& f) {
     try_decode<wire::thread_stop_request>(f);
     try_decode<wire::regs_get_response>(f);
     try_decode<wire::regs_set_request>(f);
+    try_decode<wire::fp_regs_get_response>(f);
+    try_decode<wire::fp_regs_set_request>(f);
     try_decode<wire::mem_read_request>(f);
     try_decode<wire::mem_read_response>(f);
     try_decode<wire::mem_write_request>(f);

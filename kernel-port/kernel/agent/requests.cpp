@@ -10,6 +10,10 @@ namespace {
 
 // ---- registers and memory ------------------------------------------------------------------
 
+// fcsr: fflags in bits 4:0, frm in bits 7:5 (RISC-V unprivileged ISA, "F" extension, fcsr);
+// the rest reads as zero.
+constexpr uint64_t fcsr_bits = 0xff;
+
 // The saved registers of the stopped thread a request names, or nullptr after the error reply
 // (no such thread, or it is not stopped).
 trap_frame* requested_registers(const wire::frame& f, uint32_t pid, uint32_t tid) {
@@ -57,6 +61,57 @@ void regs_set(const wire::frame& f) {
     }
     if (req.mask & (1ull << 32)) {
         regs->sepc = req.pc;
+    }
+    reply_status(f, 0);
+}
+
+// The saved F/D registers of the stopped thread a request names, or nullptr after the error
+// reply.
+fp_state* requested_fp_registers(const wire::frame& f, uint32_t pid, uint32_t tid) {
+    process* p = requested_thread(f, pid, tid);
+    if (p == nullptr) {
+        return nullptr;
+    }
+    fp_state* fp = thread_fp_registers(p->pid);
+    if (fp == nullptr) {
+        reply_status(f, wire::status::not_stopped);
+    }
+    return fp;
+}
+
+void fp_regs_get(const wire::frame& f) {
+    wire::fp_regs_get_request req;
+    if (!parse(f, req)) {
+        return;
+    }
+    fp_state* fp = requested_fp_registers(f, req.pid, req.tid);
+    if (fp == nullptr) {
+        return;
+    }
+    wire::fp_regs_get_response r{.status = 0};
+    for (int i = 0; i < 32; i++) {
+        r.f[i] = fp->f[i];
+    }
+    r.fcsr = fp->fcsr & fcsr_bits;
+    reply(f, r);
+}
+
+void fp_regs_set(const wire::frame& f) {
+    wire::fp_regs_set_request req;
+    if (!parse(f, req)) {
+        return;
+    }
+    fp_state* fp = requested_fp_registers(f, req.pid, req.tid);
+    if (fp == nullptr) {
+        return;
+    }
+    for (int i = 0; i < 32; i++) {
+        if (req.mask & (1ull << i)) {
+            fp->f[i] = req.f[i];
+        }
+    }
+    if (req.mask & (1ull << 32)) {
+        fp->fcsr = req.fcsr & fcsr_bits;
     }
     reply_status(f, 0);
 }
@@ -138,6 +193,10 @@ void handle_request(const wire::frame& f) {
         return regs_get(f);
     case wire::msg_type::regs_set:
         return regs_set(f);
+    case wire::msg_type::fp_regs_get:
+        return fp_regs_get(f);
+    case wire::msg_type::fp_regs_set:
+        return fp_regs_set(f);
     case wire::msg_type::mem_read:
         return mem_read(f);
     case wire::msg_type::mem_write:

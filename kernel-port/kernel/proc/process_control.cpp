@@ -110,6 +110,14 @@ trap_frame* thread_registers(int pid) {
     return &p->frame;
 }
 
+fp_state* thread_fp_registers(int pid) {
+    process* p = user_process(pid);
+    if (p == nullptr || p->stop_count == 0 || p == current_process()) {
+        return nullptr;
+    }
+    return &p->fp;
+}
+
 const process_listener* set_process_listener(const process_listener* l) {
     const process_listener* previous = listener;
     listener = l;

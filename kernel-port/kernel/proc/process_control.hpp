@@ -69,6 +69,12 @@ long thread_resume(int pid, bool step);
 // resumes with them. nullptr when there is no such user thread or it is not stopped.
 trap_frame* thread_registers(int pid);
 
+// The saved F/D registers and fcsr of stopped thread `pid`, writable: the thread resumes with
+// them. A stopped thread is switched out, so these are its current values (the scheduler saves
+// them on every switch away from a thread whose sstatus.FS is Dirty and loads them before it
+// runs). nullptr as for thread_registers.
+fp_state* thread_fp_registers(int pid);
+
 // Events for the agent. Each runs in the context that caused it, must not block, and must not
 // call back into the probe engine.
 struct process_listener {

@@ -31,6 +31,8 @@ constexpr type_info types[] = {
     {msg_type::regs_set, "regs_set", "regs_set_response", 280},
     {msg_type::mem_read, "mem_read", "mem_read_response", 16},
     {msg_type::mem_write, "mem_write", "mem_write_response", 16},
+    {msg_type::fp_regs_get, "fp_regs_get", "fp_regs_get_response", 8},
+    {msg_type::fp_regs_set, "fp_regs_set", "fp_regs_set_response", 280},
     {msg_type::channel_test, "channel_test", "channel_test_response", 8},
     {msg_type::kernel_ready, "kernel_ready", nullptr, 24},
     {msg_type::hits, "hits", nullptr, 16},

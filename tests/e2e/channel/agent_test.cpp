@@ -1,6 +1,7 @@
 // The in-kernel agent through the host client library (stub/channel) against the real kernel in
 // QEMU: trace probes on fib 15 (every hit delivered, none lost), stop mode with registers,
-// memory and single step, bad requests, garbage in the stream and a host reconnect.
+// memory and single step, F/D registers, bad requests, garbage in the stream and a host
+// reconnect.
 #include "channel/channel_client.hpp"
 #include "ruprobes/wire/codec.hpp"
 #include "ruprobes_test/paths.hpp"
@@ -536,4 +537,76 @@ TEST(ChannelAgent, KernelRestartIsSeenAsANewBoot) {
     ASSERT_TRUE(after.ok()) << channel::describe(after) << second->console();
     EXPECT_TRUE(after.value.rebooted);
     EXPECT_NE(after.value.boot_id, before.value.boot_id);
+}
+
+// fp_regs_get / fp_regs_set: the F/D registers of a thread stopped at scaled(x, factor) in
+// /bin/fpu 10 (x = H(10) in fa0, factor = 1e6 in fa1; fflags has NX from the divisions). Writing
+// fa1 = 2.0 changes what the program prints. A running thread's are refused.
+TEST(ChannelAgent, FpRegistersOfAStoppedThreadReadAndWritten) {
+    auto fpu = load_program("fpu");
+    ASSERT_TRUE(fpu);
+    uint64_t scaled_addr = function_address(*fpu, "scaled");
+    ASSERT_NE(scaled_addr, 0u);
+
+    temp_dir dir;
+    qemu_guest guest(dir, staying_guest());
+    asio::io_context io;
+    recorder rec;
+    channel::client c(io, {}, rec.handlers());
+
+    channel::call_result<channel::spawned_process> spawned, spinner;
+    channel::call_result<uint32_t> probe;
+    channel::call_result<channel::fp_register_values> before, after, running;
+    channel::call_result<void> set;
+    bool stopped = false, exited = false;
+    bool finished = run(io, [&]() -> asio::awaitable<void> {
+        if (!(co_await c.open(guest.agent_socket())).ok()) {
+            co_return;
+        }
+        spinner = co_await c.process_spawn("/bin/spin", false);
+        if (spinner.ok()) {
+            running = co_await c.fp_regs_get(spinner.value.pid, spinner.value.pid);
+            (void)co_await c.process_kill(spinner.value.pid);
+        }
+        spawned = co_await c.process_spawn("/bin/fpu 10", true);
+        if (!spawned.ok()) {
+            co_return;
+        }
+        uint32_t pid = spawned.value.pid;
+        probe = co_await c.probe_add("/bin/fpu", scaled_addr, wire::probe_kind::entry,
+                                     wire::probe_mode::stop, pid);
+        (void)co_await c.thread_resume(pid, 0);
+        stopped =
+            co_await wait_until([&] { return rec.stop_of(pid, wire::stop_reason::probe); }, 20s);
+        if (!stopped) {
+            co_return;
+        }
+        before = co_await c.fp_regs_get(pid, pid);
+        channel::fp_register_values v;
+        v.f[11] = 0x4000000000000000; // 2.0
+        v.f[12] = 0x1234;             // not in the mask: must stay
+        set = co_await c.fp_regs_set(pid, pid, 1ull << 11, v);
+        after = co_await c.fp_regs_get(pid, pid);
+        (void)co_await c.probe_remove(probe.value);
+        (void)co_await c.thread_resume(pid, 0);
+        exited = co_await wait_until([&] { return rec.exited(pid); }, 20s);
+    });
+    ASSERT_TRUE(finished) << guest.console();
+
+    ASSERT_TRUE(spinner.ok()) << channel::describe(spinner);
+    EXPECT_EQ(running.status, wire::status::not_stopped) << channel::describe(running);
+    ASSERT_TRUE(spawned.ok()) << channel::describe(spawned);
+    ASSERT_TRUE(probe.ok()) << channel::describe(probe);
+    ASSERT_TRUE(stopped) << guest.console();
+    ASSERT_TRUE(before.ok()) << channel::describe(before);
+    EXPECT_EQ(before.value.f[10], 0x40076e86e86e86e8u); // H(10) = 2.9289682539682538
+    EXPECT_EQ(before.value.f[11], 0x412e848000000000u); // 1e6
+    EXPECT_EQ(before.value.fcsr, 0x1u);                 // NX, round to nearest
+    EXPECT_TRUE(set.ok()) << channel::describe(set);
+    ASSERT_TRUE(after.ok()) << channel::describe(after);
+    EXPECT_EQ(after.value.f[11], 0x4000000000000000u);
+    EXPECT_EQ(after.value.f[12], before.value.f[12]);
+    EXPECT_EQ(after.value.fcsr, before.value.fcsr);
+    EXPECT_TRUE(exited) << guest.console();
+    EXPECT_TRUE(guest.wait_for_console("H(10) * 1e6 = 5", 10s)) << guest.console();
 }

@@ -1,5 +1,6 @@
-// gdb/MI (gdb-multiarch --interpreter=mi2) against ruprobesd and the kernel in QEMU, with the
-// commands the code-debug extension of VS Code issues; assertions on the MI records.
+// gdb/MI (gdb-multiarch --interpreter=mi2, run by ruprobes-gdb) against ruprobesd and the kernel
+// in QEMU, with the commands the code-debug extension of VS Code issues; assertions on the MI
+// records.
 #include "gdb_session.hpp"
 
 #include <thread>
@@ -13,7 +14,8 @@ class mi_client {
 public:
     mi_client(const temp_dir& dir, const std::string& program) {
         spawn_options o;
-        o.argv = {"gdb-multiarch", "--interpreter=mi2", "-nx", "-q",
+        // Through ruprobes-gdb, as docs/vscode/launch.json's Native Debug configuration runs it.
+        o.argv = {std::string(bin_dir) + "/ruprobes-gdb", "--interpreter=mi2", "-nx", "-q",
                   std::string(user_dir) + "/" + program};
         o.output_file = dir.file("mi.log");
         o.stdin_pipe = true;
@@ -60,6 +62,12 @@ public:
         std::string r = run(command);
         EXPECT_NE(r.find("^running"), std::string::npos) << r;
         return wait_stopped(from);
+    }
+
+    size_t output_size() const { return gdb_->output().size(); }
+
+    std::optional<int> wait_exit(std::chrono::milliseconds timeout) {
+        return gdb_->wait_exit(timeout);
     }
 
 private:
@@ -115,6 +123,75 @@ TEST(gdb_mi, code_debug_session) {
     stop = mi.exec("-exec-continue");
     EXPECT_NE(stop.find("reason=\"exited-normally\""), std::string::npos) << stop;
     EXPECT_TRUE(d.wait_for_console("fib(5) = 5", 10s)) << d.console();
+}
+
+// Native Debug's pause: with its set-up command `-gdb-set target-async on`, -exec-interrupt while
+// the program runs stops it with SIGINT where it is.
+TEST(gdb_mi, native_debug_pause_with_target_async) {
+    temp_dir dir;
+    daemon_with_guest d(dir, "ruprobes.stay", {"--spawn", "/bin/spin"});
+    mi_client mi(dir, "spin");
+    EXPECT_NE(mi.run("-gdb-set target-async on").find("^done"), std::string::npos);
+    std::string r = mi.run("-target-select remote 127.0.0.1:" + d.port());
+    EXPECT_NE(r.find("^connected"), std::string::npos) << r;
+    r = mi.run("-exec-continue");
+    EXPECT_NE(r.find("^running"), std::string::npos) << r;
+    ASSERT_TRUE(d.wait_for_console("spin: pid ", 30s)) << d.console();
+    size_t from = mi.output_size();
+    r = mi.run("-exec-interrupt");
+    EXPECT_NE(r.find("^done"), std::string::npos) << r;
+    std::string stop = mi.wait_stopped(from);
+    EXPECT_NE(stop.find("reason=\"signal-received\",signal-name=\"SIGINT\""), std::string::npos)
+        << stop;
+    EXPECT_NE(stop.find("func=\"main\""), std::string::npos) << stop;
+    r = mi.run("-stack-list-frames");
+    EXPECT_NE(r.find("^done,stack=[frame={level=\"0\""), std::string::npos) << r;
+}
+
+// The guest's processes as a second gdb lists them (`info os processes`).
+std::string guest_processes(const temp_dir& dir, const daemon_with_guest& d) {
+    return run_gdb(dir, "ps", "spin",
+                   {"target extended-remote 127.0.0.1:" + d.port(), "info os processes",
+                    "echo listed\\n"}); // batch gdb stops at the first error
+}
+
+const std::regex spin_running("/bin/spin\\s+running");
+
+// Native Debug's Disconnect for a remote attach is -gdb-exit: gdb kills a process the server
+// started for it (qAttached 0), as under gdbserver (docs/vscode.md).
+TEST(gdb_mi, native_debug_disconnect_gdb_exit_kills_the_spawned_process) {
+    temp_dir dir;
+    daemon_with_guest d(dir, "ruprobes.stay", {"--spawn", "/bin/spin"});
+    {
+        mi_client mi(dir, "spin");
+        std::string r = mi.run("-target-select remote 127.0.0.1:" + d.port());
+        EXPECT_NE(r.find("^connected"), std::string::npos) << r;
+        r = mi.run("-gdb-exit");
+        EXPECT_NE(r.find("^exit"), std::string::npos) << r;
+        EXPECT_EQ(mi.wait_exit(30s), 0);
+    }
+    std::string ps = guest_processes(dir, d);
+    EXPECT_NE(ps.find("listed"), std::string::npos) << ps;
+    EXPECT_FALSE(std::regex_search(ps, spin_running)) << ps;
+}
+
+// `detach` typed in the Debug Console first (-target-detach here) leaves it running.
+TEST(gdb_mi, detach_before_gdb_exit_leaves_the_spawned_process_running) {
+    temp_dir dir;
+    daemon_with_guest d(dir, "ruprobes.stay", {"--spawn", "/bin/spin"});
+    {
+        mi_client mi(dir, "spin");
+        std::string r = mi.run("-target-select remote 127.0.0.1:" + d.port());
+        EXPECT_NE(r.find("^connected"), std::string::npos) << r;
+        r = mi.run("-interpreter-exec console \"detach\"");
+        EXPECT_NE(r.find("^done"), std::string::npos) << r;
+        r = mi.run("-gdb-exit");
+        EXPECT_NE(r.find("^exit"), std::string::npos) << r;
+        EXPECT_EQ(mi.wait_exit(30s), 0);
+    }
+    EXPECT_TRUE(d.wait_for_console("spin: pid ", 30s)) << d.console();
+    std::string ps = guest_processes(dir, d);
+    EXPECT_TRUE(std::regex_search(ps, spin_running)) << ps;
 }
 
 } // namespace

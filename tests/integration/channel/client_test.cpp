@@ -204,6 +204,48 @@ TEST(ChannelClient, PipelinedRequestsAnsweredOutOfOrder) {
     EXPECT_EQ(regs.value.x[2], 0x7fff0000u);
 }
 
+TEST(ChannelClient, FpRegistersGetSetAndNotStopped) {
+    harness h;
+    channel::client c(h.io, fast_options(), {});
+    channel::call_result<channel::fp_register_values> got, refused;
+    channel::call_result<void> set;
+    h.run(
+        [&]() -> asio::awaitable<void> {
+            (void)co_await c.open_fd(h.client_fd);
+            got = co_await c.fp_regs_get(3, 3);
+            channel::fp_register_values v;
+            v.f[10] = 0x4004000000000000; // 2.5
+            v.fcsr = 0x21;
+            set = co_await c.fp_regs_set(3, 3, (1ull << 10) | (1ull << 32), v);
+            refused = co_await c.fp_regs_get(4, 4);
+        },
+        [&](fake_kernel& k) {
+            answer_hello(k, 1);
+            auto get = k.expect_message<wire::fp_regs_get_request>();
+            ASSERT_TRUE(get);
+            EXPECT_EQ(get->second.pid, 3u);
+            EXPECT_EQ(get->second.tid, 3u);
+            wire::fp_regs_get_response r{.status = 0};
+            r.f[31] = 0xffffffff3f800000; // 1.0f, NaN-boxed
+            r.fcsr = 0x1;
+            k.send(get->first.request_id, r);
+            auto put = k.expect_message<wire::fp_regs_set_request>();
+            ASSERT_TRUE(put);
+            EXPECT_EQ(put->second.mask, (1ull << 10) | (1ull << 32));
+            EXPECT_EQ(put->second.f[10], 0x4004000000000000u);
+            EXPECT_EQ(put->second.fcsr, 0x21u);
+            k.send_status(put->first, 0);
+            auto second = k.expect_message<wire::fp_regs_get_request>();
+            ASSERT_TRUE(second);
+            k.send_status(second->first, wire::status::not_stopped);
+        });
+    ASSERT_TRUE(got.ok()) << channel::describe(got);
+    EXPECT_EQ(got.value.f[31], 0xffffffff3f800000u);
+    EXPECT_EQ(got.value.fcsr, 1u);
+    EXPECT_TRUE(set.ok()) << channel::describe(set);
+    EXPECT_EQ(refused.status, wire::status::not_stopped) << channel::describe(refused);
+}
+
 namespace {
 
 std::vector<uint8_t> hits_frame(uint64_t first, uint16_t count) {

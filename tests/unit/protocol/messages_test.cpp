@@ -69,6 +69,12 @@ TEST(Messages, FixedSizesMatchTheSpecTable) {
     EXPECT_EQ(payload_size(wire::regs_set_request{}),
               *fixed_payload_size(wire::regs_set_request::code));
     EXPECT_EQ(payload_size(wire::regs_get_response{}), 4u + 264u);
+    EXPECT_EQ(payload_size(wire::fp_regs_set_request{}), 280u);
+    EXPECT_EQ(payload_size(wire::fp_regs_set_request{}),
+              *fixed_payload_size(wire::fp_regs_set_request::code));
+    EXPECT_EQ(payload_size(wire::fp_regs_get_request{}),
+              *fixed_payload_size(wire::fp_regs_get_request::code));
+    EXPECT_EQ(payload_size(wire::fp_regs_get_response{}), 4u + 264u);
     EXPECT_EQ(payload_size(wire::mem_read_request{}), 16u);
     EXPECT_EQ(payload_size(wire::mem_write_request{}), 16u);
     EXPECT_EQ(payload_size(wire::kernel_ready_event{}), 24u);
@@ -293,6 +299,21 @@ TEST(Messages, StopAndRegisters) {
     EXPECT_EQ(rs2.mask, rs.mask);
     EXPECT_EQ(rs2.x[10], 5u);
     EXPECT_EQ(rs2.pc, 0x2000u);
+
+    wire::fp_regs_set_request fs{.pid = 2, .tid = 2, .mask = (1ull << 32) | (1ull << 10)};
+    fs.f[10] = 0x4005bf0a8b145769; // e
+    fs.fcsr = 0x21;
+    auto fs2 = round_trip(fs, s);
+    EXPECT_EQ(fs2.mask, fs.mask);
+    EXPECT_EQ(fs2.f, fs.f);
+    EXPECT_EQ(fs2.fcsr, 0x21u);
+
+    wire::fp_regs_get_response fg{.status = 0};
+    fg.f[31] = 0xffffffff3f800000; // 1.0f, NaN-boxed
+    fg.fcsr = 0x1;
+    auto fg2 = round_trip(fg, s);
+    EXPECT_EQ(fg2.f, fg.f);
+    EXPECT_EQ(fg2.fcsr, 1u);
 }
 
 TEST(Messages, ProcessesThreadsAndMemory) {

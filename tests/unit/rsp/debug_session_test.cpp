@@ -132,9 +132,30 @@ TEST_F(session_test, registers_read_and_write) {
     G.replace(6 * 16, 16, le_hex(7));
     EXPECT_EQ(ask(*s, "G" + G), "OK");
     EXPECT_EQ(fake.regs_of(*s->pid())->x[6], 7u);
-    EXPECT_EQ(ask(*s, "p21"), "xxxxxxxxxxxxxxxx"); // f0: unavailable
-    EXPECT_EQ(ask(*s, "p44"), "xxxxxxxx");         // fcsr
-    EXPECT_EQ(ask(*s, "p45")[0], 'E');
+    EXPECT_EQ(ask(*s, "p45")[0], 'E'); // 69: no such register
+    EXPECT_EQ(ask(*s, "p41")[0], 'E'); // 65: a gap in gdb's numbering
+}
+
+TEST_F(session_test, fp_registers_read_and_write_with_p_and_P) {
+    auto s = make(spawning("/bin/loop"));
+    ask(*s, "?");
+    EXPECT_EQ(ask(*s, "p21"), "0000000000000000"); // f0
+    uint64_t requests = fake.requests();
+    EXPECT_EQ(ask(*s, "p40"), "0000000000000000"); // f31: kept with the stop, no round trip
+    EXPECT_EQ(fake.requests(), requests);
+    // fa0 (f10, gdb's 43 = 0x2b) = 2.5
+    EXPECT_EQ(ask(*s, "P2b=0000000000000440"), "OK");
+    EXPECT_EQ(fake.fp_of(*s->pid())->f[10], 0x4004000000000000u);
+    EXPECT_EQ(ask(*s, "p2b"), "0000000000000440");
+    // frm (67 = 0x43) and fflags (66 = 0x42) are fields of fcsr (68 = 0x44), 32 bits each.
+    EXPECT_EQ(ask(*s, "P43=01000000"), "OK");
+    EXPECT_EQ(ask(*s, "P42=11000000"), "OK");
+    EXPECT_EQ(fake.fp_of(*s->pid())->fcsr, 0x31u);
+    EXPECT_EQ(ask(*s, "p44"), "31000000");
+    EXPECT_EQ(ask(*s, "p43"), "01000000");
+    EXPECT_EQ(ask(*s, "P44=ff010000"), "OK"); // bits above 7 do not exist
+    EXPECT_EQ(ask(*s, "p44"), "ff000000");
+    EXPECT_EQ(ask(*s, "P44=ff")[0], 'E'); // fcsr is 4 bytes
     EXPECT_EQ(ask(*s, "G00")[0], 'E');
 }
 

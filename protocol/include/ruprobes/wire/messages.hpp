@@ -28,6 +28,8 @@ enum class msg_type : uint16_t {
     regs_set = 0x0402,
     mem_read = 0x0403,
     mem_write = 0x0404,
+    fp_regs_get = 0x0405,
+    fp_regs_set = 0x0406,
     channel_test = 0x0501,
     kernel_ready = 0x4001,
     hits = 0x4002,
@@ -122,7 +124,8 @@ enum class process_state : uint8_t { running = 0, stopped = 1, zombie = 2 };
 enum class thread_state : uint8_t { running = 0, stopped = 1 };
 
 using bytes = std::span<const uint8_t>;
-using register_file = std::array<uint64_t, 32>; // x0..x31
+using register_file = std::array<uint64_t, 32>;    // x0..x31
+using fp_register_file = std::array<uint64_t, 32>; // f0..f31 (raw 64-bit, NaN-boxed singles)
 
 // ---- session -------------------------------------------------------------------------------
 
@@ -371,7 +374,7 @@ struct thread_entry {
     }
 };
 
-// thread_stop, thread_resume, thread_step, regs_get: (pid, tid).
+// thread_stop, thread_resume, thread_step, regs_get, fp_regs_get: (pid, tid).
 template <msg_type T>
 struct thread_request {
     static constexpr uint16_t code = type_code(T);
@@ -397,6 +400,7 @@ struct thread_resume_request {
 };
 using thread_step_request = thread_request<msg_type::thread_step>;
 using regs_get_request = thread_request<msg_type::regs_get>;
+using fp_regs_get_request = thread_request<msg_type::fp_regs_get>;
 using thread_stop_response = status_response<msg_type::thread_stop>;
 using thread_resume_response = status_response<msg_type::thread_resume>;
 using thread_step_response = status_response<msg_type::thread_step>;
@@ -431,6 +435,36 @@ struct regs_set_request {
     }
 };
 using regs_set_response = status_response<msg_type::regs_set>;
+
+// The F/D registers and fcsr of a stopped thread (protocol/README.md §3).
+struct fp_regs_get_response {
+    static constexpr uint16_t code = response_code(msg_type::fp_regs_get);
+    int32_t status = 0;
+    fp_register_file f{};
+    uint64_t fcsr = 0;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.status);
+        if (m.status != 0) {
+            return;
+        }
+        s.field(m.f), s.field(m.fcsr);
+    }
+};
+
+struct fp_regs_set_request {
+    static constexpr uint16_t code = type_code(msg_type::fp_regs_set);
+    uint32_t pid = 0;
+    uint32_t tid = 0;
+    uint64_t mask = 0; // bit i: f_i, bit 32: fcsr
+    fp_register_file f{};
+    uint64_t fcsr = 0;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.pid), s.field(m.tid), s.field(m.mask), s.field(m.f), s.field(m.fcsr);
+    }
+};
+using fp_regs_set_response = status_response<msg_type::fp_regs_set>;
 
 struct mem_read_request {
     static constexpr uint16_t code = type_code(msg_type::mem_read);
