@@ -191,6 +191,9 @@ asio::awaitable<void> rpc_session::read_loop() {
         // calls are unanswered), stop reading its requests.
         bool drained = handle_frames();
         update_holding();
+        // The message deadline runs only while the session waits for the client's bytes, not
+        // while whole messages wait for their turn.
+        deadlines_.set_partial(drained && frames_.partial());
         if (!drained || responses_.over_limit()) {
             reader_resume_.expires_at(clock::time_point::max());
             co_await reader_resume_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -211,7 +214,7 @@ asio::awaitable<void> rpc_session::read_loop() {
             break;
         }
         frames_.feed(std::string_view(buffer.data(), n));
-        deadlines_.input(frames_.partial());
+        deadlines_.input();
     }
     if (closed_ || close_after_flush_)
         co_return;

@@ -115,7 +115,8 @@ task<void> rsp_connection::reader() {
                 break;
             }
         }
-        deadlines_.input(framer_.in_packet());
+        deadlines_.input();
+        deadlines_.set_partial(framer_.in_packet());
         deadlines_.set_holding(session_.pid().has_value());
         if (session_.closing())
             break;

@@ -100,11 +100,13 @@ void session_deadlines::write_finished() {
     state_->writing = false;
 }
 
-void session_deadlines::input(bool partial) {
-    auto now = clock::now();
-    state_->last_input = now;
+void session_deadlines::input() {
+    state_->last_input = clock::now();
+}
+
+void session_deadlines::set_partial(bool partial) {
     if (partial && !state_->partial)
-        state_->message_since = now;
+        state_->message_since = clock::now();
     state_->partial = partial;
 }
 

@@ -37,8 +37,11 @@ public:
 
     void write_started();
     void write_finished();
-    // Bytes arrived; `partial` when they leave a message begun but not finished.
-    void input(bool partial);
+    // Bytes arrived.
+    void input();
+    // Whether the session waits for the rest of a message the client has begun (the message
+    // deadline runs from the moment this turns true).
+    void set_partial(bool partial);
     // Whether the connection holds something (a process, a subscription, a running call): the
     // idle deadline applies only while it holds nothing.
     void set_holding(bool holding);
