@@ -449,15 +449,24 @@ TEST(hostile, a_session_ended_by_the_lease_is_recovered) {
     raw_socket g(d.rsp_port());
     ASSERT_TRUE(g.send("+" + rsp_packet("QStartNoAckMode")));
     ASSERT_NE(g.read_for(10s, "OK").find("OK"), std::string::npos);
-    std::string hex_loop;
-    for (unsigned char ch : std::string("/bin/loop")) {
+    std::string hex_spin;
+    for (unsigned char ch : std::string("/bin/spin")) {
         char b[3];
         std::snprintf(b, sizeof b, "%02x", ch);
-        hex_loop += b;
+        hex_spin += b;
     }
-    ASSERT_TRUE(g.send(rsp_packet("vRun;" + hex_loop)));
+    ASSERT_TRUE(g.send(rsp_packet("vRun;" + hex_spin)));
     ASSERT_NE(g.read_for(20s, "#").find("$T05"), std::string::npos);
     ASSERT_TRUE(g.send(rsp_packet("vCont;c")));
+    // The daemon has handled the continue once the process runs.
+    bool running = false;
+    for (auto end = clock_type::now() + 10s; !running && clock_type::now() < end;
+         std::this_thread::sleep_for(50ms)) {
+        json list = c.call("process.list");
+        for (const json& p : list["result"]["processes"])
+            running = running || (p["program"] == "/bin/spin" && p["state"] == "running");
+    }
+    ASSERT_TRUE(running);
 
     ASSERT_EQ(::kill(d.process().pid(), SIGSTOP), 0);
     ASSERT_TRUE(wait_for_text(dir.file("console.log"), "session ended (lease expired)", 30s))
@@ -481,6 +490,7 @@ TEST(hostile, a_session_ended_by_the_lease_is_recovered) {
     ASSERT_TRUE(p.contains("result")) << p.dump();
     hit_count h = read_hits(c, probe["result"]["id"], p["result"]["pid"], 15, 30s);
     EXPECT_EQ(h.hits, 15);
+    c.call("probe.remove", {{"id", probe["result"]["id"]}});
     expect_rss_bounded(d);
     expect_normal_sessions(dir, d);
 }
