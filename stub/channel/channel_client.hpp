@@ -91,8 +91,12 @@ public:
     awaitable<call_result<std::vector<probe_entry>>> probe_list();
 
     awaitable<call_result<std::vector<process_entry>>> process_list();
-    // `cmdline`: "/bin/fib 15". `stop_at_entry`: a stop event (reason spawned) follows.
+    // `cmdline`: "/bin/fib 15" (split on spaces by the kernel). `stop_at_entry`: a stop event
+    // (reason spawned) follows.
     awaitable<call_result<spawned_process>> process_spawn(std::string cmdline, bool stop_at_entry);
+    // `argv` as a list: every argument reaches the program as it is (spaces, empty ones).
+    awaitable<call_result<spawned_process>> process_spawn(const std::vector<std::string>& argv,
+                                                          bool stop_at_entry);
     awaitable<call_result<void>> process_kill(uint32_t pid);
 
     awaitable<call_result<std::vector<thread_entry>>> thread_list(uint32_t pid);

@@ -115,6 +115,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     static constexpr uint32_t max_gap_batches = 2 * 1024 / 31 + 2;
     bool hello_reset = false;   // the hello in flight asked for a reset
     bool hello_applied = false; // its answer was taken in by the reader
+    bool session_up = false;    // a hello succeeded on the current connection
     channel_stats st;
 
     // ---- connection life -------------------------------------------------------------------
@@ -122,6 +123,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     void start(std::shared_ptr<connection> c) {
         disconnect("replaced by a new connection", false);
         conn = c;
+        session_up = false;
         decoder.reset();
         auto self = shared_from_this();
         asio::co_spawn(io, reader(self, c), asio::detached);
@@ -137,6 +139,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         }
         std::shared_ptr<connection> c = std::move(conn);
         conn.reset();
+        session_up = false;
         c->open = false;
         error_code ec;
         c->socket.close(ec);
@@ -400,6 +403,14 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
                 reply.errc = call_errc::kernel_status;
                 reply.status = status->status;
             }
+            if (status->status == wire::status::no_session &&
+                Req::code != wire::hello_request::code && session_up) {
+                // The kernel ended our session (the lease expired while this process was not
+                // scheduled, for instance). Closing the connection makes the owner reconnect and
+                // say hello again, as after any disconnect; the session id stays, so the kernel
+                // treats it as a reconnect (protocol/README.md §5).
+                disconnect("the kernel ended the session (lease expired)");
+            }
         } else if (p->disconnected) {
             reply.errc = call_errc::disconnected;
         } else {
@@ -479,6 +490,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         had_hello = true;
         gap_batches = 0;
         hello_applied = true;
+        session_up = true;
         st.hits_dropped = info.hits_dropped;
     }
 

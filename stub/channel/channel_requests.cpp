@@ -66,6 +66,28 @@ awaitable<call_result<spawned_process>> client::process_spawn(std::string cmdlin
     co_return success(spawned_process{m.value.pid, m.value.tid});
 }
 
+awaitable<call_result<spawned_process>> client::process_spawn(const std::vector<std::string>& argv,
+                                                              bool stop_at_entry) {
+    auto self = impl_;
+    std::string list;
+    for (const auto& arg : argv) {
+        if (arg.find('\0') != std::string::npos)
+            co_return fail<spawned_process>(call_errc::malformed);
+        list += arg;
+        list += '\0';
+    }
+    wire::process_spawn_request req{
+        .flags = (stop_at_entry ? wire::spawn_flag_stop_at_entry : 0u) | wire::spawn_flag_argv_list,
+        .cmdline = wire::bytes(reinterpret_cast<const uint8_t*>(list.data()), list.size()),
+    };
+    raw_reply raw = co_await self->call(req);
+    auto m = impl::decode_reply<wire::process_spawn_response>(raw);
+    if (!m.ok()) {
+        co_return fail<spawned_process>(m.errc, m.status);
+    }
+    co_return success(spawned_process{m.value.pid, m.value.tid});
+}
+
 awaitable<call_result<void>> client::process_kill(uint32_t pid) {
     return impl_->call_void(wire::process_kill_request{.pid = pid});
 }

@@ -140,8 +140,9 @@ int main(int argc, char** argv) {
     }
     std::unique_ptr<rsp::rsp_server> rsp_server;
     try {
-        rsp_server = std::make_unique<rsp::rsp_server>(io.get_executor(), endpoint_of(options->rsp),
-                                                       model, rsp_options, options->spawn);
+        rsp_server =
+            std::make_unique<rsp::rsp_server>(io.get_executor(), endpoint_of(options->rsp), model,
+                                              rsp_options, options->spawn, options->limits);
     } catch (const std::exception& e) {
         spdlog::error("cannot listen for RSP on {}:{}: {}", options->rsp.host, options->rsp.port,
                       e.what());
@@ -152,7 +153,9 @@ int main(int argc, char** argv) {
 #ifdef RUPROBES_HAVE_RPC
     std::unique_ptr<rpc::rpc_server> rpc_server;
     if (options->rpc_enabled) {
-        rpc_server = std::make_unique<rpc::rpc_server>(io, model, symbols);
+        rpc::rpc_options rpc_options;
+        rpc_options.limits = options->limits;
+        rpc_server = std::make_unique<rpc::rpc_server>(io, model, symbols, rpc_options);
         std::string rpc_error;
         uint16_t port = rpc_server->listen(options->rpc.host, options->rpc.port, rpc_error);
         if (port == 0) {

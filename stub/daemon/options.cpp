@@ -1,5 +1,6 @@
 #include "daemon/options.hpp"
 
+#include <cstdlib>
 #include <cstring>
 #include <sstream>
 
@@ -41,6 +42,18 @@ void print_help(FILE* out) {
         "                             reads of program text (default: guest/user next to the\n"
         "                             daemon's bin/ folder, i.e. build/guest/user)\n"
         "\n"
+        "Client limits (each port; see stub/daemon/README.md):\n"
+        "      --max-connections N    connections per port (default 64); past it a new\n"
+        "                             connection replaces the longest-idle one that holds\n"
+        "                             nothing, or is refused when all hold something\n"
+        "      --write-timeout SEC    drop a client that takes no byte of a write this long\n"
+        "                             (default 30)\n"
+        "      --idle-timeout SEC     drop a client that holds nothing (no process, no\n"
+        "                             subscription, no call) and sends nothing this long\n"
+        "                             (default 300)\n"
+        "      --message-timeout SEC  drop a client that begins a message (packet, JSON-RPC\n"
+        "                             message) and does not finish it this long (default 10)\n"
+        "\n"
         "General:\n"
         "      --log-level LEVEL      trace, debug, info, warn, error, off (default info);\n"
         "                             logs go to stderr\n"
@@ -69,6 +82,17 @@ std::optional<listen_address> parse_listen(const std::string& text) {
     if (port > 65535)
         return std::nullopt;
     return listen_address{host, static_cast<uint16_t>(port)};
+}
+
+std::optional<std::chrono::milliseconds> parse_seconds(const std::string& text) {
+    if (text.empty() || text.size() > 12 ||
+        text.find_first_not_of("0123456789.") != std::string::npos)
+        return std::nullopt;
+    char* end = nullptr;
+    double seconds = std::strtod(text.c_str(), &end);
+    if (end != text.c_str() + text.size() || !(seconds >= 0.01) || seconds > 1e6)
+        return std::nullopt;
+    return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
 }
 
 std::vector<std::string> split_command(const std::string& text) {
@@ -114,7 +138,8 @@ std::optional<daemon_options> parse_options(int argc, const char* const* argv, s
         } else if (arg == "--qemu-socket" || arg == "--launch" || arg == "--qemu-arg" ||
                    arg == "--qemu-log" || arg == "--append" || arg == "--rsp-listen" ||
                    arg == "--rpc-listen" || arg == "--spawn" || arg == "--symbols" ||
-                   arg == "--log-level") {
+                   arg == "--log-level" || arg == "--max-connections" || arg == "--write-timeout" ||
+                   arg == "--idle-timeout" || arg == "--message-timeout") {
             if (!need_value())
                 return std::nullopt;
             if (arg == "--qemu-socket") {
@@ -142,6 +167,24 @@ std::optional<daemon_options> parse_options(int argc, const char* const* argv, s
                 }
             } else if (arg == "--symbols") {
                 o.symbols_dir = value;
+            } else if (arg == "--max-connections") {
+                if (value.empty() || value.size() > 6 ||
+                    value.find_first_not_of("0123456789") != std::string::npos ||
+                    std::stoul(value) == 0) {
+                    error = "--max-connections: expected a count of 1 or more, got '" + value + "'";
+                    return std::nullopt;
+                }
+                o.limits.max_connections = std::stoul(value);
+            } else if (arg == "--write-timeout" || arg == "--idle-timeout" ||
+                       arg == "--message-timeout") {
+                auto ms = parse_seconds(value);
+                if (!ms) {
+                    error = arg + ": expected seconds (e.g. 30 or 0.5), got '" + value + "'";
+                    return std::nullopt;
+                }
+                (arg == "--write-timeout"  ? o.limits.write_timeout
+                 : arg == "--idle-timeout" ? o.limits.idle_timeout
+                                           : o.limits.message_timeout) = *ms;
             } else {
                 static const char* levels[] = {"trace", "debug", "info", "warn", "error", "off"};
                 bool known = false;

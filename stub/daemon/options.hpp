@@ -1,6 +1,9 @@
 // ruprobesd's command line: every flag, its default, and the checks done before anything starts.
 #pragma once
 
+#include "session/session_limits.hpp"
+
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <optional>
@@ -28,6 +31,8 @@ struct daemon_options {
     std::string symbols_dir;               // --symbols DIR
     std::string log_level = "info";        // --log-level
     bool fake_target = false;              // --fake-target (development and tests)
+    // --max-connections, --write-timeout, --idle-timeout, --message-timeout (both ports)
+    session::session_limits limits;
     bool help = false;
     bool version = false;
 };
@@ -41,6 +46,9 @@ std::optional<listen_address> parse_listen(const std::string& text);
 
 // True for 127.0.0.0/8, ::1 and "localhost".
 bool is_loopback(const std::string& host);
+
+// Seconds ("30", "0.5"; 0.01 .. 1e6) as milliseconds. Nothing when malformed or out of range.
+std::optional<std::chrono::milliseconds> parse_seconds(const std::string& text);
 
 // Splits a command line on spaces ("/bin/fib 20" -> {"/bin/fib", "20"}).
 std::vector<std::string> split_command(const std::string& text);

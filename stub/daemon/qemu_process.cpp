@@ -5,13 +5,12 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
-#include <spawn.h>
 #include <stdexcept>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 #include <vector>
-
-extern char** environ;
 
 namespace ruprobes::daemon {
 
@@ -21,17 +20,56 @@ qemu_process::qemu_process(const launch::qemu_options& options, const std::strin
     for (auto& a : argv)
         args.push_back(a.data());
     args.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    int rc = posix_spawnp(&pid_, args[0], &actions, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
+    // The log is opened before the fork so an error is reported here, not lost in the child.
+    int log_fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (log_fd < 0)
+        throw std::runtime_error("cannot open " + log_file + ": " + std::strerror(errno));
+    int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    // A pipe with close-on-exec tells the parent whether exec worked (errno, or EOF on success).
+    int status_pipe[2];
+    if (null_fd < 0 || ::pipe2(status_pipe, O_CLOEXEC) != 0) {
+        int err = errno;
+        ::close(log_fd);
+        if (null_fd >= 0)
+            ::close(null_fd);
+        throw std::runtime_error(std::string("cannot start QEMU: ") + std::strerror(err));
+    }
+    const pid_t parent = ::getpid();
+    pid_ = ::fork();
+    if (pid_ == 0) {
+        // Only async-signal-safe calls from here on. QEMU must not outlive the daemon, however
+        // the daemon dies (a crash, SIGKILL): the kernel sends it SIGKILL when the parent goes.
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != parent)
+            ::_exit(127); // the daemon died before prctl took effect
+        ::dup2(null_fd, 0);
+        ::dup2(log_fd, 1);
+        ::dup2(log_fd, 2);
+        ::execvp(args[0], args.data());
+        int err = errno;
+        (void)!::write(status_pipe[1], &err, sizeof err);
+        ::_exit(127);
+    }
+    int fork_errno = errno;
+    ::close(status_pipe[1]);
+    ::close(log_fd);
+    ::close(null_fd);
+    if (pid_ < 0) {
+        ::close(status_pipe[0]);
         pid_ = -1;
-        throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
+        throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(fork_errno));
+    }
+    int exec_errno = 0;
+    ssize_t n;
+    do {
+        n = ::read(status_pipe[0], &exec_errno, sizeof exec_errno);
+    } while (n < 0 && errno == EINTR);
+    ::close(status_pipe[0]);
+    if (n == static_cast<ssize_t>(sizeof exec_errno)) {
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+        pid_ = -1;
+        throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(exec_errno));
     }
 }
 

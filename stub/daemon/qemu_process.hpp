@@ -1,5 +1,6 @@
 // QEMU started by `ruprobesd --launch`: its console goes to a log file, it is stopped by pid when
-// the daemon exits.
+// the daemon exits, and it dies with the daemon when the daemon is killed or crashes
+// (PR_SET_PDEATHSIG).
 #pragma once
 
 #include "launch/qemu_command.hpp"

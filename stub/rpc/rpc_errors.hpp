@@ -22,6 +22,8 @@ enum app_error : int {
     unknown_line = -32012, // unknown file, no code at/after the line, not "file:line"
     bad_program_file = -32013,
     no_such_subscription = -32020,
+    too_many_subscriptions = -32021, // data.limit: the cap per connection
+    process_debugged = -32022,       // process.kill of a process a gdb client debugs
 };
 
 // {code, message, data: {errc, reason, ...}} for a target error.

@@ -115,6 +115,15 @@ void process_kill(rpc_server::state& st, call& c) {
         c.respond(p.error());
         return;
     }
+    // A process a gdb client debugs belongs to that client: killing it under the debugger would
+    // leave gdb with a process that vanished. Refused; kill it from gdb (kill) or detach first.
+    if (st.model.owner_of(*pid)) {
+        c.respond(rpc_error{process_debugged, "Process is being debugged",
+                            json{{"pid", *pid},
+                                 {"reason", "a gdb client debugs this process; kill it from gdb "
+                                            "or detach gdb first"}}});
+        return;
+    }
     respond_async(st, c, [&st, pid = *pid]() -> asio::awaitable<outcome> {
         auto r = co_await st.model.kill(pid);
         if (!r)
@@ -199,7 +208,7 @@ outcome probe_list(rpc_server::state& st) {
 
 // ---- events.* -------------------------------------------------------------------------------
 
-outcome events_subscribe(rpc_server::state&, const json& params, jsonrpc::call_context* ctx) {
+outcome events_subscribe(rpc_server::state& st, const json& params, jsonrpc::call_context* ctx) {
     auto* session = dynamic_cast<session_context*>(ctx);
     if (!session)
         return rpc_error{jsonrpc::internal_error, "Internal error",
@@ -241,6 +250,11 @@ outcome events_subscribe(rpc_server::state&, const json& params, jsonrpc::call_c
     }
     if (!p.ok())
         return p.error();
+    if (session->subscriber().filter_count() >= st.options.max_subscriptions)
+        return rpc_error{too_many_subscriptions, "Too many subscriptions",
+                         json{{"limit", st.options.max_subscriptions},
+                              {"reason", "this connection has the most subscriptions allowed; "
+                                         "unsubscribe one or widen a filter"}}};
     uint64_t id = session->subscriber().add_filter(std::move(filter));
     return json{{"subscription", id}};
 }

@@ -3,6 +3,8 @@
 
 #include "rpc/event_notifications.hpp"
 #include "rpc/rpc_session.hpp"
+#include "session/accept_backoff.hpp"
+#include "session/connection_cap.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -17,6 +19,7 @@ namespace {
 
 asio::awaitable<void> accept_loop(std::shared_ptr<rpc_server::state> st) {
     boost::system::error_code ec;
+    session::accept_backoff backoff("rpc");
     while (!st->stopped && st->acceptor) {
         asio::ip::tcp::socket socket(st->executor);
         co_await st->acceptor->async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
@@ -25,13 +28,22 @@ asio::awaitable<void> accept_loop(std::shared_ptr<rpc_server::state> st) {
         if (ec) {
             if (ec == asio::error::operation_aborted)
                 break;
-            spdlog::warn("rpc: accept: {}", ec.message());
-            continue; // e.g. EMFILE: the next accept may work
-        }
-        if (st->sessions.size() >= st->options.max_sessions) {
-            spdlog::warn("rpc: {} sessions open; refusing a new one", st->sessions.size());
-            socket.close(ec);
+            co_await backoff.failed(ec); // e.g. EMFILE: wait, then try again
             continue;
+        }
+        backoff.succeeded();
+        if (st->sessions.size() >= st->options.limits.max_connections) {
+            auto victim = session::longest_idle(
+                st->sessions, [](const auto& entry) { return entry.second.lock(); });
+            if (!victim) {
+                spdlog::warn("rpc: {} sessions, each holding something; refusing a new one",
+                             st->sessions.size());
+                socket.close(ec);
+                continue;
+            }
+            spdlog::warn("rpc: {} sessions; closing idle session {} for a new one",
+                         st->sessions.size(), victim->session_id());
+            victim->close();
         }
         socket.set_option(asio::ip::tcp::no_delay(true), ec);
         if (st->options.send_buffer > 0)

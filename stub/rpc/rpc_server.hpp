@@ -6,6 +6,8 @@
 // Runs on the daemon's io_context thread; Asio stays out of this header.
 #pragma once
 
+#include "session/session_limits.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -26,14 +28,19 @@ class symbol_store;
 namespace ruprobes::rpc {
 
 struct rpc_options {
-    std::size_t max_message = 1 << 20;  // bytes of one incoming message; larger: -32600
-    std::size_t event_queue = 4096;     // events a subscriber may fall behind the newest before
-                                        // it skips ahead (and is told how many it lost)
-    std::size_t max_outgoing = 8 << 20; // response bytes queued before a session stops reading
-    std::size_t max_sessions = 256;     // more connections are closed at once
-    std::chrono::milliseconds write_timeout{30000}; // a client that accepts no byte that long
-                                                    // is disconnected
-    int send_buffer = 0;                            // SO_SNDBUF of sessions; 0: the OS default
+    std::size_t max_message = 1 << 20; // bytes of one incoming message; larger: -32600
+    std::size_t event_queue = 4096;    // events a subscriber may fall behind the newest before
+                                       // it skips ahead (and is told how many it lost)
+    // Deadlines, the connection cap, and (as max_output) the response bytes queued before a
+    // session stops reading its client's requests.
+    session::session_limits limits;
+    std::size_t max_calls_in_flight = 128; // calls of one session accepted and not answered
+                                           // before it stops reading its client
+    std::size_t max_calls_running = 8;     // calls of one session running at once (the others
+                                           // wait their turn): one client cannot fill the
+                                           // kernel channel ahead of the others
+    std::size_t max_subscriptions = 64;    // events.subscribe filters per session
+    int send_buffer = 0;                   // SO_SNDBUF of sessions; 0: the OS default
 };
 
 struct rpc_stats {

@@ -1,10 +1,11 @@
-// A JSON-RPC connection: reader, writer and watchdog coroutines around one socket.
+// A JSON-RPC connection: reader and writer coroutines around one socket, under the session limits.
 #include "rpc/rpc_session.hpp"
 
 #include "rpc/event_notifications.hpp"
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -26,8 +27,6 @@ constexpr std::size_t read_chunk = 64 * 1024;
 constexpr std::size_t write_batch_bytes = 256 * 1024;
 // Pieces of the shared event log per write (asio hands a writev at most 64 buffers).
 constexpr std::size_t max_write_pieces = 48;
-// Calls dispatched but not answered yet, per session, before the reader pauses.
-constexpr std::size_t max_calls_in_flight = 256;
 
 void log_exception(std::exception_ptr e, const char* what) {
     if (!e)
@@ -45,13 +44,17 @@ rpc_session::rpc_session(asio::ip::tcp::socket socket, std::shared_ptr<rpc_serve
                          uint64_t id)
     : socket_(std::move(socket)), server_keep_(std::move(server)), server_(*server_keep_), id_(id),
       frames_(server_.options.max_message), writer_wake_(server_.executor),
-      reader_resume_(server_.executor), watchdog_timer_(server_.executor),
-      write_deadline_(clock::time_point::max()) {}
+      reader_resume_(server_.executor), deadlines_(server_.executor, server_.options.limits),
+      responses_(server_.options.limits.max_output) {}
 
 rpc_session::~rpc_session() = default;
 
 void rpc_session::start() {
     auto self = shared_from_this();
+    deadlines_.start([this](const std::string& reason) {
+        spdlog::warn("rpc: session {}: {}; closing", id_, reason);
+        close();
+    });
     asio::co_spawn(
         server_.executor, [self] { return self->read_loop(); },
         [self](std::exception_ptr e) {
@@ -65,24 +68,21 @@ void rpc_session::start() {
             log_exception(e, "session writer");
             self->close();
         });
-    asio::co_spawn(
-        server_.executor, [self] { return self->watchdog(); },
-        [self](std::exception_ptr e) { log_exception(e, "session watchdog"); });
 }
 
 void rpc_session::close() {
     if (closed_)
         return;
     closed_ = true;
+    deadlines_.stop();
     boost::system::error_code ec;
     socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
     socket_.close(ec);
     writer_wake_.cancel();
     reader_resume_.cancel();
-    watchdog_timer_.cancel();
     subscriber_.reset(); // leaves the hub: no more events are queued for us
     responses_.clear();
-    response_bytes_ = 0;
+    calls_waiting_.clear(); // calls not started are dropped; running ones answer into nothing
     server_.sessions.erase(id_);
     spdlog::info("rpc: session {} closed", id_);
 }
@@ -95,18 +95,58 @@ events::subscriber& rpc_session::subscriber() {
     return *subscriber_;
 }
 
+void rpc_session::schedule(std::function<void()> start) {
+    if (closed_)
+        return;
+    calls_in_flight_++;
+    if (calls_running_ < server_.options.max_calls_running) {
+        calls_running_++;
+        start();
+    } else {
+        calls_waiting_.push_back(std::move(start));
+    }
+}
+
+void rpc_session::call_finished() {
+    if (calls_in_flight_ > 0)
+        calls_in_flight_--;
+    if (calls_running_ > 0)
+        calls_running_--;
+    if (closed_)
+        return;
+    if (!calls_waiting_.empty() && calls_running_ < server_.options.max_calls_running) {
+        // Started from the executor, not from here: a chain of calls that answer at once must
+        // not nest one stack frame per call.
+        calls_running_++;
+        auto next = std::move(calls_waiting_.front());
+        calls_waiting_.pop_front();
+        std::weak_ptr<rpc_session> weak = weak_from_this();
+        asio::post(server_.executor, [weak, next = std::move(next)] {
+            auto self = weak.lock();
+            if (self && !self->closed_)
+                next();
+        });
+    }
+    reader_resume_.cancel();
+    update_holding();
+}
+
+void rpc_session::update_holding() {
+    deadlines_.set_holding((subscriber_ && subscriber_->filter_count() > 0) ||
+                           calls_in_flight_ > 0 || !responses_.empty());
+}
+
 void rpc_session::enqueue(std::string body) {
     if (closed_ || body.empty())
         return;
-    response_bytes_ += body.size();
-    responses_.push_back(std::move(body));
+    responses_.push(std::move(body)); // past the bound the reader pauses (read_loop)
     writer_wake_.cancel();
 }
 
 bool rpc_session::handle_frames() {
     using kind = jsonrpc::frame_event::kind;
     while (!closed_ && !close_after_flush_) {
-        if (calls_in_flight_ >= max_calls_in_flight)
+        if (calls_in_flight_ >= server_.options.max_calls_in_flight)
             return false;
         jsonrpc::frame_event e = frames_.next();
         switch (e.what) {
@@ -127,13 +167,11 @@ bool rpc_session::handle_frames() {
             return true;
         }
         case kind::message: {
-            calls_in_flight_++;
             std::weak_ptr<rpc_session> weak = weak_from_this();
             server_.dispatcher.dispatch(e.body, shared_from_this(), [weak](std::string response) {
                 auto self = weak.lock();
                 if (!self)
                     return;
-                self->calls_in_flight_--;
                 self->enqueue(std::move(response));
                 self->reader_resume_.cancel();
             });
@@ -150,9 +188,13 @@ asio::awaitable<void> rpc_session::read_loop() {
     bool eof = false;
     while (!closed_ && !close_after_flush_) {
         // Back-pressure: while the client does not read its responses (or too many of its
-        // calls are still running), stop reading its requests.
+        // calls are unanswered), stop reading its requests.
         bool drained = handle_frames();
-        if (!drained || response_bytes_ > server_.options.max_outgoing) {
+        update_holding();
+        // The message deadline runs only while the session waits for the client's bytes, not
+        // while whole messages wait for their turn.
+        deadlines_.set_partial(drained && frames_.partial());
+        if (!drained || responses_.over_limit()) {
             reader_resume_.expires_at(clock::time_point::max());
             co_await reader_resume_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
             continue;
@@ -172,6 +214,7 @@ asio::awaitable<void> rpc_session::read_loop() {
             break;
         }
         frames_.feed(std::string_view(buffer.data(), n));
+        deadlines_.input();
     }
     if (closed_ || close_after_flush_)
         co_return;
@@ -207,11 +250,8 @@ asio::awaitable<void> rpc_session::write_loop() {
                 own += '\n';
             }
         };
-        while (!responses_.empty() && own.size() < write_batch_bytes) {
-            response_bytes_ -= responses_.front().size();
-            add(responses_.front());
-            responses_.pop_front();
-        }
+        while (!responses_.empty() && own.size() < write_batch_bytes)
+            add(responses_.pop());
         if (subscriber_ && own.size() < write_batch_bytes) {
             // Line framing writes the pieces where they are (one buffer each); Content-Length
             // framing copies each event behind its header, so it takes any number of them.
@@ -231,21 +271,22 @@ asio::awaitable<void> rpc_session::write_loop() {
                 close();
                 break;
             }
+            update_holding();
             // Nothing to write (and the subscriber, if any, is idle: the hub wakes us).
             writer_wake_.expires_at(clock::time_point::max());
             co_await writer_wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
             continue;
         }
-        if (response_bytes_ <= server_.options.max_outgoing)
+        if (!responses_.over_limit())
             reader_resume_.cancel();
         buffers.clear();
         if (!own.empty())
             buffers.push_back(asio::buffer(own));
         for (std::string_view piece : batch.pieces)
             buffers.push_back(asio::buffer(piece.data(), piece.size()));
-        write_deadline_ = clock::now() + server_.options.write_timeout;
+        deadlines_.write_started();
         co_await asio::async_write(socket_, buffers, asio::redirect_error(asio::use_awaitable, ec));
-        write_deadline_ = clock::time_point::max();
+        deadlines_.write_finished();
         if (own.capacity() > 4 * write_batch_bytes)
             std::string().swap(own); // a huge response once: do not keep its buffer
         if (ec) {
@@ -253,28 +294,6 @@ asio::awaitable<void> rpc_session::write_loop() {
                 spdlog::info("rpc: session {}: write: {}", id_, ec.message());
             close();
             break;
-        }
-    }
-}
-
-asio::awaitable<void> rpc_session::watchdog() {
-    // Every wait on the peer has a deadline: a write that makes no progress for write_timeout
-    // closes the session (a client that stopped reading altogether).
-    auto period = server_.options.write_timeout / 4;
-    if (period < std::chrono::milliseconds(10))
-        period = std::chrono::milliseconds(10);
-    if (period > std::chrono::milliseconds(1000))
-        period = std::chrono::milliseconds(1000);
-    boost::system::error_code ec;
-    while (!closed_) {
-        watchdog_timer_.expires_after(period);
-        co_await watchdog_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        if (closed_)
-            break;
-        if (clock::now() >= write_deadline_) {
-            spdlog::warn("rpc: session {}: no write progress for {} ms; closing", id_,
-                         server_.options.write_timeout.count());
-            close();
         }
     }
 }

@@ -12,8 +12,9 @@ namespace ruprobes::rsp {
 namespace net = boost::asio;
 
 rsp_connection::rsp_connection(net::ip::tcp::socket socket, target::target_model& model,
-                               session_options options)
-    : socket_(std::move(socket)), wake_(socket_.get_executor()), framer_(options.packet_size),
+                               session_options options, const session::session_limits& limits)
+    : socket_(std::move(socket)), wake_(socket_.get_executor()), out_(limits.max_output),
+      deadlines_(socket_.get_executor(), limits), framer_(options.packet_size),
       session_(model, options, [this](std::string payload) { send_packet(std::move(payload)); }) {
     boost::system::error_code ec;
     auto ep = socket_.remote_endpoint(ec);
@@ -26,6 +27,7 @@ rsp_connection::~rsp_connection() = default;
 
 void rsp_connection::start() {
     auto self = shared_from_this();
+    deadlines_.start([this](const std::string& reason) { drop(reason); });
     net::co_spawn(
         socket_.get_executor(), [self] { return self->reader(); }, net::detached);
     net::co_spawn(
@@ -33,14 +35,26 @@ void rsp_connection::start() {
 }
 
 void rsp_connection::stop() {
+    deadlines_.stop();
     boost::system::error_code ec;
     socket_.shutdown(net::ip::tcp::socket::shutdown_both, ec);
     socket_.close(ec);
     wake_.cancel();
 }
 
+void rsp_connection::drop(const std::string& reason) {
+    spdlog::warn("rsp client {}: {}; dropping it", peer_, reason);
+    out_.clear();
+    stop();
+}
+
 void rsp_connection::queue_raw(std::string bytes) {
-    out_.push_back(std::move(bytes));
+    if (!socket_.is_open())
+        return;
+    if (!out_.push(std::move(bytes))) {
+        drop("more than " + std::to_string(out_.limit()) + " bytes of output unread");
+        return;
+    }
     wake_.cancel_one();
 }
 
@@ -88,8 +102,11 @@ task<void> rsp_connection::reader() {
                 send_packet("E09");
                 break;
             case frame_kind::nak:
-                if (!no_ack_ && !last_packet_.empty())
+                // One resend at a time: a storm of '-' while it is queued asks for nothing new.
+                if (!no_ack_ && !last_packet_.empty() && !resend_queued_) {
+                    resend_queued_ = true;
                     queue_raw(last_packet_);
+                }
                 break;
             case frame_kind::interrupt:
                 co_await session_.interrupt();
@@ -98,12 +115,16 @@ task<void> rsp_connection::reader() {
                 break;
             }
         }
+        deadlines_.input();
+        deadlines_.set_partial(framer_.in_packet());
+        deadlines_.set_holding(session_.pid().has_value());
         if (session_.closing())
             break;
     }
     spdlog::info("rsp client {} disconnected", peer_);
     co_await session_.finish();
     // Let the writer flush the last replies (D's OK), then close.
+    deadlines_.stop();
     if (socket_.is_open() && !out_.empty()) {
         wake_.cancel_one();
         net::steady_timer grace(socket_.get_executor(), std::chrono::milliseconds(200));
@@ -114,7 +135,6 @@ task<void> rsp_connection::reader() {
 }
 
 task<void> rsp_connection::writer() {
-    net::steady_timer deadline(socket_.get_executor());
     while (socket_.is_open()) {
         if (out_.empty()) {
             boost::system::error_code ec;
@@ -122,23 +142,15 @@ task<void> rsp_connection::writer() {
             continue;
         }
         // Coalesce what is queued into one write: an ack and its reply go out together.
-        std::string chunk;
-        while (!out_.empty()) {
-            chunk += out_.front();
-            out_.pop_front();
-        }
-        deadline.expires_after(write_deadline);
-        deadline.async_wait([this, self = weak_from_this()](boost::system::error_code ec) {
-            if (!ec && !self.expired()) {
-                spdlog::warn("rsp client {}: write deadline passed, dropping it", peer_);
-                boost::system::error_code ignored;
-                socket_.close(ignored);
-            }
-        });
+        std::string chunk = out_.take();
+        bool had_resend = resend_queued_;
+        deadlines_.write_started();
         boost::system::error_code ec;
         co_await net::async_write(socket_, net::buffer(chunk),
                                   net::redirect_error(net::use_awaitable, ec));
-        deadline.cancel();
+        deadlines_.write_finished();
+        if (had_resend)
+            resend_queued_ = false;
         if (ec)
             break;
     }

@@ -1,5 +1,7 @@
 #include "rsp/rsp_server.hpp"
 #include "rsp/rsp_connection.hpp"
+#include "session/accept_backoff.hpp"
+#include "session/connection_cap.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -13,8 +15,8 @@ namespace net = boost::asio;
 
 rsp_server::rsp_server(net::any_io_executor executor, const net::ip::tcp::endpoint& endpoint,
                        target::target_model& model, session_options options,
-                       std::vector<std::string> first_spawn)
-    : acceptor_(executor, endpoint), model_(model), options_(std::move(options)),
+                       std::vector<std::string> first_spawn, session::session_limits limits)
+    : acceptor_(executor, endpoint), model_(model), options_(std::move(options)), limits_(limits),
       first_spawn_(std::move(first_spawn)) {}
 
 rsp_server::~rsp_server() {
@@ -43,22 +45,42 @@ void rsp_server::stop() {
 }
 
 task<void> rsp_server::accept_loop() {
+    session::accept_backoff backoff("RSP");
     while (acceptor_.is_open()) {
         boost::system::error_code ec;
         auto socket = co_await acceptor_.async_accept(net::redirect_error(net::use_awaitable, ec));
         if (ec) {
             if (!acceptor_.is_open())
                 break;
-            spdlog::warn("RSP accept: {}", ec.message());
+            co_await backoff.failed(ec); // e.g. EMFILE: wait, then try again
             continue;
+        }
+        backoff.succeeded();
+        std::erase_if(connections_, [](const auto& w) {
+            auto c = w.lock();
+            return !c || !c->open();
+        });
+        if (connections_.size() >= limits_.max_connections) {
+            auto victim =
+                session::longest_idle(connections_, [](const auto& w) { return w.lock(); });
+            if (!victim) {
+                spdlog::warn("RSP: {} clients, each holding a process; refusing a new one",
+                             connections_.size());
+                socket.close(ec);
+                continue;
+            }
+            spdlog::warn("RSP: {} clients; dropping idle client {} for a new one",
+                         connections_.size(), victim->peer());
+            victim->stop();
+            std::erase_if(connections_, [&](const auto& w) { return w.lock() == victim; });
         }
         session_options options = options_;
         if (!first_spawn_.empty()) {
             options.spawn = std::move(first_spawn_);
             first_spawn_.clear();
         }
-        auto c = std::make_shared<rsp_connection>(std::move(socket), model_, std::move(options));
-        std::erase_if(connections_, [](const auto& w) { return w.expired(); });
+        auto c = std::make_shared<rsp_connection>(std::move(socket), model_, std::move(options),
+                                                  limits_);
         connections_.push_back(c);
         c->start();
     }

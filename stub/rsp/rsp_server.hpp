@@ -2,6 +2,7 @@
 #pragma once
 
 #include "rsp/debug_session.hpp"
+#include "session/session_limits.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 
@@ -16,10 +17,12 @@ class rsp_server {
 public:
     // Listens on `endpoint` (port 0: any free port, see port()). Throws boost::system::system_error
     // when it cannot bind. `first_spawn`: argv spawned stopped for the first client only
-    // (ruprobesd --spawn); `options` for every client.
+    // (ruprobesd --spawn); `options` for every client; `limits`: deadlines, output bound and
+    // connection cap (session/session_limits.hpp).
     rsp_server(boost::asio::any_io_executor executor,
                const boost::asio::ip::tcp::endpoint& endpoint, target::target_model& model,
-               session_options options, std::vector<std::string> first_spawn = {});
+               session_options options, std::vector<std::string> first_spawn = {},
+               session::session_limits limits = {});
     ~rsp_server();
 
     void start();
@@ -33,6 +36,7 @@ private:
     boost::asio::ip::tcp::acceptor acceptor_;
     target::target_model& model_;
     session_options options_;
+    session::session_limits limits_;
     std::vector<std::string> first_spawn_;
     std::vector<std::weak_ptr<rsp_connection>> connections_;
 };

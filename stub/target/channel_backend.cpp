@@ -295,10 +295,7 @@ task<outcome<std::vector<process_info>>> channel_backend::list_processes() {
 }
 
 task<outcome<process_info>> channel_backend::spawn(std::vector<std::string> argv, bool stopped) {
-    std::string cmdline;
-    for (const auto& a : argv)
-        cmdline += (cmdline.empty() ? "" : " ") + a;
-    auto r = co_await impl_->client->process_spawn(cmdline, stopped);
+    auto r = co_await impl_->client->process_spawn(argv, stopped);
     if (!r)
         co_return error_of(r, "process_spawn");
     co_return process_info{r.value.pid, argv[0],

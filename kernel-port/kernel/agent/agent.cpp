@@ -172,6 +172,12 @@ void handle_ping(const wire::frame& f) {
         reply_status(f, wire::status::malformed);
         return;
     }
+    if (!session.active && session.ever) {
+        // The session ended (lease expired): tell the host, which pings only inside a session,
+        // so that it says hello again.
+        reply_status(f, wire::status::no_session);
+        return;
+    }
     reply(f, wire::ping_response{.status = 0, .cookie = req->cookie, .time_ns = agent_time_ns()});
 }
 

@@ -60,22 +60,42 @@ void process_spawn_request(const wire::frame& f) {
         return;
     }
     static char line[256];
-    if (!copy_string(req.cmdline, line, sizeof line)) {
-        reply_status(f, wire::status::malformed);
-        return;
-    }
     const char* argv[max_exec_args];
     int argc = 0;
-    for (char* p = line; *p != 0 && argc < max_exec_args;) {
-        while (*p == ' ') {
-            *p++ = 0;
+    if ((req.flags & wire::spawn_flag_argv_list) != 0) {
+        // Each argument is followed by a NUL: copied as they are, empty ones included.
+        if (req.cmdline.size() > sizeof line || req.cmdline.empty() ||
+            req.cmdline[req.cmdline.size() - 1] != 0) {
+            reply_status(f, wire::status::malformed);
+            return;
         }
-        if (*p == 0) {
-            break;
+        for (size_t i = 0; i < req.cmdline.size(); i++) {
+            line[i] = static_cast<char>(req.cmdline[i]);
         }
-        argv[argc++] = p;
-        while (*p != 0 && *p != ' ') {
-            p++;
+        for (size_t start = 0; start < req.cmdline.size();) {
+            if (argc == max_exec_args) {
+                reply_status(f, wire::status::malformed); // more arguments than exec takes
+                return;
+            }
+            argv[argc++] = line + start;
+            start += kstrlen(line + start) + 1;
+        }
+    } else {
+        if (!copy_string(req.cmdline, line, sizeof line)) {
+            reply_status(f, wire::status::malformed);
+            return;
+        }
+        for (char* p = line; *p != 0 && argc < max_exec_args;) {
+            while (*p == ' ') {
+                *p++ = 0;
+            }
+            if (*p == 0) {
+                break;
+            }
+            argv[argc++] = p;
+            while (*p != 0 && *p != ' ') {
+                p++;
+            }
         }
     }
     if (argc == 0) {

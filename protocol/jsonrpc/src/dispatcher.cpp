@@ -77,28 +77,36 @@ void dispatcher::dispatch(std::string_view text, std::shared_ptr<call_context> c
         }
         // The responder owns the request (the handler may answer after dispatch returned) and
         // ignores a second answer.
-        auto answered = std::make_shared<bool>(false);
-        call c{*req, context, nullptr};
-        c.respond = [collector, req, answered](outcome result) {
-            if (*answered)
-                return;
-            *answered = true;
-            if (!req->is_notification) {
-                if (auto* value = std::get_if<json>(&result))
-                    collector->responses.push_back(make_response(req->id, std::move(*value)));
-                else
-                    collector->responses.push_back(
-                        make_error_response(req->id, std::get<rpc_error>(result)));
+        auto start = [collector, req, context, method]() {
+            auto answered = std::make_shared<bool>(false);
+            call c{*req, context, nullptr};
+            c.respond = [collector, req, answered, context](outcome result) {
+                if (*answered)
+                    return;
+                *answered = true;
+                if (!req->is_notification) {
+                    if (auto* value = std::get_if<json>(&result))
+                        collector->responses.push_back(make_response(req->id, std::move(*value)));
+                    else
+                        collector->responses.push_back(
+                            make_error_response(req->id, std::get<rpc_error>(result)));
+                }
+                collector->done();
+                if (context)
+                    context->call_finished();
+            };
+            try {
+                (*method)(c);
+            } catch (const json::exception& e) {
+                c.respond(rpc_error{invalid_params, "Invalid params", json{{"reason", e.what()}}});
+            } catch (const std::exception& e) {
+                c.respond(rpc_error{internal_error, "Internal error", json{{"reason", e.what()}}});
             }
-            collector->done();
         };
-        try {
-            (*method)(c);
-        } catch (const json::exception& e) {
-            c.respond(rpc_error{invalid_params, "Invalid params", json{{"reason", e.what()}}});
-        } catch (const std::exception& e) {
-            c.respond(rpc_error{internal_error, "Internal error", json{{"reason", e.what()}}});
-        }
+        if (context)
+            context->schedule(std::move(start));
+        else
+            start();
     }
     collector->done();
 }

@@ -50,8 +50,42 @@ incoming_item validate_request(const json& value) {
     return item;
 }
 
+std::size_t nesting_depth(std::string_view text, std::size_t limit) {
+    std::size_t depth = 0, deepest = 0;
+    bool in_string = false, escaped = false;
+    for (char c : text) {
+        if (in_string) {
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                in_string = false;
+            continue;
+        }
+        if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > deepest) {
+                deepest = depth;
+                if (deepest > limit)
+                    break;
+            }
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    return deepest;
+}
+
 incoming parse_incoming(std::string_view text) {
     incoming in;
+    if (std::size_t depth = nesting_depth(text, max_nesting_depth); depth > max_nesting_depth) {
+        incoming_item item = invalid(nullptr, "nesting deeper than the limit");
+        item.err.data["limit"] = max_nesting_depth;
+        in.items.push_back(std::move(item));
+        return in;
+    }
     json value = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
     if (value.is_discarded()) {
         in.parse_failed = true;
@@ -63,6 +97,13 @@ incoming parse_incoming(std::string_view text) {
     if (value.is_array()) {
         if (value.empty()) {
             in.items.push_back(invalid(nullptr, "an empty batch"));
+            return in;
+        }
+        if (value.size() > max_batch_size) {
+            incoming_item item = invalid(nullptr, "batch larger than the limit");
+            item.err.data["size"] = value.size();
+            item.err.data["limit"] = max_batch_size;
+            in.items.push_back(std::move(item));
             return in;
         }
         in.batch = true;

@@ -14,11 +14,12 @@ namespace ruprobes::test {
 using namespace std::chrono_literals;
 
 rpc_daemon::rpc_daemon(const temp_dir& dir, const std::string& qemu_socket, const std::string& name,
-                       std::vector<std::string> extra) {
+                       std::vector<std::string> extra, std::vector<std::string> wrapper) {
     rpc_port_ = free_tcp_port();
     rsp_port_ = free_tcp_port();
     spawn_options d;
-    d.argv = {std::string(bin_dir) + "/ruprobesd"};
+    d.argv = std::move(wrapper);
+    d.argv.push_back(std::string(bin_dir) + "/ruprobesd");
     if (qemu_socket.empty()) {
         d.argv.insert(d.argv.end(),
                       {"--launch", kernel_elf, "--qemu-log", dir.file("console.log")});

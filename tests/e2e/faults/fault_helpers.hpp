@@ -21,8 +21,10 @@ class rpc_daemon {
 public:
     // `qemu_socket` non-empty: --qemu-socket to it; empty: --launch kernel.elf (console in
     // dir/console.log). `name` names the log file. Waits until the JSON-RPC server listens.
+    // `wrapper`: a command the daemon runs under (e.g. {"prlimit", "--nofile=48", "--"}), which
+    // must exec it (the process keeps its pid).
     rpc_daemon(const temp_dir& dir, const std::string& qemu_socket, const std::string& name,
-               std::vector<std::string> extra = {});
+               std::vector<std::string> extra = {}, std::vector<std::string> wrapper = {});
     ~rpc_daemon();
 
     uint16_t rpc_port() const { return rpc_port_; }

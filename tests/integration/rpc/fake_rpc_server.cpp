@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
         else if (arg("--max-message"))
             options.max_message = std::strtoull(argv[++i], nullptr, 0);
         else if (arg("--write-timeout-ms"))
-            options.write_timeout = std::chrono::milliseconds(std::atoi(argv[++i]));
+            options.limits.write_timeout = std::chrono::milliseconds(std::atoi(argv[++i]));
         else {
             std::fprintf(stderr, "rpc_fake_server: bad argument '%s'\n", argv[i]);
             return 2;

@@ -105,6 +105,9 @@ inline constexpr uint32_t all = (1u << 8) - 1;
 
 inline constexpr uint32_t hello_flag_reset = 1u << 0;
 inline constexpr uint32_t spawn_flag_stop_at_entry = 1u << 0;
+// `cmdline` is the argument list, each argument followed by a NUL byte (empty arguments and
+// arguments with spaces survive); without it, `cmdline` is split on spaces.
+inline constexpr uint32_t spawn_flag_argv_list = 1u << 1;
 inline constexpr size_t max_mem_chunk = 4032;
 inline constexpr size_t hit_record_size = 128;
 inline constexpr size_t max_hits_per_frame = 31;

@@ -22,6 +22,11 @@ using outcome = std::variant<json, rpc_error>;
 // Per-connection state a handler may need (the session that called); subclassed by servers.
 struct call_context {
     virtual ~call_context() = default;
+    // Runs `start` (one call of a message) now or later: a server may let only a few calls of one
+    // connection run at once. Called once per call that has a method; the default runs it now.
+    virtual void schedule(std::function<void()> start) { start(); }
+    // One call started through schedule() has answered.
+    virtual void call_finished() {}
 };
 
 // One call as a handler sees it. `respond` must be called exactly once (also for notifications:

@@ -46,6 +46,14 @@ public:
     // The framing detected so far (unknown until the first non-blank byte arrived).
     framing detected() const { return framing_; }
     std::size_t max_message() const { return max_message_; }
+    // Bytes held (a partial message, or headers waiting for their body).
+    std::size_t buffered() const { return buffer_.size(); }
+    // True while a message has begun and is not complete (non-blank bytes are buffered, or the
+    // rest of an oversized message is being skipped): the server's message deadline runs.
+    bool partial() const {
+        return skip_remaining_ > 0 || skip_to_newline_ ||
+               buffer_.find_first_not_of(" \t\r\n") != std::string::npos;
+    }
 
 private:
     frame_event next_line();

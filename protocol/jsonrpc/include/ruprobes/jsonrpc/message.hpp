@@ -22,6 +22,11 @@ enum error_code : int {
     internal_error = -32603,   // the server failed, not the client
 };
 
+// Limits on what one message may hold, checked on the text before it is parsed, so no recursive
+// walk (nlohmann's copy and comparison recurse) ever sees a deeper value.
+inline constexpr std::size_t max_nesting_depth = 64; // arrays/objects inside each other
+inline constexpr std::size_t max_batch_size = 100;   // requests in one batch array
+
 // An error object. `data` is omitted from the wire when null; it says what exactly was wrong.
 struct rpc_error {
     int code = internal_error;
@@ -54,8 +59,14 @@ struct incoming {
 };
 
 // Parses and validates one message text. Never throws. A non-empty batch yields one item per
-// element; an empty array or a non-object yields one invalid item (answered with -32600).
+// element; an empty array, a batch of more than max_batch_size elements, a text nested deeper
+// than max_nesting_depth or a non-object yields one invalid item (answered with -32600, `data`
+// says which limit).
 incoming parse_incoming(std::string_view text);
+
+// The deepest nesting of arrays and objects in a JSON text (brackets inside strings do not
+// count), scanning no further than the first point where it exceeds `limit`. No recursion.
+std::size_t nesting_depth(std::string_view text, std::size_t limit);
 
 // Validates one already-parsed value as a request (used for single messages and batch elements).
 incoming_item validate_request(const json& value);
