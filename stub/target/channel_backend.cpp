@@ -387,7 +387,7 @@ task<outcome<probe_id>> channel_backend::add_probe(probe_spec spec) {
                                                : wire::probe_kind::insn;
     auto mode = spec.mode == probe_mode::stop ? wire::probe_mode::stop : wire::probe_mode::trace;
     auto r = co_await impl_->client->probe_add(spec.program, spec.offset, kind, mode,
-                                               spec.pid ? u32(*spec.pid) : 0);
+                                               spec.pid ? u32(*spec.pid) : 0, spec.condition);
     if (!r)
         co_return error_of(r, "probe_add");
     co_return probe_id{r.value};
