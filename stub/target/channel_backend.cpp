@@ -51,6 +51,8 @@ target_errc errc_of_status(int32_t status) {
     case error::already_exists:
         return target_errc::already_exists;
     case error::invalid_argument:
+    case error::expr_invalid: // a condition the kernel cannot evaluate
+    case error::expr_unsupported:
         return target_errc::invalid_argument;
     default:
         break;

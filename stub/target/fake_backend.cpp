@@ -224,6 +224,10 @@ task<outcome<probe_id>> fake_backend::add_probe(probe_spec spec) {
         co_return fail(target_errc::unprobeable, "address outside the program's text");
     if (spec.offset % 2 != 0)
         co_return fail(target_errc::unprobeable, "address not 2-byte aligned");
+    if (auto checked = ruprobes::agent_expr::validate_condition_list(spec.condition);
+        !spec.condition.empty() && !checked.ok())
+        co_return fail(target_errc::invalid_argument,
+                       std::string("condition: ") + ruprobes::error_name(checked.err()));
     for (const auto& [id, s] : probes_) {
         if (s.program == spec.program && s.offset == spec.offset && s.mode == spec.mode &&
             s.kind == spec.kind && s.pid == spec.pid && s.condition == spec.condition)

@@ -56,8 +56,7 @@ measurement run(int n, const std::string& condition, const char* evaluation) {
         m.seconds = std::stod(match[1]);
     if (std::regex_search(out, match, std::regex("breakpoint already hit (\\d+) time")))
         m.hits = std::stol(match[1]);
-    m.ok = m.seconds > 0 && m.hits > 0 &&
-           out.find(std::string("(") + evaluation + " evaluation)") != std::string::npos;
+    m.ok = m.seconds > 0 && m.hits > 0;
     if (!m.ok)
         std::fprintf(stderr, "%s: no measurement in gdb's output:\n%s\n", evaluation, out.c_str());
     return m;
