@@ -425,7 +425,7 @@ def main():
     a = p.parse_args()
     selected = a.only.split()
     t = build_table(a.logs, selected)
-    print("ratios measured in this run%s (goals: issues 3, 5, 6, 7, 8; 'met' is informative, "
+    print("ratios measured in this run%s (goals: issues 3, 5, 6, 7, 8, 16; 'met' is informative, "
           "the machine is shared and noisy)" % (" (--quick: smoke run, few iterations)"
                                                  if a.quick else ""))
     print()
