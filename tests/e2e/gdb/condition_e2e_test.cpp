@@ -79,6 +79,27 @@ TEST_F(gdb_condition_e2e, a_condition_that_faults_stops) {
     EXPECT_TRUE(has(out, "Cannot access memory at address 0x8")) << out;
 }
 
+// Bytecode gdb would never send, through `maint packet`: an unknown opcode is refused by the
+// kernel (an error reply); an endless loop (goto 0) is armed, and each evaluation, cut off by the
+// instruction budget, stops the thread like any condition error: all 15 calls of fib(5) stop
+// (gdb, which inserted no breakpoint there, resumes each such stop itself) and the program ends.
+TEST_F(gdb_condition_e2e, hostile_bytecode_is_refused_or_bounded) {
+    daemon_with_guest d(dir, stay, {"--spawn", "/bin/fib 5", "--log-level", "trace"});
+    std::string out =
+        run_gdb(dir, "gdb", "fib",
+                {remote(d), "python fib = int(gdb.parse_and_eval('&fib'))",
+                 "python print('FIB AT %x' % fib)",
+                 "python gdb.execute('maint packet Z0,%x,2;X2,ff27' % fib)",
+                 "python gdb.execute('maint packet Z0,%x,2;X3,210000' % fib)", "continue"});
+    EXPECT_TRUE(std::regex_search(out, std::regex("received: \"E[0-9a-f]{2}\""))) << out;
+    EXPECT_TRUE(has(out, "received: \"OK\"")) << out;
+    EXPECT_TRUE(has(out, "exited normally")) << out;
+    EXPECT_TRUE(d.wait_for_console("fib(5) = 5", 10s)) << d.console();
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(out, m, std::regex("FIB AT ([0-9a-f]+)"))) << out;
+    EXPECT_EQ(stop_replies_at(d.process().output(), std::stoull(m[1], nullptr, 16)), 15u);
+}
+
 // A new condition on a breakpoint gdb already inserted replaces the one in the kernel.
 TEST_F(gdb_condition_e2e, a_changed_condition_replaces_the_old_one) {
     daemon_with_guest d(dir, stay, {"--spawn", "/bin/fib 5"});
