@@ -85,7 +85,8 @@ public:
 
     awaitable<call_result<uint32_t>> probe_add(std::string path, uint64_t address,
                                                wire::probe_kind kind, wire::probe_mode mode,
-                                               uint32_t pid = 0);
+                                               uint32_t pid = 0,
+                                               std::vector<uint8_t> condition = {});
     awaitable<call_result<void>> probe_remove(uint32_t probe_id);
     // Every probe (pages through the kernel's list).
     awaitable<call_result<std::vector<probe_entry>>> probe_list();

@@ -6,7 +6,7 @@ namespace ruprobes::channel {
 
 awaitable<call_result<uint32_t>> client::probe_add(std::string path, uint64_t address,
                                                    wire::probe_kind kind, wire::probe_mode mode,
-                                                   uint32_t pid) {
+                                                   uint32_t pid, std::vector<uint8_t> condition) {
     auto self = impl_;
     wire::probe_add_request req{
         .pid = pid,
@@ -14,7 +14,7 @@ awaitable<call_result<uint32_t>> client::probe_add(std::string path, uint64_t ad
         .mode = static_cast<uint8_t>(mode),
         .address = address,
         .path = wire::bytes(reinterpret_cast<const uint8_t*>(path.data()), path.size()),
-        .condition = {},
+        .condition = wire::bytes(condition.data(), condition.size()),
     };
     raw_reply raw = co_await self->call(req);
     auto m = impl::decode_reply<wire::probe_add_response>(raw);

@@ -479,11 +479,10 @@ task<void> debug_session::on(const breakpoint_req& b) {
         co_return;
     }
     if (b.insert) {
-        if (removals_.reinserted(b.addr) && model_.breakpoint_at(*pid_, b.addr)) {
-            reply_ok(); // still armed: gdb only put back what it took away at the stop
-            co_return;
-        }
-        auto id = co_await model_.insert_breakpoint(*pid_, b.addr, id_);
+        // Still armed after a lazy removal: the model keeps it unless the condition changed.
+        removals_.reinserted(b.addr);
+        auto id = co_await model_.insert_breakpoint(*pid_, b.addr, id_,
+                                                    encode_condition_list(b.condition_exprs));
         if (!id && id.error().code == target_errc::unprobeable &&
             co_await fetch_breakpoint_allowed(b.addr)) {
             fetch_breakpoints_.insert(b.addr);

@@ -30,7 +30,7 @@ task<void> debug_session::q_supported(const query_req&) {
     std::snprintf(size, sizeof size, "%zx", options_.packet_size);
     reply(std::string("PacketSize=") + size +
           ";QStartNoAckMode+;multiprocess+;swbreak+;qXfer:features:read+;"
-          "qXfer:osdata:read+");
+          "qXfer:osdata:read+;ConditionalBreakpoints+");
     co_return;
 }
 

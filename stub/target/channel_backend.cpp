@@ -52,6 +52,8 @@ target_errc errc_of_status(int32_t status) {
     case error::already_exists:
         return target_errc::already_exists;
     case error::invalid_argument:
+    case error::expr_invalid: // a condition the kernel cannot evaluate
+    case error::expr_unsupported:
         return target_errc::invalid_argument;
     default:
         break;
@@ -407,7 +409,7 @@ task<outcome<probe_id>> channel_backend::add_probe(probe_spec spec) {
                                                : wire::probe_kind::insn;
     auto mode = spec.mode == probe_mode::stop ? wire::probe_mode::stop : wire::probe_mode::trace;
     auto r = co_await impl_->client->probe_add(spec.program, spec.offset, kind, mode,
-                                               spec.pid ? u32(*spec.pid) : 0);
+                                               spec.pid ? u32(*spec.pid) : 0, spec.condition);
     if (!r)
         co_return error_of(r, "probe_add");
     co_return probe_id{r.value};

@@ -1,5 +1,7 @@
 #include "target/fake_backend.hpp"
 
+#include "ruprobes/agent_expr.hpp"
+
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
@@ -242,9 +244,13 @@ task<outcome<probe_id>> fake_backend::add_probe(probe_spec spec) {
         co_return fail(target_errc::unprobeable, "address outside the program's text");
     if (spec.offset % 2 != 0)
         co_return fail(target_errc::unprobeable, "address not 2-byte aligned");
+    if (auto checked = ruprobes::agent_expr::validate_condition_list(spec.condition);
+        !spec.condition.empty() && !checked.ok())
+        co_return fail(target_errc::invalid_argument,
+                       std::string("condition: ") + ruprobes::error_name(checked.err()));
     for (const auto& [id, s] : probes_) {
         if (s.program == spec.program && s.offset == spec.offset && s.mode == spec.mode &&
-            s.kind == spec.kind && s.pid == spec.pid)
+            s.kind == spec.kind && s.pid == spec.pid && s.condition == spec.condition)
             co_return fail(target_errc::already_exists, "same probe already registered");
     }
     probe_id id = next_probe_++;
@@ -315,6 +321,27 @@ void fake_backend::tick() {
         schedule();
 }
 
+// A probe's condition list, evaluated as the kernel does (the engine's interpreter).
+bool fake_backend::condition_holds(process& p, const std::vector<uint8_t>& list) {
+    struct view {
+        fake_backend* self;
+        process* p;
+    } v{this, &p};
+    ruprobes::agent_expr::environment env;
+    env.x = p.regs.x.data();
+    env.pc = p.regs.pc;
+    env.read_memory = [](void* user, uint64_t addr, void* dst, size_t len) {
+        auto* v = static_cast<view*>(user);
+        uint8_t* src = v->self->mapped(*v->p, addr, len);
+        if (src == nullptr)
+            return 1;
+        std::memcpy(dst, src, len);
+        return 0;
+    };
+    env.user = &v;
+    return ruprobes::agent_expr::condition_list_holds(list, env);
+}
+
 bool fake_backend::execute(process& p, bool check_probes) {
     uint64_t pc = p.regs.pc;
     if (check_probes && !p.skip_probe_once) {
@@ -322,6 +349,8 @@ bool fake_backend::execute(process& p, bool check_probes) {
             if (s.program != p.info.program || s.offset != pc - p.info.load_bias)
                 continue;
             if (s.pid && *s.pid != p.info.pid)
+                continue;
+            if (!s.condition.empty() && !condition_holds(p, s.condition))
                 continue;
             if (s.mode == probe_mode::stop) {
                 stop_process(p, stop_reason::breakpoint, gdb_signal::sigtrap, id);

@@ -179,9 +179,11 @@ task<outcome<void>> target_model::write_memory(pid_type pid, uint64_t addr,
 }
 
 task<outcome<probe_id>> target_model::insert_breakpoint(pid_type pid, uint64_t addr,
-                                                        client_id owner) {
+                                                        client_id owner,
+                                                        std::vector<uint8_t> condition) {
     auto key = std::make_pair(pid, addr);
-    if (auto it = breakpoints_.find(key); it != breakpoints_.end()) {
+    if (auto it = breakpoints_.find(key);
+        it != breakpoints_.end() && it->second.condition == condition) {
         it->second.owners.insert(owner);
         co_return it->second.id;
     }
@@ -190,18 +192,35 @@ task<outcome<probe_id>> target_model::insert_breakpoint(pid_type pid, uint64_t a
         co_return info.error();
     if (addr < info->load_bias)
         co_return fail(target_errc::bad_address, "address below the program's load base");
-    probe_spec spec{info->program, addr - info->load_bias, probe_kind::insn, probe_mode::stop, pid};
+    probe_spec spec{info->program, addr - info->load_bias, probe_kind::insn, probe_mode::stop, pid,
+                    condition};
     auto kernel_id = co_await backend_.add_probe(spec);
     if (!kernel_id)
         co_return kernel_id.error();
+    auto it = breakpoints_.find(key);
     // Another insert of the same site may have completed while we waited.
-    if (auto it = breakpoints_.find(key); it != breakpoints_.end()) {
+    if (it != breakpoints_.end() && it->second.condition == condition) {
         it->second.owners.insert(owner);
         (void)co_await backend_.remove_probe(*kernel_id);
         co_return it->second.id;
     }
     probe_id id = map_kernel_id(*kernel_id);
-    breakpoints_[key] = breakpoint{id, {owner}};
+    if (it != breakpoints_.end()) {
+        // A new condition for the site: the new probe is armed, the old one goes.
+        auto owners = std::move(it->second.owners);
+        probe_id old = it->second.id;
+        owners.insert(owner);
+        breakpoints_[key] = breakpoint{id, std::move(owners), std::move(condition)};
+        probes_[id] = probe_info{id, spec, 0};
+        probes_.erase(old);
+        if (auto old_kernel_id = unmap(old)) {
+            auto r = co_await backend_.remove_probe(*old_kernel_id);
+            if (!r)
+                spdlog::warn("replacing the condition at {:#x}: {}", addr, r.error().message);
+        }
+        co_return id;
+    }
+    breakpoints_[key] = breakpoint{id, {owner}, std::move(condition)};
     probes_[id] = probe_info{id, spec, 0};
     co_return id;
 }

@@ -67,8 +67,11 @@ public:
     // ---- breakpoints (gdb Z0/z0) --------------------------------------------------------------
     // A stop-mode probe at runtime address `addr` of process `pid`, held by `owner`. Inserting
     // the same breakpoint again is fine (same id); another owner's breakpoint at the same place
-    // is shared and removed when its last owner removes it.
-    task<outcome<probe_id>> insert_breakpoint(pid_type pid, uint64_t addr, client_id owner);
+    // is shared and removed when its last owner removes it. `condition` (a condition list, see
+    // probe_spec) is evaluated in the kernel; inserting with another condition replaces the
+    // site's condition (one per site: the last insert's) under a new id.
+    task<outcome<probe_id>> insert_breakpoint(pid_type pid, uint64_t addr, client_id owner,
+                                              std::vector<uint8_t> condition = {});
     task<outcome<void>> remove_breakpoint(pid_type pid, uint64_t addr, client_id owner);
     // Removes every breakpoint `owner` holds (detach, client gone). Errors are logged, not
     // returned: the kernel may already be gone.
@@ -122,6 +125,7 @@ private:
     struct breakpoint {
         probe_id id = 0;
         std::set<client_id> owners;
+        std::vector<uint8_t> condition;
     };
 
     void on_event(const target_event& raw);

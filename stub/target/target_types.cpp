@@ -85,4 +85,15 @@ const char* stop_reason_name(stop_reason reason) {
     return "unknown";
 }
 
+std::vector<uint8_t> encode_condition_list(const std::vector<std::vector<uint8_t>>& exprs) {
+    std::vector<uint8_t> list;
+    for (const auto& e : exprs) {
+        size_t len = e.size() > 0xffff ? 0xffff : e.size(); // longer: refused by the kernel
+        list.push_back(static_cast<uint8_t>(len & 0xff));
+        list.push_back(static_cast<uint8_t>(len >> 8));
+        list.insert(list.end(), e.begin(), e.begin() + static_cast<std::ptrdiff_t>(len));
+    }
+    return list;
+}
+
 } // namespace ruprobes::target

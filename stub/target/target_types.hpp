@@ -155,7 +155,14 @@ struct probe_spec {
     probe_kind kind = probe_kind::insn;
     probe_mode mode = probe_mode::trace;
     std::optional<pid_type> pid; // only this process; nothing: every process of the program
+    // A condition list evaluated in the kernel at each hit (protocol/README.md, probe_add: GDB
+    // agent expressions, each u16 length + bytecode); empty: none, every hit counts.
+    std::vector<uint8_t> condition;
 };
+
+// The condition list of probe_spec for these agent expressions: each as u16 little-endian
+// length + bytecode. Empty for none.
+std::vector<uint8_t> encode_condition_list(const std::vector<std::vector<uint8_t>>& exprs);
 
 struct probe_info {
     probe_id id = 0;

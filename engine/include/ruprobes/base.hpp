@@ -42,6 +42,15 @@ enum class error : int32_t {
     fault_fetch = 32,  // could not read the original instruction
     not_ours = 40,     // an ebreak the engine did not place
     port_failure = 41, // a port hook failed
+    // Agent expressions (conditions): refused at registration or failed at evaluation.
+    expr_invalid = 50,        // malformed bytecode (unknown opcode, truncated, bad goto)
+    expr_unsupported = 51,    // floating-point opcodes
+    expr_stack = 52,          // stack overflow or underflow
+    expr_divide_by_zero = 53, // div/rem by 0
+    expr_budget = 54,         // more opcodes executed than an evaluation may run
+    expr_register = 55,       // a register number beyond pc
+    expr_fault = 56,          // user memory that cannot be read
+    expr_variable = 57,       // an unknown trace state variable
 };
 
 // A short, stable, human-readable name for `e` ("insn_ecall", ...); "unknown" for a number that
@@ -90,6 +99,22 @@ constexpr const char* error_name(error e) {
         return "not_ours";
     case error::port_failure:
         return "port_failure";
+    case error::expr_invalid:
+        return "expr_invalid";
+    case error::expr_unsupported:
+        return "expr_unsupported";
+    case error::expr_stack:
+        return "expr_stack";
+    case error::expr_divide_by_zero:
+        return "expr_divide_by_zero";
+    case error::expr_budget:
+        return "expr_budget";
+    case error::expr_register:
+        return "expr_register";
+    case error::expr_fault:
+        return "expr_fault";
+    case error::expr_variable:
+        return "expr_variable";
     }
     return "unknown";
 }

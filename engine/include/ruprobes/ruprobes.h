@@ -85,6 +85,14 @@ enum uprobes_error {
     UPROBES_E_FAULT_FETCH = 32,
     UPROBES_E_NOT_OURS = 40,
     UPROBES_E_PORT_FAILURE = 41,
+    UPROBES_E_EXPR_INVALID = 50,
+    UPROBES_E_EXPR_UNSUPPORTED = 51,
+    UPROBES_E_EXPR_STACK = 52,
+    UPROBES_E_EXPR_DIVIDE_BY_ZERO = 53,
+    UPROBES_E_EXPR_BUDGET = 54,
+    UPROBES_E_EXPR_REGISTER = 55,
+    UPROBES_E_EXPR_FAULT = 56,
+    UPROBES_E_EXPR_VARIABLE = 57,
 };
 
 /* A short stable name for an error code ("insn_ecall", ...); accepts negative values too. */
@@ -234,6 +242,24 @@ int uprobe_unregister(int id);
 
 /* Hits of probe `id` so far, or a negative error. */
 int64_t uprobe_hit_count(int id);
+
+/* ---- conditions: GDB agent expressions (ruprobes/agent_expr.hpp) ----------------------- */
+
+/*
+ * A condition list is one or more GDB agent expressions, each a u16 little-endian length then
+ * its bytecode (what gdb sends in `Z0,addr,kind;X len,bytes...`). uprobes_condition_check
+ * validates one without running it: 0, or -UPROBES_E_EXPR_INVALID / -UPROBES_E_EXPR_UNSUPPORTED.
+ */
+int uprobes_condition_check(const uint8_t* list, size_t len);
+
+/*
+ * Evaluates a condition list for thread registers `ctx` of process `pid` (user memory read
+ * through os_copy_from_user, each evaluation bounded). Returns 1 when any expression is non-zero
+ * or fails to evaluate (a debugger must hear of the hit), 0 when every one is 0. Takes no lock
+ * and touches no engine state: made to be called from a probe's uprobes_condition_fn.
+ */
+int uprobes_condition_holds(const struct uprobes_trap_context* ctx, uint32_t pid,
+                            const uint8_t* list, size_t len);
 
 /* What uprobe_iterate reports about one registered probe. */
 struct uprobes_probe_info {

@@ -14,6 +14,7 @@ namespace {
 
 constexpr int max_agent_probes = 256;
 constexpr size_t max_path = 64;
+constexpr size_t max_condition = 512; // bytes of a condition list (protocol/README.md, probe_add)
 
 // The probes the host added: the engine has no list, the agent keeps one.
 struct probe_slot {
@@ -24,9 +25,18 @@ struct probe_slot {
     uint8_t mode = 0;
     uint64_t address = 0;
     char path[max_path] = {};
+    uint16_t condition_len = 0;
+    uint8_t condition[max_condition] = {};
 };
 
 constinit probe_slot probes[max_agent_probes];
+
+// The engine's condition hook for a probe the host gave a condition list: the list is evaluated
+// in the trap, so a false condition costs neither a stop nor a frame.
+int slot_condition(const uprobes_trap_context* ctx, const uprobes_hit* hit, void* user) {
+    const probe_slot* slot = static_cast<const probe_slot*>(user);
+    return uprobes_condition_holds(ctx, hit->pid, slot->condition, slot->condition_len);
+}
 
 } // namespace
 
@@ -37,10 +47,20 @@ void probe_add(const wire::frame& f) {
     if (!parse(f, req)) {
         return;
     }
-    if (req.kind > 2 || req.mode > 1 || !req.condition.empty()) {
-        reply_status(f, req.condition.empty() ? wire::status::malformed
-                                              : wire::status::unsupported_request);
+    if (req.kind > 2 || req.mode > 1) {
+        reply_status(f, wire::status::malformed);
         return;
+    }
+    if (req.condition.size() > max_condition) {
+        reply_status(f, wire::status::too_large);
+        return;
+    }
+    if (!req.condition.empty()) {
+        int r = uprobes_condition_check(req.condition.data(), req.condition.size());
+        if (r < 0) {
+            reply_status(f, -r);
+            return;
+        }
     }
     probe_slot* slot = nullptr;
     for (probe_slot& s : probes) {
@@ -71,6 +91,13 @@ void probe_add(const wire::frame& f) {
     spec.kind = req.kind;
     spec.mode = req.mode;
     spec.pid = req.pid;
+    slot->condition_len = static_cast<uint16_t>(req.condition.size());
+    for (size_t i = 0; i < req.condition.size(); i++)
+        slot->condition[i] = req.condition[i];
+    if (slot->condition_len != 0) {
+        spec.condition = slot_condition;
+        spec.user = slot;
+    }
     int id = uprobe_register_spec(&spec);
     if (id <= 0) {
         reply_status(f, id < 0 ? -id : wire::status_of(ruprobes::error::port_failure));

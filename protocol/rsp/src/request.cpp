@@ -38,6 +38,35 @@ std::optional<read_memory_req> parse_addr_len(std::string_view s) {
 
 // c [addr] / s [addr] / C sig[;addr] / S sig[;addr]: an address resumes there (unsupported by
 // most stubs, refused here as malformed so the client knows).
+// The target-side conditions of a Z packet (GDB manual E.2 "Packets", Z0): `X len,bytes` entries
+// (len hex, bytes 2*len hex digits) one after the other — gdb puts no separator between them —
+// then optionally `;cmds:...` (ignored: no BreakpointCommands+ is offered). False on anything
+// else.
+bool parse_condition_list(std::string_view text, std::vector<std::vector<uint8_t>>& out) {
+    while (!text.empty()) {
+        if (starts_with(text, "cmds:"))
+            return true;
+        if (text[0] == ';') {
+            text.remove_prefix(1);
+            continue;
+        }
+        if (text[0] != 'X')
+            return false;
+        auto comma = text.find(',');
+        if (comma == std::string_view::npos)
+            return false;
+        auto len = parse_hex(text.substr(1, comma - 1));
+        if (!len || *len == 0 || *len > (text.size() - comma - 1) / 2)
+            return false;
+        auto bytes = parse_hex_bytes(text.substr(comma + 1, *len * 2));
+        if (!bytes)
+            return false;
+        out.push_back(std::move(*bytes));
+        text.remove_prefix(comma + 1 + *len * 2);
+    }
+    return true;
+}
+
 request parse_legacy_resume(char action, std::string_view args) {
     resume_action a;
     a.action = action;
@@ -354,6 +383,8 @@ request parse_request(std::string_view p) {
             b.conditions = std::string(rest.substr(semi + 1));
             rest = rest.substr(0, semi);
         }
+        if (!parse_condition_list(b.conditions, b.condition_exprs))
+            return malformed("Z: expected ;X len,bytecode conditions");
         auto t = split(rest, ',');
         if (!t)
             return malformed("Z/z: expected type,addr,kind");

@@ -56,7 +56,8 @@ TEST(BenchSuite, QuickRunPrintsANumberInEveryRow) {
 
     // Every benchmark announced a progress line.
     for (const char* name :
-         {"guest", "guest-icount", "engine-hits", "simulate", "channel", "gdb", "rpc"}) {
+         {"guest", "guest-icount", "engine-hits", "simulate", "channel", "gdb", "gdb-condition",
+          "rpc"}) {
         EXPECT_NE(bench.output().find(std::string(" ") + name + ": "), std::string::npos)
             << name << "\n"
             << bench.output();
@@ -83,9 +84,10 @@ TEST(BenchSuite, QuickRunPrintsANumberInEveryRow) {
         EXPECT_NE(c[4], "FAILED") << line;
         rows++;
     }
-    // guest and guest-icount 5 rows each, host engine 4, channel 1, gdb 1, fan-out 4 (10 and
-    // 100 subscribers, the loopback ceiling, the fixed rate).
-    EXPECT_EQ(rows, 20) << bench.output();
+    // guest and guest-icount 5 rows each, host engine 4, channel 1, gdb 1, gdb conditions 2
+    // (n==3, a condition true once), fan-out 4 (10 and 100 subscribers, the loopback ceiling,
+    // the fixed rate).
+    EXPECT_EQ(rows, 22) << bench.output();
 }
 
 } // namespace

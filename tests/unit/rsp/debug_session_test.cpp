@@ -229,6 +229,38 @@ TEST_F(session_test, breakpoint_removals_are_lazy_and_stale_stops_hidden) {
     EXPECT_EQ(wait_reply().substr(0, 3), "T02");
 }
 
+// Target-side conditions: the X entries of Z0 go with the probe; the target evaluates them at
+// each hit (the fake with the engine's interpreter), so only a hit whose condition holds stops.
+TEST_F(session_test, breakpoint_conditions_are_evaluated_by_the_target) {
+    auto s = make(spawning("/bin/loop"));
+    ask(*s, "?");
+    EXPECT_NE(ask(*s, "qSupported:multiprocess+;swbreak+").find(";ConditionalBreakpoints+"),
+              std::string::npos);
+    // a0 == 5 at 0x10006 (reg 10; const8 5; equal; end), gdb's form of `if $a0 == 5`.
+    EXPECT_EQ(ask(*s, "Z0,10006,4;X7,26000a22051327"), "OK");
+    ASSERT_EQ(fake.armed_probes().size(), 1u);
+    EXPECT_EQ(fake.armed_probes()[0].condition,
+              (std::vector<uint8_t>{7, 0, 0x26, 0, 0x0a, 0x22, 5, 0x13, 0x27}));
+    send_quiet(*s, "c");
+    EXPECT_NE(wait_reply().find(";a:0500000000000000;"), std::string::npos) << replies.back();
+    // gdb's stop/resume dance with the same condition: still the same probe.
+    EXPECT_EQ(ask(*s, "z0,10006,4"), "OK");
+    EXPECT_EQ(ask(*s, "Z0,10006,4;X7,26000a22051327"), "OK");
+    // `condition 1 $a0 == 8` (or a == 8 || a == 9: two X entries back to back): a new probe.
+    EXPECT_EQ(ask(*s, "z0,10006,4"), "OK");
+    EXPECT_EQ(ask(*s, "Z0,10006,4;X7,26000a22091327X7,26000a22081327"), "OK");
+    ASSERT_EQ(fake.armed_probes().size(), 1u);
+    EXPECT_EQ(fake.armed_probes()[0].condition.size(), 18u);
+    send_quiet(*s, "c");
+    EXPECT_NE(wait_reply().find(";a:0800000000000000;"), std::string::npos) << replies.back();
+    // Malformed packets and bytecode the target refuses (opcode 0xff) are answered with an
+    // error and arm nothing new.
+    EXPECT_EQ(ask(*s, "Z0,10006,4;X7,26000a2205")[0], 'E');
+    EXPECT_EQ(ask(*s, "Z0,10006,4;X2,ff27")[0], 'E');
+    ASSERT_EQ(fake.armed_probes().size(), 1u);
+    EXPECT_EQ(fake.armed_probes()[0].condition.size(), 18u);
+}
+
 TEST_F(session_test, interrupt_stops_a_running_process_with_sigint) {
     auto s = make(spawning("/bin/loop"));
     pid_type pid = *s->pid();

@@ -83,7 +83,21 @@ TEST(request, breakpoints) {
     EXPECT_EQ(z.kind, 2u);
     auto cond = as<breakpoint_req>("Z0,10006,4;X3,220102");
     EXPECT_EQ(cond.conditions, "X3,220102");
+    ASSERT_EQ(cond.condition_exprs.size(), 1u);
+    EXPECT_EQ(cond.condition_exprs[0], (std::vector<uint8_t>{0x22, 0x01, 0x02}));
     EXPECT_FALSE(as<breakpoint_req>("z0,10006,2").insert);
+}
+
+TEST(request, breakpoint_condition_lists) {
+    // gdb writes the entries back to back (remote.c), commands after a ';'.
+    auto two = as<breakpoint_req>("Z0,10006,2;X2,2227X3,260a27;cmds:0,X1,27");
+    ASSERT_EQ(two.condition_exprs.size(), 2u);
+    EXPECT_EQ(two.condition_exprs[1], (std::vector<uint8_t>{0x26, 0x0a, 0x27}));
+    // The length must match the bytes; anything but X entries (or cmds:) is malformed.
+    for (auto p : {"Z0,10006,2;X3,2227", "Z0,10006,2;X2,22", "Z0,10006,2;Y2,2227", "Z0,10006,2;X0,",
+                   "Z0,10006,2;X2,22zz", "Z0,10006,2;X2", "Z0,10006,2;X1,2227",
+                   "Z0,10006,2;Xffffffffffffffff,22"})
+        EXPECT_TRUE(is_malformed(p)) << p;
 }
 
 TEST(request, threads_in_multiprocess_form) {

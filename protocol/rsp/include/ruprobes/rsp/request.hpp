@@ -47,6 +47,8 @@ struct breakpoint_req { // Z/z type,addr,kind[;cond…]
     uint64_t addr = 0;
     uint64_t kind = 0;
     std::string conditions; // everything after the first ';' (target-side conditions)
+    // The agent expressions of the `X len,bytes` entries of `conditions`, in order.
+    std::vector<std::vector<uint8_t>> condition_exprs;
 };
 struct resume_action {
     char action = 'c'; // c, C, s, S, t (stop), r (range step)
