@@ -8,6 +8,7 @@
 #include "agent/session.hpp"
 #include "arch/riscv64/plic.hpp"
 #include "arch/riscv64/timer.hpp"
+#include "drivers/goldfish_rtc.hpp"
 #include "drivers/virtio_console.hpp"
 #include "lib/console.hpp"
 #include "lib/string.hpp"
@@ -18,7 +19,7 @@
 
 namespace agent {
 
-uint8_t tx_frame[wire::max_frame];
+alignas(8) uint8_t tx_frame[wire::max_frame];
 
 namespace {
 
@@ -47,17 +48,58 @@ constinit wire::frame_decoder decoder(decoder_storage);
 uint8_t rx_chunk[512];
 char wake_channel; // the address the agent thread sleeps on
 
+// The clock of the host's lease: the host's own (the RTC), because under `-icount sleep=off`
+// the guest's timer skips idle time and runs far ahead of the host's pings. The guest timer when
+// there is no RTC.
+uint64_t lease_clock_ns() {
+    uint64_t t = goldfish_rtc::now_ns();
+    return t != 0 ? t : agent_time_ns();
+}
+
 void wake_agent() {
     wakeup(&wake_channel);
 }
 
 // ---- producers (trap and lifecycle context: never block) ------------------------------------
 
+// Queues `e` behind the hit records made so far (event_queue.hpp).
+void queue_event(agent_event& e) {
+    e.hit_mark = hits.next_seq();
+    events.push(e);
+}
+
+// A record the full ring could not take: the loss goes into the event queue at its place in the
+// sequence (consecutive drops at the same place make one event). When the queue is full too,
+// send_drops_if_changed reports it once the queue has drained.
+void note_hit_drop() {
+    if (!events.empty() && events.back().type == wire::msg_type::drops &&
+        events.back().hit_mark == hits.next_seq()) {
+        events.back().hits_dropped = hits.dropped();
+        return;
+    }
+    if (events.full()) {
+        return;
+    }
+    agent_event e;
+    e.type = wire::msg_type::drops;
+    e.hits_dropped = hits.dropped();
+    queue_event(e);
+}
+
 void on_hit(const uprobes_hit* hit, void*) {
-    hits.push(*hit);
-    // Wake the agent for the first record of each batch, not for every record.
-    if (hits.unsent() % wire::max_hits_per_frame == 1) {
+    if (!hits.push(*hit)) {
+        note_hit_drop();
+        return;
+    }
+    // Wake the agent for the first record of each batch, not for every record; once a window's
+    // worth waits, have the trapping thread give the hart up so that the agent ships before the
+    // ring overflows (otherwise it runs at the next timer tick: a tick's hits can exceed the ring).
+    const uint32_t unsent = hits.unsent();
+    if (unsent % wire::max_hits_per_frame == 1) {
         wake_agent();
+    }
+    if (unsent % (hit_window / 2) == 0) {
+        request_reschedule();
     }
 }
 
@@ -81,7 +123,7 @@ void on_stopped(int pid, stop_reason reason, uint32_t probe_id, void*) {
         break;
     }
     note_stop(pid, wire::stop_reason(e.stop_reason));
-    events.push(e);
+    queue_event(e);
     wake_agent();
 }
 
@@ -92,7 +134,7 @@ void on_exec(int pid, const char* path, void*) {
     process* p = find_process(pid);
     e.ppid = p != nullptr && p->parent != nullptr ? static_cast<uint32_t>(p->parent->pid) : 0;
     kstrlcpy(e.path, path, sizeof e.path);
-    events.push(e);
+    queue_event(e);
     wake_agent();
 }
 
@@ -103,7 +145,7 @@ void on_exited(int pid, int wait_status, void*) {
     e.killed = (wait_status & 0x7f) != 0;
     e.status = e.killed ? (wait_status & 0x7f) : ((wait_status >> 8) & 0xff);
     note_stop(pid, wire::stop_reason::none);
-    events.push(e);
+    queue_event(e);
     wake_agent();
 }
 
@@ -141,7 +183,7 @@ void handle_hello(const wire::frame& f) {
     session.session_id = req->session_id;
     session.capabilities = req->capabilities & kernel_capabilities;
     session.lease_ms = req->lease_ms;
-    session.last_frame_ns = agent_time_ns();
+    session.last_frame_ns = lease_clock_ns();
     hits.rewind(); // records sent on an earlier connection and not acknowledged go again
     last_ack_ns = agent_time_ns();
     set_process_listener(&listener);
@@ -176,7 +218,7 @@ void handle_frame(const wire::frame& f) {
     if (wire::is_response(f.type) || wire::is_event(f.type)) {
         return; // only the kernel sends these
     }
-    session.last_frame_ns = agent_time_ns();
+    session.last_frame_ns = lease_clock_ns();
     switch (static_cast<wire::msg_type>(f.type)) {
     case wire::msg_type::hello:
         return handle_hello(f);
@@ -237,13 +279,16 @@ void check_lease() {
     if (!session.active || session.lease_ms == 0) {
         return;
     }
-    if (agent_time_ns() - session.last_frame_ns > uint64_t(session.lease_ms) * 1'000'000) {
+    uint64_t now = lease_clock_ns();
+    if (now > session.last_frame_ns &&
+        now - session.last_frame_ns > uint64_t(session.lease_ms) * 1'000'000) {
         end_session("lease expired");
     }
 }
 
 // ---- outgoing events -----------------------------------------------------------------------
 
+// False when the transmit buffers are busy (the event stays queued and goes on the next round).
 bool send_event(const agent_event& e) {
     size_t len = 0;
     if (e.type == wire::msg_type::stop) {
@@ -258,6 +303,20 @@ bool send_event(const agent_event& e) {
                 .ppid = e.ppid,
                 .path = wire::bytes(reinterpret_cast<const uint8_t*>(e.path), kstrlen(e.path)),
                 .args = {}});
+    } else if (e.type == wire::msg_type::drops) {
+        len = wire::encode(tx_frame, 0,
+                           wire::drops_event{.hits_dropped = e.hits_dropped,
+                                             .next_seq = e.hit_mark,
+                                             .events_dropped = events.dropped(),
+                                             .frames_rejected = decoder.stats().rejected_total()});
+        if (send_frame(len, false)) {
+            if (e.hits_dropped > reported_hits_dropped) {
+                reported_hits_dropped = e.hits_dropped;
+            }
+            reported_events_dropped = events.dropped();
+            return true;
+        }
+        return false;
     } else {
         len = wire::encode(tx_frame, 0,
                            wire::exit_event{.pid = e.pid,
@@ -267,17 +326,11 @@ bool send_event(const agent_event& e) {
     return send_frame(len, false);
 }
 
-void send_events() {
-    while (!events.empty()) {
-        if (!send_event(events.front())) {
-            events.count_drop();
-        }
-        events.pop();
-    }
-}
-
+// A loss the event queue could not place (it was full), or lost events: reported once the queue
+// has drained, with the totals.
 void send_drops_if_changed() {
-    if (hits.dropped() == reported_hits_dropped && events.dropped() == reported_events_dropped) {
+    if (!events.empty() ||
+        (hits.dropped() == reported_hits_dropped && events.dropped() == reported_events_dropped)) {
         return;
     }
     size_t len =
@@ -292,33 +345,62 @@ void send_drops_if_changed() {
     }
 }
 
-// Sends hit batches while the host's credit window allows; records stay in the ring until the
-// host acknowledges them.
-void send_hits() {
-    while (hits.unsent() > 0) {
-        uint64_t first = hits.unsent_at(0).seq;
-        uint64_t limit = hits.oldest_seq() + hit_window;
-        if (first >= limit) {
-            return; // wait for the host's hits_ack
-        }
-        uint64_t credit = limit - first;
-        uint32_t n = hits.unsent();
-        if (n > wire::max_hits_per_frame) {
-            n = wire::max_hits_per_frame;
-        }
-        if (n > credit) {
-            n = static_cast<uint32_t>(credit);
-        }
-        wire::frame_builder b(tx_frame, wire::hits_event::code, 0);
-        wire::write_fields(b.payload(), wire::hits_event{.first_seq = first, .count = uint16_t(n)});
-        for (uint32_t i = 0; i < n; i++) {
-            wire::write_fields(b.payload(), hits.unsent_at(i));
-        }
-        if (!send_frame(b.finish(), false)) {
-            return; // transmit buffers busy: try again on the next round
-        }
-        hits.mark_sent(n);
+// The seq of the next record to send (the next one made when every record went).
+uint64_t first_unsent_seq() {
+    return hits.unsent() > 0 ? hits.unsent_at(0).seq : hits.next_seq();
+}
+
+// Sends one hits batch of at most `limit - first` records while the host's credit window allows;
+// records stay in the ring until the host acknowledges them. False when nothing went.
+bool send_hit_batch(uint64_t limit_seq) {
+    if (hits.unsent() == 0) {
+        return false;
     }
+    uint64_t first = hits.unsent_at(0).seq;
+    uint64_t limit = hits.oldest_seq() + hit_window;
+    if (limit_seq < limit) {
+        limit = limit_seq;
+    }
+    if (first >= limit) {
+        return false; // wait for the host's hits_ack, or for the event due first
+    }
+    uint64_t credit = limit - first;
+    uint32_t n = hits.unsent();
+    if (n > wire::max_hits_per_frame) {
+        n = wire::max_hits_per_frame;
+    }
+    if (n > credit) {
+        n = static_cast<uint32_t>(credit);
+    }
+    wire::frame_builder b(tx_frame, wire::hits_event::code, 0);
+    wire::write_fields(b.payload(), wire::hits_event{.first_seq = first, .count = uint16_t(n)});
+    for (uint32_t i = 0; i < n; i++) {
+        wire::write_fields(b.payload(), hits.unsent_at(i));
+    }
+    if (!send_frame(b.finish(), false)) {
+        return false; // transmit buffers busy: try again on the next round
+    }
+    hits.mark_sent(n);
+    return true;
+}
+
+// Events and hit batches in causal order: an event goes once every record before its hit_mark
+// went, and a batch stops at the mark of the event due next.
+void send_in_order() {
+    while (true) {
+        if (!events.empty() && events.front().hit_mark <= first_unsent_seq()) {
+            if (!send_event(events.front())) {
+                return; // transmit buffers busy: the event keeps its place
+            }
+            events.pop();
+            continue;
+        }
+        uint64_t limit = events.empty() ? ~uint64_t(0) : events.front().hit_mark;
+        if (!send_hit_batch(limit)) {
+            break;
+        }
+    }
+    send_drops_if_changed();
 }
 
 // True when hit records wait and the window lets some go.
@@ -343,9 +425,7 @@ void agent_main(void*) {
             check_resend();
         }
         if (session.active) {
-            send_events();
-            send_drops_if_changed();
-            send_hits();
+            send_in_order();
         } else {
             // No host: nobody could resume a thread that stopped on a probe left by a host that
             // went away, so it continues at once; other events are lost (and counted).
@@ -353,8 +433,10 @@ void agent_main(void*) {
                 if (events.front().type == wire::msg_type::stop) {
                     resume_thread(static_cast<int>(events.front().pid));
                 }
+                if (events.front().type != wire::msg_type::drops) {
+                    events.count_drop(); // a drop is in hits_dropped, reported at the hello
+                }
                 events.pop();
-                events.count_drop();
             }
         }
         virtio_console::flush();
@@ -393,9 +475,9 @@ uint64_t agent_time_ns() {
 }
 
 uint64_t agent_boot_id() {
-    // splitmix64 of the timer: QEMU's `time` runs on the host clock, so its value this far into
-    // boot differs from one boot to the next.
-    uint64_t z = timer_now() + 0x9E3779B97F4A7C15ull;
+    // splitmix64 of the timer and the host's wall clock (the RTC): the timer alone is the same
+    // on every boot under `-icount`, where it counts instructions.
+    uint64_t z = (timer_now() ^ goldfish_rtc::now_ns()) + 0x9E3779B97F4A7C15ull;
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     z ^= z >> 31;
@@ -424,6 +506,18 @@ bool agent_start() {
 
 bool agent_running() {
     return agent::running;
+}
+
+bool agent_host_connected() {
+    return agent::session.active;
+}
+
+uint32_t agent_hits_unsent() {
+    return agent::hits.unsent();
+}
+
+uint64_t agent_hits_dropped() {
+    return agent::hits.dropped();
 }
 
 // main.cpp's device bring-up hook: the virtio console and its agent.

@@ -8,6 +8,8 @@ namespace {
 
 process* running = nullptr;
 switch_context scheduler_context;
+constinit uint64_t idle_ticks = 0;
+constinit bool reschedule_requested = false;
 
 void wake_expired(uint64_t now) {
     for (process* p = process_slots_begin(); p != process_slots_end(); p++) {
@@ -56,6 +58,20 @@ void run(process* p) {
 
 } // namespace
 
+void request_reschedule() {
+    reschedule_requested = true;
+}
+
+bool take_reschedule_request() {
+    const bool requested = reschedule_requested;
+    reschedule_requested = false;
+    return requested;
+}
+
+uint64_t scheduler_idle_ticks() {
+    return idle_ticks;
+}
+
 process* current_process() {
     return running;
 }
@@ -67,9 +83,11 @@ void scheduler_run() {
         process* p = pick_next(last);
         if (p == nullptr) {
             // Idle: take interrupts (timer, devices) until something becomes runnable.
+            const uint64_t idle_from = timer_now();
             csr::interrupts_on();
             asm volatile("wfi");
             csr::interrupts_off();
+            idle_ticks += timer_now() - idle_from;
             continue;
         }
         run(p);

@@ -10,6 +10,16 @@ process* current_process();
 // Runs runnable, not-stopped processes in turn; idles with wfi when there is none. Never returns.
 [[noreturn]] void scheduler_run();
 
+// Timer ticks the hart spent idle (in wfi) since boot. Under `-icount` the guest clock counts
+// executed instructions only while the hart runs, so elapsed ticks minus idle ticks is the
+// number of instructions executed in between.
+uint64_t scheduler_idle_ticks();
+
+// Asks the user trap path to give up the hart after the trap being handled (a producer in trap
+// context whose consumer thread must run soon); take_reschedule_request() reads and clears it.
+void request_reschedule();
+bool take_reschedule_request();
+
 // Gives up the hart: the current process stays runnable.
 void yield();
 
