@@ -62,6 +62,37 @@ void wake_agent() {
 
 // ---- producers (trap and lifecycle context: never block) ------------------------------------
 
+// Backpressure: while a host session is active and the ring is three quarters full, a thread
+// that makes hits waits (after its trap) for the agent to ship and the host to acknowledge,
+// instead of running on and losing records. Bounded: 200 ms of the host's clock per wait, so a
+// host that stops reading costs drops, not a stalled program.
+constexpr uint32_t congested_records = hit_ring::capacity / 4 * 3;
+constexpr uint64_t max_backpressure_ns = 200'000'000;
+char room_channel; // threads waiting for room in the ring sleep on it
+
+bool ring_congested() {
+    return session.active && hits.size() >= congested_records;
+}
+
+// The reschedule hook (scheduler.hpp), in the context of the thread that made the hits.
+void after_hit_burst() {
+    yield(); // the agent runs first
+    if (!ring_congested()) {
+        return;
+    }
+    const uint64_t begin = lease_clock_ns();
+    while (ring_congested() && lease_clock_ns() - begin < max_backpressure_ns) {
+        sleep_on(&room_channel, timer_now() + timer_ns_to_ticks(poll_interval_ns));
+    }
+}
+
+// Wakes the threads waiting for room once the ring has some.
+void wake_if_room() {
+    if (!ring_congested()) {
+        wakeup(&room_channel);
+    }
+}
+
 // Queues `e` behind the hit records made so far (event_queue.hpp).
 void queue_event(agent_event& e) {
     e.hit_mark = hits.next_seq();
@@ -98,7 +129,7 @@ void on_hit(const uprobes_hit* hit, void*) {
     if (unsent % wire::max_hits_per_frame == 1) {
         wake_agent();
     }
-    if (unsent % (hit_window / 2) == 0) {
+    if (unsent % (hit_window / 2) == 0 || ring_congested()) {
         request_reschedule();
     }
 }
@@ -155,6 +186,7 @@ constinit process_listener listener = {on_stopped, on_exec, on_exited, nullptr};
 
 void end_session(const char* why) {
     session.active = false;
+    wakeup(&room_channel);
     uint32_t resumed = resume_all_stopped();
     kprintf("agent: session ended (%s), %u stopped threads resumed\n", why, resumed);
 }
@@ -230,6 +262,7 @@ void handle_frame(const wire::frame& f) {
             // seq is missing records and waits for them to come again.
             uint64_t before = hits.oldest_seq();
             hits.ack(ack->next_seq);
+            wake_if_room();
             if (hits.oldest_seq() != before || hits.size() == 0) {
                 last_ack_ns = agent_time_ns();
             }
@@ -514,6 +547,7 @@ bool agent_start() {
         kprintf("agent: cannot register irq %u; polling only\n", virtio_console::irq());
     }
     uprobes_set_hit_sink(on_hit, nullptr);
+    set_reschedule_hook(after_hit_burst);
     if (spawn_kernel_thread("agent", agent_main, nullptr) == nullptr) {
         kprintf("agent: cannot start the agent thread\n");
         return false;

@@ -10,6 +10,8 @@ process* running = nullptr;
 switch_context scheduler_context;
 constinit uint64_t idle_ticks = 0;
 constinit bool reschedule_requested = false;
+using reschedule_hook_fn = void (*)();
+constinit reschedule_hook_fn reschedule_hook = nullptr;
 
 void wake_expired(uint64_t now) {
     for (process* p = process_slots_begin(); p != process_slots_end(); p++) {
@@ -62,10 +64,20 @@ void request_reschedule() {
     reschedule_requested = true;
 }
 
-bool take_reschedule_request() {
-    const bool requested = reschedule_requested;
+void set_reschedule_hook(void (*hook)()) {
+    reschedule_hook = hook;
+}
+
+void honour_reschedule_request() {
+    if (!reschedule_requested) {
+        return;
+    }
     reschedule_requested = false;
-    return requested;
+    if (reschedule_hook != nullptr) {
+        reschedule_hook();
+    } else {
+        yield();
+    }
 }
 
 uint64_t scheduler_idle_ticks() {

@@ -15,10 +15,14 @@ process* current_process();
 // number of instructions executed in between.
 uint64_t scheduler_idle_ticks();
 
-// Asks the user trap path to give up the hart after the trap being handled (a producer in trap
-// context whose consumer thread must run soon); take_reschedule_request() reads and clears it.
+// Asks the user trap path to run the reschedule hook (without one: to give up the hart) after
+// the trap being handled: a producer in trap context whose consumer thread must run soon.
 void request_reschedule();
-bool take_reschedule_request();
+// What the user trap path runs on such a request, set once at start-up (nullptr: yield()). It
+// runs in the trapping thread's context, where it may sleep.
+void set_reschedule_hook(void (*hook)());
+// The user trap path's part: runs the hook (or yields) when a request is pending.
+void honour_reschedule_request();
 
 // Gives up the hart: the current process stays runnable.
 void yield();

@@ -113,9 +113,7 @@ extern "C" void user_trap(trap_frame* frame) {
             kill_for_fault(p, "breakpoint not placed by the probe engine", scause, stval,
                            sig::trap);
         }
-        if (take_reschedule_request()) {
-            yield(); // a kernel thread (the agent, its hit ring filling) asked for the hart
-        }
+        honour_reschedule_request(); // the agent, its hit ring filling, asked for the hart
     } else {
         port_fixup_fault(p, *frame);
         kill_for_fault(p, csr::cause_name(code), scause, stval, signal_for(code));
