@@ -30,7 +30,8 @@ constexpr uint32_t hit_window = 1024;
 constexpr uint32_t kernel_capabilities =
     wire::capability::hit_batches | wire::capability::stop_mode | wire::capability::return_probes |
     wire::capability::memory_write | wire::capability::register_write |
-    wire::capability::single_step | wire::capability::spawn | wire::capability::lease;
+    wire::capability::single_step | wire::capability::spawn | wire::capability::lease |
+    wire::capability::word_checksum;
 
 constinit bool running = false;
 constinit uint64_t boot_id = 0;
@@ -423,7 +424,12 @@ bool send_hit_batch(uint64_t limit_seq) {
     if (n > credit) {
         n = static_cast<uint32_t>(credit);
     }
-    wire::frame_builder b(tx_frame, wire::hits_event::code, 0);
+    // The word checksum when the host takes it: the CRC-32 would cost more than the rest of
+    // shipping the records (word_checksum.hpp).
+    const uint8_t flags = (session.capabilities & wire::capability::word_checksum) != 0
+                              ? wire::frame_flag_word_checksum
+                              : 0;
+    wire::frame_builder b(tx_frame, wire::hits_event::code, 0, flags);
     wire::write_fields(b.payload(), wire::hits_event{.first_seq = first, .count = uint16_t(n)});
     for (uint32_t i = 0; i < n; i++) {
         put_hit_record(b.payload(), hits.unsent_at(i));
