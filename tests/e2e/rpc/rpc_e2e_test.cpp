@@ -270,5 +270,56 @@ TEST(rpc_e2e_restart, trace_probe_survives_a_qemu_restart) {
     daemon.stop();
 }
 
+// Under `-icount shift=0` the guest clock counts instructions: with sleep=off it jumps over idle
+// time and runs far ahead of the host, and every boot reaches the agent at the same count. The
+// agent's lease runs on the host's clock and its boot id mixes in the host's wall clock, so the
+// session survives a guest that sleeps 30 s (three 10 s leases) of its own time, and two boots
+// have different boot ids.
+class rpc_e2e_icount : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(rpc_e2e_icount, session_outlives_the_lease_in_guest_time_and_boots_differ) {
+    temp_dir dir;
+    guest_options opts;
+    opts.append = "ruprobes.stay";
+    opts.agent_channel = true;
+    opts.extra = {"-icount", std::string("shift=0,sleep=") + GetParam()};
+    std::vector<std::string> boot_ids;
+    for (int boot = 0; boot < 2; boot++) {
+        qemu_guest guest(dir, opts);
+        uint16_t port = free_tcp_port();
+        spawn_options d;
+        d.argv = ruprobesd_argv(qemu_socket_target(guest.agent_socket()), port);
+        d.output_file = dir.file("ruprobesd-" + std::to_string(boot) + ".log");
+        child_process daemon(d);
+        ASSERT_TRUE(daemon.wait_for_output("JSON-RPC server listening", 20s)) << daemon.output();
+        rpc_test_client c(port);
+        std::string id = wait_connected(c);
+        ASSERT_FALSE(id.empty()) << daemon.output();
+        boot_ids.push_back(id);
+        c.call("events.subscribe", {{"kinds", {"process.exit", "target.disconnected"}}});
+        // sleep=off: 30 s of guest time pass in far less host time. sleep=on: the guest clock
+        // follows the host's, so a short sleep is enough to see the session work.
+        std::string ms = std::string(GetParam()) == "off" ? "30000" : "200";
+        json proc = c.call("process.spawn", {{"argv", {"/bin/sleep", ms}}});
+        ASSERT_TRUE(proc.contains("result")) << proc.dump() << daemon.output();
+        auto exit = c.wait_notification("process.exit", 120s);
+        ASSERT_TRUE(exit) << guest.console() << daemon.output();
+        EXPECT_EQ((*exit)["params"]["status"], 0) << guest.console();
+        for (const json& m : c.notifications)
+            EXPECT_NE(m["method"], "target.disconnected") << m.dump() << guest.console();
+        json status = c.call("target.status");
+        EXPECT_EQ(status["result"]["connected"], true) << status.dump();
+        EXPECT_EQ(guest.console().find("lease expired"), std::string::npos) << guest.console();
+        json again = c.call("process.spawn", {{"argv", {"/bin/hello"}}});
+        EXPECT_TRUE(again.contains("result")) << again.dump() << guest.console();
+        daemon.stop();
+        guest.process().stop();
+    }
+    EXPECT_NE(boot_ids[0], boot_ids[1]) << "two boots under -icount got the same boot id";
+}
+
+INSTANTIATE_TEST_SUITE_P(sleep, rpc_e2e_icount, ::testing::Values("off", "on"),
+                         [](const auto& info) { return std::string(info.param); });
+
 } // namespace
 } // namespace ruprobes::test
