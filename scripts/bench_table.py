@@ -156,11 +156,17 @@ def add_product(t, text, status, icount):
     add_round_robin(t, c, where)
     dropped = find(r"^bench: hit records dropped \(ring full\): (\d+)", text)
     received = find(r"^subscriber: (\d+) probe.hit received", text)
-    made = None if received is None or dropped is None else received + dropped
-    t.row(f"records dropped / hits made ({where})", "every run of the benchmark (loop, insns at "
-          "full rate); dropped = the kernel's ring-full count", div(dropped, made), "= 0",
-          lambda r: r == 0, "" if dropped is None else
-          f"dropped {int(dropped)}, received {int(received or 0)}")
+    announced = re.search(r"^subscriber: .*announced lost: (.*)$", text, re.MULTILINE)
+    lost = None
+    if announced:
+        lost = sum(float(n) for n in re.findall(r"(\d+) \w+", announced.group(1)))
+    made = None if received is None or lost is None else received + lost
+    t.row(f"records lost / hits made ({where})", "every hit of every run (loop, insns at full "
+          "rate): what the subscriber was told was lost (the kernel's ring-full drops and the "
+          "daemon's subscriber_queue_full), over what it received plus that", div(lost, made),
+          "= 0", lambda r: r == 0, "" if dropped is None or lost is None else
+          f"received {int(received)}, announced lost {int(lost)}, of which the kernel dropped "
+          f"{int(dropped)}")
     name = "product-icount" if icount else "product"
     if null is not None:
         t.note(name, "null syscall %s %s, simulated hit %s, out-of-line %s, entry+return %s" %
