@@ -72,8 +72,9 @@ GUEST_ROWS = [
     ("simulated insn probe hit", "sim"),
     ("out-of-line insn probe hit", "ool"),
     ("entry+return probe pair", "pair"),
-    ("simulated hit, 100 armed", "a100"),
-    ("simulated hit, 10000 armed", "a10000"),
+    ("round-robin hit, 1 site", "rr1"),
+    ("round-robin hit, 100 sites", "a100"),
+    ("round-robin hit, 10000 sites", "a10000"),
 ]
 
 
@@ -89,11 +90,22 @@ def div(a, b):
     return a / b if a is not None and b else None
 
 
+def add_round_robin(t, c, where):
+    how = ("loop N K: N hits spread round-robin over K probed nops (no one-site cache answers "
+           "them) ÷ the same with K = 1; the hit alone (the arming at exec, measured with loop 0 "
+           "armed alike, is subtracted)")
+    t.row(f"hit round-robin over 100 sites / 1 site ({where})", how, div(c["a100"], c["rr1"]),
+          "<= 1.1", lambda r: r <= 1.1)
+    t.row(f"hit round-robin over 10,000 sites / 1 site ({where})", how,
+          div(c["a10000"], c["rr1"]), "<= 1.1", lambda r: r <= 1.1)
+
+
 def add_guest(t, text, status, icount):
     unit = "insns" if icount else "ns"
     c = guest_costs(text, unit)
     null = c["null"]
-    where = "guest, instructions" if icount else "guest, wall clock"
+    where = ("in-kernel handler only, instructions" if icount else
+             "in-kernel handler only, wall clock")
     n = find(r"^bench: (\d+) iterations per run", text)
     how = ("programs run with / without probes, (with - without) / N, N = %s, fastest of 5 "
            "rounds; %s" % ("?" if n is None else f"{int(n):,}",
@@ -105,24 +117,64 @@ def add_guest(t, text, status, icount):
           "slot", div(c["ool"], null), "(none)")
     t.row(f"entry+return pair / null syscall ({where})", "entry and return probe on loop's step()",
           div(c["pair"], null), "(none)")
-    t.row(f"hit, 100 armed / 1 armed ({where})", "99 more probes on never-run nops; the hit "
-          "alone (the arming at exec, measured with loop 1 armed alike, is subtracted)",
-          div(c["a100"], c["sim"]), "<= 1.1", lambda r: r <= 1.1)
-    t.row(f"hit, 10,000 armed / 1 armed ({where})", "9,999 more probes on never-run nops; the "
-          "hit alone (the arming at exec, measured with loop 1 armed alike, is subtracted)",
-          div(c["a10000"], c["sim"]), "<= 1.1", lambda r: r <= 1.1)
+    add_round_robin(t, c, where)
     name = "guest-icount" if icount else "guest"
     if null is not None:
         t.note(name, "null syscall %s %s, simulated hit %s, out-of-line %s, entry+return %s, "
-               "100 armed %s, 10,000 armed %s" % (fmt(null, 1), unit, fmt(c["sim"], 1),
-                                                  fmt(c["ool"], 1), fmt(c["pair"], 1),
-                                                  fmt(c["a100"], 1), fmt(c["a10000"], 1)))
+               "round robin over 1 / 100 / 10,000 sites %s / %s / %s" %
+               (fmt(null, 1), unit, fmt(c["sim"], 1), fmt(c["ool"], 1), fmt(c["pair"], 1),
+                fmt(c["rr1"], 1), fmt(c["a100"], 1), fmt(c["a10000"], 1)))
         engine = re.search(r"^bench: simulated insn probe hit.*\(engine (\d+) ns per trap\)", text,
                            re.MULTILINE)
         if engine:
             t.note(name, "inside the engine per simulated hit: %s %s" %
                    (engine.group(1), "instructions" if icount else "ns"))
     return null is not None
+
+
+# The product path: tests/bench/engine/product_hit_instructions.py prints probe_bench.cpp's rows
+# with every hit shipped through the agent to ruprobesd and one reading subscriber, then
+#   bench: hit records dropped (ring full): <n>
+#   subscriber: <n> probe.hit received, announced lost: <n reason, ...|none>
+def add_product(t, text, status, icount):
+    unit = "insns" if icount else "ns"
+    c = guest_costs(text, unit)
+    null = c["null"]
+    where = "traced, shipped to 1 subscriber, " + ("instructions" if icount else "wall clock")
+    n = find(r"^bench: (\d+) iterations per run", text)
+    how = ("agent attached, ruprobesd connected, one JSON-RPC subscriber reading every event; "
+           "programs run with / without probes, (with - without) / N, N = %s, a run ends when "
+           "every record is sent, idle time subtracted; %s" %
+           ("?" if n is None else f"{int(n):,}",
+            "QEMU -icount: 1 ns = 1 guest instruction" if icount else "wall clock, QEMU TCG"))
+    t.row(f"simulated-insn hit / null syscall ({where})", how, div(c["sim"], null), "<= 2.0",
+          lambda r: r <= 2.0)
+    t.row(f"out-of-line hit / null syscall ({where})", "probe on an amoadd.d, stepped in the xol "
+          "slot; the same configuration", div(c["ool"], null), "<= 3.0", lambda r: r <= 3.0)
+    t.row(f"entry+return pair / null syscall ({where})", "entry and return probe on loop's "
+          "step(); the same configuration", div(c["pair"], null), "<= 4.0", lambda r: r <= 4.0)
+    add_round_robin(t, c, where)
+    dropped = find(r"^bench: hit records dropped \(ring full\): (\d+)", text)
+    received = find(r"^subscriber: (\d+) probe.hit received", text)
+    announced = re.search(r"^subscriber: .*announced lost: (.*)$", text, re.MULTILINE)
+    lost = None
+    if announced:
+        lost = sum(float(n) for n in re.findall(r"(\d+) \w+", announced.group(1)))
+    made = None if received is None or lost is None else received + lost
+    t.row(f"records lost / hits made ({where})", "every hit of every run (loop, insns at full "
+          "rate): what the subscriber was told was lost (the kernel's ring-full drops and the "
+          "daemon's subscriber_queue_full), over what it received plus that", div(lost, made),
+          "= 0", lambda r: r == 0, "" if dropped is None or lost is None else
+          f"received {int(received)}, announced lost {int(lost)}, of which the kernel dropped "
+          f"{int(dropped)}")
+    name = "product-icount" if icount else "product"
+    if null is not None:
+        t.note(name, "null syscall %s %s, simulated hit %s, out-of-line %s, entry+return %s" %
+               (fmt(null, 1), unit, fmt(c["sim"], 1), fmt(c["ool"], 1), fmt(c["pair"], 1)))
+    lost = re.search(r"^subscriber: .*$", text, re.MULTILINE)
+    if lost:
+        t.note(name, lost.group(0))
+    return null is not None and made is not None
 
 
 def add_engine_hits(t, text, status):
@@ -291,6 +343,8 @@ def add_rpc(t, text, status):
 BENCHMARKS = [
     ("guest", lambda t, x, s: add_guest(t, x, s, False)),
     ("guest-icount", lambda t, x, s: add_guest(t, x, s, True)),
+    ("product", lambda t, x, s: add_product(t, x, s, False)),
+    ("product-icount", lambda t, x, s: add_product(t, x, s, True)),
     ("engine-hits", add_engine_hits),
     ("engine-insns", add_engine_insns),
     ("simulate", add_simulate),

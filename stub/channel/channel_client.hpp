@@ -50,6 +50,9 @@ struct event_handlers {
     std::function<void(const exit_info&)> on_exit;
     std::function<void(const wire::drops_event&)> on_drops;
     std::function<void(const wire::kernel_ready_event&)> on_kernel_ready;
+    // A session began: the kernel's hello answer, taken in by the reader before any frame that
+    // follows it (open() returns later).
+    std::function<void(const hello_info&)> on_hello;
     // The connection ended (EOF, error or close()); pending requests fail with disconnected.
     // Reconnect by calling open() again (the session id is kept, so the kernel keeps state).
     std::function<void(const std::string& reason)> on_disconnect;

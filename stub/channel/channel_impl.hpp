@@ -492,6 +492,9 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         hello_applied = true;
         session_up = true;
         st.hits_dropped = info.hits_dropped;
+        if (handlers.on_hello) {
+            handlers.on_hello(info);
+        }
     }
 
     asio::awaitable<call_result<hello_info>> open(std::string path) {

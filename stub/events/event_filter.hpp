@@ -30,6 +30,7 @@ struct event_meta {
     event_kind kind = event_kind::probe_hit;
     uint64_t probe = 0; // probe_hit: the probe's id
     int64_t pid = 0;    // probe_hit, process_exec, process_exit: the process; 0 otherwise
+    uint64_t lost = 0;  // events_lost: the events it announces lost
 };
 
 // One event as it is published: its keys, and the notification text, made once for every
@@ -38,9 +39,10 @@ struct published_event {
     event_kind kind = event_kind::probe_hit;
     uint64_t probe = 0;
     int64_t pid = 0;
-    std::string text; // the JSON-RPC notification, unframed, one line (no '\n' inside)
+    uint64_t lost = 0; // events_lost: the events it announces lost
+    std::string text;  // the JSON-RPC notification, unframed, one line (no '\n' inside)
 
-    event_meta meta() const { return event_meta{kind, probe, pid}; }
+    event_meta meta() const { return event_meta{kind, probe, pid, lost}; }
 };
 
 // Empty sets mean "any". `probes` only restricts probe hits; `pids` only events that belong to

@@ -68,18 +68,27 @@ subscriber::coverage subscriber::cover(const event_chunk& c, uint64_t from) cons
     return coverage::each;
 }
 
+namespace {
+
+// What skipping one event loses: the event, or the events a skipped loss notice announced.
+uint64_t loss_of(const event_meta& meta) {
+    return meta.kind == event_kind::events_lost ? meta.lost : 1;
+}
+
+} // namespace
+
 uint64_t subscriber::count_matches(const event_chunk& c, uint64_t from, uint64_t to) const {
-    switch (cover(c, from)) {
-    case coverage::none:
+    constexpr uint32_t notices = static_cast<uint32_t>(event_kind::events_lost);
+    coverage cov = cover(c, from);
+    if (cov == coverage::none)
         return 0;
-    case coverage::all:
+    if (cov == coverage::all && (c.kinds() & notices) == 0)
         return to - from;
-    case coverage::each:
-        break;
-    }
     uint64_t n = 0;
-    for (uint64_t i = from; i < to; i++)
-        n += matches(i, c.meta(i)) ? 1 : 0;
+    for (uint64_t i = from; i < to; i++) {
+        if (cov == coverage::all || matches(i, c.meta(i)))
+            n += loss_of(c.meta(i));
+    }
     return n;
 }
 

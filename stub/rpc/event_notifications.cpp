@@ -174,6 +174,7 @@ std::optional<events::published_event> make_notification(const target::target_ev
             } else if constexpr (std::is_same_v<E, target::events_lost_event>) {
                 events::published_event out;
                 out.kind = event_kind::events_lost;
+                out.lost = e.count;
                 out.text = lost_notification(e.count, "kernel_ring_full");
                 return out;
             } else if constexpr (std::is_same_v<E, target::connected_event>) {

@@ -188,6 +188,10 @@ struct channel_backend::impl : std::enable_shared_from_this<impl> {
                 }
             }
         };
+        h.on_hello = [weak](const channel::hello_info& hello) {
+            if (auto self = weak.lock())
+                self->on_session(hello);
+        };
         h.on_kernel_ready = [weak](const wire::kernel_ready_event& k) {
             auto self = weak.lock();
             if (!self || !self->connected)
@@ -218,6 +222,20 @@ struct channel_backend::impl : std::enable_shared_from_this<impl> {
         client = std::make_unique<channel::client>(io, co, std::move(h));
     }
 
+    // A session began: target.connected goes out before any event of the new connection (the
+    // reader calls this as soon as the hello answer arrives, before the frames behind it).
+    void on_session(const channel::hello_info& hello) {
+        char id[24];
+        std::snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(hello.boot_id));
+        status =
+            target_status{true, "ruprobes agent, protocol v" + std::to_string(hello.version), id};
+        hits_dropped = hello.hits_dropped;
+        connected = true;
+        spdlog::info("channel: connected to {} (boot id {}, {} threads stopped)",
+                     options.socket_path, id, hello.stopped_threads);
+        emit(connected_event{status});
+    }
+
     task<void> connect_loop() {
         auto self = shared_from_this();
         std::chrono::milliseconds backoff{100};
@@ -227,16 +245,8 @@ struct channel_backend::impl : std::enable_shared_from_this<impl> {
                 break;
             if (hello) {
                 backoff = std::chrono::milliseconds(100);
-                char id[24];
-                std::snprintf(id, sizeof id, "%016llx",
-                              static_cast<unsigned long long>(hello.value.boot_id));
-                status = target_status{
-                    true, "ruprobes agent, protocol v" + std::to_string(hello.value.version), id};
-                hits_dropped = hello.value.hits_dropped;
-                connected = true;
-                spdlog::info("channel: connected to {} (boot id {}, {} threads stopped)",
-                             options.socket_path, id, hello.value.stopped_threads);
-                emit(connected_event{status});
+                if (!connected)
+                    on_session(hello.value); // normally done by the reader already
                 // Sleep until the connection ends (on_disconnect cancels the timer).
                 wake.expires_at(std::chrono::steady_clock::time_point::max());
                 boost::system::error_code ec;

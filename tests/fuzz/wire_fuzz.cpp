@@ -1,7 +1,8 @@
 // libFuzzer target for the kernel <-> host wire decoder (protocol/include/ruprobes/wire): the
 // same code the kernel runs on bytes from the host. The input is split into chunks of varying
 // size (from its first byte) and every frame found is decoded as every message it could be;
-// decoded messages are re-encoded and must decode to the same bytes.
+// decoded messages are re-encoded and must decode to the same bytes, and every frame sealed again
+// with either trailer (CRC-32, word checksum) decodes to the same frame.
 #include "ruprobes/wire/codec.hpp"
 
 #include <cstdlib>
@@ -98,6 +99,29 @@ void decode_all(const wire::frame& f) {
     (void)wire::type_name(f.type);
 }
 
+// The frame sealed again with each trailer (CRC-32 and, flagged, the word checksum) decodes to
+// the same type, id and payload.
+void reseal_both_ways(const wire::frame& f) {
+    for (uint8_t flags : {uint8_t(0), wire::frame_flag_word_checksum}) {
+        std::vector<uint8_t> out(wire::max_frame);
+        wire::frame_builder b(out, f.type, f.request_id, flags);
+        b.payload().data(f.payload);
+        size_t n = b.finish();
+        if (n != wire::header_size + f.payload.size() + wire::trailer_size) {
+            std::abort();
+        }
+        std::vector<uint8_t> storage(wire::max_frame);
+        wire::frame_decoder again(storage);
+        again.feed(wire::bytes(out.data(), n));
+        auto g = again.next();
+        if (!g || g->type != f.type || g->request_id != f.request_id ||
+            g->payload.size() != f.payload.size() ||
+            std::memcmp(g->payload.data(), f.payload.data(), f.payload.size()) != 0) {
+            std::abort();
+        }
+    }
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -126,6 +150,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                 std::abort();
             }
             decode_all(*f);
+            reseal_both_ways(*f);
             delivered++;
         }
     }

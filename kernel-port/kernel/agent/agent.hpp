@@ -11,3 +11,9 @@ bool agent_start();
 
 // True once agent_start() found a console.
 bool agent_running();
+
+// True while a host session is active (a hello was answered and the lease holds).
+bool agent_host_connected();
+// Hit records in the ring not sent yet, and records dropped since boot (the ring was full).
+uint32_t agent_hits_unsent();
+uint64_t agent_hits_dropped();

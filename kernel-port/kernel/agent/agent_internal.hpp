@@ -8,7 +8,7 @@ namespace agent {
 namespace wire = ruprobes::wire;
 
 // The frame being built for sending (one at a time: the agent is one thread).
-extern uint8_t tx_frame[wire::max_frame];
+extern uint8_t tx_frame[wire::max_frame]; // 8-byte aligned (word-wise CRC and copies)
 
 // Queues tx_frame[0..len) on the console. `must` (responses): waits for a transmit buffer (the
 // agent thread may wait; probe hits never do). Otherwise gives up when none is free.

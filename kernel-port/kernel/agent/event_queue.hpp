@@ -1,6 +1,8 @@
-// Stops, execs and exits reported by the kernel (process_control.hpp's listener, in the context
-// that caused them) waiting for the agent thread to send them. Bounded; overflow is counted and
-// reported to the host as events_dropped.
+// Stops, execs, exits and hit-ring drops reported by the kernel (process_control.hpp's listener
+// and the hit sink, in the context that caused them) waiting for the agent thread to send them.
+// Each event carries the hit seq it follows (hit_mark): the agent sends it after every hit record
+// with a smaller seq and before the others, so the host sees them in the order they happened.
+// Bounded; overflow is counted and reported to the host as events_dropped.
 #pragma once
 
 #include "ruprobes/wire/messages.hpp"
@@ -14,6 +16,8 @@ struct agent_event {
     int32_t status = 0; // exit: code or signal
     bool killed = false;
     char path[32] = {};
+    uint64_t hit_mark = 0;     // the seq the next hit record got when this happened
+    uint64_t hits_dropped = 0; // drops: the ring's drop total after this loss
 };
 
 class event_queue {
@@ -23,7 +27,10 @@ public:
     // False (and counted) when full.
     bool push(const agent_event& e);
     bool empty() const { return count_ == 0; }
+    bool full() const { return count_ == capacity; }
     const agent_event& front() const { return events_[head_]; }
+    // The newest event (the queue must not be empty).
+    agent_event& back() { return events_[(head_ + count_ - 1) % capacity]; }
     void pop();
     // Forgets every queued event; they count as dropped.
     void discard_all();

@@ -289,10 +289,7 @@ bool write(const uint8_t* data, size_t len) {
         s.open = true;
         s.open_len = 0;
     }
-    uint8_t* buf = s.tx.buffer(s.open_id);
-    for (size_t i = 0; i < len; i++) {
-        buf[s.open_len + i] = data[i];
-    }
+    __builtin_memcpy(s.tx.buffer(s.open_id) + s.open_len, data, len);
     s.open_len += static_cast<uint32_t>(len);
     s.stats.tx_bytes += len;
     return true;

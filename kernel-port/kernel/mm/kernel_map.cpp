@@ -21,6 +21,8 @@ bool kernel_page_table_init(uint64_t ram_end) {
            map_identity(kernel_root, rodata_end, ram_end, pte::r | pte::w) &&
            map_identity(kernel_root, layout::test_finisher, layout::test_finisher + 0x1000,
                         pte::r | pte::w) &&
+           map_identity(kernel_root, layout::goldfish_rtc, layout::goldfish_rtc + 0x1000,
+                        pte::r | pte::w) &&
            map_identity(kernel_root, layout::plic_base, layout::plic_base + layout::plic_size,
                         pte::r | pte::w) &&
            map_identity(kernel_root, layout::uart_base, layout::virtio_mmio_end, pte::r | pte::w);

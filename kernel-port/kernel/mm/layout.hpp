@@ -2,6 +2,7 @@
 //
 //   0x0000_0000 .. 0x3fff_ffff   kernel: MMIO of QEMU virt (identity, no U bit)
 //       0x0010_0000              test finisher (power off with a status)
+//       0x0010_1000              Goldfish RTC (the host's wall clock)
 //       0x0c00_0000 + 64 MiB     PLIC
 //       0x1000_0000              UART 16550
 //       0x1000_1000 .. 0x1000_8fff   virtio-mmio slots 0..7
@@ -26,6 +27,7 @@ constexpr uint64_t user_stack_bottom = user_stack_top - user_stack_pages * page_
 constexpr uint64_t user_xol_page = 0x7fff'e000;
 
 constexpr uint64_t test_finisher = 0x0010'0000;
+constexpr uint64_t goldfish_rtc = 0x0010'1000;
 constexpr uint64_t plic_base = 0x0c00'0000;
 constexpr uint64_t plic_size = 0x0400'0000;
 constexpr uint64_t uart_base = 0x1000'0000;

@@ -8,6 +8,10 @@ namespace {
 
 process* running = nullptr;
 switch_context scheduler_context;
+constinit uint64_t idle_ticks = 0;
+constinit bool reschedule_requested = false;
+using reschedule_hook_fn = void (*)();
+constinit reschedule_hook_fn reschedule_hook = nullptr;
 
 void wake_expired(uint64_t now) {
     for (process* p = process_slots_begin(); p != process_slots_end(); p++) {
@@ -56,6 +60,30 @@ void run(process* p) {
 
 } // namespace
 
+void request_reschedule() {
+    reschedule_requested = true;
+}
+
+void set_reschedule_hook(void (*hook)()) {
+    reschedule_hook = hook;
+}
+
+void honour_reschedule_request() {
+    if (!reschedule_requested) {
+        return;
+    }
+    reschedule_requested = false;
+    if (reschedule_hook != nullptr) {
+        reschedule_hook();
+    } else {
+        yield();
+    }
+}
+
+uint64_t scheduler_idle_ticks() {
+    return idle_ticks;
+}
+
 process* current_process() {
     return running;
 }
@@ -67,9 +95,11 @@ void scheduler_run() {
         process* p = pick_next(last);
         if (p == nullptr) {
             // Idle: take interrupts (timer, devices) until something becomes runnable.
+            const uint64_t idle_from = timer_now();
             csr::interrupts_on();
             asm volatile("wfi");
             csr::interrupts_off();
+            idle_ticks += timer_now() - idle_from;
             continue;
         }
         run(p);

@@ -10,6 +10,20 @@ process* current_process();
 // Runs runnable, not-stopped processes in turn; idles with wfi when there is none. Never returns.
 [[noreturn]] void scheduler_run();
 
+// Timer ticks the hart spent idle (in wfi) since boot. Under `-icount` the guest clock counts
+// executed instructions only while the hart runs, so elapsed ticks minus idle ticks is the
+// number of instructions executed in between.
+uint64_t scheduler_idle_ticks();
+
+// Asks the user trap path to run the reschedule hook (without one: to give up the hart) after
+// the trap being handled: a producer in trap context whose consumer thread must run soon.
+void request_reschedule();
+// What the user trap path runs on such a request, set once at start-up (nullptr: yield()). It
+// runs in the trapping thread's context, where it may sleep.
+void set_reschedule_hook(void (*hook)());
+// The user trap path's part: runs the hook (or yields) when a request is pending.
+void honour_reschedule_request();
+
 // Gives up the hart: the current process stays runnable.
 void yield();
 

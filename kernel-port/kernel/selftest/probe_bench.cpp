@@ -5,25 +5,33 @@
 //   simulated hit  (loop N with an instruction probe on step's first instruction) - (loop N)
 //   out-of-line    (insns N, probe on the amoadd.d at insn_mix_atomic) - (insns N)
 //   entry+return   (loop N with entry and return probes on step) - (loop N)
-//   armed probes   the simulated hit again with 100 and 10,000 probes armed in /bin/loop (on
-//                  loop_padding's nops, never hit): the hit path's lookup must stay flat. The
-//                  exec of the probed program arms every probe, which the timing above would
-//                  spread over the N calls; so the same program runs once more with one call
-//                  (loop 1, armed alike, minus loop 1 unprobed: the arming and one hit), and
-//                  the row is ((with - without) - (armed loop 1 - loop 1)) / (N - 1): the hit
-//                  alone
+//   round robin    (loop N K with a probe on each of the last K nops of loop_padding: N hits
+//                  spread round-robin over K sites) - (loop N K), for K = 1, 100 and 10,000:
+//                  no one-site cache answers these hits. The exec of the probed program arms
+//                  every probe, which the timing above would spread over the N hits; so the
+//                  same program runs once more with no hit (loop 0 K, armed alike, minus loop
+//                  0 K unprobed: the arming; K = 100 and 10,000 only, one probe arms in next to
+//                  no time) and the row is ((with - without) - arming) / N
 //
-// each divided by N (N - 1 for the armed rows). The variants run interleaved, `rounds` times, and
-// each keeps its fastest run (the one least disturbed by the host). Ratios are cost / null syscall
-// cost. Each probed variant also runs once more per round, untimed, with the port measuring the
-// time spent inside the engine per breakpoint trap (lowest kept; the rest of a hit is the trap
-// itself and the kernel's entry and exit paths).
+// each divided by N. Time the hart spent idle (wfi) during a run is
+// subtracted, so that under `-icount` a run's time is the instructions it took.
+//
+// With `ruprobes.bench.host` the benchmark first waits for a host session (ruprobesd connected)
+// and every hit also goes through the agent: into its ring, out in hits frames over the virtio
+// console. A run then ends when the program exited and the agent has sent every record, so the
+// rows include the shipping; the records dropped (ring full) are printed at the end. The variants
+// run interleaved, `rounds` times, and each keeps its fastest run (the one least disturbed by the
+// host). Ratios are cost / null syscall cost. Each probed variant also runs once more per round,
+// untimed, with the port measuring the time spent inside the engine per breakpoint trap (lowest
+// kept; the rest of a hit is the trap itself and the kernel's entry and exit paths).
 #include "selftest/probe_bench.hpp"
 
+#include "agent/agent.hpp"
 #include "arch/riscv64/timer.hpp"
 #include "boot/command_line.hpp"
 #include "lib/console.hpp"
 #include "port/kernel_hooks.hpp"
+#include "proc/scheduler.hpp"
 #include "selftest/selftest_support.hpp"
 
 #include "ruprobes/ruprobes.h"
@@ -61,32 +69,41 @@ void remove_probes() {
     probe_count = 0;
 }
 
-// An instruction probe on step's first instruction and `extra` more on loop_padding's nops.
-bool arm_loop_step(int extra) {
+constexpr uint64_t padding_insns = 10240; // loop_padding's nops (loop_padding.S)
+
+// An instruction probe on step's first instruction.
+bool arm_loop_step() {
+    return add_probe("/bin/loop", program_symbol("/bin/loop", "step"), UPROBES_KIND_INSN);
+}
+
+// An instruction probe on each of the last `k` nops of loop_padding (the ones `loop N k` runs).
+bool arm_padding_tail(uint64_t k) {
     const uint64_t padding = program_symbol("/bin/loop", "loop_padding");
-    bool ok = add_probe("/bin/loop", program_symbol("/bin/loop", "step"), UPROBES_KIND_INSN);
-    for (int i = 0; ok && i < extra; i++) {
-        ok = add_probe("/bin/loop", padding + 4 * static_cast<uint64_t>(i), UPROBES_KIND_INSN);
+    bool ok = padding != 0;
+    for (uint64_t i = padding_insns - k; ok && i < padding_insns; i++) {
+        ok = add_probe("/bin/loop", padding + 4 * i, UPROBES_KIND_INSN);
     }
-    return ok && padding != 0;
+    return ok;
 }
 
 struct variant {
     const char* name;
-    int program;         // index into the commands: 0 loop, 1 syscall_bench, 2 insns, 3 loop 1
+    int program;         // index into the commands (see run_probe_bench)
     int baseline;        // the variant it is compared with (-1: none)
     bool (*arm)();       // nullptr: unprobed
-    int arming = -1;     // the variant measuring this one's arming (loop 1, armed alike), or -1
+    int arming = -1;     // the variant measuring this one's arming (no hit, armed alike), or -1
     bool helper = false; // measured for another row only: not profiled, not printed
     uint64_t best_ns = ~uint64_t{0};
     uint64_t engine_ns = 0; // in uprobes_trap_handler_ex per trap, lowest over the rounds
 };
 
+// Commands: 0 loop N, 1 syscall_bench N, 2 insns N, 3 loop N 1, 4 loop N 100, 5 loop N 10000,
+// 6 loop 0 10000 (exec only).
 variant variants[] = {
     {"loop (baseline)", 0, -1, nullptr},
     {"null syscall (getpid)", 1, 0, nullptr},
     {"insns (baseline)", 2, -1, nullptr},
-    {"simulated insn probe hit", 0, 0, [] { return arm_loop_step(0); }},
+    {"simulated insn probe hit", 0, 0, [] { return arm_loop_step(); }},
     {"out-of-line insn probe hit", 2, 2,
      [] {
          return add_probe("/bin/insns", program_symbol("/bin/insns", "insn_mix_atomic"),
@@ -98,13 +115,18 @@ variant variants[] = {
          return add_probe("/bin/loop", step, UPROBES_KIND_ENTRY) &&
                 add_probe("/bin/loop", step, UPROBES_KIND_RETURN);
      }},
-    {"simulated hit, 100 armed", 0, 0, [] { return arm_loop_step(99); }, 9},
-    {"simulated hit, 10000 armed", 0, 0, [] { return arm_loop_step(max_armed - 1); }, 10},
-    {"loop 1 (baseline)", 3, -1, nullptr, -1, true},
-    {"100 armed, loop 1", 3, 8, [] { return arm_loop_step(99); }, -1, true},
-    {"10000 armed, loop 1", 3, 8, [] { return arm_loop_step(max_armed - 1); }, -1, true},
+    // Arming one probe at exec costs next to nothing: subtracting its noisy measurement could
+    // only make this row, the others' denominator, wrong.
+    {"round-robin hit, 1 site", 3, 9, [] { return arm_padding_tail(1); }},
+    {"round-robin hit, 100 sites", 4, 10, [] { return arm_padding_tail(100); }, 12},
+    {"round-robin hit, 10000 sites", 5, 11, [] { return arm_padding_tail(10000); }, 13},
+    {"loop N 1 (baseline)", 3, -1, nullptr, -1, true},
+    {"loop N 100 (baseline)", 4, -1, nullptr, -1, true},
+    {"loop N 10000 (baseline)", 5, -1, nullptr, -1, true},
+    {"100 armed, no hit", 6, 14, [] { return arm_padding_tail(100); }, -1, true},
+    {"10000 armed, no hit", 6, 14, [] { return arm_padding_tail(10000); }, -1, true},
+    {"loop 0 (baseline)", 6, -1, nullptr, -1, true},
 };
-constexpr int loop_once = 8; // the index of "loop 1 (baseline)" above
 
 // (with - without) / n in tenths of ns.
 uint64_t per_op_tenths(uint64_t with, uint64_t without, uint64_t n) {
@@ -112,11 +134,11 @@ uint64_t per_op_tenths(uint64_t with, uint64_t without, uint64_t n) {
 }
 
 // The row of `v` in tenths of ns per operation: (with - without) / n, or for a variant with an
-// arming measurement ((with - without) - (armed once - once)) / (n - 1).
+// arming measurement ((with - without) - (armed, no hit - unarmed, no hit)) / n.
 uint64_t row_tenths(const variant& v, uint64_t n) {
     const uint64_t with = v.best_ns;
     const uint64_t without = variants[v.baseline].best_ns;
-    if (v.arming < 0 || n < 2) {
+    if (v.arming < 0) {
         return per_op_tenths(with, without, n);
     }
     const variant& once = variants[v.arming];
@@ -124,7 +146,7 @@ uint64_t row_tenths(const variant& v, uint64_t n) {
                                 ? once.best_ns - variants[once.baseline].best_ns
                                 : 0;
     const uint64_t total = with > without ? with - without : 0;
-    return per_op_tenths(total, arming, n - 1);
+    return per_op_tenths(total, arming, n);
 }
 
 void print_row(const variant& v, uint64_t tenths, uint64_t syscall_tenths) {
@@ -135,6 +157,14 @@ void print_row(const variant& v, uint64_t tenths, uint64_t syscall_tenths) {
         kprintf("  (engine %lu ns per trap)", v.engine_ns);
     }
     kprintf("\n");
+}
+
+// Sleeps until the agent has sent every hit record (host mode).
+void wait_hits_sent() {
+    static char channel;
+    while (agent_hits_unsent() > 0) {
+        sleep_on(&channel, timer_now() + timer_ns_to_ticks(1'000'000));
+    }
 }
 
 } // namespace
@@ -148,14 +178,29 @@ int run_probe_bench() {
         }
         n = n == 0 ? 100000 : n;
     }
-    char commands[4][48];
+    char commands[7][48];
     ksnprintf(commands[0], sizeof(commands[0]), "/bin/loop %lu", n);
     ksnprintf(commands[1], sizeof(commands[1]), "/bin/syscall_bench %lu", n);
     ksnprintf(commands[2], sizeof(commands[2]), "/bin/insns %lu", n);
-    ksnprintf(commands[3], sizeof(commands[3]), "/bin/loop 1");
-    static_assert(sizeof(variants) / sizeof(variants[0]) > loop_once);
-    kprintf("bench: %lu iterations per run, %d interleaved rounds, fastest run of each\n", n,
-            rounds);
+    ksnprintf(commands[3], sizeof(commands[3]), "/bin/loop %lu 1", n);
+    ksnprintf(commands[4], sizeof(commands[4]), "/bin/loop %lu 100", n);
+    ksnprintf(commands[5], sizeof(commands[5]), "/bin/loop %lu 10000", n);
+    ksnprintf(commands[6], sizeof(commands[6]), "/bin/loop 0 10000");
+    const bool host = kernel_flag("ruprobes.bench.host");
+    if (host) {
+        static char channel;
+        if (!agent_running()) {
+            kprintf("bench: FAILED (ruprobes.bench.host without a virtio console)\n");
+            return 1;
+        }
+        kprintf("bench: waiting for the host (ruprobesd) to connect\n");
+        while (!agent_host_connected()) {
+            sleep_on(&channel, timer_now() + timer_ns_to_ticks(10'000'000));
+        }
+    }
+    const uint64_t dropped_before = host ? agent_hits_dropped() : 0;
+    kprintf("bench: %lu iterations per run, %d interleaved rounds, fastest run of each%s\n", n,
+            rounds, host ? "; every hit shipped to the host" : "");
 
     for (int round = 0; round < rounds; round++) {
         for (variant& v : variants) {
@@ -170,8 +215,13 @@ int run_probe_bench() {
                 }
                 port_profile(profiled == 1);
                 const uint64_t begin = timer_now();
+                const uint64_t idle_before = scheduler_idle_ticks();
                 const int code = finish_program(start_program(commands[v.program]));
-                const uint64_t ns = timer_ticks_to_ns(timer_now() - begin);
+                if (host) {
+                    wait_hits_sent();
+                }
+                const uint64_t idle = scheduler_idle_ticks() - idle_before;
+                const uint64_t ns = timer_ticks_to_ns(timer_now() - begin - idle);
                 uint64_t traps = 0;
                 uint64_t engine_ns = 0;
                 port_profile_read(traps, engine_ns);
@@ -197,7 +247,12 @@ int run_probe_bench() {
             print_row(v, row_tenths(v, n), syscall_tenths);
         }
     }
-    kprintf("bench: armed rows: the hit alone, arming at exec subtracted (measured with loop 1)\n");
+    kprintf("bench: round-robin rows: the hit alone, arming at exec subtracted (measured with "
+            "loop 0)\n");
+    if (host) {
+        kprintf("bench: hit records dropped (ring full): %lu\n",
+                agent_hits_dropped() - dropped_before);
+    }
     kprintf("bench: done\n");
     return 0;
 }

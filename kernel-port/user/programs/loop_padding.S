@@ -1,5 +1,5 @@
-# loop_padding: 10240 32-bit nops that never run, so the benchmark can arm thousands of probes
-# in /bin/loop (none of them hit) and show that a hit costs the same with 1 or 10,000 armed.
+# loop_padding: 10240 32-bit nops and a ret: the benchmark arms thousands of probes on them, either
+# never run (`loop N`: hits at step() only) or run round-robin (`loop N K`: the last K of them).
     .section .text
     .globl loop_padding
     .type loop_padding, @function

@@ -3,6 +3,7 @@
 
 #include "ruprobes/wire/crc32.hpp"
 #include "ruprobes/wire/messages.hpp"
+#include "ruprobes/wire/word_checksum.hpp"
 
 namespace ruprobes::wire {
 namespace {
@@ -30,7 +31,14 @@ std::span<uint8_t> payload_area(std::span<uint8_t> out) {
 }
 
 // Writes header and trailer around a payload already at out[header_size...].
-size_t seal(std::span<uint8_t> out, uint16_t type, uint32_t request_id, size_t length) {
+// The trailer of the frame in p[0, header_size + length), by its flags.
+uint32_t trailer_of(const uint8_t* p, size_t length, uint8_t flags) {
+    std::span<const uint8_t> covered(p, header_size + length);
+    return (flags & frame_flag_word_checksum) != 0 ? word_checksum(covered) : crc32(covered);
+}
+
+size_t seal(std::span<uint8_t> out, uint16_t type, uint32_t request_id, size_t length,
+            uint8_t flags = 0) {
     size_t total = header_size + length + trailer_size;
     if (length > max_payload || total > out.size()) {
         return 0;
@@ -40,25 +48,25 @@ size_t seal(std::span<uint8_t> out, uint16_t type, uint32_t request_id, size_t l
         p[i] = frame_magic[i];
     }
     p[4] = protocol_version;
-    p[5] = 0;
+    p[5] = flags;
     put_le(p + 6, type, 2);
     put_le(p + 8, request_id, 4);
     put_le(p + 12, length, 4);
-    uint32_t crc = crc32(out.first(header_size + length));
-    put_le(p + header_size + length, crc, 4);
+    put_le(p + header_size + length, trailer_of(p, length, flags), 4);
     return total;
 }
 
 } // namespace
 
-frame_builder::frame_builder(std::span<uint8_t> out, uint16_t type, uint32_t request_id)
-    : out_(out), type_(type), request_id_(request_id), payload_(payload_area(out)) {}
+frame_builder::frame_builder(std::span<uint8_t> out, uint16_t type, uint32_t request_id,
+                             uint8_t flags)
+    : out_(out), type_(type), request_id_(request_id), flags_(flags), payload_(payload_area(out)) {}
 
 size_t frame_builder::finish() {
     if (!payload_.ok() || out_.size() < header_size + trailer_size) {
         return 0;
     }
-    return seal(out_, type_, request_id_, payload_.size());
+    return seal(out_, type_, request_id_, payload_.size(), flags_);
 }
 
 size_t encode_frame(std::span<uint8_t> out, uint16_t type, uint32_t request_id,
@@ -142,7 +150,7 @@ std::optional<frame> frame_decoder::next() {
         auto type = static_cast<uint16_t>(get_le(p + 6, 2));
         auto request_id = static_cast<uint32_t>(get_le(p + 8, 4));
         auto length = static_cast<uint32_t>(get_le(p + 12, 4));
-        if (version != protocol_version || flags != 0) {
+        if (version != protocol_version || (flags & ~frame_flag_word_checksum) != 0) {
             reject(reject_reason::bad_header, 1);
             continue;
         }
@@ -154,8 +162,8 @@ std::optional<frame> frame_decoder::next() {
         if (avail < total) {
             return std::nullopt;
         }
-        auto crc = static_cast<uint32_t>(get_le(p + header_size + length, 4));
-        if (crc != crc32(std::span<const uint8_t>(p, header_size + length))) {
+        auto trailer = static_cast<uint32_t>(get_le(p + header_size + length, 4));
+        if (trailer != trailer_of(p, length, flags)) {
             reject(reject_reason::bad_crc, 1);
             continue;
         }

@@ -81,6 +81,27 @@ protected:
         return list;
     }
 
+    // Connections holding a subscription (the daemon's count in target.status), or -1.
+    int64_t subscribers() {
+        cli_run r = run({"--json", "status"});
+        json s = json::parse(r.output, nullptr, false);
+        if (r.status != 0 || s.is_discarded() || !s.contains("daemon"))
+            return -1;
+        return s["daemon"].value("subscribers", int64_t(-1));
+    }
+    // Waits until at least `n` connections hold a subscription (a watch or hist started: it
+    // subscribes after its probes are added); false after 30 s. A client that exited may still
+    // count until the daemon next writes to it, so callers compare with a count taken before.
+    bool wait_for_subscribers(int64_t n) {
+        auto deadline = std::chrono::steady_clock::now() + 30s;
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (subscribers() >= n)
+                return true;
+            std::this_thread::sleep_for(100ms);
+        }
+        return false;
+    }
+
     temp_dir dir;
     std::string rpc;
     std::unique_ptr<child_process> daemon;
@@ -137,8 +158,10 @@ TEST_F(cli_e2e, fib_15_entry_and_return_probes_count_1973_hits_and_watch_shows_t
         << out;
 
     // watch --json: one JSON document with the same numbers.
+    const int64_t before = subscribers();
+    ASSERT_GE(before, 0);
     auto watch_json = start({"watch", "--json", "--duration", "2", "--interval", "0.5"});
-    std::this_thread::sleep_for(1s);
+    ASSERT_TRUE(wait_for_subscribers(before + 1)) << watch_json->output();
     ASSERT_EQ(run({"spawn", "/bin/fib 10"}).status, 0);
     code = watch_json->wait_exit(30s);
     ASSERT_TRUE(code.has_value());
@@ -167,8 +190,10 @@ TEST_F(cli_e2e, ps_status_hist_json_and_errors) {
     EXPECT_NE(r.output.find("target:  connected"), std::string::npos) << r.output;
 
     // hist adds the missing entry and return probes for its run and removes them afterwards.
+    const int64_t before = subscribers();
+    ASSERT_GE(before, 0);
     auto hist = start({"hist", "fib:fib", "--duration", "3", "--json"});
-    std::this_thread::sleep_for(1500ms);
+    ASSERT_TRUE(wait_for_subscribers(before + 1)) << hist->output();
     ASSERT_EQ(run({"spawn", "/bin/fib 10"}).status, 0);
     auto code = hist->wait_exit(30s);
     ASSERT_TRUE(code.has_value());

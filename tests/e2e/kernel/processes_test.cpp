@@ -181,8 +181,9 @@ TEST(KernelBench, RunsAndPrintsRatios) {
     EXPECT_TRUE(contains(run.console, "bench: simulated insn probe hit")) << run.console;
     EXPECT_TRUE(contains(run.console, "bench: out-of-line insn probe hit")) << run.console;
     EXPECT_TRUE(contains(run.console, "bench: entry+return probe pair")) << run.console;
-    EXPECT_TRUE(contains(run.console, "bench: simulated hit, 100 armed")) << run.console;
-    EXPECT_TRUE(contains(run.console, "bench: simulated hit, 10000 armed")) << run.console;
+    EXPECT_TRUE(contains(run.console, "bench: round-robin hit, 1 site")) << run.console;
+    EXPECT_TRUE(contains(run.console, "bench: round-robin hit, 100 sites")) << run.console;
+    EXPECT_TRUE(contains(run.console, "bench: round-robin hit, 10000 sites")) << run.console;
     EXPECT_TRUE(contains(run.console, "bench: done")) << run.console;
 }
 

@@ -89,21 +89,141 @@ TEST_F(rpc_e2e, bad_input_gets_clear_errors_and_the_daemon_keeps_serving) {
     EXPECT_NE(out.find("bad_input: ok"), std::string::npos) << out;
 }
 
-// Hits of `probe` in process `pid`: until it exited and then nothing came for a second (hits
-// travel in batches and may arrive after the process.exit notice).
+// Hits of `probe` in process `pid` up to its process.exit (every hit comes before it), or -1 when
+// the exit never came.
 int count_hits(rpc_test_client& c, uint64_t probe, int64_t pid) {
     int hits = 0;
-    bool exited = false;
     for (;;) {
-        auto msg = c.receive(exited ? 1s : 30s);
+        auto msg = c.receive(30s);
         if (!msg)
-            return exited ? hits : -1;
+            return -1;
         const json& p = (*msg)["params"];
         if ((*msg)["method"] == "probe.hit" && p["probe"] == probe && p["pid"] == pid)
             hits++;
         if ((*msg)["method"] == "process.exit" && p["pid"] == pid)
-            exited = true;
+            return hits;
     }
+}
+
+// Polls target.status until the kernel is connected; its boot id (empty on timeout).
+std::string wait_connected(rpc_test_client& c) {
+    for (auto end = std::chrono::steady_clock::now() + 60s; std::chrono::steady_clock::now() < end;
+         std::this_thread::sleep_for(200ms)) {
+        json s = c.call("target.status");
+        if (s["result"]["connected"] == true)
+            return s["result"]["boot_id"].get<std::string>();
+    }
+    return std::string();
+}
+
+// The next message: kept notifications first, then the socket.
+std::optional<json> next_message(rpc_test_client& c, std::chrono::milliseconds timeout) {
+    if (!c.notifications.empty()) {
+        json out = std::move(c.notifications.front());
+        c.notifications.erase(c.notifications.begin());
+        return out;
+    }
+    return c.receive(timeout);
+}
+
+// Causal order: process.exec, then the process's hits in seq order, then process.exit. A client
+// that stops reading at process.exit has every hit: fib(12) makes 465 calls.
+TEST_F(rpc_e2e, a_client_that_stops_reading_at_process_exit_has_every_hit_in_order) {
+    rpc_test_client c(port);
+    ASSERT_FALSE(wait_connected(c).empty()) << daemon->output();
+    c.call("events.subscribe",
+           {{"kinds", {"probe.hit", "process.exec", "process.exit", "events.lost"}}});
+    json probe = c.call("probe.add", {{"program", "/bin/fib"}, {"symbol", "fib"}});
+    ASSERT_TRUE(probe.contains("result")) << probe.dump();
+    uint64_t id = probe["result"]["id"];
+    for (int run = 0; run < 3; run++) {
+        json proc = c.call("process.spawn", {{"argv", {"/bin/fib", "12"}}});
+        ASSERT_TRUE(proc.contains("result")) << proc.dump();
+        int64_t pid = proc["result"]["pid"];
+        bool exec_seen = false;
+        bool exit_seen = false;
+        int hits = 0;
+        int lost_notices = 0;
+        uint64_t last_seq = 0;
+        while (!exit_seen) {
+            auto msg = next_message(c, 30s);
+            ASSERT_TRUE(msg) << "no process.exit; " << hits << " hits\n" << daemon->output();
+            const json& p = (*msg)["params"];
+            std::string method = (*msg)["method"];
+            if (method == "events.lost")
+                lost_notices++;
+            if (method == "process.exec" && p["pid"] == pid) {
+                EXPECT_EQ(hits, 0) << "process.exec after a hit of its process";
+                exec_seen = true;
+            }
+            if (method == "probe.hit" && p["pid"] == pid && p["probe"] == id) {
+                EXPECT_TRUE(exec_seen) << "a hit before its process.exec";
+                uint64_t seq = p["seq"];
+                EXPECT_GT(seq, last_seq) << "hits out of seq order";
+                last_seq = seq;
+                hits++;
+            }
+            if (method == "process.exit" && p["pid"] == pid)
+                exit_seen = true;
+        }
+        EXPECT_TRUE(exec_seen);
+        EXPECT_EQ(hits, 465) << "run " << run << ": hits after process.exit or lost";
+        EXPECT_EQ(lost_notices, 0);
+    }
+}
+
+// A subscriber that reads nothing while /bin/loop makes its hits falls behind the daemon's log:
+// the hits it receives plus the counts of its events.lost notices are every hit made.
+TEST_F(rpc_e2e, a_lagging_subscribers_hits_plus_announced_losses_are_every_hit_made) {
+    constexpr int calls = 300000;
+    rpc_test_client control(port);
+    ASSERT_FALSE(wait_connected(control).empty()) << daemon->output();
+    rpc_test_client lagging(port, rpc_test_client::framing::line, 4096);
+    json sub =
+        lagging.call("events.subscribe", {{"kinds", {"probe.hit", "events.lost", "process.exit"}}});
+    ASSERT_TRUE(sub.contains("result")) << sub.dump();
+    control.call("events.subscribe", {{"kinds", {"process.exit", "events.lost"}}});
+    json probe = control.call("probe.add", {{"program", "/bin/loop"}, {"symbol", "step"}});
+    ASSERT_TRUE(probe.contains("result")) << probe.dump();
+    uint64_t id = probe["result"]["id"];
+    json proc = control.call("process.spawn", {{"argv", {"/bin/loop", std::to_string(calls)}}});
+    ASSERT_TRUE(proc.contains("result")) << proc.dump();
+    int64_t pid = proc["result"]["pid"];
+    // The lagging client reads nothing until the process is gone.
+    for (;;) {
+        auto exit = control.wait_notification("process.exit", 120s);
+        ASSERT_TRUE(exit) << daemon->output();
+        if ((*exit)["params"]["pid"] == pid)
+            break;
+    }
+    uint64_t hits = 0, lost_behind = 0, lost_kernel = 0;
+    for (;;) {
+        auto msg = next_message(lagging, 30s);
+        ASSERT_TRUE(msg) << "no process.exit; " << hits << " hits\n" << daemon->output();
+        const json& p = (*msg)["params"];
+        std::string method = (*msg)["method"];
+        if (method == "probe.hit" && p["probe"] == id && p["pid"] == pid)
+            hits++;
+        if (method == "events.lost")
+            (p["reason"] == "kernel_ring_full" ? lost_kernel : lost_behind) +=
+                p["count"].get<uint64_t>();
+        if (method == "process.exit" && p["pid"] == pid)
+            break;
+    }
+    EXPECT_GT(lost_behind, 0u) << "the subscriber never fell behind: the test proves nothing";
+    EXPECT_EQ(hits + lost_behind + lost_kernel, uint64_t(calls))
+        << hits << " received, " << lost_behind << " lost behind, " << lost_kernel
+        << " lost in the kernel";
+    // The control client kept up: it saw every kernel loss notice.
+    uint64_t control_lost_kernel = 0;
+    for (const json& m : control.notifications) {
+        if (m["method"] == "events.lost")
+            control_lost_kernel += m["params"]["count"].get<uint64_t>();
+    }
+    EXPECT_LE(lost_kernel, control_lost_kernel);
+    json list = control.call("probe.list");
+    uint64_t counted = list["result"]["probes"][0]["hits"];
+    EXPECT_EQ(counted + control_lost_kernel, uint64_t(calls)) << list.dump();
 }
 
 // QEMU killed and started again under the daemon (--qemu-socket): subscribers hear of it and the
@@ -122,16 +242,7 @@ TEST(rpc_e2e_restart, trace_probe_survives_a_qemu_restart) {
     ASSERT_TRUE(daemon.wait_for_output("JSON-RPC server listening", 20s)) << daemon.output();
 
     rpc_test_client c(port);
-    auto wait_connected = [&] {
-        for (auto end = std::chrono::steady_clock::now() + 60s;
-             std::chrono::steady_clock::now() < end; std::this_thread::sleep_for(200ms)) {
-            json s = c.call("target.status");
-            if (s["result"]["connected"] == true)
-                return s["result"]["boot_id"].get<std::string>();
-        }
-        return std::string();
-    };
-    std::string boot1 = wait_connected();
+    std::string boot1 = wait_connected(c);
     ASSERT_FALSE(boot1.empty()) << daemon.output();
     c.call("events.subscribe",
            {{"kinds", {"probe.hit", "process.exit", "target.connected", "target.disconnected"}}});
@@ -158,6 +269,57 @@ TEST(rpc_e2e_restart, trace_probe_survives_a_qemu_restart) {
     EXPECT_TRUE(daemon.running());
     daemon.stop();
 }
+
+// Under `-icount shift=0` the guest clock counts instructions: with sleep=off it jumps over idle
+// time and runs far ahead of the host, and every boot reaches the agent at the same count. The
+// agent's lease runs on the host's clock and its boot id mixes in the host's wall clock, so the
+// session survives a guest that sleeps 30 s (three 10 s leases) of its own time, and two boots
+// have different boot ids.
+class rpc_e2e_icount : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(rpc_e2e_icount, session_outlives_the_lease_in_guest_time_and_boots_differ) {
+    temp_dir dir;
+    guest_options opts;
+    opts.append = "ruprobes.stay";
+    opts.agent_channel = true;
+    opts.extra = {"-icount", std::string("shift=0,sleep=") + GetParam()};
+    std::vector<std::string> boot_ids;
+    for (int boot = 0; boot < 2; boot++) {
+        qemu_guest guest(dir, opts);
+        uint16_t port = free_tcp_port();
+        spawn_options d;
+        d.argv = ruprobesd_argv(qemu_socket_target(guest.agent_socket()), port);
+        d.output_file = dir.file("ruprobesd-" + std::to_string(boot) + ".log");
+        child_process daemon(d);
+        ASSERT_TRUE(daemon.wait_for_output("JSON-RPC server listening", 20s)) << daemon.output();
+        rpc_test_client c(port);
+        std::string id = wait_connected(c);
+        ASSERT_FALSE(id.empty()) << daemon.output();
+        boot_ids.push_back(id);
+        c.call("events.subscribe", {{"kinds", {"process.exit", "target.disconnected"}}});
+        // sleep=off: 30 s of guest time pass in far less host time. sleep=on: the guest clock
+        // follows the host's, so a short sleep is enough to see the session work.
+        std::string ms = std::string(GetParam()) == "off" ? "30000" : "200";
+        json proc = c.call("process.spawn", {{"argv", {"/bin/sleep", ms}}});
+        ASSERT_TRUE(proc.contains("result")) << proc.dump() << daemon.output();
+        auto exit = c.wait_notification("process.exit", 120s);
+        ASSERT_TRUE(exit) << guest.console() << daemon.output();
+        EXPECT_EQ((*exit)["params"]["status"], 0) << guest.console();
+        for (const json& m : c.notifications)
+            EXPECT_NE(m["method"], "target.disconnected") << m.dump() << guest.console();
+        json status = c.call("target.status");
+        EXPECT_EQ(status["result"]["connected"], true) << status.dump();
+        EXPECT_EQ(guest.console().find("lease expired"), std::string::npos) << guest.console();
+        json again = c.call("process.spawn", {{"argv", {"/bin/hello"}}});
+        EXPECT_TRUE(again.contains("result")) << again.dump() << guest.console();
+        daemon.stop();
+        guest.process().stop();
+    }
+    EXPECT_NE(boot_ids[0], boot_ids[1]) << "two boots under -icount got the same boot id";
+}
+
+INSTANTIATE_TEST_SUITE_P(sleep, rpc_e2e_icount, ::testing::Values("off", "on"),
+                         [](const auto& info) { return std::string(info.param); });
 
 } // namespace
 } // namespace ruprobes::test

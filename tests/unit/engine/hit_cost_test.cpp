@@ -57,24 +57,28 @@ protected:
     uprobes_limits l = {};
 };
 
+// Every lookup below misses the last-site cache: hits alternate between sites (two, then every
+// armed one round-robin), so the hash table itself answers each of them.
 TEST_F(hit_cost_test, lookup_work_does_not_grow_with_probe_count) {
-    ASSERT_GT(add_probe(text_base, UPROBES_KIND_INSN, UPROBES_MODE_TRACE, 0, "/bin/wide"), 0);
-    double one = slots_per_lookup({text_base}, 100);
+    const std::vector<uint64_t> two = {text_base, text_base + 4};
+    for (uint64_t a : two)
+        ASSERT_GT(add_probe(a, UPROBES_KIND_INSN, UPROBES_MODE_TRACE, 0, "/bin/wide"), 0);
+    double with_two = slots_per_lookup(two, 100);
 
-    std::vector<uint64_t> all = {text_base};
-    for (uint32_t i = 1; i < many; i++) {
+    std::vector<uint64_t> all = two;
+    for (uint32_t i = 2; i < many; i++) {
         uint64_t a = text_base + 4ull * i;
         ASSERT_GT(add_probe(a, UPROBES_KIND_INSN, UPROBES_MODE_TRACE, 0, "/bin/wide"), 0) << i;
         all.push_back(a);
     }
     EXPECT_EQ(stats().sites_used, many);
     double with_many = slots_per_lookup(all, 1);
-    EXPECT_EQ(one, 1.0);
     // Load factor <= 1/2 with linear probing: ~1.5 expected; bounded whatever the count.
     EXPECT_LE(with_many, 2.0) << "slots examined per lookup with " << many << " probes";
-    // A hit at the first site costs the same as before the other 9,999 were added.
-    double again = slots_per_lookup({text_base}, 100);
-    EXPECT_LE(again, 3.0);
+    // The same two sites cost no more slots than before the other 9,998 were added, up to the
+    // collisions the fuller table may put in their way.
+    double again = slots_per_lookup(two, 100);
+    EXPECT_LE(again, with_two + 1.0) << "two sites: " << with_two << " slots, then " << again;
 }
 
 TEST_F(hit_cost_test, hits_take_nothing_from_the_pools) {

@@ -192,6 +192,46 @@ TEST(event_hub, loss_counts_only_what_the_filters_would_have_taken) {
     EXPECT_EQ(quiet->stats().lost, 0u);
 }
 
+published_event kernel_loss(uint64_t count) {
+    published_event e;
+    e.kind = event_kind::events_lost;
+    e.lost = count;
+    e.text = "kernel lost " + std::to_string(count);
+    return e;
+}
+
+// A skipped kernel loss notice counts the events it announced, not one: received + announced
+// losses still add up to every hit made.
+TEST(event_hub, skipping_a_kernel_loss_notice_carries_its_count_into_the_subscribers_loss) {
+    event_hub hub(3);
+    auto all = hub.attach(nullptr);
+    all->add_filter({});
+    auto hits_only = hub.attach(nullptr); // does not take loss notices: loses only hits
+    event_filter f;
+    f.kinds = static_cast<uint32_t>(event_kind::probe_hit);
+    hits_only->add_filter(f);
+    hub.publish(hit(1, 1, 0));
+    hub.publish(kernel_loss(1000)); // hits 1..1000 dropped in the kernel
+    for (uint64_t i = 1001; i < 1010; i++)
+        hub.publish(hit(1, 1, i));
+    std::vector<std::string> got = drain(*all);
+    EXPECT_EQ(got, (std::vector<std::string>{"lost 1007", "hit 1007", "hit 1008", "hit 1009"}));
+    EXPECT_EQ(all->stats().lost, 1007u);
+    EXPECT_EQ(drain(*hits_only),
+              (std::vector<std::string>{"lost 7", "hit 1007", "hit 1008", "hit 1009"}));
+    // The same with a filter that looks at each event (pids), through line pieces.
+    event_hub hub2(3);
+    auto pid_1 = hub2.attach(nullptr);
+    event_filter g;
+    g.pids = {1};
+    pid_1->add_filter(g);
+    hub2.publish(kernel_loss(50));
+    hub2.publish(hit(1, 2, 0));
+    for (uint64_t i = 1; i < 5; i++)
+        hub2.publish(hit(1, 1, i));
+    EXPECT_EQ(drain_lines(*pid_1), "lost 51\nhit 2\nhit 3\nhit 4\n");
+}
+
 TEST(event_hub, loss_only_is_delivered_as_a_notice) {
     event_hub hub(1);
     auto s = hub.attach(nullptr);

@@ -1,8 +1,12 @@
 // The incremental frame decoder: split input, garbage, rejected frames and resynchronisation.
 #include "ruprobes/wire/codec.hpp"
+#include "ruprobes/wire/crc32.hpp"
+#include "ruprobes/wire/word_checksum.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string_view>
 #include <vector>
 
 namespace wire = ruprobes::wire;
@@ -147,6 +151,59 @@ TEST(FrameDecoder, BadVersionAndFlagsAreRejected) {
     h.push(stream);
     EXPECT_EQ(h.cookies, std::vector<uint64_t>{4});
     EXPECT_EQ(h.decoder.stats().rejected_for(reject_reason::bad_header), 2u);
+}
+
+// A frame with the word_checksum flag carries word_checksum() as its trailer: it decodes; a
+// corrupted byte, or the flag on a frame whose trailer is a CRC-32, is rejected as bad_crc.
+TEST(FrameDecoder, WordChecksumFramesDecodeAndCorruptionIsRejected) {
+    auto flagged_ping = [](uint32_t id, uint64_t cookie) {
+        std::vector<uint8_t> out(wire::max_frame);
+        wire::frame_builder b(out, wire::ping_request::code, id, wire::frame_flag_word_checksum);
+        wire::write_fields(b.payload(), wire::ping_request{.cookie = cookie});
+        out.resize(b.finish());
+        return out;
+    };
+    std::vector<uint8_t> good = flagged_ping(1, 11);
+    ASSERT_FALSE(good.empty());
+    EXPECT_EQ(good[5], wire::frame_flag_word_checksum);
+    uint32_t trailer = 0;
+    for (int i = 0; i < 4; i++)
+        trailer |= uint32_t(good[good.size() - 4 + i]) << (8 * i);
+    EXPECT_EQ(trailer, wire::word_checksum(std::span<const uint8_t>(good).first(good.size() - 4)));
+    EXPECT_NE(trailer, wire::crc32(std::span<const uint8_t>(good).first(good.size() - 4)));
+
+    std::vector<uint8_t> corrupted = flagged_ping(2, 22);
+    corrupted[wire::header_size + 3] ^= 0x10;
+    std::vector<uint8_t> crc_with_flag = ping_frame(3, 33);
+    crc_with_flag[5] = wire::frame_flag_word_checksum;
+    harness h;
+    std::vector<uint8_t> stream = good;
+    append(stream, corrupted);
+    append(stream, crc_with_flag);
+    append(stream, ping_frame(4, 44));
+    h.push(stream);
+    EXPECT_EQ(h.cookies, (std::vector<uint64_t>{11, 44}));
+    EXPECT_EQ(h.decoder.stats().rejected_for(reject_reason::bad_crc), 2u);
+}
+
+// The checksum's definition (protocol/README.md §1), pinned by test vectors.
+TEST(WordChecksum, TestVectorsAndPositionDependence) {
+    auto of = [](std::string_view s) {
+        return wire::word_checksum(
+            std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
+    };
+    EXPECT_EQ(of("123456789"), 0xda130f39u);
+    EXPECT_EQ(of(""), 0u);
+    std::vector<uint8_t> bytes(256);
+    for (int i = 0; i < 256; i++)
+        bytes[i] = uint8_t(i);
+    EXPECT_EQ(wire::word_checksum(bytes), 0x65c50641u);
+    // Unaligned input gives the same value as aligned input.
+    std::vector<uint8_t> shifted(257);
+    std::copy(bytes.begin(), bytes.end(), shifted.begin() + 1);
+    EXPECT_EQ(wire::word_checksum(std::span<const uint8_t>(shifted).subspan(1)), 0x65c50641u);
+    // Two words swapped: a plain sum would not see it.
+    EXPECT_NE(of("AAAAAAAABBBBBBBB"), of("BBBBBBBBAAAAAAAA"));
 }
 
 TEST(FrameDecoder, UnknownTypeAndShortPayloadAreRejected) {

@@ -114,6 +114,7 @@ extern "C" void user_trap(trap_frame* frame) {
             kill_for_fault(p, "breakpoint not placed by the probe engine", scause, stval,
                            sig::trap);
         }
+        honour_reschedule_request(); // the agent, its hit ring filling, asked for the hart
     } else {
         port_fixup_fault(p, *frame);
         if (stop_for_fault(p, signal_for(code))) {

@@ -43,8 +43,8 @@ public:
         if (!reserve(bytes.size())) {
             return;
         }
-        for (size_t i = 0; i < bytes.size(); i++) {
-            out_[size_ + i] = bytes[i];
+        if (!bytes.empty()) {
+            __builtin_memcpy(out_.data() + size_, bytes.data(), bytes.size());
         }
         size_ += bytes.size();
     }

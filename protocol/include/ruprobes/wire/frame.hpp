@@ -27,9 +27,13 @@ struct frame {
 };
 
 // Builds one frame in `out`: write the payload through payload(), then finish().
+// Header flags (README §1): the trailer is word_checksum() instead of CRC-32.
+inline constexpr uint8_t frame_flag_word_checksum = 1u << 0;
+
 class frame_builder {
 public:
-    frame_builder(std::span<uint8_t> out, uint16_t type, uint32_t request_id);
+    // `flags`: 0 or frame_flag_word_checksum (only for a peer that offered the capability).
+    frame_builder(std::span<uint8_t> out, uint16_t type, uint32_t request_id, uint8_t flags = 0);
 
     // The payload area (up to max_payload bytes, less if `out` is smaller).
     byte_writer& payload() { return payload_; }
@@ -42,6 +46,7 @@ private:
     std::span<uint8_t> out_;
     uint16_t type_;
     uint32_t request_id_;
+    uint8_t flags_;
     byte_writer payload_;
 };
 
