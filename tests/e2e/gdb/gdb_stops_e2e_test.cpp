@@ -123,8 +123,9 @@ TEST_P(gdb_stops, program_own_ebreak_takes_a_z0_and_stepping_runs_its_trap) {
     EXPECT_EQ(count(out, "Program received signal SIGTRAP"), 2u) << out;
     EXPECT_TRUE(has(out, "$1 = 1")) << out;
     EXPECT_TRUE(has(out, "$2 = 1")) << out;
-    if (!linux_stepping())
+    if (!linux_stepping()) {
         EXPECT_TRUE(has(out, "$3 = 1")) << out;
+    }
     EXPECT_FALSE(d.wait_for_console("bad: still alive", 1s)) << d.console();
 }
 
