@@ -78,7 +78,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (head[0] & 1) {
         bool valid = ruprobes::agent_expr::validate_condition_list(code).ok();
         bool holds = ruprobes::agent_expr::condition_list_holds(code, env);
-        CHECK(valid || holds); // a list the kernel would refuse never hides a hit
+        // Broken framing never hides a hit.
+        size_t at = 0;
+        while (at + 2 <= code.size())
+            at += 2 + (code[at] | size_t{code[at + 1]} << 8);
+        CHECK(at == code.size() || holds);
+        CHECK(!valid || at == code.size());
         return 0;
     }
     auto checked = ruprobes::agent_expr::validate(code);

@@ -121,7 +121,8 @@ result<void> validate_condition_list(std::span<const uint8_t> list);
 
 // Whether the breakpoint should stop: true when any expression of the list is non-zero or fails
 // to evaluate (gdb then hears of the hit and decides), false only when every one is 0. A list
-// that validate_condition_list refuses counts as failing (true).
+// whose framing is broken holds (true). Opcodes are checked only where evaluation reaches them:
+// validate_condition_list the list once, at registration (the C ABI's uprobes_condition_check).
 bool condition_list_holds(std::span<const uint8_t> list, const environment& env);
 
 } // namespace ruprobes::agent_expr
