@@ -50,7 +50,7 @@ TEST(BenchSuite, QuickRunPrintsANumberInEveryRow) {
     o.env = {"RUPROBES_BUILD_DIR=" + build_dir};
     o.output_file = dir.file("bench.out");
     child_process bench(o);
-    auto code = bench.wait_exit(280s);
+    auto code = bench.wait_exit(580s);
     ASSERT_TRUE(code.has_value()) << "scripts/bench did not finish:\n" << bench.output();
     EXPECT_EQ(*code, 0) << bench.output();
 
