@@ -1,5 +1,6 @@
 #include "rsp/rsp_server.hpp"
 #include "rsp/rsp_connection.hpp"
+#include "rsp/spawn_keeper.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -14,8 +15,13 @@ namespace net = boost::asio;
 rsp_server::rsp_server(net::any_io_executor executor, const net::ip::tcp::endpoint& endpoint,
                        target::target_model& model, session_options options,
                        std::vector<std::string> first_spawn)
-    : acceptor_(executor, endpoint), model_(model), options_(std::move(options)),
-      first_spawn_(std::move(first_spawn)) {}
+    : acceptor_(executor, endpoint), model_(model), options_(std::move(options)) {
+    if (!options_.keeper) {
+        options_.keeper = std::make_shared<spawn_keeper>(executor, model, first_spawn);
+        if (!first_spawn.empty())
+            options_.spawn = std::move(first_spawn);
+    }
+}
 
 rsp_server::~rsp_server() {
     stop();
@@ -29,6 +35,7 @@ uint16_t rsp_server::port() const {
 void rsp_server::start() {
     spdlog::info("RSP server listening on {}:{}", acceptor_.local_endpoint().address().to_string(),
                  port());
+    options_.keeper->start();
     net::co_spawn(acceptor_.get_executor(), accept_loop(), net::detached);
 }
 
@@ -52,12 +59,7 @@ task<void> rsp_server::accept_loop() {
             spdlog::warn("RSP accept: {}", ec.message());
             continue;
         }
-        session_options options = options_;
-        if (!first_spawn_.empty()) {
-            options.spawn = std::move(first_spawn_);
-            first_spawn_.clear();
-        }
-        auto c = std::make_shared<rsp_connection>(std::move(socket), model_, std::move(options));
+        auto c = std::make_shared<rsp_connection>(std::move(socket), model_, options_);
         std::erase_if(connections_, [](const auto& w) { return w.expired(); });
         connections_.push_back(c);
         c->start();

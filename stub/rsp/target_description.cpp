@@ -13,6 +13,7 @@ std::string_view riscv64_target_xml() {
 <!DOCTYPE target SYSTEM "gdb-target.dtd">
 <target version="1.0">
   <architecture>riscv:rv64</architecture>
+  <osabi>none</osabi>
   <feature name="org.gnu.gdb.riscv.cpu">
     <reg name="zero" bitsize="64" type="int" regnum="0"/>
     <reg name="ra" bitsize="64" type="code_ptr"/>
