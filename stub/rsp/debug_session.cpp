@@ -128,8 +128,10 @@ task<void> debug_session::finish() {
 
 void debug_session::on_event(const target_event& event) {
     if (auto* stop = std::get_if<stop_event>(&event)) {
-        if (pid_ && stop->thread.pid == *pid_)
+        if (pid_ && stop->thread.pid == *pid_) {
             memory_.clear();
+            last_stop_ = *stop;
+        }
         if (pid_ && stop->thread.pid == *pid_ && waiting_) {
             waiting_ = false;
             // gdb's attach accepts a quiet stop only with signal 0 (or SIGSTOP/SIGTRAP); the
@@ -171,6 +173,7 @@ bool debug_session::adopt(pid_type pid) {
     g_thread_.reset();
     exit_.reset();
     gone_.reset();
+    gone_at_breakpoint_.reset();
     program_.clear();
     text_written_ = false;
     return true;
@@ -442,8 +445,9 @@ task<void> debug_session::on(const breakpoint_req& b) {
 
 task<void> debug_session::on(const continue_req& c) {
     if (!pid_ && gone_ && exit_) {
-        gone_.reset();
-        reply(*exit_);
+        answer_resume_of_gone(
+            std::all_of(c.actions.begin(), c.actions.end(),
+                        [](const resume_action& a) { return a.action != 'c' && a.action != 'C'; }));
         co_return;
     }
     if (!pid_) {

@@ -135,12 +135,14 @@ private:
     task<void> let_go();
     // A process spawned for this session that it cannot keep (it is gone or could not claim it).
     task<void> discard_spawned(target::pid_type pid);
-    // Waits (up to ready_timeout) for the kernel to be up; false after replying an error.
+    // Waits (once per session, up to ready_timeout) for the kernel to be up; false after
+    // replying an error.
     task<bool> ensure_ready();
-    // At the first '?': waits for readiness and takes the daemon's --spawn process, if it still
-    // holds one. False after replying an error.
+    // At the first '?' once the daemon is ready: takes its --spawn process, if it still holds
+    // one.
     task<bool> take_kept_process();
     bool asked_keeper_ = false;
+    bool waited_for_kernel_ = false;
     // Before the debugged process runs again: drop the memory cache, carry out due removals
     // (see deferred_removals).
     task<void> prepare_resume(bool single_step);
@@ -159,6 +161,12 @@ private:
     // It died while stopped (killed, the kernel went away): gdb still believes it is stopped, and
     // gets exit_ as the reply to its next resume; its breakpoint packets meanwhile succeed.
     std::optional<target::pid_type> gone_;
+    // Its last stop when it died on a breakpoint gdb must step over first (see process_gone).
+    std::optional<target::stop_event> gone_at_breakpoint_;
+    std::optional<target::stop_event> last_stop_; // of the debugged process, as events told it
+    // The reply to a resume of the process that died unseen: the exit, or first the end of
+    // gdb's step over the breakpoint it stopped at.
+    void answer_resume_of_gone(bool single_step);
     bool no_ack_ = false;
     bool extended_ = false;
     bool closing_ = false;
