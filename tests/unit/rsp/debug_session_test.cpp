@@ -253,6 +253,41 @@ TEST_F(session_test, client_gone_while_stopped_cleans_up) {
     EXPECT_FALSE(model.owner_of(pid));
 }
 
+TEST_F(session_test, a_process_killed_while_stopped_is_reported_at_the_next_resume) {
+    auto s = make();
+    EXPECT_EQ(ask(*s, "!"), "OK");
+    EXPECT_EQ(ask(*s, "vRun;" + string_to_hex("/bin/loop")).substr(0, 3), "T05");
+    pid_type pid = *s->pid();
+    EXPECT_EQ(ask(*s, "Z0,10006,4"), "OK");
+    send_quiet(*s, "c");
+    EXPECT_NE(wait_reply().find("swbreak"), std::string::npos);
+    EXPECT_EQ(ask(*s, "z0,10006,4"), "OK"); // gdb's removal at the stop
+    // Killed by someone else (the JSON-RPC side) while gdb looks at it: gdb learns nothing yet.
+    replies.clear();
+    ASSERT_TRUE(run_task(io, model.kill(pid)).ok());
+    run_until(io, [&] { return !s->pid(); });
+    EXPECT_TRUE(replies.empty());
+    // gdb steps over the breakpoint: that ends as a step; the next resume gets the exit.
+    std::string step = ask(*s, "vCont;s:" + thread_of(pid));
+    EXPECT_EQ(step.substr(0, 3), "T05") << step;
+    EXPECT_EQ(ask(*s, "Z0,10006,4"), "OK");
+    std::string exit = ask(*s, "vCont;c");
+    EXPECT_EQ(exit.substr(0, 3), "X09") << exit;
+    // And the next run works.
+    EXPECT_EQ(ask(*s, "vRun;" + string_to_hex("/bin/loop")).substr(0, 3), "T05");
+}
+
+TEST_F(session_test, vrun_while_holding_a_process_kills_it) {
+    auto s = make();
+    EXPECT_EQ(ask(*s, "!"), "OK");
+    EXPECT_EQ(ask(*s, "vRun;" + string_to_hex("/bin/loop")).substr(0, 3), "T05");
+    pid_type first = *s->pid();
+    EXPECT_EQ(ask(*s, "vRun;" + string_to_hex("/bin/loop")).substr(0, 3), "T05");
+    EXPECT_NE(*s->pid(), first);
+    run_until(io, [&] { return !run_task(io, model.process(first)).ok(); });
+    EXPECT_FALSE(run_task(io, model.process(first)).ok()) << "no process left stopped, unowned";
+}
+
 TEST_F(session_test, extended_remote_run_attach_kill) {
     auto s = make();
     EXPECT_EQ(ask(*s, "!"), "OK");
