@@ -167,6 +167,14 @@ uint64_t uprobes_program_ra(uint32_t pid, uint32_t tid, const struct uprobes_tra
     return the_engine.program_ra(pid, tid, ctx);
 }
 
+int uprobes_set_program_ra(uint32_t pid, uint32_t tid, const struct uprobes_trap_context* ctx,
+                           uint64_t ra) {
+    if (ctx == nullptr)
+        return 0;
+    ruprobes::port_lock_guard guard;
+    return the_engine.set_program_ra(pid, tid, ctx, ra) ? 1 : 0;
+}
+
 int uprobes_read_memory(uint32_t pid, uint64_t addr, void* dst, size_t len) {
     if (dst == nullptr && len != 0)
         return to_c(ruprobes::error::invalid_argument);

@@ -122,24 +122,38 @@ uint64_t engine::saved_return_address(const process_rec& proc, uint64_t slot) co
     return ra;
 }
 
-uint64_t engine::program_ra(uint32_t pid, uint32_t tid, const uprobes_trap_context* ctx) const {
+// The pending entry the trampoline in ctx->x[1] stands for (see program_ra), or nullptr.
+return_entry* engine::ra_entry(uint32_t pid, uint32_t tid, const uprobes_trap_context* ctx) const {
     process_rec* proc = ready_ ? find_process(pid) : nullptr;
-    uint64_t ra = ctx->x[1];
-    if (proc == nullptr || proc->xol == 0 || ra != proc->xol)
-        return ra;
-    const thread_rec* t = find_thread(pid, tid);
+    if (proc == nullptr || proc->xol == 0 || ctx->x[1] != proc->xol)
+        return nullptr;
+    thread_rec* t = find_thread(pid, tid);
     if (t == nullptr)
-        return ra;
+        return nullptr;
     // The newest live entry (sp at or above the current one), then down a tail-call chain.
     uint32_t i = t->depth;
     while (i > 0 && t->stack[i - 1].sp < ctx->x[2])
         i--;
     if (i == 0)
-        return ra;
+        return nullptr;
     i--;
     while (i > 0 && t->stack[i].orig_ra == proc->xol && t->stack[i - 1].sp == t->stack[i].sp)
         i--;
-    return t->stack[i].orig_ra;
+    return &t->stack[i];
+}
+
+uint64_t engine::program_ra(uint32_t pid, uint32_t tid, const uprobes_trap_context* ctx) const {
+    const return_entry* e = ra_entry(pid, tid, ctx);
+    return e != nullptr ? e->orig_ra : ctx->x[1];
+}
+
+bool engine::set_program_ra(uint32_t pid, uint32_t tid, const uprobes_trap_context* ctx,
+                            uint64_t ra) {
+    return_entry* e = ra_entry(pid, tid, ctx);
+    if (e == nullptr)
+        return false;
+    e->orig_ra = ra; // the function returns there, through the trampoline: the probe still fires
+    return true;
 }
 
 } // namespace ruprobes

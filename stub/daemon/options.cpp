@@ -36,7 +36,11 @@ void print_help(FILE* out) {
         "                             (anyone who can connect can read and write the memory\n"
         "                             of the guest's user processes)\n"
         "      --spawn \"CMD ARGS\"     start this guest program (e.g. \"/bin/fib 20\") stopped\n"
-        "                             at its entry for the first gdb client\n"
+        "                             at its entry as soon as the kernel is up; the first gdb\n"
+        "                             client that asks for a process ('?') gets it\n"
+        "      --ready-timeout SECONDS\n"
+        "                             how long a gdb client that needs the kernel waits for it\n"
+        "                             to come up before it gets an error (default 30)\n"
         "      --symbols DIR          host copies of the guest's programs (ELF with debug info,\n"
         "                             byte-identical to the guest's): symbol lookups, and gdb's\n"
         "                             reads of program text (default: guest/user next to the\n"
@@ -139,7 +143,7 @@ std::optional<daemon_options> parse_options(int argc, const char* const* argv, s
                    arg == "--qemu-log" || arg == "--append" || arg == "--rsp-listen" ||
                    arg == "--rpc-listen" || arg == "--spawn" || arg == "--symbols" ||
                    arg == "--log-level" || arg == "--max-connections" || arg == "--write-timeout" ||
-                   arg == "--idle-timeout" || arg == "--message-timeout") {
+                   arg == "--idle-timeout" || arg == "--message-timeout" || arg == "--ready-timeout") {
             if (!need_value())
                 return std::nullopt;
             if (arg == "--qemu-socket") {
@@ -165,6 +169,14 @@ std::optional<daemon_options> parse_options(int argc, const char* const* argv, s
                     error = "--spawn: empty command";
                     return std::nullopt;
                 }
+            } else if (arg == "--ready-timeout") {
+                char* end = nullptr;
+                unsigned long seconds = std::strtoul(value.c_str(), &end, 10);
+                if (value.empty() || *end != 0 || seconds == 0 || seconds > 3600) {
+                    error = "--ready-timeout: expected 1..3600 seconds, got '" + value + "'";
+                    return std::nullopt;
+                }
+                o.ready_timeout_s = static_cast<unsigned>(seconds);
             } else if (arg == "--symbols") {
                 o.symbols_dir = value;
             } else if (arg == "--max-connections") {

@@ -28,6 +28,7 @@ struct daemon_options {
     bool rpc_enabled = true;               // --no-rpc
     bool allow_remote = false;             // --allow-remote
     std::vector<std::string> spawn;        // --spawn "/bin/fib 20"
+    unsigned ready_timeout_s = 30;         // --ready-timeout SECONDS
     std::string symbols_dir;               // --symbols DIR
     std::string log_level = "info";        // --log-level
     bool fake_target = false;              // --fake-target (development and tests)

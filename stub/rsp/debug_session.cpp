@@ -7,6 +7,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace ruprobes::rsp {
@@ -85,7 +86,7 @@ void debug_session::reply_error(const target_error& error) {
 
 task<void> debug_session::start() {
     executor_ = co_await boost::asio::this_coro::executor;
-    if (options_.spawn.empty())
+    if (options_.spawn.empty() || options_.keeper)
         co_return;
     auto p = co_await model_.spawn(options_.spawn, true);
     if (!p) {
@@ -130,13 +131,9 @@ task<void> debug_session::finish() {
 
 void debug_session::on_event(const target_event& event) {
     if (auto* stop = std::get_if<stop_event>(&event)) {
-        if (pid_ && stop->thread.pid == *pid_)
+        if (pid_ && stop->thread.pid == *pid_) {
             memory_.clear();
-        if (pid_ && stop->thread.pid == *pid_ && waiting_ && !attaching_ &&
-            stop->reason == stop_reason::breakpoint && removals_.pending(stop->regs.pc) &&
-            executor_) {
-            boost::asio::co_spawn(executor_, resume_stale(*stop), boost::asio::detached);
-            return;
+            last_stop_ = *stop;
         }
         if (pid_ && stop->thread.pid == *pid_ && waiting_) {
             waiting_ = false;
@@ -149,23 +146,12 @@ void debug_session::on_event(const target_event& event) {
             reply(stop_reply(reported));
         }
     } else if (auto* exit = std::get_if<exit_event>(&event)) {
-        if (pid_ && exit->pid == *pid_) {
-            bool was_waiting = waiting_;
-            forget_process();
-            exit_ = exit_reply(*exit);
-            if (was_waiting)
-                reply(*exit_);
-        }
+        if (pid_ && exit->pid == *pid_)
+            process_gone(*exit);
     } else if (std::holds_alternative<disconnected_event>(event)) {
-        if (pid_) {
-            // The kernel is gone: to the client, its process was killed.
-            exit_event gone{*pid_, true, gdb_signal::sigkill};
-            bool was_waiting = waiting_;
-            forget_process();
-            exit_ = exit_reply(gone);
-            if (was_waiting)
-                reply(*exit_);
-        }
+        // The kernel is gone: to the client, its process was killed.
+        if (pid_)
+            process_gone(exit_event{*pid_, true, gdb_signal::sigkill});
     }
 }
 
@@ -189,6 +175,8 @@ bool debug_session::adopt(pid_type pid) {
     pid_ = pid;
     g_thread_.reset();
     exit_.reset();
+    gone_.reset();
+    gone_at_breakpoint_.reset();
     program_.clear();
     text_written_ = false;
     return true;
@@ -205,35 +193,15 @@ void debug_session::forget_process() {
     waiting_ = false;
 }
 
-task<void> debug_session::prepare_resume() {
+task<void> debug_session::prepare_resume(bool single_step) {
     memory_.clear();
     if (!pid_)
         co_return;
-    for (uint64_t addr : removals_.due()) {
+    for (uint64_t addr : removals_.due(single_step)) {
         auto r = co_await model_.remove_breakpoint(*pid_, addr, id_);
         if (!r && r.error().code != target_errc::no_such_probe)
             spdlog::warn("rsp client {}: removing breakpoint {:#x}: {}", id_, addr,
                          r.error().message);
-    }
-}
-
-task<void> debug_session::resume_stale(stop_event stop) {
-    std::weak_ptr<bool> alive = alive_;
-    // gdb did not put this one back before resuming: carry out its removal now.
-    removals_.reinserted(stop.regs.pc);
-    auto removed = co_await model_.remove_breakpoint(stop.thread.pid, stop.regs.pc, id_);
-    if (alive.expired())
-        co_return;
-    if (!removed)
-        spdlog::debug("rsp client {}: stale breakpoint {:#x}: {}", id_, stop.regs.pc,
-                      removed.error().message);
-    auto r = co_await model_.resume(stop.thread, 0);
-    if (alive.expired() || r)
-        co_return;
-    // Could not resume it: gdb gets the stop after all.
-    if (waiting_ && pid_ == stop.thread.pid) {
-        waiting_ = false;
-        reply(stop_reply(stop));
     }
 }
 
@@ -251,6 +219,8 @@ task<void> debug_session::on(const malformed_req& m) {
 }
 
 task<void> debug_session::on(const halt_reason_req&) {
+    if (!co_await take_kept_process())
+        co_return;
     if (!pid_) {
         reply(exit_ ? *exit_ : "W00");
         co_return;
@@ -474,6 +444,10 @@ task<void> debug_session::on(const breakpoint_req& b) {
         reply("");
         co_return;
     }
+    if (!pid_ && gone_) { // gdb learns of the exit when it resumes
+        reply_ok();
+        co_return;
+    }
     if (!pid_) {
         reply_error(target_errc::no_such_process);
         co_return;
@@ -498,8 +472,8 @@ task<void> debug_session::on(const breakpoint_req& b) {
         reply_ok();
         co_return;
     }
-    if (model_.breakpoint_at(*pid_, b.addr)) {
-        removals_.removed(b.addr); // carried out at the second resume unless gdb re-inserts it
+    if (model_.breakpoint_at(*pid_, b.addr) && model_.any_stop(*pid_)) {
+        removals_.removed(b.addr); // carried out before the process runs, unless re-inserted
         reply_ok();
         co_return;
     }
@@ -527,6 +501,12 @@ task<bool> debug_session::fetch_breakpoint_allowed(uint64_t addr) {
 }
 
 task<void> debug_session::on(const continue_req& c) {
+    if (!pid_ && gone_ && exit_) {
+        answer_resume_of_gone(
+            std::all_of(c.actions.begin(), c.actions.end(),
+                        [](const resume_action& a) { return a.action != 'c' && a.action != 'C'; }));
+        co_return;
+    }
     if (!pid_) {
         reply_error(target_errc::no_such_process);
         co_return;
@@ -537,7 +517,10 @@ task<void> debug_session::on(const continue_req& c) {
         reply_error(threads.error());
         co_return;
     }
-    co_await prepare_resume();
+    bool single_step = std::all_of(c.actions.begin(), c.actions.end(), [](const resume_action& a) {
+        return a.action == 's' || a.action == 'S' || a.action == 't';
+    });
+    co_await prepare_resume(single_step);
     if (pid_ != pid) {
         reply_error(target_errc::no_such_process);
         co_return;
@@ -611,6 +594,14 @@ task<void> debug_session::on(const thread_alive_req& t) {
 task<void> debug_session::on(const kill_req& k) {
     bool v_kill = k.pid.has_value();
     pid_type pid = k.pid.value_or(pid_.value_or(0));
+    if (!pid_ && gone_ && (!v_kill || pid == *gone_)) {
+        gone_.reset(); // it died already: killed, as gdb asked
+        if (v_kill)
+            reply_ok();
+        else
+            closing_ = !extended_;
+        co_return;
+    }
     if (pid == 0 || (pid_ && pid != *pid_) || (!pid_ && v_kill)) {
         if (v_kill)
             reply_error(target_errc::no_such_process);
@@ -632,6 +623,12 @@ task<void> debug_session::on(const kill_req& k) {
 }
 
 task<void> debug_session::on(const detach_req& d) {
+    if (!pid_ && gone_ && (!d.pid || *d.pid == *gone_)) {
+        gone_.reset();
+        reply_ok();
+        closing_ = !extended_;
+        co_return;
+    }
     if (d.pid && (!pid_ || *d.pid != *pid_)) {
         reply_error(target_errc::no_such_process);
         co_return;
@@ -668,10 +665,10 @@ task<void> debug_session::on(const run_req& r) {
     // A host path (gdb's own file name for the program): the guest knows it as /bin/<name>.
     if (argv[0].rfind("/bin/", 0) != 0)
         argv[0] = "/bin/" + argv[0].substr(argv[0].rfind('/') + 1);
-    if (pid_) {
-        co_await model_.remove_breakpoints_of(id_);
-        forget_process();
-    }
+    if (!co_await ensure_ready())
+        co_return;
+    co_await let_go();
+    gone_.reset();
     waiting_ = true;
     auto p = co_await model_.spawn(argv, true);
     if (!p) {
@@ -679,8 +676,9 @@ task<void> debug_session::on(const run_req& r) {
         reply_error(p.error());
         co_return;
     }
-    if (!adopt(p->pid)) {
+    if (finished_ || !adopt(p->pid)) {
         waiting_ = false;
+        co_await discard_spawned(p->pid);
         co_return;
     }
     attached_ = false;

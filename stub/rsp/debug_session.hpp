@@ -13,8 +13,10 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,9 +24,17 @@
 
 namespace ruprobes::rsp {
 
+class spawn_keeper;
+
 struct session_options {
-    // Spawn this program (argv) stopped at its entry when the client connects (plain remote).
+    // The program of ruprobesd --spawn: vRun's default. Without a keeper, start() spawns it
+    // stopped at its entry for this session.
     std::vector<std::string> spawn;
+    // The daemon's readiness and its held --spawn process (handed to the first session that
+    // asks for a process with '?'). Optional.
+    std::shared_ptr<spawn_keeper> keeper;
+    // How long a request that needs the kernel waits for it to come up.
+    std::chrono::milliseconds ready_timeout{30000};
     // Largest packet payload the session accepts and announces (qSupported PacketSize).
     size_t packet_size = 0x4000;
     // The original bytes [addr, addr + len) of a guest program's text from its host copy (the
@@ -120,10 +130,25 @@ private:
     // it.
     bool adopt(target::pid_type pid);
     void forget_process();
-    // Before the debugged process runs again: drop the memory cache, carry out due removals.
-    task<void> prepare_resume();
-    // A stop on a breakpoint gdb had removed: resume the thread without telling gdb.
-    task<void> resume_stale(target::stop_event stop);
+    // The debugged process is gone (exit event, kernel gone): gdb gets `exit` now if it waits
+    // for a stop, else at its next resume.
+    void process_gone(const target::exit_event& exit);
+    // Lets go of the held process before another takes its place (vRun): a spawned one is
+    // killed, an attached one resumed, so no process stays stopped without a debugger.
+    task<void> let_go();
+    // A process spawned for this session that it cannot keep (it is gone or could not claim it).
+    task<void> discard_spawned(target::pid_type pid);
+    // Waits (once per session, up to ready_timeout) for the kernel to be up; false after
+    // replying an error.
+    task<bool> ensure_ready();
+    // At the first '?' once the daemon is ready: takes its --spawn process, if it still holds
+    // one.
+    task<bool> take_kept_process();
+    bool asked_keeper_ = false;
+    bool waited_for_kernel_ = false;
+    // Before the debugged process runs again: drop the memory cache, carry out due removals
+    // (see deferred_removals).
+    task<void> prepare_resume(bool single_step);
     // Whether a Z0 the kernel refused at `addr` can be a fetch breakpoint: mapped user memory
     // of the debugged process outside its program's text.
     task<bool> fetch_breakpoint_allowed(uint64_t addr);
@@ -139,6 +164,15 @@ private:
     bool waiting_ = false;                     // resumed: the next stop/exit is the reply
     bool attaching_ = false;                   // that stop answers vAttach
     std::optional<std::string> exit_;          // the debugged process exited (for '?')
+    // It died while stopped (killed, the kernel went away): gdb still believes it is stopped, and
+    // gets exit_ as the reply to its next resume; its breakpoint packets meanwhile succeed.
+    std::optional<target::pid_type> gone_;
+    // Its last stop when it died on a breakpoint gdb must step over first (see process_gone).
+    std::optional<target::stop_event> gone_at_breakpoint_;
+    std::optional<target::stop_event> last_stop_; // of the debugged process, as events told it
+    // The reply to a resume of the process that died unseen: the exit, or first the end of
+    // gdb's step over the breakpoint it stopped at.
+    void answer_resume_of_gone(bool single_step);
     bool no_ack_ = false;
     bool extended_ = false;
     bool closing_ = false;
@@ -147,7 +181,7 @@ private:
     memory_cache memory_;                          // while the process is stopped
     std::string program_;                          // of the debugged process (for read_text)
     bool text_written_ = false;                    // the debugger wrote into its text
-    lazy_removals removals_;                       // z0 not yet carried out
+    deferred_removals removals_;                   // z0 not yet carried out
     fetch_breakpoints fetch_breakpoints_;          // Z0 outside text (inferior calls)
     boost::asio::any_io_executor executor_;        // of the session (set by start())
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -26,6 +26,9 @@ const std::map<std::string, debug_session::query_handler, std::less<>>& debug_se
 }
 
 task<void> debug_session::q_supported(const query_req&) {
+    // gdb's first packet: a debugger that connects before the kernel is up waits here.
+    if (!co_await ensure_ready())
+        co_return;
     char size[32];
     std::snprintf(size, sizeof size, "%zx", options_.packet_size);
     reply(std::string("PacketSize=") + size +

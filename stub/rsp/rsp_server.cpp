@@ -2,6 +2,7 @@
 #include "rsp/rsp_connection.hpp"
 #include "session/accept_backoff.hpp"
 #include "session/connection_cap.hpp"
+#include "rsp/spawn_keeper.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -16,8 +17,13 @@ namespace net = boost::asio;
 rsp_server::rsp_server(net::any_io_executor executor, const net::ip::tcp::endpoint& endpoint,
                        target::target_model& model, session_options options,
                        std::vector<std::string> first_spawn, session::session_limits limits)
-    : acceptor_(executor, endpoint), model_(model), options_(std::move(options)), limits_(limits),
-      first_spawn_(std::move(first_spawn)) {}
+    : acceptor_(executor, endpoint), model_(model), options_(std::move(options)), limits_(limits) {
+    if (!options_.keeper) {
+        options_.keeper = std::make_shared<spawn_keeper>(executor, model, first_spawn);
+        if (!first_spawn.empty())
+            options_.spawn = std::move(first_spawn);
+    }
+}
 
 rsp_server::~rsp_server() {
     stop();
@@ -31,6 +37,7 @@ uint16_t rsp_server::port() const {
 void rsp_server::start() {
     spdlog::info("RSP server listening on {}:{}", acceptor_.local_endpoint().address().to_string(),
                  port());
+    options_.keeper->start();
     net::co_spawn(acceptor_.get_executor(), accept_loop(), net::detached);
 }
 
@@ -74,13 +81,7 @@ task<void> rsp_server::accept_loop() {
             victim->stop();
             std::erase_if(connections_, [&](const auto& w) { return w.lock() == victim; });
         }
-        session_options options = options_;
-        if (!first_spawn_.empty()) {
-            options.spawn = std::move(first_spawn_);
-            first_spawn_.clear();
-        }
-        auto c = std::make_shared<rsp_connection>(std::move(socket), model_, std::move(options),
-                                                  limits_);
+        auto c = std::make_shared<rsp_connection>(std::move(socket), model_, options_, limits_);
         connections_.push_back(c);
         c->start();
     }

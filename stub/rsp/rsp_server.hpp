@@ -16,9 +16,10 @@ class rsp_connection;
 class rsp_server {
 public:
     // Listens on `endpoint` (port 0: any free port, see port()). Throws boost::system::system_error
-    // when it cannot bind. `first_spawn`: argv spawned stopped for the first client only
-    // (ruprobesd --spawn); `options` for every client; `limits`: deadlines, output bound and
-    // connection cap (session/session_limits.hpp).
+    // when it cannot bind. `first_spawn`: argv spawned stopped as soon as the kernel is up and
+    // handed to the first client that asks for a process (ruprobesd --spawn; see spawn_keeper);
+    // `options` for every client; `limits`: deadlines, output bound and connection cap
+    // (session/session_limits.hpp).
     rsp_server(boost::asio::any_io_executor executor,
                const boost::asio::ip::tcp::endpoint& endpoint, target::target_model& model,
                session_options options, std::vector<std::string> first_spawn = {},
@@ -37,7 +38,6 @@ private:
     target::target_model& model_;
     session_options options_;
     session::session_limits limits_;
-    std::vector<std::string> first_spawn_;
     std::vector<std::weak_ptr<rsp_connection>> connections_;
 };
 

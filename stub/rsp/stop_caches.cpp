@@ -27,17 +27,11 @@ void memory_cache::store(uint64_t block, std::vector<uint8_t> bytes) {
         blocks_[block] = std::move(bytes);
 }
 
-std::vector<uint64_t> lazy_removals::due() {
-    std::vector<uint64_t> out;
-    for (auto it = pending_.begin(); it != pending_.end();) {
-        if (it->second >= 1) {
-            out.push_back(it->first);
-            it = pending_.erase(it);
-        } else {
-            it->second++;
-            ++it;
-        }
-    }
+std::vector<uint64_t> deferred_removals::due(bool single_step) {
+    if (single_step)
+        return {};
+    std::vector<uint64_t> out(pending_.begin(), pending_.end());
+    pending_.clear();
     return out;
 }
 

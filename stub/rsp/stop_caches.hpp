@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <vector>
 
 namespace ruprobes::rsp {
@@ -29,26 +30,27 @@ private:
     std::map<uint64_t, std::vector<uint8_t>> blocks_;
 };
 
-// Breakpoints gdb removed but that stay armed in the kernel for one more resume: gdb removes
-// every breakpoint when the process stops and inserts them again before it resumes (and steps
-// over the one under pc with a temporary breakpoint on the next instruction), so most removals
-// are undone right away. A removal that is not undone by the second resume is carried out then.
-// A thread stopping on a breakpoint gdb believes removed is resumed by the session unseen.
-class lazy_removals {
+// Breakpoints gdb removed while its process is stopped, not yet removed in the kernel. gdb
+// removes every breakpoint when the process stops and inserts them again before it resumes
+// (stepping over the one under pc first), so most removals are undone right away. A removal is
+// carried out before the process runs freely; a single step runs one instruction and cannot
+// reach another breakpoint (stepping from a breakpoint looks through it), so it waits. A deleted
+// breakpoint is never armed while a thread of the process runs, and the probes are the process's
+// own: no other client sees the difference.
+class deferred_removals {
 public:
     // gdb removed the breakpoint at `addr`.
-    void removed(uint64_t addr) { pending_[addr] = 0; }
-    // gdb inserts at `addr` again: true when it was still armed (nothing to do in the kernel).
+    void removed(uint64_t addr) { pending_.insert(addr); }
+    // gdb inserts at `addr` again: true when its removal was pending (nothing to do in the kernel).
     bool reinserted(uint64_t addr) { return pending_.erase(addr) != 0; }
-    // True when gdb believes there is no breakpoint at `addr` although it is still armed.
     bool pending(uint64_t addr) const { return pending_.contains(addr); }
-    // Called before each resume: the removals to carry out now (pending since the previous
-    // resume); the others age by one resume.
-    std::vector<uint64_t> due();
+    // Called before each resume: the removals to carry out now (all of them, unless the resume
+    // only single-steps).
+    std::vector<uint64_t> due(bool single_step);
     void clear() { pending_.clear(); }
 
 private:
-    std::map<uint64_t, int> pending_; // address -> resumes seen while pending
+    std::set<uint64_t> pending_;
 };
 
 } // namespace ruprobes::rsp

@@ -222,6 +222,7 @@ public:
     bool fixup_fault(uprobes_trap_context* ctx);
     uint64_t program_pc(uint32_t pid, uint32_t tid, const uprobes_trap_context* ctx) const;
     uint64_t program_ra(uint32_t pid, uint32_t tid, const uprobes_trap_context* ctx) const;
+    bool set_program_ra(uint32_t pid, uint32_t tid, const uprobes_trap_context* ctx, uint64_t ra);
 
     // Memory views (memory_view.cpp).
     result<void> read_memory(uint32_t pid, uint64_t addr, uint8_t* dst, size_t len);
@@ -303,6 +304,7 @@ private:
     int return_trap(process_rec& proc, uint32_t tid, uprobes_trap_context* ctx,
                     uprobes_trap_info* info);
     uint64_t saved_return_address(const process_rec& proc, uint64_t slot) const;
+    return_entry* ra_entry(uint32_t pid, uint32_t tid, const uprobes_trap_context* ctx) const;
     void fill_hit(uprobes_hit& hit, uint32_t probe, uint32_t pid, uint32_t tid, uint64_t pc,
                   const uprobes_trap_context* ctx, uint64_t now) const;
     void emit(const uprobes_hit& hit) const {

@@ -383,6 +383,14 @@ uint64_t uprobes_program_pc(uint32_t pid, uint32_t tid, const struct uprobes_tra
  */
 uint64_t uprobes_program_ra(uint32_t pid, uint32_t tid, const struct uprobes_trap_context* ctx);
 
+/*
+ * A debugger writes `ra` as the ra of thread `tid` of `pid` whose registers are *ctx: when a return
+ * probe put the trampoline in ctx->x[1], the pending return now goes to `ra` (the probe still
+ * fires) and 1 is returned, ctx left as it is; otherwise 0 (the caller writes ctx->x[1] itself).
+ */
+int uprobes_set_program_ra(uint32_t pid, uint32_t tid, const struct uprobes_trap_context* ctx,
+                           uint64_t ra);
+
 /* ---- memory views for debuggers ---------------------------------------------------------- */
 
 /*

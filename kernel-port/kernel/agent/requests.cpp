@@ -1,5 +1,6 @@
 // The agent's request dispatch, its register and memory requests (protocol/README.md §3: user
 // memory only — never the kernel's) and the stop events it sends.
+#include "agent/debug_registers.hpp"
 #include "agent/request_util.hpp"
 
 #include "mm/layout.hpp"
@@ -38,10 +39,7 @@ void regs_get(const wire::frame& f) {
         return;
     }
     wire::regs_get_response r{.status = 0};
-    for (int i = 1; i < 32; i++) {
-        r.x[i] = regs->x[i];
-    }
-    r.pc = regs->sepc;
+    shown_registers(static_cast<int>(req.pid), *regs, r.x, r.pc);
     reply(f, r);
 }
 
@@ -54,14 +52,7 @@ void regs_set(const wire::frame& f) {
     if (regs == nullptr) {
         return;
     }
-    for (int i = 1; i < 32; i++) {
-        if (req.mask & (1ull << i)) {
-            regs->x[i] = req.x[i];
-        }
-    }
-    if (req.mask & (1ull << 32)) {
-        regs->sepc = req.pc;
-    }
+    write_shown_registers(static_cast<int>(req.pid), *regs, req.mask, req.x, req.pc);
     reply_status(f, 0);
 }
 
@@ -221,10 +212,7 @@ void send_stop_event(int pid, wire::stop_reason reason, uint32_t probe_id) {
         process* p = find_process(pid);
         e.signal = uint8_t(p != nullptr ? p->stop_signal : 0);
     }
-    for (int i = 1; i < 32; i++) {
-        e.x[i] = regs->x[i];
-    }
-    e.pc = regs->sepc;
+    shown_registers(pid, *regs, e.x, e.pc);
     send_frame(wire::encode(tx_frame, 0, e), true);
 }
 

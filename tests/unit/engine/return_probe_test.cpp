@@ -212,6 +212,29 @@ TEST_F(return_probe_test, debugger_views_show_real_return_addresses) {
     EXPECT_EQ(uprobes_program_ra(1, 1, &c.ctx), c.ctx.x[rv::ra]) << "not the trampoline: as is";
 }
 
+TEST_F(return_probe_test, a_debugger_write_to_ra_redirects_the_pending_return) {
+    ASSERT_EQ(machine.exec(1, "/bin/sum"), 0);
+    ASSERT_GT(add_probe(sum::f, UPROBES_KIND_RETURN), 0);
+    cpu c = thread_at(1, 1, sum::f);
+    c.ctx.x[rv::sp] = stack_top - 0x100;
+    c.ctx.x[rv::ra] = sum::end;
+    EXPECT_EQ(uprobes_set_program_ra(1, 1, &c.ctx, sum::f_add), 0) << "no return pending yet";
+    ASSERT_EQ(uprobes_trap_handler(&c.ctx), UPROBES_TRAP_HANDLED);
+    ASSERT_EQ(c.ctx.x[rv::ra], xol_base);
+    // The debugger writes the ra it was shown: nothing changes.
+    EXPECT_EQ(uprobes_set_program_ra(1, 1, &c.ctx, sum::end), 1);
+    EXPECT_EQ(uprobes_program_ra(1, 1, &c.ctx), sum::end);
+    // Another address: the function returns there, through the trampoline (the probe fires).
+    EXPECT_EQ(uprobes_set_program_ra(1, 1, &c.ctx, sum::f_add), 1);
+    EXPECT_EQ(c.ctx.x[rv::ra], xol_base) << "the register keeps the trampoline";
+    EXPECT_EQ(uprobes_program_ra(1, 1, &c.ctx), sum::f_add);
+    c.ctx.pc = xol_base; // the function's ret
+    ASSERT_EQ(uprobes_trap_handler(&c.ctx), UPROBES_TRAP_HANDLED);
+    EXPECT_EQ(c.ctx.pc, sum::f_add);
+    EXPECT_EQ(c.ctx.x[rv::ra], sum::f_add);
+    EXPECT_EQ(stats().return_hits, 1u);
+}
+
 TEST_F(return_probe_test, exec_without_xol_page_skips_returns_safely) {
     ASSERT_EQ(machine.exec(1, "/bin/sum", false), 0);
     ASSERT_GT(add_probe(sum::f, UPROBES_KIND_RETURN), 0);

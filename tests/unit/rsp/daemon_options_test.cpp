@@ -21,6 +21,7 @@ TEST(daemon_options, defaults_and_values) {
     EXPECT_EQ(o->rsp.port, 1234);
     EXPECT_EQ(o->rpc.port, 4242);
     EXPECT_EQ(o->append, "ruprobes.stay");
+    EXPECT_EQ(o->ready_timeout_s, 30u);
     o = parse({"--launch", "k.elf", "--qemu-arg", "-s", "--qemu-arg=-d", "--spawn", "/bin/fib 20",
                "--rsp-listen", ":0", "--rpc-listen=[::1]:5000", "--log-level", "debug"},
               error);
@@ -33,6 +34,17 @@ TEST(daemon_options, defaults_and_values) {
     EXPECT_EQ(o->rpc.host, "::1");
     EXPECT_EQ(o->rpc.port, 5000);
     EXPECT_EQ(o->log_level, "debug");
+}
+
+TEST(daemon_options, ready_timeout_in_seconds) {
+    std::string error;
+    auto o = parse({"--fake-target", "--ready-timeout", "5"}, error);
+    ASSERT_TRUE(o) << error;
+    EXPECT_EQ(o->ready_timeout_s, 5u);
+    for (const char* bad : {"0", "-1", "5s", "", "3601"}) {
+        EXPECT_FALSE(parse({"--fake-target", "--ready-timeout", bad}, error)) << bad;
+        EXPECT_NE(error.find("--ready-timeout"), std::string::npos) << error;
+    }
 }
 
 TEST(daemon_options, refusals) {

@@ -206,24 +206,28 @@ TEST_F(session_test, breakpoint_continue_step_and_exit) {
     EXPECT_EQ(ask(*s, "?"), wait_reply());
 }
 
-TEST_F(session_test, breakpoint_removals_are_lazy_and_stale_stops_hidden) {
+TEST_F(session_test, breakpoint_removals_wait_only_while_the_process_is_stopped) {
     auto s = make(spawning("/bin/loop"));
     ask(*s, "?");
     EXPECT_EQ(ask(*s, "Z0,10006,4"), "OK");
     send_quiet(*s, "c");
     EXPECT_NE(wait_reply().find("swbreak"), std::string::npos);
     uint64_t requests = fake.requests();
-    // gdb's stop/resume dance: remove, read, re-insert: no kernel request at all.
+    // gdb's stop/resume dance: remove, read, step over the breakpoint, re-insert: the step is
+    // the only kernel request besides the one block read.
     EXPECT_EQ(ask(*s, "z0,10006,4"), "OK");
     EXPECT_EQ(ask(*s, "m7fffff00,4"), "00000000");
     EXPECT_EQ(ask(*s, "m7fffff10,2"), "0000"); // same block: cached
+    send_quiet(*s, "vCont;s:" + thread_of(*s->pid()));
+    EXPECT_EQ(wait_reply().substr(0, 3), "T05");
+    EXPECT_EQ(fake.armed_probes().size(), 1u) << "a single step cannot reach a breakpoint";
     EXPECT_EQ(ask(*s, "Z0,10006,4"), "OK");
-    EXPECT_EQ(fake.requests(), requests + 1); // the one block read
-    // Removed for real: the loop passes 0x10006 again without stopping (the stale stop is
-    // resumed unseen and the probe removed then); only the interrupt stops it.
+    EXPECT_EQ(fake.requests(), requests + 2); // the block read and the step
+    // Removed for real: gone from the kernel before the process runs again, so the loop passes
+    // 0x10006 without stopping; only the interrupt stops it.
     EXPECT_EQ(ask(*s, "z0,10006,4"), "OK");
     send_quiet(*s, "c");
-    ASSERT_TRUE(run_until(io, [&] { return fake.armed_probes().empty(); }));
+    EXPECT_TRUE(fake.armed_probes().empty());
     EXPECT_TRUE(replies.empty());
     run_task(io, s->interrupt());
     EXPECT_EQ(wait_reply().substr(0, 3), "T02");
@@ -300,6 +304,41 @@ TEST_F(session_test, client_gone_while_stopped_cleans_up) {
     EXPECT_TRUE(fake.armed_probes().empty());
     EXPECT_TRUE(fake.running(pid));
     EXPECT_FALSE(model.owner_of(pid));
+}
+
+TEST_F(session_test, a_process_killed_while_stopped_is_reported_at_the_next_resume) {
+    auto s = make();
+    EXPECT_EQ(ask(*s, "!"), "OK");
+    EXPECT_EQ(ask(*s, "vRun;" + string_to_hex("/bin/loop")).substr(0, 3), "T05");
+    pid_type pid = *s->pid();
+    EXPECT_EQ(ask(*s, "Z0,10006,4"), "OK");
+    send_quiet(*s, "c");
+    EXPECT_NE(wait_reply().find("swbreak"), std::string::npos);
+    EXPECT_EQ(ask(*s, "z0,10006,4"), "OK"); // gdb's removal at the stop
+    // Killed by someone else (the JSON-RPC side) while gdb looks at it: gdb learns nothing yet.
+    replies.clear();
+    ASSERT_TRUE(run_task(io, model.kill(pid)).ok());
+    run_until(io, [&] { return !s->pid(); });
+    EXPECT_TRUE(replies.empty());
+    // gdb steps over the breakpoint: that ends as a step; the next resume gets the exit.
+    std::string step = ask(*s, "vCont;s:" + thread_of(pid));
+    EXPECT_EQ(step.substr(0, 3), "T05") << step;
+    EXPECT_EQ(ask(*s, "Z0,10006,4"), "OK");
+    std::string exit = ask(*s, "vCont;c");
+    EXPECT_EQ(exit.substr(0, 3), "X09") << exit;
+    // And the next run works.
+    EXPECT_EQ(ask(*s, "vRun;" + string_to_hex("/bin/loop")).substr(0, 3), "T05");
+}
+
+TEST_F(session_test, vrun_while_holding_a_process_kills_it) {
+    auto s = make();
+    EXPECT_EQ(ask(*s, "!"), "OK");
+    EXPECT_EQ(ask(*s, "vRun;" + string_to_hex("/bin/loop")).substr(0, 3), "T05");
+    pid_type first = *s->pid();
+    EXPECT_EQ(ask(*s, "vRun;" + string_to_hex("/bin/loop")).substr(0, 3), "T05");
+    EXPECT_NE(*s->pid(), first);
+    run_until(io, [&] { return !run_task(io, model.process(first)).ok(); });
+    EXPECT_FALSE(run_task(io, model.process(first)).ok()) << "no process left stopped, unowned";
 }
 
 TEST_F(session_test, extended_remote_run_attach_kill) {
