@@ -47,7 +47,7 @@ void print_help(FILE* out) {
         "                             daemon's bin/ folder, i.e. build/guest/user)\n"
         "\n"
         "Client limits (each port; see stub/daemon/README.md):\n"
-        "      --max-connections N    connections per port (default 64); past it a new\n"
+        "      --max-connections N    connections per port (default 256); past it a new\n"
         "                             connection replaces the longest-idle one that holds\n"
         "                             nothing, or is refused when all hold something\n"
         "      --write-timeout SEC    drop a client that takes no byte of a write this long\n"

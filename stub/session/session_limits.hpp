@@ -20,7 +20,7 @@ struct session_limits {
     std::size_t max_output = 1 << 20;
     // Connections per port. A new connection past the cap replaces the longest-idle connection
     // that holds nothing, or is closed when every connection holds something.
-    std::size_t max_connections = 64;
+    std::size_t max_connections = 256;
 };
 
 } // namespace ruprobes::session

@@ -188,6 +188,8 @@ TEST(hostile, nack_storm_and_unread_output_are_bounded) {
         std::string back = s.read_for(30s, "PacketSize");
         EXPECT_NE(back.find("PacketSize"), std::string::npos);
         size_t copies = count_of(back, "</target>");
+        std::printf("NACK storm: %zu resends of a %zu byte reply for 20000 '-'\n", copies,
+                    reply_size);
         EXPECT_LT(copies, 200u) << copies << " resends of a " << reply_size << " byte reply";
         EXPECT_TRUE(d.process().running());
         expect_rss_bounded(d);
@@ -288,6 +290,8 @@ TEST(hostile, accept_backs_off_at_the_file_descriptor_limit) {
     size_t warnings =
         count_of(d.process().output(), "accept: Too many open files") - warnings_before;
     long hz = ::sysconf(_SC_CLK_TCK);
+    std::printf("at the fd limit: %ld of %ld ticks of CPU in 3 s, %zu accept warnings\n", ticks,
+                3 * hz, warnings);
     EXPECT_LT(ticks, hz) << "the daemon used " << ticks << " ticks of CPU in 3 s at the fd limit";
     EXPECT_LE(warnings, 4u) << "accept warnings in 3 s";
     flood.clear();

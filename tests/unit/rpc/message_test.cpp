@@ -79,6 +79,43 @@ TEST(message, batch_items_are_validated_one_by_one) {
     EXPECT_TRUE(in.items[2].req.is_notification);
 }
 
+TEST(message, nesting_depth_skips_strings_and_stops_past_the_limit) {
+    EXPECT_EQ(nesting_depth("1", 64), 0u);
+    EXPECT_EQ(nesting_depth(R"({"a":[[1],{"b":[]}]})", 64), 4u);
+    EXPECT_EQ(nesting_depth(R"(["[[[[\"[[[", "]"])", 64), 1u);
+    EXPECT_EQ(nesting_depth(std::string(1000, '['), 64), 65u); // stops at the first level past
+}
+
+TEST(message, too_deep_is_refused_before_parsing) {
+    const std::string deep = R"({"jsonrpc":"2.0","id":1,"method":"m","params":)" +
+                             std::string(150000, '[') + std::string(150000, ']') + "}";
+    incoming in = parse_incoming(deep);
+    ASSERT_FALSE(in.parse_failed);
+    ASSERT_EQ(in.items.size(), 1u);
+    EXPECT_FALSE(in.items[0].valid);
+    EXPECT_EQ(in.items[0].err.code, invalid_request);
+    EXPECT_EQ(in.items[0].err.data["limit"], max_nesting_depth);
+    // 64 levels in all (the request object is one) are fine.
+    const std::string ok = R"({"jsonrpc":"2.0","id":1,"method":"m","params":)" +
+                           std::string(63, '[') + std::string(63, ']') + "}";
+    EXPECT_TRUE(parse_incoming(ok).items.at(0).valid);
+}
+
+TEST(message, batch_over_the_limit_is_one_error) {
+    auto batch = [](std::size_t n) {
+        std::string s = "[";
+        for (std::size_t i = 0; i < n; i++)
+            s += std::string(i ? "," : "") + R"({"jsonrpc":"2.0","id":1,"method":"m"})";
+        return s + "]";
+    };
+    incoming in = parse_incoming(batch(max_batch_size + 1));
+    ASSERT_EQ(in.items.size(), 1u);
+    EXPECT_FALSE(in.batch);
+    EXPECT_EQ(in.items[0].err.data["size"], max_batch_size + 1);
+    EXPECT_EQ(in.items[0].err.data["limit"], max_batch_size);
+    EXPECT_EQ(parse_incoming(batch(max_batch_size)).items.size(), max_batch_size);
+}
+
 TEST(message, builders) {
     EXPECT_EQ(to_text(make_response(1, json{{"x", 2}})),
               R"({"id":1,"jsonrpc":"2.0","result":{"x":2}})");

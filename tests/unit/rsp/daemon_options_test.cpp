@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 using namespace ruprobes::daemon;
 
 namespace {
@@ -45,6 +47,23 @@ TEST(daemon_options, ready_timeout_in_seconds) {
         EXPECT_FALSE(parse({"--fake-target", "--ready-timeout", bad}, error)) << bad;
         EXPECT_NE(error.find("--ready-timeout"), std::string::npos) << error;
     }
+}
+
+TEST(daemon_options, client_limits) {
+    std::string error;
+    auto o = parse({"--fake-target", "--max-connections", "16", "--write-timeout", "2.5",
+                    "--idle-timeout", "60", "--message-timeout=0.5"},
+                   error);
+    ASSERT_TRUE(o) << error;
+    EXPECT_EQ(o->limits.max_connections, 16u);
+    EXPECT_EQ(o->limits.write_timeout, std::chrono::milliseconds(2500));
+    EXPECT_EQ(o->limits.idle_timeout, std::chrono::milliseconds(60000));
+    EXPECT_EQ(o->limits.message_timeout, std::chrono::milliseconds(500));
+    EXPECT_FALSE(parse({"--fake-target", "--max-connections", "0"}, error));
+    EXPECT_FALSE(parse({"--fake-target", "--max-connections", "-3"}, error));
+    EXPECT_FALSE(parse({"--fake-target", "--idle-timeout", "soon"}, error));
+    EXPECT_FALSE(parse({"--fake-target", "--write-timeout", "0"}, error));
+    EXPECT_NE(error.find("--write-timeout"), std::string::npos);
 }
 
 TEST(daemon_options, refusals) {
