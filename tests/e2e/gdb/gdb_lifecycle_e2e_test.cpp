@@ -76,8 +76,9 @@ void poke(uint16_t port, const std::string& bytes) {
     a.sin_port = htons(port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    if (!bytes.empty())
+    if (!bytes.empty()) {
         ASSERT_EQ(::send(fd, bytes.data(), bytes.size(), 0), static_cast<ssize_t>(bytes.size()));
+    }
     ::close(fd);
 }
 
