@@ -23,7 +23,6 @@ enum app_error : int {
     bad_program_file = -32013,
     no_such_subscription = -32020,
     too_many_subscriptions = -32021, // data.limit: the cap per connection
-    process_debugged = -32022,       // process.kill of a process a gdb client debugs
 };
 
 // {code, message, data: {errc, reason, ...}} for a target error.

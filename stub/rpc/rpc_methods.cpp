@@ -115,15 +115,9 @@ void process_kill(rpc_server::state& st, call& c) {
         c.respond(p.error());
         return;
     }
-    // A process a gdb client debugs belongs to that client: killing it under the debugger would
-    // leave gdb with a process that vanished. Refused; kill it from gdb (kill) or detach first.
-    if (st.model.owner_of(*pid)) {
-        c.respond(rpc_error{process_debugged, "Process is being debugged",
-                            json{{"pid", *pid},
-                                 {"reason", "a gdb client debugs this process; kill it from gdb "
-                                            "or detach gdb first"}}});
-        return;
-    }
+    // A process a gdb client debugs may be killed too: its session hears of the exit like any
+    // other (the exit reply at gdb's next resume), so the debugger is never left holding a
+    // process that vanished (docs/jsonrpc.md, process.kill).
     respond_async(st, c, [&st, pid = *pid]() -> asio::awaitable<outcome> {
         auto r = co_await st.model.kill(pid);
         if (!r)

@@ -512,14 +512,15 @@ task<void> debug_session::on(const continue_req& c) {
         co_return;
     }
     pid_type pid = *pid_;
-    auto threads = co_await model_.list_threads(pid);
-    if (!threads) {
-        reply_error(threads.error());
-        co_return;
-    }
     bool single_step = std::all_of(c.actions.begin(), c.actions.end(), [](const resume_action& a) {
         return a.action == 's' || a.action == 'S' || a.action == 't';
     });
+    auto threads = co_await model_.list_threads(pid);
+    if (!threads) {
+        if (!answer_vanished(pid, threads.error(), single_step))
+            reply_error(threads.error());
+        co_return;
+    }
     co_await prepare_resume(single_step);
     if (pid_ != pid) {
         reply_error(target_errc::no_such_process);
@@ -548,7 +549,8 @@ task<void> debug_session::on(const continue_req& c) {
             r = co_await model_.resume(t.id, action->signal);
         if (!r) {
             waiting_ = false;
-            reply_error(r.error());
+            if (!answer_vanished(pid, r.error(), single_step))
+                reply_error(r.error());
             co_return;
         }
         any = true;

@@ -173,6 +173,10 @@ private:
     // The reply to a resume of the process that died unseen: the exit, or first the end of
     // gdb's step over the breakpoint it stopped at.
     void answer_resume_of_gone(bool single_step);
+    // A resume of `pid` failed with `error`: when the process is gone (killed while stopped, its
+    // exit event not yet here), answers the resume as if the exit had come first. False when
+    // the error is another one.
+    bool answer_vanished(target::pid_type pid, const target::target_error& error, bool single_step);
     bool no_ack_ = false;
     bool extended_ = false;
     bool closing_ = false;

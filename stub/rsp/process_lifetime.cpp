@@ -52,6 +52,20 @@ void debug_session::answer_resume_of_gone(bool single_step) {
     reply(*exit_);
 }
 
+bool debug_session::answer_vanished(pid_type pid, const target_error& error, bool single_step) {
+    if (error.code != target_errc::no_such_process)
+        return false;
+    waiting_ = false;
+    // A stopped process ends only by being killed: its exit event, when it comes, says SIGKILL
+    // too, and is ignored once the session has let go of the process.
+    if (pid_ == pid)
+        process_gone(exit_event{pid, true, 9});
+    if (pid_ || !gone_ || !exit_)
+        return false;
+    answer_resume_of_gone(single_step);
+    return true;
+}
+
 task<void> debug_session::let_go() {
     if (!pid_)
         co_return;

@@ -347,9 +347,9 @@ TEST(hostile, unread_batches_are_bounded_and_the_kernel_is_shared_fairly) {
     expect_normal_sessions(dir, d);
 }
 
-// The policy: a process a gdb client debugs belongs to it; process.kill refuses it (-32022) until
-// gdb kills it or detaches. Other processes are killed as before.
-TEST(hostile, process_kill_refuses_a_process_gdb_debugs) {
+// The policy: process.kill also kills a process a gdb client debugs, and the gdb session is told
+// cleanly: its next resume gets the exit reply, and it can start a new process.
+TEST(hostile, process_kill_of_a_process_gdb_debugs_ends_it_cleanly_for_gdb) {
     temp_dir dir;
     rpc_daemon d(dir, "", "ruprobesd");
     rpc_test_client c(d.rpc_port());
@@ -357,6 +357,8 @@ TEST(hostile, process_kill_refuses_a_process_gdb_debugs) {
 
     raw_socket g(d.rsp_port());
     ASSERT_TRUE(g.send("+" + rsp_packet("QStartNoAckMode")));
+    ASSERT_NE(g.read_for(10s, "OK").find("OK"), std::string::npos);
+    ASSERT_TRUE(g.send(rsp_packet("!")));
     ASSERT_NE(g.read_for(10s, "OK").find("OK"), std::string::npos);
     auto hex = [](const std::string& s) {
         std::string out;
@@ -367,32 +369,38 @@ TEST(hostile, process_kill_refuses_a_process_gdb_debugs) {
         }
         return out;
     };
-    ASSERT_TRUE(g.send(rsp_packet("vRun;" + hex("/bin/spin"))));
-    std::string stop = g.read_for(20s, "#");
-    std::smatch m;
-    ASSERT_TRUE(std::regex_search(stop, m, std::regex("thread:p([0-9a-f]+)\\."))) << stop;
-    int64_t pid = std::stoll(m[1], nullptr, 16);
+    auto run_spin = [&]() -> int64_t {
+        if (!g.send(rsp_packet("vRun;" + hex("/bin/spin"))))
+            return -1;
+        std::string stop = g.read_for(20s, "#");
+        std::smatch m;
+        if (!std::regex_search(stop, m, std::regex("thread:p([0-9a-f]+)\\.")))
+            return -1;
+        return std::stoll(m[1], nullptr, 16);
+    };
+    int64_t pid = run_spin();
+    ASSERT_GT(pid, 0);
 
-    json refused = c.call("process.kill", {{"pid", pid}});
-    ASSERT_TRUE(refused.contains("error")) << refused.dump();
-    EXPECT_EQ(refused["error"]["code"], -32022) << refused.dump();
-    EXPECT_EQ(refused["error"]["data"]["pid"], pid);
-    // gdb still holds its process: it reads its registers.
-    ASSERT_TRUE(g.send(rsp_packet("g")));
-    std::string regs = g.read_for(10s, "#");
-    EXPECT_EQ(regs.find("$E"), std::string::npos) << regs;
+    json killed = c.call("process.kill", {{"pid", pid}});
+    ASSERT_TRUE(killed.contains("result")) << killed.dump();
+    EXPECT_EQ(killed["result"]["pid"], pid);
 
-    // After gdb let go (detach), the process can be killed.
-    ASSERT_TRUE(g.send(rsp_packet("D")));
+    // gdb's next resume gets the exit reply of that process, not an error.
+    ASSERT_TRUE(g.send(rsp_packet("vCont;c")));
+    std::string exit_reply = g.read_for(20s, "#");
+    char pid_hex[32];
+    std::snprintf(pid_hex, sizeof pid_hex, "%llx", static_cast<unsigned long long>(pid));
+    EXPECT_NE(exit_reply.find("$X"), std::string::npos) << exit_reply;
+    EXPECT_NE(exit_reply.find(std::string("process:") + pid_hex), std::string::npos) << exit_reply;
+
+    // The session runs a new process; nothing is left stopped without an owner.
+    int64_t again = run_spin();
+    EXPECT_GT(again, 0);
+    EXPECT_NE(again, pid);
+    char again_hex[32];
+    std::snprintf(again_hex, sizeof again_hex, "%llx", static_cast<unsigned long long>(again));
+    ASSERT_TRUE(g.send(rsp_packet("vKill;" + std::string(again_hex))));
     EXPECT_NE(g.read_for(10s, "OK").find("OK"), std::string::npos);
-    json killed;
-    for (auto end = clock_type::now() + 10s; clock_type::now() < end;
-         std::this_thread::sleep_for(100ms)) {
-        killed = c.call("process.kill", {{"pid", pid}});
-        if (!killed.contains("error") || killed["error"]["code"] != -32022)
-            break;
-    }
-    EXPECT_TRUE(killed.contains("result")) << killed.dump();
 
     expect_rss_bounded(d);
     expect_normal_sessions(dir, d);
