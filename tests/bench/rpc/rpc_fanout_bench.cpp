@@ -26,7 +26,7 @@
 // once with one core kept busy by a spinning process (as QEMU keeps it at full rate). Lines/s per
 // reader is the most any daemon could deliver to N subscribers on this machine.
 //
-// Goal (issue 7): 100 subscribers receive >= 0.8 x the single-subscriber rate, no unaccounted
+// Goal: 100 subscribers receive >= 0.8 x the single-subscriber rate, no unaccounted
 // loss.
 #include "fanout_reader.hpp"
 #include "loopback_ceiling.hpp"

@@ -5,6 +5,7 @@
 // serves a normal gdb session and a normal subscription.
 #include "fault_helpers.hpp"
 #include "gdb_session.hpp"
+#include "hostile_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -136,25 +137,7 @@ TEST(bad_input, garbage_on_both_ports_then_normal_sessions) {
     }
 
     // --- afterwards: a normal gdb session and a normal subscription ---
-    std::string out = run_gdb(dir, "gdb", "fib",
-                              {"target extended-remote 127.0.0.1:" + std::to_string(d.rsp_port()),
-                               "set remote exec-file /bin/fib", "break fib", "run 5", "bt",
-                               "delete", "finish", "continue"});
-    EXPECT_NE(out.find("Breakpoint 1, fib (n=n@entry=5)"), std::string::npos) << out;
-    EXPECT_NE(out.find("#1  0x"), std::string::npos) << out; // bt reaches main
-    EXPECT_NE(out.find("Value returned is $1 = 5"), std::string::npos) << out;
-    EXPECT_NE(out.find("exited normally"), std::string::npos) << out;
-
-    rpc_test_client c(d.rpc_port());
-    c.call("events.subscribe", {{"kinds", {"probe.hit", "events.lost"}}});
-    json probe = c.call("probe.add", {{"program", "/bin/fib"}, {"symbol", "fib"}});
-    ASSERT_TRUE(probe.contains("result")) << probe.dump();
-    json p = c.call("process.spawn", {{"argv", {"/bin/fib", "5"}}});
-    ASSERT_TRUE(p.contains("result")) << p.dump();
-    hit_count h = read_hits(c, probe["result"]["id"], p["result"]["pid"], 15, 30s);
-    EXPECT_EQ(h.hits, 15); // calls of fib(5)
-    EXPECT_EQ(h.unexplained, 0);
-    EXPECT_TRUE(d.process().running());
+    expect_normal_sessions(dir, d);
 }
 
 } // namespace

@@ -112,6 +112,7 @@ void expect_normal_sessions(const temp_dir& dir, rpc_daemon& d) {
                                "set remote exec-file /bin/fib", "break fib", "run 5", "bt",
                                "delete", "finish", "continue"});
     EXPECT_NE(out.find("Breakpoint 1, fib (n=n@entry=5)"), std::string::npos) << out;
+    EXPECT_NE(out.find("#1  0x"), std::string::npos) << out; // bt reaches main
     EXPECT_NE(out.find("Value returned is $1 = 5"), std::string::npos) << out;
     EXPECT_NE(out.find("exited normally"), std::string::npos) << out;
 

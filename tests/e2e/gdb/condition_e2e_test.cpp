@@ -20,10 +20,6 @@ struct gdb_condition_e2e : ::testing::Test {
     std::string remote(const daemon_with_guest& d) { return "target remote 127.0.0.1:" + d.port(); }
 };
 
-bool has(const std::string& out, const std::string& needle) {
-    return out.find(needle) != std::string::npos;
-}
-
 // The stop replies at `addr` the daemon sent to gdb, counted in its trace log (`<- T05…;20:PC;`,
 // pc as little-endian hex).
 size_t stop_replies_at(const std::string& daemon_log, uint64_t addr) {

@@ -9,10 +9,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-bool has(const std::string& out, const std::string& needle) {
-    return out.find(needle) != std::string::npos;
-}
-
 bool matches(const std::string& out, const std::string& re) {
     return std::regex_search(out, std::regex(re));
 }

@@ -13,10 +13,6 @@ namespace {
 
 constexpr const char* stay = "ruprobes.stay";
 
-bool has(const std::string& out, const std::string& needle) {
-    return out.find(needle) != std::string::npos;
-}
-
 // What gdb printed for the calls: the value lines ($N = ...) and "Value returned" lines.
 std::vector<std::string> values(const std::string& out) {
     std::vector<std::string> lines;

@@ -21,10 +21,6 @@ struct gdb_e2e : ::testing::Test {
     }
 };
 
-bool has(const std::string& out, const std::string& needle) {
-    return out.find(needle) != std::string::npos;
-}
-
 TEST_F(gdb_e2e, break_backtrace_registers_original_text_finish) {
     daemon_with_guest d(dir, stay, {"--spawn", "/bin/fib 5"});
     std::string out =

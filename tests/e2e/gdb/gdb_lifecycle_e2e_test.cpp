@@ -19,17 +19,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-bool has(const std::string& out, const std::string& needle) {
-    return out.find(needle) != std::string::npos;
-}
-
-size_t count(const std::string& out, const std::string& needle) {
-    size_t n = 0;
-    for (size_t at = 0; (at = out.find(needle, at)) != std::string::npos; at += needle.size())
-        n++;
-    return n;
-}
-
 std::string remote(uint16_t port) {
     return "target remote 127.0.0.1:" + std::to_string(port);
 }

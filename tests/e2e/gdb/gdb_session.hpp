@@ -71,4 +71,17 @@ std::vector<std::string> gdb_batch_argv(const std::string& program,
 std::string run_gdb(const temp_dir& dir, const std::string& name, const std::string& program,
                     const std::vector<std::string>& commands);
 
+// Whether gdb's output `out` contains `needle`.
+inline bool has(const std::string& out, const std::string& needle) {
+    return out.find(needle) != std::string::npos;
+}
+
+// How many times `needle` occurs in `out` (without overlaps).
+inline size_t count(const std::string& out, const std::string& needle) {
+    size_t n = 0;
+    for (size_t at = 0; (at = out.find(needle, at)) != std::string::npos; at += needle.size())
+        n++;
+    return n;
+}
+
 } // namespace ruprobes::test

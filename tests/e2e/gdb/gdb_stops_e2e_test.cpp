@@ -17,17 +17,6 @@ namespace {
 
 constexpr const char* stay = "ruprobes.stay";
 
-bool has(const std::string& out, const std::string& needle) {
-    return out.find(needle) != std::string::npos;
-}
-
-size_t count(const std::string& out, const std::string& needle) {
-    size_t n = 0;
-    for (size_t at = 0; (at = out.find(needle, at)) != std::string::npos; at += needle.size())
-        n++;
-    return n;
-}
-
 // The lines of `out` that start with `prefix` (STOP / PC lines of stepping_trace_script).
 std::vector<std::string> lines_with(const std::string& out, const std::string& prefix) {
     std::vector<std::string> lines;

@@ -1,5 +1,5 @@
 // ruprobesd with the reference kernel in QEMU, driven over JSON-RPC by real clients: the fib
-// scenario of issue 7 (entry + return probe on fib, `/bin/fib 15`: exactly 1973 + 1973 hits,
+// scenario (entry + return probe on fib, `/bin/fib 15`: exactly 1973 + 1973 hits,
 // every sequence number, no events.lost, return values = fib(n)) with the Python stdlib client
 // in both framings and with VS Code's vscode-jsonrpc; then bad input against the real engine.
 #include "rpc_test_client.hpp"

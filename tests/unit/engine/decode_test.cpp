@@ -207,7 +207,7 @@ TEST(decode, out_of_line_class) {
     EXPECT_EQ(fma.rm, 0);
 }
 
-// DESIGN.md §3 / issue 3 item 7: each unprobeable kind has its own refusal.
+// DESIGN.md §3: each unprobeable kind has its own refusal.
 TEST(decode, refusals_have_distinct_reasons) {
     struct {
         uint32_t bits;
