@@ -1,5 +1,5 @@
-// Differential test of the engine's decoder and simulator against real RV64GC execution
-//: generated cases run for real in diff_harness under qemu-riscv64, and every
+// Differential test of the engine's decoder and simulator against real RV64GC execution:
+// generated cases run for real in diff_harness under qemu-riscv64, and every
 // resulting register file, memory window, next pc and fault must equal what simulate() computes.
 // Cases the decoder calls illegal must raise SIGILL and out-of-line ones must execute.
 //
