@@ -347,6 +347,49 @@ TEST(hostile, unread_batches_are_bounded_and_the_kernel_is_shared_fairly) {
     expect_normal_sessions(dir, d);
 }
 
+// One connection's pile of kernel calls does not starve another's: a client that pipelines 1000
+// calls (line-framed, one write) has only a few of them in the kernel channel at a time, so
+// another client's call, sent after the pile started, is answered while most of the pile is
+// still unanswered. Without the per-connection limits the whole pile enters the channel first.
+TEST(hostile, one_connections_pile_of_calls_does_not_starve_another) {
+    temp_dir dir;
+    rpc_daemon d(dir, "", "ruprobesd");
+    rpc_test_client c(d.rpc_port());
+    ASSERT_FALSE(wait_target_connected(c).empty()) << d.process().output();
+
+    constexpr int pile = 1000;
+    std::string calls;
+    for (int i = 1; i <= pile; i++)
+        calls +=
+            R"({"jsonrpc":"2.0","id":)" + std::to_string(i) + R"(,"method":"process.list"})" + "\n";
+    raw_socket a(d.rpc_port());
+    ASSERT_TRUE(a.send(calls));
+    // The pile has started: its first answer is here.
+    std::string answers = a.read_for(20s, "\"id\":");
+    ASSERT_NE(answers.find("\"id\":"), std::string::npos) << d.process().output();
+
+    json other = c.call("process.list", json::object(), 20s);
+    ASSERT_TRUE(other.contains("result")) << other.dump();
+    // What the pile had been answered by then: everything the daemon wrote to `a` so far.
+    char buf[65536];
+    for (;;) {
+        ssize_t n = ::recv(a.fd(), buf, sizeof buf, MSG_DONTWAIT);
+        if (n <= 0)
+            break;
+        answers.append(buf, static_cast<size_t>(n));
+    }
+    size_t answered_before = count_of(answers, "\"id\":");
+    EXPECT_LT(answered_before, static_cast<size_t>(pile / 2))
+        << "the other client's call waited behind " << answered_before << " calls of the pile";
+
+    // Nothing of the pile is lost: every call is answered in the end.
+    for (auto end = clock_type::now() + 60s;
+         count_of(answers, "\"id\":") < static_cast<size_t>(pile) && clock_type::now() < end;)
+        answers += a.read_for(1s);
+    EXPECT_EQ(count_of(answers, "\"id\":"), static_cast<size_t>(pile));
+    expect_rss_bounded(d);
+}
+
 // The policy: process.kill also kills a process a gdb client debugs, and the gdb session is told
 // cleanly: its next resume gets the exit reply, and it can start a new process.
 TEST(hostile, process_kill_of_a_process_gdb_debugs_ends_it_cleanly_for_gdb) {
