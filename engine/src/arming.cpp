@@ -124,7 +124,7 @@ result<int32_t> engine::register_probe(const uprobes_probe_spec& spec) {
     program_rec& prog = programs_[program];
 
     site_rec* site = lookup_site(program, spec.addr);
-    uint32_t site_index = nil;
+    uint32_t site_slot = nil;
     bool new_site = site == nullptr;
     bool stop_only = spec.mode == UPROBES_MODE_STOP && spec.kind != UPROBES_KIND_RETURN;
     if (!new_site && site->insn.cls == insn_class::refuse && !stop_only) {
@@ -137,8 +137,8 @@ result<int32_t> engine::register_probe(const uprobes_probe_spec& spec) {
             release_program(program);
             return insn.ok() ? error::no_space : insn.err();
         }
-        site_index = free_sites_;
-        site = &sites_[site_index];
+        site_slot = free_sites_;
+        site = &sites_[site_slot];
         free_sites_ = site->next_in_program;
         uint32_t generation = site->generation + 1;
         *site = site_rec{};
@@ -147,13 +147,13 @@ result<int32_t> engine::register_probe(const uprobes_probe_spec& spec) {
         site->addr = spec.addr;
         site->insn = *insn;
         site->next_in_program = prog.site_head;
-        prog.site_head = site_index;
+        prog.site_head = site_slot;
         sites_used_++;
-        refresh_hot(site_index);
+        refresh_hot(site_slot);
         RUPROBES_TRY_VOID(
-            site_table_.insert(ruprobes::site_index::hash(program, spec.addr), site_index));
+            site_table_.insert(ruprobes::site_index::hash(program, spec.addr), site_slot));
     } else {
-        site_index = static_cast<uint32_t>(site - sites_);
+        site_slot = static_cast<uint32_t>(site - sites_);
         for (uint32_t i = site->probe_head; i != nil; i = probes_[i].next_in_site) {
             const probe_rec& q = probes_[i];
             if (q.kind == spec.kind && q.mode == spec.mode && q.pid == spec.pid &&
@@ -170,7 +170,7 @@ result<int32_t> engine::register_probe(const uprobes_probe_spec& spec) {
     uint32_t generation = id_generation_++ % (0x7ffffffeu / limits_.max_probes);
     p = probe_rec{};
     p.id = static_cast<int32_t>(1 + probe_index + limits_.max_probes * generation);
-    p.site = site_index;
+    p.site = site_slot;
     p.pid = spec.pid;
     p.kind = spec.kind;
     p.mode = spec.mode;
@@ -200,7 +200,7 @@ result<int32_t> engine::register_probe(const uprobes_probe_spec& spec) {
         site->any_pid++;
     if (spec.post_handler != nullptr && spec.kind != UPROBES_KIND_RETURN)
         site->post_handlers++;
-    refresh_hot(site_index);
+    refresh_hot(site_slot);
     if (failure != error::ok) {
         (void)unregister_probe(p.id);
         return failure;
@@ -213,8 +213,8 @@ result<void> engine::unregister_probe(int32_t id) {
     if (p == nullptr)
         return error::not_found;
     uint32_t probe_index = static_cast<uint32_t>(p - probes_);
-    uint32_t site_index = p->site;
-    site_rec& site = sites_[site_index];
+    uint32_t site_slot = p->site;
+    site_rec& site = sites_[site_slot];
     uint32_t program = site.program;
     program_rec& prog = programs_[program];
 
@@ -228,7 +228,7 @@ result<void> engine::unregister_probe(int32_t id) {
         site.any_pid--;
     if (p->post_handler != nullptr && p->kind != UPROBES_KIND_RETURN)
         site.post_handlers--;
-    refresh_hot(site_index);
+    refresh_hot(site_slot);
 
     error outcome = error::ok;
     for (uint32_t i = prog.process_head; i != nil; i = processes_[i].next_in_program) {
@@ -248,17 +248,17 @@ result<void> engine::unregister_probe(int32_t id) {
     probes_used_--;
 
     if (site.consumers == 0) {
-        site_table_.erase(ruprobes::site_index::hash(program, site.addr), site_index);
+        site_table_.erase(ruprobes::site_index::hash(program, site.addr), site_slot);
         uint32_t* s = &prog.site_head;
-        while (*s != site_index)
+        while (*s != site_slot)
             s = &sites_[*s].next_in_program;
         *s = site.next_in_program;
         uint32_t generation = site.generation;
         site = site_rec{};
         site.generation = generation;
         site.next_in_program = free_sites_;
-        free_sites_ = site_index;
-        refresh_hot(site_index);
+        free_sites_ = site_slot;
+        refresh_hot(site_slot);
         sites_used_--;
         release_program(program);
     }

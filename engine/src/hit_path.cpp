@@ -269,16 +269,16 @@ template <bool cached, bool simple>
 // ran, before a stop, as site_hit() does it. Out of line: inline it would make every trap save
 // the registers it needs (the simulated hit pays 6 instructions for it, the entry+return pair
 // saves 27 inline).
-[[gnu::noinline]] int engine::hot_return_hit(process_rec& proc, uint32_t tid, uint32_t site_index,
+[[gnu::noinline]] int engine::hot_return_hit(process_rec& proc, uint32_t tid, uint32_t site_slot,
                                              uprobes_trap_context* ctx, uprobes_trap_info* info) {
-    const site_hot& h = hot_[site_index];
+    const site_hot& h = hot_[site_slot];
     uint64_t pc = ctx->pc;
     bool stop = false;
     if (h.entry && (h.pid == UPROBES_ANY_PID || h.pid == proc.pid)) {
         stop = hot_entry_fire(h, proc, tid, pc, ctx);
         counters_.hits++;
     }
-    push_return(proc, tid, sites_[site_index], site_index, ctx);
+    push_return(proc, tid, sites_[site_slot], site_slot, ctx);
     if (stop) {
         ctx->pc = pc;
         set_info(info, UPROBES_TRAP_STOP, error::ok, 0, h.head.probe_id);
@@ -294,7 +294,7 @@ template <bool cached, bool simple>
         set_info(info, UPROBES_TRAP_HANDLED);
         return UPROBES_TRAP_HANDLED;
     }
-    return execute_displaced(proc, tid, sites_[site_index].insn, site_index, pc, ctx, info, false);
+    return execute_displaced(proc, tid, sites_[site_slot].insn, site_slot, pc, ctx, info, false);
 }
 
 // The body of trap(), trap_thread() and trap_locked(), inlined into each (no extra call level).
@@ -389,12 +389,12 @@ int engine::trap_thread(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx,
 // execute_displaced() for the site's own instruction, out of line: keeps the registers it needs
 // out of plain_hit's frame.
 [[gnu::noinline]] int engine::execute_displaced_call(process_rec& proc, uint32_t tid,
-                                                     uint32_t site_index, uprobes_trap_context* ctx,
+                                                     uint32_t site_slot, uprobes_trap_context* ctx,
                                                      uprobes_trap_info* info) {
-    const decoded_insn& insn = sites_[site_index].insn;
+    const decoded_insn& insn = sites_[site_slot].insn;
     if (insn.cls != insn_class::simulate) // straight to the slot, without simulate()'s frame
-        return step_out_of_line(proc, tid, insn, site_index, ctx->pc, ctx, info, false);
-    return execute_displaced(proc, tid, insn, site_index, ctx->pc, ctx, info, false);
+        return step_out_of_line(proc, tid, insn, site_slot, ctx->pc, ctx, info, false);
+    return execute_displaced(proc, tid, insn, site_slot, ctx->pc, ctx, info, false);
 }
 
 [[gnu::noinline]] int engine::site_hit(process_rec& proc, uint32_t tid, site_rec& site,
@@ -457,13 +457,13 @@ int engine::trap_thread(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx,
 // (instruction + ebreak; the second trap comes back through xol_trap).
 [[gnu::always_inline]] inline int
 engine::execute_displaced(process_rec& proc, uint32_t tid, const decoded_insn& insn,
-                          uint32_t site_index, uint64_t pc, uprobes_trap_context* ctx,
+                          uint32_t site_slot, uint64_t pc, uprobes_trap_context* ctx,
                           uprobes_trap_info* info, bool single_step) {
     if (insn.cls == insn_class::simulate) {
-        if (site_index != nil && hot_[site_index].fast) {
+        if (site_slot != nil && hot_[site_slot].fast) {
             // `insn` is the site's own instruction (every caller passing a site index passes
             // it): run it inline from the hot line.
-            ctx->pc = run_inline(hot_[site_index], pc, ctx->x);
+            ctx->pc = run_inline(hot_[site_slot], pc, ctx->x);
         } else {
             // The simulator works on the context's registers in place (no copy in or out; on a
             // fault it changes nothing).
@@ -478,26 +478,26 @@ engine::execute_displaced(process_rec& proc, uint32_t tid, const decoded_insn& i
             ctx->pc = *next;
         }
         counters_.simulated++;
-        if (!single_step && site_index != nil && sites_[site_index].post_handlers != 0)
-            run_post_handlers(proc, tid, sites_[site_index], pc, ctx);
+        if (!single_step && site_slot != nil && sites_[site_slot].post_handlers != 0)
+            run_post_handlers(proc, tid, sites_[site_slot], pc, ctx);
         int action = single_step ? UPROBES_TRAP_STOP : UPROBES_TRAP_HANDLED;
         set_info(info, action);
         return action;
     }
 
-    return step_out_of_line(proc, tid, insn, site_index, pc, ctx, info, single_step);
+    return step_out_of_line(proc, tid, insn, site_slot, pc, ctx, info, single_step);
 }
 
 [[gnu::noinline]] int
 engine::execute_displaced_noinline(process_rec& proc, uint32_t tid, const decoded_insn& insn,
-                                   uint32_t site_index, uint64_t pc, uprobes_trap_context* ctx,
+                                   uint32_t site_slot, uint64_t pc, uprobes_trap_context* ctx,
                                    uprobes_trap_info* info, bool single_step) {
-    return execute_displaced(proc, tid, insn, site_index, pc, ctx, info, single_step);
+    return execute_displaced(proc, tid, insn, site_slot, pc, ctx, info, single_step);
 }
 
 // The out-of-line half of execute_displaced: the thread's slot in the process's xol page.
 int engine::step_out_of_line(process_rec& proc, uint32_t tid, const decoded_insn& insn,
-                             uint32_t site_index, uint64_t pc, uprobes_trap_context* ctx,
+                             uint32_t site_slot, uint64_t pc, uprobes_trap_context* ctx,
                              uprobes_trap_info* info, bool single_step) {
     // A stop-mode site on the program's own ebreak that did not stop (its probe does not apply
     // to this process): the trap is the program's, pc untouched.
@@ -527,8 +527,8 @@ int engine::step_out_of_line(process_rec& proc, uint32_t tid, const decoded_insn
     }
     t.xol = single_step ? xol_state::single_step : xol_state::probe_step;
     t.xol_length = insn.length;
-    t.xol_site = site_index;
-    t.xol_site_generation = site_index != nil ? sites_[site_index].generation : 0;
+    t.xol_site = site_slot;
+    t.xol_site_generation = site_slot != nil ? sites_[site_slot].generation : 0;
     t.xol_return_pc = pc + insn.length;
     ctx->pc = slot;
     counters_.out_of_line++;

@@ -14,7 +14,7 @@
 
 namespace ruprobes {
 
-void engine::push_return(process_rec& proc, uint32_t tid, const site_rec& site, uint32_t site_index,
+void engine::push_return(process_rec& proc, uint32_t tid, const site_rec& site, uint32_t site_slot,
                          uprobes_trap_context* ctx) {
     if (proc.xol == 0) {
         counters_.return_skipped++;
@@ -44,7 +44,7 @@ void engine::push_return(process_rec& proc, uint32_t tid, const site_rec& site, 
     e.orig_ra = ctx->x[1];
     e.sp = sp;
     e.entry_pc = ctx->pc;
-    e.site = site_index;
+    e.site = site_slot;
     e.site_generation = site.generation;
     ctx->x[1] = proc.xol; // the trampoline
 }

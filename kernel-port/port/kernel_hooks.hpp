@@ -63,5 +63,5 @@ bool port_prepare_user_return(process* p);
 // Profiling of the breakpoint path for the benchmark: while on, port_user_breakpoint adds the
 // time spent inside the engine to a counter (two extra `time` reads per trap).
 void port_profile(bool on);
-// Breakpoint traps and ns spent in uprobes_trap_handler_ex since port_profile(true).
+// Breakpoint traps and ns spent in the engine (the trap handler call) since port_profile(true).
 void port_profile_read(uint64_t& traps, uint64_t& engine_ns);

@@ -270,20 +270,20 @@ private:
                   uprobes_trap_info* info);
     bool hot_entry_fire(const site_hot& h, process_rec& proc, uint32_t tid, uint64_t pc,
                         uprobes_trap_context* ctx);
-    int hot_return_hit(process_rec& proc, uint32_t tid, uint32_t site_index,
+    int hot_return_hit(process_rec& proc, uint32_t tid, uint32_t site_slot,
                        uprobes_trap_context* ctx, uprobes_trap_info* info);
-    int execute_displaced_call(process_rec& proc, uint32_t tid, uint32_t site_index,
+    int execute_displaced_call(process_rec& proc, uint32_t tid, uint32_t site_slot,
                                uprobes_trap_context* ctx, uprobes_trap_info* info);
     int execute_displaced(process_rec& proc, uint32_t tid, const decoded_insn& insn,
-                          uint32_t site_index, uint64_t pc, uprobes_trap_context* ctx,
+                          uint32_t site_slot, uint64_t pc, uprobes_trap_context* ctx,
                           uprobes_trap_info* info, bool single_step);
     int step_out_of_line(process_rec& proc, uint32_t tid, const decoded_insn& insn,
-                         uint32_t site_index, uint64_t pc, uprobes_trap_context* ctx,
+                         uint32_t site_slot, uint64_t pc, uprobes_trap_context* ctx,
                          uprobes_trap_info* info, bool single_step);
     // execute_displaced() as a real call (it is always_inline), for resume.cpp: resume after a
     // stop, single-step.
     int execute_displaced_noinline(process_rec& proc, uint32_t tid, const decoded_insn& insn,
-                                   uint32_t site_index, uint64_t pc, uprobes_trap_context* ctx,
+                                   uint32_t site_slot, uint64_t pc, uprobes_trap_context* ctx,
                                    uprobes_trap_info* info, bool single_step);
     int xol_trap(process_rec& proc, uint32_t tid, uprobes_trap_context* ctx,
                  uprobes_trap_info* info);
@@ -299,7 +299,7 @@ private:
                             uprobes_trap_context* ctx, uprobes_trap_info* info, bool single_step);
     void run_post_handlers(const process_rec& proc, uint32_t tid, const site_rec& site, uint64_t pc,
                            uprobes_trap_context* ctx);
-    void push_return(process_rec& proc, uint32_t tid, const site_rec& site, uint32_t site_index,
+    void push_return(process_rec& proc, uint32_t tid, const site_rec& site, uint32_t site_slot,
                      uprobes_trap_context* ctx);
     int return_trap(process_rec& proc, uint32_t tid, uprobes_trap_context* ctx,
                     uprobes_trap_info* info);
