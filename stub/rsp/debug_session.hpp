@@ -117,7 +117,11 @@ private:
     task<void> q_monitor(const query_req&);
     // The guest's processes as gdb's osdata XML (info os processes).
     task<std::string> processes_osdata();
-    std::string osdata_; // snapshot served in chunks by qXfer:osdata:read
+    std::string osdata_;      // snapshot served in chunks by qXfer:osdata:read
+    std::string threads_xml_; // snapshot served in chunks by qXfer:threads:read
+    // One chunk of `doc` for a qXfer read at `offset` (at most `length` bytes): "m…", or "l…"
+    // for the last one.
+    void reply_xfer_chunk(std::string_view doc, uint64_t offset, uint64_t length);
 
     void reply(std::string payload) { send_(std::move(payload)); }
     void reply_ok() { reply("OK"); }

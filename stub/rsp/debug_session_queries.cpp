@@ -1,5 +1,5 @@
-// The q/Q packets of the RSP server layer (GDB manual E.4 "General Query Packets") and
-// qXfer:features:read.
+// The q/Q packets of the RSP server layer (GDB manual E.4 "General Query Packets") and the
+// qXfer reads (features, osdata, threads).
 #include "rsp/debug_session.hpp"
 #include "rsp/target_description.hpp"
 
@@ -33,7 +33,7 @@ task<void> debug_session::q_supported(const query_req&) {
     std::snprintf(size, sizeof size, "%zx", options_.packet_size);
     reply(std::string("PacketSize=") + size +
           ";QStartNoAckMode+;multiprocess+;swbreak+;qXfer:features:read+;"
-          "qXfer:osdata:read+;ConditionalBreakpoints+");
+          "qXfer:osdata:read+;qXfer:threads:read+;ConditionalBreakpoints+");
     co_return;
 }
 
@@ -162,14 +162,25 @@ task<void> debug_session::on(const xfer_read_req& x) {
                 osdata_ = std::move(xml);
             }
         }
-        if (x.offset >= osdata_.size()) {
-            reply("l");
-            co_return;
+        reply_xfer_chunk(osdata_, x.offset, x.length);
+        co_return;
+    }
+    if (x.object == "threads" && x.annex.empty()) {
+        // gdb's thread list after every stop, in one packet instead of qfThreadInfo and
+        // qsThreadInfo. A fresh snapshot at offset 0.
+        if (x.offset == 0 || threads_xml_.empty()) {
+            std::string xml = "<?xml version=\"1.0\"?>\n<threads>\n";
+            if (pid_) {
+                auto threads = co_await model_.list_threads(*pid_);
+                if (threads) {
+                    for (const auto& t : *threads)
+                        xml += "<thread id=\"" + format_thread(t.id.pid, t.id.tid) + "\"/>\n";
+                }
+            }
+            xml += "</threads>\n";
+            threads_xml_ = std::move(xml);
         }
-        uint64_t len = std::min<uint64_t>(x.length, options_.packet_size - 16);
-        std::string chunk = osdata_.substr(x.offset, len);
-        bool last = x.offset + chunk.size() >= osdata_.size();
-        reply((last ? "l" : "m") + chunk);
+        reply_xfer_chunk(threads_xml_, x.offset, x.length);
         co_return;
     }
     if (x.object != "features") {
@@ -180,14 +191,17 @@ task<void> debug_session::on(const xfer_read_req& x) {
         reply_error(target_errc::invalid_argument);
         co_return;
     }
-    std::string_view xml = riscv64_target_xml();
-    if (x.offset >= xml.size()) {
+    reply_xfer_chunk(riscv64_target_xml(), x.offset, x.length);
+}
+
+void debug_session::reply_xfer_chunk(std::string_view doc, uint64_t offset, uint64_t length) {
+    if (offset >= doc.size()) {
         reply("l");
-        co_return;
+        return;
     }
-    uint64_t len = std::min<uint64_t>(x.length, options_.packet_size - 16);
-    std::string_view chunk = xml.substr(x.offset, len);
-    bool last = x.offset + chunk.size() >= xml.size();
+    uint64_t len = std::min<uint64_t>(length, options_.packet_size - 16);
+    std::string_view chunk = doc.substr(offset, len);
+    bool last = offset + chunk.size() >= doc.size();
     reply((last ? "l" : "m") + std::string(chunk));
 }
 

@@ -74,6 +74,7 @@ TEST_F(session_test, connect_sequence_of_gdb_13) {
     EXPECT_NE(sup.find("swbreak+"), std::string::npos);
     EXPECT_NE(sup.find("QStartNoAckMode+"), std::string::npos);
     EXPECT_NE(sup.find("qXfer:features:read+"), std::string::npos);
+    EXPECT_NE(sup.find("qXfer:threads:read+"), std::string::npos);
     EXPECT_EQ(ask(*s, "vMustReplyEmpty"), "");
     EXPECT_EQ(ask(*s, "QStartNoAckMode"), "OK");
     EXPECT_TRUE(s->no_ack_requested());
@@ -91,6 +92,12 @@ TEST_F(session_test, connect_sequence_of_gdb_13) {
     EXPECT_EQ(stop.find("swbreak"), std::string::npos);
     EXPECT_EQ(ask(*s, "qfThreadInfo"), "m" + thread_of(pid));
     EXPECT_EQ(ask(*s, "qsThreadInfo"), "l");
+    // The same list in one packet (gdb prefers it when qSupported offers it), and in chunks.
+    const std::string threads =
+        "<?xml version=\"1.0\"?>\n<threads>\n<thread id=\"" + thread_of(pid) + "\"/>\n</threads>\n";
+    EXPECT_EQ(ask(*s, "qXfer:threads:read::0,fff"), "l" + threads);
+    EXPECT_EQ(ask(*s, "qXfer:threads:read::0,10"), "m" + threads.substr(0, 16));
+    EXPECT_EQ(ask(*s, "qXfer:threads:read::10,fff"), "l" + threads.substr(16));
     EXPECT_EQ(ask(*s, "qAttached:" + std::to_string(pid)), "0");
     EXPECT_EQ(ask(*s, "qC"), "QC" + thread_of(pid));
     EXPECT_EQ(ask(*s, "qOffsets"), "");
