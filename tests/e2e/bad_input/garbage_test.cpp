@@ -17,17 +17,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// "$payload#cs" with a correct checksum (GDB manual, "Overview" of the remote protocol: the
-// checksum is the sum of the payload's bytes modulo 256, two hex digits).
-std::string packet(const std::string& payload) {
-    unsigned sum = 0;
-    for (unsigned char ch : payload)
-        sum += ch;
-    char cs[3];
-    std::snprintf(cs, sizeof cs, "%02x", sum & 0xff);
-    return "$" + payload + "#" + cs;
-}
-
 std::string random_bytes(std::mt19937& rng, size_t n) {
     std::string s(n, '\0');
     for (auto& ch : s)
@@ -57,27 +46,28 @@ TEST(bad_input, garbage_on_both_ports_then_normal_sessions) {
     std::string nak = tcp_exchange(d.rsp_port(), "$qSupported:multiprocess+#00");
     EXPECT_NE(nak.find('-'), std::string::npos) << nak;
     std::vector<std::string> inputs = {
-        "$" + std::string(1 << 20, 'A') + "#00",       // huge, bad checksum
-        packet("m" + std::string(200000, '1') + ",4"), // huge, good checksum
-        "$qSupported:multipr",                         // truncated
-        "$qSupported#3",                               // truncated checksum
-        "}}}}}$}#}}",                                  // escapes where they do not belong
-        std::string("\x03\x03\x03", 3),                // interrupts with no process
-        "+++---+-+-",                                  // acks of nothing
-        packet("qSupported:multiprocess+") + packet("QStartNoAckMode") + "+" +
-            packet("m0,ffffffffffffffff") + packet("Mzz,1:00") + packet("X10,4:\x7d") +
-            packet("Z0,zz,4") + packet("Z0,10,99") + packet("z0,10,4") + packet("vAttach;zz") +
-            packet("vAttach;987654") + packet("Hgp987654.1") + packet("Hc-5") +
-            packet("qXfer:features:read:nothing.xml:0,fff") +
-            packet("qXfer:features:read:target.xml:zz,zz") + packet("p1000") + packet("P1000=00") +
-            packet("G00") + packet("vCont;q") + packet("vCont;c:p99999.1") + packet("vRun;") +
-            packet("vRun;2f62696e2f6e6f7065") + packet("vKill;987654") + packet("s") + packet("c") +
-            packet("D;987654") + packet("k"),
+        "$" + std::string(1 << 20, 'A') + "#00",           // huge, bad checksum
+        rsp_packet("m" + std::string(200000, '1') + ",4"), // huge, good checksum
+        "$qSupported:multipr",                             // truncated
+        "$qSupported#3",                                   // truncated checksum
+        "}}}}}$}#}}",                                      // escapes where they do not belong
+        std::string("\x03\x03\x03", 3),                    // interrupts with no process
+        "+++---+-+-",                                      // acks of nothing
+        rsp_packet("qSupported:multiprocess+") + rsp_packet("QStartNoAckMode") + "+" +
+            rsp_packet("m0,ffffffffffffffff") + rsp_packet("Mzz,1:00") + rsp_packet("X10,4:\x7d") +
+            rsp_packet("Z0,zz,4") + rsp_packet("Z0,10,99") + rsp_packet("z0,10,4") +
+            rsp_packet("vAttach;zz") + rsp_packet("vAttach;987654") + rsp_packet("Hgp987654.1") +
+            rsp_packet("Hc-5") + rsp_packet("qXfer:features:read:nothing.xml:0,fff") +
+            rsp_packet("qXfer:features:read:target.xml:zz,zz") + rsp_packet("p1000") +
+            rsp_packet("P1000=00") + rsp_packet("G00") + rsp_packet("vCont;q") +
+            rsp_packet("vCont;c:p99999.1") + rsp_packet("vRun;") +
+            rsp_packet("vRun;2f62696e2f6e6f7065") + rsp_packet("vKill;987654") + rsp_packet("s") +
+            rsp_packet("c") + rsp_packet("D;987654") + rsp_packet("k"),
     };
     for (int i = 0; i < 24; i++)
         inputs.push_back(random_bytes(rng, 1 + rng() % 8192));
     for (int i = 0; i < 24; i++)
-        inputs.push_back(packet(random_printable(rng, rng() % 600)));
+        inputs.push_back(rsp_packet(random_printable(rng, rng() % 600)));
     for (const auto& in : inputs) {
         tcp_exchange(d.rsp_port(), in, 100ms);
         ASSERT_TRUE(d.process().running()) << "input of " << in.size() << " bytes\n"
