@@ -8,8 +8,7 @@
 #include "proc/errno.hpp"
 #include "proc/lifecycle.hpp"
 #include "proc/scheduler.hpp"
-#include "selftest/probe_bench.hpp"
-#include "selftest/probe_selftest.hpp"
+#include "selftest/boot_checks.hpp"
 
 namespace {
 
@@ -92,20 +91,8 @@ void end_children(process* self) {
 
 void init_main(void*) {
     process* self = current_process();
-    int status = 0;
     const size_t frames_at_start = free_frame_count();
-    if (kernel_flag("ruprobes.kernel_fault")) {
-        // Proves the kernel-fault path: a load from an address no kernel mapping covers.
-        kprintf("init: faulting on purpose (ruprobes.kernel_fault)\n");
-        (void)*reinterpret_cast<volatile uint64_t*>(0x3000'0000);
-    }
-    if (kernel_flag("ruprobes.selftest")) {
-        status = run_probe_selftests();
-    }
-    if (kernel_flag("ruprobes.bench")) {
-        const int bench = run_probe_bench();
-        status = status != 0 ? status : bench;
-    }
+    int status = run_boot_checks();
     for (int i = 0; i < command_count(); i++) {
         const int code = run_command(self, command_at(i));
         if (status == 0 && code != 0) {
