@@ -143,7 +143,8 @@ std::optional<daemon_options> parse_options(int argc, const char* const* argv, s
                    arg == "--qemu-log" || arg == "--append" || arg == "--rsp-listen" ||
                    arg == "--rpc-listen" || arg == "--spawn" || arg == "--symbols" ||
                    arg == "--log-level" || arg == "--max-connections" || arg == "--write-timeout" ||
-                   arg == "--idle-timeout" || arg == "--message-timeout" || arg == "--ready-timeout") {
+                   arg == "--idle-timeout" || arg == "--message-timeout" ||
+                   arg == "--ready-timeout") {
             if (!need_value())
                 return std::nullopt;
             if (arg == "--qemu-socket") {

@@ -1,8 +1,8 @@
 #include "rsp/rsp_server.hpp"
 #include "rsp/rsp_connection.hpp"
+#include "rsp/spawn_keeper.hpp"
 #include "session/accept_backoff.hpp"
 #include "session/connection_cap.hpp"
-#include "rsp/spawn_keeper.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>

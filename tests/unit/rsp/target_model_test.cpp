@@ -92,8 +92,9 @@ TEST_F(model_test, breakpoints_are_shared_and_removed_with_their_last_owner) {
 }
 
 TEST_F(model_test, trace_probe_counts_hits_without_stopping) {
-    auto probe = run_task(io, model.add_trace_probe({"/bin/loop", 0x10006, probe_kind::insn,
-                                                     probe_mode::stop, std::nullopt, {}}));
+    auto probe = run_task(
+        io, model.add_trace_probe(
+                {"/bin/loop", 0x10006, probe_kind::insn, probe_mode::stop, std::nullopt, {}}));
     ASSERT_TRUE(probe.ok()) << probe.error().message;
     EXPECT_EQ(probe->spec.mode, probe_mode::trace);
     auto p = run_task(io, model.spawn({"/bin/loop"}, false));
@@ -179,10 +180,12 @@ TEST_F(model_test, trace_probes_are_armed_again_in_a_restarted_kernel) {
     model.set_spawner([this](ruprobes::task<void> t) {
         boost::asio::co_spawn(io, std::move(t), boost::asio::detached);
     });
-    auto other = run_task(io, model.add_trace_probe({"/bin/count", 0x10008, probe_kind::insn,
-                                                     probe_mode::trace, std::nullopt, {}}));
-    auto probe = run_task(io, model.add_trace_probe({"/bin/loop", 0x10006, probe_kind::insn,
-                                                     probe_mode::trace, std::nullopt, {}}));
+    auto other = run_task(
+        io, model.add_trace_probe(
+                {"/bin/count", 0x10008, probe_kind::insn, probe_mode::trace, std::nullopt, {}}));
+    auto probe = run_task(
+        io, model.add_trace_probe(
+                {"/bin/loop", 0x10006, probe_kind::insn, probe_mode::trace, std::nullopt, {}}));
     ASSERT_TRUE(probe.ok() && other.ok());
     ASSERT_TRUE(run_task(io, model.remove_trace_probe(other->id)).ok());
     fake.disconnect("qemu exited");
