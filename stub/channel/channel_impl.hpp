@@ -19,6 +19,7 @@
 
 #include <deque>
 #include <random>
+#include <type_traits>
 #include <unordered_map>
 
 namespace ruprobes::channel {
@@ -429,6 +430,21 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         r.errc = raw.errc;
         r.status = raw.status;
         co_return r;
+    }
+
+    // A request whose response decodes as `Resp` and becomes the caller's value through
+    // `convert`. `req` may view caller-owned bytes: the caller co_awaits this before they go.
+    template <typename Resp, typename Req, typename Convert>
+    asio::awaitable<call_result<std::invoke_result_t<Convert, const Resp&>>>
+    call_decoded(Req req, Convert convert) {
+        using T = std::invoke_result_t<Convert, const Resp&>;
+        auto self = shared_from_this();
+        raw_reply raw = co_await call(req);
+        auto m = decode_reply<Resp>(raw);
+        if (!m.ok()) {
+            co_return fail<T>(m.errc, m.status);
+        }
+        co_return success(convert(m.value));
     }
 
     template <typename Resp>

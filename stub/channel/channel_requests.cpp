@@ -4,10 +4,17 @@
 
 namespace ruprobes::channel {
 
+namespace {
+
+spawned_process spawned_from(const wire::process_spawn_response& r) {
+    return spawned_process{r.pid, r.tid};
+}
+
+} // namespace
+
 awaitable<call_result<uint32_t>> client::probe_add(std::string path, uint64_t address,
                                                    wire::probe_kind kind, wire::probe_mode mode,
                                                    uint32_t pid, std::vector<uint8_t> condition) {
-    auto self = impl_;
     wire::probe_add_request req{
         .pid = pid,
         .kind = static_cast<uint8_t>(kind),
@@ -16,12 +23,8 @@ awaitable<call_result<uint32_t>> client::probe_add(std::string path, uint64_t ad
         .path = wire::bytes(reinterpret_cast<const uint8_t*>(path.data()), path.size()),
         .condition = wire::bytes(condition.data(), condition.size()),
     };
-    raw_reply raw = co_await self->call(req);
-    auto m = impl::decode_reply<wire::probe_add_response>(raw);
-    if (!m.ok()) {
-        co_return fail<uint32_t>(m.errc, m.status);
-    }
-    co_return success(m.value.probe_id);
+    co_return co_await impl_->call_decoded<wire::probe_add_response>(
+        req, [](const wire::probe_add_response& r) { return r.probe_id; });
 }
 
 awaitable<call_result<void>> client::probe_remove(uint32_t probe_id) {
@@ -53,22 +56,15 @@ awaitable<call_result<std::vector<process_entry>>> client::process_list() {
 
 awaitable<call_result<spawned_process>> client::process_spawn(std::string cmdline,
                                                               bool stop_at_entry) {
-    auto self = impl_;
     wire::process_spawn_request req{
         .flags = stop_at_entry ? wire::spawn_flag_stop_at_entry : 0u,
         .cmdline = wire::bytes(reinterpret_cast<const uint8_t*>(cmdline.data()), cmdline.size()),
     };
-    raw_reply raw = co_await self->call(req);
-    auto m = impl::decode_reply<wire::process_spawn_response>(raw);
-    if (!m.ok()) {
-        co_return fail<spawned_process>(m.errc, m.status);
-    }
-    co_return success(spawned_process{m.value.pid, m.value.tid});
+    co_return co_await impl_->call_decoded<wire::process_spawn_response>(req, spawned_from);
 }
 
 awaitable<call_result<spawned_process>> client::process_spawn(const std::vector<std::string>& argv,
                                                               bool stop_at_entry) {
-    auto self = impl_;
     std::string list;
     for (const auto& arg : argv) {
         if (arg.find('\0') != std::string::npos)
@@ -80,12 +76,7 @@ awaitable<call_result<spawned_process>> client::process_spawn(const std::vector<
         .flags = (stop_at_entry ? wire::spawn_flag_stop_at_entry : 0u) | wire::spawn_flag_argv_list,
         .cmdline = wire::bytes(reinterpret_cast<const uint8_t*>(list.data()), list.size()),
     };
-    raw_reply raw = co_await self->call(req);
-    auto m = impl::decode_reply<wire::process_spawn_response>(raw);
-    if (!m.ok()) {
-        co_return fail<spawned_process>(m.errc, m.status);
-    }
-    co_return success(spawned_process{m.value.pid, m.value.tid});
+    co_return co_await impl_->call_decoded<wire::process_spawn_response>(req, spawned_from);
 }
 
 awaitable<call_result<void>> client::process_kill(uint32_t pid) {
@@ -114,13 +105,10 @@ awaitable<call_result<void>> client::thread_step(uint32_t pid, uint32_t tid) {
 }
 
 awaitable<call_result<register_values>> client::regs_get(uint32_t pid, uint32_t tid) {
-    auto self = impl_;
-    raw_reply raw = co_await self->call(wire::regs_get_request{.pid = pid, .tid = tid});
-    auto m = impl::decode_reply<wire::regs_get_response>(raw);
-    if (!m.ok()) {
-        co_return fail<register_values>(m.errc, m.status);
-    }
-    co_return success(register_values{m.value.x, m.value.pc});
+    return impl_->call_decoded<wire::regs_get_response>(
+        wire::regs_get_request{.pid = pid, .tid = tid}, [](const wire::regs_get_response& r) {
+            return register_values{r.x, r.pc};
+        });
 }
 
 awaitable<call_result<void>> client::regs_set(uint32_t pid, uint32_t tid, uint64_t mask,
@@ -130,13 +118,10 @@ awaitable<call_result<void>> client::regs_set(uint32_t pid, uint32_t tid, uint64
 }
 
 awaitable<call_result<fp_register_values>> client::fp_regs_get(uint32_t pid, uint32_t tid) {
-    auto self = impl_;
-    raw_reply raw = co_await self->call(wire::fp_regs_get_request{.pid = pid, .tid = tid});
-    auto m = impl::decode_reply<wire::fp_regs_get_response>(raw);
-    if (!m.ok()) {
-        co_return fail<fp_register_values>(m.errc, m.status);
-    }
-    co_return success(fp_register_values{m.value.f, m.value.fcsr});
+    return impl_->call_decoded<wire::fp_regs_get_response>(
+        wire::fp_regs_get_request{.pid = pid, .tid = tid}, [](const wire::fp_regs_get_response& r) {
+            return fp_register_values{r.f, r.fcsr};
+        });
 }
 
 awaitable<call_result<void>> client::fp_regs_set(uint32_t pid, uint32_t tid, uint64_t mask,

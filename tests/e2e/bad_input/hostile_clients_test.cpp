@@ -3,6 +3,7 @@
 // subscriptions, a JSON-RPC kill of a process gdb holds. After each: the daemon runs, its peak
 // resident memory stayed under 64 MiB, and a normal gdb session and subscription work.
 #include "hostile_support.hpp"
+#include "ruprobes/rsp/request.hpp"
 
 #include <gtest/gtest.h>
 
@@ -403,17 +404,8 @@ TEST(hostile, process_kill_of_a_process_gdb_debugs_ends_it_cleanly_for_gdb) {
     ASSERT_NE(g.read_for(10s, "OK").find("OK"), std::string::npos);
     ASSERT_TRUE(g.send(rsp_packet("!")));
     ASSERT_NE(g.read_for(10s, "OK").find("OK"), std::string::npos);
-    auto hex = [](const std::string& s) {
-        std::string out;
-        char b[3];
-        for (unsigned char ch : s) {
-            std::snprintf(b, sizeof b, "%02x", ch);
-            out += b;
-        }
-        return out;
-    };
     auto run_spin = [&]() -> int64_t {
-        if (!g.send(rsp_packet("vRun;" + hex("/bin/spin"))))
+        if (!g.send(rsp_packet("vRun;" + ruprobes::rsp::string_to_hex("/bin/spin"))))
             return -1;
         std::string stop = g.read_for(20s, "#");
         std::smatch m;
@@ -504,13 +496,7 @@ TEST(hostile, a_session_ended_by_the_lease_is_recovered) {
     raw_socket g(d.rsp_port());
     ASSERT_TRUE(g.send("+" + rsp_packet("QStartNoAckMode")));
     ASSERT_NE(g.read_for(10s, "OK").find("OK"), std::string::npos);
-    std::string hex_spin;
-    for (unsigned char ch : std::string("/bin/spin")) {
-        char b[3];
-        std::snprintf(b, sizeof b, "%02x", ch);
-        hex_spin += b;
-    }
-    ASSERT_TRUE(g.send(rsp_packet("vRun;" + hex_spin)));
+    ASSERT_TRUE(g.send(rsp_packet("vRun;" + ruprobes::rsp::string_to_hex("/bin/spin"))));
     ASSERT_NE(g.read_for(20s, "#").find("$T05"), std::string::npos);
     ASSERT_TRUE(g.send(rsp_packet("vCont;c")));
     // The daemon has handled the continue once the process runs.
