@@ -326,6 +326,10 @@ result<void> machine::step(uint8_t code, uint64_t arg) {
             return push(env_.x != nullptr ? env_.x[arg] : 0);
         if (arg == 32)
             return push(env_.pc);
+        if (env_.has_thread_ids && arg == reg_pid)
+            return push(env_.pid);
+        if (env_.has_thread_ids && arg == reg_tid)
+            return push(env_.tid);
         return error::expr_register;
     case op::end:
         done_ = true;

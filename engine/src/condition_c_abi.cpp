@@ -20,7 +20,7 @@ extern "C" int uprobes_condition_check(const uint8_t* list, size_t len) {
 }
 
 extern "C" int uprobes_condition_holds(const struct uprobes_trap_context* ctx, uint32_t pid,
-                                       const uint8_t* list, size_t len) {
+                                       uint32_t tid, const uint8_t* list, size_t len) {
     if (ctx == nullptr || list == nullptr)
         return 1;
     ruprobes::agent_expr::environment env;
@@ -28,5 +28,8 @@ extern "C" int uprobes_condition_holds(const struct uprobes_trap_context* ctx, u
     env.pc = ctx->pc;
     env.read_memory = read_user;
     env.user = &pid;
+    env.pid = pid;
+    env.tid = tid;
+    env.has_thread_ids = true;
     return ruprobes::agent_expr::condition_list_holds({list, len}, env) ? 1 : 0;
 }

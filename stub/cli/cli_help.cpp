@@ -13,7 +13,7 @@ constexpr const char* general_help =
     "  ps                             processes of the guest\n"
     "  spawn \"PROGRAM ARGS\"           start a guest program, e.g. spawn \"/bin/fib 20\"\n"
     "  kill PID                       kill a guest process\n"
-    "  probes add TARGET [--entry|--return|--insn] [--pid N]\n"
+    "  probes add TARGET [--entry|--return|--insn] [--pid N] [--if EXPR]\n"
     "                                 add a trace probe; TARGET is PROGRAM:SYMBOL,\n"
     "                                 PROGRAM:0xADDR or PROGRAM:FILE:LINE (fib:fib, fib:fib.c:9)\n"
     "  probes list                    probes with their hit counts\n"
@@ -66,7 +66,7 @@ constexpr topic_text topics[] = {
     {"probes", "Usage: ruprobes probes add|list|remove ...\n"
                "See ruprobes probes add --help, probes list --help, probes remove --help.\n"},
     {"probes add",
-     "Usage: ruprobes probes add TARGET [--entry|--return|--insn] [--pid N]\n"
+     "Usage: ruprobes probes add TARGET [--entry|--return|--insn] [--pid N] [--if EXPR]\n"
      "Adds a trace probe (hits are recorded, nothing stops) and prints its id.\n"
      "TARGET:\n"
      "  PROGRAM:SYMBOL     a function, e.g. fib:fib or /bin/ticker:tick\n"
@@ -78,6 +78,10 @@ constexpr topic_text topics[] = {
      "      --insn         at that instruction\n"
      "      --kind KIND    the same as --entry, --return or --insn\n"
      "      --pid N        only in process N (default: every current and future process)\n"
+     "      --if EXPR      only the hits where EXPR holds, evaluated in the kernel: a C-like\n"
+     "                     expression over a0-a7 (arg0-arg7), x0-x31, sp, ra, pc, pid, tid,\n"
+     "                     ret (--return), casts and loads, e.g. 'a0 == 3' or\n"
+     "                     '*(u32 *)(a1 + 8) > 100' (docs/jsonrpc.md, Conditions)\n"
      "With --json: the result of probe.add.\n"},
     {"probes list", "Usage: ruprobes probes list\n"
                     "Lists the probes: id, kind, program:symbol+offset, address, how the engine\n"

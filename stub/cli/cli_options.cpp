@@ -244,6 +244,10 @@ parse_result parse_command_line(const std::vector<std::string>& args) {
                 return r;
             }
             o.pid = pid;
+        } else if (cmd == "probes add" && rd.matches("--if", value, missing)) {
+            if (missing)
+                return r;
+            o.condition = value;
         } else if (cmd == "spawn" && w == "--stopped") {
             o.stopped = true;
         } else if ((cmd == "watch" || cmd == "hist") && rd.matches("--duration", value, missing)) {

@@ -54,6 +54,7 @@ struct cli_options {
     probe_target target;
     std::string kind; // "entry", "return", "insn" or "" (the daemon's default)
     std::optional<int64_t> pid;
+    std::optional<std::string> condition; // --if EXPR, compiled by the daemon
     // probes remove, kill
     int64_t id = 0;
     // spawn

@@ -101,16 +101,19 @@ int probes_add(rpc_client& c, const cli_options& o) {
         params["kind"] = o.kind;
     if (o.pid)
         params["pid"] = *o.pid;
+    if (o.condition)
+        params["condition"] = *o.condition;
     json r = c.call("probe.add", params);
     if (o.json) {
         print_json(r);
         return exit_ok;
     }
-    std::printf("probe %s: %s %s at %s (%s, %s)%s%s\n", field(r, "id").c_str(),
+    std::printf("probe %s: %s %s at %s (%s, %s)%s%s%s\n", field(r, "id").c_str(),
                 field(r, "kind").c_str(), probe_where(r).c_str(), field(r, "address").c_str(),
                 field(r, "insn").c_str(), field(r, "insn_class").c_str(),
                 r.contains("line") ? (", line " + field(r, "line")).c_str() : "",
-                r.contains("pid") ? (", pid " + field(r, "pid")).c_str() : "");
+                r.contains("pid") ? (", pid " + field(r, "pid")).c_str() : "",
+                r.contains("condition") ? (", if " + field(r, "condition")).c_str() : "");
     return exit_ok;
 }
 

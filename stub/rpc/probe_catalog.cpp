@@ -174,6 +174,8 @@ json probe_catalog::to_json(target::probe_id id, const probe_site& site,
         out["line"] = *site.line;
     if (pid)
         out["pid"] = *pid;
+    if (site.condition)
+        out["condition"] = *site.condition;
     return out;
 }
 

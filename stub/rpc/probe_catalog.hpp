@@ -36,6 +36,7 @@ struct probe_site {
     std::optional<std::string> insn_class; // "simulate" | "out_of_line"; nothing when unknown
     std::optional<std::string> insn;       // mnemonic of the displaced instruction
     std::optional<std::string> line;       // "file:line" when it was asked that way
+    std::optional<std::string> condition;  // the condition's text, when it has one
 };
 
 class probe_catalog {
@@ -57,8 +58,8 @@ public:
     // Only what is remembered.
     const probe_site* find(target::probe_id id) const;
 
-    // {id, program, address, symbol, offset, kind, insn_class, insn[, line][, pid]} with
-    // 64-bit values as "0x..." strings.
+    // {id, program, address, symbol, offset, kind, insn_class, insn[, line][, pid][, condition]}
+    // with 64-bit values as "0x..." strings.
     static jsonrpc::json to_json(target::probe_id id, const probe_site& site,
                                  std::optional<target::pid_type> pid);
 

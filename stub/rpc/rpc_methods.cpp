@@ -3,6 +3,7 @@
 #include "rpc/rpc_context.hpp"
 #include "rpc/rpc_errors.hpp"
 #include "rpc/rpc_server_state.hpp"
+#include "ruprobes/condition/compiler.hpp"
 #include "ruprobes/jsonrpc/params.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -141,6 +142,7 @@ void probe_add(rpc_server::state& st, call& c) {
             p.fail("kind", "one of \"entry\", \"return\", \"insn\"");
     }
     req.pid = p.i64("pid", optional_param);
+    std::optional<std::string> condition = p.string("condition", optional_param);
     if (!p.ok()) {
         c.respond(p.error());
         return;
@@ -151,14 +153,32 @@ void probe_add(rpc_server::state& st, call& c) {
         return;
     }
     probe_site site = std::get<probe_site>(std::move(resolved));
+    std::vector<uint8_t> condition_list;
+    if (condition) {
+        auto compiled = condition::compile(
+            *condition, condition::compile_options{site.kind == target::probe_kind::ret});
+        if (auto* e = std::get_if<condition::compile_error>(&compiled)) {
+            c.respond(rpc_error{jsonrpc::invalid_params, "Invalid params",
+                                json{{"param", "condition"},
+                                     {"column", e->column},
+                                     {"reason", "condition, column " + std::to_string(e->column) +
+                                                    ": " + e->reason}}});
+            return;
+        }
+        condition_list =
+            target::encode_condition_list({std::get<std::vector<uint8_t>>(std::move(compiled))});
+        site.condition = std::move(condition);
+    }
     respond_async(st, c,
-                  [&st, site = std::move(site), pid = req.pid]() -> asio::awaitable<outcome> {
+                  [&st, site = std::move(site), pid = req.pid,
+                   condition_list = std::move(condition_list)]() -> asio::awaitable<outcome> {
                       target::probe_spec spec;
                       spec.program = site.program;
                       spec.offset = site.address;
                       spec.kind = site.kind;
                       spec.mode = target::probe_mode::trace; // JSON-RPC probes never stop anything
                       spec.pid = pid;
+                      spec.condition = condition_list;
                       auto info = co_await st.model.add_trace_probe(spec);
                       if (!info)
                           co_return from_target(info.error());

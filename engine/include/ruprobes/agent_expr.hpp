@@ -67,6 +67,10 @@ enum class op : uint8_t {
     printf = 0x34,
 };
 
+// Pseudo-registers for `reg` beyond gdb's x0..x31 (0..31) and pc (32).
+inline constexpr uint16_t reg_pid = 0x1000;
+inline constexpr uint16_t reg_tid = 0x1001;
+
 // Bounds of one evaluation.
 inline constexpr size_t max_stack = 64;        // values on the stack (gdbserver: 100)
 inline constexpr uint32_t max_steps = 4096;    // opcodes executed
@@ -78,6 +82,12 @@ inline constexpr size_t max_collect = 4096;    // bytes one trace/tracenz opcode
 struct environment {
     const uint64_t* x = nullptr; // x0..x31 (gdb register numbers 0..31)
     uint64_t pc = 0;             // gdb register 32
+    // The hit's process and thread ids, read as the pseudo-registers reg_pid and reg_tid (beyond
+    // gdb's numbering: conditions compiled by the daemon for JSON-RPC probes use them). Without
+    // `has_thread_ids` those registers fail with error::expr_register.
+    uint64_t pid = 0;
+    uint64_t tid = 0;
+    bool has_thread_ids = false;
     // Reads `len` bytes of user memory at `addr` into `dst`: 0, or non-zero when any byte is
     // unreadable (the evaluation then fails with error::expr_fault).
     int (*read_memory)(void* user, uint64_t addr, void* dst, size_t len) = nullptr;

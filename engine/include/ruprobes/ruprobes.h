@@ -253,12 +253,13 @@ int64_t uprobe_hit_count(int id);
 int uprobes_condition_check(const uint8_t* list, size_t len);
 
 /*
- * Evaluates a condition list for thread registers `ctx` of process `pid` (user memory read
- * through os_copy_from_user, each evaluation bounded). Returns 1 when any expression is non-zero
+ * Evaluates a condition list for thread registers `ctx` of thread `tid` of process `pid` (user
+ * memory read through os_copy_from_user, each evaluation bounded; the pseudo-registers
+ * 0x1000 and 0x1001 read `pid` and `tid`). Returns 1 when any expression is non-zero
  * or fails to evaluate (a debugger must hear of the hit), 0 when every one is 0. Takes no lock
  * and touches no engine state: made to be called from a probe's uprobes_condition_fn.
  */
-int uprobes_condition_holds(const struct uprobes_trap_context* ctx, uint32_t pid,
+int uprobes_condition_holds(const struct uprobes_trap_context* ctx, uint32_t pid, uint32_t tid,
                             const uint8_t* list, size_t len);
 
 /* What uprobe_iterate reports about one registered probe. */

@@ -35,7 +35,7 @@ constinit probe_slot probes[max_agent_probes];
 // in the trap, so a false condition costs neither a stop nor a frame.
 int slot_condition(const uprobes_trap_context* ctx, const uprobes_hit* hit, void* user) {
     const probe_slot* slot = static_cast<const probe_slot*>(user);
-    return uprobes_condition_holds(ctx, hit->pid, slot->condition, slot->condition_len);
+    return uprobes_condition_holds(ctx, hit->pid, hit->tid, slot->condition, slot->condition_len);
 }
 
 } // namespace

@@ -13,6 +13,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
+#include <set>
 #include <thread>
 
 namespace ruprobes::test {
@@ -170,6 +172,78 @@ TEST_F(rpc_e2e, a_client_that_stops_reading_at_process_exit_has_every_hit_in_ord
         EXPECT_EQ(hits, 465) << "run " << run << ": hits after process.exit or lost";
         EXPECT_EQ(lost_notices, 0);
     }
+}
+
+// Conditions compiled by the daemon and evaluated in the kernel: only the hits whose condition
+// holds reach the subscriber. fib(15) calls fib(k) F(16 - k) times: 610 calls with n == 1 and
+// 377 with n == 2; 987 calls return 1 (fib(1) and fib(2)).
+TEST_F(rpc_e2e, conditions_select_the_hits_in_the_kernel) {
+    rpc_test_client c(port);
+    ASSERT_FALSE(wait_connected(c).empty()) << daemon->output();
+    c.call("events.subscribe", {{"kinds", {"probe.hit", "process.exit", "events.lost"}}});
+    json one =
+        c.call("probe.add", {{"program", "/bin/fib"}, {"symbol", "fib"}, {"condition", "a0 == 1"}});
+    ASSERT_TRUE(one.contains("result")) << one.dump();
+    EXPECT_EQ(one["result"]["condition"], "a0 == 1");
+    json two = c.call(
+        "probe.add",
+        {{"program", "/bin/fib"}, {"symbol", "fib"}, {"condition", "pid != 0 && (u32)arg0 == 2"}});
+    ASSERT_TRUE(two.contains("result")) << two.dump();
+    json returns_one = c.call("probe.add", {{"program", "/bin/fib"},
+                                            {"symbol", "fib"},
+                                            {"kind", "return"},
+                                            {"condition", "ret == 1"}});
+    ASSERT_TRUE(returns_one.contains("result")) << returns_one.dump();
+    // Errors name the column, and nothing is armed for them.
+    json bad = c.call("probe.add",
+                      {{"program", "/bin/fib"}, {"symbol", "fib"}, {"condition", "a0 == foo"}});
+    ASSERT_TRUE(bad.contains("error")) << bad.dump();
+    EXPECT_EQ(bad["error"]["code"], -32602);
+    EXPECT_EQ(bad["error"]["data"]["column"], 7);
+    EXPECT_NE(bad["error"]["data"]["reason"].get<std::string>().find("unknown name 'foo'"),
+              std::string::npos);
+    json no_ret = c.call("probe.add",
+                         {{"program", "/bin/fib"}, {"symbol", "fib"}, {"condition", "ret == 1"}});
+    ASSERT_TRUE(no_ret.contains("error")) << no_ret.dump();
+    EXPECT_NE(no_ret["error"]["data"]["reason"].get<std::string>().find("return probes"),
+              std::string::npos);
+
+    json proc = c.call("process.spawn", {{"argv", {"/bin/fib", "15"}}});
+    ASSERT_TRUE(proc.contains("result")) << proc.dump();
+    int64_t pid = proc["result"]["pid"];
+    std::map<uint64_t, int> hits;
+    std::map<uint64_t, std::set<uint64_t>> values; // a0 at entry, ret at return
+    int lost = 0;
+    for (bool exited = false; !exited;) {
+        auto msg = next_message(c, 30s);
+        ASSERT_TRUE(msg) << "no process.exit\n" << daemon->output();
+        const json& p = (*msg)["params"];
+        std::string method = (*msg)["method"];
+        if (method == "events.lost")
+            lost++;
+        if (method == "probe.hit" && p["pid"] == pid) {
+            uint64_t id = p["probe"];
+            hits[id]++;
+            const json& v = p.contains("ret") ? p["ret"] : p["args"][0];
+            values[id].insert(v.is_string() ? std::stoull(v.get<std::string>(), nullptr, 0)
+                                            : v.get<uint64_t>());
+        }
+        if (method == "process.exit" && p["pid"] == pid)
+            exited = true;
+    }
+    EXPECT_EQ(lost, 0);
+    uint64_t id_one = one["result"]["id"], id_two = two["result"]["id"],
+             id_ret = returns_one["result"]["id"];
+    EXPECT_EQ(hits[id_one], 610);
+    EXPECT_EQ(hits[id_two], 377);
+    EXPECT_EQ(hits[id_ret], 987);
+    EXPECT_EQ(values[id_one], (std::set<uint64_t>{1}));
+    EXPECT_EQ(values[id_two], (std::set<uint64_t>{2}));
+    EXPECT_EQ(values[id_ret], (std::set<uint64_t>{1}));
+    // The model's counts agree with the stream.
+    json removed = c.call("probe.remove", {{"id", id_one}});
+    ASSERT_TRUE(removed.contains("result")) << removed.dump();
+    EXPECT_EQ(removed["result"]["hits"], 610);
 }
 
 // A subscriber that reads nothing while /bin/loop makes its hits falls behind the daemon's log:

@@ -29,6 +29,16 @@ TEST(cli_options, probes_add_symbol_with_kind_and_pid) {
     EXPECT_EQ(*o.pid, 7);
     EXPECT_EQ(parse_ok({"probe", "add", "/bin/loop:step", "--kind=insn"}).kind, "insn");
     EXPECT_EQ(parse_ok({"probes", "add", "fib:fib"}).kind, "");
+    EXPECT_FALSE(parse_ok({"probes", "add", "fib:fib"}).condition.has_value());
+}
+
+TEST(cli_options, probes_add_condition_is_passed_as_written) {
+    auto o = parse_ok({"probes", "add", "fib:fib", "--if", "a0 == 3 && *(u8 *)a1 > 0"});
+    ASSERT_TRUE(o.condition.has_value());
+    EXPECT_EQ(*o.condition, "a0 == 3 && *(u8 *)a1 > 0");
+    EXPECT_EQ(*parse_ok({"probes", "add", "fib:fib", "--if=ret == 1", "--return"}).condition,
+              "ret == 1");
+    EXPECT_NE(parse_error({"probes", "add", "fib:fib", "--if"}).find("--if"), std::string::npos);
 }
 
 TEST(cli_options, probe_targets_address_line_and_paths) {
