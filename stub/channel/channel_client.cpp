@@ -96,6 +96,7 @@ template std::string describe(const call_result<register_values>&);
 template std::string describe(const call_result<fp_register_values>&);
 template std::string describe(const call_result<std::vector<uint8_t>>&);
 template std::string describe(const call_result<std::vector<probe_entry>>&);
+template std::string describe(const call_result<aggregation_table>&);
 template std::string describe(const call_result<std::vector<process_entry>>&);
 template std::string describe(const call_result<std::vector<thread_entry>>&);
 template std::string describe(const call_result<channel_test_result>&);

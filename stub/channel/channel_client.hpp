@@ -90,6 +90,10 @@ public:
                                                wire::probe_kind kind, wire::probe_mode mode,
                                                uint32_t pid = 0,
                                                std::vector<uint8_t> condition = {});
+    // An aggregation probe (its path and condition point into the caller's storage).
+    awaitable<call_result<uint32_t>> aggregation_add(wire::aggregation_add_request request);
+    // The whole table of aggregation probe `probe_id` (pages through it).
+    awaitable<call_result<aggregation_table>> aggregation_read(uint32_t probe_id);
     awaitable<call_result<void>> probe_remove(uint32_t probe_id);
     // Every probe (pages through the kernel's list).
     awaitable<call_result<std::vector<probe_entry>>> probe_list();

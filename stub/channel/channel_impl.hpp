@@ -559,10 +559,18 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         co_return success(m.value.time_ns);
     }
 
-    // Pages through a list (probe_list / process_list / thread_list).
+    // Pages through a list (probe_list / process_list / thread_list / aggregation_read).
     template <typename Entry, typename Resp, typename MakeReq, typename Convert>
     asio::awaitable<call_result<std::vector<typename std::invoke_result_t<Convert, Entry>>>>
     list(MakeReq make_request, Convert convert) {
+        return list<Entry, Resp>(
+            std::move(make_request), [](const Resp&) {}, std::move(convert));
+    }
+
+    // The same, and `on_head` sees each page's head (its fields beyond total and count).
+    template <typename Entry, typename Resp, typename MakeReq, typename OnHead, typename Convert>
+    asio::awaitable<call_result<std::vector<typename std::invoke_result_t<Convert, Entry>>>>
+    list(MakeReq make_request, OnHead on_head, Convert convert) {
         using out_type = typename std::invoke_result_t<Convert, Entry>;
         auto self = shared_from_this();
         std::vector<out_type> all;
@@ -574,6 +582,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
             if (!head.ok()) {
                 co_return fail<std::vector<out_type>>(head.errc, head.status);
             }
+            on_head(head.value);
             wire::entry_reader<Entry> entries(wire::bytes(raw.payload).subspan(used),
                                               head.value.count);
             while (auto e = entries.next()) {

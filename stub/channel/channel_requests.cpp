@@ -27,6 +27,43 @@ awaitable<call_result<uint32_t>> client::probe_add(std::string path, uint64_t ad
         req, [](const wire::probe_add_response& r) { return r.probe_id; });
 }
 
+awaitable<call_result<uint32_t>> client::aggregation_add(wire::aggregation_add_request request) {
+    co_return co_await impl_->call_decoded<wire::aggregation_add_response>(
+        request, [](const wire::aggregation_add_response& r) { return r.probe_id; });
+}
+
+awaitable<call_result<aggregation_table>> client::aggregation_read(uint32_t probe_id) {
+    aggregation_table table;
+    bool malformed = false;
+    auto rows = co_await impl_->list<wire::aggregation_entry, wire::aggregation_read_response>(
+        [probe_id](uint32_t start) {
+            return wire::aggregation_read_request{.probe_id = probe_id, .start = start};
+        },
+        [&table](const wire::aggregation_read_response& head) {
+            table.buckets = head.buckets;
+            table.hits = head.hits;
+            table.dropped = head.dropped;
+        },
+        [&table, &malformed](const wire::aggregation_entry& e) {
+            aggregation_row row{e.key, e.count, e.sum, int64_t(e.min), int64_t(e.max), {}};
+            if (e.histogram.size() != 8 * size_t(table.buckets))
+                malformed = true;
+            for (size_t i = 0; i + 8 <= e.histogram.size(); i += 8) {
+                uint64_t v = 0;
+                for (size_t b = 0; b < 8; b++)
+                    v |= uint64_t(e.histogram[i + b]) << (8 * b);
+                row.buckets.push_back(v);
+            }
+            return row;
+        });
+    if (!rows)
+        co_return fail<aggregation_table>(rows.errc, rows.status);
+    if (malformed)
+        co_return fail<aggregation_table>(call_errc::malformed);
+    table.rows = std::move(rows.value);
+    co_return success(std::move(table));
+}
+
 awaitable<call_result<void>> client::probe_remove(uint32_t probe_id) {
     return impl_->call_void(wire::probe_remove_request{.probe_id = probe_id});
 }

@@ -74,6 +74,22 @@ struct probe_entry {
     std::string path;
 };
 
+// One key of an in-kernel aggregation and the whole table (aggregation_read, every page).
+struct aggregation_row {
+    uint64_t key = 0;
+    uint64_t count = 0;
+    uint64_t sum = 0;
+    int64_t min = 0;
+    int64_t max = 0;
+    std::vector<uint64_t> buckets;
+};
+struct aggregation_table {
+    uint32_t buckets = 0;
+    uint64_t hits = 0;
+    uint64_t dropped = 0;
+    std::vector<aggregation_row> rows;
+};
+
 struct process_entry {
     uint32_t pid = 0;
     uint32_t ppid = 0;

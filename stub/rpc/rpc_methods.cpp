@@ -1,5 +1,6 @@
 // Every JSON-RPC method of ruprobesd (documented in docs/jsonrpc.md). Methods that talk to the
 // kernel run as coroutines on the daemon's executor and answer when the target did.
+#include "rpc/aggregations.hpp"
 #include "rpc/rpc_context.hpp"
 #include "rpc/rpc_errors.hpp"
 #include "rpc/rpc_server_state.hpp"
@@ -143,6 +144,7 @@ void probe_add(rpc_server::state& st, call& c) {
     }
     req.pid = p.i64("pid", optional_param);
     std::optional<std::string> condition = p.string("condition", optional_param);
+    const json* aggregate = p.object("aggregate", optional_param);
     if (!p.ok()) {
         c.respond(p.error());
         return;
@@ -169,9 +171,19 @@ void probe_add(rpc_server::state& st, call& c) {
             target::encode_condition_list({std::get<std::vector<uint8_t>>(std::move(compiled))});
         site.condition = std::move(condition);
     }
+    std::optional<target::aggregation_spec> aggregation;
+    if (aggregate) {
+        auto parsed = parse_aggregate(*aggregate, site.kind);
+        if (auto* err = std::get_if<rpc_error>(&parsed)) {
+            c.respond(*err);
+            return;
+        }
+        aggregation = std::get<target::aggregation_spec>(parsed);
+    }
     respond_async(st, c,
                   [&st, site = std::move(site), pid = req.pid,
-                   condition_list = std::move(condition_list)]() -> asio::awaitable<outcome> {
+                   condition_list = std::move(condition_list),
+                   aggregation]() -> asio::awaitable<outcome> {
                       target::probe_spec spec;
                       spec.program = site.program;
                       spec.offset = site.address;
@@ -179,11 +191,15 @@ void probe_add(rpc_server::state& st, call& c) {
                       spec.mode = target::probe_mode::trace; // JSON-RPC probes never stop anything
                       spec.pid = pid;
                       spec.condition = condition_list;
+                      spec.aggregation = aggregation;
                       auto info = co_await st.model.add_trace_probe(spec);
                       if (!info)
                           co_return from_target(info.error());
                       st.catalog.remember(info->id, site);
-                      co_return probe_catalog::to_json(info->id, site, pid);
+                      json out = probe_catalog::to_json(info->id, site, pid);
+                      if (aggregation)
+                          out["aggregate"] = aggregate_json(*aggregation);
+                      co_return out;
                   });
 }
 
@@ -196,12 +212,16 @@ void probe_remove(rpc_server::state& st, call& c) {
     }
     respond_async(st, c, [&st, id = *id]() -> asio::awaitable<outcome> {
         auto info = st.model.probe(id);
-        if (!info || info->spec.mode != target::probe_mode::trace)
+        if (!info || info->spec.mode == target::probe_mode::stop)
             co_return rpc_error{no_such_probe, "No such probe",
                                 json{{"errc", "no_such_probe"},
                                      {"id", id},
                                      {"reason", "no trace probe " + std::to_string(id)}}};
         uint64_t hits = info->hits;
+        if (info->spec.aggregation) { // its hits are counted in the kernel's table
+            if (auto table = co_await st.model.read_aggregation(id))
+                hits = table->hits;
+        }
         auto r = co_await st.model.remove_trace_probe(id);
         if (!r)
             co_return from_target(r.error());
@@ -210,11 +230,36 @@ void probe_remove(rpc_server::state& st, call& c) {
     });
 }
 
+void probe_aggregate(rpc_server::state& st, call& c) {
+    param_reader p(c.req.params);
+    auto id = p.u64("id", required);
+    if (!p.ok()) {
+        c.respond(p.error());
+        return;
+    }
+    respond_async(st, c, [&st, id = *id]() -> asio::awaitable<outcome> {
+        auto info = st.model.probe(id);
+        if (!info || !info->spec.aggregation)
+            co_return rpc_error{no_such_probe, "No such probe",
+                                json{{"errc", "no_such_probe"},
+                                     {"id", id},
+                                     {"reason", "no aggregation probe " + std::to_string(id)}}};
+        auto table = co_await st.model.read_aggregation(id);
+        if (!table)
+            co_return from_target(table.error());
+        co_return aggregation_json(id, *info->spec.aggregation, *table);
+    });
+}
+
 outcome probe_list(rpc_server::state& st) {
     json out = json::array();
     for (const target::probe_info& info : st.model.trace_probes()) {
         json j = probe_catalog::to_json(info.id, st.catalog.site(info.id, info), info.spec.pid);
         j["hits"] = info.hits;
+        if (info.spec.aggregation) {
+            j["aggregate"] = aggregate_json(*info.spec.aggregation);
+            j["hits"] = nullptr; // counted in the kernel: probe.aggregate
+        }
         out.push_back(std::move(j));
     }
     return json{{"probes", std::move(out)}};
@@ -297,6 +342,7 @@ void register_methods(rpc_server::state& st) {
     m.add("process.kill", [&st](call& c) { process_kill(st, c); });
     m.add("probe.add", [&st](call& c) { probe_add(st, c); });
     m.add("probe.remove", [&st](call& c) { probe_remove(st, c); });
+    m.add("probe.aggregate", [&st](call& c) { probe_aggregate(st, c); });
     m.add_sync("probe.list", [&st](const json&, jsonrpc::call_context*) { return probe_list(st); });
     m.add_sync("events.subscribe", [&st](const json& params, jsonrpc::call_context* ctx) {
         return events_subscribe(st, params, ctx);

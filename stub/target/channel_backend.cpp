@@ -63,6 +63,52 @@ target_errc errc_of_status(int32_t status) {
     return target_errc::backend_failure;
 }
 
+// The aggregation_add request for `spec` (its path and condition point into `spec`).
+wire::aggregation_add_request aggregation_request(const probe_spec& spec, wire::probe_kind kind,
+                                                  const aggregation_spec& a) {
+    auto key = [](const aggregation_field& f) -> uint8_t {
+        using source = aggregation_field::source;
+        switch (f.from) {
+        case source::pid:
+            return uint8_t(wire::aggregation_key::pid);
+        case source::tid:
+            return uint8_t(wire::aggregation_key::tid);
+        case source::arg:
+            return uint8_t(uint8_t(wire::aggregation_key::arg0) + f.arg);
+        case source::ret:
+            return uint8_t(wire::aggregation_key::ret);
+        case source::none:
+            break;
+        }
+        return uint8_t(wire::aggregation_key::none);
+    };
+    auto value = [](const aggregation_field& f) -> uint8_t {
+        using source = aggregation_field::source;
+        if (f.from == source::arg)
+            return uint8_t(uint8_t(wire::aggregation_value::arg0) + f.arg);
+        if (f.from == source::ret)
+            return uint8_t(wire::aggregation_value::ret);
+        return uint8_t(wire::aggregation_value::none); // pid/tid are not values (checked above)
+    };
+    return wire::aggregation_add_request{
+        .pid = spec.pid ? uint32_t(*spec.pid) : 0,
+        .kind = uint8_t(kind),
+        .key = key(a.by),
+        .value = value(a.of),
+        .histogram =
+            a.histogram == histogram_kind::log2     ? uint8_t(wire::aggregation_histogram::log2)
+            : a.histogram == histogram_kind::linear ? uint8_t(wire::aggregation_histogram::linear)
+                                                    : uint8_t(wire::aggregation_histogram::none),
+        .address = spec.offset,
+        .linear_min = uint64_t(a.linear_min),
+        .linear_max = uint64_t(a.linear_max),
+        .linear_step = a.linear_step,
+        .path =
+            wire::bytes(reinterpret_cast<const uint8_t*>(spec.program.data()), spec.program.size()),
+        .condition = wire::bytes(spec.condition.data(), spec.condition.size()),
+    };
+}
+
 template <typename T>
 target_error error_of(const channel::call_result<T>& r, const char* what) {
     std::string message = std::string(what) + ": " + channel::describe(r);
@@ -417,12 +463,30 @@ task<outcome<probe_id>> channel_backend::add_probe(probe_spec spec) {
     auto kind = spec.kind == probe_kind::entry ? wire::probe_kind::entry
                 : spec.kind == probe_kind::ret ? wire::probe_kind::ret
                                                : wire::probe_kind::insn;
+    if (spec.aggregation) {
+        auto r = co_await impl_->client->aggregation_add(
+            aggregation_request(spec, kind, *spec.aggregation));
+        if (!r)
+            co_return error_of(r, "aggregation_add");
+        co_return probe_id{r.value};
+    }
     auto mode = spec.mode == probe_mode::stop ? wire::probe_mode::stop : wire::probe_mode::trace;
     auto r = co_await impl_->client->probe_add(spec.program, spec.offset, kind, mode,
                                                spec.pid ? u32(*spec.pid) : 0, spec.condition);
     if (!r)
         co_return error_of(r, "probe_add");
     co_return probe_id{r.value};
+}
+
+task<outcome<aggregation_table>> channel_backend::read_aggregation(probe_id id) {
+    auto r = co_await impl_->client->aggregation_read(static_cast<uint32_t>(id));
+    if (!r)
+        co_return error_of(r, "aggregation_read");
+    aggregation_table table{r.value.hits, r.value.dropped, {}};
+    for (channel::aggregation_row& row : r.value.rows)
+        table.rows.push_back(
+            aggregation_row{row.key, row.count, row.sum, row.min, row.max, std::move(row.buckets)});
+    co_return table;
 }
 
 task<outcome<void>> channel_backend::remove_probe(probe_id id) {

@@ -51,6 +51,7 @@ public:
                                      std::vector<uint8_t> bytes) override;
     task<outcome<probe_id>> add_probe(probe_spec spec) override;
     task<outcome<void>> remove_probe(probe_id id) override;
+    task<outcome<aggregation_table>> read_aggregation(probe_id id) override;
 
     struct impl;
 

@@ -244,6 +244,8 @@ task<outcome<probe_id>> fake_backend::add_probe(probe_spec spec) {
         co_return fail(target_errc::unprobeable, "address outside the program's text");
     if (spec.offset % 2 != 0)
         co_return fail(target_errc::unprobeable, "address not 2-byte aligned");
+    if (spec.aggregation)
+        co_return fail(target_errc::unsupported, "the fake kernel does not aggregate");
     if (auto checked = ruprobes::agent_expr::validate_condition_list(spec.condition);
         !spec.condition.empty() && !checked.ok())
         co_return fail(target_errc::invalid_argument,
@@ -256,6 +258,10 @@ task<outcome<probe_id>> fake_backend::add_probe(probe_spec spec) {
     probe_id id = next_probe_++;
     probes_[id] = std::move(spec);
     co_return id;
+}
+
+task<outcome<aggregation_table>> fake_backend::read_aggregation(probe_id) {
+    co_return fail(target_errc::unsupported, "the fake kernel does not aggregate");
 }
 
 task<outcome<void>> fake_backend::remove_probe(probe_id id) {

@@ -62,6 +62,7 @@ public:
                                      std::vector<uint8_t> bytes) override;
     task<outcome<probe_id>> add_probe(probe_spec spec) override;
     task<outcome<void>> remove_probe(probe_id id) override;
+    task<outcome<aggregation_table>> read_aggregation(probe_id id) override;
 
     // ---- test controls (synchronous) -------------------------------------------------------
     // The kernel goes away: every process is gone, requests fail with not_connected.

@@ -66,6 +66,8 @@ public:
     virtual task<outcome<probe_id>> add_probe(probe_spec spec) = 0;
     // Unregisters it; the original bytes are back everywhere.
     virtual task<outcome<void>> remove_probe(probe_id id) = 0;
+    // The table of aggregation probe `id` (a probe added with spec.aggregation).
+    virtual task<outcome<aggregation_table>> read_aggregation(probe_id id) = 0;
 };
 
 } // namespace ruprobes::target

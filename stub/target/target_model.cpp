@@ -261,7 +261,7 @@ std::optional<probe_id> target_model::breakpoint_at(pid_type pid, uint64_t addr)
 }
 
 task<outcome<probe_info>> target_model::add_trace_probe(probe_spec spec) {
-    spec.mode = probe_mode::trace;
+    spec.mode = spec.aggregation ? probe_mode::aggregate : probe_mode::trace;
     if (spec.program.empty())
         co_return fail(target_errc::invalid_argument, "probe needs a program");
     auto kernel_id = co_await backend_.add_probe(spec);
@@ -273,9 +273,19 @@ task<outcome<probe_info>> target_model::add_trace_probe(probe_spec spec) {
     co_return info;
 }
 
+task<outcome<aggregation_table>> target_model::read_aggregation(probe_id id) {
+    auto it = probes_.find(id);
+    if (it == probes_.end() || it->second.spec.mode != probe_mode::aggregate)
+        co_return fail(target_errc::no_such_probe, "no aggregation probe " + std::to_string(id));
+    auto kernel_id = kernel_ids_.find(id);
+    if (kernel_id == kernel_ids_.end())
+        co_return fail(target_errc::not_connected, "the aggregation is not armed right now");
+    co_return co_await backend_.read_aggregation(kernel_id->second);
+}
+
 task<outcome<void>> target_model::remove_trace_probe(probe_id id) {
     auto it = probes_.find(id);
-    if (it == probes_.end() || it->second.spec.mode != probe_mode::trace)
+    if (it == probes_.end() || it->second.spec.mode == probe_mode::stop)
         co_return fail(target_errc::no_such_probe, "no trace probe " + std::to_string(id));
     probes_.erase(it);
     auto kernel_id = unmap(id);
@@ -287,7 +297,7 @@ task<outcome<void>> target_model::remove_trace_probe(probe_id id) {
 std::vector<probe_info> target_model::trace_probes() const {
     std::vector<probe_info> out;
     for (const auto& [id, info] : probes_) {
-        if (info.spec.mode == probe_mode::trace)
+        if (info.spec.mode != probe_mode::stop)
             out.push_back(info);
     }
     return out;
@@ -384,8 +394,8 @@ task<void> target_model::rearm_trace_probes() {
     std::weak_ptr<bool> alive = alive_;
     std::vector<probe_info> todo;
     for (const auto& [id, info] : probes_) {
-        if (info.spec.mode == probe_mode::trace && !kernel_ids_.contains(id))
-            todo.push_back(info);
+        if (info.spec.mode != probe_mode::stop && !kernel_ids_.contains(id))
+            todo.push_back(info); // aggregations start again from an empty table
     }
     for (const auto& info : todo) {
         auto kernel_id = co_await backend_.add_probe(info.spec);

@@ -84,6 +84,8 @@ public:
     task<outcome<probe_info>> add_trace_probe(probe_spec spec);
     task<outcome<void>> remove_trace_probe(probe_id id);
     std::vector<probe_info> trace_probes() const;
+    // The kernel's table of an aggregation probe (one added with spec.aggregation).
+    task<outcome<aggregation_table>> read_aggregation(probe_id id);
     // Any probe the model knows (trace or breakpoint), with its hit count.
     std::optional<probe_info> probe(probe_id id) const;
 

@@ -69,6 +69,38 @@ std::optional<probe_kind> parse_probe_kind(const std::string& name) {
     return std::nullopt;
 }
 
+std::optional<aggregation_field> parse_aggregation_field(const std::string& name) {
+    using source = aggregation_field::source;
+    if (name == "pid")
+        return aggregation_field{source::pid};
+    if (name == "tid")
+        return aggregation_field{source::tid};
+    if (name == "ret" || name == "retval")
+        return aggregation_field{source::ret};
+    for (std::string prefix : {"a", "arg"}) {
+        if (name.size() == prefix.size() + 1 && name.compare(0, prefix.size(), prefix) == 0 &&
+            name.back() >= '0' && name.back() <= '7')
+            return aggregation_field{source::arg, unsigned(name.back() - '0')};
+    }
+    return std::nullopt;
+}
+
+std::string aggregation_field_name(const aggregation_field& field) {
+    switch (field.from) {
+    case aggregation_field::source::none:
+        return "";
+    case aggregation_field::source::pid:
+        return "pid";
+    case aggregation_field::source::tid:
+        return "tid";
+    case aggregation_field::source::arg:
+        return "a" + std::to_string(field.arg);
+    case aggregation_field::source::ret:
+        return "ret";
+    }
+    return "";
+}
+
 const char* stop_reason_name(stop_reason reason) {
     switch (reason) {
     case stop_reason::breakpoint:

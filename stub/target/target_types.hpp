@@ -141,12 +141,56 @@ enum class probe_kind {
     ret,   // when the function whose entry is at the site returns
 };
 enum class probe_mode {
-    trace, // record an event, keep running
-    stop,  // the thread stops and the host is told (a gdb breakpoint)
+    trace,     // record an event, keep running
+    stop,      // the thread stops and the host is told (a gdb breakpoint)
+    aggregate, // counted into an in-kernel table (probe_spec::aggregation), nothing is sent
 };
 const char* probe_kind_name(probe_kind kind);
 // Parses "insn" / "entry" / "return"; nothing for anything else.
 std::optional<probe_kind> parse_probe_kind(const std::string& name);
+
+// What an aggregation groups its hits by (`by`) or measures (`of`): nothing, the process or
+// thread id, argument register a0..a7, or the return value (return probes).
+struct aggregation_field {
+    enum class source { none, pid, tid, arg, ret };
+    source from = source::none;
+    unsigned arg = 0; // 0..7 for source::arg
+    bool operator==(const aggregation_field&) const = default;
+};
+// Parses "pid", "tid", "a0".."a7", "arg0".."arg7", "ret", "retval"; nothing for anything else.
+std::optional<aggregation_field> parse_aggregation_field(const std::string& name);
+// "pid", "tid", "a3", "ret", or "" for none.
+std::string aggregation_field_name(const aggregation_field& field);
+
+enum class histogram_kind { none, log2, linear };
+
+// An in-kernel aggregation (docs/jsonrpc.md, probe.add `aggregate`): per key of `by`, the hit
+// count and the sum, minimum, maximum and histogram of `of`.
+struct aggregation_spec {
+    aggregation_field by;
+    aggregation_field of;
+    histogram_kind histogram = histogram_kind::none;
+    int64_t linear_min = 0; // histogram linear: buckets of `linear_step` from min to max
+    int64_t linear_max = 0;
+    uint64_t linear_step = 0;
+};
+
+// An aggregation's table as the kernel holds it. log2 buckets: [0] below 0, [1] 0, [2 + n]
+// 2^n..2^(n+1)-1 (the last: everything above); linear: [0] below min, [1 + i]
+// min + i*step..min + (i+1)*step - 1, the last: max and above.
+struct aggregation_row {
+    uint64_t key = 0;
+    uint64_t count = 0;
+    uint64_t sum = 0;
+    int64_t min = 0;
+    int64_t max = 0;
+    std::vector<uint64_t> buckets;
+};
+struct aggregation_table {
+    uint64_t hits = 0;    // every hit aggregated
+    uint64_t dropped = 0; // hits whose key found no room in the kernel's table
+    std::vector<aggregation_row> rows;
+};
 
 // A probe as the kernel keys it: a program and an offset (ELF virtual address) in it.
 struct probe_spec {
@@ -158,6 +202,8 @@ struct probe_spec {
     // A condition list evaluated in the kernel at each hit (protocol/README.md, probe_add: GDB
     // agent expressions, each u16 length + bytecode); empty: none, every hit counts.
     std::vector<uint8_t> condition;
+    // With mode aggregate: what the kernel aggregates.
+    std::optional<aggregation_spec> aggregation = std::nullopt;
 };
 
 // The condition list of probe_spec for these agent expressions: each as u16 little-endian

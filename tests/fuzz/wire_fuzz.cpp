@@ -62,6 +62,9 @@ void decode_all(const wire::frame& f) {
     try_decode<wire::probe_add_response>(f);
     try_decode<wire::probe_remove_request>(f);
     try_decode<wire::probe_list_request>(f);
+    try_decode<wire::aggregation_add_request>(f);
+    try_decode<wire::aggregation_add_response>(f);
+    try_decode<wire::aggregation_read_request>(f);
     try_decode<wire::process_spawn_request>(f);
     try_decode<wire::process_spawn_response>(f);
     try_decode<wire::process_kill_request>(f);
@@ -86,6 +89,9 @@ void decode_all(const wire::frame& f) {
     size_t used = 0;
     if (auto h = wire::decode<wire::hits_event>(f, &used); h.ok()) {
         try_entries<wire::hit_record>(f.payload.subspan(used), h->count, h->record_size);
+    }
+    if (auto a = wire::decode<wire::aggregation_read_response>(f, &used); a.ok()) {
+        try_entries<wire::aggregation_entry>(f.payload.subspan(used), a->count, 0);
     }
     if (auto l = wire::decode<wire::probe_list_response>(f, &used); l.ok()) {
         try_entries<wire::probe_entry>(f.payload.subspan(used), l->count, 0);

@@ -3,6 +3,7 @@
 #include "agent/agent.hpp"
 
 #include "agent/agent_internal.hpp"
+#include "agent/aggregations.hpp"
 #include "agent/event_queue.hpp"
 #include "agent/hit_ring.hpp"
 #include "agent/session.hpp"
@@ -119,6 +120,10 @@ void note_hit_drop() {
 }
 
 void on_hit(const uprobes_hit* hit, void*) {
+    if (hit->cookie != 0) { // an aggregation's hit: counted here, nothing is sent
+        aggregate(*hit);
+        return;
+    }
     if (!hits.push(*hit)) {
         note_hit_drop();
         return;

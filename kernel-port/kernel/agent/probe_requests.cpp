@@ -2,6 +2,7 @@
 // the agent's own table for probe_list; and the channel_test diagnostics.
 #include "agent/request_util.hpp"
 
+#include "agent/aggregations.hpp"
 #include "agent/session.hpp"
 #include "arch/riscv64/timer.hpp"
 #include "proc/scheduler.hpp"
@@ -42,24 +43,23 @@ int slot_condition(const uprobes_trap_context* ctx, const uprobes_hit* hit, void
 
 // ---- probes --------------------------------------------------------------------------------
 
-void probe_add(const wire::frame& f) {
-    wire::probe_add_request req;
-    if (!parse(f, req)) {
-        return;
-    }
-    if (req.kind > 2 || req.mode > 1) {
+// Registers a probe for probe_add / aggregation_add: checks the request, arms it with the engine
+// and keeps it in the table. Replies with the refusal and returns 0 when it cannot; else the id.
+// `cookie` marks the hits of an aggregation (aggregations.hpp).
+uint32_t add_probe(const wire::frame& f, const probe_params& p) {
+    if (p.kind > 2 || p.mode > 2) {
         reply_status(f, wire::status::malformed);
-        return;
+        return 0;
     }
-    if (req.condition.size() > max_condition) {
+    if (p.condition.size() > max_condition) {
         reply_status(f, wire::status::too_large);
-        return;
+        return 0;
     }
-    if (!req.condition.empty()) {
-        int r = uprobes_condition_check(req.condition.data(), req.condition.size());
+    if (!p.condition.empty()) {
+        int r = uprobes_condition_check(p.condition.data(), p.condition.size());
         if (r < 0) {
             reply_status(f, -r);
-            return;
+            return 0;
         }
     }
     probe_slot* slot = nullptr;
@@ -71,29 +71,30 @@ void probe_add(const wire::frame& f) {
     }
     if (slot == nullptr) {
         reply_status(f, wire::status_of(ruprobes::error::no_space));
-        return;
+        return 0;
     }
-    if (!copy_string(req.path, slot->path, sizeof slot->path)) {
+    if (!copy_string(p.path, slot->path, sizeof slot->path)) {
         reply_status(f, wire::status::malformed);
-        return;
+        return 0;
     }
     if (find_program(slot->path) == nullptr) {
         reply_status(f, wire::status::no_such_program);
-        return;
+        return 0;
     }
-    if (req.pid != 0 && user_process(req.pid) == nullptr) {
+    if (p.pid != 0 && user_process(p.pid) == nullptr) {
         reply_status(f, wire::status::no_such_process);
-        return;
+        return 0;
     }
     uprobes_probe_spec spec{};
     spec.path = slot->path;
-    spec.addr = req.address;
-    spec.kind = req.kind;
-    spec.mode = req.mode;
-    spec.pid = req.pid;
-    slot->condition_len = static_cast<uint16_t>(req.condition.size());
-    for (size_t i = 0; i < req.condition.size(); i++)
-        slot->condition[i] = req.condition[i];
+    spec.addr = p.address;
+    spec.kind = p.kind;
+    spec.mode = p.mode == uint8_t(wire::probe_mode::stop) ? UPROBES_MODE_STOP : UPROBES_MODE_TRACE;
+    spec.pid = p.pid;
+    spec.cookie = p.cookie;
+    slot->condition_len = static_cast<uint16_t>(p.condition.size());
+    for (size_t i = 0; i < p.condition.size(); i++)
+        slot->condition[i] = p.condition[i];
     if (slot->condition_len != 0) {
         spec.condition = slot_condition;
         spec.user = slot;
@@ -101,15 +102,34 @@ void probe_add(const wire::frame& f) {
     int id = uprobe_register_spec(&spec);
     if (id <= 0) {
         reply_status(f, id < 0 ? -id : wire::status_of(ruprobes::error::port_failure));
-        return;
+        return 0;
     }
     slot->used = true;
     slot->id = static_cast<uint32_t>(id);
-    slot->pid = req.pid;
-    slot->kind = req.kind;
-    slot->mode = req.mode;
-    slot->address = req.address;
-    reply(f, wire::probe_add_response{.status = 0, .probe_id = slot->id});
+    slot->pid = p.pid;
+    slot->kind = p.kind;
+    slot->mode = p.mode;
+    slot->address = p.address;
+    return slot->id;
+}
+
+void probe_add(const wire::frame& f) {
+    wire::probe_add_request req;
+    if (!parse(f, req)) {
+        return;
+    }
+    if (req.mode > 1) { // aggregations come with aggregation_add
+        reply_status(f, wire::status::malformed);
+        return;
+    }
+    uint32_t id = add_probe(f, probe_params{.pid = req.pid,
+                                            .kind = req.kind,
+                                            .mode = req.mode,
+                                            .address = req.address,
+                                            .path = req.path,
+                                            .condition = req.condition});
+    if (id != 0)
+        reply(f, wire::probe_add_response{.status = 0, .probe_id = id});
 }
 
 void probe_remove(const wire::frame& f) {
@@ -121,6 +141,8 @@ void probe_remove(const wire::frame& f) {
         if (s.used && s.id == req.probe_id) {
             int r = uprobe_unregister(static_cast<int>(s.id));
             s.used = false;
+            if (s.mode == uint8_t(wire::probe_mode::aggregate))
+                aggregation_release(s.id);
             reply_status(f, r < 0 ? -r : 0);
             return;
         }
@@ -204,6 +226,8 @@ void remove_all_probes() {
         if (s.used) {
             uprobe_unregister(static_cast<int>(s.id));
             s.used = false;
+            if (s.mode == uint8_t(wire::probe_mode::aggregate))
+                aggregation_release(s.id);
         }
     }
 }

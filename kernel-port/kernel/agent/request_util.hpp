@@ -72,6 +72,18 @@ bool parse(const wire::frame& f, M& out) {
 process* requested_thread(const wire::frame& f, uint32_t pid, uint32_t tid);
 
 // probe_requests.cpp
+// What add_probe needs of a probe_add or aggregation_add request.
+struct probe_params {
+    uint32_t pid = 0;
+    uint8_t kind = 0;
+    uint8_t mode = 0; // wire::probe_mode
+    uint64_t address = 0;
+    wire::bytes path;
+    wire::bytes condition;
+    uint64_t cookie = 0;
+};
+uint32_t add_probe(const wire::frame& f, const probe_params& p);
+
 void probe_add(const wire::frame& f);
 void probe_remove(const wire::frame& f);
 void probe_list(const wire::frame& f);

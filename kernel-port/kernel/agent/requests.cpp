@@ -1,5 +1,6 @@
 // The agent's request dispatch, its register and memory requests (protocol/README.md §3: user
 // memory only — never the kernel's) and the stop events it sends.
+#include "agent/aggregations.hpp"
 #include "agent/debug_registers.hpp"
 #include "agent/request_util.hpp"
 
@@ -166,6 +167,10 @@ void handle_request(const wire::frame& f) {
         return probe_remove(f);
     case wire::msg_type::probe_list:
         return probe_list(f);
+    case wire::msg_type::aggregation_add:
+        return aggregation_add(f);
+    case wire::msg_type::aggregation_read:
+        return aggregation_read(f);
     case wire::msg_type::process_list:
         return process_list(f);
     case wire::msg_type::process_spawn:

@@ -141,4 +141,15 @@ const json* param_reader::array(const char* name, bool is_required) {
     return v;
 }
 
+const json* param_reader::object(const char* name, bool is_required) {
+    const json* v = member(name, is_required);
+    if (!v)
+        return nullptr;
+    if (!v->is_object()) {
+        fail(name, "an object");
+        return nullptr;
+    }
+    return v;
+}
+
 } // namespace ruprobes::jsonrpc

@@ -20,6 +20,8 @@ constexpr type_info types[] = {
     {msg_type::probe_add, "probe_add", "probe_add_response", 20},
     {msg_type::probe_remove, "probe_remove", "probe_remove_response", 4},
     {msg_type::probe_list, "probe_list", "probe_list_response", 4},
+    {msg_type::aggregation_add, "aggregation_add", "aggregation_add_response", 48},
+    {msg_type::aggregation_read, "aggregation_read", "aggregation_read_response", 8},
     {msg_type::process_list, "process_list", "process_list_response", 4},
     {msg_type::process_spawn, "process_spawn", "process_spawn_response", 8},
     {msg_type::process_kill, "process_kill", "process_kill_response", 4},

@@ -246,6 +246,152 @@ TEST_F(rpc_e2e, conditions_select_the_hits_in_the_kernel) {
     EXPECT_EQ(removed["result"]["hits"], 610);
 }
 
+// fib(n)'s calls, by argument, and the values they return (the program's own recursion).
+void count_fib_calls(uint64_t n, std::map<uint64_t, uint64_t>& by_arg,
+                     std::map<uint64_t, uint64_t>& by_result, uint64_t& result) {
+    by_arg[n]++;
+    if (n < 2) {
+        result = n;
+    } else {
+        uint64_t a = 0, b = 0;
+        count_fib_calls(n - 1, by_arg, by_result, a);
+        count_fib_calls(n - 2, by_arg, by_result, b);
+        result = a + b;
+    }
+    by_result[result]++;
+}
+
+// Aggregations computed in the kernel: counts by argument and by process, and a histogram of
+// return values, equal to what fib's recursion makes; no probe.hit is sent for them.
+TEST_F(rpc_e2e, aggregations_are_computed_in_the_kernel) {
+    rpc_test_client c(port);
+    ASSERT_FALSE(wait_connected(c).empty()) << daemon->output();
+    c.call("events.subscribe", {{"kinds", {"probe.hit", "process.exit", "events.lost"}}});
+    json by_arg = c.call(
+        "probe.add", {{"program", "/bin/fib"}, {"symbol", "fib"}, {"aggregate", {{"by", "a0"}}}});
+    ASSERT_TRUE(by_arg.contains("result")) << by_arg.dump();
+    EXPECT_EQ(by_arg["result"]["aggregate"]["by"], "a0");
+    json by_pid = c.call("probe.add", {{"program", "/bin/fib"},
+                                       {"symbol", "fib"},
+                                       {"condition", "a0 < 2"},
+                                       {"aggregate", {{"by", "pid"}, {"of", "a0"}}}});
+    ASSERT_TRUE(by_pid.contains("result")) << by_pid.dump();
+    json returns = c.call("probe.add", {{"program", "/bin/fib"},
+                                        {"symbol", "fib"},
+                                        {"kind", "return"},
+                                        {"aggregate", {{"of", "ret"}, {"hist", "log2"}}}});
+    ASSERT_TRUE(returns.contains("result")) << returns.dump();
+    json linear =
+        c.call("probe.add",
+               {{"program", "/bin/fib"},
+                {"symbol", "fib"},
+                {"aggregate",
+                 {{"of", "arg0"}, {"hist", "linear"}, {"min", 2}, {"max", 14}, {"step", 4}}}});
+    ASSERT_TRUE(linear.contains("result")) << linear.dump();
+    // Refusals say what is wrong.
+    json bad = c.call("probe.add",
+                      {{"program", "/bin/fib"}, {"symbol", "fib"}, {"aggregate", {{"of", "ret"}}}});
+    ASSERT_TRUE(bad.contains("error")) << bad.dump();
+    EXPECT_NE(bad["error"]["data"]["reason"].get<std::string>().find("return probes"),
+              std::string::npos);
+
+    std::vector<int64_t> pids;
+    for (const char* n : {"15", "10"}) {
+        json proc = c.call("process.spawn", {{"argv", {"/bin/fib", n}}});
+        ASSERT_TRUE(proc.contains("result")) << proc.dump();
+        int64_t pid = proc["result"]["pid"];
+        pids.push_back(pid);
+        int hits = 0;
+        for (bool exited = false; !exited;) {
+            auto msg = next_message(c, 30s);
+            ASSERT_TRUE(msg) << "no process.exit\n" << daemon->output();
+            if ((*msg)["method"] == "probe.hit")
+                hits++;
+            if ((*msg)["method"] == "process.exit" && (*msg)["params"]["pid"] == pid)
+                exited = true;
+        }
+        EXPECT_EQ(hits, 0) << "an aggregation sent hits";
+    }
+    std::map<uint64_t, uint64_t> calls15, results15, calls10, results10;
+    uint64_t r = 0;
+    count_fib_calls(15, calls15, results15, r);
+    count_fib_calls(10, calls10, results10, r);
+
+    json a = c.call("probe.aggregate", {{"id", by_arg["result"]["id"]}});
+    ASSERT_TRUE(a.contains("result")) << a.dump();
+    EXPECT_EQ(a["result"]["hits"], 1973 + 177);
+    EXPECT_EQ(a["result"]["dropped"], 0);
+    std::map<uint64_t, uint64_t> got;
+    for (const json& e : a["result"]["entries"])
+        got[e["key"].get<uint64_t>()] = e["count"];
+    std::map<uint64_t, uint64_t> want = calls15;
+    for (auto [k, v] : calls10)
+        want[k] += v;
+    EXPECT_EQ(got, want);
+    EXPECT_EQ(got[1], 610u + 55u);
+
+    json p = c.call("probe.aggregate", {{"id", by_pid["result"]["id"]}});
+    ASSERT_TRUE(p.contains("result")) << p.dump();
+    ASSERT_EQ(p["result"]["entries"].size(), 2u) << p.dump();
+    for (const json& e : p["result"]["entries"]) {
+        bool first = e["key"] == pids[0];
+        const auto& calls = first ? calls15 : calls10;
+        EXPECT_EQ(e["count"], calls.at(0) + calls.at(1)) << e.dump();
+        EXPECT_EQ(e["sum"], calls.at(1)) << e.dump(); // a0 < 2: the n == 1 calls add 1 each
+        EXPECT_EQ(e["min"], 0);
+        EXPECT_EQ(e["max"], 1);
+    }
+
+    json h = c.call("probe.aggregate", {{"id", returns["result"]["id"]}});
+    ASSERT_TRUE(h.contains("result")) << h.dump();
+    ASSERT_EQ(h["result"]["entries"].size(), 1u);
+    const json& all = h["result"]["entries"][0];
+    std::map<uint64_t, uint64_t> results = results15;
+    for (auto [k, v] : results10)
+        results[k] += v;
+    // log2 buckets of the return values: 0 alone, then [2^n, 2^(n+1) - 1].
+    std::map<int64_t, uint64_t> want_hist;
+    uint64_t sum = 0;
+    for (auto [value, n] : results) {
+        sum += value * n;
+        want_hist[value == 0 ? 0 : int64_t(1) << (63 - __builtin_clzll(value))] += n;
+    }
+    std::map<int64_t, uint64_t> got_hist;
+    for (const json& b : all["hist"])
+        got_hist[b["from"].get<int64_t>()] = b["count"];
+    EXPECT_EQ(got_hist, want_hist) << all.dump();
+    EXPECT_EQ(all["count"], 1973 + 177);
+    EXPECT_EQ(all["sum"], sum);
+    EXPECT_EQ(all["max"], 610);
+
+    json l = c.call("probe.aggregate", {{"id", linear["result"]["id"]}});
+    ASSERT_TRUE(l.contains("result")) << l.dump();
+    std::map<std::string, uint64_t> got_linear, want_linear;
+    for (const json& b : l["result"]["entries"][0]["hist"])
+        got_linear[b.value("from", json(nullptr)).dump() + ".." +
+                   b.value("to", json(nullptr)).dump()] = b["count"];
+    for (auto [n, k] : want) {
+        std::string bucket = n < 2     ? "null..1"
+                             : n >= 14 ? "14..null"
+                                       : std::to_string(2 + (n - 2) / 4 * 4) + ".." +
+                                             std::to_string(2 + (n - 2) / 4 * 4 + 3);
+        want_linear[bucket] += k;
+    }
+    EXPECT_EQ(got_linear, want_linear) << l.dump();
+
+    json list = c.call("probe.list");
+    ASSERT_TRUE(list.contains("result")) << list.dump();
+    int aggregates = 0;
+    for (const json& e : list["result"]["probes"])
+        aggregates += e.contains("aggregate") ? 1 : 0;
+    EXPECT_EQ(aggregates, 4);
+    json removed = c.call("probe.remove", {{"id", by_arg["result"]["id"]}});
+    ASSERT_TRUE(removed.contains("result")) << removed.dump();
+    EXPECT_EQ(removed["result"]["hits"], 1973 + 177);
+    json gone = c.call("probe.aggregate", {{"id", by_arg["result"]["id"]}});
+    EXPECT_TRUE(gone.contains("error")) << gone.dump();
+}
+
 // A subscriber that reads nothing while /bin/loop makes its hits falls behind the daemon's log:
 // the hits it receives plus the counts of its events.lost notices are every hit made.
 TEST_F(rpc_e2e, a_lagging_subscribers_hits_plus_announced_losses_are_every_hit_made) {

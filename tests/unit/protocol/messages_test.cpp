@@ -180,6 +180,82 @@ TEST(Messages, VariableFieldPastTheEndIsMalformed) {
     EXPECT_FALSE(wire::decode<wire::ping_request>(f).ok()); // wrong type
 }
 
+TEST(Messages, AggregationAddAndReadRoundTrip) {
+    std::vector<uint8_t> s;
+    std::string path = "/bin/fib";
+    std::array<uint8_t, 2> cond = {9, 8};
+    auto m = round_trip(
+        wire::aggregation_add_request{.pid = 0,
+                                      .kind = uint8_t(wire::probe_kind::ret),
+                                      .key = uint8_t(wire::aggregation_key::pid),
+                                      .value = uint8_t(wire::aggregation_value::ret),
+                                      .histogram = uint8_t(wire::aggregation_histogram::linear),
+                                      .address = 0x10078,
+                                      .linear_min = uint64_t(-10),
+                                      .linear_max = 100,
+                                      .linear_step = 10,
+                                      .path = as_bytes(path),
+                                      .condition = cond},
+        s);
+    EXPECT_EQ(m.kind, 2);
+    EXPECT_EQ(m.key, 1);
+    EXPECT_EQ(m.value, 9);
+    EXPECT_EQ(m.histogram, 2);
+    EXPECT_EQ(m.address, 0x10078u);
+    EXPECT_EQ(int64_t(m.linear_min), -10);
+    EXPECT_EQ(m.linear_max, 100u);
+    EXPECT_EQ(m.linear_step, 10u);
+    EXPECT_EQ(as_string(m.path), path);
+    ASSERT_EQ(m.condition.size(), 2u);
+    EXPECT_EQ(m.condition[1], 8);
+    EXPECT_EQ(wire::fixed_payload_size(wire::aggregation_add_request::code), 48u);
+
+    auto r = round_trip(wire::aggregation_read_request{.probe_id = 5, .start = 7}, s);
+    EXPECT_EQ(r.probe_id, 5u);
+    EXPECT_EQ(r.start, 7u);
+
+    // A page: the head and two keys with 3 buckets each.
+    std::vector<uint8_t> out(wire::max_frame);
+    wire::frame_builder b(out, wire::aggregation_read_response::code, 3);
+    wire::write_fields(b.payload(),
+                       wire::aggregation_read_response{
+                           .total = 9, .count = 2, .buckets = 3, .hits = 1973, .dropped = 4});
+    std::array<uint8_t, 24> buckets{};
+    buckets[8] = 6; // bucket 1: 6
+    for (uint64_t key = 1; key <= 2; key++)
+        wire::write_fields(b.payload(), wire::aggregation_entry{.key = key,
+                                                                .count = 10 * key,
+                                                                .sum = 100,
+                                                                .min = uint64_t(-3),
+                                                                .max = 30,
+                                                                .histogram = buckets});
+    size_t n = b.finish();
+    ASSERT_GT(n, 0u);
+    std::vector<uint8_t> storage(wire::max_frame);
+    wire::frame_decoder d(storage);
+    d.feed(std::span<const uint8_t>(out).first(n));
+    auto f = d.next();
+    ASSERT_TRUE(f);
+    size_t used = 0;
+    auto head = wire::decode<wire::aggregation_read_response>(*f, &used);
+    ASSERT_TRUE(head.ok());
+    EXPECT_EQ(head->total, 9u);
+    EXPECT_EQ(head->buckets, 3u);
+    EXPECT_EQ(head->hits, 1973u);
+    EXPECT_EQ(head->dropped, 4u);
+    wire::entry_reader<wire::aggregation_entry> entries(f->payload.subspan(used), head->count);
+    auto e1 = entries.next();
+    auto e2 = entries.next();
+    ASSERT_TRUE(e1 && e2);
+    EXPECT_FALSE(entries.next());
+    EXPECT_FALSE(entries.failed());
+    EXPECT_EQ(e2->key, 2u);
+    EXPECT_EQ(e2->count, 20u);
+    EXPECT_EQ(int64_t(e2->min), -3);
+    ASSERT_EQ(e2->histogram.size(), 24u);
+    EXPECT_EQ(e2->histogram[8], 6);
+}
+
 TEST(Messages, ProbeListWithEntries) {
     std::vector<uint8_t> out(wire::max_frame);
     wire::frame_builder b(out, wire::probe_list_response::code, 3);

@@ -17,6 +17,8 @@ enum class msg_type : uint16_t {
     probe_add = 0x0101,
     probe_remove = 0x0102,
     probe_list = 0x0103,
+    aggregation_add = 0x0104,
+    aggregation_read = 0x0105,
     process_list = 0x0201,
     process_spawn = 0x0202,
     process_kill = 0x0203,
@@ -114,7 +116,19 @@ inline constexpr size_t hit_record_size = 128;
 inline constexpr size_t max_hits_per_frame = 31;
 
 enum class probe_kind : uint8_t { insn = 0, entry = 1, ret = 2 };
-enum class probe_mode : uint8_t { trace = 0, stop = 1 };
+enum class probe_mode : uint8_t { trace = 0, stop = 1, aggregate = 2 };
+// What an aggregation groups its hits by, and which value it sums and histograms (README §3,
+// aggregation_add).
+enum class aggregation_key : uint8_t {
+    none = 0,
+    pid = 1,
+    tid = 2,
+    arg0 = 3,
+    ret = 11
+};                                                                      // argN = 3+N
+enum class aggregation_value : uint8_t { none = 0, arg0 = 1, ret = 9 }; // argN = 1+N
+enum class aggregation_histogram : uint8_t { none = 0, log2 = 1, linear = 2 };
+inline constexpr uint32_t aggregation_buckets = 64; // histogram buckets at most (log2: exactly)
 enum class stop_reason : uint8_t {
     none = 0,
     probe = 1,
@@ -303,6 +317,89 @@ struct probe_entry {
     static void io(M& m, Io& s) {
         s.field(m.probe_id), s.field(m.pid), s.field(m.kind), s.field(m.mode), s.len16(m.path);
         s.field(m.address), s.field(m.hits), s.data(m.path);
+    }
+};
+
+// ---- aggregations --------------------------------------------------------------------------
+
+struct aggregation_add_request {
+    static constexpr uint16_t code = type_code(msg_type::aggregation_add);
+    uint32_t pid = 0;
+    uint8_t kind = 0;      // probe_kind
+    uint8_t key = 0;       // aggregation_key
+    uint8_t value = 0;     // aggregation_value
+    uint8_t histogram = 0; // aggregation_histogram
+    uint64_t address = 0;
+    uint64_t linear_min = 0; // histogram linear (i64): buckets of `step` from min to max
+    uint64_t linear_max = 0; // (i64)
+    uint64_t linear_step = 0;
+    bytes path;
+    bytes condition;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.pid), s.field(m.kind), s.field(m.key), s.field(m.value), s.field(m.histogram);
+        s.field(m.address), s.field(m.linear_min), s.field(m.linear_max), s.field(m.linear_step);
+        s.len16(m.path), s.len16(m.condition), s.zeros(4), s.data(m.path), s.data(m.condition);
+    }
+};
+
+struct aggregation_add_response {
+    static constexpr uint16_t code = response_code(msg_type::aggregation_add);
+    int32_t status = 0;
+    uint32_t probe_id = 0;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.status);
+        if (m.status != 0) {
+            return;
+        }
+        s.field(m.probe_id);
+    }
+};
+
+struct aggregation_read_request {
+    static constexpr uint16_t code = type_code(msg_type::aggregation_read);
+    uint32_t probe_id = 0;
+    uint32_t start = 0; // index of the first key wanted
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.probe_id), s.field(m.start);
+    }
+};
+
+// The head of an aggregation_read response; `count` aggregation_entry follow.
+struct aggregation_read_response {
+    static constexpr uint16_t code = response_code(msg_type::aggregation_read);
+    int32_t status = 0;
+    uint32_t total = 0;   // keys
+    uint32_t count = 0;   // keys in this page
+    uint32_t buckets = 0; // histogram buckets per key (0: no histogram)
+    uint64_t hits = 0;    // hits aggregated, dropped ones included
+    uint64_t dropped = 0; // hits whose key found no room in the table
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.status);
+        if (m.status != 0) {
+            return;
+        }
+        s.field(m.total), s.field(m.count), s.field(m.buckets), s.zeros(4), s.field(m.hits);
+        s.field(m.dropped);
+    }
+};
+
+// One key of an aggregation: its hits and the statistics of its value; `histogram` holds
+// `buckets` little-endian u64 counts (README §3 says which values each bucket holds).
+struct aggregation_entry {
+    uint64_t key = 0;
+    uint64_t count = 0;
+    uint64_t sum = 0;
+    uint64_t min = 0; // i64 (as every value: registers are signed)
+    uint64_t max = 0; // i64
+    bytes histogram;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.key), s.field(m.count), s.field(m.sum), s.field(m.min), s.field(m.max);
+        s.len16(m.histogram), s.zeros(6), s.data(m.histogram);
     }
 };
 

@@ -31,6 +31,8 @@ public:
     std::optional<bool> boolean(const char* name, bool is_required);
     // An array member (elements are checked by the caller).
     const json* array(const char* name, bool is_required);
+    // An object member (members are checked by the caller, e.g. with a param_reader of its own).
+    const json* object(const char* name, bool is_required);
 
     // Records an error about `name` (first one wins), e.g. for values out of range.
     void fail(const char* name, const std::string& expected);

@@ -1,0 +1,25 @@
+// The JSON side of in-kernel aggregations (docs/jsonrpc.md, probe.add `aggregate` and
+// probe.aggregate): the `aggregate` parameter, and a table as JSON. No Asio.
+#pragma once
+
+#include "ruprobes/jsonrpc/message.hpp"
+#include "target/target_types.hpp"
+
+#include <variant>
+
+namespace ruprobes::rpc {
+
+// probe.add's `aggregate` object ({by, of, hist, min, max, step}) for a probe of `kind`; an
+// invalid-params error that says what is wrong.
+std::variant<target::aggregation_spec, jsonrpc::rpc_error>
+parse_aggregate(const jsonrpc::json& aggregate, target::probe_kind kind);
+
+// The spec as probe.add / probe.list show it: {by, of, hist[, min, max, step]}.
+jsonrpc::json aggregate_json(const target::aggregation_spec& spec);
+
+// probe.aggregate's result: {id, aggregate, hits, dropped, entries: [{key, count[, sum, min,
+// max][, hist]}]}, entries sorted by key, a histogram as its non-empty buckets.
+jsonrpc::json aggregation_json(target::probe_id id, const target::aggregation_spec& spec,
+                               const target::aggregation_table& table);
+
+} // namespace ruprobes::rpc
