@@ -74,7 +74,8 @@ uint64_t run_instructions(kernel& k, process& p, uint64_t budget, const bool& yi
             ruprobes::format_insn(d, text, sizeof text);
             uprobes_fixup_fault(&p.regs);
             k.fault(p, sig::ill,
-                    "the simulated CPU cannot execute '" + std::string(text) + "' at pc " + hex(pc));
+                    "the simulated CPU cannot execute '" + std::string(text) + "' at pc " +
+                        hex(pc));
             break;
         }
         ruprobes::sim_fault where;

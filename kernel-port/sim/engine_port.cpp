@@ -49,7 +49,8 @@ bool kernel::apply_trap_action(process& p, int action, const uprobes_trap_info& 
         fault(p, sig::segv, "probed instruction faulted");
         return false;
     default:
-        log("pid " + std::to_string(p.pid) + ": the probe engine could not execute the instruction");
+        log("pid " + std::to_string(p.pid) +
+            ": the probe engine could not execute the instruction");
         exit_process(p, sig::trap);
         return false;
     }
@@ -104,7 +105,8 @@ bool kernel::prepare_to_run(process& p) {
 
 } // namespace sim
 
-// ---- the os_* hooks (ruprobes.h) ------------------------------------------------------------------
+// ---- the os_* hooks (ruprobes.h)
+// ------------------------------------------------------------------
 
 using sim::live_process;
 
@@ -156,7 +158,8 @@ extern "C" void os_uprobes_unlock(void) {}
 
 extern "C" int os_program_text(const char* path, uint64_t* begin, uint64_t* end) {
     sim::kernel* k = sim::kernel::instance();
-    const sim::program_image* image = k != nullptr && path != nullptr ? k->programs().find(path) : nullptr;
+    const sim::program_image* image =
+        k != nullptr && path != nullptr ? k->programs().find(path) : nullptr;
     if (image == nullptr) {
         return -1;
     }
@@ -167,7 +170,8 @@ extern "C" int os_program_text(const char* path, uint64_t* begin, uint64_t* end)
 
 extern "C" int os_program_read(const char* path, uint64_t addr, void* dst, size_t len) {
     sim::kernel* k = sim::kernel::instance();
-    const sim::program_image* image = k != nullptr && path != nullptr ? k->programs().find(path) : nullptr;
+    const sim::program_image* image =
+        k != nullptr && path != nullptr ? k->programs().find(path) : nullptr;
     return image != nullptr && sim::program_store::read(*image, addr, dst, len) ? 0 : -1;
 }
 

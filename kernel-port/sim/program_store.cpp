@@ -42,7 +42,8 @@ const char* check_image(program_image& image) {
             continue;
         }
         if (ph.p_filesz > ph.p_memsz || ph.p_offset > image.bytes.size() ||
-            ph.p_filesz > image.bytes.size() - ph.p_offset || ph.p_vaddr + ph.p_memsz < ph.p_vaddr) {
+            ph.p_filesz > image.bytes.size() - ph.p_offset ||
+            ph.p_vaddr + ph.p_memsz < ph.p_vaddr) {
             return "segment outside the file";
         }
         if ((ph.p_flags & PF_X) != 0) {
@@ -82,9 +83,10 @@ const program_image* program_store::find(const std::string& path, std::string* w
         return &it->second;
     }
     const std::string prefix = "/bin/";
-    const std::string name = path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0
-                                 ? path.substr(prefix.size())
-                                 : std::string();
+    const std::string name =
+        path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0
+            ? path.substr(prefix.size())
+            : std::string();
     if (name.empty() || name.find('/') != std::string::npos || name[0] == '.') {
         if (why != nullptr) {
             *why = "programs are named /bin/<name>";
@@ -101,7 +103,8 @@ const program_image* program_store::find(const std::string& path, std::string* w
     program_image image;
     image.path = path;
     image.bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    const char* bad = image.bytes.size() > max_program_size ? "larger than 64 MiB" : check_image(image);
+    const char* bad =
+        image.bytes.size() > max_program_size ? "larger than 64 MiB" : check_image(image);
     if (bad != nullptr) {
         if (why != nullptr) {
             *why = bad;
@@ -152,7 +155,8 @@ std::optional<uint64_t> program_store::symbol(const program_image& image, const 
     read_at(image.bytes, 0, eh);
     for (uint16_t i = 0; i < eh.e_shnum; i++) {
         Elf64_Shdr sh;
-        if (!read_at(image.bytes, eh.e_shoff + uint64_t{i} * sizeof sh, sh) || sh.sh_type != SHT_SYMTAB) {
+        if (!read_at(image.bytes, eh.e_shoff + uint64_t{i} * sizeof sh, sh) ||
+            sh.sh_type != SHT_SYMTAB) {
             continue;
         }
         Elf64_Shdr strtab;

@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <stdexcept>
 #include <ctime>
+#include <stdexcept>
 
 namespace sim {
 
@@ -49,8 +49,7 @@ bool build_stack(address_space& as, const std::vector<std::string>& argv, uint64
 
 } // namespace
 
-kernel::kernel(kernel_config config)
-    : config_(std::move(config)), programs_(config_.programs_dir) {
+kernel::kernel(kernel_config config) : config_(std::move(config)), programs_(config_.programs_dir) {
     if (the_kernel != nullptr) {
         throw std::runtime_error("one simulated kernel per host process (the engine is global)");
     }
@@ -199,7 +198,8 @@ void kernel::exit_process(process& p, int wait_status) {
             q->ppid = 0; // orphans: reaped by the kernel when they exit
         }
     }
-    if (process* parent = find(p.ppid); parent != nullptr && parent->state == process_state::waiting) {
+    if (process* parent = find(p.ppid);
+        parent != nullptr && parent->state == process_state::waiting) {
         parent->state = process_state::runnable; // its wait4 runs again and finds this zombie
     }
     const bool killed = (wait_status & 0x7f) != 0;
@@ -286,7 +286,8 @@ void kernel::reap_orphans() {
     }
 }
 
-// ---- scheduling -----------------------------------------------------------------------------------
+// ---- scheduling
+// -----------------------------------------------------------------------------------
 
 uint64_t kernel::next_wake_ns() const {
     uint64_t earliest = 0;
@@ -342,7 +343,8 @@ void kernel::run_quantum(process& p) {
     current_ = nullptr;
 }
 
-// ---- process control ------------------------------------------------------------------------------
+// ---- process control
+// ------------------------------------------------------------------------------
 
 long kernel::stop(uint32_t pid) {
     process* p = find(pid);

@@ -131,8 +131,9 @@ public:
     // The earliest wake-up time of a sleeping process (os_time_ns clock), or 0 when none.
     uint64_t next_wake_ns() const;
 
-    // ---- process control for a debugger ----------------------------------------------------------
-    // Holds `pid` where it is (stops nest); it becomes traced. 0, -ESRCH.
+    // ---- process control for a debugger
+    // ---------------------------------------------------------- Holds `pid` where it is (stops
+    // nest); it becomes traced. 0, -ESRCH.
     long stop(uint32_t pid);
     // Releases one stop of `pid` (every one with `step`, which then runs exactly one
     // instruction of the original program and stops again with stop_reason::step).
