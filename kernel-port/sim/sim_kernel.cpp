@@ -167,6 +167,7 @@ long kernel::fork(process& parent) {
     child->path = parent.path;
     child->regs = parent.regs;
     child->regs.x[10] = 0;
+    child->fp = parent.fp;
     child->memory = parent.memory; // every page copied: the child's breakpoints are its own
     const uint32_t pid = child->pid;
     table_.emplace(pid, std::move(child));
@@ -175,8 +176,8 @@ long kernel::fork(process& parent) {
         log("fork " + std::to_string(parent.pid) + " -> " + std::to_string(pid) + ": " +
             uprobes_error_name(r));
     }
-    if (listener_ != nullptr && listener_->exec) {
-        listener_->exec(pid, parent.pid, parent.path);
+    if (listener_ != nullptr && listener_->forked) {
+        listener_->forked(parent.pid, pid);
     }
     return pid;
 }
@@ -364,12 +365,8 @@ long kernel::resume(uint32_t pid, bool step) {
     if (!p->stopped()) {
         return -err::inval;
     }
-    if (step) {
-        p->stop_count = 0;
-        p->step_pending = true;
-    } else {
-        p->stop_count--;
-    }
+    p->stop_count = 0;
+    p->step_pending = step;
     return 0;
 }
 

@@ -14,6 +14,7 @@
 
 #include "ruprobes/ruprobes.h"
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -74,6 +75,8 @@ struct process {
     uint64_t wake_ns = 0;
     int wait_status = 0; // Linux encoding: exit code << 8, or the killing signal
     uint64_t instructions = 0;
+    std::array<uint64_t, 33> fp =
+        {}; // f0..f31 and fcsr: kept for a debugger (the simulated CPU has no FPU)
 
     bool stopped() const { return stop_count > 0; }
     bool live() const { return state != process_state::zombie; }
@@ -84,6 +87,7 @@ struct process {
 struct process_listener {
     std::function<void(uint32_t pid, stop_reason reason, uint32_t probe_id)> stopped;
     std::function<void(uint32_t pid, uint32_t ppid, const std::string& path)> exec;
+    std::function<void(uint32_t parent_pid, uint32_t child_pid)> forked;
     std::function<void(uint32_t pid, int wait_status)> exited;
 };
 
@@ -145,9 +149,11 @@ public:
     // Reads / writes user memory as the program sees it (through the engine's memory views).
     long read_memory(uint32_t pid, uint64_t addr, void* dst, size_t len);
     long write_memory(uint32_t pid, uint64_t addr, const void* src, size_t len);
-    // Installs the listener (nullptr removes it). While one is installed, an ebreak that is not
-    // the engine's stops the thread, and a traced process that faults stops instead of dying.
+    // Installs the listener (nullptr removes it).
     void set_listener(const process_listener* listener) { listener_ = listener; }
+    // While a debugger is present, an ebreak that is not the engine's stops the thread, and a
+    // traced process that faults stops instead of dying.
+    void set_debugger_present(bool present) { debugger_present_ = present; }
     // Every process is untraced (the debugger went away).
     void untrace_all();
 
@@ -168,7 +174,7 @@ public:
     long exec(process& p, const std::string& path, const std::vector<std::string>& argv);
     // A copy of `parent` (fork); the child's pid or -errno.
     long fork(process& parent);
-    bool debugger_listening() const { return listener_ != nullptr; }
+    bool debugger_listening() const { return debugger_present_; }
     // Ends the current quantum after this instruction (sched_yield).
     void yield() { yield_ = true; }
 
@@ -189,6 +195,7 @@ private:
     process* current_ = nullptr;
     bool yield_ = false;
     const process_listener* listener_ = nullptr;
+    bool debugger_present_ = false;
     void* engine_memory_ = nullptr;
 
     friend void execute_breakpoint(kernel& k, process& p);

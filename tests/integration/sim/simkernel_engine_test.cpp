@@ -129,6 +129,7 @@ TEST_F(sim_fixture, stop_mode_probe_stops_one_process_while_another_runs) {
         stops.emplace_back(pid, reason);
     };
     k.set_listener(&listener);
+    k.set_debugger_present(true);
     const uint64_t fib = fib_addr();
     const long debugged = k.spawn("/bin/fib", {"fib", "5"}, 0, true);
     ASSERT_GT(debugged, 0);
