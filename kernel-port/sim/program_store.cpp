@@ -10,6 +10,11 @@ namespace sim {
 namespace {
 
 constexpr size_t max_program_size = 64u << 20;
+// Where a program's segments may go: the user window below the stack and the xol page
+// (sim_kernel.hpp's layout), and how much memory they may ask for in all.
+constexpr uint64_t segments_begin = 0x4000'0000;
+constexpr uint64_t segments_end = 0x7f00'0000;
+constexpr uint64_t max_segments_memory = 16u << 20;
 
 template <typename T>
 bool read_at(const std::vector<uint8_t>& bytes, uint64_t offset, T& out) {
@@ -33,18 +38,27 @@ const char* check_image(program_image& image) {
     if (eh.e_phentsize != sizeof(Elf64_Phdr)) {
         return "bad program header size";
     }
+    uint64_t memory = 0;
     for (uint16_t i = 0; i < eh.e_phnum; i++) {
         Elf64_Phdr ph;
-        if (!read_at(image.bytes, eh.e_phoff + uint64_t{i} * sizeof ph, ph)) {
+        if (eh.e_phoff > image.bytes.size() ||
+            !read_at(image.bytes, eh.e_phoff + uint64_t{i} * sizeof ph, ph)) {
             return "program headers outside the file";
         }
         if (ph.p_type != PT_LOAD || ph.p_memsz == 0) {
             continue;
         }
         if (ph.p_filesz > ph.p_memsz || ph.p_offset > image.bytes.size() ||
-            ph.p_filesz > image.bytes.size() - ph.p_offset ||
-            ph.p_vaddr + ph.p_memsz < ph.p_vaddr) {
+            ph.p_filesz > image.bytes.size() - ph.p_offset) {
             return "segment outside the file";
+        }
+        if (ph.p_vaddr < segments_begin || ph.p_vaddr > segments_end ||
+            ph.p_memsz > segments_end - ph.p_vaddr) {
+            return "segment outside the user window (0x40000000..0x7f000000)";
+        }
+        memory += ph.p_memsz;
+        if (memory > max_segments_memory) {
+            return "segments larger than 16 MiB";
         }
         if ((ph.p_flags & PF_X) != 0) {
             if (image.text_end == 0 || ph.p_vaddr < image.text_begin) {
@@ -100,18 +114,29 @@ const program_image* program_store::find(const std::string& path, std::string* w
         }
         return nullptr;
     }
+    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                               std::istreambuf_iterator<char>());
+    std::optional<program_image> image = parse(path, std::move(bytes), why);
+    if (!image) {
+        return nullptr;
+    }
+    return &images_.emplace(path, std::move(*image)).first->second;
+}
+
+std::optional<program_image> program_store::parse(const std::string& path,
+                                                  std::vector<uint8_t> bytes, std::string* why) {
     program_image image;
     image.path = path;
-    image.bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    image.bytes = std::move(bytes);
     const char* bad =
         image.bytes.size() > max_program_size ? "larger than 64 MiB" : check_image(image);
     if (bad != nullptr) {
         if (why != nullptr) {
             *why = bad;
         }
-        return nullptr;
+        return std::nullopt;
     }
-    return &images_.emplace(path, std::move(image)).first->second;
+    return image;
 }
 
 bool program_store::read(const program_image& image, uint64_t addr, void* dst, size_t len) {
@@ -158,6 +183,9 @@ std::optional<uint64_t> program_store::symbol(const program_image& image, const 
         if (!read_at(image.bytes, eh.e_shoff + uint64_t{i} * sizeof sh, sh) ||
             sh.sh_type != SHT_SYMTAB) {
             continue;
+        }
+        if (sh.sh_offset > image.bytes.size() || sh.sh_size > image.bytes.size() - sh.sh_offset) {
+            return std::nullopt;
         }
         Elf64_Shdr strtab;
         if (!read_at(image.bytes, eh.e_shoff + uint64_t{sh.sh_link} * sizeof strtab, strtab)) {

@@ -32,6 +32,11 @@ public:
     // when there is no such file or it is not a program this kernel runs (`why` says which).
     const program_image* find(const std::string& path, std::string* why = nullptr);
 
+    // Checks `bytes` as a program this kernel runs and makes it the image of `path`; nullopt
+    // when it is not (`why` says why). Every offset in the file is checked before use.
+    static std::optional<program_image> parse(const std::string& path, std::vector<uint8_t> bytes,
+                                              std::string* why = nullptr);
+
     // Reads `len` bytes of `image` at link-time address `addr` (inside one segment's file bytes).
     static bool read(const program_image& image, uint64_t addr, void* dst, size_t len);
 
