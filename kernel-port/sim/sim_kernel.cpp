@@ -206,7 +206,8 @@ void kernel::exit_process(process& p, int wait_status) {
     const bool killed = (wait_status & 0x7f) != 0;
     log("pid " + std::to_string(p.pid) + " (" + p.path + ") " +
         (killed ? "killed by signal " + std::to_string(wait_status & 0x7f)
-                : "exited with status " + std::to_string((wait_status >> 8) & 0xff)));
+                : "exited with status " + std::to_string((wait_status >> 8) & 0xff)) +
+        " after " + std::to_string(p.instructions) + " instructions");
     if (listener_ != nullptr && listener_->exited) {
         listener_->exited(p.pid, wait_status);
     }
