@@ -119,6 +119,8 @@ struct ruprobes_agent_regs {
 
 /* os_agent_process_spawn flags. */
 #define RUPROBES_AGENT_SPAWN_STOP_AT_ENTRY 0x1u
+/* The most arguments (argv[0] included) the agent passes to os_agent_process_spawn. */
+#define RUPROBES_AGENT_MAX_ARGS 16
 
 /* os_agent_notify events. */
 enum ruprobes_agent_notice {
@@ -266,7 +268,8 @@ int os_agent_process_list(uint32_t start, struct ruprobes_agent_process* out, ui
                           uint32_t* total);
 
 /*
- * Starts program argv[0] with `argc` arguments `argv` (argc >= 1, NUL-terminated strings) as a
+ * Starts program argv[0] with `argc` arguments `argv` (1 <= argc <= RUPROBES_AGENT_MAX_ARGS,
+ * NUL-terminated strings) as a
  * new user process; with RUPROBES_AGENT_SPAWN_STOP_AT_ENTRY its thread is stopped before its
  * first instruction (as os_agent_thread_stop), and the agent reports that stop. The kernel calls
  * ruprobes_agent_on_exec for it as for any exec. Sets *pid; returns 0 or
