@@ -5,8 +5,8 @@
 namespace agent {
 namespace {
 
-const uprobes_trap_context* context_of(const trap_frame& regs) {
-    return reinterpret_cast<const uprobes_trap_context*>(&regs);
+const uprobes_trap_context* context_of(const uprobes_trap_context& regs) {
+    return &regs;
 }
 
 constexpr int ra_regno = 1;
@@ -14,24 +14,22 @@ constexpr uint64_t pc_bit = uint64_t{1} << 32;
 
 } // namespace
 
-void shown_registers(int pid, const trap_frame& regs, ruprobes::wire::register_file& x,
-                     uint64_t& pc) {
-    auto id = static_cast<uint32_t>(pid); // tid == pid
+void shown_registers(uint32_t pid, uint32_t tid, const uprobes_trap_context& regs,
+                     ruprobes::wire::register_file& x, uint64_t& pc) {
     for (int i = 1; i < 32; i++) {
         x[i] = regs.x[i];
     }
-    x[ra_regno] = uprobes_program_ra(id, id, context_of(regs));
-    pc = uprobes_program_pc(id, id, context_of(regs));
+    x[ra_regno] = uprobes_program_ra(pid, tid, context_of(regs));
+    pc = uprobes_program_pc(pid, tid, context_of(regs));
 }
 
-void write_shown_registers(int pid, trap_frame& regs, uint64_t mask,
+void write_shown_registers(uint32_t pid, uint32_t tid, uprobes_trap_context& regs, uint64_t mask,
                            const ruprobes::wire::register_file& x, uint64_t pc) {
-    auto id = static_cast<uint32_t>(pid);
     // Both views are taken before anything changes: program_ra depends on sp.
-    uint64_t shown_ra = uprobes_program_ra(id, id, context_of(regs));
-    uint64_t shown_pc = uprobes_program_pc(id, id, context_of(regs));
+    uint64_t shown_ra = uprobes_program_ra(pid, tid, context_of(regs));
+    uint64_t shown_pc = uprobes_program_pc(pid, tid, context_of(regs));
     if ((mask & (1ull << ra_regno)) && x[ra_regno] != shown_ra &&
-        uprobes_set_program_ra(id, id, context_of(regs), x[ra_regno]) == 0) {
+        uprobes_set_program_ra(pid, tid, context_of(regs), x[ra_regno]) == 0) {
         regs.x[ra_regno] = x[ra_regno];
     }
     for (int i = 2; i < 32; i++) {
@@ -40,7 +38,7 @@ void write_shown_registers(int pid, trap_frame& regs, uint64_t mask,
         }
     }
     if ((mask & pc_bit) && pc != shown_pc) {
-        regs.sepc = pc;
+        regs.pc = pc;
     }
 }
 

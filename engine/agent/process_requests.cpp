@@ -1,21 +1,41 @@
 // The agent's process and thread requests (protocol/README.md §3) through the kernel's process
-// control (proc/process_control.hpp), and the stop bookkeeping the session rules need.
+// control hooks (os_agent_process_* / os_agent_thread_*), and the stop bookkeeping the session
+// rules need.
 #include "agent/request_util.hpp"
-
-#include "proc/lifecycle.hpp"
-#include "proc/process_control.hpp"
-#include "programs.hpp"
 
 namespace agent {
 namespace {
 
 struct stop_note {
-    int pid = 0;
+    uint32_t tid = 0;
     wire::stop_reason reason = wire::stop_reason::none;
+    uint8_t signal = 0;
 };
-constinit stop_note stop_notes[max_processes];
+constexpr uint32_t max_stop_notes = 128;
+constinit stop_note stop_notes[max_stop_notes];
 
-constinit process_info process_buf[max_processes];
+constexpr uint32_t process_page = 64;
+constinit ruprobes_agent_process process_buf[process_page] = {};
+
+constexpr size_t process_entry_size = 16; // without path and args (messages.hpp)
+
+wire::process_state wire_state(uint8_t state) {
+    switch (state) {
+    case RUPROBES_AGENT_PROCESS_STOPPED:
+        return wire::process_state::stopped;
+    case RUPROBES_AGENT_PROCESS_ZOMBIE:
+        return wire::process_state::zombie;
+    default:
+        return wire::process_state::running;
+    }
+}
+
+// Resumes every stop of thread `tid` of `pid`; the hook's result.
+int resume_fully(uint32_t pid, uint32_t tid) {
+    int r = os_agent_thread_resume(pid, tid, 0);
+    note_stop(tid, wire::stop_reason::none);
+    return r;
+}
 
 } // namespace
 
@@ -26,29 +46,29 @@ void process_list(const wire::frame& f) {
     if (!parse(f, req)) {
         return;
     }
-    int n = list_processes(process_buf, max_processes);
     uint32_t total = 0;
-    for (int i = 0; i < n; i++) {
-        total += process_buf[i].kernel_thread ? 0 : 1;
+    int n = os_agent_process_list(req.start, process_buf, process_page, &total);
+    if (n < 0) {
+        reply_status(f, status_of_hook(n));
+        return;
     }
     wire::frame_builder b(tx_frame, wire::process_list_response::code, f.request_id);
     wire::write_fields(b.payload(), wire::process_list_response{.status = 0, .total = total});
-    uint32_t index = 0, count = 0;
-    for (int i = 0; i < n; i++) {
-        const process_info& p = process_buf[i];
-        if (p.kernel_thread || index++ < req.start) {
-            continue;
+    uint32_t count = 0;
+    for (int i = 0; i < n && i < int(process_page); i++) {
+        ruprobes_agent_process& p = process_buf[i];
+        p.path[sizeof p.path - 1] = 0;
+        if (b.payload().size() + process_entry_size + str_length(p.path) > wire::max_payload) {
+            break; // the page is full: the host asks again from start + count
         }
-        wire::process_state state = p.state == process_state::zombie ? wire::process_state::zombie
-                                    : p.stopped                      ? wire::process_state::stopped
-                                                                     : wire::process_state::running;
-        wire::write_fields(b.payload(), wire::process_entry{.pid = uint32_t(p.pid),
-                                                            .ppid = uint32_t(p.ppid),
-                                                            .state = uint8_t(state),
-                                                            .thread_count = 1,
-                                                            .path = as_bytes(p.name),
-                                                            .args = {}});
-        count++; // 64 entries of <= 48 bytes always fit one frame
+        wire::write_fields(b.payload(),
+                           wire::process_entry{.pid = p.pid,
+                                               .ppid = p.ppid,
+                                               .state = uint8_t(wire_state(p.state)),
+                                               .thread_count = uint16_t(p.thread_count),
+                                               .path = as_bytes(p.path),
+                                               .args = {}});
+        count++;
     }
     b.payload().patch(8, count, 4);
     send_frame(b.finish(), true);
@@ -60,7 +80,7 @@ void process_spawn_request(const wire::frame& f) {
         return;
     }
     static char line[256];
-    const char* argv[max_exec_args];
+    const char* argv[RUPROBES_AGENT_MAX_ARGS];
     int argc = 0;
     if ((req.flags & wire::spawn_flag_argv_list) != 0) {
         // Each argument is followed by a NUL: copied as they are, empty ones included.
@@ -73,19 +93,19 @@ void process_spawn_request(const wire::frame& f) {
             line[i] = static_cast<char>(req.cmdline[i]);
         }
         for (size_t start = 0; start < req.cmdline.size();) {
-            if (argc == max_exec_args) {
+            if (argc == RUPROBES_AGENT_MAX_ARGS) {
                 reply_status(f, wire::status::malformed); // more arguments than exec takes
                 return;
             }
             argv[argc++] = line + start;
-            start += kstrlen(line + start) + 1;
+            start += str_length(line + start) + 1;
         }
     } else {
         if (!copy_string(req.cmdline, line, sizeof line)) {
             reply_status(f, wire::status::malformed);
             return;
         }
-        for (char* p = line; *p != 0 && argc < max_exec_args;) {
+        for (char* p = line; *p != 0 && argc < RUPROBES_AGENT_MAX_ARGS;) {
             while (*p == ' ') {
                 *p++ = 0;
             }
@@ -102,23 +122,21 @@ void process_spawn_request(const wire::frame& f) {
         reply_status(f, wire::status::malformed);
         return;
     }
-    if (find_program(argv[0]) == nullptr) {
-        reply_status(f, wire::status::no_such_program);
-        return;
-    }
-    long pid = process_spawn(init_process(), argv[0], argc, argv);
-    if (pid < 0) {
-        reply_status(f, status_of_errno(pid));
-        return;
-    }
     bool stop = (req.flags & wire::spawn_flag_stop_at_entry) != 0;
-    if (stop) {
-        thread_stop(static_cast<int>(pid)); // it has not run yet: stopped at its entry
+    uint32_t pid = 0;
+    int r = os_agent_process_spawn(argc, argv, stop ? RUPROBES_AGENT_SPAWN_STOP_AT_ENTRY : 0, &pid);
+    if (r < 0) {
+        reply_status(f, status_of_hook(r));
+        return;
     }
-    reply(f, wire::process_spawn_response{.status = 0, .pid = uint32_t(pid), .tid = uint32_t(pid)});
+    uint32_t tid = pid;
+    if (stop && !requested_thread(f, pid, 0, &tid)) {
+        return; // gone already (answered)
+    }
+    reply(f, wire::process_spawn_response{.status = 0, .pid = pid, .tid = tid});
     if (stop) {
-        note_stop(static_cast<int>(pid), wire::stop_reason::spawned);
-        send_stop_event(static_cast<int>(pid), wire::stop_reason::spawned, 0);
+        note_stop(tid, wire::stop_reason::spawned);
+        send_stop_event(pid, tid, wire::stop_reason::spawned, 0);
     }
 }
 
@@ -127,12 +145,8 @@ void process_kill_request(const wire::frame& f) {
     if (!parse(f, req)) {
         return;
     }
-    if (user_process(req.pid) == nullptr) {
-        reply_status(f, wire::status::no_such_process);
-        return;
-    }
-    long r = process_kill(static_cast<int>(req.pid), sig::kill);
-    reply_status(f, r < 0 ? status_of_errno(r) : 0);
+    int r = os_agent_process_kill(req.pid, 9); // SIGKILL
+    reply_status(f, r < 0 ? status_of_hook(r) : 0);
 }
 
 // ---- threads -------------------------------------------------------------------------------
@@ -142,41 +156,49 @@ void thread_list(const wire::frame& f) {
     if (!parse(f, req)) {
         return;
     }
-    process* p = user_process(req.pid);
-    if (p == nullptr) {
-        reply_status(f, wire::status::no_such_process);
+    static ruprobes_agent_thread threads[32];
+    uint32_t total = 0;
+    int n = os_agent_thread_list(req.pid, req.start, threads, 32, &total);
+    if (n < 0) {
+        reply_status(f, status_of_hook(n));
         return;
     }
-    bool stopped = p->stop_count > 0;
+    uint32_t count = static_cast<uint32_t>(n) > 32 ? 32 : static_cast<uint32_t>(n);
     wire::frame_builder b(tx_frame, wire::thread_list_response::code, f.request_id);
-    uint32_t count = req.start == 0 ? 1 : 0;
     wire::write_fields(b.payload(),
-                       wire::thread_list_response{.status = 0, .total = 1, .count = count});
-    if (count == 1) {
+                       wire::thread_list_response{.status = 0, .total = total, .count = count});
+    for (uint32_t i = 0; i < count; i++) {
+        const ruprobes_agent_thread& t = threads[i];
         wire::write_fields(
             b.payload(),
-            wire::thread_entry{.tid = req.pid,
-                               .state = uint8_t(stopped ? wire::thread_state::stopped
-                                                        : wire::thread_state::running),
-                               .stop_reason = uint8_t(stopped ? last_stop_reason(p->pid)
-                                                              : wire::stop_reason::none),
-                               .pc = p->frame.sepc});
+            wire::thread_entry{.tid = t.tid,
+                               .state = uint8_t(t.stopped ? wire::thread_state::stopped
+                                                          : wire::thread_state::running),
+                               .stop_reason = uint8_t(t.stopped ? last_stop_reason(t.tid)
+                                                                : wire::stop_reason::none),
+                               .pc = t.pc});
     }
     send_frame(b.finish(), true);
 }
 
-// The thread a (pid, tid) request names: one thread per process, tid 0 or pid.
-process* requested_thread(const wire::frame& f, uint32_t pid, uint32_t tid) {
-    process* p = user_process(pid);
-    if (p == nullptr) {
-        reply_status(f, wire::status::no_such_process);
-        return nullptr;
+bool requested_thread(const wire::frame& f, uint32_t pid, uint32_t tid, uint32_t* out) {
+    if (tid != 0) {
+        *out = tid; // the hooks check it
+        return true;
     }
-    if (tid != 0 && tid != pid) {
+    ruprobes_agent_thread first{};
+    uint32_t total = 0;
+    int n = os_agent_thread_list(pid, 0, &first, 1, &total);
+    if (n < 0) {
+        reply_status(f, status_of_hook(n));
+        return false;
+    }
+    if (n == 0) {
         reply_status(f, wire::status::no_such_thread);
-        return nullptr;
+        return false;
     }
-    return p;
+    *out = first.tid;
+    return true;
 }
 
 void thread_stop_request(const wire::frame& f) {
@@ -184,19 +206,23 @@ void thread_stop_request(const wire::frame& f) {
     if (!parse(f, req)) {
         return;
     }
-    process* p = requested_thread(f, req.pid, req.tid);
-    if (p == nullptr) {
+    uint32_t tid = 0;
+    if (!requested_thread(f, req.pid, req.tid, &tid)) {
+        return;
+    }
+    int r = os_agent_thread_stop(req.pid, tid);
+    if (r < 0) {
+        reply_status(f, status_of_hook(r));
         return;
     }
     wire::stop_reason reason = wire::stop_reason::requested;
-    if (p->stop_count > 0) {
-        reason = last_stop_reason(p->pid); // already stopped: no second stop to undo later
+    if (r > 0) {
+        reason = last_stop_reason(tid); // already stopped: no second stop to undo later
     } else {
-        thread_stop(p->pid);
-        note_stop(p->pid, reason);
+        note_stop(tid, reason);
     }
     reply_status(f, 0);
-    send_stop_event(p->pid, reason, 0);
+    send_stop_event(req.pid, tid, reason, 0);
 }
 
 void thread_resume_request(const wire::frame& f) {
@@ -204,8 +230,8 @@ void thread_resume_request(const wire::frame& f) {
     if (!parse(f, req)) {
         return;
     }
-    process* p = requested_thread(f, req.pid, req.tid);
-    if (p == nullptr) {
+    uint32_t tid = 0;
+    if (!requested_thread(f, req.pid, req.tid, &tid)) {
         return;
     }
     if (req.signal >= 64) {
@@ -215,13 +241,10 @@ void thread_resume_request(const wire::frame& f) {
     if (req.signal != 0) {
         // A signal is delivered by ending the process with it (no user handlers exist): the
         // fault a debugger let through kills the program as it would have without one.
-        process_kill(p->pid, static_cast<int>(req.signal));
+        os_agent_process_kill(req.pid, static_cast<int>(req.signal));
     }
-    for (int guard = 0; p->stop_count > 0 && guard < 64; guard++) {
-        thread_resume(p->pid, false);
-    }
-    note_stop(p->pid, wire::stop_reason::none);
-    reply_status(f, 0);
+    int r = resume_fully(req.pid, tid);
+    reply_status(f, r < 0 ? status_of_hook(r) : 0);
 }
 
 void thread_step_request(const wire::frame& f) {
@@ -229,64 +252,75 @@ void thread_step_request(const wire::frame& f) {
     if (!parse(f, req)) {
         return;
     }
-    process* p = requested_thread(f, req.pid, req.tid == 0 ? req.pid : req.tid);
-    if (p == nullptr) {
+    uint32_t tid = 0;
+    if (!requested_thread(f, req.pid, req.tid, &tid)) {
         return;
     }
-    if (p->stop_count == 0) {
-        reply_status(f, wire::status::not_stopped);
-        return;
+    int r = os_agent_thread_resume(req.pid, tid, 1); // stops again with STOP_STEP
+    if (r == 0) {
+        note_stop(tid, wire::stop_reason::none);
     }
-    long r = thread_resume(p->pid, true); // stops again with stop_reason::step
-    note_stop(p->pid, wire::stop_reason::none);
-    reply_status(f, r < 0 ? status_of_errno(r) : 0);
+    reply_status(f, r < 0 ? status_of_hook(r) : 0);
 }
 
 uint32_t count_stopped() {
     uint32_t n = 0;
-    for (process* p = process_slots_begin(); p != process_slots_end(); p++) {
-        if (p->state != process_state::unused && !p->kernel_thread && p->stop_count > 0) {
-            n++;
+    for (uint32_t start = 0;;) {
+        uint32_t total = 0;
+        int got = os_agent_process_list(start, process_buf, process_page, &total);
+        if (got <= 0) {
+            return n;
+        }
+        for (int i = 0; i < got && i < int(process_page); i++) {
+            ruprobes_agent_thread t[8];
+            uint32_t threads = 0;
+            for (uint32_t from = 0;;) {
+                int m = os_agent_thread_list(process_buf[i].pid, from, t, 8, &threads);
+                if (m <= 0) {
+                    break;
+                }
+                for (int j = 0; j < m && j < 8; j++) {
+                    n += t[j].stopped ? 1 : 0;
+                }
+                from += static_cast<uint32_t>(m);
+            }
+        }
+        start += static_cast<uint32_t>(got);
+        if (start >= total) {
+            return n;
         }
     }
-    return n;
 }
 
 uint32_t resume_all_stopped() {
-    thread_untrace_all(); // no debugger is left to catch a fault
-    uint32_t n = 0;
-    for (process* p = process_slots_begin(); p != process_slots_end(); p++) {
-        if (p->state == process_state::unused || p->kernel_thread || p->stop_count == 0) {
-            continue;
-        }
-        for (int guard = 0; p->stop_count > 0 && guard < 64; guard++) {
-            thread_resume(p->pid, false);
-        }
-        note_stop(p->pid, wire::stop_reason::none);
-        n++;
-    }
+    uint32_t n = os_agent_release_all(); // no debugger is left to catch a fault
+    forget_stops();
     return n;
 }
 
-void resume_thread(int pid) {
-    process* p = user_process(static_cast<uint32_t>(pid));
-    if (p == nullptr) {
-        return;
-    }
-    for (int guard = 0; p->stop_count > 0 && guard < 64; guard++) {
-        thread_resume(p->pid, false);
-    }
-    note_stop(p->pid, wire::stop_reason::none);
+void resume_thread(uint32_t pid, uint32_t tid) {
+    resume_fully(pid, tid);
 }
 
-void note_stop(int pid, wire::stop_reason reason) {
-    stop_notes[pid % max_processes] = stop_note{pid, reason};
+void note_stop(uint32_t tid, wire::stop_reason reason, uint8_t signal) {
+    stop_notes[tid % max_stop_notes] = stop_note{tid, reason, signal};
 }
 
-wire::stop_reason last_stop_reason(int pid) {
-    const stop_note& n = stop_notes[pid % max_processes];
-    return n.pid == pid && n.reason != wire::stop_reason::none ? n.reason
+wire::stop_reason last_stop_reason(uint32_t tid) {
+    const stop_note& n = stop_notes[tid % max_stop_notes];
+    return n.tid == tid && n.reason != wire::stop_reason::none ? n.reason
                                                                : wire::stop_reason::requested;
+}
+
+uint8_t last_stop_signal(uint32_t tid) {
+    const stop_note& n = stop_notes[tid % max_stop_notes];
+    return n.tid == tid ? n.signal : 0;
+}
+
+void forget_stops() {
+    for (stop_note& n : stop_notes) {
+        n = stop_note{};
+    }
 }
 
 } // namespace agent

@@ -3,9 +3,6 @@
 #include "agent/debug_registers.hpp"
 #include "agent/request_util.hpp"
 
-#include "mm/layout.hpp"
-#include "proc/process_control.hpp"
-
 namespace agent {
 namespace {
 
@@ -15,31 +12,34 @@ namespace {
 // the rest reads as zero.
 constexpr uint64_t fcsr_bits = 0xff;
 
-// The saved registers of the stopped thread a request names, or nullptr after the error reply
-// (no such thread, or it is not stopped).
-trap_frame* requested_registers(const wire::frame& f, uint32_t pid, uint32_t tid) {
-    process* p = requested_thread(f, pid, tid);
-    if (p == nullptr) {
-        return nullptr;
+// The saved registers of the stopped thread a request names, into *regs and *tid; false after
+// the error reply (no such thread, or it is not stopped).
+bool requested_registers(const wire::frame& f, uint32_t pid, uint32_t tid_in, uint32_t* tid,
+                         ruprobes_agent_regs* regs) {
+    if (!requested_thread(f, pid, tid_in, tid)) {
+        return false;
     }
-    trap_frame* regs = thread_registers(p->pid);
-    if (regs == nullptr) {
-        reply_status(f, wire::status::not_stopped);
+    int r = os_agent_regs_get(pid, *tid, regs);
+    if (r < 0) {
+        reply_status(f, status_of_hook(r));
+        return false;
     }
-    return regs;
+    return true;
 }
+
+constinit ruprobes_agent_regs regs_buf = {};
 
 void regs_get(const wire::frame& f) {
     wire::regs_get_request req;
     if (!parse(f, req)) {
         return;
     }
-    trap_frame* regs = requested_registers(f, req.pid, req.tid);
-    if (regs == nullptr) {
+    uint32_t tid = 0;
+    if (!requested_registers(f, req.pid, req.tid, &tid, &regs_buf)) {
         return;
     }
     wire::regs_get_response r{.status = 0};
-    shown_registers(static_cast<int>(req.pid), *regs, r.x, r.pc);
+    shown_registers(req.pid, tid, regs_buf.gp, r.x, r.pc);
     reply(f, r);
 }
 
@@ -48,26 +48,13 @@ void regs_set(const wire::frame& f) {
     if (!parse(f, req)) {
         return;
     }
-    trap_frame* regs = requested_registers(f, req.pid, req.tid);
-    if (regs == nullptr) {
+    uint32_t tid = 0;
+    if (!requested_registers(f, req.pid, req.tid, &tid, &regs_buf)) {
         return;
     }
-    write_shown_registers(static_cast<int>(req.pid), *regs, req.mask, req.x, req.pc);
-    reply_status(f, 0);
-}
-
-// The saved F/D registers of the stopped thread a request names, or nullptr after the error
-// reply.
-fp_state* requested_fp_registers(const wire::frame& f, uint32_t pid, uint32_t tid) {
-    process* p = requested_thread(f, pid, tid);
-    if (p == nullptr) {
-        return nullptr;
-    }
-    fp_state* fp = thread_fp_registers(p->pid);
-    if (fp == nullptr) {
-        reply_status(f, wire::status::not_stopped);
-    }
-    return fp;
+    write_shown_registers(req.pid, tid, regs_buf.gp, req.mask, req.x, req.pc);
+    int r = os_agent_regs_set(req.pid, tid, &regs_buf, RUPROBES_AGENT_REGS_GP);
+    reply_status(f, r < 0 ? status_of_hook(r) : 0);
 }
 
 void fp_regs_get(const wire::frame& f) {
@@ -75,15 +62,15 @@ void fp_regs_get(const wire::frame& f) {
     if (!parse(f, req)) {
         return;
     }
-    fp_state* fp = requested_fp_registers(f, req.pid, req.tid);
-    if (fp == nullptr) {
+    uint32_t tid = 0;
+    if (!requested_registers(f, req.pid, req.tid, &tid, &regs_buf)) {
         return;
     }
     wire::fp_regs_get_response r{.status = 0};
     for (int i = 0; i < 32; i++) {
-        r.f[i] = fp->f[i];
+        r.f[i] = regs_buf.f[i];
     }
-    r.fcsr = fp->fcsr & fcsr_bits;
+    r.fcsr = regs_buf.fcsr & fcsr_bits;
     reply(f, r);
 }
 
@@ -92,68 +79,51 @@ void fp_regs_set(const wire::frame& f) {
     if (!parse(f, req)) {
         return;
     }
-    fp_state* fp = requested_fp_registers(f, req.pid, req.tid);
-    if (fp == nullptr) {
+    uint32_t tid = 0;
+    if (!requested_registers(f, req.pid, req.tid, &tid, &regs_buf)) {
         return;
     }
     for (int i = 0; i < 32; i++) {
         if (req.mask & (1ull << i)) {
-            fp->f[i] = req.f[i];
+            regs_buf.f[i] = req.f[i];
         }
     }
     if (req.mask & (1ull << 32)) {
-        fp->fcsr = req.fcsr & fcsr_bits;
+        regs_buf.fcsr = req.fcsr & fcsr_bits;
     }
-    reply_status(f, 0);
-}
-
-// Checks a memory request's range; answers and returns false when it is refused.
-bool memory_range_ok(const wire::frame& f, uint32_t pid, uint64_t address, uint64_t length) {
-    if (length > wire::max_mem_chunk) {
-        reply_status(f, wire::status::too_large);
-        return false;
-    }
-    if (user_process(pid) == nullptr) {
-        reply_status(f, wire::status::no_such_process);
-        return false;
-    }
-    if (length != 0 && !layout::in_user_window(address, length)) {
-        reply_status(f, wire::status::permission_denied); // never the kernel's memory
-        return false;
-    }
-    return true;
+    int r = os_agent_regs_set(req.pid, tid, &regs_buf, RUPROBES_AGENT_REGS_FP);
+    reply_status(f, r < 0 ? status_of_hook(r) : 0);
 }
 
 void mem_read(const wire::frame& f) {
     wire::mem_read_request req;
-    if (!parse(f, req) || !memory_range_ok(f, req.pid, req.address, req.length)) {
+    if (!parse(f, req)) {
+        return;
+    }
+    if (req.length > wire::max_mem_chunk) {
+        reply_status(f, wire::status::too_large);
         return;
     }
     static uint8_t data[wire::max_mem_chunk];
-    if (req.length != 0) {
-        long r = process_read_memory(static_cast<int>(req.pid), req.address, data, req.length);
-        if (r < 0) {
-            reply_status(f, status_of_errno(r));
-            return;
-        }
+    int r = os_agent_mem_read(req.pid, req.address, data, req.length);
+    if (r < 0) {
+        reply_status(f, status_of_hook(r));
+        return;
     }
     reply(f, wire::mem_read_response{.status = 0, .data = wire::bytes(data, req.length)});
 }
 
 void mem_write(const wire::frame& f) {
     wire::mem_write_request req;
-    if (!parse(f, req) || !memory_range_ok(f, req.pid, req.address, req.data.size())) {
+    if (!parse(f, req)) {
         return;
     }
-    if (!req.data.empty()) {
-        long r = process_write_memory(static_cast<int>(req.pid), req.address, req.data.data(),
-                                      req.data.size());
-        if (r < 0) {
-            reply_status(f, status_of_errno(r));
-            return;
-        }
+    if (req.data.size() > wire::max_mem_chunk) {
+        reply_status(f, wire::status::too_large);
+        return;
     }
-    reply_status(f, 0);
+    int r = os_agent_mem_write(req.pid, req.address, req.data.data(), req.data.size());
+    reply_status(f, r < 0 ? status_of_hook(r) : 0);
 }
 
 } // namespace
@@ -199,20 +169,15 @@ void handle_request(const wire::frame& f) {
     }
 }
 
-void send_stop_event(int pid, wire::stop_reason reason, uint32_t probe_id) {
-    trap_frame* regs = thread_registers(pid);
-    if (regs == nullptr) {
+void send_stop_event(uint32_t pid, uint32_t tid, wire::stop_reason reason, uint32_t probe_id) {
+    if (os_agent_regs_get(pid, tid, &regs_buf) < 0) {
         return; // resumed or gone meanwhile
     }
-    wire::stop_event e{.pid = uint32_t(pid),
-                       .tid = uint32_t(pid),
-                       .reason = uint8_t(reason),
-                       .probe_id = probe_id};
+    wire::stop_event e{.pid = pid, .tid = tid, .reason = uint8_t(reason), .probe_id = probe_id};
     if (reason == wire::stop_reason::fault || reason == wire::stop_reason::trap) {
-        process* p = find_process(pid);
-        e.signal = uint8_t(p != nullptr ? p->stop_signal : 0);
+        e.signal = last_stop_signal(tid);
     }
-    shown_registers(pid, *regs, e.x, e.pc);
+    shown_registers(pid, tid, regs_buf.gp, e.x, e.pc);
     send_frame(wire::encode(tx_frame, 0, e), true);
 }
 
