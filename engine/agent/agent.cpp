@@ -282,10 +282,11 @@ void receive_all() {
 // Sent records the host has not acknowledged for a while go again (an acknowledgement may have
 // been lost, and the window would stay shut); the host skips the seq numbers it already has.
 void check_resend() {
+    const uint64_t now = agent_time_ns(); // read outside the lock (no hook is called under it)
     agent_lock lock;
-    if (hits.size() > hits.unsent() && agent_time_ns() - last_ack_ns > resend_after_ns) {
+    if (hits.size() > hits.unsent() && now - last_ack_ns > resend_after_ns) {
         hits.rewind();
-        last_ack_ns = agent_time_ns();
+        last_ack_ns = now;
         hits_resent++;
     }
 }

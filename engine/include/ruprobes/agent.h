@@ -22,8 +22,9 @@
  *                   breakpoint trap, under the engine lock): must not sleep.
  *   interrupt       the kernel's interrupt handler for the virtio console.
  *
- * Memory: the agent allocates nothing. Its state is static (about 2.2 MiB of .bss, of which
- * 2 MiB is the hit-record ring; 130 KiB more with the virtio transport).
+ * Memory: the agent allocates nothing. Its state is static: about 2.3 MiB of .data and .bss
+ * (2 MiB of it the hit-record ring, 150 KiB the probe table), 145 KiB more with the virtio
+ * transport (its queues' buffers), all in the kernel image.
  */
 #ifndef RUPROBES_AGENT_H
 #define RUPROBES_AGENT_H
@@ -240,7 +241,8 @@ void os_agent_wait(uint64_t timeout_ns);
 uint64_t os_agent_time_ns(void);
 
 /* The host's wall clock in ns (an RTC), 0 when there is none. Times the host's lease: under QEMU
- * `-icount` the guest clock skips idle time and runs ahead of the host. Agent context. */
+ * `-icount` the guest clock skips idle time and runs ahead of the host. Agent context, and
+ * once in ruprobes_agent_init (for the boot id). */
 uint64_t os_agent_wall_clock_ns(void);
 
 /* One line (no newline) for the kernel's log, e.g. "agent: host session 1f2e (reset)". Agent

@@ -52,6 +52,11 @@ struct fake_kernel {
 
 fake_kernel* kernel = nullptr;
 
+// The agent calls no hook while it holds its own lock (ruprobes/agent.h, os_agent_lock).
+void outside_lock(const char* hook) {
+    EXPECT_EQ(kernel->lock_depth, 0) << hook << " called with the agent's lock held";
+}
+
 } // namespace
 
 extern "C" {
@@ -64,21 +69,27 @@ void os_agent_unlock(void) {
     kernel->lock_depth--;
 }
 void os_agent_notify(int notice) {
+    outside_lock("os_agent_notify");
     kernel->work_notices += notice == RUPROBES_AGENT_NOTICE_WORK ? 1 : 0;
 }
 void os_agent_wait(uint64_t timeout_ns) {
+    outside_lock("os_agent_wait");
     kernel->now_ns += timeout_ns == 0 ? 1000 : timeout_ns;
 }
 uint64_t os_agent_time_ns(void) {
+    outside_lock("os_agent_time_ns");
     return kernel->now_ns;
 }
 uint64_t os_agent_wall_clock_ns(void) {
+    outside_lock("os_agent_wall_clock_ns");
     return kernel->now_ns;
 }
 void os_agent_log(const char* line) {
+    outside_lock("os_agent_log");
     kernel->log.emplace_back(line);
 }
 size_t os_agent_channel_read(uint8_t* dst, size_t max) {
+    outside_lock("os_agent_channel_read");
     size_t n = 0;
     while (n < max && !kernel->to_agent.empty()) {
         dst[n++] = kernel->to_agent.front();
@@ -87,7 +98,7 @@ size_t os_agent_channel_read(uint8_t* dst, size_t max) {
     return n;
 }
 int os_agent_channel_write(const uint8_t* src, size_t len) {
-    EXPECT_EQ(kernel->lock_depth, 0) << "the channel is written outside the agent's lock";
+    outside_lock("os_agent_channel_write");
     if (kernel->channel_full) {
         return 0;
     }
@@ -96,6 +107,8 @@ int os_agent_channel_write(const uint8_t* src, size_t len) {
 }
 int os_agent_process_list(uint32_t start, ruprobes_agent_process* out, uint32_t max,
                           uint32_t* total) {
+    outside_lock("os_agent_process_list");
+    outside_lock("os_agent_process_list");
     *total = static_cast<uint32_t>(kernel->processes.size());
     uint32_t n = 0;
     for (uint32_t i = start; i < kernel->processes.size() && n < max; i++) {
@@ -111,6 +124,7 @@ int os_agent_process_list(uint32_t start, ruprobes_agent_process* out, uint32_t 
     return static_cast<int>(n);
 }
 int os_agent_process_spawn(int argc, const char* const* argv, uint32_t flags, uint32_t* pid) {
+    outside_lock("os_agent_process_spawn");
     if (argc < 1 || std::strcmp(argv[0], "/bin/fib") != 0) {
         return -RUPROBES_AGENT_E_NO_SUCH_PROGRAM;
     }
@@ -124,10 +138,13 @@ int os_agent_process_spawn(int argc, const char* const* argv, uint32_t flags, ui
     return 0;
 }
 int os_agent_process_kill(uint32_t pid, int) {
+    outside_lock("os_agent_process_kill");
     return kernel->find(pid) != nullptr ? 0 : -RUPROBES_AGENT_E_NO_SUCH_PROCESS;
 }
 int os_agent_thread_list(uint32_t pid, uint32_t start, ruprobes_agent_thread* out, uint32_t max,
                          uint32_t* total) {
+    outside_lock("os_agent_thread_list");
+    outside_lock("os_agent_thread_list");
     fake_process* p = kernel->find(pid);
     if (p == nullptr) {
         return -RUPROBES_AGENT_E_NO_SUCH_PROCESS;
@@ -141,6 +158,7 @@ int os_agent_thread_list(uint32_t pid, uint32_t start, ruprobes_agent_thread* ou
     return 1;
 }
 int os_agent_thread_stop(uint32_t pid, uint32_t tid) {
+    outside_lock("os_agent_thread_stop");
     fake_process* p = kernel->find(pid);
     if (p == nullptr) {
         return -RUPROBES_AGENT_E_NO_SUCH_PROCESS;
@@ -155,6 +173,7 @@ int os_agent_thread_stop(uint32_t pid, uint32_t tid) {
     return 0;
 }
 int os_agent_thread_resume(uint32_t pid, uint32_t tid, int step) {
+    outside_lock("os_agent_thread_resume");
     fake_process* p = kernel->find(pid);
     if (p == nullptr) {
         return -RUPROBES_AGENT_E_NO_SUCH_PROCESS;
@@ -169,6 +188,7 @@ int os_agent_thread_resume(uint32_t pid, uint32_t tid, int step) {
     return 0;
 }
 uint32_t os_agent_release_all(void) {
+    outside_lock("os_agent_release_all");
     uint32_t n = 0;
     for (fake_process& p : kernel->processes) {
         n += p.stopped ? 1 : 0;
@@ -177,9 +197,11 @@ uint32_t os_agent_release_all(void) {
     return n;
 }
 void os_agent_session_started(void) {
+    outside_lock("os_agent_session_started");
     kernel->sessions_started++;
 }
 int os_agent_regs_get(uint32_t pid, uint32_t tid, ruprobes_agent_regs* out) {
+    outside_lock("os_agent_regs_get");
     fake_process* p = kernel->find(pid);
     if (p == nullptr) {
         return -RUPROBES_AGENT_E_NO_SUCH_PROCESS;
@@ -194,6 +216,7 @@ int os_agent_regs_get(uint32_t pid, uint32_t tid, ruprobes_agent_regs* out) {
     return 0;
 }
 int os_agent_regs_set(uint32_t pid, uint32_t tid, const ruprobes_agent_regs* in, uint32_t which) {
+    outside_lock("os_agent_regs_set");
     ruprobes_agent_regs current{};
     int r = os_agent_regs_get(pid, tid, &current);
     if (r < 0) {
@@ -210,6 +233,7 @@ int os_agent_regs_set(uint32_t pid, uint32_t tid, const ruprobes_agent_regs* in,
     return 0;
 }
 int os_agent_mem_read(uint32_t pid, uint64_t addr, void* dst, size_t len) {
+    outside_lock("os_agent_mem_read");
     if (kernel->find(pid) == nullptr) {
         return -RUPROBES_AGENT_E_NO_SUCH_PROCESS;
     }
@@ -222,6 +246,7 @@ int os_agent_mem_read(uint32_t pid, uint64_t addr, void* dst, size_t len) {
     return 0;
 }
 int os_agent_mem_write(uint32_t pid, uint64_t, const void*, size_t) {
+    outside_lock("os_agent_mem_write");
     return kernel->find(pid) != nullptr ? 0 : -RUPROBES_AGENT_E_NO_SUCH_PROCESS;
 }
 
