@@ -22,8 +22,9 @@
  *                   breakpoint trap, under the engine lock): must not sleep.
  *   interrupt       the kernel's interrupt handler for the virtio console.
  *
- * Memory: the agent allocates nothing. Its state is static (about 2.2 MiB of .bss, of which
- * 2 MiB is the hit-record ring; 130 KiB more with the virtio transport).
+ * Memory: the agent allocates nothing. Its state is static: about 2.3 MiB of .data and .bss
+ * (2 MiB of it the hit-record ring, 150 KiB the probe table), 145 KiB more with the virtio
+ * transport (its queues' buffers), all in the kernel image.
  */
 #ifndef RUPROBES_AGENT_H
 #define RUPROBES_AGENT_H
@@ -119,6 +120,8 @@ struct ruprobes_agent_regs {
 
 /* os_agent_process_spawn flags. */
 #define RUPROBES_AGENT_SPAWN_STOP_AT_ENTRY 0x1u
+/* The most arguments (argv[0] included) the agent passes to os_agent_process_spawn. */
+#define RUPROBES_AGENT_MAX_ARGS 16
 
 /* os_agent_notify events. */
 enum ruprobes_agent_notice {
@@ -238,7 +241,8 @@ void os_agent_wait(uint64_t timeout_ns);
 uint64_t os_agent_time_ns(void);
 
 /* The host's wall clock in ns (an RTC), 0 when there is none. Times the host's lease: under QEMU
- * `-icount` the guest clock skips idle time and runs ahead of the host. Agent context. */
+ * `-icount` the guest clock skips idle time and runs ahead of the host. Agent context, and
+ * once in ruprobes_agent_init (for the boot id). */
 uint64_t os_agent_wall_clock_ns(void);
 
 /* One line (no newline) for the kernel's log, e.g. "agent: host session 1f2e (reset)". Agent
@@ -266,7 +270,8 @@ int os_agent_process_list(uint32_t start, struct ruprobes_agent_process* out, ui
                           uint32_t* total);
 
 /*
- * Starts program argv[0] with `argc` arguments `argv` (argc >= 1, NUL-terminated strings) as a
+ * Starts program argv[0] with `argc` arguments `argv` (1 <= argc <= RUPROBES_AGENT_MAX_ARGS,
+ * NUL-terminated strings) as a
  * new user process; with RUPROBES_AGENT_SPAWN_STOP_AT_ENTRY its thread is stopped before its
  * first instruction (as os_agent_thread_stop), and the agent reports that stop. The kernel calls
  * ruprobes_agent_on_exec for it as for any exec. Sets *pid; returns 0 or

@@ -5,11 +5,11 @@
 //   available ring:   flags | idx | ring[N] | used_event        (§2.6.6)
 //   used ring:        flags | idx | {id u32, len u32}[N] | avail_event   (§2.6.8)
 //
-// Kernel memory is identity-mapped (kernel-port/kernel/mm/layout.hpp), so the device is given
-// kernel virtual addresses as physical ones.
+// The device is given the rings' and buffers' kernel virtual addresses plus the kernel's DMA
+// offset (ruprobes_agent_config.virtio_dma_offset; 0 for an identity-mapped kernel).
 #pragma once
 
-#include "drivers/virtio_mmio.hpp"
+#include "agent/virtio_mmio.hpp"
 
 namespace virtio {
 
@@ -21,7 +21,7 @@ public:
     // Hands the rings of queue `index` to `dev` (§4.2.3.2). `device_writable`: buffers the
     // device fills (receive) instead of reads (transmit). False when the device offers no such
     // queue or a smaller one than queue_size.
-    bool init(const mmio_device& dev, uint32_t index, bool device_writable);
+    bool init(const mmio_device& dev, uint32_t index, bool device_writable, int64_t dma_offset);
 
     // Makes buffer `id` (0..queue_size-1) with `len` bytes available to the device. Does not
     // notify.
@@ -69,10 +69,10 @@ private:
     uint32_t index_ = 0;
     bool writable_ = false;
     uint16_t last_used_ = 0;
-    descriptor desc_[queue_size];
-    available_ring avail_;
-    used_ring used_;
-    alignas(16) uint8_t buffers_[queue_size][queue_buffer_size];
+    descriptor desc_[queue_size] = {};
+    available_ring avail_ = {};
+    used_ring used_ = {};
+    alignas(16) uint8_t buffers_[queue_size][queue_buffer_size] = {};
 };
 
 } // namespace virtio

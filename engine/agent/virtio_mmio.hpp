@@ -1,7 +1,8 @@
 // The virtio-mmio transport, modern layout (MMIO version 2): register offsets, status and
 // feature bits. Virtio spec 1.1 §4.2.2 (register layout), §2.1 (status), §6 (reserved features).
-// QEMU virt has 8 transports at 0x10001000 + n * 0x1000, PLIC source n + 1; QEMU only offers
-// version 2 with `-global virtio-mmio.force-legacy=false` (always passed by the project).
+// Where the transport is (QEMU virt: 8 of them at 0x10001000 + n * 0x1000) is the kernel's to
+// know: it passes the base to ruprobes_agent_init. QEMU only offers version 2 with
+// `-global virtio-mmio.force-legacy=false` (always passed by the project).
 #pragma once
 
 #include <stddef.h>
@@ -9,9 +10,6 @@
 
 namespace virtio {
 
-constexpr uint64_t mmio_base = 0x1000'1000;
-constexpr uint64_t mmio_stride = 0x1000;
-constexpr int mmio_slots = 8;
 constexpr uint32_t mmio_magic = 0x7472'6976; // "virt", little-endian
 
 // §4.2.2, table "MMIO Device Register Layout".
@@ -84,9 +82,10 @@ private:
     uint64_t base_ = 0;
 };
 
-// Full memory barrier between the driver's ring writes and the device (and MMIO).
+// Full memory barrier between the driver's ring writes and the device (and MMIO). GCC and Clang
+// emit `fence iorw, iorw` for it on RISC-V (device I/O included), `mfence` on x86-64.
 inline void memory_barrier() {
-    asm volatile("fence iorw, iorw" ::: "memory");
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
 } // namespace virtio

@@ -7,8 +7,8 @@
 //   head                      head + sent               head + count
 //    | sent, not acknowledged  | not sent yet              |
 //
-// One hart and a non-preemptible kernel: push() runs in a U-mode trap, the consumer in the agent
-// thread, never at the same time, so no lock is needed.
+// push() runs in a breakpoint trap (the engine's hit sink), the consumer in the agent: the agent
+// holds its lock (os_agent_lock) around every call.
 #pragma once
 
 #include "ruprobes/wire/messages.hpp"

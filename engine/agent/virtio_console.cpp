@@ -1,9 +1,11 @@
 // virtio console driver over the modern virtio-mmio transport (virtio spec 1.1 §3.1.1 device
 // initialisation, §4.2.3 MMIO-specific initialisation, §5.3 console device).
-#include "drivers/virtio_console.hpp"
+#include "agent/virtio_console.hpp"
 
-#include "drivers/virtqueue.hpp"
-#include "lib/console.hpp"
+#include "agent/agent_string.hpp"
+#include "agent/virtqueue.hpp"
+
+#include "ruprobes/agent.h"
 
 namespace virtio_console {
 namespace {
@@ -14,7 +16,6 @@ constexpr size_t rx_ring_size = 16384;
 
 struct state {
     bool present = false;
-    int slot = -1;
     virtio::mmio_device dev;
     virtio::virtqueue rx;
     virtio::virtqueue tx;
@@ -35,29 +36,19 @@ struct state {
     uint16_t open_id = 0;
     uint32_t open_len = 0;
 
-    void (*on_receive)() = nullptr;
     statistics stats;
 };
 
-state s;
+constinit state s{};
 
-// Interrupts off around ring updates shared with the interrupt handler (sstatus.SIE, RISC-V
-// Privileged v1.12 §4.1.1); one hart, so that is the whole lock.
+// The agent's lock around ring updates shared with the interrupt handler (os_agent_lock: it
+// excludes the interrupt on this hart and the other harts).
 class irq_guard {
 public:
-    irq_guard() {
-        uint64_t old;
-        asm volatile("csrrci %0, sstatus, 2" : "=r"(old)::"memory");
-        was_on_ = (old & 2) != 0;
-    }
-    ~irq_guard() {
-        if (was_on_) {
-            asm volatile("csrsi sstatus, 2" ::: "memory");
-        }
-    }
-
-private:
-    bool was_on_;
+    irq_guard() { os_agent_lock(); }
+    ~irq_guard() { os_agent_unlock(); }
+    irq_guard(const irq_guard&) = delete;
+    irq_guard& operator=(const irq_guard&) = delete;
 };
 
 // Copies used receive buffers into the ring and reposts them. Interrupts off.
@@ -120,17 +111,21 @@ void submit_open() {
     s.open_len = 0;
 }
 
-void service() {
+// True when bytes were received (the caller tells the kernel, outside the lock).
+bool service() {
     reclaim_tx();
-    bool got = pump_rx();
-    if (got && s.on_receive) {
-        s.on_receive();
-    }
+    return pump_rx();
 }
 
-bool setup(int slot) {
+void log_failure(uint64_t base, const char* what) {
+    agent::log_line line;
+    line.text("virtio-console: at 0x").hex(base).text(": ").text(what);
+    os_agent_log(line.c_str());
+}
+
+bool setup(uint64_t base, int64_t dma_offset) {
     using namespace virtio;
-    mmio_device dev(mmio_base + static_cast<uint64_t>(slot) * mmio_stride);
+    mmio_device dev(base);
     s.dev = dev;
     // §3.1.1: reset, ACKNOWLEDGE, DRIVER, features, FEATURES_OK, queues, DRIVER_OK.
     dev.write(reg::status, 0);
@@ -145,8 +140,7 @@ bool setup(int slot) {
     dev.write(reg::device_features_sel, 1);
     offered |= static_cast<uint64_t>(dev.read(reg::device_features)) << 32;
     if ((offered & feature_version_1) == 0) {
-        kprintf("virtio-console: slot %d offers no VIRTIO_F_VERSION_1 (features %lx)\n", slot,
-                offered);
+        log_failure(base, "no VIRTIO_F_VERSION_1 offered");
         dev.write(reg::status, st | status::failed);
         return false;
     }
@@ -159,13 +153,14 @@ bool setup(int slot) {
     st |= status::features_ok;
     dev.write(reg::status, st);
     if ((dev.read(reg::status) & status::features_ok) == 0) {
-        kprintf("virtio-console: slot %d refused the features\n", slot);
+        log_failure(base, "the features were refused");
         dev.write(reg::status, st | status::failed);
         return false;
     }
 
-    if (!s.rx.init(dev, receiveq, true) || !s.tx.init(dev, transmitq, false)) {
-        kprintf("virtio-console: slot %d: queues unavailable\n", slot);
+    if (!s.rx.init(dev, receiveq, true, dma_offset) ||
+        !s.tx.init(dev, transmitq, false, dma_offset)) {
+        log_failure(base, "queues unavailable");
         dev.write(reg::status, st | status::failed);
         return false;
     }
@@ -187,47 +182,47 @@ bool setup(int slot) {
 
 } // namespace
 
-bool init() {
+bool init(uint64_t mmio_base, int64_t dma_offset) {
     using namespace virtio;
-    for (int slot = 0; slot < mmio_slots; slot++) {
-        mmio_device dev(mmio_base + static_cast<uint64_t>(slot) * mmio_stride);
-        if (dev.read(reg::magic) != mmio_magic || dev.read(reg::device_id) != device_console) {
-            continue;
-        }
-        uint32_t version = dev.read(reg::version);
-        if (version != 2) {
-            kprintf("virtio-console: slot %d is legacy (version %u); QEMU needs "
-                    "-global virtio-mmio.force-legacy=false\n",
-                    slot, version);
-            continue;
-        }
-        if (setup(slot)) {
-            s.present = true;
-            s.slot = slot;
-            kprintf("virtio-console: slot %d at %p, irq %u\n", slot,
-                    reinterpret_cast<void*>(dev.base()), irq());
-            return true;
-        }
+    mmio_device dev(mmio_base);
+    if (dev.read(reg::magic) != mmio_magic || dev.read(reg::device_id) != device_console) {
+        return false;
     }
-    return false;
+    uint32_t version = dev.read(reg::version);
+    if (version != 2) {
+        log_failure(mmio_base, "legacy device (version 1); QEMU needs "
+                               "-global virtio-mmio.force-legacy=false");
+        return false;
+    }
+    if (!setup(mmio_base, dma_offset)) {
+        return false;
+    }
+    s.present = true;
+    agent::log_line line;
+    line.text("virtio-console: at 0x").hex(mmio_base);
+    os_agent_log(line.c_str());
+    return true;
 }
 
 bool present() {
     return s.present;
 }
 
-uint32_t irq() {
-    return s.present ? static_cast<uint32_t>(s.slot + 1) : 0;
-}
-
-void interrupt(uint32_t, void*) {
+void interrupt() {
     if (!s.present) {
         return;
     }
-    uint32_t why = s.dev.read(virtio::reg::interrupt_status);
-    s.dev.write(virtio::reg::interrupt_ack, why);
-    s.stats.interrupts++;
-    service();
+    bool got;
+    {
+        irq_guard guard;
+        uint32_t why = s.dev.read(virtio::reg::interrupt_status);
+        s.dev.write(virtio::reg::interrupt_ack, why);
+        s.stats.interrupts++;
+        got = service();
+    }
+    if (got) {
+        os_agent_notify(RUPROBES_AGENT_NOTICE_WORK);
+    }
 }
 
 void poll() {
@@ -235,11 +230,7 @@ void poll() {
         return;
     }
     irq_guard guard;
-    service();
-}
-
-void set_receive_callback(void (*callback)()) {
-    s.on_receive = callback;
+    service(); // the caller is the agent, which reads next
 }
 
 size_t read(uint8_t* out, size_t max) {

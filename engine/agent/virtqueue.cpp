@@ -1,9 +1,18 @@
 // Split virtqueue setup and ring handling (virtio spec 1.1 §2.6, §4.2.3.2).
-#include "drivers/virtqueue.hpp"
+#include "agent/virtqueue.hpp"
 
 namespace virtio {
 
-bool virtqueue::init(const mmio_device& dev, uint32_t index, bool device_writable) {
+namespace {
+
+uint64_t device_address(const void* p, int64_t dma_offset) {
+    return reinterpret_cast<uint64_t>(p) + static_cast<uint64_t>(dma_offset);
+}
+
+} // namespace
+
+bool virtqueue::init(const mmio_device& dev, uint32_t index, bool device_writable,
+                     int64_t dma_offset) {
     dev_ = dev;
     index_ = index;
     writable_ = device_writable;
@@ -17,7 +26,7 @@ bool virtqueue::init(const mmio_device& dev, uint32_t index, bool device_writabl
         return false;
     }
     for (uint16_t i = 0; i < queue_size; i++) {
-        desc_[i].addr = reinterpret_cast<uint64_t>(buffers_[i]);
+        desc_[i].addr = device_address(buffers_[i], dma_offset);
         desc_[i].len = 0;
         desc_[i].flags = writable_ ? desc_flag_write : 0;
         desc_[i].next = 0;
@@ -27,9 +36,9 @@ bool virtqueue::init(const mmio_device& dev, uint32_t index, bool device_writabl
     used_.flags = 0;
     used_.idx = 0;
     dev.write(reg::queue_num, queue_size);
-    dev.write64(reg::queue_desc_low, reinterpret_cast<uint64_t>(desc_));
-    dev.write64(reg::queue_driver_low, reinterpret_cast<uint64_t>(&avail_));
-    dev.write64(reg::queue_device_low, reinterpret_cast<uint64_t>(&used_));
+    dev.write64(reg::queue_desc_low, device_address(desc_, dma_offset));
+    dev.write64(reg::queue_driver_low, device_address(&avail_, dma_offset));
+    dev.write64(reg::queue_device_low, device_address(&used_, dma_offset));
     memory_barrier();
     dev.write(reg::queue_ready, 1);
     return true;

@@ -1,5 +1,5 @@
-// Stops, execs, exits and hit-ring drops reported by the kernel (process_control.hpp's listener
-// and the hit sink, in the context that caused them) waiting for the agent thread to send them.
+// Stops, execs, exits and hit-ring drops reported by the kernel (ruprobes_agent_on_* and the hit
+// sink, in the context that caused them) waiting for the agent to send them.
 // Each event carries the hit seq it follows (hit_mark): the agent sends it after every hit record
 // with a smaller seq and before the others, so the host sees them in the order they happened.
 // Bounded; overflow is counted and reported to the host as events_dropped.
@@ -10,6 +10,7 @@
 struct agent_event {
     ruprobes::wire::msg_type type = ruprobes::wire::msg_type::stop;
     uint32_t pid = 0;
+    uint32_t tid = 0; // stop
     uint32_t ppid = 0;
     uint8_t stop_reason = 0; // wire::stop_reason
     uint32_t probe_id = 0;

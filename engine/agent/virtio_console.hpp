@@ -2,8 +2,8 @@
 // of QEMU's `virtio-serial-device` (the first `virtconsole`), without VIRTIO_CONSOLE_F_MULTIPORT,
 // so receiveq = queue 0 and transmitq = queue 1 (§5.3.2).
 //
-// Receive is interrupt-driven: the PLIC handler copies what the device wrote into a bounded byte
-// ring and gives the buffers straight back; when the ring is full the buffers stay with the
+// Receive is interrupt-driven: the interrupt handler copies what the device wrote into a bounded
+// byte ring and gives the buffers straight back; when the ring is full the buffers stay with the
 // driver, so the device (and QEMU's socket) stop delivering instead of losing bytes.
 // Transmit never waits: write() appends to a free buffer or fails (counted) when all are in
 // flight. QEMU returns console transmit buffers as soon as it is notified, and discards their
@@ -24,25 +24,20 @@ struct statistics {
     uint64_t interrupts = 0;
 };
 
-// Finds the console among the 8 virtio-mmio slots (device id 3, MMIO version 2), negotiates
-// VIRTIO_F_VERSION_1 (§3.1.1) and sets up both queues. False when there is none or it refused
-// the features; the kernel then runs without a host channel.
-bool init();
+// Sets up the console whose virtio-mmio registers are at `mmio_base`: checks it is a version-2
+// console (device id 3), negotiates VIRTIO_F_VERSION_1 (§3.1.1) and sets up both queues, giving
+// the device addresses plus `dma_offset`. False when it is not one or it refused the features;
+// the kernel then runs without a host channel.
+bool init(uint64_t mmio_base, int64_t dma_offset);
 
 bool present();
 
-// The PLIC source of the console's slot (slot + 1 on QEMU virt); 0 when absent.
-uint32_t irq();
-
-// The interrupt handler (irq_handler signature): acknowledges the device, moves received bytes
-// into the ring and reclaims transmit buffers, then calls the receive callback.
-void interrupt(uint32_t irq, void* context);
+// The interrupt handler: acknowledges the device, moves received bytes into the ring and
+// reclaims transmit buffers, then tells the kernel the agent has work (os_agent_notify).
+void interrupt();
 
 // Polls for completed buffers without an interrupt (same work as interrupt()).
 void poll();
-
-// `callback` runs (in interrupt context, must not block) whenever new bytes were received.
-void set_receive_callback(void (*callback)());
 
 // Copies up to `max` received bytes into `out`; returns how many. Never waits.
 size_t read(uint8_t* out, size_t max);

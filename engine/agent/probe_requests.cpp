@@ -3,9 +3,6 @@
 #include "agent/request_util.hpp"
 
 #include "agent/session.hpp"
-#include "arch/riscv64/timer.hpp"
-#include "proc/scheduler.hpp"
-#include "programs.hpp"
 
 #include "ruprobes/ruprobes.h"
 
@@ -77,13 +74,13 @@ void probe_add(const wire::frame& f) {
         reply_status(f, wire::status::malformed);
         return;
     }
-    if (find_program(slot->path) == nullptr) {
-        reply_status(f, wire::status::no_such_program);
-        return;
-    }
-    if (req.pid != 0 && user_process(req.pid) == nullptr) {
-        reply_status(f, wire::status::no_such_process);
-        return;
+    if (req.pid != 0) {
+        uint32_t threads = 0;
+        int r = os_agent_thread_list(req.pid, 0, nullptr, 0, &threads);
+        if (r < 0) {
+            reply_status(f, status_of_hook(r));
+            return;
+        }
     }
     uprobes_probe_spec spec{};
     spec.path = slot->path;
@@ -99,6 +96,10 @@ void probe_add(const wire::frame& f) {
         spec.user = slot;
     }
     int id = uprobe_register_spec(&spec);
+    if (id == -UPROBES_E_NOT_FOUND) {
+        reply_status(f, wire::status::no_such_program); // the kernel knows no such program
+        return;
+    }
     if (id <= 0) {
         reply_status(f, id < 0 ? -id : wire::status_of(ruprobes::error::port_failure));
         return;
@@ -147,7 +148,7 @@ void probe_list(const wire::frame& f) {
         if (index++ < req.start) {
             continue;
         }
-        if (b.payload().size() + 28 + kstrlen(s.path) > wire::max_payload) {
+        if (b.payload().size() + 28 + str_length(s.path) > wire::max_payload) {
             break; // the page is full: the host asks again from start + count
         }
         int64_t hits = uprobe_hit_count(static_cast<int>(s.id));
@@ -193,8 +194,7 @@ void channel_test(const wire::frame& f) {
     uint64_t elapsed = agent_time_ns() - start;
     // The filler may have overrun the host's socket (QEMU then discards console bytes): give it
     // time to drain so that the answer itself is not lost.
-    static char drain_channel;
-    sleep_on(&drain_channel, timer_now() + timer_ns_to_ticks(50'000'000));
+    sleep_for(50'000'000);
     reply(f, wire::channel_test_response{
                  .status = 0, .frames = frames, .bytes = bytes, .elapsed_ns = elapsed});
 }

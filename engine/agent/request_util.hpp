@@ -3,10 +3,6 @@
 
 #include "agent/agent_internal.hpp"
 
-#include "lib/string.hpp"
-#include "proc/errno.hpp"
-#include "proc/process.hpp"
-
 namespace agent {
 
 // Copies a wire string into a NUL-terminated buffer; false when it does not fit.
@@ -25,31 +21,19 @@ inline bool copy_string(wire::bytes from, char* to, size_t size) {
 }
 
 inline wire::bytes as_bytes(const char* s) {
-    return wire::bytes(reinterpret_cast<const uint8_t*>(s), kstrlen(s));
+    return wire::bytes(reinterpret_cast<const uint8_t*>(s), str_length(s));
 }
 
-// The live user process `pid`, or nullptr.
-inline process* user_process(uint32_t pid) {
-    process* p = find_process(static_cast<int>(pid));
-    if (p == nullptr || p->kernel_thread || p->state == process_state::zombie ||
-        p->page_table == nullptr) {
-        return nullptr;
-    }
-    return p;
-}
-
-inline int32_t status_of_errno(long r) {
+// The wire status of a process-control hook's negative result (an enum ruprobes_agent_error).
+inline int32_t status_of_hook(int r) {
     switch (-r) {
-    case err::srch:
-        return wire::status::no_such_process;
-    case err::perm:
-        return wire::status::permission_denied;
-    case err::fault:
-        return wire::status::bad_address;
-    case err::noent:
-        return wire::status::no_such_program;
-    case err::inval:
-        return wire::status::not_stopped;
+    case RUPROBES_AGENT_E_NO_SUCH_PROCESS:
+    case RUPROBES_AGENT_E_NO_SUCH_THREAD:
+    case RUPROBES_AGENT_E_NOT_STOPPED:
+    case RUPROBES_AGENT_E_PERMISSION_DENIED:
+    case RUPROBES_AGENT_E_BAD_ADDRESS:
+    case RUPROBES_AGENT_E_NO_SUCH_PROGRAM:
+        return -r;
     default:
         return wire::status::busy;
     }
@@ -67,9 +51,9 @@ bool parse(const wire::frame& f, M& out) {
     return true;
 }
 
-// The thread a (pid, tid) request names: one thread per process, tid 0 or pid. Answers the
-// request with an error and returns nullptr when there is none.
-process* requested_thread(const wire::frame& f, uint32_t pid, uint32_t tid);
+// The thread a (pid, tid) request names (tid 0: the process's first thread) in *out. Answers the
+// request with an error and returns false when there is none.
+bool requested_thread(const wire::frame& f, uint32_t pid, uint32_t tid, uint32_t* out);
 
 // probe_requests.cpp
 void probe_add(const wire::frame& f);

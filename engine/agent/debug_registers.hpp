@@ -4,19 +4,19 @@
 // writing those values back leaves the engine's state alone.
 #pragma once
 
-#include "arch/riscv64/trap_frame.hpp"
+#include "ruprobes/ruprobes.h"
 #include "ruprobes/wire/messages.hpp"
 
 namespace agent {
 
-// x1..x31 and pc of `regs` (thread `pid`) as the program sees them.
-void shown_registers(int pid, const trap_frame& regs, ruprobes::wire::register_file& x,
-                     uint64_t& pc);
+// x1..x31 and pc of `regs` (thread `tid` of `pid`) as the program sees them.
+void shown_registers(uint32_t pid, uint32_t tid, const uprobes_trap_context& regs,
+                     ruprobes::wire::register_file& x, uint64_t& pc);
 
 // Writes the registers of `mask` (bit i: x_i, bit 32: pc) as a debugger means them: an ra or pc
 // equal to the one shown changes nothing; another ra while a return probe is pending becomes the
 // address the function returns to (through the trampoline: the probe still fires).
-void write_shown_registers(int pid, trap_frame& regs, uint64_t mask,
+void write_shown_registers(uint32_t pid, uint32_t tid, uprobes_trap_context& regs, uint64_t mask,
                            const ruprobes::wire::register_file& x, uint64_t pc);
 
 } // namespace agent

@@ -1,20 +1,13 @@
-// The agent thread: bytes from the console → frame decoder → request handlers → responses; the
-// kernel's events and the hit ring → frames → console. protocol/README.md is the contract.
-#include "agent/agent.hpp"
-
+// The agent: bytes from the transport → frame decoder → request handlers → responses; the
+// kernel's events and the hit ring → frames → transport. protocol/README.md is the contract,
+// ruprobes/agent.h the kernel's side.
 #include "agent/agent_internal.hpp"
 #include "agent/event_queue.hpp"
 #include "agent/hit_ring.hpp"
 #include "agent/session.hpp"
-#include "arch/riscv64/plic.hpp"
-#include "arch/riscv64/timer.hpp"
-#include "drivers/goldfish_rtc.hpp"
-#include "drivers/virtio_console.hpp"
-#include "lib/console.hpp"
-#include "lib/string.hpp"
-#include "proc/process_control.hpp"
-#include "proc/scheduler.hpp"
+#include "agent/transport.hpp"
 
+#include "ruprobes/agent.h"
 #include "ruprobes/ruprobes.h"
 
 namespace agent {
@@ -47,50 +40,44 @@ constexpr uint64_t resend_after_ns = 1'000'000'000;
 uint8_t decoder_storage[wire::max_frame];
 constinit wire::frame_decoder decoder(decoder_storage);
 uint8_t rx_chunk[512];
-char wake_channel; // the address the agent thread sleeps on
+constinit bool ready_sent = false; // kernel_ready went out (the first round)
 
 // The clock of the host's lease: the host's own (the RTC), because under `-icount sleep=off`
-// the guest's timer skips idle time and runs far ahead of the host's pings. The guest timer when
-// there is no RTC.
+// the guest's timer skips idle time and runs far ahead of the host's pings. The kernel's clock
+// when there is no wall clock.
 uint64_t lease_clock_ns() {
-    uint64_t t = goldfish_rtc::now_ns();
+    uint64_t t = os_agent_wall_clock_ns();
     return t != 0 ? t : agent_time_ns();
 }
 
 void wake_agent() {
-    wakeup(&wake_channel);
+    os_agent_notify(RUPROBES_AGENT_NOTICE_WORK);
 }
+
+// The agent's lock (os_agent_lock) for a scope.
+class agent_lock {
+public:
+    agent_lock() { os_agent_lock(); }
+    ~agent_lock() { os_agent_unlock(); }
+    agent_lock(const agent_lock&) = delete;
+    agent_lock& operator=(const agent_lock&) = delete;
+};
 
 // ---- producers (trap and lifecycle context: never block) ------------------------------------
 
-// Backpressure: while a host session is active and the ring is three quarters full, a thread
-// that makes hits waits (after its trap) for the agent to ship and the host to acknowledge,
-// instead of running on and losing records. Bounded: 200 ms of the host's clock per wait, so a
-// host that stops reading costs drops, not a stalled program.
+// Backpressure: while a host session is active and the ring is three quarters full, the kernel
+// may hold a thread that makes hits (after its trap) until the agent ships and the host
+// acknowledges, instead of letting it run on and lose records (RUPROBES_AGENT_NOTICE_HURRY).
 constexpr uint32_t congested_records = hit_ring::capacity / 4 * 3;
-constexpr uint64_t max_backpressure_ns = 200'000'000;
-char room_channel; // threads waiting for room in the ring sleep on it
 
 bool ring_congested() {
     return session.active && hits.size() >= congested_records;
 }
 
-// The reschedule hook (scheduler.hpp), in the context of the thread that made the hits.
-void after_hit_burst() {
-    yield(); // the agent runs first
-    if (!ring_congested()) {
-        return;
-    }
-    const uint64_t begin = lease_clock_ns();
-    while (ring_congested() && lease_clock_ns() - begin < max_backpressure_ns) {
-        sleep_on(&room_channel, timer_now() + timer_ns_to_ticks(poll_interval_ns));
-    }
-}
-
-// Wakes the threads waiting for room once the ring has some.
+// Wakes the threads held for room once the ring has some.
 void wake_if_room() {
     if (!ring_congested()) {
-        wakeup(&room_channel);
+        os_agent_notify(RUPROBES_AGENT_NOTICE_ROOM);
     }
 }
 
@@ -118,81 +105,52 @@ void note_hit_drop() {
     queue_event(e);
 }
 
+// The engine's hit sink (a breakpoint trap, under the engine lock).
 void on_hit(const uprobes_hit* hit, void*) {
-    if (!hits.push(*hit)) {
-        note_hit_drop();
-        return;
+    bool wake = false, hurry = false;
+    {
+        agent_lock lock;
+        if (!hits.push(*hit)) {
+            note_hit_drop();
+            return;
+        }
+        // Wake the agent for the first record of each batch, not for every record; once a
+        // window's worth waits, ask the kernel to run the agent before the trapping thread goes
+        // on, so that it ships before the ring overflows (otherwise it runs at the next timer
+        // tick: a tick's hits can exceed the ring).
+        const uint32_t unsent = hits.unsent();
+        wake = unsent % wire::max_hits_per_frame == 1;
+        hurry = unsent % (hit_window / 2) == 0 || ring_congested();
     }
-    // Wake the agent for the first record of each batch, not for every record; once a window's
-    // worth waits, have the trapping thread give the hart up so that the agent ships before the
-    // ring overflows (otherwise it runs at the next timer tick: a tick's hits can exceed the ring).
-    const uint32_t unsent = hits.unsent();
-    if (unsent % wire::max_hits_per_frame == 1) {
+    if (wake) {
         wake_agent();
     }
-    if (unsent % (hit_window / 2) == 0 || ring_congested()) {
-        request_reschedule();
+    if (hurry) {
+        os_agent_notify(RUPROBES_AGENT_NOTICE_HURRY);
     }
 }
 
-void on_stopped(int pid, stop_reason reason, uint32_t probe_id, void*) {
-    agent_event e;
-    e.type = wire::msg_type::stop;
-    e.pid = static_cast<uint32_t>(pid);
-    e.probe_id = probe_id;
-    switch (reason) {
-    case stop_reason::probe:
-        e.stop_reason = uint8_t(wire::stop_reason::probe);
-        break;
-    case stop_reason::step:
-        e.stop_reason = uint8_t(wire::stop_reason::step);
-        break;
-    case stop_reason::breakpoint:
-        e.stop_reason = uint8_t(wire::stop_reason::trap);
-        break;
-    case stop_reason::requested:
-        e.stop_reason = uint8_t(wire::stop_reason::requested);
-        break;
-    case stop_reason::fault:
-        e.stop_reason = uint8_t(wire::stop_reason::fault);
-        break;
+// Queues `e` under the agent's lock and wakes the agent.
+void queue_and_wake(agent_event& e) {
+    {
+        agent_lock lock;
+        queue_event(e);
     }
-    note_stop(pid, wire::stop_reason(e.stop_reason));
-    queue_event(e);
     wake_agent();
 }
-
-void on_exec(int pid, const char* path, void*) {
-    agent_event e;
-    e.type = wire::msg_type::exec;
-    e.pid = static_cast<uint32_t>(pid);
-    process* p = find_process(pid);
-    e.ppid = p != nullptr && p->parent != nullptr ? static_cast<uint32_t>(p->parent->pid) : 0;
-    kstrlcpy(e.path, path, sizeof e.path);
-    queue_event(e);
-    wake_agent();
-}
-
-void on_exited(int pid, int wait_status, void*) {
-    agent_event e;
-    e.type = wire::msg_type::exit;
-    e.pid = static_cast<uint32_t>(pid);
-    e.killed = (wait_status & 0x7f) != 0;
-    e.status = e.killed ? (wait_status & 0x7f) : ((wait_status >> 8) & 0xff);
-    note_stop(pid, wire::stop_reason::none);
-    queue_event(e);
-    wake_agent();
-}
-
-constinit process_listener listener = {on_stopped, on_exec, on_exited, nullptr};
 
 // ---- session -------------------------------------------------------------------------------
 
 void end_session(const char* why) {
     session.active = false;
-    wakeup(&room_channel);
+    os_agent_notify(RUPROBES_AGENT_NOTICE_ROOM);
     uint32_t resumed = resume_all_stopped();
-    kprintf("agent: session ended (%s), %u stopped threads resumed\n", why, resumed);
+    log(log_line()
+            .text("session ended (")
+            .text(why)
+            .text("), ")
+            .dec(resumed)
+            .text(" stopped threads resumed"));
 }
 
 void handle_hello(const wire::frame& f) {
@@ -209,6 +167,7 @@ void handle_hello(const wire::frame& f) {
     if (reset) {
         remove_all_probes();
         resume_all_stopped();
+        agent_lock lock;
         hits.discard_all();
         events.discard_all();
     } else if (session.ever && req->session_id != session.session_id) {
@@ -220,25 +179,32 @@ void handle_hello(const wire::frame& f) {
     session.capabilities = req->capabilities & kernel_capabilities;
     session.lease_ms = req->lease_ms;
     session.last_frame_ns = lease_clock_ns();
-    hits.rewind(); // records sent on an earlier connection and not acknowledged go again
+    uint64_t next_hit_seq, hits_dropped;
+    {
+        agent_lock lock;
+        hits.rewind(); // records sent on an earlier connection and not acknowledged go again
+        next_hit_seq = hits.oldest_seq();
+        hits_dropped = hits.dropped();
+    }
     last_ack_ns = agent_time_ns();
-    set_process_listener(&listener);
-    virtio_console::statistics cs = virtio_console::stats();
-    kprintf("agent: host session %lx%s (console: %lu interrupts, %lu bytes in, %lu out; %lu "
-            "frames rejected, %lu hit resends)\n",
-            req->session_id, reset ? " (reset)" : "", cs.interrupts, cs.rx_bytes, cs.tx_bytes,
-            decoder.stats().rejected_total(), hits_resent);
+    os_agent_session_started();
+    log_line line;
+    line.text("host session ").hex(req->session_id).text(reset ? " (reset)" : "").text(" (");
+    transport::describe(line);
+    line.text("; ").dec(decoder.stats().rejected_total()).text(" frames rejected, ");
+    line.dec(hits_resent).text(" hit resends)");
+    log(line);
     reply(f, wire::hello_response{.status = 0,
                                   .version = wire::protocol_version,
                                   .capabilities = session.capabilities,
                                   .boot_id = boot_id,
                                   .time_ns = agent_time_ns(),
-                                  .next_hit_seq = hits.oldest_seq(),
-                                  .hits_dropped = hits.dropped(),
+                                  .next_hit_seq = next_hit_seq,
+                                  .hits_dropped = hits_dropped,
                                   .hit_window = hit_window,
                                   .max_frame = wire::max_frame,
                                   .stopped_threads = count_stopped()});
-    reported_hits_dropped = hits.dropped();
+    reported_hits_dropped = hits_dropped;
 }
 
 void handle_ping(const wire::frame& f) {
@@ -270,10 +236,15 @@ void handle_frame(const wire::frame& f) {
         if (auto ack = wire::decode<wire::hits_ack_notice>(f); ack.ok() && session.active) {
             // Only progress restarts the resend timer: a host that keeps acknowledging the same
             // seq is missing records and waits for them to come again.
-            uint64_t before = hits.oldest_seq();
-            hits.ack(ack->next_seq);
+            bool progress;
+            {
+                agent_lock lock;
+                uint64_t before = hits.oldest_seq();
+                hits.ack(ack->next_seq);
+                progress = hits.oldest_seq() != before || hits.size() == 0;
+            }
             wake_if_room();
-            if (hits.oldest_seq() != before || hits.size() == 0) {
+            if (progress) {
                 last_ack_ns = agent_time_ns();
             }
         }
@@ -290,7 +261,7 @@ void handle_frame(const wire::frame& f) {
 
 void receive_all() {
     while (true) {
-        size_t n = virtio_console::read(rx_chunk, sizeof rx_chunk);
+        size_t n = transport::read(rx_chunk, sizeof rx_chunk);
         if (n == 0) {
             return;
         }
@@ -311,9 +282,11 @@ void receive_all() {
 // Sent records the host has not acknowledged for a while go again (an acknowledgement may have
 // been lost, and the window would stay shut); the host skips the seq numbers it already has.
 void check_resend() {
-    if (hits.size() > hits.unsent() && agent_time_ns() - last_ack_ns > resend_after_ns) {
+    const uint64_t now = agent_time_ns(); // read outside the lock (no hook is called under it)
+    agent_lock lock;
+    if (hits.size() > hits.unsent() && now - last_ack_ns > resend_after_ns) {
         hits.rewind();
-        last_ack_ns = agent_time_ns();
+        last_ack_ns = now;
         hits_resent++;
     }
 }
@@ -335,7 +308,7 @@ void check_lease() {
 bool send_event(const agent_event& e) {
     size_t len = 0;
     if (e.type == wire::msg_type::stop) {
-        send_stop_event(static_cast<int>(e.pid), wire::stop_reason(e.stop_reason), e.probe_id);
+        send_stop_event(e.pid, e.tid, wire::stop_reason(e.stop_reason), e.probe_id);
         return true;
     }
     if (e.type == wire::msg_type::exec) {
@@ -344,7 +317,7 @@ bool send_event(const agent_event& e) {
             wire::exec_event{
                 .pid = e.pid,
                 .ppid = e.ppid,
-                .path = wire::bytes(reinterpret_cast<const uint8_t*>(e.path), kstrlen(e.path)),
+                .path = wire::bytes(reinterpret_cast<const uint8_t*>(e.path), str_length(e.path)),
                 .args = {}});
     } else if (e.type == wire::msg_type::drops) {
         len = wire::encode(tx_frame, 0,
@@ -372,19 +345,26 @@ bool send_event(const agent_event& e) {
 // A loss the event queue could not place (it was full), or lost events: reported once the queue
 // has drained, with the totals.
 void send_drops_if_changed() {
-    if (!events.empty() ||
-        (hits.dropped() == reported_hits_dropped && events.dropped() == reported_events_dropped)) {
-        return;
+    uint64_t hits_dropped, events_dropped, next_seq;
+    {
+        agent_lock lock;
+        hits_dropped = hits.dropped();
+        events_dropped = events.dropped();
+        next_seq = hits.next_seq();
+        if (!events.empty() ||
+            (hits_dropped == reported_hits_dropped && events_dropped == reported_events_dropped)) {
+            return;
+        }
     }
     size_t len =
         wire::encode(tx_frame, 0,
-                     wire::drops_event{.hits_dropped = hits.dropped(),
-                                       .next_seq = hits.next_seq(),
-                                       .events_dropped = events.dropped(),
+                     wire::drops_event{.hits_dropped = hits_dropped,
+                                       .next_seq = next_seq,
+                                       .events_dropped = events_dropped,
                                        .frames_rejected = decoder.stats().rejected_total()});
     if (send_frame(len, false)) {
-        reported_hits_dropped = hits.dropped();
-        reported_events_dropped = events.dropped();
+        reported_hits_dropped = hits_dropped;
+        reported_events_dropped = events_dropped;
     }
 }
 
@@ -406,7 +386,7 @@ void put_hit_record(wire::byte_writer& w, const wire::hit_record& r) {
     w.patch(at + hit_record_reserved, 0, 2);
 }
 
-// The seq of the next record to send (the next one made when every record went).
+// The seq of the next record to send (the next one made when every record went). Agent lock.
 uint64_t first_unsent_seq() {
     return hits.unsent() > 0 ? hits.unsent_at(0).seq : hits.next_seq();
 }
@@ -414,54 +394,83 @@ uint64_t first_unsent_seq() {
 // Sends one hits batch of at most `limit - first` records while the host's credit window allows;
 // records stay in the ring until the host acknowledges them. False when nothing went.
 bool send_hit_batch(uint64_t limit_seq) {
-    if (hits.unsent() == 0) {
-        return false;
-    }
-    uint64_t first = hits.unsent_at(0).seq;
-    uint64_t limit = hits.oldest_seq() + hit_window;
-    if (limit_seq < limit) {
-        limit = limit_seq;
-    }
-    if (first >= limit) {
-        return false; // wait for the host's hits_ack, or for the event due first
-    }
-    uint64_t credit = limit - first;
-    uint32_t n = hits.unsent();
-    if (n > wire::max_hits_per_frame) {
-        n = wire::max_hits_per_frame;
-    }
-    if (n > credit) {
-        n = static_cast<uint32_t>(credit);
-    }
     // The word checksum when the host takes it: the CRC-32 would cost more than the rest of
     // shipping the records (word_checksum.hpp).
     const uint8_t flags = (session.capabilities & wire::capability::word_checksum) != 0
                               ? wire::frame_flag_word_checksum
                               : 0;
-    wire::frame_builder b(tx_frame, wire::hits_event::code, 0, flags);
-    wire::write_fields(b.payload(), wire::hits_event{.first_seq = first, .count = uint16_t(n)});
-    for (uint32_t i = 0; i < n; i++) {
-        put_hit_record(b.payload(), hits.unsent_at(i));
+    uint32_t n;
+    size_t len;
+    {
+        // The records are copied into the frame under the lock; it is sent outside.
+        agent_lock lock;
+        if (hits.unsent() == 0) {
+            return false;
+        }
+        uint64_t first = hits.unsent_at(0).seq;
+        uint64_t limit = hits.oldest_seq() + hit_window;
+        if (limit_seq < limit) {
+            limit = limit_seq;
+        }
+        if (first >= limit) {
+            return false; // wait for the host's hits_ack, or for the event due first
+        }
+        uint64_t credit = limit - first;
+        n = hits.unsent();
+        if (n > wire::max_hits_per_frame) {
+            n = wire::max_hits_per_frame;
+        }
+        if (n > credit) {
+            n = static_cast<uint32_t>(credit);
+        }
+        wire::frame_builder b(tx_frame, wire::hits_event::code, 0, flags);
+        wire::write_fields(b.payload(), wire::hits_event{.first_seq = first, .count = uint16_t(n)});
+        for (uint32_t i = 0; i < n; i++) {
+            put_hit_record(b.payload(), hits.unsent_at(i));
+        }
+        len = b.finish();
     }
-    if (!send_frame(b.finish(), false)) {
+    if (!send_frame(len, false)) {
         return false; // transmit buffers busy: try again on the next round
     }
+    agent_lock lock;
     hits.mark_sent(n);
     return true;
+}
+
+// The event due next (its hit_mark reached) into *out; false when there is none.
+bool next_due_event(agent_event* out, uint64_t* limit) {
+    agent_lock lock;
+    if (events.empty()) {
+        *limit = ~uint64_t(0);
+        return false;
+    }
+    *limit = events.front().hit_mark;
+    if (events.front().hit_mark > first_unsent_seq()) {
+        return false;
+    }
+    *out = events.front();
+    return true;
+}
+
+void pop_event() {
+    agent_lock lock;
+    events.pop();
 }
 
 // Events and hit batches in causal order: an event goes once every record before its hit_mark
 // went, and a batch stops at the mark of the event due next.
 void send_in_order() {
+    static agent_event e;
     while (true) {
-        if (!events.empty() && events.front().hit_mark <= first_unsent_seq()) {
-            if (!send_event(events.front())) {
+        uint64_t limit = 0;
+        if (next_due_event(&e, &limit)) {
+            if (!send_event(e)) {
                 return; // transmit buffers busy: the event keeps its place
             }
-            events.pop();
+            pop_event();
             continue;
         }
-        uint64_t limit = events.empty() ? ~uint64_t(0) : events.front().hit_mark;
         if (!send_hit_batch(limit)) {
             break;
         }
@@ -471,47 +480,66 @@ void send_in_order() {
 
 // True when hit records wait and the window lets some go.
 bool hits_sendable() {
+    agent_lock lock;
     return hits.unsent() > 0 && hits.unsent_at(0).seq < hits.oldest_seq() + hit_window;
 }
 
-void agent_main(void*) {
-    kprintf("agent: serving the host on the virtio console\n");
+// No host: nobody could resume a thread that stopped on a probe left by a host that went away,
+// so it continues at once; other events are lost (and counted).
+void discard_events() {
+    static agent_event e;
+    while (true) {
+        {
+            agent_lock lock;
+            if (events.empty()) {
+                return;
+            }
+            e = events.front();
+            events.pop();
+            if (e.type != wire::msg_type::drops) {
+                events.count_drop(); // a drop is in hits_dropped, reported at the hello
+            }
+        }
+        if (e.type == wire::msg_type::stop) {
+            resume_thread(e.pid, e.tid);
+        }
+    }
+}
+
+void send_ready() {
+    log(log_line().text("serving the host on the ").text(transport::name()));
     send_frame(wire::encode(tx_frame, 0,
                             wire::kernel_ready_event{.version = wire::protocol_version,
                                                      .capabilities = kernel_capabilities,
                                                      .boot_id = boot_id,
                                                      .time_ns = agent_time_ns()}),
                false);
-    virtio_console::flush();
-    while (true) {
-        virtio_console::poll();
-        receive_all();
-        check_lease();
-        if (session.active) {
-            check_resend();
-        }
-        if (session.active) {
-            send_in_order();
-        } else {
-            // No host: nobody could resume a thread that stopped on a probe left by a host that
-            // went away, so it continues at once; other events are lost (and counted).
-            while (!events.empty()) {
-                if (events.front().type == wire::msg_type::stop) {
-                    resume_thread(static_cast<int>(events.front().pid));
-                }
-                if (events.front().type != wire::msg_type::drops) {
-                    events.count_drop(); // a drop is in hits_dropped, reported at the hello
-                }
-                events.pop();
-            }
-        }
-        virtio_console::flush();
-        if (session.active && hits_sendable()) {
-            yield(); // more to send right away
-            continue;
-        }
-        sleep_on(&wake_channel, timer_now() + timer_ns_to_ticks(poll_interval_ns));
+    transport::flush();
+}
+
+// One round: what the host sent, the lease, what goes to the host. Returns how long the agent
+// may wait before the next round (0: more to send right away).
+uint64_t serve_round() {
+    if (!ready_sent) {
+        ready_sent = true;
+        send_ready();
     }
+    transport::poll();
+    receive_all();
+    check_lease();
+    if (session.active) {
+        check_resend();
+    }
+    if (session.active) {
+        send_in_order();
+    } else {
+        discard_events();
+    }
+    transport::flush();
+    if (session.active && hits_sendable()) {
+        return 0;
+    }
+    return poll_interval_ns;
 }
 
 } // namespace
@@ -521,73 +549,145 @@ bool send_frame(size_t len, bool must) {
         return false;
     }
     for (int attempt = 0; attempt < 1000; attempt++) {
-        if (virtio_console::write(tx_frame, len)) {
+        if (transport::write(tx_frame, len)) {
             return true;
         }
-        virtio_console::flush();
-        virtio_console::poll();
+        transport::flush();
+        transport::poll();
         if (!must) {
-            return virtio_console::write(tx_frame, len);
+            return transport::write(tx_frame, len);
         }
-        yield();
+        os_agent_wait(0);
     }
     return false;
+}
+
+void log(const char* text) {
+    log(log_line().text(text));
+}
+
+void log(const log_line& line) {
+    log_line full;
+    full.text("agent: ").text(line.c_str());
+    os_agent_log(full.c_str());
+}
+
+void sleep_for(uint64_t ns) {
+    const uint64_t begin = agent_time_ns();
+    for (uint64_t now = begin; now - begin < ns; now = agent_time_ns()) {
+        os_agent_wait(ns - (now - begin));
+    }
 }
 
 } // namespace agent
 
 uint64_t agent_time_ns() {
-    return timer_ticks_to_ns(timer_now());
+    return os_agent_time_ns();
 }
 
 uint64_t agent_boot_id() {
-    // splitmix64 of the timer and the host's wall clock (the RTC): the timer alone is the same
-    // on every boot under `-icount`, where it counts instructions.
-    uint64_t z = (timer_now() ^ goldfish_rtc::now_ns()) + 0x9E3779B97F4A7C15ull;
+    // splitmix64 of the kernel's clock and the host's wall clock: the kernel's clock alone is the
+    // same on every boot under `-icount`, where it counts instructions.
+    uint64_t z = (os_agent_time_ns() ^ os_agent_wall_clock_ns()) + 0x9E3779B97F4A7C15ull;
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     z ^= z >> 31;
     return z == 0 ? 1 : z;
 }
 
-bool agent_start() {
+// ---- the C ABI (ruprobes/agent.h) -------------------------------------------------------------
+
+extern "C" int ruprobes_agent_init(const ruprobes_agent_config* config) {
     using namespace agent;
-    if (!virtio_console::init()) {
-        kprintf("agent: no virtio console, running without a host channel\n");
-        return false;
+    if (config == nullptr || !transport::init(*config)) {
+        return -1;
     }
-    boot_id = agent_boot_id();
-    virtio_console::set_receive_callback(wake_agent);
-    if (!irq_register(virtio_console::irq(), virtio_console::interrupt, nullptr)) {
-        kprintf("agent: cannot register irq %u; polling only\n", virtio_console::irq());
-    }
+    boot_id = config->boot_id != 0 ? config->boot_id : agent_boot_id();
     uprobes_set_hit_sink(on_hit, nullptr);
-    set_reschedule_hook(after_hit_burst);
-    if (spawn_kernel_thread("agent", agent_main, nullptr) == nullptr) {
-        kprintf("agent: cannot start the agent thread\n");
-        return false;
-    }
     running = true;
-    return true;
+    return 0;
 }
 
-bool agent_running() {
-    return agent::running;
+extern "C" void ruprobes_agent_run(void) {
+    while (true) {
+        os_agent_wait(ruprobes_agent_poll());
+    }
 }
 
-bool agent_host_connected() {
-    return agent::session.active;
+extern "C" uint64_t ruprobes_agent_poll(void) {
+    if (!agent::running) {
+        return agent::poll_interval_ns;
+    }
+    return agent::serve_round();
 }
 
-uint32_t agent_hits_unsent() {
-    return agent::hits.unsent();
+extern "C" void ruprobes_agent_on_exec(uint32_t pid, uint32_t ppid, const char* path) {
+    agent_event e;
+    e.type = agent::wire::msg_type::exec;
+    e.pid = pid;
+    e.ppid = ppid;
+    agent::str_copy(e.path, path != nullptr ? path : "", sizeof e.path);
+    agent::queue_and_wake(e);
 }
 
-uint64_t agent_hits_dropped() {
-    return agent::hits.dropped();
+extern "C" void ruprobes_agent_on_fork(uint32_t, uint32_t child_pid) {
+    agent::note_stop(child_pid, agent::wire::stop_reason::none); // a reused pid's old stop
 }
 
-// main.cpp's device bring-up hook: the virtio console and its agent.
-extern "C" void devices_init() {
-    agent_start();
+extern "C" void ruprobes_agent_on_exit(uint32_t pid, int32_t status, int killed) {
+    agent_event e;
+    e.type = agent::wire::msg_type::exit;
+    e.pid = pid;
+    e.killed = killed != 0;
+    e.status = status;
+    agent::note_stop(pid, agent::wire::stop_reason::none);
+    agent::queue_and_wake(e);
+}
+
+extern "C" void ruprobes_agent_on_stop(uint32_t pid, uint32_t tid, int reason, uint32_t probe_id,
+                                       int signal) {
+    namespace wire = agent::wire;
+    agent_event e;
+    e.type = wire::msg_type::stop;
+    e.pid = pid;
+    e.tid = tid;
+    e.probe_id = probe_id;
+    switch (reason) {
+    case RUPROBES_AGENT_STOP_PROBE:
+        e.stop_reason = uint8_t(wire::stop_reason::probe);
+        break;
+    case RUPROBES_AGENT_STOP_STEP:
+        e.stop_reason = uint8_t(wire::stop_reason::step);
+        break;
+    case RUPROBES_AGENT_STOP_BREAKPOINT:
+        e.stop_reason = uint8_t(wire::stop_reason::trap);
+        break;
+    case RUPROBES_AGENT_STOP_FAULT:
+        e.stop_reason = uint8_t(wire::stop_reason::fault);
+        break;
+    default:
+        e.stop_reason = uint8_t(wire::stop_reason::requested);
+        break;
+    }
+    agent::note_stop(tid, wire::stop_reason(e.stop_reason), static_cast<uint8_t>(signal));
+    agent::queue_and_wake(e);
+}
+
+extern "C" void ruprobes_agent_virtio_interrupt(void) {
+    agent::transport::interrupt();
+}
+
+extern "C" int ruprobes_agent_congested(void) {
+    return agent::ring_congested() ? 1 : 0;
+}
+
+extern "C" void ruprobes_agent_get_stats(ruprobes_agent_stats* out) {
+    using namespace agent;
+    agent_lock lock;
+    *out = ruprobes_agent_stats{};
+    out->host_connected = session.active ? 1 : 0;
+    out->hits_unsent = hits.unsent();
+    out->hits_dropped = hits.dropped();
+    out->events_dropped = events.dropped();
+    out->frames_rejected = decoder.stats().rejected_total();
 }
