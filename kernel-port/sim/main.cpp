@@ -1,12 +1,17 @@
 // ruprobes-simkernel: the simulated kernel as a host program (README.md in this folder).
+#include "agent_port.hpp"
 #include "sim_kernel.hpp"
+#include "socket_channel.hpp"
 
 #include <poll.h>
+
+#include <csignal>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -19,6 +24,8 @@ const char* const usage_text =
     "A small simulated RISC-V kernel on the host: runs the guest's user programs (static RV64\n"
     "ELF files) on the probe engine's instruction simulator, with the probe engine linked in.\n"
     "\n"
+    "  --agent-socket PATH  listen on unix socket PATH for ruprobesd (ruprobesd --qemu-socket\n"
+    "                     PATH connects to it, as to QEMU's agent channel)\n"
     "  --programs DIR     host directory of the programs, known inside as /bin/<name>\n"
     "                     (default: " RUPROBES_SIM_DEFAULT_PROGRAMS ")\n"
     "  --run 'CMD ARGS'   start a process at boot (repeatable), e.g. --run '/bin/fib 15'\n"
@@ -35,6 +42,12 @@ std::vector<std::string> split_words(const std::string& line) {
     return words;
 }
 
+volatile std::sig_atomic_t stop_requested = 0;
+
+void request_stop(int) {
+    stop_requested = 1;
+}
+
 uint64_t now_ns() {
     timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -47,6 +60,7 @@ int main(int argc, char** argv) {
     sim::kernel_config config;
     config.programs_dir = RUPROBES_SIM_DEFAULT_PROGRAMS;
     std::vector<std::string> commands;
+    std::string agent_socket;
     bool exit_when_idle = false;
     for (int i = 1; i < argc; i++) {
         const std::string arg = argv[i];
@@ -60,6 +74,8 @@ int main(int argc, char** argv) {
         if (arg == "--help" || arg == "-h") {
             std::fputs(usage_text, stdout);
             return 0;
+        } else if (arg == "--agent-socket") {
+            agent_socket = value();
         } else if (arg == "--programs") {
             config.programs_dir = value();
         } else if (arg == "--run") {
@@ -74,17 +90,24 @@ int main(int argc, char** argv) {
             }
             config.quantum = static_cast<uint32_t>(q);
         } else if (arg == "--exit-when-idle") {
-            exit_when_idle = true;
+            exit_when_idle = exit_when_idle || agent_socket.empty();
         } else {
             std::fprintf(stderr, "ruprobes-simkernel: unknown option '%s' (see --help)\n",
                          arg.c_str());
             return 2;
         }
     }
-    exit_when_idle = true;
+    exit_when_idle = exit_when_idle || agent_socket.empty();
 
     try {
         sim::kernel k(config);
+        std::unique_ptr<sim::socket_channel> channel;
+        std::unique_ptr<sim::agent_port> agent;
+        if (!agent_socket.empty()) {
+            channel = std::make_unique<sim::socket_channel>(agent_socket);
+            agent = std::make_unique<sim::agent_port>(k, *channel);
+            k.log("agent listening on " + agent_socket);
+        }
         for (const std::string& command : commands) {
             const std::vector<std::string> words = split_words(command);
             if (words.empty()) {
@@ -97,7 +120,15 @@ int main(int argc, char** argv) {
                 k.log("started pid " + std::to_string(pid) + ": " + command);
             }
         }
-        for (;;) {
+        // The main loop: the agent's round when it has work or is due, then one quantum of the
+        // next process; idle, it sleeps until the socket has something, a sleeper wakes or the
+        // agent is due (10 ms at most).
+        std::signal(SIGTERM, request_stop);
+        std::signal(SIGINT, request_stop);
+        while (stop_requested == 0) {
+            if (agent) {
+                agent->poll_if_due();
+            }
             if (k.run_next()) {
                 continue;
             }
@@ -111,9 +142,14 @@ int main(int argc, char** argv) {
                 timeout_ms = wake <= now ? 0 : static_cast<int>((wake - now) / 1'000'000);
                 timeout_ms = timeout_ms > 10 ? 10 : timeout_ms;
             }
-            poll(nullptr, 0, timeout_ms);
+            if (agent) {
+                timeout_ms = agent->due_in_ms(timeout_ms);
+                channel->wait(timeout_ms);
+            } else {
+                poll(nullptr, 0, timeout_ms);
+            }
         }
-        k.log("no process left: exiting");
+        k.log(stop_requested != 0 ? "stopped by a signal" : "no process left: exiting");
     } catch (const std::exception& e) {
         std::fprintf(stderr, "ruprobes-simkernel: %s\n", e.what());
         return 1;
