@@ -43,7 +43,8 @@ std::string hex(uint64_t v) {
 uint64_t run_instructions(kernel& k, process& p, uint64_t budget, const bool& yield_flag) {
     user_memory mem(p.memory);
     uint64_t ran = 0;
-    while (ran < budget && p.state == process_state::runnable && !p.stopped() && !yield_flag) {
+    while (ran < budget && p.state == process_state::runnable && !p.stopped() &&
+           p.kill_signal == 0 && !yield_flag) {
         const uint64_t pc = p.regs.pc;
         uint16_t low = 0;
         uint16_t high = 0;

@@ -221,8 +221,18 @@ long kernel::kill(uint32_t pid, int signal) {
     if (signal <= 0 || signal > 64) {
         return -err::inval;
     }
-    exit_process(*p, signal);
+    if (p->kill_signal == 0) {
+        p->kill_signal = signal;
+    }
     return 0;
+}
+
+void kernel::deliver_kills() {
+    for (auto& [pid, p] : table_) {
+        if (p->live() && p->kill_signal != 0) {
+            exit_process(*p, p->kill_signal);
+        }
+    }
 }
 
 void kernel::fault(process& p, int signal, const std::string& why) {
@@ -302,6 +312,7 @@ uint64_t kernel::next_wake_ns() const {
 }
 
 bool kernel::run_next() {
+    deliver_kills();
     const uint64_t now = monotonic_ns();
     for (auto& [pid, p] : table_) {
         if (p->state == process_state::sleeping && p->wake_ns <= now) {
@@ -309,7 +320,7 @@ bool kernel::run_next() {
         }
     }
     auto ready = [](const process& p) {
-        return p.state == process_state::runnable && !p.stopped();
+        return p.state == process_state::runnable && !p.stopped() && p.kill_signal == 0;
     };
     process* next = nullptr;
     for (auto it = table_.upper_bound(last_run_); it != table_.end(); ++it) {
@@ -332,6 +343,7 @@ bool kernel::run_next() {
     }
     last_run_ = next->pid;
     run_quantum(*next);
+    deliver_kills();
     reap_orphans();
     return true;
 }

@@ -72,6 +72,7 @@ struct process {
     bool step_pending = false;          // resumed for one single step
     bool traced = false; // stopped by a debugger once: faults stop it instead of killing it
     int stop_signal = 0; // the signal of the last fault or breakpoint stop
+    int kill_signal = 0; // > 0: killed; exits before it runs again
     uint64_t wake_ns = 0;
     int wait_status = 0; // Linux encoding: exit code << 8, or the killing signal
     uint64_t instructions = 0;
@@ -114,7 +115,9 @@ public:
     // `stopped`, it is held at its first instruction (and traced). The new pid, or -errno.
     long spawn(const std::string& path, const std::vector<std::string>& argv, uint32_t ppid = 0,
                bool stopped = false);
-    // Kills `pid` with `signal` (it exits at once, stopped or not). 0 or -errno.
+    // Kills `pid` with `signal`: it runs no further instruction and exits, stopped or not, before
+    // the scheduler picks the next process (not inside this call, as a kernel delivers a signal
+    // on the way back to user mode). 0 or -errno.
     long kill(uint32_t pid, int signal);
     // A process that is not reaped (zombies included), or nullptr.
     process* find(uint32_t pid);
@@ -186,6 +189,8 @@ private:
     bool execute_in_kernel(process& p, int refusal, bool step);
     bool apply_trap_action(process& p, int action, const uprobes_trap_info& info);
     void reap_orphans();
+    // Ends every process with a pending kill.
+    void deliver_kills();
 
     kernel_config config_;
     program_store programs_;

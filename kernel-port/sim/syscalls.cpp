@@ -173,9 +173,6 @@ void dispatch_syscall(kernel& k, process& p) {
         break;
     case nr::kill:
         r = k.kill(static_cast<uint32_t>(a0), static_cast<int>(a1));
-        if (!p.live()) {
-            return; // it killed itself
-        }
         break;
     case nr::getpid:
     case nr::gettid:

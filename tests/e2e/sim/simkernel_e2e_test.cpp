@@ -31,10 +31,12 @@ size_t count(const std::string& text, const std::string& needle) {
     return n;
 }
 
-std::vector<std::string> gdb_argv(const std::vector<std::string>& commands) {
+// gdb-multiarch -batch on the host copy of /bin/`program` with `commands` (-ex each).
+std::vector<std::string> gdb_argv(const std::vector<std::string>& commands,
+                                  const std::string& program = "fib") {
     std::vector<std::string> argv = {
         "gdb-multiarch",      "-nx", "-batch",          "-ex",
-        "set pagination off", "-ex", "set confirm off", std::string(user_dir) + "/fib"};
+        "set pagination off", "-ex", "set confirm off", std::string(user_dir) + "/" + program};
     for (const std::string& c : commands) {
         argv.insert(argv.end(), {"-ex", c});
     }
@@ -86,6 +88,40 @@ TEST_F(simkernel_e2e, gdb_break_backtrace_finish_on_fib) {
         std::regex_search(out, std::regex("\\[Inferior 1 \\(process \\d+\\) exited normally\\]")))
         << out;
     EXPECT_TRUE(t.kernel().wait_for_output("fib(5) = 5", 10s)) << t.kernel().output();
+}
+
+TEST_F(simkernel_e2e, gdb_steps_and_sees_faults_as_signals) {
+    simkernel_target t(dir, {});
+    std::string out = run_to_end(
+        dir, "gdb-steps",
+        gdb_argv({"target extended-remote " + t.rsp_address(), "set remote exec-file /bin/fib",
+                  "break main", "run 4", "next", "step", "stepi", "p $pc", "finish", "continue"}));
+    EXPECT_TRUE(has(out, "Breakpoint 1, main (argc=2")) << out;
+    EXPECT_TRUE(has(out, "15\t    unsigned long result = fib(n);")) << out; // next
+    EXPECT_TRUE(has(out, "fib (n=n@entry=4) at ")) << out;                  // step into fib
+    EXPECT_TRUE(has(out, "$1 = (void (*)()) 0x40000014 <fib+2>")) << out;   // one 2-byte stepi
+    EXPECT_TRUE(has(out, "Value returned is $2 = 3")) << out;               // finish
+    EXPECT_TRUE(has(out, "exited normally")) << out;
+
+    // A null call: the fetch fault stops the traced process with SIGSEGV at pc 0.
+    out = run_to_end(dir, "gdb-bad",
+                     gdb_argv({"target extended-remote " + t.rsp_address(),
+                               "set remote exec-file /bin/bad", "run null", "bt", "kill"},
+                              "bad"));
+    EXPECT_TRUE(has(out, "Program received signal SIGSEGV")) << out;
+    EXPECT_TRUE(std::regex_search(out, std::regex("#1  0x[0-9a-f]+ in main \\("))) << out;
+    EXPECT_TRUE(has(out, "killed]")) << out;
+
+    // An FP store, beyond the simulated CPU: SIGILL at that instruction, then the end.
+    out = run_to_end(dir, "gdb-fpu",
+                     gdb_argv({"target extended-remote " + t.rsp_address(),
+                               "set remote exec-file /bin/fpu", "run", "x/i $pc", "continue"},
+                              "fpu"));
+    EXPECT_TRUE(has(out, "Program received signal SIGILL")) << out;
+    EXPECT_TRUE(std::regex_search(out, std::regex("=> 0x[0-9a-f]+ <main\\+\\d+>:\\s+fsd"))) << out;
+    EXPECT_TRUE(has(out, "Program terminated with signal SIGILL")) << out;
+    EXPECT_TRUE(has(t.kernel().output(), "the simulated CPU cannot execute 'fsd"))
+        << t.kernel().output();
 }
 
 TEST_F(simkernel_e2e, only_the_debugged_process_stops) {
