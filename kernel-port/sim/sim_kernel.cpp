@@ -143,6 +143,9 @@ long kernel::exec(process& p, const std::string& path, const std::vector<std::st
 
 long kernel::spawn(const std::string& path, const std::vector<std::string>& argv, uint32_t ppid,
                    bool stopped) {
+    if (table_.size() >= max_processes) {
+        return -err::again;
+    }
     auto p = std::make_unique<process>();
     p->pid = next_pid_;
     p->ppid = ppid;
@@ -161,6 +164,9 @@ long kernel::spawn(const std::string& path, const std::vector<std::string>& argv
 }
 
 long kernel::fork(process& parent) {
+    if (table_.size() >= max_processes) {
+        return -err::again;
+    }
     auto child = std::make_unique<process>();
     child->pid = next_pid_++;
     child->ppid = parent.pid;

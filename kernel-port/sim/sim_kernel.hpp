@@ -36,6 +36,9 @@ namespace sig {
 constexpr int ill = 4, trap = 5, kill = 9, segv = 11;
 }
 
+// Processes (zombies included) the kernel holds at most: spawn and fork fail with EAGAIN beyond.
+constexpr size_t max_processes = 64;
+
 // The user address space layout (the reference kernel's, so programs and tools see the same).
 namespace layout {
 constexpr uint64_t stack_top = 0x7fff'0000;

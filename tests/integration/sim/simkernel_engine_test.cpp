@@ -185,6 +185,11 @@ TEST_F(sim_fixture, unknown_programs_and_bad_system_calls_are_errors_not_crashes
     EXPECT_EQ(k.spawn("../../etc/passwd", {}), -sim::err::noent);
     EXPECT_EQ(k.kill(12345, sim::sig::kill), -sim::err::srch);
     EXPECT_LT(add_probe(0x10, UPROBES_KIND_ENTRY), 0); // outside the text
+    // The process table is bounded: spawn (and fork) say EAGAIN when it is full.
+    for (size_t i = 0; i < sim::max_processes; i++) {
+        ASSERT_GT(k.spawn("/bin/fib", {"fib", "1"}, 0, true), 0);
+    }
+    EXPECT_EQ(k.spawn("/bin/fib", {"fib", "1"}, 0, true), -sim::err::again);
 }
 
 } // namespace
