@@ -118,6 +118,16 @@ void agent_port::poll_if_due() {
     the_channel->flush();
 }
 
+void agent_port::hold_while_congested() {
+    constexpr uint64_t max_hold_ns = 200'000'000;
+    const uint64_t begin = clock_ns(CLOCK_MONOTONIC);
+    while (ruprobes_agent_congested() != 0 && clock_ns(CLOCK_MONOTONIC) - begin < max_hold_ns) {
+        the_channel->wait(1);
+        work_pending = true; // acknowledgements may have come in: a round reads them
+        poll_if_due();
+    }
+}
+
 int agent_port::due_in_ms(int cap) const {
     if (work_pending) {
         return 0;

@@ -128,6 +128,7 @@ int main(int argc, char** argv) {
         while (stop_requested == 0) {
             if (agent) {
                 agent->poll_if_due();
+                agent->hold_while_congested();
             }
             if (k.run_next()) {
                 continue;

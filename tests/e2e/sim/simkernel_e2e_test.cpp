@@ -153,6 +153,16 @@ TEST_F(simkernel_e2e, json_rpc_counts_every_entry_and_return_of_fib_15) {
     EXPECT_TRUE(t.kernel().wait_for_output("fib(15) = 610", 10s)) << t.kernel().output();
 }
 
+TEST_F(simkernel_e2e, no_hit_record_is_dropped_in_the_kernel_when_hits_outrun_the_agent) {
+    simkernel_target t(dir, {});
+    const std::string out =
+        run_to_end(dir, "hit_backpressure",
+                   {"python3", std::string(RUPROBES_SIM_E2E_DIR) + "/hit_backpressure.py", "--port",
+                    std::to_string(t.rpc_port()), "--n", "22"});
+    EXPECT_TRUE(has(out, "hit_backpressure: ok: 114626 records, none dropped in the kernel"))
+        << out;
+}
+
 TEST_F(simkernel_e2e, ruprobes_watch_shows_the_hits) {
     simkernel_target t(dir, {});
     const std::string connect = "127.0.0.1:" + std::to_string(t.rpc_port());
