@@ -22,9 +22,9 @@ uint64_t next_round_ns = 0;
 constexpr uint64_t user_begin = 0x4000'0000; // the user window: the only memory the host may touch
 constexpr uint64_t user_end = 0x8000'0000;
 
-uint64_t clock_ns(clockid_t clock) {
+uint64_t wall_clock_ns() {
     timespec ts;
-    clock_gettime(clock, &ts);
+    clock_gettime(CLOCK_REALTIME, &ts);
     return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
 }
 
@@ -109,7 +109,7 @@ agent_port::~agent_port() {
 }
 
 void agent_port::poll_if_due() {
-    const uint64_t now = clock_ns(CLOCK_MONOTONIC);
+    const uint64_t now = monotonic_ns();
     if (!work_pending && now < next_round_ns) {
         return;
     }
@@ -120,8 +120,8 @@ void agent_port::poll_if_due() {
 
 void agent_port::hold_while_congested() {
     constexpr uint64_t max_hold_ns = 200'000'000;
-    const uint64_t begin = clock_ns(CLOCK_MONOTONIC);
-    while (ruprobes_agent_congested() != 0 && clock_ns(CLOCK_MONOTONIC) - begin < max_hold_ns) {
+    const uint64_t begin = monotonic_ns();
+    while (ruprobes_agent_congested() != 0 && monotonic_ns() - begin < max_hold_ns) {
         the_channel->wait(1);
         work_pending = true; // acknowledgements may have come in: a round reads them
         poll_if_due();
@@ -132,7 +132,7 @@ int agent_port::due_in_ms(int cap) const {
     if (work_pending) {
         return 0;
     }
-    const uint64_t now = clock_ns(CLOCK_MONOTONIC);
+    const uint64_t now = monotonic_ns();
     if (next_round_ns <= now) {
         return 0;
     }
@@ -169,11 +169,11 @@ extern "C" void os_agent_wait(uint64_t timeout_ns) {
 }
 
 extern "C" uint64_t os_agent_time_ns(void) {
-    return sim::clock_ns(CLOCK_MONOTONIC);
+    return sim::monotonic_ns();
 }
 
 extern "C" uint64_t os_agent_wall_clock_ns(void) {
-    return sim::clock_ns(CLOCK_REALTIME);
+    return sim::wall_clock_ns();
 }
 
 extern "C" void os_agent_log(const char* line) {

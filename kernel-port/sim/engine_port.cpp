@@ -5,8 +5,6 @@
 // simulator, user memory is host buffers, and every hook is a lookup in the process table.
 #include "sim_kernel.hpp"
 
-#include <ctime>
-
 namespace sim {
 
 namespace {
@@ -147,9 +145,7 @@ extern "C" uint32_t os_current_tid(void) {
 }
 
 extern "C" uint64_t os_time_ns(void) {
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+    return sim::monotonic_ns();
 }
 
 // One host thread runs the scheduler, the engine and the agent: nothing to lock.

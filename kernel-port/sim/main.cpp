@@ -10,7 +10,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -46,12 +45,6 @@ volatile std::sig_atomic_t stop_requested = 0;
 
 void request_stop(int) {
     stop_requested = 1;
-}
-
-uint64_t now_ns() {
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
 }
 
 } // namespace
@@ -137,7 +130,7 @@ int main(int argc, char** argv) {
                 break;
             }
             const uint64_t wake = k.next_wake_ns();
-            const uint64_t now = now_ns();
+            const uint64_t now = sim::monotonic_ns();
             int timeout_ms = 10;
             if (wake != 0) {
                 timeout_ms = wake <= now ? 0 : static_cast<int>((wake - now) / 1'000'000);

@@ -15,12 +15,6 @@ namespace {
 
 kernel* the_kernel = nullptr;
 
-uint64_t monotonic_ns() {
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
-}
-
 // Maps the stack and the xol page and writes argv at the stack top:
 //   sp -> argv[0] .. argv[argc-1], NULL, then the strings (as the reference kernel does).
 bool build_stack(address_space& as, const std::vector<std::string>& argv, uint64_t& sp) {
@@ -48,6 +42,12 @@ bool build_stack(address_space& as, const std::vector<std::string>& argv, uint64
 }
 
 } // namespace
+
+uint64_t monotonic_ns() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+}
 
 kernel::kernel(kernel_config config) : config_(std::move(config)), programs_(config_.programs_dir) {
     if (the_kernel != nullptr) {

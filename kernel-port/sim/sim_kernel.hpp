@@ -209,6 +209,9 @@ private:
     friend void execute_breakpoint(kernel& k, process& p);
 };
 
+// The kernel's clock: CLOCK_MONOTONIC in ns (os_time_ns, sleeps, clock_gettime, the agent).
+uint64_t monotonic_ns();
+
 // The breakpoint trap of `p` (ebreak or c.ebreak at p.regs.pc) as a kernel's trap handler takes
 // it: into the probe engine (engine_port.cpp).
 void execute_breakpoint(kernel& k, process& p);

@@ -3,8 +3,6 @@
 // is -ENOSYS.
 #include "sim_kernel.hpp"
 
-#include <ctime>
-
 namespace sim {
 
 namespace {
@@ -17,12 +15,6 @@ constexpr uint64_t write = 64, exit = 93, exit_group = 94, nanosleep = 101, cloc
 
 constexpr size_t max_string = 256;
 constexpr size_t max_args = 16;
-
-uint64_t now_ns() {
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 struct user_timespec {
     int64_t sec;
@@ -75,14 +67,14 @@ long sys_nanosleep(process& p, uint64_t req_addr) {
     if (req.sec < 0 || req.nsec < 0 || req.nsec >= 1'000'000'000) {
         return -err::inval;
     }
-    p.wake_ns = now_ns() + static_cast<uint64_t>(req.sec) * 1'000'000'000u +
+    p.wake_ns = monotonic_ns() + static_cast<uint64_t>(req.sec) * 1'000'000'000u +
                 static_cast<uint64_t>(req.nsec);
     p.state = process_state::sleeping;
     return 0;
 }
 
 long sys_clock_gettime(process& p, uint64_t ts_addr) {
-    const uint64_t ns = now_ns();
+    const uint64_t ns = monotonic_ns();
     const user_timespec ts{static_cast<int64_t>(ns / 1'000'000'000),
                            static_cast<int64_t>(ns % 1'000'000'000)};
     return p.memory.write(ts_addr, &ts, sizeof ts, perm::write) ? 0 : -err::fault;
