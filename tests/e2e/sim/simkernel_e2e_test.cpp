@@ -202,6 +202,29 @@ TEST_F(simkernel_e2e, ruprobes_watch_shows_the_hits) {
     EXPECT_TRUE(t.kernel().wait_for_output("fib(15) = 610", 10s)) << t.kernel().output();
 }
 
+TEST_F(simkernel_e2e, a_probe_fires_in_a_forked_child_after_its_exec) {
+    simkernel_target t(dir, {});
+    const std::string connect = "127.0.0.1:" + std::to_string(t.rpc_port());
+    auto cli = [&](const std::string& name, std::vector<std::string> args) {
+        std::vector<std::string> argv = {std::string(bin_dir) + "/ruprobes", "--connect", connect};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run_to_end(dir, name, argv);
+    };
+    // forker forks; the child execs /bin/hello, whose main carries the probe; the parent waits.
+    EXPECT_TRUE(
+        has(cli("add", {"probes", "add", "hello:main", "--entry"}), "entry /bin/hello:main"));
+    EXPECT_TRUE(has(cli("spawn", {"spawn", "/bin/forker"}), "spawned pid"));
+    ASSERT_TRUE(t.kernel().wait_for_output("forker: parent pid", 20s)) << t.kernel().output();
+    EXPECT_TRUE(std::regex_search(t.kernel().output(),
+                                  std::regex("forker: parent pid \\d+, sum 28, child \\d+ exited "
+                                             "with status 0")))
+        << t.kernel().output();
+    EXPECT_TRUE(has(t.kernel().output(), "hello from user space")) << t.kernel().output();
+    EXPECT_TRUE(
+        std::regex_search(cli("list", {"probes", "list"}),
+                          std::regex("entry\\s+/bin/hello:main\\s+0x[0-9a-f]+\\s+\\w+\\s+1\\n")));
+}
+
 TEST_F(simkernel_e2e, a_new_daemon_releases_a_process_the_killed_one_held_stopped) {
     simkernel_target t(dir, {});
     spawn_options o;
