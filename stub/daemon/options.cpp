@@ -17,6 +17,8 @@ void print_help(FILE* out) {
         "      --qemu-socket PATH     connect to a running QEMU's agent virtio-console, exposed\n"
         "                             as a unix socket (-chardev socket,path=PATH,server=on);\n"
         "                             reconnects with backoff when QEMU restarts\n"
+        "      --kernel-socket PATH   the same for any kernel that serves the agent channel on a\n"
+        "                             unix socket (e.g. ruprobes-simkernel --agent-socket PATH)\n"
         "      --launch KERNEL        start QEMU with KERNEL (e.g. build/guest/kernel.elf) and\n"
         "                             the agent channel; QEMU is stopped when the daemon exits\n"
         "      --qemu-arg ARG         extra QEMU argument for --launch (repeatable)\n"
@@ -139,15 +141,15 @@ std::optional<daemon_options> parse_options(int argc, const char* const* argv, s
             o.fake_target = true;
         } else if (arg == "--no-rpc") {
             o.rpc_enabled = false;
-        } else if (arg == "--qemu-socket" || arg == "--launch" || arg == "--qemu-arg" ||
-                   arg == "--qemu-log" || arg == "--append" || arg == "--rsp-listen" ||
-                   arg == "--rpc-listen" || arg == "--spawn" || arg == "--symbols" ||
-                   arg == "--log-level" || arg == "--max-connections" || arg == "--write-timeout" ||
-                   arg == "--idle-timeout" || arg == "--message-timeout" ||
-                   arg == "--ready-timeout") {
+        } else if (arg == "--qemu-socket" || arg == "--kernel-socket" || arg == "--launch" ||
+                   arg == "--qemu-arg" || arg == "--qemu-log" || arg == "--append" ||
+                   arg == "--rsp-listen" || arg == "--rpc-listen" || arg == "--spawn" ||
+                   arg == "--symbols" || arg == "--log-level" || arg == "--max-connections" ||
+                   arg == "--write-timeout" || arg == "--idle-timeout" ||
+                   arg == "--message-timeout" || arg == "--ready-timeout") {
             if (!need_value())
                 return std::nullopt;
-            if (arg == "--qemu-socket") {
+            if (arg == "--qemu-socket" || arg == "--kernel-socket") {
                 o.qemu_socket = value;
             } else if (arg == "--launch") {
                 o.launch_kernel = value;

@@ -158,6 +158,7 @@ long process_fork(process* parent) {
     child->context.ra = reinterpret_cast<uint64_t>(&user_process_start);
     child->context.sp = child->kernel_stack_top();
     port_process_fork_hook(parent, child);
+    notify_fork(parent, child);
     child->state = process_state::runnable;
     return child->pid;
 }

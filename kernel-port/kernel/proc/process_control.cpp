@@ -142,6 +142,12 @@ void notify_exit(process* p, int wait_status) {
     }
 }
 
+void notify_fork(process* parent, process* child) {
+    if (listener != nullptr && listener->forked != nullptr) {
+        listener->forked(parent->pid, child->pid, listener->context);
+    }
+}
+
 bool debugger_listening() {
     return listener != nullptr && listener->stopped != nullptr;
 }

@@ -85,6 +85,8 @@ struct process_listener {
     // A process exited with a Linux wait status.
     void (*exited)(int pid, int wait_status, void* context);
     void* context;
+    // `parent_pid` forked `child_pid` (before the child runs).
+    void (*forked)(int parent_pid, int child_pid, void* context) = nullptr;
 };
 
 // Installs the listener (nullptr removes it) and returns the previous one. While a listener with
@@ -96,5 +98,6 @@ const process_listener* set_process_listener(const process_listener* listener);
 void notify_thread_stopped(process* p, stop_reason reason, uint32_t probe_id);
 void notify_exec(process* p);
 void notify_exit(process* p, int wait_status);
+void notify_fork(process* parent, process* child);
 // True when stray breakpoints should stop the thread for a debugger instead of killing it.
 bool debugger_listening();

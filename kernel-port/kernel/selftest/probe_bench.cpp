@@ -26,17 +26,25 @@
 // kept; the rest of a hit is the trap itself and the kernel's entry and exit paths).
 #include "selftest/probe_bench.hpp"
 
-#include "agent/agent.hpp"
 #include "arch/riscv64/timer.hpp"
 #include "boot/command_line.hpp"
 #include "lib/console.hpp"
+#include "port/agent_port.hpp"
 #include "port/kernel_hooks.hpp"
 #include "proc/scheduler.hpp"
 #include "selftest/selftest_support.hpp"
 
+#include "ruprobes/agent.h"
+
 #include "ruprobes/ruprobes.h"
 
 namespace {
+
+ruprobes_agent_stats agent_stats() {
+    ruprobes_agent_stats st;
+    ruprobes_agent_get_stats(&st);
+    return st;
+}
 
 constexpr int rounds = 5;
 constexpr int max_armed = 10000;
@@ -163,7 +171,7 @@ void print_row(const variant& v, uint64_t tenths, uint64_t syscall_tenths) {
 // Sleeps until the agent has sent every hit record (host mode).
 void wait_hits_sent() {
     static char channel;
-    while (agent_hits_unsent() > 0) {
+    while (agent_stats().hits_unsent > 0) {
         sleep_on(&channel, timer_now() + timer_ns_to_ticks(1'000'000));
     }
 }
@@ -190,16 +198,16 @@ int run_probe_bench() {
     const bool host = kernel_flag("ruprobes.bench.host");
     if (host) {
         static char channel;
-        if (!agent_running()) {
+        if (!agent_port_running()) {
             kprintf("bench: FAILED (ruprobes.bench.host without a virtio console)\n");
             return 1;
         }
         kprintf("bench: waiting for the host (ruprobesd) to connect\n");
-        while (!agent_host_connected()) {
+        while (!agent_stats().host_connected) {
             sleep_on(&channel, timer_now() + timer_ns_to_ticks(10'000'000));
         }
     }
-    const uint64_t dropped_before = host ? agent_hits_dropped() : 0;
+    const uint64_t dropped_before = host ? agent_stats().hits_dropped : 0;
     kprintf("bench: %lu iterations per run, %d interleaved rounds, fastest run of each%s\n", n,
             rounds, host ? "; every hit shipped to the host" : "");
 
@@ -252,7 +260,7 @@ int run_probe_bench() {
             "loop 0)\n");
     if (host) {
         kprintf("bench: hit records dropped (ring full): %lu\n",
-                agent_hits_dropped() - dropped_before);
+                agent_stats().hits_dropped - dropped_before);
     }
     kprintf("bench: done\n");
     return 0;

@@ -36,6 +36,9 @@ TEST(daemon_options, defaults_and_values) {
     EXPECT_EQ(o->rpc.host, "::1");
     EXPECT_EQ(o->rpc.port, 5000);
     EXPECT_EQ(o->log_level, "debug");
+    o = parse({"--kernel-socket", "/tmp/sim.sock"}, error); // the same as --qemu-socket
+    ASSERT_TRUE(o) << error;
+    EXPECT_EQ(o->qemu_socket, "/tmp/sim.sock");
 }
 
 TEST(daemon_options, ready_timeout_in_seconds) {

@@ -1,0 +1,55 @@
+// The bounded ring of hit records between the trap path (producer) and the agent thread
+// (consumer), protocol/README.md §4. push() never waits: when the ring is full the record is
+// dropped and counted. Only stored records get a sequence number, so seq numbers are consecutive.
+// A record stays in the ring after it was sent until the host acknowledges it, so that a host
+// reconnecting with the same session gets the records that were in flight again.
+//
+//   head                      head + sent               head + count
+//    | sent, not acknowledged  | not sent yet              |
+//
+// push() runs in a breakpoint trap (the engine's hit sink), the consumer in the agent: the agent
+// holds its lock (os_agent_lock) around every call.
+#pragma once
+
+#include "ruprobes/wire/messages.hpp"
+
+struct uprobes_hit;
+
+class hit_ring {
+public:
+    // 2 MiB of records: absorbs about 100 ms of host acknowledgement delay at full hit rate.
+    static constexpr uint32_t capacity = 16384;
+
+    // Stores `hit` with the next sequence number; false (and counted) when full.
+    bool push(const uprobes_hit& hit);
+
+    uint32_t size() const { return count_; }
+    // The i-th oldest record (i < size()).
+    const ruprobes::wire::hit_record& at(uint32_t i) const {
+        return records_[(head_ + i) % capacity];
+    }
+    // Records not sent yet, and the i-th of them.
+    uint32_t unsent() const { return count_ - sent_; }
+    const ruprobes::wire::hit_record& unsent_at(uint32_t i) const { return at(sent_ + i); }
+    // The `n` oldest unsent records were sent.
+    void mark_sent(uint32_t n);
+    // The host has every record with seq < next_seq: forget them.
+    void ack(uint64_t next_seq);
+    // Send every unacknowledged record again (a new connection).
+    void rewind() { sent_ = 0; }
+    // The seq of the oldest record kept (next_seq() when empty).
+    uint64_t oldest_seq() const { return count_ > 0 ? at(0).seq : next_seq_; }
+    // Forgets every record; they count as dropped.
+    void discard_all();
+
+    uint64_t next_seq() const { return next_seq_; }
+    uint64_t dropped() const { return dropped_; }
+
+private:
+    ruprobes::wire::hit_record records_[capacity];
+    uint32_t head_ = 0;
+    uint32_t count_ = 0;
+    uint32_t sent_ = 0;
+    uint64_t next_seq_ = 1;
+    uint64_t dropped_ = 0;
+};

@@ -1,0 +1,40 @@
+// The agent's channel to the host, whichever the kernel chose (ruprobes_agent_config.transport):
+// the bundled virtio console or the kernel's own byte channel (os_agent_channel_read/write).
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ruprobes_agent_config;
+
+namespace agent {
+class log_line;
+}
+
+namespace agent::transport {
+
+// Sets up the transport of `config`; false when it is unusable.
+bool init(const ruprobes_agent_config& config);
+
+// Copies up to `max` received bytes into `out`; returns how many. Never waits.
+size_t read(uint8_t* out, size_t max);
+
+// Queues or sends one whole frame; false when there is no room now. Never sleeps.
+bool write(const uint8_t* data, size_t len);
+
+// Hands what write() queued to the device (virtio); nothing for a byte channel.
+void flush();
+
+// Takes completed buffers without an interrupt (virtio); nothing for a byte channel.
+void poll();
+
+// The virtio console's interrupt (ruprobes_agent_virtio_interrupt); nothing for a byte channel.
+void interrupt();
+
+// "virtio console" or "byte channel", for the log.
+const char* name();
+
+// Appends the transport's counters to a log line (virtio: interrupts and bytes).
+void describe(log_line& line);
+
+} // namespace agent::transport
