@@ -119,6 +119,18 @@ std::optional<probe_target> parse_probe_target(std::string_view text, std::strin
     return t;
 }
 
+std::optional<linear_buckets> parse_linear(const std::string& text) {
+    size_t a = text.find(':');
+    size_t b = a == std::string::npos ? a : text.find(':', a + 1);
+    if (b == std::string::npos)
+        return std::nullopt;
+    int64_t min = 0, max = 0, step = 0;
+    if (!parse_int(text.substr(0, a), min) || !parse_int(text.substr(a + 1, b - a - 1), max) ||
+        !parse_int(text.substr(b + 1), step) || max <= min || step <= 0)
+        return std::nullopt;
+    return linear_buckets{min, max, step};
+}
+
 parse_result parse_command_line(const std::vector<std::string>& args) {
     parse_result r;
     cli_options o;
@@ -221,12 +233,36 @@ parse_result parse_command_line(const std::vector<std::string>& args) {
             positional.push_back(w);
         } else if (w == "--") {
             dashes = true;
-        } else if (cmd == "probes add" && (w == "--entry" || w == "--return" || w == "--insn")) {
+        } else if ((cmd == "probes add" || cmd == "count" || cmd == "hist") &&
+                   (w == "--entry" || w == "--return" || w == "--insn")) {
             if (!o.kind.empty() && o.kind != w.substr(2)) {
-                r.error = "probes add: choose one of --entry, --return, --insn";
+                r.error = cmd + ": choose one of --entry, --return, --insn";
                 return r;
             }
             o.kind = w.substr(2);
+        } else if ((cmd == "count" || cmd == "hist") && rd.matches("--by", value, missing)) {
+            if (missing)
+                return r;
+            o.by = value;
+        } else if (cmd == "hist" && rd.matches("--of", value, missing)) {
+            if (missing)
+                return r;
+            o.of = value;
+        } else if (cmd == "hist" && rd.matches("--linear", value, missing)) {
+            if (missing)
+                return r;
+            o.linear = value;
+        } else if ((cmd == "count" || cmd == "hist") && rd.matches("--run", value, missing)) {
+            if (missing)
+                return r;
+            std::istringstream in(value);
+            for (std::string word; in >> word;)
+                o.run.push_back(word);
+            if (o.run.empty()) {
+                r.error = cmd + ": --run needs a command, e.g. --run \"/bin/fib 15\"";
+                return r;
+            }
+            o.run[0] = guest_program_path(o.run[0]);
         } else if (cmd == "probes add" && rd.matches("--kind", value, missing)) {
             if (missing)
                 return r;
@@ -244,13 +280,15 @@ parse_result parse_command_line(const std::vector<std::string>& args) {
                 return r;
             }
             o.pid = pid;
-        } else if (cmd == "probes add" && rd.matches("--if", value, missing)) {
+        } else if ((cmd == "probes add" || cmd == "count" || cmd == "hist") &&
+                   rd.matches("--if", value, missing)) {
             if (missing)
                 return r;
             o.condition = value;
         } else if (cmd == "spawn" && w == "--stopped") {
             o.stopped = true;
-        } else if ((cmd == "watch" || cmd == "hist") && rd.matches("--duration", value, missing)) {
+        } else if ((cmd == "watch" || cmd == "hist" || cmd == "count") &&
+                   rd.matches("--duration", value, missing)) {
             if (missing)
                 return r;
             double s = 0;
@@ -341,7 +379,32 @@ parse_result parse_command_line(const std::vector<std::string>& args) {
         }
         o.argv[0] = guest_program_path(o.argv[0]);
         o.command = command_kind::spawn;
+    } else if (cmd == "count" || (cmd == "hist" && !o.of.empty())) {
+        if (!want_positional(1, "PROGRAM:SYMBOL (or PROGRAM:0xADDR, PROGRAM:FILE:LINE)"))
+            return r;
+        auto t = parse_probe_target(positional[0], r.error);
+        if (!t)
+            return r;
+        o.target = *t;
+        if (o.by == "ret" || o.of == "ret" || o.of == "retval" || o.by == "retval") {
+            if (!o.kind.empty() && o.kind != "return") {
+                r.error = cmd + ": ret exists only at returns (--return)";
+                return r;
+            }
+            o.kind = "return";
+        }
+        if (o.linear && !parse_linear(*o.linear)) {
+            r.error = "hist: --linear is MIN:MAX:STEP (integers, MAX > MIN, STEP > 0), got '" +
+                      *o.linear + "'";
+            return r;
+        }
+        o.command = command_kind::aggregate;
     } else if (cmd == "hist") {
+        if (o.linear || !o.by.empty() || !o.run.empty() || o.condition || !o.kind.empty()) {
+            r.error = "hist: --by, --linear, --run, --if and the probe kind need --of (an "
+                      "aggregation in the kernel); a call-duration histogram takes PROBE only";
+            return r;
+        }
         if (!want_positional(1, "PROBE (a probe id or PROGRAM:SYMBOL)"))
             return r;
         o.hist_probe = positional[0];

@@ -29,7 +29,8 @@ enum class command_kind {
     probes_list,
     probes_remove,
     watch,
-    hist,
+    hist,      // call-duration histogram (no --of)
+    aggregate, // count TARGET, or hist TARGET --of FIELD: an aggregation in the kernel
 };
 
 // Where a probe goes: PROGRAM:SYMBOL, PROGRAM:0xADDR (or decimal) or PROGRAM:FILE:LINE. Exactly
@@ -65,12 +66,26 @@ struct cli_options {
     std::optional<double> interval; // seconds between redraws / snapshots
     std::vector<int64_t> probes;    // watch --probe ID (repeatable)
     std::string hist_probe;         // hist PROBE: an id or PROGRAM:SYMBOL
+    // count / hist --of: the aggregation (probe.add's `aggregate`); `target`, `kind` and
+    // `condition` say where and when.
+    std::string by;                    // --by FIELD: pid, tid, a0..a7, ret; "": no key
+    std::string of;                    // --of FIELD: a0..a7, ret (hist); "": count only
+    std::optional<std::string> linear; // --linear MIN:MAX:STEP
+    std::vector<std::string> run;      // --run "CMD": spawn it, stop when it exits
 };
 
 struct parse_result {
     std::optional<cli_options> options; // empty on error
     std::string error;                  // what was wrong, for "ruprobes: <error>"
 };
+
+// --linear MIN:MAX:STEP (MAX > MIN, STEP > 0); nothing when it is not that.
+struct linear_buckets {
+    int64_t min = 0;
+    int64_t max = 0;
+    int64_t step = 0;
+};
+std::optional<linear_buckets> parse_linear(const std::string& text);
 
 // Parses the arguments after the program name. Global options (--connect, --json, --timeout)
 // are accepted anywhere; `--help` after a command selects that command's help. Never exits.

@@ -20,6 +20,14 @@ int run_watch(rpc_client& client, const cli_options& options);
 // resolved to a function.
 int run_hist(rpc_client& client, const cli_options& options);
 
+// count, hist --of: an aggregation probe in the kernel for the run (--run CMD, --duration or
+// until Ctrl-C), then its table; the probe is removed at the end. Returns exit_ok, or
+// exit_failed when the program run with --run could not start.
+int run_aggregate(rpc_client& client, const cli_options& options);
+
+// SIGINT/SIGTERM end watch, hist and count early (stop_signal() then says which).
+void install_stop_handlers();
+
 // The signal (SIGINT, SIGTERM) that ended watch or hist early, 0 if none. main re-raises it after
 // the final view so that a calling shell sees the command ended by that signal (and stops too).
 int stop_signal();

@@ -43,9 +43,10 @@ int main(int argc, char** argv) {
     try {
         rpc_client client(o.host, o.port,
                           std::chrono::milliseconds(static_cast<int64_t>(o.timeout_s * 1000)));
-        if (o.command != command_kind::watch && o.command != command_kind::hist)
-            return run_simple_command(client, o);
-        int rc = o.command == command_kind::watch ? run_watch(client, o) : run_hist(client, o);
+        int rc = o.command == command_kind::watch       ? run_watch(client, o)
+                 : o.command == command_kind::hist      ? run_hist(client, o)
+                 : o.command == command_kind::aggregate ? run_aggregate(client, o)
+                                                        : run_simple_command(client, o);
         if (int sig = stop_signal()) {
             // Ctrl-C: the final view is out; end the way a shell expects (WIFSIGNALED).
             std::fflush(stdout);

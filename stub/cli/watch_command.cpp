@@ -20,17 +20,6 @@ void on_stop_signal(int signal) {
     stop_requested = signal;
 }
 
-// SIGINT/SIGTERM end the collection loop (no SA_RESTART: a waiting poll returns at once);
-// stop_requested holds the signal's number.
-void install_stop_handlers() {
-    struct sigaction sa {};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0;
-    sigaction(SIGINT, &sa, nullptr);
-    sigaction(SIGTERM, &sa, nullptr);
-}
-
 // Prints lines; on a terminal first moves back over what the previous call printed, and cuts
 // lines to the terminal's width and height so that none wraps or scrolls (which would break the
 // move back). The `last` view is printed whole: nothing moves back over it.
@@ -122,6 +111,16 @@ double default_interval(const cli_options& o, bool tty) {
 }
 
 } // namespace
+
+// No SA_RESTART: a waiting poll returns at once; stop_requested holds the signal's number.
+void install_stop_handlers() {
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+}
 
 int stop_signal() {
     return stop_requested;

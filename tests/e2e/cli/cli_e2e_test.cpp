@@ -11,7 +11,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 namespace ruprobes::test {
@@ -178,6 +180,54 @@ TEST_F(cli_e2e, fib_15_entry_and_return_probes_count_1973_hits_and_watch_shows_t
     r = run({"probes", "remove", std::to_string(added["id"].get<int64_t>())});
     EXPECT_EQ(r.status, 0) << r.output;
     EXPECT_NE(r.output.find("(4123 hits)"), std::string::npos) << r.output; // 1973*2 + 177
+}
+
+// The aggregation one-liners: counts and histograms computed in the kernel for the length of a
+// --run, then printed; the probe is gone afterwards. fib(15) calls fib(k) F(16 - k) times for
+// k >= 1 (and fib(0) as often as fib(2)); fib(12) makes 465 calls, 233 of them return 1.
+TEST_F(cli_e2e, count_and_hist_one_liners_aggregate_in_the_kernel) {
+    cli_run count = run({"count", "fib:fib", "--by", "a0", "--run", "/bin/fib 15"});
+    ASSERT_EQ(count.status, 0) << count.output;
+    EXPECT_NE(count.output.find("fib:fib (entry): count by a0; 1973 hits, 0 dropped"),
+              std::string::npos)
+        << count.output;
+    std::map<int, int> by_n;
+    std::istringstream lines(count.output);
+    for (std::string line; std::getline(lines, line);) {
+        int n = 0, calls = 0;
+        if (std::sscanf(line.c_str(), " %d %d", &n, &calls) == 2)
+            by_n[n] = calls;
+    }
+    const int fibonacci[] = {0, 1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 610};
+    ASSERT_EQ(by_n.size(), 16u) << count.output;
+    EXPECT_EQ(by_n[0], 377);
+    for (int k = 1; k <= 15; k++)
+        EXPECT_EQ(by_n[k], fibonacci[16 - k]) << "calls of fib(" << k << ")";
+
+    cli_run hist = run({"hist", "fib:fib", "--of", "ret", "--json", "--run", "fib 12"});
+    ASSERT_EQ(hist.status, 0) << hist.output;
+    json h = json::parse(hist.output);
+    ASSERT_EQ(h["entries"].size(), 1u) << hist.output;
+    EXPECT_EQ(h["entries"][0]["count"], 465);
+    EXPECT_EQ(h["entries"][0]["max"], 144);
+    int ones = 0;
+    for (const json& b : h["entries"][0]["hist"])
+        if (b.value("from", -1) == 1)
+            ones = b["count"];
+    EXPECT_EQ(ones, 233) << hist.output;
+
+    cli_run conditional = run({"count", "fib:fib", "--if", "a0 == 2", "--run", "fib 10"});
+    ASSERT_EQ(conditional.status, 0) << conditional.output;
+    EXPECT_NE(conditional.output.find("34 hits"), std::string::npos) << conditional.output;
+
+    cli_run bad = run({"count", "fib:fib", "--by", "x99", "--run", "fib 3"});
+    EXPECT_EQ(bad.status, 1) << bad.output;
+    EXPECT_NE(bad.output.find("\"by\" is pid"), std::string::npos) << bad.output;
+    cli_run usage = run({"hist", "fib:fib", "--by", "a0"});
+    EXPECT_EQ(usage.status, 2) << usage.output;
+
+    json list = json::parse(run({"probes", "list", "--json"}).output);
+    EXPECT_TRUE(list["probes"].empty()) << list.dump(); // every probe of the runs is removed
 }
 
 TEST_F(cli_e2e, ps_status_hist_json_and_errors) {

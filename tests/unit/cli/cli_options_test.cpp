@@ -41,6 +41,35 @@ TEST(cli_options, probes_add_condition_is_passed_as_written) {
     EXPECT_NE(parse_error({"probes", "add", "fib:fib", "--if"}).find("--if"), std::string::npos);
 }
 
+TEST(cli_options, count_and_hist_of_are_aggregations) {
+    auto c = parse_ok({"count", "fib:fib", "--by", "a0", "--run", "fib 15", "--if", "a0 > 1"});
+    EXPECT_EQ(c.command, command_kind::aggregate);
+    EXPECT_EQ(c.target.symbol, "fib");
+    EXPECT_EQ(c.by, "a0");
+    EXPECT_TRUE(c.of.empty());
+    EXPECT_EQ(c.run, (std::vector<std::string>{"/bin/fib", "15"}));
+    EXPECT_EQ(*c.condition, "a0 > 1");
+    auto h = parse_ok({"hist", "fib:fib", "--of", "ret"});
+    EXPECT_EQ(h.command, command_kind::aggregate);
+    EXPECT_EQ(h.kind, "return"); // ret implies the return probe
+    auto l = parse_ok({"hist", "/bin/loop:step", "--of", "a1", "--linear", "-10:90:10"});
+    ASSERT_TRUE(l.linear);
+    auto buckets = parse_linear(*l.linear);
+    ASSERT_TRUE(buckets);
+    EXPECT_EQ(buckets->min, -10);
+    EXPECT_EQ(buckets->max, 90);
+    EXPECT_EQ(buckets->step, 10);
+    // The duration histogram stays as it was.
+    EXPECT_EQ(parse_ok({"hist", "fib:fib"}).command, command_kind::hist);
+    EXPECT_NE(parse_error({"hist", "fib:fib", "--of", "a0", "--linear", "5:5:1"}).find("--linear"),
+              std::string::npos);
+    EXPECT_NE(parse_error({"hist", "fib:fib", "--by", "a0"}).find("need --of"), std::string::npos);
+    EXPECT_NE(parse_error({"count", "fib:fib", "--by", "ret", "--entry"}).find("--return"),
+              std::string::npos);
+    EXPECT_NE(parse_error({"count", "fib:fib", "--of", "a0"}).find("unknown option"),
+              std::string::npos);
+}
+
 TEST(cli_options, probe_targets_address_line_and_paths) {
     std::string error;
     auto t = parse_probe_target("fib:0x10078", error);

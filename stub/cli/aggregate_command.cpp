@@ -1,0 +1,160 @@
+// `ruprobes count` and `ruprobes hist --of`: an aggregation probe in the kernel for the length
+// of a run, then its table (probe.aggregate) as text or JSON. The kernel counts every hit; the
+// host only reads the table at the end.
+#include "cli/commands.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+namespace ruprobes::cli {
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+std::string function_name(const cli_options& o) {
+    const std::string& p = o.target.program;
+    std::string program = p.rfind("/bin/", 0) == 0 ? p.substr(5) : p;
+    if (!o.target.symbol.empty())
+        return program + ":" + o.target.symbol;
+    return program + ":" + (o.target.address.empty() ? o.target.line : o.target.address);
+}
+
+json probe_params(const cli_options& o) {
+    json params = {{"program", o.target.program}};
+    if (!o.target.symbol.empty())
+        params["symbol"] = o.target.symbol;
+    else if (!o.target.address.empty())
+        params["address"] = o.target.address;
+    else
+        params["line"] = o.target.line;
+    if (!o.kind.empty())
+        params["kind"] = o.kind;
+    if (o.condition)
+        params["condition"] = *o.condition;
+    json aggregate = json::object();
+    if (!o.by.empty())
+        aggregate["by"] = o.by;
+    if (!o.of.empty()) {
+        aggregate["of"] = o.of;
+        aggregate["hist"] = o.linear ? "linear" : "log2";
+    }
+    if (o.linear) {
+        auto l = parse_linear(*o.linear);
+        aggregate["min"] = l->min;
+        aggregate["max"] = l->max;
+        aggregate["step"] = l->step;
+    }
+    params["aggregate"] = aggregate;
+    return params;
+}
+
+// Waits for the end of the run: the --run program's exit, --duration, or Ctrl-C.
+void wait_for_the_run(rpc_client& c, const cli_options& o) {
+    std::optional<int64_t> pid;
+    if (!o.run.empty()) {
+        c.call("events.subscribe", {{"kinds", {"process.exit"}}});
+        json r = c.call("process.spawn", {{"argv", o.run}});
+        pid = r["pid"].get<int64_t>();
+    }
+    auto start = clock::now();
+    while (!stop_signal()) {
+        auto wait = std::chrono::milliseconds(200);
+        if (o.duration && !pid) {
+            auto left = std::chrono::duration<double>(*o.duration) - (clock::now() - start);
+            if (left.count() <= 0)
+                return;
+            wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(left));
+        }
+        auto n = c.next_notification(wait);
+        if (pid && n && n->value("method", "") == "process.exit" &&
+            (*n)["params"].value("pid", int64_t(-1)) == *pid)
+            return;
+    }
+}
+
+std::string bucket_label(const json& b) {
+    bool has_from = b.contains("from"), has_to = b.contains("to");
+    if (!has_from)
+        return "(.., " + std::to_string(b["to"].get<int64_t>()) + "]";
+    if (!has_to)
+        return "[" + std::to_string(b["from"].get<int64_t>()) + ", ..)";
+    int64_t from = b["from"], to = b["to"];
+    if (from == to)
+        return "[" + std::to_string(from) + "]";
+    return "[" + std::to_string(from) + ", " + std::to_string(to) + "]";
+}
+
+void print_histogram(const json& hist) {
+    uint64_t most = 0;
+    for (const json& b : hist)
+        most = std::max(most, b["count"].get<uint64_t>());
+    for (const json& b : hist) {
+        uint64_t n = b["count"];
+        size_t bar = most ? static_cast<size_t>((n * 40 + most - 1) / most) : 0;
+        std::printf("  %-26s %10llu |%-40s|\n", bucket_label(b).c_str(),
+                    static_cast<unsigned long long>(n), std::string(bar, '@').c_str());
+    }
+}
+
+void print_table(const cli_options& o, const json& r) {
+    std::string what = o.of.empty() ? "count" : "histogram of " + o.of;
+    if (!o.by.empty())
+        what += " by " + o.by;
+    std::printf("%s (%s): %s; %llu hits, %llu dropped\n", function_name(o).c_str(),
+                o.kind.empty() ? "entry" : o.kind.c_str(), what.c_str(),
+                static_cast<unsigned long long>(r.value("hits", uint64_t(0))),
+                static_cast<unsigned long long>(r.value("dropped", uint64_t(0))));
+    const json& entries = r["entries"];
+    if (o.of.empty()) {
+        if (!o.by.empty())
+            std::printf("  %20s %12s\n", o.by.c_str(), "count");
+        for (const json& e : entries) {
+            if (o.by.empty())
+                std::printf("  %llu\n",
+                            static_cast<unsigned long long>(e["count"].get<uint64_t>()));
+            else
+                std::printf("  %20lld %12llu\n", static_cast<long long>(e["key"].get<int64_t>()),
+                            static_cast<unsigned long long>(e["count"].get<uint64_t>()));
+        }
+        return;
+    }
+    for (const json& e : entries) {
+        if (!o.by.empty())
+            std::printf("%s = %lld:\n", o.by.c_str(),
+                        static_cast<long long>(e["key"].get<int64_t>()));
+        std::printf("  count %llu, sum %lld, min %lld, max %lld\n",
+                    static_cast<unsigned long long>(e["count"].get<uint64_t>()),
+                    static_cast<long long>(e["sum"].get<int64_t>()),
+                    static_cast<long long>(e["min"].get<int64_t>()),
+                    static_cast<long long>(e["max"].get<int64_t>()));
+        print_histogram(e.value("hist", json::array()));
+    }
+}
+
+} // namespace
+
+int run_aggregate(rpc_client& c, const cli_options& o) {
+    install_stop_handlers();
+    json probe = c.call("probe.add", probe_params(o));
+    int64_t id = probe["id"];
+    json table;
+    try {
+        wait_for_the_run(c, o);
+        table = c.call("probe.aggregate", {{"id", id}});
+    } catch (...) {
+        try {
+            c.call("probe.remove", {{"id", id}});
+        } catch (...) {
+        }
+        throw;
+    }
+    c.call("probe.remove", {{"id", id}});
+    if (o.json)
+        std::printf("%s\n", table.dump(2).c_str());
+    else
+        print_table(o, table);
+    return exit_ok;
+}
+
+} // namespace ruprobes::cli
