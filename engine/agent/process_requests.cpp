@@ -238,10 +238,14 @@ void thread_resume_request(const wire::frame& f) {
         reply_status(f, wire::status::malformed);
         return;
     }
-    if (req.signal != 0) {
+    if (req.signal != 0 && os_agent_process_kill(req.pid, static_cast<int>(req.signal)) == 0) {
         // A signal is delivered by ending the process with it (no user handlers exist): the
-        // fault a debugger let through kills the program as it would have without one.
-        os_agent_process_kill(req.pid, static_cast<int>(req.signal));
+        // fault a debugger let through kills the program as it would have without one. The
+        // kernel may have ended it inside the hook already (then there is no stop to release)
+        // or ends it when it next runs: either way the resume succeeded.
+        resume_fully(req.pid, tid);
+        reply_status(f, 0);
+        return;
     }
     int r = resume_fully(req.pid, tid);
     reply_status(f, r < 0 ? status_of_hook(r) : 0);

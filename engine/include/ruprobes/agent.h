@@ -280,7 +280,9 @@ int os_agent_process_list(uint32_t start, struct ruprobes_agent_process* out, ui
 int os_agent_process_spawn(int argc, const char* const* argv, uint32_t flags, uint32_t* pid);
 
 /* Ends user process `pid` with signal `signal` (Linux numbering; 9 = SIGKILL) as if it received
- * it with no handler. 0 or -E_NO_SUCH_PROCESS / -E_PERMISSION_DENIED. */
+ * it with no handler: at once (calling ruprobes_agent_on_exit from inside the hook is allowed)
+ * or when it would next run, also when it is stopped. 0 or -E_NO_SUCH_PROCESS /
+ * -E_PERMISSION_DENIED. */
 int os_agent_process_kill(uint32_t pid, int signal);
 
 /*
