@@ -497,9 +497,9 @@ void os_icache_flush(uint32_t pid, uint64_t addr, size_t len);
 uint64_t os_xol_page(uint32_t pid);
 
 /* The pid and tid of the thread running on this hart (the one that trapped). Under the lock, from
- * uprobes_trap_handler, uprobes_trap_handler_ex, uprobes_resume(_ex), uprobes_single_step,
- * uprobes_fixup_fault and uprobes_init only (uprobes_trap_handler_thread takes them as arguments;
- * every other call names the process). */
+ * uprobes_trap_handler, uprobes_trap_handler_ex, uprobes_resume(_ex), uprobes_single_step and
+ * uprobes_fixup_fault only, and (the pid, without the lock) from uprobes_init;
+ * uprobes_trap_handler_thread takes them as arguments, every other call names the process. */
 uint32_t os_current_pid(void);
 uint32_t os_current_tid(void);
 
