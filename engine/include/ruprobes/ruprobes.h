@@ -455,6 +455,46 @@ int uprobes_read_memory(uint32_t pid, uint64_t addr, void* dst, size_t len);
  */
 int uprobes_write_memory(uint32_t pid, uint64_t addr, const void* src, size_t len);
 
+/* ---- conformance self-test (a port runs it at boot) --------------------------------------- */
+
+/* What the port gives uprobes_conformance_run: one program and two callbacks. */
+struct uprobes_conformance_port {
+    const char* path;    /* the program, as probes name it ("/bin/fib") */
+    const char* command; /* what start() runs: that program with its arguments ("/bin/fib 15") */
+    uint64_t function;   /* link-time address of a function's first instruction (no load bias) */
+    uint64_t calls;      /* how many times one run of `command` calls it; it then exits with 0 */
+    void* user;          /* passed to the callbacks */
+    /* Starts `command`: returns its pid (> 0) or a negative value. The process must not run user
+     * code before run() is called for it (probes are registered in between). */
+    int64_t (*start)(void* user, const char* command);
+    /* Lets process `pid` run, after resuming it (uprobes_resume in its context) if the engine
+     * stopped it: returns 1 when the engine stops it again (UPROBES_TRAP_STOP), 0 when it exits
+     * (*status: its exit status), negative when neither happens in reasonable time. */
+    int (*run)(void* user, int64_t pid, int* status);
+};
+
+/* What uprobes_conformance_run saw. */
+struct uprobes_conformance_report {
+    uint64_t entry_hits;  /* entry-probe hits over one run (must be `calls`) */
+    uint64_t return_hits; /* return-probe hits over the same run (must be `calls`) */
+    uint32_t stops;       /* stops of the stop-mode probe (must be 1) */
+    int32_t failed_check; /* 0, or the first check that failed (see uprobes_conformance_run) */
+};
+
+/*
+ * The engine's conformance self-test, for a port to run at boot, with no lock held, from a
+ * thread that may sleep: checks 1-4: an entry and a return probe on `function`, registered
+ * before start() (armed at exec), count exactly `calls` hits each over one run, which exits with
+ * 0, and unregister cleanly; checks 5-9: a stop-mode probe registered on the started process
+ * (armed in a live process) stops it at `function` with the breakpoint in its text, unregistering
+ * while it is stopped restores the original bytes there (as os_program_get gives them), and the
+ * resumed process runs to its end with 0 and no other stop. Returns 0 when all pass, the number
+ * of the first failed check otherwise (also in *out), -UPROBES_E_INVALID_ARGUMENT for an
+ * incomplete `port`. Every probe it registers is unregistered before it returns.
+ */
+int uprobes_conformance_run(const struct uprobes_conformance_port* port,
+                            struct uprobes_conformance_report* out);
+
 /* ---- port hooks: the kernel defines these ------------------------------------------------ */
 /*
  * "Under the lock": called between os_uprobes_lock and os_uprobes_unlock, from the trap path or an

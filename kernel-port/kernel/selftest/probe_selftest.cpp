@@ -241,6 +241,7 @@ int run_probe_selftests() {
         test_stop_running,
         test_step_from_entry,
         test_live_arm_and_disarm,
+        test_conformance,
     };
     int passed = 0;
     int failed = 0;
