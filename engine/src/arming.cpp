@@ -113,14 +113,15 @@ result<void> engine::arm_all(const process_rec& proc, const program_rec& prog) {
     return {};
 }
 
-result<int32_t> engine::register_probe(const uprobes_probe_spec& spec) {
+result<int32_t> engine::register_probe(const uprobes_probe_spec& spec,
+                                       const uprobes_program_image& image) {
     if (!ready_)
         return error::invalid_argument;
-    if (spec.path == nullptr || spec.kind > UPROBES_KIND_RETURN || spec.mode > UPROBES_MODE_STOP)
+    if (spec.kind > UPROBES_KIND_RETURN || spec.mode > UPROBES_MODE_STOP)
         return error::invalid_argument;
     if (free_probes_ == nil)
         return error::no_space;
-    uint32_t program = RUPROBES_TRY(find_or_add_program(spec.path));
+    uint32_t program = RUPROBES_TRY(find_or_add_program(image.key, spec.path));
     program_rec& prog = programs_[program];
 
     site_rec* site = lookup_site(program, spec.addr);
@@ -132,7 +133,7 @@ result<int32_t> engine::register_probe(const uprobes_probe_spec& spec) {
         return site->insn.refusal; // trace probes keep their refusals on a breakpoint's site
     }
     if (new_site) {
-        result<decoded_insn> insn = validate_site(prog, spec.addr, stop_only);
+        result<decoded_insn> insn = validate_site(prog, image, spec.addr, stop_only);
         if (!insn.ok() || free_sites_ == nil) {
             release_program(program);
             return insn.ok() ? error::no_space : insn.err();

@@ -1,4 +1,6 @@
-// The C ABI (ruprobes.h) over one engine instance. Every entry point takes the port's lock.
+// The C ABI (ruprobes.h) over one engine instance. Every entry point takes the port's lock; the
+// ones that name a program by path resolve it first, with the lock not held (os_program_get may
+// sleep), and release it after.
 #include "ruprobes/engine.hpp"
 #include "ruprobes/port.hpp"
 #include "ruprobes/ruprobes.h"
@@ -18,6 +20,37 @@ template <typename T>
 int to_c(const ruprobes::result<T>& r) {
     return r.ok() ? 0 : to_c(r.err());
 }
+
+// A path the engine accepts: not empty, at most max_path_length bytes (checked before the port
+// sees it).
+bool valid_path(const char* path) {
+    if (path == nullptr)
+        return false;
+    size_t n = 0;
+    while (n <= ruprobes::max_path_length && path[n] != '\0')
+        n++;
+    return n > 0 && n <= ruprobes::max_path_length;
+}
+
+// The image of program `path`, held from os_program_get to os_program_put (both called outside
+// the engine lock: the caller takes it only while the image is held).
+class held_image {
+public:
+    explicit held_image(const char* path) : ok_(os_program_get(path, &image_) == 0) {}
+    ~held_image() {
+        if (ok_)
+            os_program_put(&image_);
+    }
+    held_image(const held_image&) = delete;
+    held_image& operator=(const held_image&) = delete;
+
+    bool ok() const { return ok_ && image_.key != 0; }
+    const uprobes_program_image& image() const { return image_; }
+
+private:
+    uprobes_program_image image_ = {};
+    bool ok_;
+};
 
 } // namespace
 
@@ -64,10 +97,21 @@ int uprobe_register(const char* path, uint64_t addr, uprobes_handler_fn handler,
 }
 
 int uprobe_register_spec(const struct uprobes_probe_spec* spec) {
-    if (spec == nullptr)
+    if (spec == nullptr || !valid_path(spec->path))
+        return to_c(ruprobes::error::invalid_argument);
+    held_image held(spec->path); // before the lock: the port may sleep
+    if (!held.ok())
+        return to_c(ruprobes::error::not_found);
+    return uprobe_register_image(spec, &held.image());
+}
+
+int uprobe_register_image(const struct uprobes_probe_spec* spec,
+                          const struct uprobes_program_image* image) {
+    if (spec == nullptr || image == nullptr || image->key == 0 ||
+        (spec->path != nullptr && spec->path[0] != '\0' && !valid_path(spec->path)))
         return to_c(ruprobes::error::invalid_argument);
     ruprobes::port_lock_guard guard;
-    ruprobes::result<int32_t> id = the_engine.register_probe(*spec);
+    ruprobes::result<int32_t> id = the_engine.register_probe(*spec, *image);
     return id.ok() ? *id : to_c(id.err());
 }
 
@@ -90,8 +134,27 @@ int uprobe_iterate(uint32_t* cursor, struct uprobes_probe_info* out) {
 }
 
 int uprobes_on_exec(uint32_t pid, const char* path, uint64_t load_bias) {
+    if (!valid_path(path)) {
+        uprobes_on_exit(pid);
+        return to_c(ruprobes::error::invalid_argument);
+    }
+    held_image held(path); // before the lock: the port may sleep
+    if (!held.ok()) {
+        uprobes_on_exit(pid); // whatever the pid ran before is gone
+        return to_c(ruprobes::error::not_found);
+    }
+    return uprobes_on_exec_image(pid, &held.image(), path, load_bias);
+}
+
+int uprobes_on_exec_image(uint32_t pid, const struct uprobes_program_image* image, const char* path,
+                          uint64_t load_bias) {
+    if (image == nullptr || image->key == 0 ||
+        (path != nullptr && path[0] != '\0' && !valid_path(path))) {
+        uprobes_on_exit(pid);
+        return to_c(ruprobes::error::invalid_argument);
+    }
     ruprobes::port_lock_guard guard;
-    return to_c(the_engine.on_exec(pid, path, load_bias));
+    return to_c(the_engine.on_exec(pid, *image, path, load_bias));
 }
 
 int uprobes_on_fork(uint32_t parent_pid, uint32_t parent_tid, uint32_t child_pid,

@@ -397,13 +397,16 @@ int engine::trap_thread(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx,
     return execute_displaced(proc, tid, insn, site_slot, ctx->pc, ctx, info, false);
 }
 
-[[gnu::noinline]] int engine::site_hit(process_rec& proc, uint32_t tid, site_rec& site,
-                                       uprobes_trap_context* ctx, uprobes_trap_info* info) {
-    uint64_t pc = ctx->pc;
+// The consumers of `site` that apply to `proc` fire (conditions, handlers, hit records) for a
+// trap at `pc`. Returns the first stop-mode probe that fired (0: none); `hijack`: a return
+// probe applies. Out of line: its hit record is off the stack before the displaced instruction
+// runs (the trap path stays within its stack budget, docs/porting.md "Stack").
+[[gnu::noinline]] uint32_t engine::fire_consumers(process_rec& proc, uint32_t tid,
+                                                  const site_rec& site, uint64_t pc,
+                                                  uprobes_trap_context* ctx, bool& hijack) {
     uint64_t now = 0;
     bool have_now = false;
     uint32_t stop_probe = 0;
-    bool hijack = false;
     uprobes_hit hit;
     for (uint32_t i = site.probe_head; i != nil; i = probes_[i].next_in_site) {
         probe_rec& p = probes_[i];
@@ -434,6 +437,14 @@ int engine::trap_thread(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx,
         if (p.mode == UPROBES_MODE_STOP && stop_probe == 0)
             stop_probe = static_cast<uint32_t>(p.id);
     }
+    return stop_probe;
+}
+
+[[gnu::noinline]] int engine::site_hit(process_rec& proc, uint32_t tid, site_rec& site,
+                                       uprobes_trap_context* ctx, uprobes_trap_info* info) {
+    uint64_t pc = ctx->pc;
+    bool hijack = false;
+    uint32_t stop_probe = fire_consumers(proc, tid, site, pc, ctx, hijack);
     if (hijack)
         push_return(proc, tid, site, static_cast<uint32_t>(&site - sites_), ctx);
     if (stop_probe != 0) {

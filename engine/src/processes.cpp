@@ -5,6 +5,31 @@
 
 namespace ruprobes {
 
+namespace {
+
+static_assert(sizeof(thread_rec) == 64, "a new field of thread_rec: reset it in reset_thread");
+
+// A free thread record, its return stack kept. Field by field: `t = thread_rec{}` builds the
+// temporary on the stack at low optimisation levels, on the trap path (new_thread).
+void reset_thread(thread_rec& t) {
+    t.pid = 0;
+    t.tid = 0;
+    t.used = false;
+    t.process = nil;
+    t.next_in_process = nil;
+    t.xol_slot = 0;
+    t.xol = xol_state::idle;
+    t.xol_stop_after = false;
+    t.xol_length = 0;
+    t.xol_cached_raw = 0;
+    t.xol_site = nil;
+    t.xol_site_generation = 0;
+    t.xol_return_pc = 0;
+    t.depth = 0;
+}
+
+} // namespace
+
 process_rec* engine::find_process(uint32_t pid) const {
     pid_slot* s = process_table_.find(pid);
     return s != nullptr ? &processes_[s->process] : nullptr;
@@ -43,9 +68,7 @@ result<thread_rec*> engine::new_thread(process_rec& proc, uint32_t tid) {
     uint32_t index = free_threads_;
     thread_rec* t = &threads_[index];
     free_threads_ = t->next_in_process;
-    return_entry* stack = t->stack;
-    *t = thread_rec{};
-    t->stack = stack;
+    reset_thread(*t);
     t->pid = proc.pid;
     t->tid = tid;
     t->used = true;
@@ -73,9 +96,7 @@ void engine::free_thread(thread_rec& t) {
     thread_table_.erase({t.pid, t.tid});
     if (last_thread_ == &t)
         last_thread_ = nullptr;
-    return_entry* stack = t.stack;
-    t = thread_rec{};
-    t.stack = stack;
+    reset_thread(t);
     t.next_in_process = free_threads_;
     free_threads_ = index;
     threads_used_--;
@@ -101,14 +122,15 @@ void engine::free_process(process_rec& p) {
     release_program(program);
 }
 
-result<void> engine::on_exec(uint32_t pid, const char* path, uint64_t bias) {
-    if (!ready_ || path == nullptr)
+result<void> engine::on_exec(uint32_t pid, const uprobes_program_image& image, const char* path,
+                             uint64_t bias) {
+    if (!ready_)
         return error::invalid_argument;
     if (process_rec* old = find_process(pid))
         free_process(*old);
     if (free_processes_ == nil)
         return error::no_space;
-    uint32_t program = RUPROBES_TRY(find_or_add_program(path));
+    uint32_t program = RUPROBES_TRY(find_or_add_program(image.key, path));
     uint32_t index = free_processes_;
     process_rec& p = processes_[index];
     free_processes_ = p.next_in_program;

@@ -14,37 +14,31 @@ size_t string_length(const char* s, size_t limit) {
     return n;
 }
 
-bool string_equal(const char* a, const char* b) {
-    while (*a != '\0' && *a == *b) {
-        a++;
-        b++;
-    }
-    return *a == *b;
+void copy_path(program_rec& p, const char* path, size_t n) {
+    for (size_t k = 0; k < n; k++)
+        p.path[k] = path[k];
+    p.path[n] = '\0';
 }
 
-// Sequential reads of a program image through os_program_read, a window at a time.
+// Reads of the program's text in the image the kernel handed over (uprobes_program_image: the
+// bytes of [text_begin, text_end) in kernel memory, no hook called).
 class text_reader {
 public:
-    text_reader(const char* path, uint64_t end) : path_(path), end_(end) {}
+    explicit text_reader(const uprobes_program_image& image)
+        : text_(static_cast<const uint8_t*>(image.text)), begin_(image.text_begin),
+          end_(image.text_end) {}
 
-    // The 16-bit parcel at `addr` (which must be < end), or fault_fetch.
-    result<uint16_t> parcel(uint64_t addr) {
-        if (addr < base_ || addr + 2 > base_ + valid_) {
-            uint64_t n = end_ - addr < sizeof(window_) ? end_ - addr : sizeof(window_);
-            if (n < 2 || os_program_read(path_, addr, window_, n) != 0)
-                return error::fault_fetch;
-            base_ = addr;
-            valid_ = n;
-        }
-        const uint8_t* p = window_ + (addr - base_);
+    // The 16-bit parcel at `addr`, or fault_fetch outside the text (or without text bytes).
+    result<uint16_t> parcel(uint64_t addr) const {
+        if (text_ == nullptr || addr < begin_ || addr >= end_ || end_ - addr < 2)
+            return error::fault_fetch;
+        const uint8_t* p = text_ + (addr - begin_);
         return static_cast<uint16_t>(p[0] | p[1] << 8);
     }
 
 private:
-    const char* path_;
-    uint64_t end_;
-    uint64_t base_ = 0, valid_ = 0;
-    uint8_t window_[256] = {};
+    const uint8_t* text_;
+    uint64_t begin_, end_;
 };
 
 // Instruction length from the low bits of the first parcel (Unprivileged ISA ch. 1.5: 16-bit
@@ -63,28 +57,33 @@ probe_rec* engine::probe_by_id(int32_t id) const {
     return p->id == id ? p : nullptr;
 }
 
-uint32_t engine::find_program(const char* path) const {
+uint32_t engine::find_program(uint64_t key) const {
     for (uint32_t i = 0; i < limits_.max_programs; i++) {
-        if (programs_[i].path[0] != '\0' && string_equal(programs_[i].path, path))
+        if (programs_[i].key == key)
             return i;
     }
     return nil;
 }
 
-result<uint32_t> engine::find_or_add_program(const char* path) {
-    size_t n = string_length(path, max_path_length);
-    if (n == 0 || n > max_path_length)
+result<uint32_t> engine::find_or_add_program(uint64_t key, const char* path) {
+    size_t n = path != nullptr ? string_length(path, max_path_length) : 0;
+    if (key == 0 || n > max_path_length)
         return error::invalid_argument;
-    uint32_t found = find_program(path);
-    if (found != nil)
+    uint32_t found = find_program(key);
+    if (found != nil) {
+        // The name shown is the one the first probe used (the host lists probes by it), else
+        // the first exec's.
+        program_rec& p = programs_[found];
+        if (p.site_head == nil && n > 0)
+            copy_path(p, path, n);
         return found;
+    }
     for (uint32_t i = 0; i < limits_.max_programs; i++) {
         program_rec& p = programs_[i];
-        if (p.path[0] == '\0') {
+        if (p.key == 0) {
             p = program_rec{};
-            for (size_t k = 0; k < n; k++)
-                p.path[k] = path[k];
-            p.path[n] = '\0';
+            p.key = key;
+            copy_path(p, path, n);
             programs_used_++;
             return i;
         }
@@ -95,7 +94,7 @@ result<uint32_t> engine::find_or_add_program(const char* path) {
 // Frees program `program` when nothing refers to it any more.
 void engine::release_program(uint32_t program) {
     program_rec& p = programs_[program];
-    if (p.site_head == nil && p.process_head == nil && p.path[0] != '\0') {
+    if (p.site_head == nil && p.process_head == nil && p.key != 0) {
         p = program_rec{};
         programs_used_--;
     }
@@ -105,14 +104,14 @@ void engine::release_program(uint32_t program) {
 // first instruction boundary at or after each, so that later validations decode at most one
 // stride of text. The pass assumes .text holds only instructions (true of compiled RISC-V code:
 // constants live in .rodata; alignment padding is nops or 16-bit zero parcels).
-result<void> engine::fill_checkpoints(program_rec& prog) {
+result<void> engine::fill_checkpoints(program_rec& prog, const uprobes_program_image& image) {
     uint64_t size = prog.text_end - prog.text_begin;
     uint64_t stride = (size + checkpoints_per_program - 1) / checkpoints_per_program;
     stride = (stride + 1) & ~uint64_t{1};
     if (stride < 2)
         stride = 2;
     prog.stride = stride;
-    text_reader reader(prog.path, prog.text_end);
+    const text_reader reader(image);
     uint64_t at = prog.text_begin;
     for (uint32_t i = 0; i < checkpoints_per_program; i++) {
         uint64_t mark = prog.text_begin + stride * i;
@@ -126,24 +125,25 @@ result<void> engine::fill_checkpoints(program_rec& prog) {
     return {};
 }
 
-result<decoded_insn> engine::validate_site(program_rec& prog, uint64_t addr, bool stop_only) {
+result<decoded_insn> engine::validate_site(program_rec& prog, const uprobes_program_image& image,
+                                           uint64_t addr, bool stop_only) {
     if ((addr & 1) != 0)
         return error::addr_misaligned;
-    uint64_t begin = 0, end = 0;
-    if (os_program_text(prog.path, &begin, &end) != 0)
-        return error::not_found;
+    const uint64_t begin = image.text_begin, end = image.text_end;
     if (addr < begin || addr >= end)
         return error::addr_outside_text;
+    if (image.text == nullptr)
+        return error::invalid_argument;
     if (!prog.checkpoints_valid || begin != prog.text_begin || end != prog.text_end) {
         prog.text_begin = begin;
         prog.text_end = end;
-        RUPROBES_TRY_VOID(fill_checkpoints(prog));
+        RUPROBES_TRY_VOID(fill_checkpoints(prog, image));
     }
     uint64_t index = (addr - begin) / prog.stride;
     if (index >= checkpoints_per_program)
         index = checkpoints_per_program - 1;
     uint64_t at = prog.checkpoint[index];
-    text_reader reader(prog.path, end);
+    const text_reader reader(image);
     while (at < addr) {
         uint16_t parcel = RUPROBES_TRY(reader.parcel(at));
         at += length_of(parcel);

@@ -13,6 +13,7 @@
 #include "arch/riscv64/timer.hpp"
 #include "arch/riscv64/trap.hpp"
 #include "lib/console.hpp"
+#include "lib/string.hpp"
 #include "mm/layout.hpp"
 #include "mm/user_memory.hpp"
 #include "proc/elf_loader.hpp"
@@ -108,13 +109,34 @@ extern "C" int os_text_poke(uint32_t pid, uint64_t addr, const void* src, size_t
     }
     // Executable user pages only: the text and the xol page.
     const uint64_t ends[2] = {addr, addr + len - 1};
+    const uint64_t* first = nullptr;
     for (uint64_t va : ends) {
         const uint64_t* slot = find_pte(p->page_table, layout::page_round_down(va));
         if (!layout::in_user_window(va, 1) || slot == nullptr ||
             (*slot & (pte::u | pte::x)) != (pte::u | pte::x)) {
             return -1;
         }
+        first = first == nullptr ? slot : first;
     }
+    // A breakpoint or an original: one aligned store of its size, never a byte-wise copy, so a
+    // hart running the process fetches the old instruction or the new one (docs/porting.md,
+    // "SMP"; this kernel runs one hart, the store shows the rule). The frame through the
+    // kernel's identity map.
+    const uint64_t frame = pte::to_pa(*first) + (addr - layout::page_round_down(addr));
+    if (len == 2 && addr % 2 == 0) {
+        uint16_t v;
+        kmemcpy(&v, src, 2);
+        *reinterpret_cast<volatile uint16_t*>(frame) = v;
+        return 0;
+    }
+    if (len == 4 && addr % 4 == 0) {
+        uint32_t v;
+        kmemcpy(&v, src, 4);
+        *reinterpret_cast<volatile uint32_t*>(frame) = v;
+        return 0;
+    }
+    // A 32-bit instruction at 2 mod 4, an out-of-line slot, the trampoline: one hart, no other
+    // fetch can interleave.
     return poke_user(p->page_table, addr, src, len) ? 0 : -1;
 }
 
@@ -144,15 +166,29 @@ extern "C" uint64_t os_time_ns(void) {
 extern "C" void os_uprobes_lock(void) {}
 extern "C" void os_uprobes_unlock(void) {}
 
-extern "C" int os_program_text(const char* path, uint64_t* begin, uint64_t* end) {
+// Programs are ELF images embedded in the kernel: the key is the image's table entry (one per
+// program, whatever path named it), the text is read in place (nothing to allocate or free).
+// Called outside the engine lock; this kernel would not sleep here anyway.
+extern "C" int os_program_get(const char* path, uprobes_program_image* out) {
     const embedded_program* prog = program_named(path);
-    return prog != nullptr && elf_text_range(prog->begin, prog->size(), *begin, *end) ? 0 : -1;
+    uint64_t begin = 0;
+    uint64_t end = 0;
+    if (prog == nullptr || !elf_text_range(prog->begin, prog->size(), begin, end)) {
+        return -1;
+    }
+    const uint8_t* text = elf_file_bytes(prog->begin, prog->size(), begin, end - begin);
+    if (text == nullptr) {
+        return -1; // text in several segments, or not all in the file: not this kernel's ELFs
+    }
+    *out = uprobes_program_image{};
+    out->key = reinterpret_cast<uint64_t>(prog);
+    out->text_begin = begin;
+    out->text_end = end;
+    out->text = text;
+    return 0;
 }
 
-extern "C" int os_program_read(const char* path, uint64_t addr, void* dst, size_t len) {
-    const embedded_program* prog = program_named(path);
-    return prog != nullptr && elf_read(prog->begin, prog->size(), addr, dst, len) ? 0 : -1;
-}
+extern "C" void os_program_put(uprobes_program_image*) {}
 
 extern "C" const char* os_current_exec_path(void) {
     process* p = current_process();
@@ -185,7 +221,12 @@ bool port_init() {
 
 void port_process_exec_hook(process* p) {
     if (engine_ready) {
-        const int r = uprobes_on_exec(static_cast<uint32_t>(p->pid), p->name, 0);
+        // The kernel holds the image it just loaded: handed over, no os_program_get.
+        uprobes_program_image image = {};
+        image.key = reinterpret_cast<uint64_t>(program_named(p->name));
+        image.text_begin = p->text_begin;
+        image.text_end = p->text_end;
+        const int r = uprobes_on_exec_image(static_cast<uint32_t>(p->pid), &image, p->name, 0);
         if (r != 0) {
             kprintf("port: pid %d runs unprobed: %s\n", p->pid, uprobes_error_name(r));
         }

@@ -180,5 +180,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     uprobes_get_stats(&s);
     check(s.probes_used == 0 && s.sites_used == 0 && s.processes_used == 0 && s.threads_used == 0 &&
           s.programs_used == 0);
+    // Program images are taken and given back outside the engine lock, every one of them.
+    check(machine.program_hooks_under_lock == 0 && machine.images_held == 0);
     return 0;
 }

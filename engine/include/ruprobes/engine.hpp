@@ -3,7 +3,8 @@
 // one global instance of this class; C++ kernels and the host tests may use it directly.
 //
 // Data structures (capacities from uprobes_limits):
-//   programs   array, looked up by path (registration and exec only)
+//   programs   array, looked up by the kernel's key (registration and exec only); the path is
+//              only the name shown for it
 //   sites      one per (program, link-time address) with at least one probe; the decoded
 //              original instruction lives here; hash (program, address) -> site: O(1) on hits
 //   site_hot   per site, one 64-byte line with what a hit reads (key, compact instruction, and
@@ -34,7 +35,8 @@ inline constexpr uint32_t xol_slots = static_cast<uint32_t>(xol_page_size / xol_
 inline constexpr uint32_t checkpoints_per_program = 32;
 
 struct program_rec {
-    char path[max_path_length + 1] = {}; // empty: free
+    uint64_t key = 0;                    // the kernel's identity of the program; 0: free
+    char path[max_path_length + 1] = {}; // the name shown for it (uprobe_iterate)
     uint32_t site_head = nil;            // sites of the program (site_rec::next_in_program)
     uint32_t process_head = nil;         // processes running it (process_rec::next_in_program)
     // Instruction-boundary checkpoints over the text, filled by the first validation:
@@ -196,14 +198,17 @@ public:
     void stats(uprobes_stats* out) const;
 
     // Probes (registry + arming, arming.cpp). register_probe returns the id.
-    result<int32_t> register_probe(const uprobes_probe_spec& spec);
+    // `image` is the program (the kernel's key, its text); spec.path only names it.
+    result<int32_t> register_probe(const uprobes_probe_spec& spec,
+                                   const uprobes_program_image& image);
     result<void> unregister_probe(int32_t id);
     result<uint64_t> hit_count(int32_t id) const;
     // The next probe at or after pool index *cursor (see uprobe_iterate).
     bool iterate(uint32_t* cursor, uprobes_probe_info* out) const;
 
     // Lifecycle (processes.cpp).
-    result<void> on_exec(uint32_t pid, const char* path, uint64_t bias);
+    result<void> on_exec(uint32_t pid, const uprobes_program_image& image, const char* path,
+                         uint64_t bias);
     result<void> on_fork(uint32_t parent_pid, uint32_t parent_tid, uint32_t child_pid,
                          uint32_t child_tid);
     void on_thread_exit(uint32_t pid, uint32_t tid);
@@ -231,13 +236,15 @@ public:
 private:
     // registry.cpp
     probe_rec* probe_by_id(int32_t id) const;
-    result<uint32_t> find_or_add_program(const char* path);
-    uint32_t find_program(const char* path) const;
+    // The program of `key`, created (named `path`, which may be null) if new.
+    result<uint32_t> find_or_add_program(uint64_t key, const char* path);
+    uint32_t find_program(uint64_t key) const;
     void release_program(uint32_t program);
     // The instruction at `addr`; with `stop_only` (a stop-mode INSN/ENTRY probe) every class is
     // accepted, else the decoder's refusals apply.
-    result<decoded_insn> validate_site(program_rec& prog, uint64_t addr, bool stop_only);
-    result<void> fill_checkpoints(program_rec& prog);
+    result<decoded_insn> validate_site(program_rec& prog, const uprobes_program_image& image,
+                                       uint64_t addr, bool stop_only);
+    result<void> fill_checkpoints(program_rec& prog, const uprobes_program_image& image);
     site_rec* lookup_site(uint32_t program, uint64_t addr);
     uint32_t find_site(uint32_t program, uint64_t addr);
     void refresh_hot(uint32_t site);
@@ -263,6 +270,8 @@ private:
     int missing_site(uint32_t pid, uint64_t pc, uprobes_trap_info* info);
     int site_hit(process_rec& proc, uint32_t tid, site_rec& site, uprobes_trap_context* ctx,
                  uprobes_trap_info* info);
+    uint32_t fire_consumers(process_rec& proc, uint32_t tid, const site_rec& site, uint64_t pc,
+                            uprobes_trap_context* ctx, bool& hijack);
     template <bool cached>
     void count_trap();
     template <bool cached, bool simple>
@@ -409,8 +418,9 @@ inline thread_rec* engine::find_thread(uint32_t pid, uint32_t tid) const {
 }
 
 // The record of thread `tid` of `proc`, created (with an xol slot) on first use; no_space when
-// the thread pool is full.
-inline result<thread_rec*> engine::thread_for(process_rec& proc, uint32_t tid) {
+// the thread pool is full. Always inline: one frame less on the trap path at every level.
+[[gnu::always_inline]] inline result<thread_rec*> engine::thread_for(process_rec& proc,
+                                                                     uint32_t tid) {
     if (thread_rec* t = find_thread(proc.pid, tid))
         return t;
     return new_thread(proc, tid);

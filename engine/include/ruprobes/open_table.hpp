@@ -67,7 +67,8 @@ public:
 
     // Inserts `slot` (its key must not be present). Fails with no_space when the table would
     // exceed half full (the capacity promised at init).
-    result<Slot*> insert(const Slot& slot) {
+    // Always inline: it runs on the trap path (a thread's first out-of-line step).
+    [[gnu::always_inline]] result<Slot*> insert(const Slot& slot) {
         if (slots_ == nullptr || (size_ + 1) * 2 > mask_ + 1)
             return error::no_space;
         uint32_t i = static_cast<uint32_t>(Slot::hash(slot.key())) & mask_;

@@ -11,9 +11,15 @@
  * Errors: functions returning int return 0 (or a non-negative value) on success and the negative
  * of an enum uprobes_error value on failure. The numbers are stable (they cross the wire protocol).
  *
- * Concurrency: every uprobes_* entry point takes the port's lock (os_uprobes_lock) for its whole
- * duration and calls port hooks while holding it; handlers and the hit sink run under it too and
- * must not call back into the engine.
+ * Concurrency: every uprobes_* entry point takes the port's lock (os_uprobes_lock) and calls the
+ * port hooks that touch processes while holding it; handlers, conditions and the hit sink run
+ * under it too and must not call back into the engine. The hooks that reach the kernel's program
+ * images (os_program_get/os_program_put) are called with the lock NOT held and may sleep; every
+ * other hook is called under it and must not sleep. Each hook's comment below says when it is
+ * called; docs/porting.md has the same as a table.
+ *
+ * Compile with optimisation (-O1, -O2, -O3, -Os or -Og; the library refuses -O0): the stack each
+ * entry point needs at each level is measured by CI and listed in docs/porting.md ("Stack").
  */
 #ifndef RUPROBES_RUPROBES_H
 #define RUPROBES_RUPROBES_H
@@ -131,9 +137,27 @@ typedef int (*uprobes_condition_fn)(const struct uprobes_trap_context* ctx,
 /* The hit sink: receives every hit record (the kernel's agent queues them for the host). */
 typedef void (*uprobes_hit_sink_fn)(const struct uprobes_hit* hit, void* user);
 
+/*
+ * A program image, as the kernel hands it to the engine: from os_program_get (registration by
+ * path, uprobes_on_exec), or directly in uprobe_register_image / uprobes_on_exec_image. Always
+ * outside the engine lock: the engine copies what it keeps (the key, the range) and reads `text`
+ * only during the call it was given to.
+ */
+struct uprobes_program_image {
+    uint64_t key;        /* the kernel's identity of the program, never 0: an inode number, the
+                            address of the loaded image... Two paths naming one program (a link,
+                            "prog" and "/prog") must give one key: probes are per key. */
+    uint64_t text_begin; /* link-time range [text_begin, text_end) of its executable code */
+    uint64_t text_end;
+    const void* text;  /* the bytes of that range in kernel memory (needed to register probes:
+                          the engine decodes them; may be NULL at exec, where it is not read) */
+    void* port_cookie; /* the port's own (e.g. the buffer os_program_put frees); not read */
+};
+
 /* Everything a probe can say; zero-initialise and fill what you need. */
 struct uprobes_probe_spec {
-    const char* path; /* the program, as the kernel names it in uprobes_on_exec ("/bin/hello") */
+    const char* path; /* the program ("/bin/hello"), resolved to a key by os_program_get; with
+                         uprobe_register_image only the name shown by uprobe_iterate */
     uint64_t addr;    /* link-time virtual address of the instruction in that program */
     uint8_t kind;     /* enum uprobes_kind */
     uint8_t mode;     /* enum uprobes_mode */
@@ -227,10 +251,22 @@ int uprobe_register(const char* path, uint64_t addr, uprobes_handler_fn handler,
  * an instruction that may be displaced: see the UPROBES_E_INSN_* / ADDR_* errors), then arms it
  * in every running process of the program the probe applies to, and remembers it so that every
  * later uprobes_on_exec of the program arms it too. Several probes may share one site.
+ * The program is spec->path resolved by os_program_get (called before the engine lock is taken,
+ * os_program_put after it is released): probes registered under two paths of one program (one
+ * key) are probes of that one program.
  * Returns the probe id (> 0) or a negative error (-UPROBES_E_NO_SPACE when a pool is full,
  * -UPROBES_E_NOT_FOUND for an unknown program, -UPROBES_E_PORT_FAILURE when a hook failed).
+ * Probe ids are not sequential: an id encodes a pool slot and a generation.
  */
 int uprobe_register_spec(const struct uprobes_probe_spec* spec);
+
+/*
+ * As uprobe_register_spec, for the program `image` the kernel hands over (os_program_get is not
+ * called; spec->path, which may be NULL, is kept for display). For a kernel that already holds the
+ * image, e.g. a shell command registering on a running program.
+ */
+int uprobe_register_image(const struct uprobes_probe_spec* spec,
+                          const struct uprobes_program_image* image);
 
 /*
  * Removes probe `id`. When it was the last probe on its site, the original bytes are written back
@@ -286,11 +322,21 @@ int uprobe_iterate(uint32_t* cursor, struct uprobes_probe_info* out);
 /* ---- process lifecycle (the kernel calls these) ------------------------------------------ */
 
 /*
- * Process `pid` now runs program `path`, loaded with `load_bias` added to every link-time
- * address (0 for static executables). Call after the new image and its xol page are mapped and
- * before the process runs. Forgets the pid's previous state, writes the return trampoline into
- * its xol page and arms every probe of `path`. Returns 0 or a negative error (-UPROBES_E_NO_SPACE
- * when the process or program pool is full: the process then runs unprobed).
+ * Process `pid` now runs the program `image` (its key and text range; text may be NULL), known as
+ * `path` (for display; may be NULL), loaded with `load_bias` added to every link-time address (0
+ * for static executables). Call after the new image and its xol page are mapped and before the
+ * process runs, without holding a lock the port's hooks take. Forgets the pid's previous state,
+ * writes the return trampoline into its xol page and arms every probe of the program (of its
+ * key). Returns 0 or a negative error (-UPROBES_E_NO_SPACE when the process or program pool is
+ * full: the process then runs unprobed).
+ */
+int uprobes_on_exec_image(uint32_t pid, const struct uprobes_program_image* image, const char* path,
+                          uint64_t load_bias);
+
+/*
+ * uprobes_on_exec_image for the image os_program_get(path) gives (called before the engine lock
+ * is taken, os_program_put after). An unknown path: the pid's previous state is forgotten and
+ * -UPROBES_E_NOT_FOUND returned (the process runs unprobed).
  */
 int uprobes_on_exec(uint32_t pid, const char* path, uint64_t load_bias);
 
@@ -410,50 +456,117 @@ int uprobes_read_memory(uint32_t pid, uint64_t addr, void* dst, size_t len);
  */
 int uprobes_write_memory(uint32_t pid, uint64_t addr, const void* src, size_t len);
 
+/* ---- conformance self-test (a port runs it at boot) --------------------------------------- */
+
+/* What the port gives uprobes_conformance_run: one program and two callbacks. */
+struct uprobes_conformance_port {
+    const char* path;    /* the program, as probes name it ("/bin/fib") */
+    const char* command; /* what start() runs: that program with its arguments ("/bin/fib 15") */
+    uint64_t function;   /* link-time address of a function's first instruction (no load bias) */
+    uint64_t calls;      /* how many times one run of `command` calls it; it then exits with 0 */
+    void* user;          /* passed to the callbacks */
+    /* Starts `command`: returns its pid (> 0) or a negative value. The process must not run user
+     * code before run() is called for it (probes are registered in between). */
+    int64_t (*start)(void* user, const char* command);
+    /* Lets process `pid` run, after resuming it (uprobes_resume in its context) if the engine
+     * stopped it: returns 1 when the engine stops it again (UPROBES_TRAP_STOP), 0 when it exits
+     * (*status: its exit status), negative when neither happens in reasonable time. */
+    int (*run)(void* user, int64_t pid, int* status);
+};
+
+/* What uprobes_conformance_run saw. */
+struct uprobes_conformance_report {
+    uint64_t entry_hits;  /* entry-probe hits over one run (must be `calls`) */
+    uint64_t return_hits; /* return-probe hits over the same run (must be `calls`) */
+    uint32_t stops;       /* stops of the stop-mode probe (must be 1) */
+    int32_t failed_check; /* 0, or the first check that failed (see uprobes_conformance_run) */
+};
+
+/*
+ * The engine's conformance self-test, for a port to run at boot, with no lock held, from a
+ * thread that may sleep: checks 1-4: an entry and a return probe on `function`, registered
+ * before start() (armed at exec), count exactly `calls` hits each over one run, which exits with
+ * 0, and unregister cleanly; checks 5-9: a stop-mode probe registered on the started process
+ * (armed in a live process) stops it at `function` with the breakpoint in its text, unregistering
+ * while it is stopped restores the original bytes there (as os_program_get gives them), and the
+ * resumed process runs to its end with 0 and no other stop. Returns 0 when all pass, the number
+ * of the first failed check otherwise (also in *out), -UPROBES_E_INVALID_ARGUMENT for an
+ * incomplete `port`. Every probe it registers is unregistered before it returns.
+ */
+int uprobes_conformance_run(const struct uprobes_conformance_port* port,
+                            struct uprobes_conformance_report* out);
+
 /* ---- port hooks: the kernel defines these ------------------------------------------------ */
+/*
+ * "Under the lock": called between os_uprobes_lock and os_uprobes_unlock, from the trap path or an
+ * engine call; must not sleep, block on I/O or take a lock the kernel holds around engine calls.
+ * "Outside the lock": the engine holds nothing; may sleep. docs/porting.md has the table.
+ */
 
 /* Copies `len` bytes from user address `src` of process `pid` into kernel memory `dst`, with the
- * process's user read permissions. Returns 0, or non-zero if any byte is not readable. */
+ * process's user read permissions. Returns 0, or non-zero if any byte is not readable.
+ * Under the lock (trap path: simulated loads; probe arming, memory views, conditions): must not
+ * sleep, so a page that is not resident fails instead of being faulted in. */
 int os_copy_from_user(uint32_t pid, void* dst, uint64_t src, size_t len);
 
 /* Copies `len` bytes from kernel memory `src` to user address `dst` of process `pid`, with the
- * process's user write permissions (a store to read-only text must fail). 0 or non-zero. */
+ * process's user write permissions (a store to read-only text must fail). 0 or non-zero, all or
+ * nothing. Under the lock (trap path: simulated stores, return probes), must not sleep. */
 int os_copy_to_user(uint32_t pid, uint64_t dst, const void* src, size_t len);
 
 /* Writes `len` (<= 16) bytes into process `pid`'s executable memory at `addr` (its text or its
- * xol page), whatever the user permissions, affecting that process only. 0 or non-zero. */
+ * xol page), whatever the user permissions, affecting that process only. 0 or non-zero.
+ * Breakpoints and restored originals are len 2 or 4 at an even address, and another hart may be
+ * running the process: never copy them byte by byte. len 2, and len 4 at a 4-aligned address: one
+ * aligned store of that size. len 4 at an address that is 2 mod 4 cannot be one store: write it
+ * while no other hart runs the process, or into a copy of the page swapped in with one PTE store
+ * (docs/porting.md, "SMP"). Out-of-line slots (len 6 or 8) and the return trampoline (len 4) are
+ * written where no other thread executes. Under the lock (registration, exec, fork, memory
+ * writes, the trap path), must not sleep. */
 int os_text_poke(uint32_t pid, uint64_t addr, const void* src, size_t len);
 
-/* Makes instruction fetches of process `pid` see earlier os_text_poke writes to
- * [addr, addr+len) (fence.i on this hart; remote fence.i where the process may run). */
+/* Makes instruction fetches of process `pid` see earlier os_text_poke writes to [addr, addr+len):
+ * fence.i on this hart, and on every other hart that may run the process (a remote fence.i, e.g.
+ * SBI remote_fence_i) before returning. Under the lock, after every poke; must not sleep (it may
+ * wait for other harts' acknowledgements). */
 void os_icache_flush(uint32_t pid, uint64_t addr, size_t len);
 
 /* The user address of process `pid`'s xol page: 4096 bytes, user-executable, not user-writable
- * ideally, mapped at exec and copied at fork. 0 if the process has none (then return probes and
- * out-of-line steps are unavailable there). */
+ * ideally, mapped by the kernel at exec (before uprobes_on_exec) and copied by the kernel at fork
+ * with the rest of the address space (before uprobes_on_fork). 0 if the process has none (then
+ * return probes and out-of-line steps are unavailable there). Under the lock (exec, fork). */
 uint64_t os_xol_page(uint32_t pid);
 
-/* The pid and tid of the thread running on this hart (the one that trapped). */
+/* The pid and tid of the thread running on this hart (the one that trapped). Under the lock, from
+ * uprobes_trap_handler, uprobes_trap_handler_ex, uprobes_resume(_ex), uprobes_single_step and
+ * uprobes_fixup_fault only, and (the pid, without the lock) from uprobes_init;
+ * uprobes_trap_handler_thread takes them as arguments, every other call names the process. */
 uint32_t os_current_pid(void);
 uint32_t os_current_tid(void);
 
-/* A monotonic clock in nanoseconds. */
+/* A monotonic clock in nanoseconds. Under the lock, once per hit that builds a record. */
 uint64_t os_time_ns(void);
 
-/* The engine's lock: taken around every uprobes_* call; never taken recursively. A kernel
- * without concurrency (one hart, no preemption inside the kernel) may leave both empty. */
+/* The engine's lock: taken around every uprobes_* call (except uprobes_condition_holds, and
+ * around only the middle part of the calls that reach os_program_get); never taken recursively.
+ * Usable from the trap path: a spinlock with interrupts off on SMP. A kernel without concurrency
+ * (one hart, no preemption inside the kernel) may leave both empty. */
 void os_uprobes_lock(void);
 void os_uprobes_unlock(void);
 
-/* The executable text of program `path`: its link-time address range [*begin, *end). 0, or
- * non-zero for an unknown program. Used to validate probe addresses before any process runs. */
-int os_program_text(const char* path, uint64_t* begin, uint64_t* end);
+/* Resolves program `path` to its image: fills *out (key, text range, text bytes: see struct
+ * uprobes_program_image). Returns 0, or non-zero for an unknown program. OUTSIDE the lock, may
+ * sleep (read the text from a file system, allocate a buffer): from uprobe_register(_spec) and
+ * uprobes_on_exec, before they take the lock. Every successful call is paired with one
+ * os_program_put once the engine is done with the bytes. */
+int os_program_get(const char* path, struct uprobes_program_image* out);
 
-/* Reads `len` bytes of program `path`'s image at link-time address `addr` (in its text).
- * 0, or non-zero. */
-int os_program_read(const char* path, uint64_t addr, void* dst, size_t len);
+/* Releases what os_program_get handed over (e.g. frees the text buffer). OUTSIDE the lock, may
+ * sleep. */
+void os_program_put(struct uprobes_program_image* image);
 
-/* Only for uprobes_init(): the path of the program the current process just exec'ed. */
+/* Only for uprobes_init(): the path of the program the current process just exec'ed. Called
+ * outside the lock, before os_program_get. */
 const char* os_current_exec_path(void);
 
 #ifdef __cplusplus

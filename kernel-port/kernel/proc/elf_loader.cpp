@@ -190,10 +190,10 @@ bool elf_text_range(const uint8_t* image, size_t size, uint64_t& begin, uint64_t
     return end != 0;
 }
 
-bool elf_read(const uint8_t* image, size_t size, uint64_t va, void* dst, size_t len) {
+const uint8_t* elf_file_bytes(const uint8_t* image, size_t size, uint64_t va, size_t len) {
     elf64_ehdr eh;
     if (check_header(image, size, eh) != nullptr) {
-        return false;
+        return nullptr;
     }
     for (uint16_t i = 0; i < eh.phnum; i++) {
         const elf64_phdr ph = program_header(image, eh, i);
@@ -201,10 +201,18 @@ bool elf_read(const uint8_t* image, size_t size, uint64_t va, void* dst, size_t 
             len > ph.filesz - (va - ph.vaddr) || ph.offset > size || ph.filesz > size - ph.offset) {
             continue;
         }
-        kmemcpy(dst, image + ph.offset + (va - ph.vaddr), len);
-        return true;
+        return image + ph.offset + (va - ph.vaddr);
     }
-    return false;
+    return nullptr;
+}
+
+bool elf_read(const uint8_t* image, size_t size, uint64_t va, void* dst, size_t len) {
+    const uint8_t* bytes = elf_file_bytes(image, size, va, len);
+    if (bytes == nullptr) {
+        return false;
+    }
+    kmemcpy(dst, bytes, len);
+    return true;
 }
 
 uint64_t elf_symbol(const uint8_t* image, size_t size, const char* name) {

@@ -23,6 +23,10 @@ const char* load_elf(page_table_root pt, const uint8_t* image, size_t size, load
 // image is not a valid executable.
 bool elf_text_range(const uint8_t* image, size_t size, uint64_t& begin, uint64_t& end);
 
+// The `len` file-backed bytes at link-time address `va` of `image`, in place (inside one PT_LOAD
+// segment's file bytes), or nullptr when the range is not there.
+const uint8_t* elf_file_bytes(const uint8_t* image, size_t size, uint64_t va, size_t len);
+
 // Copies `len` bytes of the file-backed contents at link-time address `va` of `image` (inside
 // one PT_LOAD segment's file bytes). False when the range is not there.
 bool elf_read(const uint8_t* image, size_t size, uint64_t va, void* dst, size_t len);

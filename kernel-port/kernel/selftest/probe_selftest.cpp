@@ -109,7 +109,7 @@ bool test_instruction_kinds() {
         const uint64_t addr = program_symbol(path, labels[i]);
         ids[i] = add_probe(path, addr, UPROBES_KIND_INSN, &c[i]);
         ok = registered(ids[i], labels[i]) && ok;
-        ok = os_program_read(path, addr, &low_half[i], 2) == 0 && ok;
+        ok = program_read(path, addr, &low_half[i], 2) && ok;
     }
     // The first site holds a 16-bit instruction, the others 32-bit ones (RVC: low bits != 11).
     bool lengths = (low_half[0] & 3) != 3;
@@ -241,6 +241,7 @@ int run_probe_selftests() {
         test_stop_running,
         test_step_from_entry,
         test_live_arm_and_disarm,
+        test_conformance,
     };
     int passed = 0;
     int failed = 0;

@@ -16,3 +16,6 @@ bool test_step_from_entry();
 // Probes armed into and removed from a process while it runs (ticker): hits only in between,
 // and the text is the file's again afterwards.
 bool test_live_arm_and_disarm();
+
+// uprobes_conformance_run with /bin/fib 15 (conformance_selftest.cpp).
+bool test_conformance();

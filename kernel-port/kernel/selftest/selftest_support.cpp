@@ -62,6 +62,11 @@ uint64_t program_symbol(const char* path, const char* symbol) {
     return prog != nullptr ? elf_symbol(prog->begin, prog->size(), symbol) : 0;
 }
 
+bool program_read(const char* path, uint64_t addr, void* dst, size_t len) {
+    const embedded_program* prog = find_program(path);
+    return prog != nullptr && elf_read(prog->begin, prog->size(), addr, dst, len);
+}
+
 uint64_t text_checksum(int pid) {
     process* p = find_process(pid);
     if (p == nullptr || p->page_table == nullptr) {

@@ -21,6 +21,9 @@ void pause_ms(uint64_t ms);
 // Address of `symbol` in the embedded program `path`, or 0.
 uint64_t program_symbol(const char* path, const char* symbol);
 
+// Copies `len` bytes of the program file `path` at link-time address `addr`; false if absent.
+bool program_read(const char* path, uint64_t addr, void* dst, size_t len);
+
 // FNV-1a over the user text [begin, end) of process `pid` as its memory holds it now
 // (breakpoints included). 0 when it cannot be read.
 uint64_t text_checksum(int pid);

@@ -52,7 +52,7 @@ bool test_stop_probe_and_step() {
     const char* path = "/bin/fib";
     const uint64_t fib = program_symbol(path, "fib");
     uint16_t first = 0;
-    os_program_read(path, fib, &first, 2);
+    program_read(path, fib, &first, 2);
     const uint64_t first_length = (first & 3) == 3 ? 4 : 2;
     const process_listener* previous = set_process_listener(&selftest_listener);
     stops = {};

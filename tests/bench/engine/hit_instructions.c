@@ -67,18 +67,16 @@ uint64_t os_time_ns(void) {
 }
 void os_uprobes_lock(void) {}
 void os_uprobes_unlock(void) {}
-int os_program_text(const char* path, uint64_t* begin, uint64_t* end) {
+int os_program_get(const char* path, struct uprobes_program_image* out) {
     (void)path;
-    *begin = TEXT_BASE;
-    *end = TEXT_BASE + sizeof image;
+    out->key = 1;
+    out->text_begin = TEXT_BASE;
+    out->text_end = TEXT_BASE + sizeof image;
+    out->text = image;
     return 0;
 }
-int os_program_read(const char* path, uint64_t addr, void* dst, size_t len) {
-    (void)path;
-    if (addr < TEXT_BASE || addr + len > TEXT_BASE + sizeof image)
-        return -1;
-    memcpy(dst, image + (addr - TEXT_BASE), len);
-    return 0;
+void os_program_put(struct uprobes_program_image* image_held) {
+    (void)image_held;
 }
 
 static void handler(struct uprobes_trap_context* ctx, const struct uprobes_hit* hit, void* user) {

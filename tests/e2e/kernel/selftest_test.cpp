@@ -30,7 +30,7 @@ ruprobes::test::guest_run* KernelProbeSelftest::run_ = nullptr;
 TEST_F(KernelProbeSelftest, AllPassAndKernelExitsZero) {
     ASSERT_TRUE(run().status.has_value()) << run().console;
     EXPECT_EQ(*run().status, 0) << run().console;
-    EXPECT_TRUE(contains(run().console, "selftest: 11 passed, 0 failed")) << run().console;
+    EXPECT_TRUE(contains(run().console, "selftest: 12 passed, 0 failed")) << run().console;
     EXPECT_FALSE(contains(run().console, "FAIL")) << run().console;
     EXPECT_FALSE(contains(run().console, "killed:")) << run().console;
     EXPECT_FALSE(contains(run().console, "kernel panic")) << run().console;
@@ -106,5 +106,12 @@ TEST_F(KernelProbeSelftest, SingleStepsFromEntryThroughASystemCall) {
 TEST_F(KernelProbeSelftest, ProbesArmAndDisarmInARunningProcess) {
     EXPECT_TRUE(contains(run().console, "selftest: live: armed while running yes, hits some, "
                                         "disarmed while running yes, no hit after, exit 0: PASS"))
+        << run().console;
+}
+
+TEST_F(KernelProbeSelftest, EngineConformanceRunPasses) {
+    // uprobes_conformance_run: fib(15) calls fib 1973 times; one stop, text restored, resumed.
+    EXPECT_TRUE(contains(run().console, "selftest: conformance: entry 1973, return 1973, stops 1, "
+                                        "failed check 0: PASS"))
         << run().console;
 }

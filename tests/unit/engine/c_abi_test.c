@@ -93,19 +93,19 @@ uint64_t os_time_ns(void) {
 void os_uprobes_lock(void) {}
 void os_uprobes_unlock(void) {}
 
-int os_program_text(const char* path, uint64_t* begin, uint64_t* end) {
-    if (strcmp(path, "/bin/c") != 0)
+/* One program, known by two names: one key. */
+int os_program_get(const char* path, struct uprobes_program_image* out) {
+    if (strcmp(path, "/bin/c") != 0 && strcmp(path, "c") != 0)
         return -1;
-    *begin = TEXT_BASE;
-    *end = TEXT_BASE + sizeof program;
+    out->key = 1;
+    out->text_begin = TEXT_BASE;
+    out->text_end = TEXT_BASE + sizeof program;
+    out->text = program;
     return 0;
 }
 
-int os_program_read(const char* path, uint64_t addr, void* dst, size_t len) {
-    if (strcmp(path, "/bin/c") != 0 || addr < TEXT_BASE || addr + len > TEXT_BASE + sizeof program)
-        return -1;
-    memcpy(dst, program + (addr - TEXT_BASE), len);
-    return 0;
+void os_program_put(struct uprobes_program_image* image) {
+    (void)image;
 }
 
 static void on_hit(const struct uprobes_hit* hit, void* user) {
@@ -174,6 +174,21 @@ int main(void) {
     /* An ebreak the engine did not place. */
     ctx.pc = 0x10200;
     CHECK(uprobes_trap_handler(&ctx) == UPROBES_TRAP_NOT_OURS);
+
+    /* The program exec'ed under its other name ("c": one key): its probes are armed and fire. */
+    uprobes_on_exit(PID);
+    memcpy(text, program, sizeof program);
+    CHECK(uprobes_on_exec(PID, "c", 0) == 0);
+    CHECK(text[0] == 0x73 && text[4] == 0x02 && text[5] == 0x90);
+    ctx.pc = TEXT_BASE + 4;
+    ctx.x[10] = 41;
+    CHECK(uprobes_trap_handler(&ctx) == UPROBES_TRAP_HANDLED);
+    CHECK(ctx.pc == TEXT_BASE + 6 && ctx.x[10] == 42 && hits_seen == 7);
+    /* An unknown program: the pid's state is forgotten, the program not tracked. */
+    CHECK(uprobes_on_exec(PID, "/bin/none", 0) == -UPROBES_E_NOT_FOUND);
+    ctx.pc = TEXT_BASE + 4;
+    CHECK(uprobes_trap_handler(&ctx) == UPROBES_TRAP_NOT_OURS);
+    CHECK(uprobes_on_exec(PID, "/bin/c", 0) == 0);
 
     CHECK(uprobe_unregister(entry) == 0);
     CHECK(uprobe_unregister(ret) == 0);

@@ -91,6 +91,9 @@ protected:
         uprobes_set_hit_sink(nullptr, nullptr);
         EXPECT_EQ(machine.max_lock_depth, 1u) << "the engine lock must never nest";
         EXPECT_EQ(machine.lock_depth, 0u);
+        EXPECT_EQ(machine.program_hooks_under_lock, 0u)
+            << "os_program_get/put may sleep: never called with the engine lock held";
+        EXPECT_EQ(machine.images_held, 0) << "every os_program_get has its os_program_put";
     }
 
     // Capacities for this test (nullptr: the defaults).

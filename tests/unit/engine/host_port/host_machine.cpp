@@ -53,8 +53,14 @@ std::vector<uint8_t> host_machine::code(std::initializer_list<uint32_t> words) {
     return out;
 }
 
+host_program* host_machine::program_named(const std::string& path) {
+    auto alias = aliases.find(path);
+    auto it = programs.find(alias != aliases.end() ? alias->second : path);
+    return it != programs.end() ? &it->second : nullptr;
+}
+
 int host_machine::exec(uint32_t pid, const std::string& path, bool with_xol) {
-    const host_program& prog = programs.at(path);
+    const host_program& prog = *program_named(path);
     host_process p;
     p.pid = pid;
     p.path = path;
@@ -280,27 +286,29 @@ void os_uprobes_unlock(void) {
         m->lock_depth--;
 }
 
-int os_program_text(const char* path, uint64_t* begin, uint64_t* end) {
-    auto& progs = host_machine::current().programs;
-    auto it = progs.find(path);
-    if (it == progs.end())
+// The key is the program record's address: every name of one program gives the same key.
+int os_program_get(const char* path, uprobes_program_image* out) {
+    host_machine& m = host_machine::current();
+    m.program_gets++;
+    if (m.lock_depth != 0)
+        m.program_hooks_under_lock++;
+    ruprobes::test::host_program* p = m.program_named(path);
+    if (p == nullptr)
         return -1;
-    *begin = it->second.text_begin;
-    *end = it->second.text_begin + it->second.text.size();
+    out->key = reinterpret_cast<uint64_t>(p);
+    out->text_begin = p->text_begin;
+    out->text_end = p->text_begin + p->text.size();
+    out->text = p->text.data();
+    m.images_held++;
     return 0;
 }
 
-int os_program_read(const char* path, uint64_t addr, void* dst, size_t len) {
-    auto& progs = host_machine::current().programs;
-    auto it = progs.find(path);
-    if (it == progs.end())
-        return -1;
-    const ruprobes::test::host_program& p = it->second;
-    if (addr < p.text_begin || addr - p.text_begin > p.text.size() ||
-        len > p.text.size() - (addr - p.text_begin))
-        return -1;
-    std::memcpy(dst, p.text.data() + (addr - p.text_begin), len);
-    return 0;
+void os_program_put(uprobes_program_image* image) {
+    host_machine& m = host_machine::current();
+    if (m.lock_depth != 0)
+        m.program_hooks_under_lock++;
+    if (image != nullptr && image->key != 0)
+        m.images_held--;
 }
 
 const char* os_current_exec_path(void) {

@@ -61,6 +61,10 @@ public:
     // Programs the "kernel" can exec: a text image at `text_begin`.
     void add_program(const std::string& path, std::vector<uint8_t> text,
                      uint64_t begin = text_base);
+    // Another name of program `path` (a link): os_program_get gives the same key for both.
+    void add_alias(const std::string& alias, const std::string& path) { aliases[alias] = path; }
+    // The program a path names (through an alias), or nullptr.
+    host_program* program_named(const std::string& path);
     // A 32/16-bit little-endian instruction stream as bytes.
     static std::vector<uint8_t> code(std::initializer_list<uint32_t> words);
 
@@ -87,8 +91,13 @@ public:
     uint32_t current_pid = 0, current_tid = 0;
     uint64_t clock_ns = 1000;
     uint64_t pokes = 0, flushes = 0, lock_depth = 0, max_lock_depth = 0;
+    // os_program_get/put calls, those made with the engine lock held (must stay 0: they may
+    // sleep in a real kernel), and images handed out and not yet put back.
+    uint64_t program_gets = 0, program_hooks_under_lock = 0;
+    int64_t images_held = 0;
     bool fail_pokes = false;
     std::map<std::string, host_program> programs;
+    std::map<std::string, std::string> aliases;
     std::map<uint32_t, host_process> processes;
 };
 
