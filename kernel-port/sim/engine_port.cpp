@@ -5,6 +5,8 @@
 // simulator, user memory is host buffers, and every hook is a lookup in the process table.
 #include "sim_kernel.hpp"
 
+#include <vector>
+
 namespace sim {
 
 namespace {
@@ -152,23 +154,32 @@ extern "C" uint64_t os_time_ns(void) {
 extern "C" void os_uprobes_lock(void) {}
 extern "C" void os_uprobes_unlock(void) {}
 
-extern "C" int os_program_text(const char* path, uint64_t* begin, uint64_t* end) {
+// Called without the engine lock: reading the program may take its time. The key is the image's
+// address in the program store (one per program file, whatever path named it).
+extern "C" int os_program_get(const char* path, uprobes_program_image* out) {
     sim::kernel* k = sim::kernel::instance();
     const sim::program_image* image =
         k != nullptr && path != nullptr ? k->programs().find(path) : nullptr;
-    if (image == nullptr) {
+    if (image == nullptr || image->text_end <= image->text_begin) {
         return -1;
     }
-    *begin = image->text_begin;
-    *end = image->text_end;
+    auto* text = new std::vector<uint8_t>(image->text_end - image->text_begin);
+    if (!sim::program_store::read(*image, image->text_begin, text->data(), text->size())) {
+        delete text;
+        return -1;
+    }
+    *out = uprobes_program_image{};
+    out->key = reinterpret_cast<uint64_t>(image);
+    out->text_begin = image->text_begin;
+    out->text_end = image->text_end;
+    out->text = text->data();
+    out->port_cookie = text;
     return 0;
 }
 
-extern "C" int os_program_read(const char* path, uint64_t addr, void* dst, size_t len) {
-    sim::kernel* k = sim::kernel::instance();
-    const sim::program_image* image =
-        k != nullptr && path != nullptr ? k->programs().find(path) : nullptr;
-    return image != nullptr && sim::program_store::read(*image, addr, dst, len) ? 0 : -1;
+extern "C" void os_program_put(uprobes_program_image* image) {
+    delete static_cast<std::vector<uint8_t>*>(image->port_cookie);
+    image->port_cookie = nullptr;
 }
 
 extern "C" const char* os_current_exec_path(void) {

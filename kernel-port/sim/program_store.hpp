@@ -1,7 +1,6 @@
 // The programs the simulated kernel can run: the static RISC-V ELF executables of the guest build
 // (build/guest/user/<name>), known inside as /bin/<name>, read from the host directory given at
-// start and kept in memory once read. The engine's os_program_text / os_program_read hooks and
-// exec read them here.
+// start and kept in memory once read. The engine's os_program_get hook and exec read them here.
 #pragma once
 
 #include "address_space.hpp"
@@ -20,7 +19,7 @@ struct program_image {
     std::string path;           // "/bin/fib"
     std::vector<uint8_t> bytes; // the whole file
     uint64_t entry = 0;
-    uint64_t text_begin = 0; // the executable PT_LOAD range (what os_program_text reports)
+    uint64_t text_begin = 0; // the executable PT_LOAD range (what os_program_get reports)
     uint64_t text_end = 0;
 };
 
