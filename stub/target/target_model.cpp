@@ -59,10 +59,7 @@ task<outcome<void>> target_model::attach(pid_type pid) {
     auto info = co_await process(pid);
     if (!info)
         co_return info.error();
-    auto w = co_await send_unsent_registers(thread_id{pid, 0});
-    if (!w)
-        co_return w;
-    co_return co_await backend_.stop(thread_id{pid, 0});
+    co_return co_await stop(thread_id{pid, 0});
 }
 
 task<outcome<std::vector<thread_info>>> target_model::list_threads(pid_type pid) {
@@ -82,11 +79,37 @@ task<outcome<std::vector<thread_info>>> target_model::list_threads(pid_type pid)
 }
 
 task<outcome<void>> target_model::stop(thread_id thread) {
-    // A stopped thread's stop event is sent again: with the registers it has now.
+    bool unsent = std::any_of(unsent_registers_.begin(), unsent_registers_.end(),
+                              [&](const auto& u) { return u.first.pid == thread.pid; });
+    if (unsent && thread.tid == 0)
+        (void)co_await list_threads(thread.pid); // repeat_host_steps needs them all
+    if (unsent && repeat_host_steps(thread))
+        co_return outcome<void>{};
     auto w = co_await send_unsent_registers(thread);
     if (!w)
         co_return w;
     co_return co_await backend_.stop(thread);
+}
+
+bool target_model::repeat_host_steps(thread_id thread) {
+    // The kernel answers a stop request for a stopped thread with its stop event again. For a
+    // thread stepped on the host that is the step's stop, which only the model has.
+    std::vector<stop_event> again;
+    for (const auto& [id, stop] : stops_) {
+        if (id.pid != thread.pid || (thread.tid != 0 && id.tid != thread.tid))
+            continue;
+        if (!unsent_registers_.contains(id))
+            return false;
+        again.push_back(stop);
+    }
+    if (thread.tid == 0) { // every thread of the process, not only the stopped ones
+        auto it = threads_.find(thread.pid);
+        if (it == threads_.end() || it->second.size() != again.size())
+            return false;
+    }
+    for (const auto& stop : again)
+        on_event(stop);
+    return !again.empty();
 }
 
 std::vector<std::pair<thread_id, stop_event>> target_model::take_stops(thread_id thread) {

@@ -158,6 +158,10 @@ private:
     send_registers_and_resume(thread_id thread,
                               const std::vector<std::pair<thread_id, stop_event>>& taken, bool step,
                               int signal);
+    // When every stopped thread `thread` names (tid 0: of its pid) was stepped on the host
+    // since the kernel last saw it, delivers their stops again, as the kernel does for a stop
+    // request to a stopped thread; false (nothing delivered) otherwise.
+    bool repeat_host_steps(thread_id thread);
     // Writes the registers of host steps of `thread` (tid 0: of every thread of its pid) the
     // kernel has not been told of.
     task<outcome<void>> send_unsent_registers(thread_id thread);

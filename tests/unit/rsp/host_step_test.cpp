@@ -35,8 +35,9 @@ registers start() {
 // Everything but `changed` (and pc) is as before.
 void expect_only(const registers& before, const registers& after, int changed) {
     for (int i = 0; i < 32; i++) {
-        if (i != changed)
+        if (i != changed) {
             EXPECT_EQ(after.x[i], before.x[i]) << "x" << i;
+        }
     }
 }
 

@@ -307,6 +307,20 @@ TEST_F(model_test, step_on_host_only_from_breakpoint_and_step_stops_of_unwritten
     EXPECT_EQ(model.last_stop(u)->regs.pc, 0x10006u);
 }
 
+TEST_F(model_test, a_stop_request_after_a_host_step_repeats_the_steps_stop) {
+    thread_id t = stop_at_addi(io, model);
+    ASSERT_TRUE(model.step_on_host(t, addi_a0_a0_1));
+    size_t stops = of<stop_event>().size();
+    ASSERT_TRUE(run_task(io, model.stop(t)).ok());
+    ASSERT_TRUE(run_task(io, model.attach(t.pid)).ok());
+    ASSERT_EQ(of<stop_event>().size(), stops + 2);
+    for (size_t i = stops; i < stops + 2; i++) {
+        EXPECT_EQ(of<stop_event>()[i].reason, stop_reason::step);
+        EXPECT_EQ(of<stop_event>()[i].regs.pc, 0x1000au);
+    }
+    EXPECT_EQ(fake.regs_of(t.pid)->pc, 0x10006u); // still only the model knows
+}
+
 TEST_F(model_test, a_register_write_after_a_host_step_is_what_the_kernel_gets) {
     thread_id t = stop_at_addi(io, model);
     ASSERT_TRUE(model.step_on_host(t, addi_a0_a0_1));
