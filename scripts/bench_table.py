@@ -264,9 +264,11 @@ def add_gdb(t, text, status):
           "has osabi none (gdb steps with vCont;s), QEMU's has no osabi (gdb assumes GNU/Linux "
           "and steps with a temporary breakpoint)", ratio, ">= 2.0",
           lambda r: r >= 2.0)
+    k = re.search(r"ruprobesd --no-host-step:\s+" + NUMBER + r" stops/s", text)
     if a and b:
         t.note("gdb", f"ruprobesd {float(a.group(1)):.0f} stops/s ({a.group(2)} packets per stop), "
-               f"QEMU gdbstub {float(b.group(1)):.0f} stops/s ({b.group(2)} packets per stop)")
+               f"QEMU gdbstub {float(b.group(1)):.0f} stops/s ({b.group(2)} packets per stop)"
+               + (f", ruprobesd --no-host-step {float(k.group(1)):.0f} stops/s" if k else ""))
     return ratio is not None
 
 

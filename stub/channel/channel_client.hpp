@@ -117,6 +117,14 @@ public:
     // `mask`: bit i sets x_i, bit 32 sets pc.
     awaitable<call_result<void>> regs_set(uint32_t pid, uint32_t tid, uint64_t mask,
                                           register_values values);
+    // regs_set, then thread_resume of (resume_pid, resume_tid) with `signal` (step: thread_step),
+    // written to the kernel at once: it carries out the resume right after the write, with no
+    // exchange with the host in between. Both answers. The resume can succeed after a failed
+    // write only where the write failed for a thread that is not stopped (then the resume has
+    // nothing to do).
+    awaitable<std::pair<call_result<void>, call_result<void>>>
+    regs_set_then_resume(uint32_t pid, uint32_t tid, uint64_t mask, register_values values,
+                         uint32_t resume_pid, uint32_t resume_tid, bool step, uint32_t signal);
     awaitable<call_result<fp_register_values>> fp_regs_get(uint32_t pid, uint32_t tid);
     // `mask`: bit i sets f_i, bit 32 sets fcsr.
     awaitable<call_result<void>> fp_regs_set(uint32_t pid, uint32_t tid, uint64_t mask,

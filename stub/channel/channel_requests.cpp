@@ -154,6 +154,28 @@ awaitable<call_result<void>> client::regs_set(uint32_t pid, uint32_t tid, uint64
         .pid = pid, .tid = tid, .mask = mask, .x = values.x, .pc = values.pc});
 }
 
+awaitable<std::pair<call_result<void>, call_result<void>>>
+client::regs_set_then_resume(uint32_t pid, uint32_t tid, uint64_t mask, register_values values,
+                             uint32_t resume_pid, uint32_t resume_tid, bool step, uint32_t signal) {
+    auto self = impl_;
+    auto status_of = [](const raw_reply& raw) {
+        call_result<void> r;
+        r.errc = raw.errc;
+        r.status = raw.status;
+        return r;
+    };
+    wire::regs_set_request set{
+        .pid = pid, .tid = tid, .mask = mask, .x = values.x, .pc = values.pc};
+    if (step) {
+        auto [a, b] = co_await self->call_pair(
+            set, wire::thread_step_request{.pid = resume_pid, .tid = resume_tid});
+        co_return std::pair{status_of(a), status_of(b)};
+    }
+    auto [a, b] = co_await self->call_pair(
+        set, wire::thread_resume_request{.pid = resume_pid, .tid = resume_tid, .signal = signal});
+    co_return std::pair{status_of(a), status_of(b)};
+}
+
 awaitable<call_result<fp_register_values>> client::fp_regs_get(uint32_t pid, uint32_t tid) {
     return impl_->call_decoded<wire::fp_regs_get_response>(
         wire::fp_regs_get_request{.pid = pid, .tid = tid}, [](const wire::fp_regs_get_response& r) {

@@ -126,6 +126,7 @@ int main(int argc, char** argv) {
     symbols::symbol_store symbols(symbols_dir);
     rsp::session_options rsp_options;
     rsp_options.ready_timeout = std::chrono::seconds(options->ready_timeout_s);
+    rsp_options.host_step = options->host_step;
     if (!options->fake_target) {
         rsp_options.read_text = [&symbols](const std::string& program, uint64_t addr,
                                            uint64_t len) -> std::optional<std::vector<uint8_t>> {

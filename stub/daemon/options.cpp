@@ -47,6 +47,12 @@ void print_help(FILE* out) {
         "                             byte-identical to the guest's): symbol lookups, and gdb's\n"
         "                             reads of program text (default: guest/user next to the\n"
         "                             daemon's bin/ folder, i.e. build/guest/user)\n"
+        "      --no-host-step         step every instruction in the kernel (default: a gdb\n"
+        "                             single step over a register-only instruction - integer\n"
+        "                             arithmetic, lui, auipc, branches, jal - is computed in the\n"
+        "                             daemon with the engine's simulator, and the registers go\n"
+        "                             to the kernel with the next resume: one kernel round trip\n"
+        "                             per gdb breakpoint stop instead of two)\n"
         "\n"
         "Client limits (each port; see stub/daemon/README.md):\n"
         "      --max-connections N    connections per port (default 256); past it a new\n"
@@ -141,6 +147,8 @@ std::optional<daemon_options> parse_options(int argc, const char* const* argv, s
             o.fake_target = true;
         } else if (arg == "--no-rpc") {
             o.rpc_enabled = false;
+        } else if (arg == "--no-host-step") {
+            o.host_step = false;
         } else if (arg == "--qemu-socket" || arg == "--kernel-socket" || arg == "--launch" ||
                    arg == "--qemu-arg" || arg == "--qemu-log" || arg == "--append" ||
                    arg == "--rsp-listen" || arg == "--rpc-listen" || arg == "--spawn" ||

@@ -32,6 +32,7 @@ struct daemon_options {
     std::string symbols_dir;               // --symbols DIR
     std::string log_level = "info";        // --log-level
     bool fake_target = false;              // --fake-target (development and tests)
+    bool host_step = true;                 // --no-host-step turns it off
     // --max-connections, --write-timeout, --idle-timeout, --message-timeout (both ports)
     session::session_limits limits;
     bool help = false;

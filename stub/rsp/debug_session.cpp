@@ -285,6 +285,31 @@ task<void> debug_session::on(const breakpoint_req& b) {
         reply_error(r.error());
 }
 
+task<bool> debug_session::step_on_host(thread_id thread) {
+    if (!options_.host_step || !options_.read_text || text_written_)
+        co_return false;
+    auto info = co_await model_.process(thread.pid); // cached: no round trip
+    if (!info || info->program.empty() || pid_ != thread.pid || !waiting_)
+        co_return false;
+    auto stop = model_.last_stop(thread);
+    if (!stop)
+        co_return false;
+    // The instruction as the program has it (the original under a breakpoint).
+    auto text = options_.read_text(info->program, stop->regs.pc, 2);
+    if (!text || text->size() < 2)
+        co_return false;
+    if (((*text)[0] & 3) == 3) {
+        text = options_.read_text(info->program, stop->regs.pc, 4);
+        if (!text || text->size() < 4)
+            co_return false;
+    }
+    if (!model_.step_on_host(thread, *text))
+        co_return false;
+    spdlog::debug("rsp client {}: pid {} stepped on the host at {:#x}", id_, thread.pid,
+                  stop->regs.pc);
+    co_return true;
+}
+
 task<bool> debug_session::fetch_breakpoint_allowed(uint64_t addr) {
     if (!pid_)
         co_return false;
@@ -343,6 +368,12 @@ task<void> debug_session::on(const continue_req& c) {
         }
         if (!action || action->action == 't')
             continue;
+        // One thread (the reference kernel's processes have one): a step that needs no kernel
+        // round trip stops it again before anything else of the process could run.
+        if (action->action == 's' && threads->size() == 1 && co_await step_on_host(t.id)) {
+            any = true;
+            continue;
+        }
         outcome<void> r;
         if (action->action == 's' || action->action == 'S' || action->action == 'r')
             r = co_await model_.step(t.id);

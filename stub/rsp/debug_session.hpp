@@ -43,6 +43,10 @@ struct session_options {
     std::function<std::optional<std::vector<uint8_t>>(const std::string& program, uint64_t addr,
                                                       uint64_t len)>
         read_text;
+    // A single step over an instruction target_model::step_on_host can compute (its bytes from
+    // read_text) is answered without a kernel round trip. False: every step goes to the kernel
+    // (ruprobesd --no-host-step).
+    bool host_step = true;
 };
 
 class debug_session {
@@ -153,6 +157,10 @@ private:
     // Before the debugged process runs again: drop the memory cache, carry out due removals
     // (see deferred_removals).
     task<void> prepare_resume(bool single_step);
+    // Steps `thread` on the host (target_model::step_on_host) when host stepping is on and the
+    // instruction at its pc is known from the program's host copy; true when it did (the stop
+    // reply has been sent).
+    task<bool> step_on_host(target::thread_id thread);
     // Whether a Z0 the kernel refused at `addr` can be a fetch breakpoint: mapped user memory
     // of the debugged process outside its program's text.
     task<bool> fetch_breakpoint_allowed(uint64_t addr);

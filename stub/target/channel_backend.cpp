@@ -421,6 +421,25 @@ task<outcome<void>> channel_backend::write_registers(thread_id thread, const reg
     co_return outcome<void>{};
 }
 
+task<target_backend::batch_outcome>
+channel_backend::write_registers_then_resume(thread_id regs_thread, const registers& regs,
+                                             thread_id thread, bool step, int signal) {
+    channel::register_values v;
+    v.x = regs.x;
+    v.pc = regs.pc;
+    uint64_t mask = ((uint64_t{1} << 33) - 1) & ~uint64_t{1}; // x1..x31 and pc
+    auto [w, r] = co_await impl_->client->regs_set_then_resume(
+        u32(regs_thread.pid), u32(regs_thread.tid), mask, v, u32(thread.pid), u32(thread.tid), step,
+        step ? 0 : u32(linux_signal_of_gdb(signal)));
+    batch_outcome out;
+    out.registers_written = static_cast<bool>(w);
+    if (!w)
+        out.resumed = error_of(w, "regs_set");
+    else if (!r)
+        out.resumed = error_of(r, step ? "thread_step" : "thread_resume");
+    co_return out;
+}
+
 task<outcome<fp_registers>> channel_backend::read_fp_registers(thread_id thread) {
     auto r = co_await impl_->client->fp_regs_get(u32(thread.pid), u32(thread.tid));
     if (!r)

@@ -43,6 +43,9 @@ public:
     task<outcome<void>> step(thread_id thread) override;
     task<outcome<registers>> read_registers(thread_id thread) override;
     task<outcome<void>> write_registers(thread_id thread, const registers& regs) override;
+    task<batch_outcome> write_registers_then_resume(thread_id regs_thread, const registers& regs,
+                                                    thread_id thread, bool step,
+                                                    int signal) override;
     task<outcome<fp_registers>> read_fp_registers(thread_id thread) override;
     task<outcome<void>> write_fp_registers(thread_id thread, const fp_registers& regs) override;
     task<outcome<std::vector<uint8_t>>> read_memory(pid_type pid, uint64_t addr,

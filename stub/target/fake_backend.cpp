@@ -138,7 +138,8 @@ task<outcome<void>> fake_backend::resume(thread_id thread, int signal) {
         co_return outcome<void>{};
     }
     (*p)->running = true;
-    (*p)->skip_probe_once = true;
+    // Like the kernel: past the probe it stopped at, unless a debugger moved the pc meanwhile.
+    (*p)->skip_probe_once = (*p)->regs.pc == (*p)->stop_pc;
     (*p)->info.state = process_state::running;
     schedule();
     co_return outcome<void>{};
@@ -277,6 +278,7 @@ void fake_backend::stop_process(process& p, stop_reason reason, int signal,
                                 std::optional<probe_id> probe) {
     p.running = false;
     p.info.state = process_state::stopped;
+    p.stop_pc = p.regs.pc;
     stop_event e;
     e.thread = thread_id{p.info.pid, p.info.pid};
     e.reason = reason;

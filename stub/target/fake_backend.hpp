@@ -87,7 +87,8 @@ private:
         registers regs;
         fp_registers fp;
         bool running = false;
-        bool skip_probe_once = false;                     // resuming from a breakpoint stop at pc
+        bool skip_probe_once = false; // resuming from a breakpoint stop at pc
+        uint64_t stop_pc = 0; // where it stopped: a resume from elsewhere (pc written) skips none
         std::map<uint64_t, std::vector<uint8_t>> regions; // base -> bytes
     };
 

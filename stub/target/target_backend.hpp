@@ -46,6 +46,33 @@ public:
     // Runs one instruction of a stopped thread; a stop_event with reason step follows.
     virtual task<outcome<void>> step(thread_id thread) = 0;
 
+    // What write_registers_then_resume did: whether the registers were written, and the
+    // resume's (or step's) outcome.
+    struct batch_outcome {
+        bool registers_written = false;
+        outcome<void> resumed;
+    };
+    // write_registers(regs_thread, regs), then resume(thread, signal) (step: step(thread)) when
+    // the write succeeded. A backend may send both at once (the channel does: one exchange with
+    // the kernel instead of two), as long as the kernel carries them out in that order and the
+    // resume takes effect only after the write did.
+    virtual task<batch_outcome> write_registers_then_resume(thread_id regs_thread,
+                                                            const registers& regs, thread_id thread,
+                                                            bool step, int signal) {
+        batch_outcome out;
+        auto w = co_await write_registers(regs_thread, regs);
+        if (!w) {
+            out.resumed = w;
+            co_return out;
+        }
+        out.registers_written = true;
+        if (step)
+            out.resumed = co_await this->step(thread);
+        else
+            out.resumed = co_await resume(thread, signal);
+        co_return out;
+    }
+
     // Registers of a stopped thread.
     virtual task<outcome<registers>> read_registers(thread_id thread) = 0;
     virtual task<outcome<void>> write_registers(thread_id thread, const registers& regs) = 0;

@@ -1,7 +1,10 @@
 #include "target/target_model.hpp"
 
+#include "target/host_step.hpp"
+
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <type_traits>
 
 namespace ruprobes::target {
@@ -56,7 +59,7 @@ task<outcome<void>> target_model::attach(pid_type pid) {
     auto info = co_await process(pid);
     if (!info)
         co_return info.error();
-    co_return co_await backend_.stop(thread_id{pid, 0});
+    co_return co_await stop(thread_id{pid, 0});
 }
 
 task<outcome<std::vector<thread_info>>> target_model::list_threads(pid_type pid) {
@@ -76,7 +79,37 @@ task<outcome<std::vector<thread_info>>> target_model::list_threads(pid_type pid)
 }
 
 task<outcome<void>> target_model::stop(thread_id thread) {
+    bool unsent = std::any_of(unsent_registers_.begin(), unsent_registers_.end(),
+                              [&](const auto& u) { return u.first.pid == thread.pid; });
+    if (unsent && thread.tid == 0)
+        (void)co_await list_threads(thread.pid); // repeat_host_steps needs them all
+    if (unsent && repeat_host_steps(thread))
+        co_return outcome<void>{};
+    auto w = co_await send_unsent_registers(thread);
+    if (!w)
+        co_return w;
     co_return co_await backend_.stop(thread);
+}
+
+bool target_model::repeat_host_steps(thread_id thread) {
+    // The kernel answers a stop request for a stopped thread with its stop event again. For a
+    // thread stepped on the host that is the step's stop, which only the model has.
+    std::vector<stop_event> again;
+    for (const auto& [id, stop] : stops_) {
+        if (id.pid != thread.pid || (thread.tid != 0 && id.tid != thread.tid))
+            continue;
+        if (!unsent_registers_.contains(id))
+            return false;
+        again.push_back(stop);
+    }
+    if (thread.tid == 0) { // every thread of the process, not only the stopped ones
+        auto it = threads_.find(thread.pid);
+        if (it == threads_.end() || it->second.size() != again.size())
+            return false;
+    }
+    for (const auto& stop : again)
+        on_event(stop);
+    return !again.empty();
 }
 
 std::vector<std::pair<thread_id, stop_event>> target_model::take_stops(thread_id thread) {
@@ -98,7 +131,7 @@ task<outcome<void>> target_model::resume(thread_id thread, int signal) {
     // The thread runs from now on: its stop is history before the kernel even answers (the
     // next stop event may arrive before the reply). A refused resume puts the stops back.
     auto taken = take_stops(thread);
-    auto r = co_await backend_.resume(thread, signal);
+    auto r = co_await send_registers_and_resume(thread, taken, false, signal);
     if (!r) {
         for (auto& [id, stop] : taken)
             stops_.try_emplace(id, std::move(stop));
@@ -108,12 +141,78 @@ task<outcome<void>> target_model::resume(thread_id thread, int signal) {
 
 task<outcome<void>> target_model::step(thread_id thread) {
     auto taken = take_stops(thread);
-    auto r = co_await backend_.step(thread);
+    auto r = co_await send_registers_and_resume(thread, taken, true, 0);
     if (!r) {
         for (auto& [id, stop] : taken)
             stops_.try_emplace(id, std::move(stop));
     }
     co_return r;
+}
+
+task<outcome<void>>
+target_model::send_registers_and_resume(thread_id thread,
+                                        const std::vector<std::pair<thread_id, stop_event>>& taken,
+                                        bool step, int signal) {
+    std::vector<std::pair<thread_id, registers>> unsent;
+    for (const auto& [id, stop] : taken) {
+        if (auto it = unsent_registers_.find(id); it != unsent_registers_.end())
+            unsent.emplace_back(id, it->second);
+    }
+    // All but the last are written alone; the last goes in one batch with the resume.
+    for (size_t i = 0; i + 1 < unsent.size(); i++) {
+        auto w = co_await backend_.write_registers(unsent[i].first, unsent[i].second);
+        if (!w)
+            co_return w;
+        unsent_registers_.erase(unsent[i].first);
+    }
+    if (unsent.empty()) {
+        // (No co_await inside ?: — g++ 12 miscompiles it.)
+        if (step)
+            co_return co_await backend_.step(thread);
+        co_return co_await backend_.resume(thread, signal);
+    }
+    const auto& [last, regs] = unsent.back();
+    auto r = co_await backend_.write_registers_then_resume(last, regs, thread, step, signal);
+    if (r.registers_written)
+        unsent_registers_.erase(last);
+    co_return r.resumed;
+}
+
+task<outcome<void>> target_model::send_unsent_registers(thread_id thread) {
+    std::vector<std::pair<thread_id, registers>> unsent;
+    for (const auto& [id, regs] : unsent_registers_) {
+        if (id.pid == thread.pid && (thread.tid == 0 || id.tid == thread.tid))
+            unsent.emplace_back(id, regs);
+    }
+    for (const auto& [id, regs] : unsent) {
+        auto w = co_await backend_.write_registers(id, regs);
+        if (!w)
+            co_return w;
+        unsent_registers_.erase(id);
+    }
+    co_return outcome<void>{};
+}
+
+bool target_model::step_on_host(thread_id thread, std::span<const uint8_t> text) {
+    auto it = stops_.find(thread);
+    if (it == stops_.end() ||
+        (it->second.reason != stop_reason::breakpoint && it->second.reason != stop_reason::step) ||
+        memory_written_.contains(thread.pid))
+        return false;
+    auto after = host_step(it->second.regs, text);
+    if (!after)
+        return false;
+    // The stop the kernel would report after stepping it: reason step, SIGTRAP, no probe. The
+    // F/D registers are untouched by the instructions host_step runs.
+    stop_event stop;
+    stop.thread = thread;
+    stop.reason = stop_reason::step;
+    stop.signal = gdb_signal::sigtrap;
+    stop.regs = *after;
+    stop.fp = it->second.fp;
+    unsent_registers_[thread] = *after;
+    on_event(stop);
+    return true;
 }
 
 task<outcome<registers>> target_model::read_registers(thread_id thread) {
@@ -127,6 +226,7 @@ task<outcome<registers>> target_model::read_registers(thread_id thread) {
 task<outcome<void>> target_model::write_registers(thread_id thread, const registers& regs) {
     auto r = co_await backend_.write_registers(thread, regs);
     if (r) {
+        unsent_registers_.erase(thread); // every register was written
         if (auto it = stops_.find(thread); it != stops_.end())
             it->second.regs = regs;
     }
@@ -175,6 +275,7 @@ task<outcome<std::vector<uint8_t>>> target_model::read_memory(pid_type pid, uint
 
 task<outcome<void>> target_model::write_memory(pid_type pid, uint64_t addr,
                                                std::vector<uint8_t> bytes) {
+    memory_written_.insert(pid); // even when it fails: part of it may have been written
     co_return co_await backend_.write_memory(pid, addr, std::move(bytes));
 }
 
@@ -327,6 +428,9 @@ std::optional<client_id> target_model::owner_of(pid_type pid) const {
 
 void target_model::forget_process(pid_type pid) {
     processes_.erase(pid);
+    memory_written_.erase(pid);
+    for (auto it = unsent_registers_.begin(); it != unsent_registers_.end();)
+        it = it->first.pid == pid ? unsent_registers_.erase(it) : std::next(it);
     threads_.erase(pid);
     for (auto it = stops_.begin(); it != stops_.end();)
         it = it->first.pid == pid ? stops_.erase(it) : std::next(it);
@@ -382,7 +486,14 @@ task<void> target_model::release_orphans() {
             spdlog::debug("releasing breakpoint probe {}: {}", kernel_id, r.error().message);
     }
     for (thread_id t : threads) {
-        auto r = co_await backend_.resume(t, 0);
+        outcome<void> r;
+        if (auto it = unsent_registers_.find(t); it != unsent_registers_.end()) {
+            registers regs = it->second;
+            unsent_registers_.erase(it);
+            r = (co_await backend_.write_registers_then_resume(t, regs, t, false, 0)).resumed;
+        } else {
+            r = co_await backend_.resume(t, 0);
+        }
         if (alive.expired())
             co_return;
         if (!r)
@@ -443,6 +554,7 @@ void target_model::on_event(const target_event& raw) {
                 }
             } else if constexpr (std::is_same_v<E, exec_event>) {
                 threads_.erase(e.pid);
+                memory_written_.erase(e.pid);
                 auto& p = processes_[e.pid];
                 p.pid = e.pid;
                 p.program = e.program;
@@ -463,6 +575,8 @@ void target_model::on_event(const target_event& raw) {
                 if (new_kernel) {
                     orphan_probes_.clear();
                     orphan_threads_.clear();
+                    unsent_registers_.clear();
+                    memory_written_.clear();
                     // A new kernel: none of our probes is armed there. Trace probes are armed
                     // again (same model ids); breakpoints went with their debug sessions.
                     kernel_ids_.clear();
@@ -491,6 +605,13 @@ void target_model::on_event(const target_event& raw) {
                 processes_.clear();
                 threads_.clear();
                 stops_.clear();
+                // Registers of host steps are kept for the orphans only: if this kernel comes
+                // back, they are written before the orphans run again.
+                for (auto it = unsent_registers_.begin(); it != unsent_registers_.end();) {
+                    bool orphan = std::find(orphan_threads_.begin(), orphan_threads_.end(),
+                                            it->first) != orphan_threads_.end();
+                    it = orphan ? std::next(it) : unsent_registers_.erase(it);
+                }
                 owners_.clear();
                 for (const auto& [key, bp] : breakpoints_) {
                     probes_.erase(bp.id);

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,14 @@ public:
     task<outcome<void>> stop(thread_id thread);
     task<outcome<void>> resume(thread_id thread, int signal = 0);
     task<outcome<void>> step(thread_id thread);
+    // Single-steps a stopped thread on the host when the instruction `text` (its bytes at the
+    // thread's pc) qualifies for host_step (target/host_step.hpp) and the thread stopped at a
+    // breakpoint or after a step, and no client wrote into its process's memory since its exec
+    // (then `text` may be stale): the step's stop event (reason step) is delivered before this
+    // returns true, with no kernel round trip. The new registers reach the kernel with the
+    // thread's next resume, step or stop (sent in one batch with it), or at a register write.
+    // False (nothing happened) otherwise: step in the kernel then.
+    bool step_on_host(thread_id thread, std::span<const uint8_t> text);
     // Registers of a stopped thread (from its stop event; no kernel round trip).
     task<outcome<registers>> read_registers(thread_id thread);
     task<outcome<void>> write_registers(thread_id thread, const registers& regs);
@@ -145,11 +154,29 @@ private:
     void forget_process(pid_type pid);
     // Removes and returns the stops of `thread` (tid 0: every thread of its pid).
     std::vector<std::pair<thread_id, stop_event>> take_stops(thread_id thread);
+    // Resumes (or steps) `thread` after writing the registers of host steps (step_on_host) the
+    // kernel has not been told of, for the threads in `taken`; in one batch when it is one.
+    task<outcome<void>>
+    send_registers_and_resume(thread_id thread,
+                              const std::vector<std::pair<thread_id, stop_event>>& taken, bool step,
+                              int signal);
+    // When every stopped thread `thread` names (tid 0: of its pid) was stepped on the host
+    // since the kernel last saw it, delivers their stops again, as the kernel does for a stop
+    // request to a stopped thread; false (nothing delivered) otherwise.
+    bool repeat_host_steps(thread_id thread);
+    // Writes the registers of host steps of `thread` (tid 0: of every thread of its pid) the
+    // kernel has not been told of.
+    task<outcome<void>> send_unsent_registers(thread_id thread);
 
     target_backend& backend_;
     target_status status_;
     std::map<pid_type, process_info> processes_;
     std::map<thread_id, stop_event> stops_;
+    // Registers of threads stepped on the host that the kernel does not have yet.
+    std::map<thread_id, registers> unsent_registers_;
+    // Processes whose memory a client wrote since their exec: the caller's copy of their text
+    // may be stale, so step_on_host leaves them to the kernel.
+    std::set<pid_type> memory_written_;
     uint64_t stop_events_ = 0; // stop events seen (read_fp_registers keeps values of one stop)
     std::map<pid_type, std::vector<thread_info>> threads_; // cached until exec/exit
     std::map<std::pair<pid_type, uint64_t>, breakpoint> breakpoints_;

@@ -7,10 +7,12 @@
 //   A. ruprobesd (breakpoints are stop-mode uprobes in the kernel, over the agent channel), and
 //   B. QEMU's own gdbstub (-gdb tcp:…, breakpoints inside the emulator).
 // Prints both rates, the ratio A/B (goal >= 2.0), and the RSP packets gdb sends per stop in each
-// case (counted from `set debug remote 1` over a few extra hits). The target descriptions differ,
-// and with them how gdb steps over the breakpoint: ruprobesd's target.xml says osabi none, so gdb
-// steps with vCont;s; QEMU's says no osabi, so gdb takes GNU/Linux from the ELF and steps with a
-// temporary breakpoint on the next instruction.
+// case (counted from `set debug remote 1` over a few extra hits). A is measured a second time with
+// `ruprobesd --no-host-step` (gdb's single step over the breakpoint done by the kernel, not
+// computed by the daemon), in the same interleaved rounds, to show what that step costs. The target
+// descriptions differ, and with them how gdb steps over the breakpoint: ruprobesd's target.xml says
+// osabi none, so gdb steps with vCont;s; QEMU's says no osabi, so gdb takes GNU/Linux from the ELF
+// and steps with a temporary breakpoint on the next instruction.
 #include "../../e2e/gdb/gdb_session.hpp"
 #include "ruprobes_test/free_port.hpp"
 #include "ruprobes_test/qemu_guest.hpp"
@@ -87,9 +89,12 @@ measurement run_gdb_script(const temp_dir& dir, const std::string& script, const
     return m;
 }
 
-measurement through_ruprobesd(int hits) {
+measurement through_ruprobesd(int hits, bool host_step) {
     temp_dir dir;
-    daemon_with_guest d(dir, "ruprobes.stay", {"--spawn", "/bin/loop 100000000"});
+    std::vector<std::string> flags = {"--spawn", "/bin/loop 100000000"};
+    if (!host_step)
+        flags.push_back("--no-host-step");
+    daemon_with_guest d(dir, "ruprobes.stay", flags);
     std::string script = write_script(dir, "target remote 127.0.0.1:" + d.port(), hits);
     return run_gdb_script(dir, script, "ruprobesd");
 }
@@ -117,15 +122,17 @@ int main(int argc, char** argv) {
     }
     // Interleaved rounds (A, B, A, B, …) and the median rate of each: a busy machine slows
     // whichever runs at the time, not one side only.
-    std::vector<double> rates_a, rates_b;
-    measurement a, b;
+    std::vector<double> rates_a, rates_b, rates_kernel_step;
+    measurement a, b, kernel_step;
     for (int r = 0; r < rounds; r++) {
-        a = through_ruprobesd(hits);
+        a = through_ruprobesd(hits, true);
         b = through_qemu_gdbstub(hits);
-        if (!a.ok || !b.ok)
+        kernel_step = through_ruprobesd(hits, false);
+        if (!a.ok || !b.ok || !kernel_step.ok)
             return 1;
         rates_a.push_back(a.hits / a.seconds);
         rates_b.push_back(b.hits / b.seconds);
+        rates_kernel_step.push_back(kernel_step.hits / kernel_step.seconds);
     }
     auto median = [](std::vector<double> v) {
         std::sort(v.begin(), v.end());
@@ -143,6 +150,11 @@ int main(int argc, char** argv) {
                 "target.xml without osabi: gdb assumes GNU/Linux, steps with a temporary "
                 "breakpoint)\n",
                 rate_b, b.packets_per_stop);
+    std::printf("  ruprobesd --no-host-step: %10.1f stops/s  (%.1f packets from gdb per stop; "
+                "the single step over the breakpoint done by the kernel)\n",
+                median(rates_kernel_step), kernel_step.packets_per_stop);
     std::printf("  ratio ruprobesd / QEMU gdbstub: %.3f (goal >= 2.0)\n", rate_a / rate_b);
+    std::printf("  ratio ruprobesd --no-host-step / QEMU gdbstub: %.3f\n",
+                median(rates_kernel_step) / rate_b);
     return 0;
 }

@@ -246,6 +246,46 @@ TEST(ChannelClient, FpRegistersGetSetAndNotStopped) {
     EXPECT_EQ(refused.status, wire::status::not_stopped) << channel::describe(refused);
 }
 
+TEST(ChannelClient, RegsSetThenResumeGoTogetherInOrderAndBothAnswersCome) {
+    harness h;
+    channel::client c(h.io, fast_options(), {});
+    std::pair<channel::call_result<void>, channel::call_result<void>> resumed, stepped;
+    h.run(
+        [&]() -> asio::awaitable<void> {
+            (void)co_await c.open_fd(h.client_fd);
+            channel::register_values v;
+            v.x[10] = 6;
+            v.pc = 0x40000104;
+            resumed = co_await c.regs_set_then_resume(3, 3, (1ull << 33) - 2, v, 3, 0, false, 0);
+            stepped = co_await c.regs_set_then_resume(3, 3, 1ull << 32, v, 3, 3, true, 0);
+        },
+        [&](fake_kernel& k) {
+            answer_hello(k, 1);
+            // Both requests arrive before the kernel answered the first: one exchange.
+            auto set = k.expect_message<wire::regs_set_request>();
+            auto resume = k.expect_message<wire::thread_resume_request>();
+            ASSERT_TRUE(set && resume);
+            EXPECT_EQ(set->second.mask, (1ull << 33) - 2);
+            EXPECT_EQ(set->second.x[10], 6u);
+            EXPECT_EQ(set->second.pc, 0x40000104u);
+            EXPECT_EQ(resume->second.pid, 3u);
+            EXPECT_EQ(resume->second.tid, 0u);
+            k.send_status(set->first, 0);
+            k.send_status(resume->first, 0);
+            // The step variant; its write refused (answers may come in any order).
+            auto set2 = k.expect_message<wire::regs_set_request>();
+            auto step = k.expect_message<wire::thread_step_request>();
+            ASSERT_TRUE(set2 && step);
+            EXPECT_EQ(set2->second.mask, 1ull << 32);
+            k.send_status(step->first, wire::status::not_stopped);
+            k.send_status(set2->first, wire::status::not_stopped);
+        });
+    EXPECT_TRUE(resumed.first.ok()) << channel::describe(resumed.first);
+    EXPECT_TRUE(resumed.second.ok()) << channel::describe(resumed.second);
+    EXPECT_EQ(stepped.first.status, wire::status::not_stopped);
+    EXPECT_EQ(stepped.second.status, wire::status::not_stopped);
+}
+
 namespace {
 
 std::vector<uint8_t> hits_frame(uint64_t first, uint16_t count) {

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 
 using namespace ruprobes::daemon;
 
@@ -39,6 +41,23 @@ TEST(daemon_options, defaults_and_values) {
     o = parse({"--kernel-socket", "/tmp/sim.sock"}, error); // the same as --qemu-socket
     ASSERT_TRUE(o) << error;
     EXPECT_EQ(o->qemu_socket, "/tmp/sim.sock");
+}
+
+TEST(daemon_options, host_stepping_is_on_unless_no_host_step) {
+    std::string error;
+    EXPECT_TRUE(parse({"--fake-target"}, error)->host_step);
+    auto o = parse({"--fake-target", "--no-host-step"}, error);
+    ASSERT_TRUE(o) << error;
+    EXPECT_FALSE(o->host_step);
+    // --help tells of it.
+    char* text = nullptr;
+    size_t size = 0;
+    FILE* out = open_memstream(&text, &size);
+    print_help(out);
+    std::fclose(out);
+    std::string help(text, size);
+    std::free(text);
+    EXPECT_NE(help.find("--no-host-step"), std::string::npos) << help;
 }
 
 TEST(daemon_options, ready_timeout_in_seconds) {

@@ -224,6 +224,116 @@ TEST_F(model_test, same_kernel_back_releases_breakpoints_and_stopped_threads) {
     ASSERT_TRUE(run_until(io, [&] { return fake.running(p->pid) && fake.armed_probes().empty(); }));
 }
 
+// The first stop at the breakpoint on /bin/loop's `addi a0,a0,1` (0x10006), a0 == 0.
+thread_id stop_at_addi(boost::asio::io_context& io, target_model& model) {
+    auto p = run_task(io, model.spawn({"/bin/loop"}, true));
+    EXPECT_TRUE(p.ok());
+    EXPECT_TRUE(run_task(io, model.insert_breakpoint(p->pid, 0x10006, 1)).ok());
+    thread_id t{p->pid, p->pid};
+    EXPECT_TRUE(run_until(io, [&] { return model.last_stop(t).has_value(); }));
+    EXPECT_TRUE(run_task(io, model.resume(t, 0)).ok());
+    EXPECT_TRUE(run_until(io, [&] { return model.last_stop(t).has_value(); }));
+    EXPECT_EQ(model.last_stop(t)->regs.pc, 0x10006u);
+    return t;
+}
+
+const std::vector<uint8_t> addi_a0_a0_1 = {0x13, 0x05, 0x15, 0x00};
+
+TEST_F(model_test, step_on_host_stops_at_once_and_the_kernel_gets_the_registers_with_the_resume) {
+    thread_id t = stop_at_addi(io, model);
+    size_t stops = of<stop_event>().size();
+    ASSERT_TRUE(model.step_on_host(t, addi_a0_a0_1));
+    // The step's stop, delivered before step_on_host returned, as the kernel reports a step.
+    ASSERT_EQ(of<stop_event>().size(), stops + 1);
+    stop_event step = of<stop_event>().back();
+    EXPECT_EQ(step.reason, stop_reason::step);
+    EXPECT_EQ(step.signal, gdb_signal::sigtrap);
+    EXPECT_FALSE(step.probe);
+    EXPECT_EQ(step.regs.pc, 0x1000au);
+    EXPECT_EQ(step.regs.x[10], 1u);
+    EXPECT_EQ(run_task(io, model.read_registers(t))->pc, 0x1000au);
+    // The kernel has not been asked anything: its thread is where it stopped.
+    EXPECT_FALSE(fake.running(t.pid));
+    EXPECT_EQ(fake.regs_of(t.pid)->pc, 0x10006u);
+    EXPECT_EQ(fake.regs_of(t.pid)->x[10], 0u);
+
+    // The resume writes them first: the loop comes round to the breakpoint with the addi run
+    // once, and the breakpoint is hit (not passed over: the pc moved off it).
+    ASSERT_TRUE(run_task(io, model.resume(t, 0)).ok());
+    ASSERT_TRUE(run_until(io, [&] { return model.last_stop(t).has_value(); }));
+    EXPECT_EQ(model.last_stop(t)->reason, stop_reason::breakpoint);
+    EXPECT_EQ(model.last_stop(t)->regs.pc, 0x10006u);
+    EXPECT_EQ(model.last_stop(t)->regs.x[10], 1u);
+}
+
+TEST_F(model_test, step_on_host_equals_a_step_in_the_kernel) {
+    // Two steps from the breakpoint (addi, then j back to the c.nop), then a resume.
+    thread_id t = stop_at_addi(io, model);
+    ASSERT_TRUE(run_task(io, model.step(t)).ok());
+    ASSERT_TRUE(run_until(io, [&] { return model.last_stop(t).has_value(); }));
+    stop_event kernel_step = *model.last_stop(t);
+    thread_id u = stop_at_addi(io, model);
+    ASSERT_TRUE(model.step_on_host(u, addi_a0_a0_1));
+    stop_event host_step = *model.last_stop(u);
+    EXPECT_EQ(host_step.reason, kernel_step.reason);
+    EXPECT_EQ(host_step.signal, kernel_step.signal);
+    EXPECT_EQ(host_step.probe, kernel_step.probe);
+    EXPECT_EQ(host_step.regs.pc, kernel_step.regs.pc);
+    EXPECT_EQ(host_step.regs.x, kernel_step.regs.x);
+    // A second host step (j -6, from a step stop), then a step in the kernel (the c.nop) that
+    // must see both.
+    const std::vector<uint8_t> j_back = {0x6f, 0xf0, 0xbf, 0xff}; // jal x0,-6
+    ASSERT_TRUE(model.step_on_host(u, j_back));
+    EXPECT_EQ(model.last_stop(u)->regs.pc, 0x10004u);
+    ASSERT_TRUE(run_task(io, model.step(u)).ok());
+    ASSERT_TRUE(run_until(io, [&] { return model.last_stop(u).has_value(); }));
+    EXPECT_EQ(model.last_stop(u)->regs.pc, 0x10006u);
+    EXPECT_EQ(model.last_stop(u)->regs.x[10], 1u);
+}
+
+TEST_F(model_test, step_on_host_only_from_breakpoint_and_step_stops_of_unwritten_processes) {
+    auto p = run_task(io, model.spawn({"/bin/loop"}, true));
+    ASSERT_TRUE(p.ok());
+    thread_id t{p->pid, p->pid};
+    ASSERT_TRUE(run_until(io, [&] { return model.last_stop(t).has_value(); }));
+    // Stopped at its entry (spawned): not a stop the kernel took at a probe or a step.
+    EXPECT_FALSE(model.step_on_host(t, addi_a0_a0_1));
+    // Not an instruction host_step takes (ld a0,0(sp)).
+    thread_id u = stop_at_addi(io, model);
+    EXPECT_FALSE(model.step_on_host(u, std::vector<uint8_t>{0x03, 0x35, 0x01, 0x00}));
+    // After a memory write its text may no longer be what the caller's copy says.
+    ASSERT_TRUE(run_task(io, model.write_memory(u.pid, 0x10004, {0x01, 0x00})).ok());
+    EXPECT_FALSE(model.step_on_host(u, addi_a0_a0_1));
+    EXPECT_EQ(model.last_stop(u)->regs.pc, 0x10006u);
+}
+
+TEST_F(model_test, a_stop_request_after_a_host_step_repeats_the_steps_stop) {
+    thread_id t = stop_at_addi(io, model);
+    ASSERT_TRUE(model.step_on_host(t, addi_a0_a0_1));
+    size_t stops = of<stop_event>().size();
+    ASSERT_TRUE(run_task(io, model.stop(t)).ok());
+    ASSERT_TRUE(run_task(io, model.attach(t.pid)).ok());
+    ASSERT_EQ(of<stop_event>().size(), stops + 2);
+    for (size_t i = stops; i < stops + 2; i++) {
+        EXPECT_EQ(of<stop_event>()[i].reason, stop_reason::step);
+        EXPECT_EQ(of<stop_event>()[i].regs.pc, 0x1000au);
+    }
+    EXPECT_EQ(fake.regs_of(t.pid)->pc, 0x10006u); // still only the model knows
+}
+
+TEST_F(model_test, a_register_write_after_a_host_step_is_what_the_kernel_gets) {
+    thread_id t = stop_at_addi(io, model);
+    ASSERT_TRUE(model.step_on_host(t, addi_a0_a0_1));
+    registers r = *run_task(io, model.read_registers(t));
+    r.x[10] = 40;
+    ASSERT_TRUE(run_task(io, model.write_registers(t, r)).ok());
+    EXPECT_EQ(fake.regs_of(t.pid)->pc, 0x1000au);
+    EXPECT_EQ(fake.regs_of(t.pid)->x[10], 40u);
+    ASSERT_TRUE(run_task(io, model.resume(t, 0)).ok());
+    ASSERT_TRUE(run_until(io, [&] { return model.last_stop(t).has_value(); }));
+    EXPECT_EQ(model.last_stop(t)->regs.x[10], 40u);
+}
+
 TEST_F(model_test, unsubscribed_handlers_get_nothing) {
     int calls = 0;
     auto s = model.subscribe([&](const target_event&) { calls++; });
