@@ -31,16 +31,21 @@ namespace ruprobes::events {
 
 // What a writer takes in one go: first `lost` (events missing right here: a loss notice goes
 // before the pieces), then `pieces` of the shared log's text, kept alive by `keep` until the
-// write is over.
+// write is over. With line pieces and the log's file (event_file.hpp), `offsets` has each
+// piece's offset in `file`, which `keep` keeps open.
 struct event_batch {
     uint64_t lost = 0;
     std::vector<std::string_view> pieces;
     std::vector<chunk_ptr> keep;
     std::size_t bytes = 0;  // of the pieces
     std::size_t events = 0; // in the pieces
+    int file = -1;
+    std::vector<uint64_t> offsets;
 
     bool empty() const { return lost == 0 && pieces.empty(); }
     void clear();
+    // True when the pieces are one contiguous range of `file`: its offset and size.
+    bool file_range(uint64_t& offset, std::size_t& size) const;
 };
 
 // How take() cuts the text: runs of consecutive lines ('\n' included; for line framing), or one
@@ -110,8 +115,9 @@ private:
 
 class event_hub {
 public:
-    // A hub whose log keeps the last `window` events (each subscriber may lag that much).
-    explicit event_hub(std::size_t window = 4096);
+    // A hub whose log keeps the last `window` events (each subscriber may lag that much), its
+    // text also in a file to send from when `mirror` (event_log.hpp).
+    explicit event_hub(std::size_t window = 4096, bool mirror = true);
     event_hub(const event_hub&) = delete;
     event_hub& operator=(const event_hub&) = delete;
 

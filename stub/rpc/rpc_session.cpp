@@ -11,7 +11,10 @@
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
 
+#include <sys/sendfile.h>
+
 #include <array>
+#include <cerrno>
 #include <cstdint>
 #include <vector>
 
@@ -279,13 +282,27 @@ asio::awaitable<void> rpc_session::write_loop() {
         }
         if (!responses_.over_limit())
             reader_resume_.cancel();
+        // Events that are one run of the log's file go with sendfile (the kernel references the
+        // file's pages instead of copying the bytes into this socket's buffer): the usual case
+        // of a subscriber that takes every event. Otherwise one gathered write.
+        uint64_t file_offset = 0;
+        std::size_t file_bytes = 0;
+        bool from_file = !lsp && batch.file_range(file_offset, file_bytes);
         buffers.clear();
         if (!own.empty())
             buffers.push_back(asio::buffer(own));
-        for (std::string_view piece : batch.pieces)
-            buffers.push_back(asio::buffer(piece.data(), piece.size()));
+        if (!from_file) {
+            for (std::string_view piece : batch.pieces)
+                buffers.push_back(asio::buffer(piece.data(), piece.size()));
+        }
         deadlines_.write_started();
-        co_await asio::async_write(socket_, buffers, asio::redirect_error(asio::use_awaitable, ec));
+        ec.clear();
+        if (!buffers.empty()) {
+            co_await asio::async_write(socket_, buffers,
+                                       asio::redirect_error(asio::use_awaitable, ec));
+        }
+        if (from_file && !ec && !closed_)
+            co_await send_file(batch.file, file_offset, file_bytes, ec);
         deadlines_.write_finished();
         if (own.capacity() > 4 * write_batch_bytes)
             std::string().swap(own); // a huge response once: do not keep its buffer
@@ -296,6 +313,27 @@ asio::awaitable<void> rpc_session::write_loop() {
             break;
         }
     }
+}
+
+asio::awaitable<void> rpc_session::send_file(int file, uint64_t offset, std::size_t size,
+                                             boost::system::error_code& ec) {
+    socket_.native_non_blocking(true, ec);
+    auto position = static_cast<off_t>(offset);
+    while (!ec && size > 0 && !closed_) {
+        ssize_t n = ::sendfile(socket_.native_handle(), file, &position, size);
+        if (n > 0) {
+            size -= static_cast<std::size_t>(n);
+        } else if (n < 0 && errno == EAGAIN) {
+            co_await socket_.async_wait(asio::socket_base::wait_write,
+                                        asio::redirect_error(asio::use_awaitable, ec));
+        } else if (n < 0 && errno != EINTR) {
+            ec = boost::system::error_code(errno, boost::system::system_category());
+        } else if (n == 0) {
+            ec = asio::error::eof; // the file is shorter than the range: cannot happen
+        }
+    }
+    if (closed_ && !ec)
+        ec = asio::error::operation_aborted;
 }
 
 } // namespace ruprobes::rpc
