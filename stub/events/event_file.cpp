@@ -2,17 +2,22 @@
 #include "events/event_file.hpp"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <vector>
 
 namespace ruprobes::events {
 
 namespace {
 
 constexpr uint64_t page_bytes = 4096;
+// Pages are released in runs of at least this much: one fallocate() per several chunks.
+constexpr uint64_t release_bytes = 256 * 1024;
 
 } // namespace
 
@@ -27,11 +32,19 @@ event_file::~event_file() {
     ::close(fd_);
 }
 
-bool event_file::append(std::string_view bytes) {
+bool event_file::append(std::span<const std::string_view> parts) {
     if (broken_)
         return false;
-    while (!bytes.empty()) {
-        ssize_t n = ::pwrite(fd_, bytes.data(), bytes.size(), static_cast<off_t>(end_));
+    std::vector<iovec> iov;
+    for (std::string_view p : parts) {
+        if (!p.empty())
+            iov.push_back(iovec{const_cast<char*>(p.data()), p.size()});
+    }
+    std::size_t first = 0;
+    while (first < iov.size()) {
+        ssize_t n = ::pwritev(fd_, iov.data() + first,
+                              static_cast<int>(std::min<std::size_t>(iov.size() - first, IOV_MAX)),
+                              static_cast<off_t>(end_));
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
@@ -39,7 +52,14 @@ bool event_file::append(std::string_view bytes) {
             return false;
         }
         end_ += static_cast<uint64_t>(n);
-        bytes.remove_prefix(static_cast<std::size_t>(n));
+        // Past what was written: whole parts, then the rest of a part written in part.
+        auto left = static_cast<std::size_t>(n);
+        while (first < iov.size() && left >= iov[first].iov_len)
+            left -= iov[first++].iov_len;
+        if (left > 0) {
+            iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + left;
+            iov[first].iov_len -= left;
+        }
     }
     return true;
 }
@@ -58,7 +78,7 @@ void event_file::chunk_gone(uint64_t offset) {
 
 void event_file::release_before(uint64_t offset) {
     uint64_t limit = offset / page_bytes * page_bytes; // the page holding `offset` stays
-    if (broken_ || limit <= released_)
+    if (broken_ || limit < released_ + release_bytes)
         return;
     // Pages a socket still references stay intact for it; the file just stops holding them.
     if (::fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(released_),

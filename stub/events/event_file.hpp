@@ -6,7 +6,7 @@
 // The file is append-only: a byte once written is never written again, so a page a socket still
 // references keeps its bytes whatever the log does afterwards. Chunks register the start of
 // their text while they exist; the pages before the oldest live chunk are released (a hole is
-// punched), so the file holds about what the log holds.
+// punched, once at least 256 KiB can go), so the file holds about what the log holds.
 //
 // If the file cannot be created or written (no memfd, tmpfs full), it is broken from then on and
 // writers send from memory as before; nothing else changes.
@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <set>
+#include <span>
 #include <string_view>
 
 namespace ruprobes::events {
@@ -34,8 +35,9 @@ public:
     // Bytes [0, end()) have been written (or skipped: see skip_to).
     uint64_t end() const { return end_; }
 
-    // Appends `bytes` at end(); false (and broken from now on) when the write fails.
-    bool append(std::string_view bytes);
+    // Appends `parts` (in order) at end() in one write; false (and broken from now on) when the
+    // write fails.
+    bool append(std::span<const std::string_view> parts);
     // Moves end() forward to `offset` without writing: text that was dropped before it was
     // written, which nobody can be handed any more.
     void skip_to(uint64_t offset);

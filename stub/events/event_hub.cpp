@@ -133,8 +133,8 @@ bool subscriber::take(event_batch& out, std::size_t max_bytes, std::size_t max_p
                       piece_mode mode) {
     if (hub_alive_.expired())
         return false;
-    // Line pieces are also handed out as ranges of the log's file, written up to the end now.
-    const event_file* file = mode == piece_mode::lines ? hub_->log_.sync() : nullptr;
+    // Line pieces are also handed out as ranges of the log's file (written by sync_file).
+    const event_file* file = mode == piece_mode::lines ? hub_->log_.file() : nullptr;
     const event_log& log = hub_->log_;
     cursor_ = std::max(cursor_, log.begin()); // trim() moves cursors first; never older
     out.file = file ? file->fd() : -1;
@@ -206,6 +206,10 @@ bool subscriber::take(event_batch& out, std::size_t max_bytes, std::size_t max_p
     return !idle_;
 }
 
+bool subscriber::sync_file() {
+    return !hub_alive_.expired() && hub_->log_.sync() != nullptr;
+}
+
 subscriber_stats subscriber::stats() const {
     if (hub_alive_.expired())
         return subscriber_stats{delivered_, lost_total_, 0, 0};
@@ -219,6 +223,13 @@ std::shared_ptr<subscriber> event_hub::attach(std::function<void()> wake) {
     std::shared_ptr<subscriber> s(new subscriber(this, alive_, std::move(wake)));
     subscribers_.push_back(s.get());
     return s;
+}
+
+std::size_t event_hub::takers(uint32_t kinds) const {
+    std::size_t n = 0;
+    for (const subscriber* s : subscribers_)
+        n += (s->any_kinds_ & kinds) != 0 ? 1 : 0;
+    return n;
 }
 
 void event_hub::publish(const published_event& event) {

@@ -94,12 +94,15 @@ const event_file* event_log::sync() {
     auto it = chunks_.end();
     while (it != chunks_.begin() && (*(it - 1))->text_end() > file_->end())
         --it;
-    for (; it != chunks_.end(); ++it) {
-        const event_chunk& c = **it;
-        file_->skip_to(c.text_begin());
-        if (!file_->append(c.text_from(file_->end())))
-            return nullptr;
+    if (it != chunks_.end())
+        file_->skip_to((*it)->text_begin());
+    std::vector<std::string_view> parts; // one write for all of them
+    for (uint64_t at = file_->end(); it != chunks_.end(); ++it) {
+        parts.push_back((*it)->text_from(at));
+        at = (*it)->text_end();
     }
+    if (!file_->append(parts))
+        return nullptr;
     file_->skip_to(text_end_); // only when every chunk was dropped
     return file_->usable() ? file_.get() : nullptr;
 }

@@ -111,9 +111,12 @@ public:
 
     std::size_t chunk_count() const { return chunks_.size(); }
 
-    // Writes the text appended since the last sync to the file; the file to send from, or
-    // nullptr when there is none (or it broke). After it, the text of every chunk of the log is
-    // in the file at its offset.
+    // The file the text goes to, or nullptr when there is none (or it broke).
+    const event_file* file() const { return file_ && file_->usable() ? file_.get() : nullptr; }
+    // Writes the text appended since the last sync to the file (only when a writer is about to
+    // send from it, so text no one sends that way is never written); the file, or nullptr when
+    // there is none (or it broke). After it, the text of every chunk of the log is in the file
+    // at its offset.
     const event_file* sync();
     // Bytes of text appended so far (the offset the next line starts at).
     uint64_t text_end() const { return text_end_; }

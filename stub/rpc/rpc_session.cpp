@@ -30,6 +30,17 @@ constexpr std::size_t read_chunk = 64 * 1024;
 constexpr std::size_t write_batch_bytes = 256 * 1024;
 // Pieces of the shared event log per write (asio hands a writev at most 64 buffers).
 constexpr std::size_t max_write_pieces = 48;
+// Below this, sendfile()'s fixed cost per call is more than the copy it saves: a small run of
+// events goes in a gathered write like the rest.
+constexpr std::size_t min_file_bytes = 16 * 1024;
+
+// The kinds of event in the chunks `batch` takes from.
+uint32_t batch_kinds(const events::event_batch& batch) {
+    uint32_t kinds = 0;
+    for (const auto& chunk : batch.keep)
+        kinds |= chunk->kinds();
+    return kinds;
+}
 
 void log_exception(std::exception_ptr e, const char* what) {
     if (!e)
@@ -88,6 +99,10 @@ void rpc_session::close() {
     calls_waiting_.clear(); // calls not started are dropped; running ones answer into nothing
     server_.sessions.erase(id_);
     spdlog::info("rpc: session {} closed", id_);
+}
+
+bool rpc_session::shared_by_others(const events::event_batch& batch) const {
+    return server_.hub.takers(batch_kinds(batch)) > 1;
 }
 
 events::subscriber& rpc_session::subscriber() {
@@ -282,12 +297,16 @@ asio::awaitable<void> rpc_session::write_loop() {
         }
         if (!responses_.over_limit())
             reader_resume_.cancel();
-        // Events that are one run of the log's file go with sendfile (the kernel references the
-        // file's pages instead of copying the bytes into this socket's buffer): the usual case
-        // of a subscriber that takes every event. Otherwise one gathered write.
+        // Events that are one run of the log's file, at least min_file_bytes of it, and that
+        // other subscribers take too, go with sendfile (the kernel references the file's pages
+        // instead of copying the bytes into this socket's buffer; the text is copied into the
+        // file once for all of them): busy subscribers that take every event. Otherwise one
+        // gathered write.
         uint64_t file_offset = 0;
         std::size_t file_bytes = 0;
-        bool from_file = !lsp && batch.file_range(file_offset, file_bytes);
+        bool from_file = !lsp && batch.file_range(file_offset, file_bytes) &&
+                         file_bytes >= min_file_bytes && shared_by_others(batch) &&
+                         subscriber_->sync_file();
         buffers.clear();
         if (!own.empty())
             buffers.push_back(asio::buffer(own));
