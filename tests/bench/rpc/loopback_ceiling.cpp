@@ -98,7 +98,7 @@ pid_t spawn_spinner() {
 
 } // namespace
 
-std::string sample_hit_line(uint64_t seq) {
+std::string sample_hit_line(uint64_t seq, std::size_t length) {
     char text[512];
     std::snprintf(text, sizeof text,
                   R"({"jsonrpc":"2.0","method":"probe.hit","params":{"args":["0x%llx","0x1",)"
@@ -109,11 +109,14 @@ std::string sample_hit_line(uint64_t seq) {
                   static_cast<unsigned long long>(seq % 200000),
                   static_cast<unsigned long long>(seq),
                   static_cast<unsigned long long>(1000000000 + seq * 9000));
-    return text;
+    std::string line = text;
+    if (line.size() < length) // spaces between JSON tokens: the same value, a longer line
+        line.insert(line.size() - 3, length - line.size(), ' ');
+    return line;
 }
 
 ceiling_result measure_ceiling(int readers, std::chrono::milliseconds duration, bool core_busy,
-                               bool from_file) {
+                               bool from_file, std::size_t line_bytes) {
     int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -140,7 +143,7 @@ ceiling_result measure_ceiling(int readers, std::chrono::milliseconds duration, 
 
     std::string block;
     for (uint64_t seq = 1; block.size() < 256 * 1024; seq++)
-        block += sample_hit_line(seq);
+        block += sample_hit_line(seq, line_bytes);
 
     pid_t spinner = core_busy ? spawn_spinner() : 0;
     pid_t child = ::fork();
@@ -184,7 +187,7 @@ ceiling_result measure_ceiling(int readers, std::chrono::milliseconds duration, 
     r.readers = readers;
     r.core_busy = core_busy;
     r.from_file = from_file;
-    r.line_bytes = sample_hit_line(123456).size();
+    r.line_bytes = sample_hit_line(123456, line_bytes).size();
     r.min_rate = 1e300;
     uint64_t lines = 0;
     for (auto& s : streams) {

@@ -2,7 +2,7 @@
 //     QEMU. Full rate: /bin/loop LOOP_CALLS (default 200000) under an entry probe on step(), as
 //     fast as the guest makes hits (the channel's rate). Fixed rate: /bin/paced PACED_RATE PACED_MS
 //     (default 10000 hits/s for 3000 ms; 500 ms when LOOP_CALLS < 100000, a quick run) under an
-//     entry probe on its step(). Before both: the loopback ceiling (below).
+//     entry probe on its step(). Between the two: the loopback ceiling (below).
 // bench_rpc_fanout --fake [MILLISECONDS]
 //     the fake target's /bin/loop for that long per round (default 2000)
 // bench_rpc_fanout --ceiling [MILLISECONDS]
@@ -21,7 +21,8 @@
 // time over the round per event delivered (to all subscribers together), and the bytes received
 // per delivered probe.hit; then rate(N) / rate(1).
 //
-// Ceiling ("ceiling" rows): one writer process sends 278-byte probe.hit lines to N loopback TCP
+// Ceiling ("ceiling" rows): one writer process sends probe.hit lines as long as the daemon's were
+// in the 100-subscriber round (bytes received per hit, padded with spaces) to N loopback TCP
 // sockets (256 KiB at a time, non-blocking), read by this program's own reader (fanout_reader:
 // epoll, 256 KiB reads, lines counted in place); no daemon, no QEMU; on an idle machine and with
 // one core kept busy by a spinning process (as QEMU keeps it at full rate); writing with send()
@@ -277,15 +278,17 @@ void print_round(const char* prefix, const round_result& r) {
     std::fflush(stdout);
 }
 
-std::vector<ceiling_result> run_ceiling(std::chrono::milliseconds per_row) {
+std::vector<ceiling_result> run_ceiling(std::chrono::milliseconds per_row,
+                                        std::size_t line_bytes = 0) {
     std::printf("loopback ceiling: one writer process, %zu-byte lines, this program's reader; "
                 "%lld ms per row\n",
-                sample_hit_line(123456).size(), static_cast<long long>(per_row.count()));
+                sample_hit_line(123456, line_bytes).size(),
+                static_cast<long long>(per_row.count()));
     std::vector<ceiling_result> out;
     for (bool from_file : {false, true}) {
         for (bool busy : {false, true}) {
             for (int n : {1, 10, 100}) {
-                ceiling_result c = measure_ceiling(n, per_row, busy, from_file);
+                ceiling_result c = measure_ceiling(n, per_row, busy, from_file, line_bytes);
                 std::string how = std::string(busy ? ", one core busy" : "") +
                                   (from_file ? ", sendfile" : ", send");
                 std::printf("ceiling %3d reader(s)%-25s: %10.0f lines/s per reader (slowest), "
@@ -331,10 +334,6 @@ int main(int argc, char** argv) {
     uint64_t paced_rate = arg(2, 10000);
     uint64_t paced_ms = arg(3, quick ? 500 : 3000);
 
-    std::vector<ceiling_result> ceiling;
-    if (!fake)
-        ceiling = run_ceiling(quick ? 300ms : 2000ms);
-
     std::printf("JSON-RPC fan-out: %s, %s\n",
                 fake ? "fake target /bin/loop" : "QEMU /bin/loop, entry probe on step()",
                 fake ? (std::to_string(amount) + " ms per round").c_str()
@@ -349,6 +348,12 @@ int main(int argc, char** argv) {
     for (const round_result& r : results) {
         std::printf("ratio rate(%d subscribers) / rate(1) = %.2f (min over subscribers)\n",
                     r.subscribers, base > 0 ? r.min_rate / base : 0.0);
+    }
+    // The ceiling after the rounds, with lines as long as the daemon's were in them.
+    std::vector<ceiling_result> ceiling;
+    if (!fake) {
+        ceiling = run_ceiling(quick ? 300ms : 2000ms,
+                              static_cast<std::size_t>(results[2].line_bytes + 0.5));
     }
 
     std::vector<round_result> paced;
@@ -399,9 +404,7 @@ int main(int argc, char** argv) {
         extra += r.extra;
     for (const round_result& r : paced)
         extra += r.extra;
-    std::printf("unaccounted loss: %s (late hits beyond the final count: %lld); "
-                "goal rate(100)/rate(1) >= 0.80: %s\n",
-                accounted ? "none" : "SOME", static_cast<long long>(extra),
-                results[2].min_rate >= 0.8 * base ? "met" : "not met");
+    std::printf("unaccounted loss: %s (late hits beyond the final count: %lld)\n",
+                accounted ? "none" : "SOME", static_cast<long long>(extra));
     return accounted ? 0 : 1;
 }
