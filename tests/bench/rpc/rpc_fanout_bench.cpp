@@ -30,8 +30,12 @@
 // takes every event). Lines/s per reader is the most a daemon writing that way could deliver to
 // N subscribers on this machine; the writer's CPU time per line is printed too.
 //
+// Pairs: two more 100-subscriber rounds, each followed by the two ceilings at 100 readers with one
+// core busy; with the first round and its ceiling, three ratios of the round's rate to the
+// better ceiling (one in a quick run).
+//
 // Goal: 100 subscribers each receive >= 0.9 x the better of the two ceilings at 100 readers with
-// one core busy, measured in the same run, with no unaccounted loss.
+// one core busy, measured in the same run (the median of the pairs), with no unaccounted loss.
 #include "fanout_reader.hpp"
 #include "loopback_ceiling.hpp"
 #include "rpc_test_client.hpp"
@@ -356,7 +360,7 @@ int main(int argc, char** argv) {
                               static_cast<std::size_t>(results[2].line_bytes + 0.5));
     }
 
-    std::vector<round_result> paced;
+    std::vector<round_result> paced, repeats;
     if (!fake) {
         std::printf("fixed rate: QEMU /bin/paced %llu %llu (%llu hits/s offered), entry probe on "
                     "step()\n",
@@ -389,20 +393,48 @@ int main(int argc, char** argv) {
                 best = std::max(best, c.min_rate);
             }
         }
-        std::printf("daemon / ceiling: rate(100 subscribers) / the better ceiling = %.2f "
-                    "(goal >= 0.90)\n",
+        std::printf("daemon / ceiling: rate(100 subscribers) / the better ceiling = %.2f\n",
                     best > 0 ? results[2].min_rate / best : 0.0);
+
+        // The machine is shared: the round and the ceiling, measured seconds apart, each move
+        // with the load. More pairs of a 100-subscriber round and, right after it, the two
+        // ceilings at 100 readers with one core busy; the goal is on the median of the pairs.
+        std::vector<double> pair_ratios{best > 0 ? results[2].min_rate / best : 0.0};
+        for (int k = 1; k < (quick ? 1 : 3); k++) {
+            repeats.push_back(run_round({100, source::loop, amount, 0}));
+            const round_result& r = repeats.back();
+            print_round("again ", r);
+            auto length = static_cast<std::size_t>(r.line_bytes + 0.5);
+            double sent = measure_ceiling(100, 2000ms, true, false, length).min_rate;
+            double filed = measure_ceiling(100, 2000ms, true, true, length).min_rate;
+            double better = std::max(sent, filed);
+            pair_ratios.push_back(better > 0 ? r.min_rate / better : 0.0);
+            std::printf("pair %d: rate(100 subscribers) %.0f, ceiling(100 readers, one core busy) "
+                        "send %.0f, sendfile %.0f: %.2f\n",
+                        k + 1, r.min_rate, sent, filed, pair_ratios.back());
+            std::fflush(stdout);
+        }
+        std::vector<double> sorted = pair_ratios;
+        std::sort(sorted.begin(), sorted.end());
+        double median = sorted.size() % 2
+                            ? sorted[sorted.size() / 2]
+                            : (sorted[sorted.size() / 2 - 1] + sorted[sorted.size() / 2]) / 2;
+        std::printf("daemon / ceiling: median over %zu pairs = %.2f (min %.2f, max %.2f; goal "
+                    ">= 0.90)\n",
+                    sorted.size(), median, sorted.front(), sorted.back());
     }
 
     auto accounted_all = [](const std::vector<round_result>& rs) {
         return std::all_of(rs.begin(), rs.end(),
                            [](const round_result& r) { return r.unaccounted == 0; });
     };
-    bool accounted = accounted_all(results) && accounted_all(paced);
+    bool accounted = accounted_all(results) && accounted_all(paced) && accounted_all(repeats);
     int64_t extra = 0;
     for (const round_result& r : results)
         extra += r.extra;
     for (const round_result& r : paced)
+        extra += r.extra;
+    for (const round_result& r : repeats)
         extra += r.extra;
     std::printf("unaccounted loss: %s (late hits beyond the final count: %lld)\n",
                 accounted ? "none" : "SOME", static_cast<long long>(extra));
