@@ -11,6 +11,20 @@ void event_batch::clear() {
     keep.clear();
     bytes = 0;
     events = 0;
+    file = -1;
+    offsets.clear();
+}
+
+bool event_batch::file_range(uint64_t& offset, std::size_t& size) const {
+    if (file < 0 || pieces.empty() || offsets.size() != pieces.size())
+        return false;
+    for (std::size_t i = 1; i < pieces.size(); i++) {
+        if (offsets[i] != offsets[i - 1] + pieces[i - 1].size())
+            return false;
+    }
+    offset = offsets.front();
+    size = static_cast<std::size_t>(offsets.back() + pieces.back().size() - offset);
+    return true;
 }
 
 subscriber::subscriber(event_hub* hub, std::weak_ptr<bool> hub_alive, std::function<void()> wake)
@@ -119,8 +133,11 @@ bool subscriber::take(event_batch& out, std::size_t max_bytes, std::size_t max_p
                       piece_mode mode) {
     if (hub_alive_.expired())
         return false;
+    // Line pieces are also handed out as ranges of the log's file (written by sync_file).
+    const event_file* file = mode == piece_mode::lines ? hub_->log_.file() : nullptr;
     const event_log& log = hub_->log_;
     cursor_ = std::max(cursor_, log.begin()); // trim() moves cursors first; never older
+    out.file = file ? file->fd() : -1;
     out.lost = lost_pending_;
     lost_pending_ = 0;
     max_pieces = std::max<std::size_t>(max_pieces, 1);
@@ -138,6 +155,8 @@ bool subscriber::take(event_batch& out, std::size_t max_bytes, std::size_t max_p
             std::string_view piece = c.lines(cursor_, to);
             out.keep.push_back(chunk);
             out.pieces.push_back(piece);
+            if (file)
+                out.offsets.push_back(c.offset_of(piece));
             out.bytes += piece.size();
             out.events += to - cursor_;
             cursor_ = to;
@@ -164,6 +183,8 @@ bool subscriber::take(event_batch& out, std::size_t max_bytes, std::size_t max_p
                     last = std::string_view(last.data(), last.size() + line.size());
                 } else if (out.pieces.size() < max_pieces) {
                     out.pieces.push_back(line);
+                    if (file)
+                        out.offsets.push_back(c.offset_of(line));
                 } else {
                     break;
                 }
@@ -185,6 +206,10 @@ bool subscriber::take(event_batch& out, std::size_t max_bytes, std::size_t max_p
     return !idle_;
 }
 
+bool subscriber::sync_file() {
+    return !hub_alive_.expired() && hub_->log_.sync() != nullptr;
+}
+
 subscriber_stats subscriber::stats() const {
     if (hub_alive_.expired())
         return subscriber_stats{delivered_, lost_total_, 0, 0};
@@ -192,12 +217,19 @@ subscriber_stats subscriber::stats() const {
                             hub_->log_.window()};
 }
 
-event_hub::event_hub(std::size_t window) : log_(window) {}
+event_hub::event_hub(std::size_t window, bool mirror) : log_(window, mirror) {}
 
 std::shared_ptr<subscriber> event_hub::attach(std::function<void()> wake) {
     std::shared_ptr<subscriber> s(new subscriber(this, alive_, std::move(wake)));
     subscribers_.push_back(s.get());
     return s;
+}
+
+std::size_t event_hub::takers(uint32_t kinds) const {
+    std::size_t n = 0;
+    for (const subscriber* s : subscribers_)
+        n += (s->any_kinds_ & kinds) != 0 ? 1 : 0;
+    return n;
 }
 
 void event_hub::publish(const published_event& event) {

@@ -31,16 +31,22 @@ namespace ruprobes::events {
 
 // What a writer takes in one go: first `lost` (events missing right here: a loss notice goes
 // before the pieces), then `pieces` of the shared log's text, kept alive by `keep` until the
-// write is over.
+// write is over. With line pieces and the log's file (event_file.hpp), `offsets` has each
+// piece's offset in `file`, which `keep` keeps open; the text is in the file once
+// subscriber::sync_file() has run.
 struct event_batch {
     uint64_t lost = 0;
     std::vector<std::string_view> pieces;
     std::vector<chunk_ptr> keep;
     std::size_t bytes = 0;  // of the pieces
     std::size_t events = 0; // in the pieces
+    int file = -1;
+    std::vector<uint64_t> offsets;
 
     bool empty() const { return lost == 0 && pieces.empty(); }
     void clear();
+    // True when the pieces are one contiguous range of `file`: its offset and size.
+    bool file_range(uint64_t& offset, std::size_t& size) const;
 };
 
 // How take() cuts the text: runs of consecutive lines ('\n' included; for line framing), or one
@@ -74,6 +80,11 @@ public:
     // when there was nothing: the subscriber is then idle and its wake callback runs when
     // something new arrives.
     bool take(event_batch& out, std::size_t max_bytes, std::size_t max_pieces, piece_mode mode);
+
+    // Before sending a batch's pieces from its file (event_batch::file_range): writes the log's
+    // text to the file up to now; false when that failed (send the pieces from memory). Worth
+    // it only when other subscribers take the same text: the write is a copy too.
+    bool sync_file();
 
     subscriber_stats stats() const;
 
@@ -110,8 +121,9 @@ private:
 
 class event_hub {
 public:
-    // A hub whose log keeps the last `window` events (each subscriber may lag that much).
-    explicit event_hub(std::size_t window = 4096);
+    // A hub whose log keeps the last `window` events (each subscriber may lag that much), its
+    // text also in a file to send from when `mirror` (event_log.hpp).
+    explicit event_hub(std::size_t window = 4096, bool mirror = true);
     event_hub(const event_hub&) = delete;
     event_hub& operator=(const event_hub&) = delete;
 
@@ -132,6 +144,8 @@ public:
     void flush();
 
     std::size_t subscriber_count() const { return subscribers_.size(); }
+    // Subscribers with a filter that may take events of `kinds` (bits of event_kind).
+    std::size_t takers(uint32_t kinds) const;
     uint64_t published() const { return log_.end(); }
     const event_log& log() const { return log_; }
 

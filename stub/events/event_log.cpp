@@ -15,12 +15,20 @@ constexpr std::size_t max_chunk_events = 256;
 
 } // namespace
 
-event_chunk::event_chunk(uint64_t first, std::size_t capacity, std::size_t max_events)
+event_chunk::event_chunk(uint64_t first, std::size_t capacity, std::size_t max_events,
+                         uint64_t offset, std::shared_ptr<event_file> file)
     : first_(first), capacity_(capacity), max_events_(max_events ? max_events : 1),
-      data_(new char[capacity]) {
+      data_(new char[capacity]), offset_(offset), file_(std::move(file)) {
     std::size_t expect = std::min(max_events_, capacity / 128 + 1);
     ends_.reserve(expect);
     metas_.reserve(expect);
+    if (file_)
+        file_->chunk_alive(offset_);
+}
+
+event_chunk::~event_chunk() {
+    if (file_)
+        file_->chunk_gone(offset_);
 }
 
 std::string_view event_chunk::lines(uint64_t from, uint64_t to) const {
@@ -57,19 +65,46 @@ bool event_chunk::append(const event_meta& meta, std::string_view text) {
     return true;
 }
 
-event_log::event_log(std::size_t window)
+event_log::event_log(std::size_t window, bool mirror)
     : window_(window ? window : 1),
-      chunk_events_(std::clamp<std::size_t>(window_ / 8, 1, max_chunk_events)) {}
+      chunk_events_(std::clamp<std::size_t>(window_ / 8, 1, max_chunk_events)),
+      file_(mirror ? event_file::create() : nullptr) {}
 
 void event_log::append(const event_meta& meta, std::string_view text) {
     if (!open_ || !open_->append(meta, text)) {
-        // A new chunk; a line longer than a chunk gets a chunk of its own size.
+        // A new chunk, its text right after the previous one's (which takes no more); a line
+        // longer than a chunk gets a chunk of its own size.
         std::size_t capacity = std::max(chunk_bytes, text.size() + 1);
-        open_ = std::make_shared<event_chunk>(end_, capacity, chunk_events_);
+        open_ = std::make_shared<event_chunk>(end_, capacity, chunk_events_, text_end_,
+                                              file_ && file_->usable() ? file_ : nullptr);
         open_->append(meta, text);
         chunks_.push_back(open_);
     }
+    text_end_ += text.size() + 1;
     end_++;
+}
+
+const event_file* event_log::sync() {
+    if (!file_ || !file_->usable())
+        return nullptr;
+    if (file_->end() == text_end_)
+        return file_.get();
+    // The chunks holding [file end, text end): the newest ones. Text dropped before it was
+    // written is skipped (nobody can take it any more).
+    auto it = chunks_.end();
+    while (it != chunks_.begin() && (*(it - 1))->text_end() > file_->end())
+        --it;
+    if (it != chunks_.end())
+        file_->skip_to((*it)->text_begin());
+    std::vector<std::string_view> parts; // one write for all of them
+    for (uint64_t at = file_->end(); it != chunks_.end(); ++it) {
+        parts.push_back((*it)->text_from(at));
+        at = (*it)->text_end();
+    }
+    if (!file_->append(parts))
+        return nullptr;
+    file_->skip_to(text_end_); // only when every chunk was dropped
+    return file_->usable() ? file_.get() : nullptr;
 }
 
 bool event_log::over_window() const {

@@ -7,9 +7,14 @@
 // A chunk's text never moves: it is allocated once at its full size, so text handed out stays
 // valid while the chunk grows behind it.
 //
+// The text of all chunks is also one contiguous byte stream (a chunk's text starts where the
+// previous chunk's ended), mirrored in an event_file (event_file.hpp) at the same offsets once
+// sync() has run, so a run of lines across chunks can be sent from the file in one go.
+//
 // Single-threaded (the daemon's io_context thread).
 #pragma once
 
+#include "events/event_file.hpp"
 #include "events/event_filter.hpp"
 
 #include <cstdint>
@@ -23,8 +28,13 @@ namespace ruprobes::events {
 class event_chunk {
 public:
     // A chunk whose first event has log index `first`, for `capacity` bytes of text and at most
-    // `max_events` events.
-    event_chunk(uint64_t first, std::size_t capacity, std::size_t max_events);
+    // `max_events` events; its text starts at byte `offset` of the log's text (and of `file`,
+    // which may be null).
+    event_chunk(uint64_t first, std::size_t capacity, std::size_t max_events, uint64_t offset = 0,
+                std::shared_ptr<event_file> file = nullptr);
+    ~event_chunk();
+    event_chunk(const event_chunk&) = delete;
+    event_chunk& operator=(const event_chunk&) = delete;
 
     uint64_t first() const { return first_; }
     uint64_t end() const { return first_ + ends_.size(); }
@@ -46,6 +56,18 @@ public:
     // Appends `text` + '\n'; false (nothing appended) when it does not fit or the chunk is full.
     bool append(const event_meta& meta, std::string_view text);
 
+    // Byte offsets in the log's text: where this chunk's text starts and ends, and where `text`
+    // (a piece of this chunk's text) starts.
+    uint64_t text_begin() const { return offset_; }
+    uint64_t text_end() const { return offset_ + size_; }
+    uint64_t offset_of(std::string_view text) const {
+        return offset_ + static_cast<uint64_t>(text.data() - data_.get());
+    }
+    // The chunk's text [from, text_end()) (from >= text_begin()).
+    std::string_view text_from(uint64_t from) const {
+        return std::string_view(data_.get() + (from - offset_), offset_ + size_ - from);
+    }
+
 private:
     std::size_t offset(uint64_t index) const {
         return index == first_ ? 0 : ends_[index - first_ - 1];
@@ -59,14 +81,17 @@ private:
     std::vector<uint32_t> ends_; // end offset of each event's line
     std::vector<event_meta> metas_;
     uint32_t kinds_ = 0;
+    uint64_t offset_;
+    std::shared_ptr<event_file> file_;
 };
 
 using chunk_ptr = std::shared_ptr<const event_chunk>;
 
 class event_log {
 public:
-    // Keeps at least the last `window` events (at least 1).
-    explicit event_log(std::size_t window);
+    // Keeps at least the last `window` events (at least 1); with `mirror`, its text also goes to
+    // an event_file (when the system gives one).
+    explicit event_log(std::size_t window, bool mirror = true);
 
     // Log indices: events [begin(), end()) are held; the next one appended gets end().
     uint64_t begin() const { return chunks_.empty() ? end_ : chunks_.front()->first(); }
@@ -85,6 +110,16 @@ public:
     const chunk_ptr& chunk_of(uint64_t index) const;
 
     std::size_t chunk_count() const { return chunks_.size(); }
+
+    // The file the text goes to, or nullptr when there is none (or it broke).
+    const event_file* file() const { return file_ && file_->usable() ? file_.get() : nullptr; }
+    // Writes the text appended since the last sync to the file (only when a writer is about to
+    // send from it, so text no one sends that way is never written); the file, or nullptr when
+    // there is none (or it broke). After it, the text of every chunk of the log is in the file
+    // at its offset.
+    const event_file* sync();
+    // Bytes of text appended so far (the offset the next line starts at).
+    uint64_t text_end() const { return text_end_; }
     // Bytes of text the log holds.
     std::size_t bytes() const;
 
@@ -94,6 +129,8 @@ private:
     std::deque<chunk_ptr> chunks_;
     std::shared_ptr<event_chunk> open_; // the newest chunk, still taking events
     uint64_t end_ = 0;
+    uint64_t text_end_ = 0;
+    std::shared_ptr<event_file> file_;
 };
 
 } // namespace ruprobes::events

@@ -13,6 +13,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include <csignal>
+
 namespace ruprobes::rpc {
 
 namespace {
@@ -62,6 +64,9 @@ asio::awaitable<void> accept_loop(std::shared_ptr<rpc_server::state> st) {
 rpc_server::rpc_server(asio::io_context& io, target::target_model& model,
                        symbols::symbol_store& symbols, rpc_options options)
     : state_(std::make_shared<state>(io.get_executor(), model, symbols, options)) {
+    // Sessions send events with sendfile(), which has no MSG_NOSIGNAL: a subscriber that goes
+    // away in the middle of a write must fail that write, not kill the daemon.
+    std::signal(SIGPIPE, SIG_IGN);
     register_methods(*state_);
     state* st = state_.get();
     // Events of one burst (a channel read, a batch of hits) are flushed to the subscribers'

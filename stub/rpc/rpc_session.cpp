@@ -11,7 +11,10 @@
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
 
+#include <sys/sendfile.h>
+
 #include <array>
+#include <cerrno>
 #include <cstdint>
 #include <vector>
 
@@ -27,6 +30,17 @@ constexpr std::size_t read_chunk = 64 * 1024;
 constexpr std::size_t write_batch_bytes = 256 * 1024;
 // Pieces of the shared event log per write (asio hands a writev at most 64 buffers).
 constexpr std::size_t max_write_pieces = 48;
+// Below this, sendfile()'s fixed cost per call is more than the copy it saves: a small run of
+// events goes in a gathered write like the rest.
+constexpr std::size_t min_file_bytes = 16 * 1024;
+
+// The kinds of event in the chunks `batch` takes from.
+uint32_t batch_kinds(const events::event_batch& batch) {
+    uint32_t kinds = 0;
+    for (const auto& chunk : batch.keep)
+        kinds |= chunk->kinds();
+    return kinds;
+}
 
 void log_exception(std::exception_ptr e, const char* what) {
     if (!e)
@@ -85,6 +99,10 @@ void rpc_session::close() {
     calls_waiting_.clear(); // calls not started are dropped; running ones answer into nothing
     server_.sessions.erase(id_);
     spdlog::info("rpc: session {} closed", id_);
+}
+
+bool rpc_session::shared_by_others(const events::event_batch& batch) const {
+    return server_.hub.takers(batch_kinds(batch)) > 1;
 }
 
 events::subscriber& rpc_session::subscriber() {
@@ -279,13 +297,31 @@ asio::awaitable<void> rpc_session::write_loop() {
         }
         if (!responses_.over_limit())
             reader_resume_.cancel();
+        // Events that are one run of the log's file, at least min_file_bytes of it, and that
+        // other subscribers take too, go with sendfile (the kernel references the file's pages
+        // instead of copying the bytes into this socket's buffer; the text is copied into the
+        // file once for all of them): busy subscribers that take every event. Otherwise one
+        // gathered write.
+        uint64_t file_offset = 0;
+        std::size_t file_bytes = 0;
+        bool from_file = !lsp && batch.file_range(file_offset, file_bytes) &&
+                         file_bytes >= min_file_bytes && shared_by_others(batch) &&
+                         subscriber_->sync_file();
         buffers.clear();
         if (!own.empty())
             buffers.push_back(asio::buffer(own));
-        for (std::string_view piece : batch.pieces)
-            buffers.push_back(asio::buffer(piece.data(), piece.size()));
+        if (!from_file) {
+            for (std::string_view piece : batch.pieces)
+                buffers.push_back(asio::buffer(piece.data(), piece.size()));
+        }
         deadlines_.write_started();
-        co_await asio::async_write(socket_, buffers, asio::redirect_error(asio::use_awaitable, ec));
+        ec.clear();
+        if (!buffers.empty()) {
+            co_await asio::async_write(socket_, buffers,
+                                       asio::redirect_error(asio::use_awaitable, ec));
+        }
+        if (from_file && !ec && !closed_)
+            co_await send_file(batch.file, file_offset, file_bytes, ec);
         deadlines_.write_finished();
         if (own.capacity() > 4 * write_batch_bytes)
             std::string().swap(own); // a huge response once: do not keep its buffer
@@ -296,6 +332,27 @@ asio::awaitable<void> rpc_session::write_loop() {
             break;
         }
     }
+}
+
+asio::awaitable<void> rpc_session::send_file(int file, uint64_t offset, std::size_t size,
+                                             boost::system::error_code& ec) {
+    socket_.native_non_blocking(true, ec);
+    auto position = static_cast<off_t>(offset);
+    while (!ec && size > 0 && !closed_) {
+        ssize_t n = ::sendfile(socket_.native_handle(), file, &position, size);
+        if (n > 0) {
+            size -= static_cast<std::size_t>(n);
+        } else if (n < 0 && errno == EAGAIN) {
+            co_await socket_.async_wait(asio::socket_base::wait_write,
+                                        asio::redirect_error(asio::use_awaitable, ec));
+        } else if (n < 0 && errno != EINTR) {
+            ec = boost::system::error_code(errno, boost::system::system_category());
+        } else if (n == 0) {
+            ec = asio::error::eof; // the file is shorter than the range: cannot happen
+        }
+    }
+    if (closed_ && !ec)
+        ec = asio::error::operation_aborted;
 }
 
 } // namespace ruprobes::rpc

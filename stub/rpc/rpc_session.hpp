@@ -45,6 +45,12 @@ public:
 private:
     asio::awaitable<void> read_loop();
     asio::awaitable<void> write_loop();
+    // Sends `size` bytes of `file` from `offset` to the socket with sendfile() (no copy into the
+    // socket's buffer), waiting while the socket is full.
+    asio::awaitable<void> send_file(int file, uint64_t offset, std::size_t size,
+                                    boost::system::error_code& ec);
+    // Whether other subscribers may take the events of `batch` too.
+    bool shared_by_others(const events::event_batch& batch) const;
     // Dispatches buffered messages; false when it stopped because too many calls are unanswered.
     bool handle_frames();
     // Queues one response text (unframed) for the writer.
