@@ -17,8 +17,7 @@ TEST(ruprobesd_rpc, python_client_against_the_daemon_with_the_fake_target) {
     uint16_t rpc_port = free_tcp_port();
     uint16_t rsp_port = free_tcp_port();
     spawn_options d;
-    d.argv = {std::string(bin_dir) + "/ruprobesd",
-              "--fake-target",
+    d.argv = {std::string(bin_dir) + "/ruprobesd-fake",
               "--rsp-listen",
               "127.0.0.1:" + std::to_string(rsp_port),
               "--rpc-listen",
