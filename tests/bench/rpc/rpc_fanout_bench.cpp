@@ -4,7 +4,7 @@
 //     (default 10000 hits/s for 3000 ms; 500 ms when LOOP_CALLS < 100000, a quick run) under an
 //     entry probe on its step(). Before both: the loopback ceiling (below).
 // bench_rpc_fanout --fake [MILLISECONDS]
-//     the fake target's /bin/loop for that long per round (default 2000)
+//     the fake target's /bin/loop (ruprobesd-fake) for that long per round (default 2000)
 // bench_rpc_fanout --ceiling [MILLISECONDS]
 //     only the loopback ceiling, that long per row (default 2000)
 // bench_rpc_fanout --round N [LOOP_CALLS]
