@@ -1,4 +1,5 @@
-// ruprobesd's command line: every flag, its default, and the checks done before anything starts.
+// ruprobesd's command line (and ruprobesd-fake's): every flag, its default, and the checks done
+// before anything starts.
 #pragma once
 
 #include "session/session_limits.hpp"
@@ -31,7 +32,6 @@ struct daemon_options {
     unsigned ready_timeout_s = 30;         // --ready-timeout SECONDS
     std::string symbols_dir;               // --symbols DIR
     std::string log_level = "info";        // --log-level
-    bool fake_target = false;              // --fake-target (development and tests)
     bool host_step = true;                 // --no-host-step turns it off
     // --max-connections, --write-timeout, --idle-timeout, --message-timeout (both ports)
     session::session_limits limits;
@@ -39,9 +39,19 @@ struct daemon_options {
     bool version = false;
 };
 
+// Which daemon a command line belongs to. `kernel` is ruprobesd, which serves a real kernel
+// (--qemu-socket, --kernel-socket or --launch). `fake_kernel` is ruprobesd-fake, the development
+// and test build that serves an in-memory fake kernel and has no target flags.
+enum class daemon_kind { kernel, fake_kernel };
+
+// "ruprobesd" or "ruprobesd-fake".
+const char* program_name(daemon_kind kind);
+
 // Parses argv. Nothing (and `error` set) when an option is unknown, lacks its value or has a
-// bad one, or when a listen address is not loopback without --allow-remote.
-std::optional<daemon_options> parse_options(int argc, const char* const* argv, std::string& error);
+// bad one, when ruprobesd is given no target, or when a listen address is not loopback without
+// --allow-remote.
+std::optional<daemon_options> parse_options(int argc, const char* const* argv, std::string& error,
+                                            daemon_kind kind = daemon_kind::kernel);
 
 // "HOST:PORT", "[v6]:PORT" or ":PORT" (= 127.0.0.1). Nothing when malformed.
 std::optional<listen_address> parse_listen(const std::string& text);
@@ -55,6 +65,7 @@ std::optional<std::chrono::milliseconds> parse_seconds(const std::string& text);
 // Splits a command line on spaces ("/bin/fib 20" -> {"/bin/fib", "20"}).
 std::vector<std::string> split_command(const std::string& text);
 
-void print_help(FILE* out);
+// The --help text (generated from the same flag definitions parse_options uses).
+void print_help(FILE* out, daemon_kind kind = daemon_kind::kernel);
 
 } // namespace ruprobes::daemon

@@ -1,7 +1,7 @@
-// An in-memory kernel for tests and for `ruprobesd --fake-target`: processes with memory and
-// registers that "run" a tiny RV64 subset (addi, jal, jalr, beq, bne, ecall exit, everything
-// else as a no-op of its length), stop-mode and trace probes keyed by program + offset, and
-// events posted to the io_context like a real channel would deliver them.
+// An in-memory kernel for tests and for `ruprobesd-fake` (stub/daemon/fake_main.cpp): processes
+// with memory and registers that "run" a tiny RV64 subset (addi, jal, jalr, beq, bne, ecall exit,
+// everything else as a no-op of its length), stop-mode and trace probes keyed by program + offset,
+// and events posted to the io_context like a real channel would deliver them.
 #pragma once
 
 #include "target/target_backend.hpp"

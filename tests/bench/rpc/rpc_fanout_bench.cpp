@@ -4,7 +4,7 @@
 //     (default 10000 hits/s for 3000 ms; 500 ms when LOOP_CALLS < 100000, a quick run) under an
 //     entry probe on its step(). Between the two: the loopback ceiling (below).
 // bench_rpc_fanout --fake [MILLISECONDS]
-//     the fake target's /bin/loop for that long per round (default 2000)
+//     the fake target's /bin/loop (ruprobesd-fake) for that long per round (default 2000)
 // bench_rpc_fanout --ceiling [MILLISECONDS]
 //     only the loopback ceiling, that long per row (default 2000)
 // bench_rpc_fanout --round N [LOOP_CALLS]
@@ -137,12 +137,12 @@ round_result run_round(const round_spec& spec) {
     temp_dir dir;
     uint16_t port = free_tcp_port();
     spawn_options o;
-    o.argv = {std::string(bin_dir) + "/ruprobesd", "--rsp-listen",
+    o.argv = {std::string(bin_dir) + (fake ? "/ruprobesd-fake" : "/ruprobesd"), "--rsp-listen",
               "127.0.0.1:" + std::to_string(free_tcp_port()), "--rpc-listen",
               "127.0.0.1:" + std::to_string(port)};
     if (fake) {
         // An empty symbols dir: the fake's /bin/loop is not the guest's build/guest/user/loop.
-        o.argv.insert(o.argv.end(), {"--fake-target", "--symbols", dir.path()});
+        o.argv.insert(o.argv.end(), {"--symbols", dir.path()});
     } else {
         o.argv.insert(o.argv.end(), {"--launch", kernel_elf, "--qemu-log", dir.file("console.log"),
                                      "--symbols", user_dir});

@@ -1,4 +1,4 @@
-// ruprobesd itself (--fake-target) serves JSON-RPC on --rpc-listen: the Python stdlib client's
+// ruprobesd-fake (the daemon over the in-memory fake kernel) serves JSON-RPC on --rpc-listen: the Python stdlib client's
 // self test runs against the real daemon binary.
 #include "ruprobes_test/child_process.hpp"
 #include "ruprobes_test/free_port.hpp"
@@ -17,8 +17,7 @@ TEST(ruprobesd_rpc, python_client_against_the_daemon_with_the_fake_target) {
     uint16_t rpc_port = free_tcp_port();
     uint16_t rsp_port = free_tcp_port();
     spawn_options d;
-    d.argv = {std::string(bin_dir) + "/ruprobesd",
-              "--fake-target",
+    d.argv = {std::string(bin_dir) + "/ruprobesd-fake",
               "--rsp-listen",
               "127.0.0.1:" + std::to_string(rsp_port),
               "--rpc-listen",

@@ -1,5 +1,5 @@
-// The real gdb-multiarch (batch mode) against ruprobesd serving the in-memory fake kernel
-// (--fake-target): gdb's own connect sequence, registers, memory, breakpoints, stepping, exit,
+// The real gdb-multiarch (batch mode) against ruprobesd-fake (ruprobesd serving the in-memory
+// fake kernel): gdb's own connect sequence, registers, memory, breakpoints, stepping, exit,
 // detach, extended-remote run/attach, and a gdb killed while its process is stopped.
 // Assertions are on what gdb printed.
 #include "ruprobes_test/child_process.hpp"
@@ -23,8 +23,7 @@ struct daemon_fixture : ::testing::Test {
 
     void start_daemon(std::vector<std::string> extra = {}) {
         spawn_options o;
-        o.argv = {std::string(bin_dir) + "/ruprobesd",
-                  "--fake-target",
+        o.argv = {std::string(bin_dir) + "/ruprobesd-fake",
                   "--rsp-listen",
                   "127.0.0.1:0",
                   "--no-rpc",
