@@ -1,5 +1,5 @@
-// ruprobesd-fake (the daemon over the in-memory fake kernel) serves JSON-RPC on --rpc-listen: the Python stdlib client's
-// self test runs against the real daemon binary.
+// ruprobesd-fake (the daemon over the in-memory fake kernel) serves JSON-RPC on --rpc-listen: the
+// Python stdlib client's self test runs against the real daemon binary.
 #include "ruprobes_test/child_process.hpp"
 #include "ruprobes_test/free_port.hpp"
 #include "ruprobes_test/paths.hpp"
