@@ -141,13 +141,14 @@ class target:
              f"127.0.0.1:{free_port()}", "--rpc-listen", f"127.0.0.1:{rpc_port}"],
             stdout=open(self.daemon_log, "w"), stderr=subprocess.STDOUT)
         self.qemu = None
+        self.brackets = {}
         self.client = rpc_client(rpc_port, time.monotonic() + 30)
         self.client.call("events.subscribe",
                          {"kinds": ["probe.hit", "process.exit", "events.lost",
                                     "target.connected"]})
         icount = [] if args.wall_clock else ["-icount", "shift=0,sleep=off"]
         env = dict(os.environ, RUPROBES_AGENT_SOCKET=sock)
-        self.qemu = subprocess.Popen([os.path.join(ROOT, "scripts", "qemu"), args.kernel, "--"] +
+        self.qemu = subprocess.Popen([os.path.join(ROOT, "scripts", "qemu"), args.kernel, "ruprobes.stay", "--"] +
                                      icount, stdout=open(self.qemu_log, "w"),
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
         deadline = time.monotonic() + 60
@@ -221,10 +222,18 @@ def check_table(t, probe, n, label):
     return a
 
 
+def brackets(t, prog):
+    """The traced probes on prog's main (entry and return) that time a run, added once."""
+    if prog not in t.brackets:
+        t.brackets[prog] = {
+            add_probe(t, {"program": prog, "symbol": "main"}): "entry",
+            add_probe(t, {"program": prog, "symbol": "main", "kind": "return"}): "return"}
+    return t.brackets[prog]
+
+
 def exact_full_rate(t, n):
     """A count aggregation by pid on step() while /bin/loop n runs at full rate."""
-    bracket = {add_probe(t, {"program": "/bin/loop", "symbol": "main"}): "entry",
-               add_probe(t, {"program": "/bin/loop", "symbol": "main", "kind": "return"}): "return"}
+    bracket = brackets(t, "/bin/loop")
     probe = add_probe(t, {"program": "/bin/loop", "symbol": "step", "aggregate": {"by": "pid"}})
     ns, others, lost = run_program(t, ["/bin/loop", str(n)], bracket)
     a = check_table(t, probe, n, f"count by pid, /bin/loop {n}")
@@ -252,18 +261,13 @@ VARIANTS = [
 
 
 def timed(t, n, rounds):
-    brackets = {}
-    for prog in ("/bin/loop", "/bin/syscall_bench"):
-        brackets[prog] = {add_probe(t, {"program": prog, "symbol": "main"}): "entry",
-                          add_probe(t, {"program": prog, "symbol": "main", "kind": "return"}):
-                          "return"}
     best = {}
     for _ in range(rounds):
         for name, prog, params in VARIANTS:
             probe = None
             if params is not None:
                 probe = add_probe(t, dict(params, program=prog, symbol="step"))
-            ns, others, lost = run_program(t, [prog, str(n)], brackets[prog])
+            ns, others, lost = run_program(t, [prog, str(n)], brackets(t, prog))
             if lost:
                 raise RuntimeError(f"{name}: {lost} events lost")
             if params is not None and "aggregate" in params:
