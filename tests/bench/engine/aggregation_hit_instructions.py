@@ -20,13 +20,17 @@ entry to its return. The bracket costs the same in every variant, so it cancels 
                       engine's general path (sink call, lock, table)
   aggregated by pid   (loop N, aggregate {by: pid, of: a0, hist: log2}) - (loop N)
 
-Each variant runs `--rounds` times interleaved, the fastest
-run kept. Every aggregated run is also checked: the table counts exactly N hits of step() (loop
-N calls it N times), `dropped` is 0; a mismatch fails the benchmark (exit 1).
+A probe without a condition whose site has one consumer takes the engine's one-line hot path; a
+probe with a condition takes the general path (site_hit), which costs more: the two conditioned
+variants are compared only with each other. Each variant runs `--rounds` times interleaved, the
+fastest run kept. Every aggregated run is also checked: the table counts exactly N hits of
+step() (loop N calls it N times), `dropped` is 0; a mismatch fails the benchmark (exit 1).
 
     aggregation_hit_instructions.py [--kernel KERNEL.elf] [--build DIR] [--iterations N]
                                     [--rounds R] [--wall-clock] [--exact-only N]
 
+--kernel defaults to DIR/guest/kernel.elf (DIR: --build, $RUPROBES_BUILD_DIR or build/); the
+programs' host copies are taken from user/ beside the kernel.
 --wall-clock runs QEMU without -icount (rows in ns of wall clock, QEMU TCG).
 --exact-only N: no timing; `/bin/loop N` at full rate (wall clock) under a count aggregation by
 pid, checks count == N, hits == N, dropped == 0, prints the rate; exit 1 on any mismatch.
@@ -282,7 +286,8 @@ def timed(t, n, rounds):
 
 
 def main():
-    p = argparse.ArgumentParser()
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--kernel", default=None)
     p.add_argument("--build", default=os.environ.get("RUPROBES_BUILD_DIR",
                                                      os.path.join(ROOT, "build")))
