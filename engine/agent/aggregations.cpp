@@ -176,9 +176,11 @@ void aggregate(const uprobes_hit& hit) {
     aggregation& a = tables[table];
     if (!a.used)
         return;
-    a.hits++;
+    // Everything the hit needs from the table is read before anything is written.
+    const bool counted_only = a.value == wire::aggregation_value::none;
     const uint64_t key = a.key == wire::aggregation_key::none ? 0 : key_of(a, hit);
     key_stats* s = a.last;
+    a.hits++;
     if (s == nullptr || s->key != key) {
         s = find_or_add(a, key);
         if (s == nullptr) {
@@ -188,7 +190,7 @@ void aggregate(const uprobes_hit& hit) {
         a.last = s;
     }
     s->count++;
-    if (a.value == wire::aggregation_value::none)
+    if (counted_only)
         return; // a count: the sum stays 0, the minimum and maximum 0 (find_or_add)
     const int64_t v = value_of(a, hit);
     s->sum += static_cast<uint64_t>(v);

@@ -133,6 +133,14 @@ class target:
     """ruprobesd and QEMU booting the reference kernel with the agent's channel to it."""
 
     def __init__(self, args):
+        self.daemon = self.qemu = None
+        try:
+            self.start(args)
+        except BaseException:
+            self.close()
+            raise
+
+    def start(self, args):
         self.tmp = tempfile.mkdtemp(prefix="ruprobes-aggregation-bench.")
         sock = os.path.join(self.tmp, "agent.sock")
         rpc_port = free_port()
@@ -143,7 +151,6 @@ class target:
              os.path.join(os.path.dirname(args.kernel), "user"), "--rsp-listen",
              f"127.0.0.1:{free_port()}", "--rpc-listen", f"127.0.0.1:{rpc_port}"],
             stdout=open(self.daemon_log, "w"), stderr=subprocess.STDOUT)
-        self.qemu = None
         self.brackets = {}
         self.client = rpc_client(rpc_port, time.monotonic() + 30)
         self.client.call("events.subscribe",
@@ -305,7 +312,11 @@ def main():
             return 2
     t = None
     try:
-        t = target(args)
+        try:
+            t = target(args)
+        except RuntimeError as e:
+            print(f"aggregation: FAILED: {e}", file=sys.stderr)
+            return 1
         if args.exact_only:
             exact_full_rate(t, args.exact_only)
             return 0
