@@ -180,6 +180,86 @@ def add_product(t, text, status, icount):
     return null is not None and made is not None
 
 
+# In-kernel aggregations: tests/bench/engine/aggregation_hit_instructions.py prints
+#   aggregation: <variant> <cost> insns|ns
+# per variant ((with - without) / N over /bin/loop N, timed between traced probes on main's entry
+# and return), the derived bare hit, condition evaluation and agent share, and
+#   aggregation: /bin/loop <n> at full rate under a count aggregation by pid: counted <c> of <n>
+#   calls of step(), hits <h>, dropped <d>, probe.hit sent 0 (got <g>), <rate> hits/s ...
+def aggregation_cost(text, name, unit):
+    return find(r"^aggregation: " + re.escape(name) + r"\s+" + r"(-?[0-9]+(?:\.[0-9]+)?)" +
+                r" " + unit + r"\b", text)
+
+
+def add_aggregation_exact(t, text, where):
+    m = re.search(r"^aggregation: /bin/loop (\d+) at full rate .*: counted (\d+) of (\d+) calls "
+                  r"of step\(\), hits (\d+), dropped (\d+), probe.hit sent 0 \(got (\d+)\), "
+                  r"(\d+) hits/s", text, re.MULTILINE)
+    lost = None
+    details = ""
+    if m:
+        n, counted, hits, dropped, sent = (int(m.group(i)) for i in (1, 2, 4, 5, 6))
+        lost = float(n - counted) if counted == hits and dropped == 0 and sent == 0 else None
+        details = (f"/bin/loop {n}: counted {counted}, hits {hits}, dropped {dropped}, "
+                   f"probe.hit sent {sent}, {int(m.group(7)):,} hits/s")
+    t.row(f"count aggregation: hits lost / hits made ({where})", "`aggregate {by: pid}` on "
+          "step(), /bin/loop N at full rate: N - the table's count (exact: loop N calls step() N "
+          "times), with hits == N and dropped == 0 required, over N", div(lost, 1.0), "= 0",
+          lambda r: r == 0, details)
+    if m:
+        t.note("aggregation-rate" if "wall" in where else "aggregation", details)
+    return lost is not None
+
+
+def add_aggregation(t, text, status):
+    unit = "insns"
+    names = ("null syscall (getpid)", "no-record hit (condition false)", "aggregated hit (count)",
+             "aggregated hit, condition true", "aggregated hit (by pid, log2 of a0)",
+             "agent share, condition path (derived)")
+    c = {k: aggregation_cost(text, k, unit) for k in names}
+    agg = c["aggregated hit (count)"]
+    n = find(r"^aggregation: (\d+) iterations per run", text)
+    how = ("agent attached, ruprobesd connected, probe.add `aggregate` over JSON-RPC; /bin/loop N "
+           "with / without an entry probe on step(), (with - without) / N, N = %s, timed in the "
+           "guest between traced probes on main's entry and return, fastest of 5 rounds; QEMU "
+           "-icount: 1 ns = 1 guest instruction" % ("?" if n is None else f"{int(n):,}"))
+    # The bare hit: the in-kernel-handler-only simulated hit of guest-icount (the same kernel
+    # booted without the agent, in the same bench run): trap, engine, record fill, a no-op
+    # handler, nothing leaves the kernel.
+    guest, _ = read(LOGS, "guest-icount") if LOGS else ("", None)
+    bare = guest_costs(guest, "insns")["sim"] if guest else None
+    if guest:
+        t.row("aggregated hit (count) / bare in-kernel hit (instructions)", how + "; ÷ "
+              "guest-icount's simulated-insn hit (same kernel without the agent: trap, engine, "
+              "record fill, a no-op handler, no sink)", div(agg, bare), "<= 1.2",
+              lambda r: r <= 1.2)
+        t.row("aggregated hit (by pid, log2 of a0) / bare in-kernel hit (instructions)",
+              "the same; a table keyed by pid with a log2 histogram of a0",
+              div(c["aggregated hit (by pid, log2 of a0)"], bare), "(none)")
+    t.row("aggregated hit (count) / null syscall (agent attached, instructions)",
+          ("" if guest else how + "; ") + "null syscall: syscall_bench N - loop N, timed alike",
+          div(agg, c["null syscall (getpid)"]), "(none)")
+    product, _ = read(LOGS, "product-icount") if LOGS else ("", None)
+    if product:
+        traced = guest_costs(product, "insns")["sim"]
+        t.row("aggregated hit (count) / traced hit, shipped to 1 subscriber (instructions)",
+              "÷ product-icount's simulated-insn hit (same bench run)", div(agg, traced),
+              "(none)")
+    t.row("aggregated hit (count) / no-record hit, condition false (agent attached, "
+          "instructions)", "denominator: an entry probe on step() with `condition: pid == 0` "
+          "(never true): the engine's general path, the record filled and the condition "
+          "evaluated, no sink", div(agg, c["no-record hit (condition false)"]), "(none)")
+    add_aggregation_exact(t, text, "agent attached, instructions")
+    if agg is not None:
+        t.note("aggregation", "null syscall %s insns, aggregated (count) %s, aggregated by pid "
+               "with a log2 histogram %s, no-record hit (condition false) %s, aggregated with a "
+               "true condition %s; the agent's share of a hit on the condition path %s" % tuple(
+                   fmt(c[k], 1) for k in (
+                       "null syscall (getpid)", "aggregated hit (count)",
+                       "aggregated hit (by pid, log2 of a0)", "no-record hit (condition false)",
+                       "aggregated hit, condition true", "agent share, condition path (derived)")))
+    return agg is not None
+
 def add_engine_hits(t, text, status):
     # Columns by their header (split on runs of 2+ spaces), so added columns do not break it.
     header = re.search(r"^\s*probes\s{2,}(.*)$", text, re.MULTILINE)
@@ -373,6 +453,8 @@ BENCHMARKS = [
     ("guest-icount", lambda t, x, s: add_guest(t, x, s, True)),
     ("product", lambda t, x, s: add_product(t, x, s, False)),
     ("product-icount", lambda t, x, s: add_product(t, x, s, True)),
+    ("aggregation", add_aggregation),
+    ("aggregation-rate", lambda t, x, s: add_aggregation_exact(t, x, "wall clock")),
     ("engine-hits", add_engine_hits),
     ("engine-insns", add_engine_insns),
     ("simulate", add_simulate),
@@ -383,7 +465,12 @@ BENCHMARKS = [
 ]
 
 
+LOGS = None  # the logs directory, for rows that divide by another benchmark's number
+
+
 def build_table(logs, selected):
+    global LOGS
+    LOGS = logs
     t = table()
     for name, add in BENCHMARKS:
         if name not in selected:

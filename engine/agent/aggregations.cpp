@@ -35,6 +35,7 @@ struct aggregation {
     uint32_t keys = 0;
     uint64_t hits = 0;
     uint64_t dropped = 0;
+    key_stats* last = nullptr;       // the key of the previous hit: a repeated key skips the index
     uint16_t index[index_size] = {}; // 1 + the key's slot in `stats`, in hash order; 0: empty
     key_stats stats[max_keys] = {};  // in the order the keys first appeared (stable pages)
 };
@@ -122,8 +123,11 @@ key_stats* find_or_add(aggregation& a, uint64_t key) {
     s.key = key;
     s.count = 0;
     s.sum = 0;
-    s.min = INT64_MAX;
-    s.max = INT64_MIN;
+    // Without a value every hit counts 0 (aggregate skips the value), so the minimum and maximum
+    // are 0 from the first hit, which follows at once.
+    const bool valued = a.value != wire::aggregation_value::none;
+    s.min = valued ? INT64_MAX : 0;
+    s.max = valued ? INT64_MIN : 0;
     for (uint64_t& b : s.buckets)
         b = 0;
     a.index[h] = static_cast<uint16_t>(++a.keys);
@@ -166,19 +170,29 @@ bool valid(const wire::aggregation_add_request& r) {
 } // namespace
 
 void aggregate(const uprobes_hit& hit) {
-    if (hit.cookie == 0 || hit.cookie > max_aggregations)
+    const uint64_t table = hit.cookie - 1; // cookie 0 wraps around: not a table
+    if (table >= max_aggregations)
         return;
-    aggregation& a = tables[hit.cookie - 1];
+    aggregation& a = tables[table];
     if (!a.used)
         return;
+    // Everything the hit needs from the table is read before anything is written.
+    const bool counted_only = a.value == wire::aggregation_value::none;
+    const uint64_t key = a.key == wire::aggregation_key::none ? 0 : key_of(a, hit);
+    key_stats* s = a.last;
     a.hits++;
-    key_stats* s = find_or_add(a, key_of(a, hit));
-    if (s == nullptr) {
-        a.dropped++;
-        return;
+    if (s == nullptr || s->key != key) {
+        s = find_or_add(a, key);
+        if (s == nullptr) {
+            a.dropped++;
+            return;
+        }
+        a.last = s;
     }
-    int64_t v = value_of(a, hit);
     s->count++;
+    if (counted_only)
+        return; // a count: the sum stays 0, the minimum and maximum 0 (find_or_add)
+    const int64_t v = value_of(a, hit);
     s->sum += static_cast<uint64_t>(v);
     if (v < s->min)
         s->min = v;
@@ -226,6 +240,7 @@ void aggregation_add(const wire::frame& f) {
     a.keys = 0;
     a.hits = 0;
     a.dropped = 0;
+    a.last = nullptr;
     for (uint16_t& i : a.index)
         i = 0;
     // The table is ready before the probe is armed: its first hit finds it. (No hit can reach it

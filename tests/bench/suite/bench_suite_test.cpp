@@ -55,8 +55,9 @@ TEST(BenchSuite, QuickRunPrintsANumberInEveryRow) {
     EXPECT_EQ(*code, 0) << bench.output();
 
     // Every benchmark announced a progress line.
-    for (const char* name : {"product", "product-icount", "guest", "guest-icount", "engine-hits",
-                             "simulate", "channel", "gdb", "gdb-condition", "rpc"}) {
+    for (const char* name :
+         {"product", "product-icount", "guest", "guest-icount", "aggregation", "aggregation-rate",
+          "engine-hits", "simulate", "channel", "gdb", "gdb-condition", "rpc"}) {
         EXPECT_NE(bench.output().find(std::string(" ") + name + ": "), std::string::npos)
             << name << "\n"
             << bench.output();
@@ -84,11 +85,13 @@ TEST(BenchSuite, QuickRunPrintsANumberInEveryRow) {
         rows++;
     }
     // product and product-icount 6 rows each (simulated, out-of-line, entry+return, round robin
-    // over 100 and 10,000 sites, drops), guest and guest-icount 5 each, host engine 4, channel 1,
-    // gdb 1, gdb conditions 2 (n==3, a condition true once), fan-out 6 (10 and 100 subscribers,
-    // the loopback ceiling with send() and with sendfile(), 100 subscribers over the ceiling, the
-    // fixed rate).
-    EXPECT_EQ(rows, 36) << bench.output();
+    // over 100 and 10,000 sites, drops), guest and guest-icount 5 each, aggregation 6 (count and
+    // keyed histogram ÷ the bare in-kernel hit, ÷ the null syscall, ÷ the traced hit, ÷ the
+    // no-record hit, the exact count), aggregation-rate 1 (the exact count at full rate), host
+    // engine 4, channel 1, gdb 1, gdb conditions 2 (n==3, a condition true once), fan-out 6 (10
+    // and 100 subscribers, the loopback ceiling with send() and with sendfile(), 100 subscribers
+    // over the ceiling, the fixed rate).
+    EXPECT_EQ(rows, 43) << bench.output();
 }
 
 } // namespace
