@@ -21,17 +21,7 @@ std::string function_name(const cli_options& o) {
 }
 
 json probe_params(const cli_options& o) {
-    json params = {{"program", o.target.program}};
-    if (!o.target.symbol.empty())
-        params["symbol"] = o.target.symbol;
-    else if (!o.target.address.empty())
-        params["address"] = o.target.address;
-    else
-        params["line"] = o.target.line;
-    if (!o.kind.empty())
-        params["kind"] = o.kind;
-    if (o.condition)
-        params["condition"] = *o.condition;
+    json params = probe_add_params(o);
     json aggregate = json::object();
     if (!o.by.empty())
         aggregate["by"] = o.by;

@@ -338,6 +338,16 @@ parse_result parse_command_line(const std::vector<std::string>& args) {
         return true;
     };
 
+    // The one positional TARGET of probes add, count and hist --of, into o.target.
+    auto want_target = [&]() {
+        if (!want_positional(1, "PROGRAM:SYMBOL (or PROGRAM:0xADDR, PROGRAM:FILE:LINE)"))
+            return false;
+        auto t = parse_probe_target(positional[0], r.error);
+        if (t)
+            o.target = *t;
+        return t.has_value();
+    };
+
     if (cmd == "status" || cmd == "ps" || cmd == "probes list" || cmd == "watch") {
         if (!want_positional(0, ""))
             return r;
@@ -346,12 +356,8 @@ parse_result parse_command_line(const std::vector<std::string>& args) {
                     : cmd == "watch" ? command_kind::watch
                                      : command_kind::probes_list;
     } else if (cmd == "probes add") {
-        if (!want_positional(1, "PROGRAM:SYMBOL (or PROGRAM:0xADDR, PROGRAM:FILE:LINE)"))
+        if (!want_target())
             return r;
-        auto t = parse_probe_target(positional[0], r.error);
-        if (!t)
-            return r;
-        o.target = *t;
         o.command = command_kind::probes_add;
     } else if (cmd == "probes remove") {
         if (!want_id("a probe id"))
@@ -380,12 +386,8 @@ parse_result parse_command_line(const std::vector<std::string>& args) {
         o.argv[0] = guest_program_path(o.argv[0]);
         o.command = command_kind::spawn;
     } else if (cmd == "count" || (cmd == "hist" && !o.of.empty())) {
-        if (!want_positional(1, "PROGRAM:SYMBOL (or PROGRAM:0xADDR, PROGRAM:FILE:LINE)"))
+        if (!want_target())
             return r;
-        auto t = parse_probe_target(positional[0], r.error);
-        if (!t)
-            return r;
-        o.target = *t;
         if (o.by == "ret" || o.of == "ret" || o.of == "retval" || o.by == "retval") {
             if (!o.kind.empty() && o.kind != "return") {
                 r.error = cmd + ": ret exists only at returns (--return)";

@@ -90,19 +90,9 @@ int kill(rpc_client& c, const cli_options& o) {
 }
 
 int probes_add(rpc_client& c, const cli_options& o) {
-    json params = {{"program", o.target.program}};
-    if (!o.target.symbol.empty())
-        params["symbol"] = o.target.symbol;
-    else if (!o.target.address.empty())
-        params["address"] = o.target.address;
-    else
-        params["line"] = o.target.line;
-    if (!o.kind.empty())
-        params["kind"] = o.kind;
+    json params = probe_add_params(o);
     if (o.pid)
         params["pid"] = *o.pid;
-    if (o.condition)
-        params["condition"] = *o.condition;
     json r = c.call("probe.add", params);
     if (o.json) {
         print_json(r);
@@ -147,6 +137,21 @@ int probes_remove(rpc_client& c, const cli_options& o) {
 }
 
 } // namespace
+
+json probe_add_params(const cli_options& o) {
+    json params = {{"program", o.target.program}};
+    if (!o.target.symbol.empty())
+        params["symbol"] = o.target.symbol;
+    else if (!o.target.address.empty())
+        params["address"] = o.target.address;
+    else
+        params["line"] = o.target.line;
+    if (!o.kind.empty())
+        params["kind"] = o.kind;
+    if (o.condition)
+        params["condition"] = *o.condition;
+    return params;
+}
 
 int run_simple_command(rpc_client& client, const cli_options& options) {
     switch (options.command) {

@@ -8,6 +8,9 @@
 
 namespace ruprobes::cli {
 
+// probe.add's params for the options' TARGET, kind and condition (probes add, count, hist --of).
+json probe_add_params(const cli_options& options);
+
 // status, ps, spawn, kill, probes add/list/remove. Returns exit_ok or exit_failed.
 int run_simple_command(rpc_client& client, const cli_options& options);
 

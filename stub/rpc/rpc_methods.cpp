@@ -203,20 +203,31 @@ void probe_add(rpc_server::state& st, call& c) {
                   });
 }
 
-void probe_remove(rpc_server::state& st, call& c) {
+// -32002 for a probe id that names no probe of the kind asked for ("trace", "aggregation").
+rpc_error no_probe(uint64_t id, const char* kind) {
+    return rpc_error{no_such_probe, "No such probe",
+                     json{{"errc", "no_such_probe"},
+                          {"id", id},
+                          {"reason", std::string("no ") + kind + " probe " + std::to_string(id)}}};
+}
+
+// A probe.* call that takes only `{id}`: runs `work(id)` once the id is read.
+template <typename Work>
+void with_probe_id(rpc_server::state& st, call& c, Work work) {
     param_reader p(c.req.params);
     auto id = p.u64("id", required);
     if (!p.ok()) {
         c.respond(p.error());
         return;
     }
-    respond_async(st, c, [&st, id = *id]() -> asio::awaitable<outcome> {
+    respond_async(st, c, [id = *id, work = std::move(work)]() { return work(id); });
+}
+
+void probe_remove(rpc_server::state& st, call& c) {
+    with_probe_id(st, c, [&st](uint64_t id) -> asio::awaitable<outcome> {
         auto info = st.model.probe(id);
         if (!info || info->spec.mode == target::probe_mode::stop)
-            co_return rpc_error{no_such_probe, "No such probe",
-                                json{{"errc", "no_such_probe"},
-                                     {"id", id},
-                                     {"reason", "no trace probe " + std::to_string(id)}}};
+            co_return no_probe(id, "trace");
         uint64_t hits = info->hits;
         if (info->spec.aggregation) { // its hits are counted in the kernel's table
             if (auto table = co_await st.model.read_aggregation(id))
@@ -231,19 +242,10 @@ void probe_remove(rpc_server::state& st, call& c) {
 }
 
 void probe_aggregate(rpc_server::state& st, call& c) {
-    param_reader p(c.req.params);
-    auto id = p.u64("id", required);
-    if (!p.ok()) {
-        c.respond(p.error());
-        return;
-    }
-    respond_async(st, c, [&st, id = *id]() -> asio::awaitable<outcome> {
+    with_probe_id(st, c, [&st](uint64_t id) -> asio::awaitable<outcome> {
         auto info = st.model.probe(id);
         if (!info || !info->spec.aggregation)
-            co_return rpc_error{no_such_probe, "No such probe",
-                                json{{"errc", "no_such_probe"},
-                                     {"id", id},
-                                     {"reason", "no aggregation probe " + std::to_string(id)}}};
+            co_return no_probe(id, "aggregation");
         auto table = co_await st.model.read_aggregation(id);
         if (!table)
             co_return from_target(table.error());

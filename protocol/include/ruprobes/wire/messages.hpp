@@ -248,8 +248,10 @@ struct probe_add_request {
     }
 };
 
-struct probe_add_response {
-    static constexpr uint16_t code = response_code(msg_type::probe_add);
+// The answer to a request that registers a probe: probe_add, aggregation_add.
+template <msg_type T>
+struct probe_id_response {
+    static constexpr uint16_t code = response_code(T);
     int32_t status = 0;
     uint32_t probe_id = 0;
     template <typename M, typename Io>
@@ -261,6 +263,7 @@ struct probe_add_response {
         s.field(m.probe_id);
     }
 };
+using probe_add_response = probe_id_response<msg_type::probe_add>;
 
 struct probe_remove_request {
     static constexpr uint16_t code = type_code(msg_type::probe_remove);
@@ -343,19 +346,7 @@ struct aggregation_add_request {
     }
 };
 
-struct aggregation_add_response {
-    static constexpr uint16_t code = response_code(msg_type::aggregation_add);
-    int32_t status = 0;
-    uint32_t probe_id = 0;
-    template <typename M, typename Io>
-    static void io(M& m, Io& s) {
-        s.field(m.status);
-        if (m.status != 0) {
-            return;
-        }
-        s.field(m.probe_id);
-    }
-};
+using aggregation_add_response = probe_id_response<msg_type::aggregation_add>;
 
 struct aggregation_read_request {
     static constexpr uint16_t code = type_code(msg_type::aggregation_read);
