@@ -1,5 +1,7 @@
 #include "ruprobes/condition/compiler.hpp"
 
+#include "lexer.hpp"
+
 #include <array>
 #include <charconv>
 #include <limits>
@@ -44,30 +46,6 @@ enum op : uint8_t {
     op_swap = 0x2b,
     op_zero_ext = 0x2a,
 };
-
-// ---- tokens ---------------------------------------------------------------------------------
-
-enum class token_kind { end, number, name, punct };
-
-struct token {
-    token_kind kind = token_kind::end;
-    std::string_view text;
-    unsigned column = 0;      // 1-based
-    uint64_t value = 0;       // number
-    bool is_unsigned = false; // number: `u` suffix or too large for a signed long
-};
-
-bool is_name_start(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
-
-// The punctuators, longest first so that `<=` wins over `<`.
-constexpr std::array<std::string_view, 26> punctuators = {
-    "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "(", ")", "+", "-", "*",
-    "/",  "%",  "<",  ">",  "&",  "|",  "^",  "~",  "!", "?", ":", "[", "]"};
 
 // ---- types ----------------------------------------------------------------------------------
 
@@ -182,87 +160,10 @@ private:
     void advance() {
         if (error_)
             return;
-        while (pos_ < source_.size() && (source_[pos_] == ' ' || source_[pos_] == '\t' ||
-                                         source_[pos_] == '\n' || source_[pos_] == '\r'))
-            pos_++;
-        token t;
-        t.column = static_cast<unsigned>(pos_ + 1);
-        if (pos_ == source_.size()) {
-            t.kind = token_kind::end;
-            t.text = "end of the condition";
-            current_ = t;
-            return;
-        }
-        char c = source_[pos_];
-        if (is_name_start(c)) {
-            size_t start = pos_;
-            while (pos_ < source_.size() &&
-                   (is_name_start(source_[pos_]) || is_digit(source_[pos_])))
-                pos_++;
-            t.kind = token_kind::name;
-            t.text = source_.substr(start, pos_ - start);
-        } else if (is_digit(c)) {
-            lex_number(t);
-        } else {
-            for (std::string_view p : punctuators) {
-                if (source_.substr(pos_, p.size()) == p) {
-                    t.kind = token_kind::punct;
-                    t.text = p;
-                    pos_ += p.size();
-                    current_ = t;
-                    return;
-                }
-            }
-            if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f)
-                fail(t.column, "unexpected byte 0x" + hex_byte(static_cast<unsigned char>(c)));
-            else
-                fail(t.column, std::string("unexpected character '") + c + "'");
-            return;
-        }
-        if (error_)
-            return; // lex_number failed
-        current_ = t;
-    }
-
-    static std::string hex_byte(unsigned char c) {
-        const char* digits = "0123456789abcdef";
-        return {digits[c >> 4], digits[c & 15]};
-    }
-
-    void lex_number(token& t) {
-        size_t start = pos_;
-        int base = 10;
-        if (source_.substr(pos_, 2) == "0x" || source_.substr(pos_, 2) == "0X") {
-            base = 16;
-            pos_ += 2;
-        }
-        size_t digits_start = pos_;
-        while (pos_ < source_.size() &&
-               (is_digit(source_[pos_]) ||
-                (base == 16 && ((source_[pos_] >= 'a' && source_[pos_] <= 'f') ||
-                                (source_[pos_] >= 'A' && source_[pos_] <= 'F')))))
-            pos_++;
-        std::string_view digits = source_.substr(digits_start, pos_ - digits_start);
-        if (digits.empty())
-            return fail(t.column, "a hexadecimal number needs digits after 0x");
-        auto [end, ec] =
-            std::from_chars(digits.data(), digits.data() + digits.size(), t.value, base);
-        (void)end;
-        if (ec == std::errc::result_out_of_range)
-            return fail(t.column, "the number " + std::string(source_.substr(start, pos_ - start)) +
-                                      " does not fit in 64 bits");
-        bool suffix_u = false;
-        while (pos_ < source_.size() && (source_[pos_] == 'u' || source_[pos_] == 'U' ||
-                                         source_[pos_] == 'l' || source_[pos_] == 'L')) {
-            suffix_u = suffix_u || source_[pos_] == 'u' || source_[pos_] == 'U';
-            pos_++;
-        }
-        if (pos_ < source_.size() && (is_name_start(source_[pos_]) || is_digit(source_[pos_])))
-            return fail(static_cast<unsigned>(pos_ + 1),
-                        std::string("unexpected '") + source_[pos_] + "' in a number");
-        t.kind = token_kind::number;
-        t.text = source_.substr(start, pos_ - start);
-        t.is_unsigned = suffix_u || t.value > static_cast<uint64_t>(INT64_MAX);
+        auto next = next_token(source_, pos_);
+        if (auto* e = std::get_if<compile_error>(&next))
+            return fail(e->column, std::move(e->reason));
+        current_ = std::get<token>(next);
     }
 
     bool at(std::string_view punct) const {
