@@ -50,6 +50,19 @@ size_t payload_size(const M& m) {
     return n - wire::header_size - wire::trailer_size;
 }
 
+// Finishes the frame `b` builds in `out` and decodes it again (into `storage`); nothing when
+// either fails.
+std::optional<wire::frame> finish_and_decode(wire::frame_builder& b,
+                                             const std::vector<uint8_t>& out,
+                                             std::vector<uint8_t>& storage) {
+    size_t n = b.finish();
+    if (n == 0)
+        return std::nullopt;
+    wire::frame_decoder d(storage);
+    d.feed(std::span<const uint8_t>(out).first(n));
+    return d.next();
+}
+
 } // namespace
 
 TEST(Messages, FixedSizesMatchTheSpecTable) {
@@ -229,12 +242,8 @@ TEST(Messages, AggregationAddAndReadRoundTrip) {
                                                                 .min = uint64_t(-3),
                                                                 .max = 30,
                                                                 .histogram = buckets});
-    size_t n = b.finish();
-    ASSERT_GT(n, 0u);
     std::vector<uint8_t> storage(wire::max_frame);
-    wire::frame_decoder d(storage);
-    d.feed(std::span<const uint8_t>(out).first(n));
-    auto f = d.next();
+    auto f = finish_and_decode(b, out, storage);
     ASSERT_TRUE(f);
     size_t used = 0;
     auto head = wire::decode<wire::aggregation_read_response>(*f, &used);
@@ -271,13 +280,8 @@ TEST(Messages, ProbeListWithEntries) {
                                                           .path = as_bytes(paths[i])});
     }
     b.payload().patch(8, 2, 4); // count, after status and total
-    size_t n = b.finish();
-    ASSERT_GT(n, 0u);
-
     std::vector<uint8_t> storage(wire::max_frame);
-    wire::frame_decoder d(storage);
-    d.feed(std::span<const uint8_t>(out).first(n));
-    auto f = d.next();
+    auto f = finish_and_decode(b, out, storage);
     ASSERT_TRUE(f);
     size_t used = 0;
     auto head = wire::decode<wire::probe_list_response>(*f, &used);
