@@ -12,6 +12,7 @@ constexpr int user_root_index = static_cast<int>(layout::user_begin >> 30); // 1
 static_assert((layout::user_end - layout::user_begin) == (1ull << 30), "one root entry");
 
 page_table_root kernel_root = nullptr;
+page_table_root active_root = nullptr; // the table in the hart's satp
 
 uint64_t vpn(uint64_t va, int level) {
     return (va >> (12 + 9 * level)) & 0x1ff;
@@ -97,8 +98,12 @@ uint64_t satp_for(page_table_root root) {
 }
 
 void activate_page_table(page_table_root root) {
+    if (root == active_root) {
+        return;
+    }
     csr::write_satp(satp_for(root));
     csr::sfence_vma();
+    active_root = root;
 }
 
 page_table_root create_user_page_table() {
@@ -117,6 +122,9 @@ page_table_root create_user_page_table() {
 void destroy_user_page_table(page_table_root root) {
     if (root == nullptr) {
         return;
+    }
+    if (root == active_root) {
+        activate_page_table(kernel_root);
     }
     const uint64_t e = root[user_root_index];
     if ((e & pte::v) != 0) {
@@ -162,6 +170,9 @@ bool map_page(page_table_root root, uint64_t va, uint64_t pa, uint64_t flags) {
         return false;
     }
     *slot = pte::make(pa, (flags & pte::perm_mask) | pte::v | pte::a | pte::d);
+    if (root == active_root) {
+        csr::sfence_vma();
+    }
     return true;
 }
 
@@ -191,7 +202,11 @@ void unmap_user_page(page_table_root root, uint64_t va) {
     }
     uint64_t* slot = find_pte(root, va);
     if (slot != nullptr) {
-        free_frame(reinterpret_cast<void*>(pte::to_pa(*slot)));
+        void* frame = reinterpret_cast<void*>(pte::to_pa(*slot));
         *slot = 0;
+        if (root == active_root) {
+            csr::sfence_vma();
+        }
+        free_frame(frame);
     }
 }

@@ -43,20 +43,24 @@ bool map_identity(page_table_root root, uint64_t begin, uint64_t end, uint64_t f
 
 // The satp value for `root` (Sv39, ASID 0; §4.1.11).
 uint64_t satp_for(page_table_root root);
-// Switches the hart to `root` and flushes the TLB.
+// Switches the hart to `root` and flushes the TLB, unless `root` is already the hart's table.
+// The kernel is mapped identically in every table, so kernel code runs on whichever is active:
+// the scheduler switches only to run a user process (each switch is a full TLB flush, which
+// under QEMU also drops its translated-code jump cache).
 void activate_page_table(page_table_root root);
 
 // A new process table: the kernel mappings shared, the user window empty. nullptr when out of
 // frames.
 page_table_root create_user_page_table();
-// Frees every user page, every user-window table and the root.
+// Frees every user page, every user-window table and the root. When `root` is the hart's active
+// table the hart switches to the kernel's first.
 void destroy_user_page_table(page_table_root root);
 // Copies every user page of `from` into fresh frames mapped the same way in `to` (fork).
 // False when out of frames (`to` then holds a partial copy the caller destroys).
 bool copy_user_pages(page_table_root from, page_table_root to);
 
 // Maps the 4 KiB page at `va` to `pa` with `flags` (pte::r/w/x/u; V, A and D are added).
-// False when out of frames or when `va` is already mapped.
+// False when out of frames or when `va` is already mapped. Flushes the TLB when `root` is active.
 bool map_page(page_table_root root, uint64_t va, uint64_t pa, uint64_t flags);
 
 // The leaf PTE for `va` (4 KiB pages only), or nullptr when unmapped.
@@ -66,5 +70,6 @@ uint64_t* find_pte(page_table_root root, uint64_t va);
 // (pte::r, pte::w, pte::x, plus pte::u always), or 0.
 uint64_t user_va_to_pa(page_table_root root, uint64_t va, uint64_t need);
 
-// Unmaps the user page at `va` and frees its frame. No effect when unmapped.
+// Unmaps the user page at `va` and frees its frame (flushing the TLB when `root` is active). No
+// effect when unmapped.
 void unmap_user_page(page_table_root root, uint64_t va);

@@ -42,7 +42,9 @@ process* pick_next(process* from) {
 void run(process* p) {
     running = p;
     const bool user = !p->kernel_thread;
-    activate_page_table(user ? p->page_table : kernel_page_table());
+    if (user) {
+        activate_page_table(p->page_table); // kernel threads run on whichever table is active
+    }
     if (user) {
         csr::set_sstatus(csr::sstatus_fs_dirty);
         fp_restore(&p->fp);
@@ -55,7 +57,6 @@ void run(process* p) {
         p->frame.sstatus = (p->frame.sstatus & ~csr::sstatus_fs_mask) | csr::sstatus_fs_clean;
     }
     running = nullptr;
-    activate_page_table(kernel_page_table());
 }
 
 } // namespace
