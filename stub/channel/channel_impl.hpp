@@ -5,6 +5,7 @@
 #pragma once
 
 #include "channel/channel_client.hpp"
+#include "channel/hit_acks.hpp"
 
 #include "ruprobes/wire/codec.hpp"
 
@@ -117,6 +118,9 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     bool hello_reset = false;   // the hello in flight asked for a reset
     bool hello_applied = false; // its answer was taken in by the reader
     bool session_up = false;    // a hello succeeded on the current connection
+    hit_acks acks;              // acknowledgements owed to the kernel (auto_ack_hits)
+    asio::steady_timer ack_timer{io};
+    bool ack_timer_armed = false;
     channel_stats st;
 
     // ---- connection life -------------------------------------------------------------------
@@ -145,6 +149,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         error_code ec;
         c->socket.close(ec);
         c->wake.cancel();
+        ack_timer.cancel();
         auto calls = std::move(pending);
         pending.clear();
         for (auto& [id, p] : calls) {
@@ -160,10 +165,13 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         if (!conn || !conn->open) {
             return;
         }
+        flush_acks(); // an owed acknowledgement goes first, in the same write
         st.frames_out++;
         conn->out.push_back(std::move(frame));
         conn->wake.cancel();
     }
+
+    static constexpr size_t max_write = 64 * 1024;
 
     static asio::awaitable<void> writer(std::shared_ptr<impl> self, std::shared_ptr<connection> c) {
         while (c->open) {
@@ -173,8 +181,13 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
                 co_await c->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
                 continue;
             }
+            // Everything queued goes in one write: the kernel's agent is woken once for all.
             std::vector<uint8_t> bytes = std::move(c->out.front());
             c->out.pop_front();
+            while (!c->out.empty() && bytes.size() + c->out.front().size() <= max_write) {
+                bytes.insert(bytes.end(), c->out.front().begin(), c->out.front().end());
+                c->out.pop_front();
+            }
             error_code ec;
             co_await asio::async_write(c->socket, asio::buffer(bytes),
                                        asio::redirect_error(asio::use_awaitable, ec));
@@ -323,7 +336,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         }
         if (records.empty()) {
             if (last_seq != 0 && options.auto_ack_hits) {
-                ack_hits(expected_seq);
+                acknowledge(expected_seq);
             }
             return;
         }
@@ -336,7 +349,9 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
             // resends is reported as lost rather than waited on forever.
             if (++gap_batches <= max_gap_batches) {
                 if (options.auto_ack_hits) {
-                    ack_hits(expected_seq);
+                    acks.arrived(expected_seq);
+                    acks.take();
+                    ack_hits(expected_seq); // again at once: what arrived in order, not past it
                 }
                 return;
             }
@@ -352,7 +367,32 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
             handlers.on_hits(records);
         }
         if (options.auto_ack_hits) {
-            ack_hits(next);
+            acknowledge(next);
+        }
+    }
+
+    // Records before `next_seq` are taken (hit_acks.hpp says when that is told to the kernel).
+    void acknowledge(uint64_t next_seq) {
+        if (acks.arrived(next_seq)) {
+            flush_acks();
+            return;
+        }
+        if (ack_timer_armed || !acks.waiting()) {
+            return;
+        }
+        ack_timer_armed = true;
+        ack_timer.expires_after(options.hit_ack_delay);
+        ack_timer.async_wait([self = shared_from_this()](const error_code& ec) {
+            self->ack_timer_armed = false;
+            if (!ec) {
+                self->flush_acks();
+            }
+        });
+    }
+
+    void flush_acks() {
+        if (uint64_t next_seq = acks.take(); next_seq != 0) {
+            ack_hits(next_seq);
         }
     }
 
@@ -560,6 +600,9 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         last_hello = info;
         had_hello = true;
         gap_batches = 0;
+        acks.reset(expected_seq, options.hit_ack_delay.count() == 0
+                                     ? 1
+                                     : std::max<uint32_t>(info.hit_window / 4, 1));
         hello_applied = true;
         session_up = true;
         st.hits_dropped = info.hits_dropped;

@@ -82,6 +82,7 @@ wire::hello_request answer_hello(fake_kernel& k, uint64_t boot_id, uint64_t next
 channel::client_options fast_options() {
     channel::client_options o;
     o.request_timeout = 2s;
+    o.hit_ack_delay = 0ms; // every batch acknowledged at once (gathering has tests of its own)
     return o;
 }
 
@@ -365,6 +366,107 @@ TEST(ChannelClient, HitBatchesThroughGarbageAreDeliveredAndAcked) {
     EXPECT_EQ(st.hits_dropped, 7u);
     EXPECT_EQ(st.rejected_frames, 1u);
     EXPECT_GE(st.garbage_bytes, 7u);
+}
+
+// Acknowledgements are gathered (hit_acks.hpp): one owed for a few records waits for the next
+// frame to the kernel and goes first in the same write.
+TEST(ChannelClient, AcknowledgementRidesWithTheNextRequest) {
+    harness h;
+    std::atomic<size_t> received{0};
+    std::atomic<bool> kernel_saw_no_ack{false};
+    channel::event_handlers handlers;
+    handlers.on_hits = [&](std::span<const wire::hit_record> records) {
+        received += records.size();
+    };
+    channel::client_options o = fast_options();
+    o.hit_ack_delay = 60s;
+    channel::client c(h.io, o, handlers);
+    channel::call_result<uint64_t> ping;
+    std::optional<owned_frame> ack_before_ping;
+    h.run(
+        [&]() -> asio::awaitable<void> {
+            (void)co_await c.open_fd(h.client_fd);
+            while (!kernel_saw_no_ack) {
+                asio::steady_timer t(co_await asio::this_coro::executor, 10ms);
+                co_await t.async_wait(asio::use_awaitable);
+            }
+            ping = co_await c.ping(5);
+        },
+        [&](fake_kernel& k) {
+            answer_hello(k, 1, 1);
+            k.send_bytes(hits_frame(1, 3));
+            // Nothing comes back for the three records on their own...
+            EXPECT_FALSE(k.expect_message<wire::hits_ack_notice>(300ms).has_value());
+            EXPECT_EQ(received.load(), 3u);
+            kernel_saw_no_ack = true;
+            // ...until the client sends a request: the acknowledgement comes first.
+            auto p = k.expect_message<wire::ping_request>();
+            ASSERT_TRUE(p.has_value());
+            for (const owned_frame& f : k.skipped()) {
+                if (f.type == wire::hits_ack_notice::code) {
+                    ack_before_ping = f;
+                }
+            }
+            k.send(p->first.request_id,
+                   wire::ping_response{.status = 0, .cookie = p->second.cookie, .time_ns = 1});
+        });
+    EXPECT_TRUE(ping.ok()) << channel::describe(ping);
+    ASSERT_TRUE(ack_before_ping.has_value()) << "no acknowledgement before the ping";
+    auto ack = wire::decode<wire::hits_ack_notice>(ack_before_ping->view());
+    ASSERT_TRUE(ack.ok());
+    EXPECT_EQ(ack->next_seq, 4u);
+}
+
+TEST(ChannelClient, AcknowledgementGoesAfterItsDelayWhenNothingElseIsSent) {
+    harness h;
+    channel::client_options o = fast_options();
+    o.hit_ack_delay = 50ms;
+    channel::client c(h.io, o, {});
+    uint64_t acked = 0;
+    std::atomic<bool> done{false};
+    h.run(
+        [&]() -> asio::awaitable<void> {
+            (void)co_await c.open_fd(h.client_fd);
+            while (!done) {
+                asio::steady_timer t(co_await asio::this_coro::executor, 10ms);
+                co_await t.async_wait(asio::use_awaitable);
+            }
+        },
+        [&](fake_kernel& k) {
+            answer_hello(k, 1, 1);
+            k.send_bytes(hits_frame(1, 2));
+            auto a = k.expect_message<wire::hits_ack_notice>();
+            acked = a ? a->second.next_seq : 0;
+            done = true;
+        });
+    EXPECT_EQ(acked, 3u);
+}
+
+TEST(ChannelClient, AQuarterOfTheKernelsWindowIsAcknowledgedAtOnce) {
+    harness h;
+    channel::client_options o = fast_options();
+    o.hit_ack_delay = 60s;
+    channel::client c(h.io, o, {});
+    uint64_t acked = 0;
+    std::atomic<bool> done{false};
+    h.run(
+        [&]() -> asio::awaitable<void> {
+            (void)co_await c.open_fd(h.client_fd);
+            while (!done) {
+                asio::steady_timer t(co_await asio::this_coro::executor, 10ms);
+                co_await t.async_wait(asio::use_awaitable);
+            }
+        },
+        [&](fake_kernel& k) {
+            answer_hello(k, 1, 1); // hit_window 512: at once from 128 records on
+            for (uint64_t first = 1; first < 1 + 5 * 31; first += 31) {
+                k.send_bytes(hits_frame(first, 31));
+            }
+            auto a = k.expect_message<wire::hits_ack_notice>();
+            acked = a ? a->second.next_seq : 0;
+            done = true;
+        });
+    EXPECT_EQ(acked, 1u + 5 * 31) << "the first acknowledgement is due after the fifth batch";
 }
 
 TEST(ChannelClient, BatchLostInTransitIsSentAgainNotLost) {
