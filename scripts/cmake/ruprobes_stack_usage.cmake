@@ -32,6 +32,8 @@ function(ruprobes_stack_graphs library)
         # own build reports them once.
         target_compile_options(${graphs} PRIVATE $<TARGET_PROPERTY:${library},COMPILE_OPTIONS>
                                -${level} -w -fcallgraph-info=su)
+        # A compiler cache would answer from its cache without writing the .ci files.
+        set_target_properties(${graphs} PROPERTIES C_COMPILER_LAUNCHER "" CXX_COMPILER_LAUNCHER "")
     endforeach()
 endfunction()
 
