@@ -17,7 +17,11 @@ constexpr kind_name kind_names[] = {
     {event_kind::target_connected, "target.connected"},
     {event_kind::target_disconnected, "target.disconnected"},
     {event_kind::events_lost, "events.lost"},
+    {event_kind::probe_aggregate, "probe.aggregate"},
 };
+
+constexpr uint32_t probe_kinds = static_cast<uint32_t>(event_kind::probe_hit) |
+                                 static_cast<uint32_t>(event_kind::probe_aggregate);
 
 } // namespace
 
@@ -40,7 +44,8 @@ std::optional<event_kind> parse_event_kind(std::string_view name) {
 bool event_filter::matches(const event_meta& event) const {
     if ((kinds & static_cast<uint32_t>(event.kind)) == 0)
         return false;
-    if (event.kind == event_kind::probe_hit && !probes.empty() && !probes.count(event.probe))
+    if ((probe_kinds & static_cast<uint32_t>(event.kind)) != 0 && !probes.empty() &&
+        !probes.count(event.probe))
         return false;
     bool has_pid = event.kind == event_kind::probe_hit || event.kind == event_kind::process_exec ||
                    event.kind == event_kind::process_exit;
@@ -52,7 +57,7 @@ bool event_filter::matches(const event_meta& event) const {
 uint32_t event_filter::unrestricted_kinds() const {
     uint32_t restricted = 0;
     if (!probes.empty())
-        restricted |= static_cast<uint32_t>(event_kind::probe_hit);
+        restricted |= probe_kinds;
     if (!pids.empty())
         restricted |= static_cast<uint32_t>(event_kind::probe_hit) |
                       static_cast<uint32_t>(event_kind::process_exec) |

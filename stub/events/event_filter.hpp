@@ -17,18 +17,19 @@ enum class event_kind : uint32_t {
     target_connected = 1u << 3,
     target_disconnected = 1u << 4,
     events_lost = 1u << 5, // the kernel dropped records (the hub's own losses are per subscriber)
+    probe_aggregate = 1u << 6, // an aggregation's table, sent periodically (aggregate.every)
 };
-inline constexpr uint32_t all_kinds = 0x3f;
+inline constexpr uint32_t all_kinds = 0x7f;
 
 // Names as clients write them: "probe.hit", "process.exec", "process.exit", "target.connected",
-// "target.disconnected", "events.lost" (the notification method names).
+// "target.disconnected", "events.lost", "probe.aggregate" (the notification method names).
 const char* event_kind_name(event_kind kind);
 std::optional<event_kind> parse_event_kind(std::string_view name);
 
 // The keys filters look at, per event.
 struct event_meta {
     event_kind kind = event_kind::probe_hit;
-    uint64_t probe = 0; // probe_hit: the probe's id
+    uint64_t probe = 0; // probe_hit, probe_aggregate: the probe's id
     int64_t pid = 0;    // probe_hit, process_exec, process_exit: the process; 0 otherwise
     uint64_t lost = 0;  // events_lost: the events it announces lost
 };
@@ -45,7 +46,8 @@ struct published_event {
     event_meta meta() const { return event_meta{kind, probe, pid, lost}; }
 };
 
-// Empty sets mean "any". `probes` only restricts probe hits; `pids` only events that belong to
+// Empty sets mean "any". `probes` only restricts the events of a probe (hits, aggregate
+// tables); `pids` only events that belong to
 // a process (hits, exec, exit); `kinds` every event.
 struct event_filter {
     std::set<uint64_t> probes;

@@ -51,6 +51,7 @@ std::variant<target::aggregation_spec, rpc_error> parse_aggregate(const json& ag
     auto min = p.i64("min", optional_param);
     auto max = p.i64("max", optional_param);
     auto step = p.u64("step", optional_param);
+    auto every = p.u64("every", optional_param);
     if (!p.ok()) {
         rpc_error e = p.error();
         e.data["reason"] = "aggregate: " + e.data.value("reason", std::string());
@@ -100,6 +101,13 @@ std::variant<target::aggregation_spec, rpc_error> parse_aggregate(const json& ag
     } else if (min || max || step) {
         return invalid("\"min\", \"max\" and \"step\" belong to \"hist\": \"linear\"");
     }
+    if (every) {
+        if (*every < min_every_ms || *every > max_every_ms)
+            return invalid("\"every\" is " + std::to_string(min_every_ms) + " to " +
+                           std::to_string(max_every_ms) + " milliseconds, got " +
+                           std::to_string(*every));
+        spec.every_ms = static_cast<uint32_t>(*every);
+    }
     return spec;
 }
 
@@ -117,6 +125,8 @@ json aggregate_json(const target::aggregation_spec& spec) {
         out["max"] = spec.linear_max;
         out["step"] = spec.linear_step;
     }
+    if (spec.every_ms != 0)
+        out["every"] = spec.every_ms;
     return out;
 }
 

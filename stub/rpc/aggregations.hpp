@@ -9,12 +9,16 @@
 
 namespace ruprobes::rpc {
 
-// probe.add's `aggregate` object ({by, of, hist, min, max, step}) for a probe of `kind`; an
-// invalid-params error that says what is wrong.
+// Bounds of `every` (milliseconds between probe.aggregate notifications).
+inline constexpr uint64_t min_every_ms = 100;
+inline constexpr uint64_t max_every_ms = 3'600'000;
+
+// probe.add's `aggregate` object ({by, of, hist, min, max, step, every}) for a probe of `kind`;
+// an invalid-params error that says what is wrong.
 std::variant<target::aggregation_spec, jsonrpc::rpc_error>
 parse_aggregate(const jsonrpc::json& aggregate, target::probe_kind kind);
 
-// The spec as probe.add / probe.list show it: {by, of, hist[, min, max, step]}.
+// The spec as probe.add / probe.list show it: {by, of, hist[, min, max, step][, every]}.
 jsonrpc::json aggregate_json(const target::aggregation_spec& spec);
 
 // probe.aggregate's result: {id, aggregate, hits, dropped, entries: [{key, count[, sum, min,

@@ -190,6 +190,10 @@ std::optional<events::published_event> make_notification(const target::target_ev
         event);
 }
 
+events::published_event aggregate_notification(uint64_t id, json table) {
+    return make(events::event_kind::probe_aggregate, 0, id, std::move(table));
+}
+
 std::string lost_notification(uint64_t count, const char* reason) {
     return jsonrpc::to_text(
         jsonrpc::make_notification("events.lost", json{{"count", count}, {"reason", reason}}));

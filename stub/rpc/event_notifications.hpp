@@ -1,5 +1,6 @@
 // Target events → the JSON-RPC notifications subscribers receive (probe.hit, process.exec,
-// process.exit, events.lost, target.connected, target.disconnected), each serialised once.
+// process.exit, events.lost, target.connected, target.disconnected; and probe.aggregate, which
+// the daemon makes itself), each serialised once.
 // 64-bit machine values (pc, registers, return values, addresses) are "0x..." strings: a JSON
 // number is a double for many clients and loses precision above 2^53. Counters and ids (seq,
 // time_ns, probe, pid, tid) stay JSON integers; they stay far below 2^53.
@@ -27,6 +28,9 @@ std::optional<events::published_event> make_notification(const target::target_ev
 // that compare the two).
 std::string probe_hit_text(const target::probe_hit_event& hit, const probe_site* site,
                            bool fast = true);
+
+// The probe.aggregate notification of aggregation probe `id` with `table` (aggregation_json).
+events::published_event aggregate_notification(uint64_t id, jsonrpc::json table);
 
 // The events.lost notification for `count` events dropped by reason `reason`
 // ("subscriber_queue_full", "kernel_ring_full").

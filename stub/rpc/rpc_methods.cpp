@@ -1,6 +1,7 @@
 // Every JSON-RPC method of ruprobesd (documented in docs/jsonrpc.md). Methods that talk to the
 // kernel run as coroutines on the daemon's executor and answer when the target did.
 #include "rpc/aggregations.hpp"
+#include "rpc/periodic_aggregates.hpp"
 #include "rpc/rpc_context.hpp"
 #include "rpc/rpc_errors.hpp"
 #include "rpc/rpc_server_state.hpp"
@@ -180,27 +181,30 @@ void probe_add(rpc_server::state& st, call& c) {
         }
         aggregation = std::get<target::aggregation_spec>(parsed);
     }
-    respond_async(st, c,
-                  [&st, site = std::move(site), pid = req.pid,
-                   condition_list = std::move(condition_list),
-                   aggregation]() -> asio::awaitable<outcome> {
-                      target::probe_spec spec;
-                      spec.program = site.program;
-                      spec.offset = site.address;
-                      spec.kind = site.kind;
-                      spec.mode = target::probe_mode::trace; // JSON-RPC probes never stop anything
-                      spec.pid = pid;
-                      spec.condition = condition_list;
-                      spec.aggregation = aggregation;
-                      auto info = co_await st.model.add_trace_probe(spec);
-                      if (!info)
-                          co_return from_target(info.error());
-                      st.catalog.remember(info->id, site);
-                      json out = probe_catalog::to_json(info->id, site, pid);
-                      if (aggregation)
-                          out["aggregate"] = aggregate_json(*aggregation);
-                      co_return out;
-                  });
+    respond_async(
+        st, c,
+        [&st, site = std::move(site), pid = req.pid, condition_list = std::move(condition_list),
+         aggregation]() -> asio::awaitable<outcome> {
+            target::probe_spec spec;
+            spec.program = site.program;
+            spec.offset = site.address;
+            spec.kind = site.kind;
+            spec.mode = target::probe_mode::trace; // JSON-RPC probes never stop anything
+            spec.pid = pid;
+            spec.condition = condition_list;
+            spec.aggregation = aggregation;
+            auto info = co_await st.model.add_trace_probe(spec);
+            if (!info)
+                co_return from_target(info.error());
+            st.catalog.remember(info->id, site);
+            json out = probe_catalog::to_json(info->id, site, pid);
+            if (aggregation)
+                out["aggregate"] = aggregate_json(*aggregation);
+            if (aggregation && aggregation->every_ms != 0)
+                start_periodic_aggregate(st, info->id,
+                                         std::chrono::milliseconds(aggregation->every_ms));
+            co_return out;
+        });
 }
 
 // -32002 for a probe id that names no probe of the kind asked for ("trace", "aggregation").
@@ -237,6 +241,7 @@ void probe_remove(rpc_server::state& st, call& c) {
         if (!r)
             co_return from_target(r.error());
         st.catalog.forget(id);
+        stop_periodic_aggregate(st, id);
         co_return json{{"id", id}, {"hits", hits}};
     });
 }

@@ -2,6 +2,7 @@
 #include "rpc/rpc_server.hpp"
 
 #include "rpc/event_notifications.hpp"
+#include "rpc/periodic_aggregates.hpp"
 #include "rpc/rpc_session.hpp"
 #include "session/accept_backoff.hpp"
 #include "session/connection_cap.hpp"
@@ -133,6 +134,7 @@ uint16_t rpc_server::listen(const std::string& host, uint16_t port, std::string&
 
 void rpc_server::stop() {
     state_->stopped = true;
+    stop_periodic_aggregates(*state_);
     if (state_->acceptor) {
         boost::system::error_code ec;
         state_->acceptor->close(ec);

@@ -2,6 +2,7 @@
 // folder's own sources include it.
 #pragma once
 
+#include "events/event_hub.hpp"
 #include "rpc/probe_catalog.hpp"
 #include "rpc/rpc_server.hpp"
 #include "ruprobes/jsonrpc/dispatcher.hpp"
@@ -11,6 +12,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <map>
 #include <memory>
@@ -40,6 +42,8 @@ struct rpc_server::state {
     std::map<uint64_t, std::weak_ptr<rpc_session>> sessions;
     uint64_t next_session = 1;
     target::target_model::subscription target_events;
+    // Aggregation probes with `every`: each one's timer (periodic_aggregates.hpp).
+    std::map<uint64_t, std::shared_ptr<asio::steady_timer>> aggregate_timers;
     bool stopped = false;
 };
 

@@ -173,6 +173,9 @@ struct aggregation_spec {
     int64_t linear_min = 0; // histogram linear: buckets of `linear_step` from min to max
     int64_t linear_max = 0;
     uint64_t linear_step = 0;
+    // The daemon's, not the kernel's: a probe.aggregate notification with the table every this
+    // many milliseconds (0: none).
+    uint32_t every_ms = 0;
 };
 
 // An aggregation's table as the kernel holds it. log2 buckets: [0] below 0, [1] 0, [2 + n]

@@ -394,6 +394,71 @@ TEST_F(rpc_e2e, aggregations_are_computed_in_the_kernel) {
 
 // A subscriber that reads nothing while /bin/loop makes its hits falls behind the daemon's log:
 // the hits it receives plus the counts of its events.lost notices are every hit made.
+// aggregate.every: the table comes to subscribers as probe.aggregate notifications; after the
+// program's exit the next one holds every call, and none comes after probe.remove answered.
+TEST_F(rpc_e2e, aggregation_tables_are_sent_periodically_until_the_probe_is_removed) {
+    rpc_test_client c(port);
+    ASSERT_FALSE(wait_connected(c).empty()) << daemon->output();
+    json bad = c.call(
+        "probe.add",
+        {{"program", "/bin/fib"}, {"symbol", "fib"}, {"aggregate", {{"by", "a0"}, {"every", 5}}}});
+    ASSERT_TRUE(bad.contains("error")) << bad.dump();
+    EXPECT_NE(bad["error"]["data"]["reason"].get<std::string>().find("\"every\" is 100 to"),
+              std::string::npos)
+        << bad.dump();
+    c.call("events.subscribe", {{"kinds", {"probe.hit", "probe.aggregate", "process.exit"}}});
+    json added = c.call("probe.add", {{"program", "/bin/fib"},
+                                      {"symbol", "fib"},
+                                      {"aggregate", {{"by", "a0"}, {"every", 200}}}});
+    ASSERT_TRUE(added.contains("result")) << added.dump();
+    EXPECT_EQ(added["result"]["aggregate"]["every"], 200);
+    uint64_t id = added["result"]["id"];
+    json proc = c.call("process.spawn", {{"argv", {"/bin/fib", "15"}}});
+    ASSERT_TRUE(proc.contains("result")) << proc.dump();
+    int64_t pid = proc["result"]["pid"];
+    std::map<uint64_t, uint64_t> calls, results;
+    uint64_t r = 0;
+    count_fib_calls(15, calls, results, r);
+    bool exited = false;
+    int hits = 0, tables = 0;
+    std::optional<json> final_table;
+    while (!final_table) {
+        auto msg = next_message(c, 30s);
+        ASSERT_TRUE(msg) << "no probe.aggregate after the exit\n" << daemon->output();
+        if ((*msg)["method"] == "probe.hit")
+            hits++;
+        if ((*msg)["method"] == "process.exit" && (*msg)["params"]["pid"] == pid)
+            exited = true;
+        if ((*msg)["method"] == "probe.aggregate") {
+            tables++;
+            EXPECT_EQ((*msg)["params"]["id"], id) << msg->dump();
+            if (exited)
+                final_table = (*msg)["params"];
+        }
+    }
+    EXPECT_EQ(hits, 0) << "an aggregation sent hits";
+    EXPECT_GE(tables, 1);
+    EXPECT_EQ((*final_table)["hits"], 1973) << final_table->dump();
+    std::map<uint64_t, uint64_t> got;
+    for (const json& e : (*final_table)["entries"])
+        got[e["key"].get<uint64_t>()] = e["count"];
+    EXPECT_EQ(got, calls);
+    EXPECT_EQ(got[1], 610u);
+
+    json removed = c.call("probe.remove", {{"id", id}});
+    ASSERT_TRUE(removed.contains("result")) << removed.dump();
+    // No table may come before a marker: the exit of a process spawned after the removal.
+    json proc2 = c.call("process.spawn", {{"argv", {"/bin/fib", "1"}}});
+    ASSERT_TRUE(proc2.contains("result")) << proc2.dump();
+    for (bool marker = false; !marker;) {
+        auto msg = next_message(c, 30s);
+        ASSERT_TRUE(msg) << "no process.exit of the marker\n" << daemon->output();
+        EXPECT_NE((*msg)["method"], "probe.aggregate") << "a table after probe.remove";
+        marker =
+            (*msg)["method"] == "process.exit" && (*msg)["params"]["pid"] == proc2["result"]["pid"];
+    }
+}
+
 TEST_F(rpc_e2e, a_lagging_subscribers_hits_plus_announced_losses_are_every_hit_made) {
     constexpr int calls = 300000;
     rpc_test_client control(port);

@@ -68,7 +68,12 @@ TEST(event_filter, kinds_probes_pids) {
     probes.probes = {2};
     EXPECT_FALSE(probes.matches(hit(1, 10, 0)));
     EXPECT_TRUE(probes.matches(hit(2, 10, 0)));
-    EXPECT_TRUE(probes.matches(other(event_kind::process_exit, 10))); // probes: hits only
+    EXPECT_TRUE(probes.matches(other(event_kind::process_exit, 10))); // probes: their events only
+    published_event table = other(event_kind::probe_aggregate, 0);
+    table.probe = 1;
+    EXPECT_FALSE(probes.matches(table));
+    table.probe = 2;
+    EXPECT_TRUE(probes.matches(table));
 
     event_filter pids;
     pids.pids = {10};
@@ -84,11 +89,13 @@ TEST(event_filter, kinds_probes_pids) {
 
     EXPECT_EQ(any.unrestricted_kinds(), all_kinds);
     EXPECT_EQ(probes.unrestricted_kinds(),
-              all_kinds & ~static_cast<uint32_t>(event_kind::probe_hit));
+              all_kinds & ~(static_cast<uint32_t>(event_kind::probe_hit) |
+                            static_cast<uint32_t>(event_kind::probe_aggregate)));
     EXPECT_EQ(pids.unrestricted_kinds(),
               static_cast<uint32_t>(event_kind::target_connected) |
                   static_cast<uint32_t>(event_kind::target_disconnected) |
-                  static_cast<uint32_t>(event_kind::events_lost));
+                  static_cast<uint32_t>(event_kind::events_lost) |
+                  static_cast<uint32_t>(event_kind::probe_aggregate));
 }
 
 TEST(event_filter, kind_names_round_trip) {
