@@ -243,11 +243,9 @@ template <bool cached, bool simple>
         }
         counters_.hits++;
         count_trap<cached>();
-        if (stop) {
-            ctx->pc = pc;
-            set_info(info, UPROBES_TRAP_STOP, error::ok, 0, h.head.probe_id);
-            return UPROBES_TRAP_STOP;
-        }
+        if (stop)
+            return stop_at_probe(proc, tid, static_cast<uint32_t>(&h - hot_), pc, h.head.probe_id,
+                                 ctx, info);
         if (ctx->pc != pc) {
             set_info(info, UPROBES_TRAP_HANDLED);
             return UPROBES_TRAP_HANDLED;
@@ -279,11 +277,8 @@ template <bool cached, bool simple>
         counters_.hits++;
     }
     push_return(proc, tid, sites_[site_slot], site_slot, ctx);
-    if (stop) {
-        ctx->pc = pc;
-        set_info(info, UPROBES_TRAP_STOP, error::ok, 0, h.head.probe_id);
-        return UPROBES_TRAP_STOP;
-    }
+    if (stop)
+        return stop_at_probe(proc, tid, site_slot, pc, h.head.probe_id, ctx, info);
     if (ctx->pc != pc) {
         set_info(info, UPROBES_TRAP_HANDLED);
         return UPROBES_TRAP_HANDLED;
@@ -440,6 +435,19 @@ int engine::trap_thread(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx,
     return stop_probe;
 }
 
+// The thread stops on the breakpoint at `pc`, the displaced instruction not yet run;
+// uprobes_resume runs it if the thread is still there then. Out of line: the hit paths' frames
+// do not pay for it.
+[[gnu::noinline]] int engine::stop_at_probe(process_rec& proc, uint32_t tid, uint32_t site_slot,
+                                            uint64_t pc, uint32_t probe_id,
+                                            uprobes_trap_context* ctx, uprobes_trap_info* info) {
+    ctx->pc = pc;
+    if (result<thread_rec*> t = thread_for(proc, tid); t.ok())
+        (*t)->probe_stop_site = site_slot;
+    set_info(info, UPROBES_TRAP_STOP, error::ok, 0, probe_id);
+    return UPROBES_TRAP_STOP;
+}
+
 [[gnu::noinline]] int engine::site_hit(process_rec& proc, uint32_t tid, site_rec& site,
                                        uprobes_trap_context* ctx, uprobes_trap_info* info) {
     uint64_t pc = ctx->pc;
@@ -447,13 +455,9 @@ int engine::trap_thread(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx,
     uint32_t stop_probe = fire_consumers(proc, tid, site, pc, ctx, hijack);
     if (hijack)
         push_return(proc, tid, site, static_cast<uint32_t>(&site - sites_), ctx);
-    if (stop_probe != 0) {
-        // The thread stops on the breakpoint, the displaced instruction not yet run;
-        // uprobes_resume runs it.
-        ctx->pc = pc;
-        set_info(info, UPROBES_TRAP_STOP, error::ok, 0, stop_probe);
-        return UPROBES_TRAP_STOP;
-    }
+    if (stop_probe != 0)
+        return stop_at_probe(proc, tid, static_cast<uint32_t>(&site - sites_), pc, stop_probe, ctx,
+                             info);
     if (ctx->pc != pc) {
         // A handler redirected the thread: the displaced instruction is skipped.
         set_info(info, UPROBES_TRAP_HANDLED);

@@ -26,6 +26,7 @@ void reset_thread(thread_rec& t) {
     t.xol_site_generation = 0;
     t.xol_return_pc = 0;
     t.depth = 0;
+    t.probe_stop_site = nil;
 }
 
 } // namespace

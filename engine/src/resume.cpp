@@ -192,8 +192,19 @@ int engine::resume(uprobes_trap_context* ctx, uprobes_trap_info* info) {
     process_rec* proc = find_process(pid);
     if (proc == nullptr || (proc->xol != 0 && ctx->pc - proc->xol < xol_page_size))
         return UPROBES_TRAP_HANDLED;
+    thread_rec* t = find_thread(pid, os_current_tid());
+    uint32_t stopped_on = nil;
+    if (t != nullptr) {
+        stopped_on = t->probe_stop_site;
+        t->probe_stop_site = nil;
+    }
     site_rec* site = lookup_site(proc->program, ctx->pc - proc->bias);
     if (site == nullptr || !armed_for(*site, pid))
+        return UPROBES_TRAP_HANDLED;
+    // Not on the site it stopped on (a debugger moved the pc, or a return probe stopped it): it
+    // runs from here as after a single step to here, so this breakpoint is hit, not passed over.
+    // (No thread record: none could be made at the stop, the table was full.)
+    if (t != nullptr && stopped_on != static_cast<uint32_t>(site - sites_))
         return UPROBES_TRAP_HANDLED;
     result<uint32_t> now = peek_text(pid, ctx->pc, site->insn.length);
     if (!now.ok() || *now != breakpoint_for(site->insn.length))
@@ -219,6 +230,8 @@ int engine::single_step(uprobes_trap_context* ctx, uprobes_trap_info* info) {
     process_rec* proc = find_process(pid);
     if (proc == nullptr)
         return -static_cast<int>(error::not_found);
+    if (thread_rec* t = find_thread(pid, tid); t != nullptr)
+        t->probe_stop_site = nil; // stepped from its stop: a later resume is from elsewhere
     uint64_t pc = ctx->pc;
     if (proc->xol != 0 && pc - proc->xol < xol_page_size)
         return single_step_in_xol(*proc, tid, ctx, info);

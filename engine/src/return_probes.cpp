@@ -94,6 +94,8 @@ int engine::return_trap(process_rec& proc, uint32_t tid, uprobes_trap_context* c
                 stop_probe = static_cast<uint32_t>(p.id);
         }
     }
+    if (stop_probe != 0)
+        t->probe_stop_site = nil; // at the return address, which no probe stopped on
     if (info != nullptr) {
         *info = uprobes_trap_info{};
         info->action = stop_probe != 0 ? UPROBES_TRAP_STOP : UPROBES_TRAP_HANDLED;

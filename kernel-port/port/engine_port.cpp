@@ -70,7 +70,6 @@ bool apply_action(process* p, int action, const uprobes_trap_info& info) {
         return true;
     case UPROBES_TRAP_STOP:
         p->engine_resume_pending = info.probe_id != 0;
-        p->engine_resume_pc = p->frame.sepc;
         stop_self(p, info.probe_id != 0 ? stop_reason::probe : stop_reason::step, info.probe_id);
         return false;
     case UPROBES_TRAP_FAULT:
@@ -335,12 +334,6 @@ bool port_prepare_user_return(process* p) {
             return false;
         }
         return apply_action(p, r, info);
-    }
-    if (p->engine_resume_pending && p->frame.sepc != p->engine_resume_pc) {
-        // A debugger moved the pc while it was stopped (a register write): it no longer stands
-        // on the probe it stopped at, and runs from the new pc as it would after a single step
-        // to there (a breakpoint at the new pc is hit, not passed over).
-        p->engine_resume_pending = false;
     }
     if (p->engine_resume_pending) {
         p->engine_resume_pending = false;

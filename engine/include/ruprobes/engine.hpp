@@ -153,6 +153,10 @@ struct thread_rec {
     uint64_t xol_return_pc = 0; // where the thread resumes after the slot
     return_entry* stack = nullptr;
     uint32_t depth = 0;
+    // The site whose probe stopped the thread (nil: none, or a return probe): uprobes_resume
+    // executes a displaced instruction only when the thread still stands on that site (a
+    // debugger may have moved it, and a return stands on no site).
+    uint32_t probe_stop_site = nil;
 };
 
 struct pid_slot {
@@ -268,6 +272,8 @@ private:
     // hit_path.cpp, return_probes.cpp
     int trap_body(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx, uprobes_trap_info* info);
     int missing_site(uint32_t pid, uint64_t pc, uprobes_trap_info* info);
+    int stop_at_probe(process_rec& proc, uint32_t tid, uint32_t site_slot, uint64_t pc,
+                      uint32_t probe_id, uprobes_trap_context* ctx, uprobes_trap_info* info);
     int site_hit(process_rec& proc, uint32_t tid, site_rec& site, uprobes_trap_context* ctx,
                  uprobes_trap_info* info);
     uint32_t fire_consumers(process_rec& proc, uint32_t tid, const site_rec& site, uint64_t pc,

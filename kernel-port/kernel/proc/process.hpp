@@ -34,7 +34,6 @@ struct process {
     int kill_signal = 0;
     int stop_count = 0; // > 0: held by a debugger; not scheduled while in the kernel
     bool engine_resume_pending = false; // stopped on a stop-mode probe: uprobes_resume first
-    uint64_t engine_resume_pc = 0;      // ...if its pc is still that probe's (not moved since)
     bool step_pending = false;          // resumed for one single step
     bool traced = false; // a debugger on the host stopped it once: a fault stops it (see below)
     int stop_signal = 0; // the signal of its last fault or breakpoint stop (Linux numbering)

@@ -84,6 +84,33 @@ TEST_F(stop_anywhere_test, csr_fence_i_and_lr_run_once_out_of_line) {
     }
 }
 
+// A debugger that moves a stopped thread's pc (gdb's `jump`, a register write) onto another
+// breakpoint: resuming runs from there as after a single step to it, so that breakpoint is hit
+// (not passed over by executing its displaced instruction); with the pc left alone, resuming
+// executes the stopped-at instruction.
+TEST_F(stop_anywhere_test, resume_after_the_pc_was_moved_onto_another_breakpoint_hits_it) {
+    ASSERT_EQ(machine.exec(1, "/bin/sum"), 0);
+    int at_addi = add_probe(sum::addi, UPROBES_KIND_INSN, UPROBES_MODE_STOP);
+    int at_caddi = add_probe(sum::caddi, UPROBES_KIND_INSN, UPROBES_MODE_STOP);
+    ASSERT_GT(at_addi, 0);
+    ASSERT_GT(at_caddi, 0);
+    cpu c = thread_at(1, 1, sum::addi);
+    ASSERT_EQ(c.run(sum::tail), cpu::outcome::stopped);
+    ASSERT_EQ(c.last_info.probe_id, static_cast<uint32_t>(at_addi));
+    c.ctx.pc = sum::caddi; // moved
+    uint64_t a0 = c.ctx.x[rv::a0];
+    ASSERT_EQ(uprobes_resume(&c.ctx), UPROBES_TRAP_HANDLED);
+    EXPECT_EQ(c.ctx.pc, sum::caddi) << "the c.addi's displaced instruction ran on resume";
+    EXPECT_EQ(c.ctx.x[rv::a0], a0);
+    ASSERT_EQ(c.run(sum::tail), cpu::outcome::stopped);
+    EXPECT_EQ(c.last_info.probe_id, static_cast<uint32_t>(at_caddi));
+    EXPECT_EQ(c.ctx.pc, sum::caddi);
+    // Not moved this time: resuming executes the c.addi and goes on.
+    ASSERT_EQ(uprobes_resume(&c.ctx), UPROBES_TRAP_HANDLED);
+    EXPECT_EQ(c.ctx.pc, sum::caddi + 2);
+    EXPECT_EQ(c.ctx.x[rv::a0], a0 + 1);
+}
+
 // lr; addi; sc.w: a step (or a resume) from the lr runs the whole sequence in the slot, so no
 // trap falls between lr and sc (a trap clears the reservation: an sc stepped alone always fails).
 TEST_F(stop_anywhere_test, stepping_an_lr_runs_its_sequence_up_to_the_sc_at_once) {
@@ -98,6 +125,9 @@ TEST_F(stop_anywhere_test, stepping_an_lr_runs_its_sequence_up_to_the_sc_at_once
         0);
     for (bool step : {true, false}) {
         cpu c = thread_at(1, 1, text_base);
+        if (!step) { // a resume follows a stop there
+            ASSERT_EQ(c.run(text_base + 16), cpu::outcome::stopped);
+        }
         uprobes_trap_info info = {};
         ASSERT_EQ(step ? uprobes_single_step(&c.ctx, &info) : uprobes_resume(&c.ctx),
                   UPROBES_TRAP_HANDLED)
@@ -120,6 +150,7 @@ TEST_F(stop_anywhere_test, stepping_an_lr_runs_its_sequence_up_to_the_sc_at_once
                         "/bin/atomic"),
               0);
     cpu c = thread_at(1, 1, text_base);
+    ASSERT_EQ(c.run(text_base + 16), cpu::outcome::stopped);
     ASSERT_EQ(uprobes_resume(&c.ctx), UPROBES_TRAP_HANDLED);
     EXPECT_EQ(machine.read32(1, c.ctx.pc), rv::lr_w(rv::a0, rv::a1));
     EXPECT_EQ(machine.read32(1, c.ctx.pc + 4), 0x00100073u) << "the lr alone, then the ebreak";
