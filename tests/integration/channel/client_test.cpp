@@ -417,10 +417,12 @@ TEST(ChannelClient, AcknowledgementRidesWithTheNextRequest) {
     EXPECT_EQ(ack->next_seq, 4u);
 }
 
-TEST(ChannelClient, AcknowledgementGoesAfterItsDelayWhenNothingElseIsSent) {
+// The seq of the first hits_ack a client with `delay` sends once the kernel (hit_window 512: at
+// once from 128 records on) has sent `frames` hits frames of `per_frame` records; 0 when none.
+uint64_t first_ack(std::chrono::milliseconds delay, uint64_t frames, uint16_t per_frame) {
     harness h;
     channel::client_options o = fast_options();
-    o.hit_ack_delay = 50ms;
+    o.hit_ack_delay = delay;
     channel::client c(h.io, o, {});
     uint64_t acked = 0;
     std::atomic<bool> done{false};
@@ -434,39 +436,22 @@ TEST(ChannelClient, AcknowledgementGoesAfterItsDelayWhenNothingElseIsSent) {
         },
         [&](fake_kernel& k) {
             answer_hello(k, 1, 1);
-            k.send_bytes(hits_frame(1, 2));
+            for (uint64_t i = 0; i < frames; i++)
+                k.send_bytes(hits_frame(1 + i * per_frame, per_frame));
             auto a = k.expect_message<wire::hits_ack_notice>();
             acked = a ? a->second.next_seq : 0;
             done = true;
         });
-    EXPECT_EQ(acked, 3u);
+    return acked;
+}
+
+TEST(ChannelClient, AcknowledgementGoesAfterItsDelayWhenNothingElseIsSent) {
+    EXPECT_EQ(first_ack(50ms, 1, 2), 3u);
 }
 
 TEST(ChannelClient, AQuarterOfTheKernelsWindowIsAcknowledgedAtOnce) {
-    harness h;
-    channel::client_options o = fast_options();
-    o.hit_ack_delay = 60s;
-    channel::client c(h.io, o, {});
-    uint64_t acked = 0;
-    std::atomic<bool> done{false};
-    h.run(
-        [&]() -> asio::awaitable<void> {
-            (void)co_await c.open_fd(h.client_fd);
-            while (!done) {
-                asio::steady_timer t(co_await asio::this_coro::executor, 10ms);
-                co_await t.async_wait(asio::use_awaitable);
-            }
-        },
-        [&](fake_kernel& k) {
-            answer_hello(k, 1, 1); // hit_window 512: at once from 128 records on
-            for (uint64_t first = 1; first < 1 + 5 * 31; first += 31) {
-                k.send_bytes(hits_frame(first, 31));
-            }
-            auto a = k.expect_message<wire::hits_ack_notice>();
-            acked = a ? a->second.next_seq : 0;
-            done = true;
-        });
-    EXPECT_EQ(acked, 1u + 5 * 31) << "the first acknowledgement is due after the fifth batch";
+    EXPECT_EQ(first_ack(60s, 5, 31), 1u + 5 * 31)
+        << "the first acknowledgement is due after the fifth batch";
 }
 
 TEST(ChannelClient, BatchLostInTransitIsSentAgainNotLost) {
