@@ -1,4 +1,8 @@
+// Parsing the `ruprobes` command line: CLI11 over the declarations of cli_flags.cpp, then the
+// checks across flags, per command. The value parsers it shares with the commands.
 #include "cli/cli_options.hpp"
+
+#include "cli/cli_flags.hpp"
 
 #include <cctype>
 #include <charconv>
@@ -7,6 +11,21 @@
 
 namespace ruprobes::cli {
 namespace {
+
+bool is_address(std::string_view text) {
+    if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+        for (char c : text.substr(2))
+            if (!std::isxdigit(static_cast<unsigned char>(c)))
+                return false;
+        return true;
+    }
+    for (char c : text)
+        if (!std::isdigit(static_cast<unsigned char>(c)))
+            return false;
+    return !text.empty();
+}
+
+} // namespace
 
 bool parse_int(std::string_view text, int64_t& out) {
     if (text.empty())
@@ -23,55 +42,6 @@ bool parse_seconds(std::string_view text, double& out) {
     out = std::strtod(s.c_str(), &end);
     return end == s.c_str() + s.size() && std::isfinite(out) && out > 0;
 }
-
-bool is_address(std::string_view text) {
-    if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
-        for (char c : text.substr(2))
-            if (!std::isxdigit(static_cast<unsigned char>(c)))
-                return false;
-        return true;
-    }
-    for (char c : text)
-        if (!std::isdigit(static_cast<unsigned char>(c)))
-            return false;
-    return !text.empty();
-}
-
-// Options that take a value: "--name value" or "--name=value". Returns false (with error set)
-// when the value is missing.
-struct option_reader {
-    const std::vector<std::string>& words;
-    size_t& i;
-    std::string& error;
-
-    bool matches(std::string_view name, std::string& value, bool& missing) {
-        const std::string& w = words[i];
-        if (w == name) {
-            if (i + 1 >= words.size()) {
-                error = "option " + std::string(name) + " needs a value";
-                missing = true;
-                return true;
-            }
-            value = words[++i];
-            return true;
-        }
-        if (w.size() > name.size() && w.compare(0, name.size(), name) == 0 &&
-            w[name.size()] == '=') {
-            value = w.substr(name.size() + 1);
-            return true;
-        }
-        return false;
-    }
-};
-
-std::string join(const std::vector<std::string>& words, size_t from, size_t to) {
-    std::string out;
-    for (size_t i = from; i < to && i < words.size(); i++)
-        out += (out.empty() ? "" : " ") + words[i];
-    return out;
-}
-
-} // namespace
 
 std::string guest_program_path(std::string_view name) {
     if (name.find('/') != std::string_view::npos)
@@ -131,294 +101,221 @@ std::optional<linear_buckets> parse_linear(const std::string& text) {
     return linear_buckets{min, max, step};
 }
 
+namespace {
+
+// Splits "fib 15" (or separate words) into argv, the program as a guest path.
+std::vector<std::string> command_words(const std::vector<std::string>& written) {
+    std::vector<std::string> argv;
+    for (const auto& text : written) {
+        std::istringstream in(text);
+        for (std::string word; in >> word;)
+            argv.push_back(word);
+    }
+    if (!argv.empty())
+        argv[0] = guest_program_path(argv[0]);
+    return argv;
+}
+
+// CLI11's report of a bad command line in the words of ruprobes ("CMD: ...").
+std::string describe_parse_error(const CLI::ParseError& e, CLI::App& app) {
+    const CLI::App* command = named_command(app);
+    std::string name = command_path(*command);
+    std::string prefix = name.empty() ? "" : name + ": ";
+    std::vector<std::string> extra = app.remaining();
+    if (!extra.empty()) {
+        const std::string& word = extra.front();
+        if (word.size() > 1 && word[0] == '-')
+            return prefix + "unknown option '" + word + "'";
+        if (!command->get_subcommands({}).empty())
+            return "unknown command '" + (prefix.empty() ? word : name + " " + word) +
+                   "' (see ruprobes --help)";
+        return prefix + "unexpected argument '" + word + "'";
+    }
+    std::string what = e.what();
+    if (dynamic_cast<const CLI::RequiredError*>(&e)) {
+        auto subcommands = command->get_subcommands({});
+        if (!subcommands.empty()) { // "probes: expected add, list or remove"
+            std::string names;
+            for (size_t i = 0; i < subcommands.size(); i++)
+                names += (i == 0                        ? ""
+                          : i + 1 == subcommands.size() ? " or "
+                                                        : ", ") +
+                         subcommands[i]->get_name();
+            return prefix + "expected " + names;
+        }
+        auto is = what.find(" is required");
+        return prefix + "missing " + (is == std::string::npos ? what : what.substr(0, is));
+    }
+    if (dynamic_cast<const CLI::ArgumentMismatch*>(&e))
+        return "option " + what.substr(0, what.find(':')) + " needs a value";
+    return what;
+}
+
+// The one TARGET of probes add, count and hist --of, into o.target.
+bool take_target(const parsed_words& w, cli_options& o, std::string& error) {
+    auto t = parse_probe_target(w.operand, error);
+    if (t)
+        o.target = *t;
+    return t.has_value();
+}
+
+bool take_id(const std::string& command, const parsed_words& w, const char* what, cli_options& o,
+             std::string& error) {
+    if (!parse_int(w.operand, o.id) || o.id < 0) {
+        error = command + ": expected " + what + ", got '" + w.operand + "'";
+        return false;
+    }
+    return true;
+}
+
+// count TARGET, hist TARGET --of FIELD: the checks across their flags.
+bool take_aggregation(const std::string& command, const parsed_words& w, cli_options& o,
+                      std::string& error) {
+    if (!take_target(w, o, error))
+        return false;
+    if (!w.run.empty()) {
+        o.run = command_words(w.run);
+        if (o.run.empty()) {
+            error = command + ": --run needs a command, e.g. --run \"/bin/fib 15\"";
+            return false;
+        }
+    }
+    if (o.by == "ret" || o.of == "ret" || o.of == "retval" || o.by == "retval") {
+        if (!o.kind.empty() && o.kind != "return") {
+            error = command + ": ret exists only at returns (--return)";
+            return false;
+        }
+        o.kind = "return";
+    }
+    if (o.linear && !parse_linear(*o.linear)) {
+        error = "hist: --linear is MIN:MAX:STEP (integers, MAX > MIN, STEP > 0), got '" +
+                *o.linear + "'";
+        return false;
+    }
+    o.command = command_kind::aggregate;
+    return true;
+}
+
+// hist PROBE: the call-duration histogram takes none of the aggregation's flags.
+bool take_duration_hist(const parsed_words& w, cli_options& o, std::string& error) {
+    if (o.linear || !o.by.empty() || !w.run.empty() || o.condition || !o.kind.empty()) {
+        error = "hist: --by, --linear, --run, --if and the probe kind need --of (an "
+                "aggregation in the kernel); a call-duration histogram takes PROBE only";
+        return false;
+    }
+    o.hist_probe = w.operand;
+    int64_t id = 0;
+    std::string ignored;
+    if (!parse_int(o.hist_probe, id) && !parse_probe_target(o.hist_probe, ignored)) {
+        error = "hist: expected a probe id or PROGRAM:SYMBOL, got '" + o.hist_probe + "'";
+        return false;
+    }
+    o.command = command_kind::hist;
+    return true;
+}
+
+bool take_watch(const parsed_words& w, cli_options& o, std::string& error) {
+    for (const auto& word : w.probe_words) {
+        int64_t id = 0;
+        if (!parse_int(word, id) || id < 0) {
+            error = "--probe: expected a probe id, got '" + word + "'";
+            return false;
+        }
+        o.probes.push_back(id);
+    }
+    o.command = command_kind::watch;
+    return true;
+}
+
+bool take_help(const parsed_words& w, cli_options& o, std::string& error) {
+    std::string topic;
+    for (const auto& word : w.help_topic)
+        topic += (topic.empty() ? "" : " ") + word;
+    cli_options unused;
+    parsed_words unused_words;
+    CLI::App app;
+    declare_command_line(app, unused, unused_words);
+    CLI::App* command = find_command(app, topic);
+    if (!command) {
+        error = "help: no such command '" + topic + "'";
+        return false;
+    }
+    o.command = command_kind::help;
+    o.help_topic = command_path(*command);
+    return true;
+}
+
+// What the named command needs beyond its flags' own checks; sets o.command.
+bool take_command(const std::string& command, const parsed_words& w, cli_options& o,
+                  std::string& error) {
+    static const std::pair<const char*, command_kind> plain[] = {
+        {"status", command_kind::status},
+        {"ps", command_kind::ps},
+        {"probes list", command_kind::probes_list},
+    };
+    for (const auto& [name, kind] : plain)
+        if (command == name) {
+            o.command = kind;
+            return true;
+        }
+    if (command == "help")
+        return take_help(w, o, error);
+    if (command == "watch")
+        return take_watch(w, o, error);
+    if (command == "probes add") {
+        o.command = command_kind::probes_add;
+        return take_target(w, o, error);
+    }
+    if (command == "probes remove") {
+        o.command = command_kind::probes_remove;
+        return take_id(command, w, "a probe id", o, error);
+    }
+    if (command == "kill") {
+        o.command = command_kind::kill;
+        return take_id(command, w, "a process id", o, error);
+    }
+    if (command == "spawn") {
+        o.command = command_kind::spawn;
+        o.argv = command_words(w.program);
+        if (o.argv.empty())
+            error = "spawn: empty command";
+        return !o.argv.empty();
+    }
+    if (command == "count" || !o.of.empty())
+        return take_aggregation(command, w, o, error);
+    return take_duration_hist(w, o, error);
+}
+
+} // namespace
+
 parse_result parse_command_line(const std::vector<std::string>& args) {
     parse_result r;
     cli_options o;
-    std::vector<std::string> words;
-    bool want_help = false;
-    bool after_dashes = false;
-    for (size_t i = 0; i < args.size(); i++) {
-        const std::string& a = args[i];
-        if (after_dashes) {
-            words.push_back(a);
-            continue;
-        }
-        std::string value;
-        bool missing = false;
-        option_reader rd{args, i, r.error};
-        if (a == "--") {
-            after_dashes = true;
-            words.push_back(a);
-        } else if (a == "-h" || a == "--help") {
-            want_help = true;
-        } else if (a == "--version") {
-            o.command = command_kind::version;
-            r.options = o;
+    parsed_words w;
+    CLI::App app;
+    declare_command_line(app, o, w);
+    std::vector<std::string> reversed(args.rbegin(), args.rend()); // CLI11 takes them so
+    try {
+        app.parse(reversed);
+    } catch (const CLI::CallForHelp&) {
+        o.command = command_kind::help;
+        o.help_topic = command_path(*named_command(app));
+        r.options = o;
+        return r;
+    } catch (const CLI::ParseError& e) {
+        if (o.command != command_kind::version) {
+            r.error = describe_parse_error(e, app);
             return r;
-        } else if (a == "--json") {
-            o.json = true;
-        } else if (rd.matches("--connect", value, missing)) {
-            if (missing)
-                return r;
-            if (!parse_host_port(value, o.host, o.port)) {
-                r.error = "--connect: expected HOST:PORT, got '" + value + "'";
-                return r;
-            }
-        } else if (rd.matches("--timeout", value, missing)) {
-            if (missing)
-                return r;
-            if (!parse_seconds(value, o.timeout_s)) {
-                r.error = "--timeout: expected a number of seconds, got '" + value + "'";
-                return r;
-            }
-        } else {
-            words.push_back(a);
         }
     }
-
-    if (words.empty()) { // only options (or --help): the general help
-        o.command = command_kind::help;
+    // --version, or only global flags: nothing to take.
+    std::string command = command_path(*named_command(app));
+    if (o.command == command_kind::version || command.empty()) {
         r.options = o;
         return r;
     }
-
-    std::string cmd = words[0];
-    size_t first = 1;
-    if (cmd == "probe")
-        cmd = "probes";
-    if (cmd == "probes") {
-        if (words.size() < 2 || words[1] == "--") {
-            if (want_help) {
-                o.help_topic = "probes";
-                r.options = o;
-                return r;
-            }
-            r.error = "probes: expected add, list or remove";
-            return r;
-        }
-        cmd += " " + words[1];
-        first = 2;
-    }
-    if (cmd == "help") {
-        o.command = command_kind::help;
-        o.help_topic = join(words, 1, words.size());
-        if (o.help_topic == "probe" || o.help_topic.rfind("probe ", 0) == 0)
-            o.help_topic.insert(5, "s");
-        if (help_text(o.help_topic).empty()) {
-            r.error = "help: no such command '" + o.help_topic + "'";
-            return r;
-        }
+    if (take_command(command, w, o, r.error))
         r.options = o;
-        return r;
-    }
-    if (help_text(cmd).empty() || cmd.empty()) {
-        r.error = "unknown command '" + cmd + "' (see ruprobes --help)";
-        return r;
-    }
-    if (want_help) {
-        o.command = command_kind::help;
-        o.help_topic = cmd;
-        r.options = o;
-        return r;
-    }
-
-    std::vector<std::string> positional;
-    bool dashes = false;
-    for (size_t i = first; i < words.size(); i++) {
-        const std::string& w = words[i];
-        std::string value;
-        bool missing = false;
-        option_reader rd{words, i, r.error};
-        if (dashes || w.size() < 2 || w[0] != '-' || (cmd == "spawn" && !positional.empty())) {
-            positional.push_back(w);
-        } else if (w == "--") {
-            dashes = true;
-        } else if ((cmd == "probes add" || cmd == "count" || cmd == "hist") &&
-                   (w == "--entry" || w == "--return" || w == "--insn")) {
-            if (!o.kind.empty() && o.kind != w.substr(2)) {
-                r.error = cmd + ": choose one of --entry, --return, --insn";
-                return r;
-            }
-            o.kind = w.substr(2);
-        } else if ((cmd == "count" || cmd == "hist") && rd.matches("--by", value, missing)) {
-            if (missing)
-                return r;
-            o.by = value;
-        } else if (cmd == "hist" && rd.matches("--of", value, missing)) {
-            if (missing)
-                return r;
-            o.of = value;
-        } else if (cmd == "hist" && rd.matches("--linear", value, missing)) {
-            if (missing)
-                return r;
-            o.linear = value;
-        } else if ((cmd == "count" || cmd == "hist") && rd.matches("--run", value, missing)) {
-            if (missing)
-                return r;
-            std::istringstream in(value);
-            for (std::string word; in >> word;)
-                o.run.push_back(word);
-            if (o.run.empty()) {
-                r.error = cmd + ": --run needs a command, e.g. --run \"/bin/fib 15\"";
-                return r;
-            }
-            o.run[0] = guest_program_path(o.run[0]);
-        } else if (cmd == "probes add" && rd.matches("--kind", value, missing)) {
-            if (missing)
-                return r;
-            if (value != "entry" && value != "return" && value != "insn") {
-                r.error = "probes add: --kind is entry, return or insn, got '" + value + "'";
-                return r;
-            }
-            o.kind = value;
-        } else if (cmd == "probes add" && rd.matches("--pid", value, missing)) {
-            if (missing)
-                return r;
-            int64_t pid = 0;
-            if (!parse_int(value, pid) || pid <= 0) {
-                r.error = "--pid: expected a process id, got '" + value + "'";
-                return r;
-            }
-            o.pid = pid;
-        } else if ((cmd == "probes add" || cmd == "count" || cmd == "hist") &&
-                   rd.matches("--if", value, missing)) {
-            if (missing)
-                return r;
-            o.condition = value;
-        } else if (cmd == "spawn" && w == "--stopped") {
-            o.stopped = true;
-        } else if ((cmd == "watch" || cmd == "hist" || cmd == "count") &&
-                   rd.matches("--duration", value, missing)) {
-            if (missing)
-                return r;
-            double s = 0;
-            if (!parse_seconds(value, s)) {
-                r.error = "--duration: expected a number of seconds, got '" + value + "'";
-                return r;
-            }
-            o.duration = s;
-        } else if ((cmd == "watch" || cmd == "hist") && rd.matches("--interval", value, missing)) {
-            if (missing)
-                return r;
-            double s = 0;
-            if (!parse_seconds(value, s)) {
-                r.error = "--interval: expected a number of seconds, got '" + value + "'";
-                return r;
-            }
-            o.interval = s;
-        } else if (cmd == "watch" && rd.matches("--probe", value, missing)) {
-            if (missing)
-                return r;
-            int64_t id = 0;
-            if (!parse_int(value, id) || id < 0) {
-                r.error = "--probe: expected a probe id, got '" + value + "'";
-                return r;
-            }
-            o.probes.push_back(id);
-        } else {
-            r.error = cmd + ": unknown option '" + w + "'";
-            return r;
-        }
-    }
-
-    auto want_positional = [&](size_t n, const char* what) {
-        if (positional.size() == n)
-            return true;
-        r.error = cmd + (positional.size() < n ? ": missing " : ": unexpected argument ") +
-                  (positional.size() < n ? std::string(what) : "'" + positional[n] + "'");
-        return false;
-    };
-    auto want_id = [&](const char* what) {
-        if (!want_positional(1, what))
-            return false;
-        if (!parse_int(positional[0], o.id) || o.id < 0) {
-            r.error = cmd + ": expected " + what + ", got '" + positional[0] + "'";
-            return false;
-        }
-        return true;
-    };
-
-    // The one positional TARGET of probes add, count and hist --of, into o.target.
-    auto want_target = [&]() {
-        if (!want_positional(1, "PROGRAM:SYMBOL (or PROGRAM:0xADDR, PROGRAM:FILE:LINE)"))
-            return false;
-        auto t = parse_probe_target(positional[0], r.error);
-        if (t)
-            o.target = *t;
-        return t.has_value();
-    };
-
-    if (cmd == "status" || cmd == "ps" || cmd == "probes list" || cmd == "watch") {
-        if (!want_positional(0, ""))
-            return r;
-        o.command = cmd == "status"  ? command_kind::status
-                    : cmd == "ps"    ? command_kind::ps
-                    : cmd == "watch" ? command_kind::watch
-                                     : command_kind::probes_list;
-    } else if (cmd == "probes add") {
-        if (!want_target())
-            return r;
-        o.command = command_kind::probes_add;
-    } else if (cmd == "probes remove") {
-        if (!want_id("a probe id"))
-            return r;
-        o.command = command_kind::probes_remove;
-    } else if (cmd == "kill") {
-        if (!want_id("a process id"))
-            return r;
-        o.command = command_kind::kill;
-    } else if (cmd == "spawn") {
-        if (positional.empty()) {
-            r.error = "spawn: missing the command, e.g. \"/bin/fib 20\"";
-            return r;
-        }
-        // One quoted word "fib 20" or separate words: both become argv.
-        for (const auto& p : positional) {
-            std::istringstream in(p);
-            std::string word;
-            while (in >> word)
-                o.argv.push_back(word);
-        }
-        if (o.argv.empty()) {
-            r.error = "spawn: empty command";
-            return r;
-        }
-        o.argv[0] = guest_program_path(o.argv[0]);
-        o.command = command_kind::spawn;
-    } else if (cmd == "count" || (cmd == "hist" && !o.of.empty())) {
-        if (!want_target())
-            return r;
-        if (o.by == "ret" || o.of == "ret" || o.of == "retval" || o.by == "retval") {
-            if (!o.kind.empty() && o.kind != "return") {
-                r.error = cmd + ": ret exists only at returns (--return)";
-                return r;
-            }
-            o.kind = "return";
-        }
-        if (o.linear && !parse_linear(*o.linear)) {
-            r.error = "hist: --linear is MIN:MAX:STEP (integers, MAX > MIN, STEP > 0), got '" +
-                      *o.linear + "'";
-            return r;
-        }
-        o.command = command_kind::aggregate;
-    } else if (cmd == "hist") {
-        if (o.linear || !o.by.empty() || !o.run.empty() || o.condition || !o.kind.empty()) {
-            r.error = "hist: --by, --linear, --run, --if and the probe kind need --of (an "
-                      "aggregation in the kernel); a call-duration histogram takes PROBE only";
-            return r;
-        }
-        if (!want_positional(1, "PROBE (a probe id or PROGRAM:SYMBOL)"))
-            return r;
-        o.hist_probe = positional[0];
-        int64_t id = 0;
-        std::string ignored;
-        if (!parse_int(o.hist_probe, id) && !parse_probe_target(o.hist_probe, ignored)) {
-            r.error = "hist: expected a probe id or PROGRAM:SYMBOL, got '" + o.hist_probe + "'";
-            return r;
-        }
-        o.command = command_kind::hist;
-    }
-    r.options = o;
     return r;
 }
 

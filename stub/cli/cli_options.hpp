@@ -87,6 +87,12 @@ struct linear_buckets {
 };
 std::optional<linear_buckets> parse_linear(const std::string& text);
 
+// A whole decimal integer (no sign other than '-', no spaces); false otherwise.
+bool parse_int(std::string_view text, int64_t& out);
+
+// A positive, finite number of seconds ("2", "0.5"); false otherwise.
+bool parse_seconds(std::string_view text, double& out);
+
 // Parses the arguments after the program name. Global options (--connect, --json, --timeout)
 // are accepted anywhere; `--help` after a command selects that command's help. Never exits.
 parse_result parse_command_line(const std::vector<std::string>& args);
@@ -101,8 +107,8 @@ std::string guest_program_path(std::string_view name);
 // Parses HOST:PORT ("[::1]:4242", ":4242" = 127.0.0.1). False on a malformed value.
 bool parse_host_port(std::string_view text, std::string& host, uint16_t& port);
 
-// The help text of `topic` ("" for the general help, or a command such as "probes add");
-// empty when there is no such topic.
+// The help text of `topic` ("" for the general help, or a command such as "probes add"),
+// generated from the declarations of cli_flags.cpp; empty when there is no such topic.
 std::string help_text(std::string_view topic);
 
 } // namespace ruprobes::cli

@@ -163,120 +163,143 @@ int run_watch(rpc_client& c, const cli_options& o) {
     return exit_ok;
 }
 
-int run_hist(rpc_client& c, const cli_options& o) {
-    install_stop_handlers();
-    json list = c.call("probe.list").value("probes", json::array());
-    std::string program, symbol;
-    json address;
-    int64_t id = 0;
-    bool by_id = !o.hist_probe.empty() && o.hist_probe.find(':') == std::string::npos;
-    if (by_id) {
-        id = std::stoll(o.hist_probe);
+namespace {
+
+// The function of `hist PROBE`, and its entry and return probes once known.
+struct hist_function {
+    std::string program;
+    std::string symbol;
+    std::string name; // "fib:fib" (a /bin/ program by its name)
+    std::optional<int64_t> entry;
+    std::optional<int64_t> ret;
+};
+
+// The function PROBE names: a probe id (at the start of a known function) or PROGRAM:SYMBOL.
+// Prints why and returns nothing when it names none.
+std::optional<hist_function> find_hist_function(const json& list, const std::string& probe) {
+    hist_function f;
+    if (probe.find(':') == std::string::npos) {
+        int64_t id = std::stoll(probe);
         for (const auto& p : list) {
             if (p.value("id", json(-1)) != id)
                 continue;
-            program = p.value("program", "");
-            symbol = p.value("symbol", json("")).is_string() ? p["symbol"].get<std::string>() : "";
-            address = p.value("address", json());
-            if (p.value("offset", json(0)) != 0 || symbol.empty()) {
+            f.program = p.value("program", "");
+            f.symbol =
+                p.value("symbol", json("")).is_string() ? p["symbol"].get<std::string>() : "";
+            if (p.value("offset", json(0)) != 0 || f.symbol.empty()) {
                 std::fprintf(stderr,
                              "ruprobes: hist: probe %lld is not at the start of a known function\n",
                              static_cast<long long>(id));
-                return exit_failed;
+                return std::nullopt;
             }
         }
-        if (program.empty()) {
+        if (f.program.empty()) {
             std::fprintf(stderr, "ruprobes: hist: no probe %lld (see ruprobes probes list)\n",
                          static_cast<long long>(id));
-            return exit_failed;
+            return std::nullopt;
         }
     } else {
         std::string error;
-        auto t = parse_probe_target(o.hist_probe, error);
+        auto t = parse_probe_target(probe, error);
         if (!t || t->symbol.empty()) {
             std::fprintf(stderr, "ruprobes: hist: expected a probe id or PROGRAM:SYMBOL\n");
-            return exit_failed;
+            return std::nullopt;
         }
-        program = t->program;
-        symbol = t->symbol;
+        f.program = t->program;
+        f.symbol = t->symbol;
     }
-
-    // The function's entry and return probes (any pid filter will do), added when missing.
-    std::optional<int64_t> entry, ret;
+    f.name = (f.program.rfind("/bin/", 0) == 0 ? f.program.substr(5) : f.program) + ":" + f.symbol;
+    // The function's entry and return probes (any pid filter will do).
     for (const auto& p : list) {
-        if (p.value("program", "") != program || p.value("symbol", json()) != symbol ||
+        if (p.value("program", "") != f.program || p.value("symbol", json()) != f.symbol ||
             p.value("offset", json(0)) != 0)
             continue;
-        if (p.value("kind", "") == "entry" && !entry)
-            entry = p["id"].get<int64_t>();
-        if (p.value("kind", "") == "return" && !ret)
-            ret = p["id"].get<int64_t>();
+        if (p.value("kind", "") == "entry" && !f.entry)
+            f.entry = p["id"].get<int64_t>();
+        if (p.value("kind", "") == "return" && !f.ret)
+            f.ret = p["id"].get<int64_t>();
     }
+    return f;
+}
+
+std::vector<std::string> hist_lines(const rpc_client& c, const watch_model& model,
+                                    const hist_function& f, double elapsed, bool final) {
+    std::vector<std::string> lines{heading(c, "hist", elapsed, final)};
+    const log2_histogram* h = model.histogram(f.name);
+    char line[256];
+    std::snprintf(line, sizeof line,
+                  "%s: call durations (probes %lld -> %lld), %llu calls, %llu events lost",
+                  f.name.c_str(), static_cast<long long>(*f.entry), static_cast<long long>(*f.ret),
+                  static_cast<unsigned long long>(h ? h->count() : 0),
+                  static_cast<unsigned long long>(model.lost()));
+    lines.push_back(line);
+    if (!h) {
+        lines.push_back("  (no completed calls yet)");
+        return lines;
+    }
+    std::snprintf(line, sizeof line, "  min %s, mean %s, max %s", format_duration(h->min()).c_str(),
+                  format_duration(h->mean()).c_str(), format_duration(h->max()).c_str());
+    lines.push_back(line);
+    for (auto& l : h->render())
+        lines.push_back("  " + l);
+    return lines;
+}
+
+json hist_json(const watch_model& model, const hist_function& f, double elapsed) {
+    const log2_histogram* h = model.histogram(f.name);
+    return {{"function", f.name},
+            {"program", f.program},
+            {"symbol", f.symbol},
+            {"entry_probe", *f.entry},
+            {"return_probe", *f.ret},
+            {"duration_s", elapsed},
+            {"lost", model.lost()},
+            {"unmatched_returns", model.pairing().unmatched_returns()},
+            {"histogram", h ? h->to_json() : log2_histogram().to_json()}};
+}
+
+// Subscribes to the hits of f's entry and return probes, collects and shows the histogram.
+void show_duration_hist(rpc_client& c, const cli_options& o, const hist_function& f) {
+    c.call("events.subscribe", {{"kinds", {"probe.hit", "events.lost", "process.exit"}},
+                                {"probes", {*f.entry, *f.ret}}});
+    watch_model model;
+    model.set_filter({*f.entry, *f.ret});
+    model.set_probes(c.call("probe.list"));
+    screen out(isatty(STDOUT_FILENO) && !o.json);
+    auto start = clock::now();
+    collect(c, model, o.duration, default_interval(o, true), [&](double elapsed) {
+        if (out.tty())
+            out.show(hist_lines(c, model, f, elapsed, false));
+    });
+    double elapsed = seconds_between(start, clock::now());
+    if (o.json)
+        std::printf("%s\n", hist_json(model, f, elapsed).dump(2).c_str());
+    else
+        out.show(hist_lines(c, model, f, elapsed, true), true);
+}
+
+} // namespace
+
+int run_hist(rpc_client& c, const cli_options& o) {
+    install_stop_handlers();
+    json list = c.call("probe.list").value("probes", json::array());
+    auto f = find_hist_function(list, o.hist_probe);
+    if (!f)
+        return exit_failed;
+    // The entry and return probes that are missing are added for this run.
     std::vector<int64_t> added;
     auto add = [&](const char* kind) {
-        json r = c.call("probe.add", {{"program", program}, {"symbol", symbol}, {"kind", kind}});
+        json r =
+            c.call("probe.add", {{"program", f->program}, {"symbol", f->symbol}, {"kind", kind}});
         added.push_back(r["id"].get<int64_t>());
         return added.back();
     };
-    int rc = exit_ok;
     try {
-        if (!entry)
-            entry = add("entry");
-        if (!ret)
-            ret = add("return");
-        c.call("events.subscribe", {{"kinds", {"probe.hit", "events.lost", "process.exit"}},
-                                    {"probes", {*entry, *ret}}});
-        watch_model model;
-        model.set_filter({*entry, *ret});
-        model.set_probes(c.call("probe.list"));
-        std::string function =
-            (program.rfind("/bin/", 0) == 0 ? program.substr(5) : program) + ":" + symbol;
-
-        screen out(isatty(STDOUT_FILENO) && !o.json);
-        auto render = [&](double elapsed, bool final) {
-            std::vector<std::string> lines{heading(c, "hist", elapsed, final)};
-            const log2_histogram* h = model.histogram(function);
-            char line[256];
-            std::snprintf(line, sizeof line,
-                          "%s: call durations (probes %lld -> %lld), %llu calls, %llu events lost",
-                          function.c_str(), static_cast<long long>(*entry),
-                          static_cast<long long>(*ret),
-                          static_cast<unsigned long long>(h ? h->count() : 0),
-                          static_cast<unsigned long long>(model.lost()));
-            lines.push_back(line);
-            if (h) {
-                std::snprintf(line, sizeof line, "  min %s, mean %s, max %s",
-                              format_duration(h->min()).c_str(), format_duration(h->mean()).c_str(),
-                              format_duration(h->max()).c_str());
-                lines.push_back(line);
-                for (auto& l : h->render())
-                    lines.push_back("  " + l);
-            } else {
-                lines.push_back("  (no completed calls yet)");
-            }
-            return lines;
-        };
-        auto start = clock::now();
-        collect(c, model, o.duration, default_interval(o, true), [&](double elapsed) {
-            if (out.tty())
-                out.show(render(elapsed, false));
-        });
-        double elapsed = seconds_between(start, clock::now());
-        if (o.json) {
-            const log2_histogram* h = model.histogram(function);
-            json r = {{"function", function},
-                      {"program", program},
-                      {"symbol", symbol},
-                      {"entry_probe", *entry},
-                      {"return_probe", *ret},
-                      {"duration_s", elapsed},
-                      {"lost", model.lost()},
-                      {"unmatched_returns", model.pairing().unmatched_returns()},
-                      {"histogram", h ? h->to_json() : log2_histogram().to_json()}};
-            std::printf("%s\n", r.dump(2).c_str());
-        } else {
-            out.show(render(elapsed, true), true);
-        }
+        if (!f->entry)
+            f->entry = add("entry");
+        if (!f->ret)
+            f->ret = add("return");
+        show_duration_hist(c, o, *f);
     } catch (...) {
         for (int64_t a : added) {
             try {
@@ -291,7 +314,7 @@ int run_hist(rpc_client& c, const cli_options& o) {
     if (!added.empty() && !o.json)
         std::printf("(removed the %zu probe%s added for this histogram)\n", added.size(),
                     added.size() == 1 ? "" : "s");
-    return rc;
+    return exit_ok;
 }
 
 } // namespace ruprobes::cli

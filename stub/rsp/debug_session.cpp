@@ -8,25 +8,12 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cstdio>
 
 namespace ruprobes::rsp {
 
 using namespace ruprobes::target;
 
 namespace {
-
-std::string hex2(unsigned value) {
-    char buf[8];
-    std::snprintf(buf, sizeof buf, "%02x", value & 0xff);
-    return buf;
-}
-
-std::string hex(uint64_t value) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(value));
-    return buf;
-}
 
 // Does a vCont action with this thread-id apply to `t`?
 bool applies(const resume_action& a, thread_id t) {
@@ -51,32 +38,32 @@ debug_session::~debug_session() {
 }
 
 std::string debug_session::stop_reply(const stop_event& stop) {
-    // GDB manual E.3 "Stop Reply Packets": T AA n1:r1;n2:r2;… with registers as target-order
-    // hex, `thread:` in the multiprocess form and `swbreak:` for a software breakpoint hit.
-    std::string s = "T" + hex2(static_cast<unsigned>(stop.signal));
-    s += "thread:" + format_thread(stop.thread.pid, stop.thread.tid) + ";";
+    replies::stop s{static_cast<unsigned>(stop.signal),
+                    stop.thread.pid,
+                    stop.thread.tid,
+                    {},
+                    stop.reason == stop_reason::breakpoint};
     // Every register the kernel reported (pc, sp and ra first): gdb needs no g packet after
     // the stop.
     for (int regno : {registers::pc_regno, registers::sp_regno, registers::ra_regno})
-        s += hex(static_cast<uint64_t>(regno)) + ":" + le_hex(stop.regs.get(regno)) + ";";
+        s.registers.push_back({static_cast<unsigned>(regno), stop.regs.get(regno)});
     for (int regno = 0; regno < 32; regno++) {
         if (regno != registers::sp_regno && regno != registers::ra_regno)
-            s += hex(static_cast<uint64_t>(regno)) + ":" + le_hex(stop.regs.get(regno)) + ";";
+            s.registers.push_back({static_cast<unsigned>(regno), stop.regs.get(regno)});
     }
-    if (stop.reason == stop_reason::breakpoint)
-        s += "swbreak:;";
-    return s;
+    return replies::stop_reply(s);
 }
 
 std::string debug_session::exit_reply(const exit_event& exit) {
     // A signal in gdb's numbering (the kernel's is Linux's: SIGBUS 7 is gdb's 10).
-    int status = exit.signaled ? gdb_signal_of_linux(exit.status) : exit.status;
-    return (exit.signaled ? "X" : "W") + hex2(static_cast<unsigned>(status)) +
-           ";process:" + hex(static_cast<uint64_t>(exit.pid));
+    if (exit.signaled)
+        return replies::exit_signal(static_cast<unsigned>(gdb_signal_of_linux(exit.status)),
+                                    exit.pid);
+    return replies::exit_code(exit.status, exit.pid);
 }
 
 void debug_session::reply_error(target_errc code) {
-    reply("E" + hex2(static_cast<unsigned>(code)));
+    reply(replies::error(static_cast<unsigned>(code)));
 }
 
 void debug_session::reply_error(const target_error& error) {
@@ -208,7 +195,7 @@ task<void> debug_session::prepare_resume(bool single_step) {
 // ---- packets ---------------------------------------------------------------------------------
 
 task<void> debug_session::on(const unknown_req&) {
-    reply("");
+    reply(replies::unsupported());
     co_return;
 }
 
@@ -222,7 +209,7 @@ task<void> debug_session::on(const halt_reason_req&) {
     if (!co_await take_kept_process())
         co_return;
     if (!pid_) {
-        reply(exit_ ? *exit_ : "W00");
+        reply(exit_ ? *exit_ : replies::exit_code(0, -1));
         co_return;
     }
     if (auto stop = model_.any_stop(*pid_)) {
@@ -242,7 +229,7 @@ task<void> debug_session::on(const halt_reason_req&) {
 
 task<void> debug_session::on(const breakpoint_req& b) {
     if (b.type != 0) { // hardware breakpoints and watchpoints: not supported (empty reply)
-        reply("");
+        reply(replies::unsupported());
         co_return;
     }
     if (!pid_ && gone_) { // gdb learns of the exit when it resumes
@@ -555,7 +542,7 @@ task<void> debug_session::on(const query_req& q) {
     const auto& table = queries();
     auto it = table.find(std::string((q.set ? "Q" : "q") + q.name));
     if (it == table.end()) {
-        reply("");
+        reply(replies::unsupported());
         co_return;
     }
     co_await (this->*(it->second))(q);

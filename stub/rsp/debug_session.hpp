@@ -1,5 +1,6 @@
 // RSP server layer: the debugger logic of one gdb client, independent of sockets. It takes
-// decoded packets, drives the target model, and hands reply payloads to a send function; stop
+// decoded packets, drives the target model, and hands reply payloads (built by the typed replies of
+// ruprobes/rsp/reply.hpp) to a send function; stop
 // replies that come later (after c/s/vCont/vAttach or an interrupt) are sent from target events.
 //
 // The handler table is keyed by packet type: one member function per typed request
@@ -8,6 +9,7 @@
 
 #include "rsp/fetch_breakpoints.hpp"
 #include "rsp/stop_caches.hpp"
+#include "ruprobes/rsp/reply.hpp"
 #include "ruprobes/rsp/request.hpp"
 #include "target/target_model.hpp"
 
@@ -128,7 +130,7 @@ private:
     void reply_xfer_chunk(std::string_view doc, uint64_t offset, uint64_t length);
 
     void reply(std::string payload) { send_(std::move(payload)); }
-    void reply_ok() { reply("OK"); }
+    void reply_ok() { reply(replies::ok()); }
     void reply_error(target::target_errc code);
     void reply_error(const target::target_error& error);
     void on_event(const target::target_event& event);

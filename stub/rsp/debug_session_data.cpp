@@ -21,11 +21,10 @@ task<void> debug_session::on(const read_registers_req&) {
         reply_error(regs.error());
         co_return;
     }
-    std::string out;
-    out.reserve(registers::count * 16);
+    uint64_t values[registers::count];
     for (int i = 0; i < registers::count; i++)
-        out += le_hex(regs->get(i));
-    reply(std::move(out));
+        values[i] = regs->get(i);
+    reply(replies::registers(values));
 }
 
 task<void> debug_session::on(const write_registers_req& w) {
@@ -65,14 +64,14 @@ task<void> debug_session::on(const read_register_req& p) {
         if (!fp)
             reply_error(fp.error());
         else
-            reply(le_hex(fp->get(static_cast<int>(p.regno)), size));
+            reply(replies::register_value(fp->get(static_cast<int>(p.regno)), size));
         co_return;
     }
     auto regs = co_await model_.read_registers(*t);
     if (!regs)
         reply_error(regs.error());
     else
-        reply(le_hex(regs->get(static_cast<int>(p.regno))));
+        reply(replies::register_value(regs->get(static_cast<int>(p.regno))));
 }
 
 task<void> debug_session::on(const write_register_req& p) {
@@ -129,7 +128,7 @@ task<void> debug_session::on(const read_memory_req& m) {
     }
     uint64_t len = std::min<uint64_t>(m.len, (options_.packet_size - 4) / 2);
     if (len == 0) {
-        reply("");
+        reply(replies::unsupported());
         co_return;
     }
     // Text as the host copy of the program has it (the kernel shows the original bytes under
@@ -141,7 +140,7 @@ task<void> debug_session::on(const read_memory_req& m) {
         }
         if (!program_.empty() && pid_) {
             if (auto text = options_.read_text(program_, m.addr, len)) {
-                reply(to_hex(*text));
+                reply(replies::memory(*text));
                 co_return;
             }
         }
@@ -168,7 +167,7 @@ task<void> debug_session::on(const read_memory_req& m) {
         }
         if (complete) {
             if (auto bytes = memory_.lookup(m.addr, len)) {
-                reply(to_hex(*bytes));
+                reply(replies::memory(*bytes));
                 co_return;
             }
         }
@@ -184,7 +183,7 @@ task<void> debug_session::on(const read_memory_req& m) {
     if (!bytes)
         reply_error(bytes.error());
     else
-        reply(to_hex(*bytes));
+        reply(replies::memory(*bytes));
 }
 
 task<void> debug_session::on(const write_memory_req& m) {

@@ -56,32 +56,25 @@ task<void> debug_session::q_thread_first(const query_req&) {
 }
 
 task<void> debug_session::q_thread_next(const query_req&) {
-    if (thread_next_ >= thread_list_.size()) {
-        reply("l");
-        co_return;
-    }
     // All threads in one reply: short enough for the processes of the reference kernel.
-    std::string out = "m";
-    for (; thread_next_ < thread_list_.size(); thread_next_++) {
-        if (out.size() > 1)
-            out += ",";
-        const auto& t = thread_list_[thread_next_].id;
-        out += format_thread(t.pid, t.tid);
-        if (out.size() > options_.packet_size / 2)
-            break;
-    }
-    reply(std::move(out));
+    std::vector<std::pair<int64_t, int64_t>> ids;
+    for (size_t i = thread_next_; i < thread_list_.size(); i++)
+        ids.emplace_back(thread_list_[i].id.pid, thread_list_[i].id.tid);
+    size_t used = 0;
+    reply(replies::thread_list(ids, options_.packet_size / 2, used));
+    thread_next_ += used;
+    co_return;
 }
 
 task<void> debug_session::q_current_thread(const query_req&) {
     auto t = general_thread();
-    reply(t ? "QC" + format_thread(t->pid, t->tid) : std::string());
+    reply(t ? replies::current_thread(t->pid, t->tid) : replies::unsupported());
     co_return;
 }
 
 task<void> debug_session::q_attached(const query_req&) {
     // 1: attached to an existing process (quit detaches); 0: we created it (quit kills).
-    reply(attached_ ? "1" : "0");
+    reply(replies::attached(attached_));
     co_return;
 }
 
@@ -91,7 +84,7 @@ task<void> debug_session::q_symbol(const query_req&) {
 }
 
 task<void> debug_session::q_empty(const query_req&) {
-    reply("");
+    reply(replies::unsupported());
     co_return;
 }
 
@@ -144,7 +137,7 @@ task<void> debug_session::q_monitor(const query_req& q) {
               "  monitor ps      the guest's processes\n"
               "  monitor status  the kernel connection\n";
     }
-    reply("O" + string_to_hex(out));
+    reply(replies::console_output(out));
     reply_ok();
 }
 
@@ -184,7 +177,7 @@ task<void> debug_session::on(const xfer_read_req& x) {
         co_return;
     }
     if (x.object != "features") {
-        reply("");
+        reply(replies::unsupported());
         co_return;
     }
     if (x.annex != "target.xml") {
@@ -195,14 +188,7 @@ task<void> debug_session::on(const xfer_read_req& x) {
 }
 
 void debug_session::reply_xfer_chunk(std::string_view doc, uint64_t offset, uint64_t length) {
-    if (offset >= doc.size()) {
-        reply("l");
-        return;
-    }
-    uint64_t len = std::min<uint64_t>(length, options_.packet_size - 16);
-    std::string_view chunk = doc.substr(offset, len);
-    bool last = offset + chunk.size() >= doc.size();
-    reply((last ? "l" : "m") + std::string(chunk));
+    reply(replies::xfer_chunk(doc, offset, std::min<uint64_t>(length, options_.packet_size - 16)));
 }
 
 } // namespace ruprobes::rsp

@@ -107,8 +107,8 @@ task<bool> debug_session::ensure_ready() {
             co_return true;
     }
     // "E.text": gdb shows the text ("Remote failure reply: E.…").
-    reply("E.ruprobesd: the kernel is not up after " +
-          std::to_string(options_.ready_timeout.count() / 1000) + " s");
+    reply(replies::error_text("ruprobesd: the kernel is not up after " +
+                              std::to_string(options_.ready_timeout.count() / 1000) + " s"));
     co_return false;
 }
 

@@ -314,6 +314,108 @@ std::string format_thread(int64_t pid, int64_t tid) {
     return "p" + hex(pid) + "." + hex(tid);
 }
 
+namespace {
+
+// G, p, P: the registers.
+request parse_register_request(char letter, std::string_view args) {
+    if (letter == 'G') {
+        auto bytes = parse_hex_bytes(args);
+        if (!bytes)
+            return malformed("G: register data is not hex");
+        return write_registers_req{std::move(*bytes)};
+    }
+    if (letter == 'p') {
+        auto n = parse_hex(args);
+        if (!n || *n > 0xffff)
+            return malformed("p: bad register number");
+        return read_register_req{static_cast<unsigned>(*n)};
+    }
+    auto parts = split(args, '=');
+    if (!parts)
+        return malformed("P: expected n=r");
+    auto n = parse_hex(parts->first);
+    auto bytes = parse_hex_bytes(parts->second);
+    if (!n || *n > 0xffff || !bytes)
+        return malformed("P: bad register number or value");
+    return write_register_req{static_cast<unsigned>(*n), std::move(*bytes)};
+}
+
+// M addr,length:HEX and X addr,length:BINARY.
+request parse_write_memory(char letter, std::string_view args) {
+    auto parts = split(args, ':');
+    if (!parts)
+        return malformed("M/X: expected addr,length:data");
+    auto r = parse_addr_len(parts->first);
+    if (!r)
+        return malformed("M/X: expected addr,length");
+    std::vector<uint8_t> bytes;
+    if (letter == 'M') {
+        auto hex = parse_hex_bytes(parts->second);
+        if (!hex)
+            return malformed("M: data is not hex");
+        bytes = std::move(*hex);
+    } else {
+        bytes.assign(parts->second.begin(), parts->second.end());
+    }
+    if (bytes.size() != r->len)
+        return malformed("M/X: length does not match the data");
+    return write_memory_req{r->addr, std::move(bytes)};
+}
+
+// Z/z type,addr,kind[;cond_list...].
+request parse_breakpoint(bool insert, std::string_view args) {
+    breakpoint_req b;
+    b.insert = insert;
+    std::string_view rest = args;
+    if (auto semi = rest.find(';'); semi != std::string_view::npos) {
+        b.conditions = std::string(rest.substr(semi + 1));
+        rest = rest.substr(0, semi);
+    }
+    if (!parse_condition_list(b.conditions, b.condition_exprs))
+        return malformed("Z: expected ;X len,bytecode conditions");
+    auto t = split(rest, ',');
+    if (!t)
+        return malformed("Z/z: expected type,addr,kind");
+    auto type = parse_hex(t->first);
+    auto ak = parse_addr_len(t->second);
+    if (!type || *type > 4 || !ak)
+        return malformed("Z/z: expected type,addr,kind");
+    b.type = static_cast<unsigned>(*type);
+    b.addr = ak->addr;
+    b.kind = ak->len;
+    return b;
+}
+
+// Hg/Hc thread-id and T thread-id.
+request parse_thread_request(char letter, std::string_view args) {
+    if (letter == 'T') {
+        auto t = parse_thread_ref(args);
+        if (!t)
+            return malformed("T: bad thread-id");
+        return thread_alive_req{*t};
+    }
+    if (args.empty() || (args[0] != 'g' && args[0] != 'c'))
+        return malformed("H: expected Hg or Hc");
+    auto t = parse_thread_ref(args.substr(1));
+    if (!t)
+        return malformed("H: bad thread-id");
+    return set_thread_req{args[0], *t};
+}
+
+// D or D;pid.
+request parse_detach(std::string_view args) {
+    if (args.empty())
+        return detach_req{};
+    if (args[0] != ';')
+        return malformed("D: expected D;pid");
+    auto pid = parse_hex(args.substr(1));
+    if (!pid || *pid > INT64_MAX)
+        return malformed("D: bad pid");
+    return detach_req{static_cast<int64_t>(*pid)};
+}
+
+} // namespace
+
 request parse_request(std::string_view p) {
     if (p.empty())
         return unknown_req{};
@@ -325,28 +427,10 @@ request parse_request(std::string_view p) {
         if (!args.empty())
             return malformed("g takes no arguments");
         return read_registers_req{};
-    case 'G': {
-        auto bytes = parse_hex_bytes(args);
-        if (!bytes)
-            return malformed("G: register data is not hex");
-        return write_registers_req{std::move(*bytes)};
-    }
-    case 'p': {
-        auto n = parse_hex(args);
-        if (!n || *n > 0xffff)
-            return malformed("p: bad register number");
-        return read_register_req{static_cast<unsigned>(*n)};
-    }
-    case 'P': {
-        auto parts = split(args, '=');
-        if (!parts)
-            return malformed("P: expected n=r");
-        auto n = parse_hex(parts->first);
-        auto bytes = parse_hex_bytes(parts->second);
-        if (!n || *n > 0xffff || !bytes)
-            return malformed("P: bad register number or value");
-        return write_register_req{static_cast<unsigned>(*n), std::move(*bytes)};
-    }
+    case 'G':
+    case 'p':
+    case 'P':
+        return parse_register_request(p[0], args);
     case 'm': {
         auto r = parse_addr_len(args);
         if (!r)
@@ -354,80 +438,23 @@ request parse_request(std::string_view p) {
         return *r;
     }
     case 'M':
-    case 'X': {
-        auto parts = split(args, ':');
-        if (!parts)
-            return malformed("M/X: expected addr,length:data");
-        auto r = parse_addr_len(parts->first);
-        if (!r)
-            return malformed("M/X: expected addr,length");
-        std::vector<uint8_t> bytes;
-        if (p[0] == 'M') {
-            auto hex = parse_hex_bytes(parts->second);
-            if (!hex)
-                return malformed("M: data is not hex");
-            bytes = std::move(*hex);
-        } else {
-            bytes.assign(parts->second.begin(), parts->second.end());
-        }
-        if (bytes.size() != r->len)
-            return malformed("M/X: length does not match the data");
-        return write_memory_req{r->addr, std::move(bytes)};
-    }
+    case 'X':
+        return parse_write_memory(p[0], args);
     case 'Z':
-    case 'z': {
-        breakpoint_req b;
-        b.insert = p[0] == 'Z';
-        std::string_view rest = args;
-        if (auto semi = rest.find(';'); semi != std::string_view::npos) {
-            b.conditions = std::string(rest.substr(semi + 1));
-            rest = rest.substr(0, semi);
-        }
-        if (!parse_condition_list(b.conditions, b.condition_exprs))
-            return malformed("Z: expected ;X len,bytecode conditions");
-        auto t = split(rest, ',');
-        if (!t)
-            return malformed("Z/z: expected type,addr,kind");
-        auto type = parse_hex(t->first);
-        auto ak = parse_addr_len(t->second);
-        if (!type || *type > 4 || !ak)
-            return malformed("Z/z: expected type,addr,kind");
-        b.type = static_cast<unsigned>(*type);
-        b.addr = ak->addr;
-        b.kind = ak->len;
-        return b;
-    }
+    case 'z':
+        return parse_breakpoint(p[0] == 'Z', args);
     case 'c':
     case 's':
     case 'C':
     case 'S':
         return parse_legacy_resume(p[0], args);
-    case 'H': {
-        if (args.empty() || (args[0] != 'g' && args[0] != 'c'))
-            return malformed("H: expected Hg or Hc");
-        auto t = parse_thread_ref(args.substr(1));
-        if (!t)
-            return malformed("H: bad thread-id");
-        return set_thread_req{args[0], *t};
-    }
-    case 'T': {
-        auto t = parse_thread_ref(args);
-        if (!t)
-            return malformed("T: bad thread-id");
-        return thread_alive_req{*t};
-    }
+    case 'H':
+    case 'T':
+        return parse_thread_request(p[0], args);
     case 'k':
         return kill_req{};
-    case 'D': {
-        if (args.empty())
-            return detach_req{};
-        if (args[0] != ';')
-            return malformed("D: expected D;pid");
-        auto pid = parse_hex(args.substr(1));
-        if (!pid || *pid > INT64_MAX)
-            return malformed("D: bad pid");
-        return detach_req{static_cast<int64_t>(*pid)};
-    }
+    case 'D':
+        return parse_detach(args);
     case '!':
         return extended_mode_req{};
     case 'v':

@@ -262,9 +262,16 @@ TEST_F(cli_e2e, ps_status_hist_json_and_errors) {
     r = run({"kill", "9999"});
     EXPECT_EQ(r.status, 1) << r.output;
     EXPECT_NE(r.output.find("No such process"), std::string::npos) << r.output;
-    // Usage errors: 2.
+    // Usage errors: 2; help: 0.
     r = run({"probes", "add", "fib"});
     EXPECT_EQ(r.status, 2) << r.output;
+    r = run({"probes", "remove"});
+    EXPECT_EQ(r.status, 2) << r.output;
+    EXPECT_NE(r.output.find("probes remove: missing ID"), std::string::npos) << r.output;
+    r = run({"probe", "add", "--help"});
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("Usage: ruprobes probes add [OPTIONS] TARGET"), std::string::npos)
+        << r.output;
     // No daemon there: 3.
     spawn_options c;
     c.argv = {std::string(bin_dir) + "/ruprobes", "--connect",

@@ -195,5 +195,54 @@ TEST(cli_options, help_for_every_command_and_version) {
     EXPECT_NE(parse_error({"help", "nosuch"}).find("no such command"), std::string::npos);
 }
 
+// The help is generated from the declarations the parser uses: every flag a command accepts is in
+// its help, under a usage line that names the whole command.
+TEST(cli_options, help_lists_what_each_command_accepts) {
+    struct command_flags {
+        const char* topic;
+        std::vector<std::string> args; // a command line that uses every flag
+        std::vector<const char*> flags;
+    };
+    const command_flags commands[] = {
+        {"probes add",
+         {"probes", "add", "fib:fib", "--kind", "entry", "--pid", "3", "--if", "a0 > 1"},
+         {"TARGET", "--entry", "--return", "--insn", "--kind", "--pid", "--if"}},
+        {"spawn", {"spawn", "--stopped", "fib", "20"}, {"PROGRAM ARGS", "--stopped"}},
+        {"watch",
+         {"watch", "--duration", "1", "--interval", "1", "--probe", "2"},
+         {"--duration", "--interval", "--probe"}},
+        {"hist",
+         {"hist", "fib:fib", "--of", "a0", "--by", "pid", "--linear", "0:10:1", "--if", "a0 > 1",
+          "--run", "fib 5", "--insn"},
+         {"PROBE|TARGET", "--of", "--by", "--linear", "--if", "--run", "--duration", "--interval",
+          "--entry", "--return", "--insn"}},
+        {"count",
+         {"count", "fib:fib", "--by", "a0", "--if", "a0 > 1", "--duration", "2", "--return"},
+         {"TARGET", "--by", "--if", "--run", "--duration", "--entry", "--return", "--insn"}},
+        {"",
+         {"--json", "--timeout", "3", "--connect", ":4000", "ps"},
+         {"--connect", "--json", "--timeout", "--version", "--help", "Exit status"}},
+    };
+    for (const auto& c : commands) {
+        parse_ok(c.args);
+        std::string help = help_text(c.topic);
+        EXPECT_NE(help.find("Usage: ruprobes" + std::string(*c.topic ? " " : "") + c.topic),
+                  std::string::npos)
+            << help;
+        for (const char* flag : c.flags)
+            EXPECT_NE(help.find(flag), std::string::npos) << c.topic << ": " << flag;
+    }
+    EXPECT_EQ(help_text("hist").find("--pid"), std::string::npos);
+    EXPECT_EQ(help_text("probe add"), help_text("probes add"));
+}
+
+// Words after PROGRAM are the program's, even those that look like ruprobes' flags.
+TEST(cli_options, spawn_words_after_the_program_are_its_arguments) {
+    auto o = parse_ok({"--json", "spawn", "fib", "--json", "--help"});
+    EXPECT_TRUE(o.json);
+    EXPECT_EQ(o.command, command_kind::spawn);
+    EXPECT_EQ(o.argv, (std::vector<std::string>{"/bin/fib", "--json", "--help"}));
+}
+
 } // namespace
 } // namespace ruprobes::cli

@@ -9,7 +9,13 @@
 // fields become no-ops; callers check ok() once at the end.
 #pragma once
 
-#include "ruprobes/base.hpp"
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <type_traits>
+
+#include "ruprobes/error.hpp"
 
 namespace ruprobes::wire {
 

@@ -7,6 +7,8 @@
 //   if (auto r = wire::decode<wire::ping_response>(f)) use(r->cookie);
 #pragma once
 
+#include <optional>
+
 #include "ruprobes/wire/frame.hpp"
 #include "ruprobes/wire/messages.hpp"
 

@@ -3,7 +3,11 @@
 // Test vector: crc32("123456789") == 0xCBF43926.
 #pragma once
 
-#include "ruprobes/base.hpp"
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "ruprobes/error.hpp"
 
 namespace ruprobes::wire {
 

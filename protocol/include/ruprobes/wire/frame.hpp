@@ -8,6 +8,8 @@
 //  little-endian; crc32 covers bytes [0, 16+len); length <= max_payload.
 #pragma once
 
+#include <optional>
+
 #include "ruprobes/wire/byte_io.hpp"
 
 namespace ruprobes::wire {

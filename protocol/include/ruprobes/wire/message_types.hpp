@@ -2,7 +2,13 @@
 // codes, capabilities, flags and the enumerations fields carry. messages.hpp has the messages.
 #pragma once
 
-#include "ruprobes/base.hpp"
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "ruprobes/error.hpp"
 
 namespace ruprobes::wire {
 

@@ -5,7 +5,11 @@
 // Responses start with `status`; their other fields exist on the wire only when status == 0.
 #pragma once
 
-#include "ruprobes/base.hpp"
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "ruprobes/error.hpp"
 #include "ruprobes/wire/message_types.hpp"
 
 namespace ruprobes::wire {

@@ -10,7 +10,11 @@
 //   x = a ^ (b · 0x9E3779B97F4A7C15),  checksum = low 32 bits of (x ^ (x >> 32))
 #pragma once
 
-#include "ruprobes/base.hpp"
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "ruprobes/error.hpp"
 
 namespace ruprobes::wire {
 
