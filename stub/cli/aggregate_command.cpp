@@ -1,10 +1,12 @@
 // `ruprobes count` and `ruprobes hist --of`: an aggregation probe in the kernel for the length
 // of a run, then its table (probe.aggregate) as text or JSON. The kernel counts every hit; the
-// host only reads the table at the end.
+// host reads the table at the end, and with --interval also every S seconds on the way (the
+// daemon sends it: probe.add's aggregate.every).
 #include "cli/commands.hpp"
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 
 namespace ruprobes::cli {
@@ -35,15 +37,26 @@ json probe_params(const cli_options& o) {
         aggregate["max"] = l->max;
         aggregate["step"] = l->step;
     }
+    if (o.interval)
+        aggregate["every"] = std::llround(*o.interval * 1000);
     params["aggregate"] = aggregate;
     return params;
 }
 
-// Waits for the end of the run: the --run program's exit, --duration, or Ctrl-C.
-void wait_for_the_run(rpc_client& c, const cli_options& o) {
+void print_table(const cli_options& o, const json& r);
+
+// Waits for the end of the run: the --run program's exit, --duration, or Ctrl-C; with
+// --interval, prints the tables the daemon sends on the way.
+void wait_for_the_run(rpc_client& c, const cli_options& o, int64_t probe) {
+    json kinds = json::array();
+    if (!o.run.empty())
+        kinds.push_back("process.exit");
+    if (o.interval)
+        kinds.push_back("probe.aggregate");
+    if (!kinds.empty())
+        c.call("events.subscribe", {{"kinds", kinds}, {"probes", {probe}}});
     std::optional<int64_t> pid;
     if (!o.run.empty()) {
-        c.call("events.subscribe", {{"kinds", {"process.exit"}}});
         json r = c.call("process.spawn", {{"argv", o.run}});
         pid = r["pid"].get<int64_t>();
     }
@@ -60,6 +73,13 @@ void wait_for_the_run(rpc_client& c, const cli_options& o) {
         if (pid && n && n->value("method", "") == "process.exit" &&
             (*n)["params"].value("pid", int64_t(-1)) == *pid)
             return;
+        if (n && n->value("method", "") == "probe.aggregate") {
+            if (o.json)
+                std::printf("%s\n", (*n)["params"].dump().c_str());
+            else
+                print_table(o, (*n)["params"]);
+            std::fflush(stdout);
+        }
     }
 }
 
@@ -130,7 +150,7 @@ int run_aggregate(rpc_client& c, const cli_options& o) {
     int64_t id = probe["id"];
     json table;
     try {
-        wait_for_the_run(c, o);
+        wait_for_the_run(c, o, id);
         table = c.call("probe.aggregate", {{"id", id}});
     } catch (...) {
         try {

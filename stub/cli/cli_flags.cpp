@@ -201,7 +201,8 @@ void add_hist_command(CLI::App& app, cli_options& o, parsed_words& w) {
         ->type_name("MIN:MAX:STEP");
     add_seconds_flag(*hist, "--interval", o.interval,
                      "without --of, on a terminal: seconds between redraws\n"
-                     "(default 1)");
+                     "(default 1); with --of: also print the table every S\n"
+                     "seconds while it runs (at least 0.1)");
     hist->footer("Without --of, the function needs an entry and a return probe: those missing\n"
                  "are added for this run and removed at the end. With --of, no event per hit\n"
                  "reaches the host; a probe is added for the run and removed at the end; --by,\n"
@@ -219,8 +220,12 @@ void add_count_command(CLI::App& app, cli_options& o, parsed_words& w) {
                           "return value: implies --return)",
                           "without --run: count for S seconds (default: until\n"
                           "Ctrl-C)");
+    add_seconds_flag(*count, "--interval", o.interval,
+                     "also print the table every S seconds while it runs\n"
+                     "(at least 0.1; the daemon reads it from the kernel)");
     count->footer("No event per hit reaches the host. A probe is added for the run and removed\n"
-                  "at the end. With --json: the result of probe.aggregate.");
+                  "at the end. With --json: the result of probe.aggregate (with --interval, one\n"
+                  "line per table on the way, then the last one).");
 }
 
 void add_process_commands(CLI::App& app, cli_options& o, parsed_words& w) {

@@ -187,6 +187,10 @@ bool take_aggregation(const std::string& command, const parsed_words& w, cli_opt
         }
         o.kind = "return";
     }
+    if (o.interval && (*o.interval < 0.1 || *o.interval > 3600)) {
+        error = command + ": --interval is 0.1 to 3600 seconds (the daemon sends the table)";
+        return false;
+    }
     if (o.linear && !parse_linear(*o.linear)) {
         error = "hist: --linear is MIN:MAX:STEP (integers, MAX > MIN, STEP > 0), got '" +
                 *o.linear + "'";

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <map>
 #include <regex>
 #include <sstream>
@@ -219,6 +220,29 @@ TEST_F(cli_e2e, count_and_hist_one_liners_aggregate_in_the_kernel) {
     cli_run conditional = run({"count", "fib:fib", "--if", "a0 == 2", "--run", "fib 10"});
     ASSERT_EQ(conditional.status, 0) << conditional.output;
     EXPECT_NE(conditional.output.find("34 hits"), std::string::npos) << conditional.output;
+
+    // --interval: the daemon sends the table every 0.1 s while a long run goes on (one JSON line
+    // each), then the last one; its counts only grow.
+    cli_run spawned = run({"spawn", "/bin/loop 1000000000"});
+    ASSERT_EQ(spawned.status, 0) << spawned.output;
+    cli_run periodic =
+        run({"count", "loop:step", "--interval", "0.1", "--duration", "2", "--json"});
+    ASSERT_EQ(periodic.status, 0) << periodic.output;
+    std::vector<uint64_t> hits;
+    std::istringstream tables(periodic.output);
+    for (std::string line; std::getline(tables, line);) {
+        if (line.rfind("{\"aggregate\"", 0) == 0)
+            hits.push_back(json::parse(line)["hits"].get<uint64_t>());
+    }
+    ASSERT_GE(hits.size(), 1u) << "no table on the way in 2 s at 0.1 s\n" << periodic.output;
+    EXPECT_TRUE(std::is_sorted(hits.begin(), hits.end())) << periodic.output;
+    int loop_pid = 0;
+    ASSERT_EQ(std::sscanf(spawned.output.c_str(), "spawned pid %d", &loop_pid), 1)
+        << spawned.output;
+    cli_run killed = run({"kill", std::to_string(loop_pid)});
+    EXPECT_EQ(killed.status, 0) << killed.output;
+    cli_run too_often = run({"count", "fib:fib", "--interval", "0.01"});
+    EXPECT_EQ(too_often.status, 2) << too_often.output;
 
     cli_run bad = run({"count", "fib:fib", "--by", "x99", "--run", "fib 3"});
     EXPECT_EQ(bad.status, 1) << bad.output;
