@@ -5,6 +5,8 @@
 
 #include "ruprobes/wire/messages.hpp"
 
+#include <tl/expected.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -17,7 +19,7 @@ namespace wire = ruprobes::wire;
 // How a request ended.
 enum class call_errc {
     ok = 0,
-    kernel_status, // the kernel answered with a non-zero status (call_result::status)
+    kernel_status, // the kernel answered with a non-zero status (call_error::status)
     timeout,       // no answer before the deadline
     disconnected,  // the connection went away before the answer
     not_connected, // there was no connection to send on
@@ -27,28 +29,25 @@ enum class call_errc {
 // A stable name for `e` ("timeout", ...).
 const char* call_errc_name(call_errc e);
 
-template <typename T>
-struct call_result {
-    call_errc errc = call_errc::ok;
+// Why a request failed.
+struct call_error {
+    call_errc errc = call_errc::malformed;
     int32_t status = 0; // the kernel's status (protocol/README.md §2) when errc == kernel_status
-    T value{};
-
-    bool ok() const { return errc == call_errc::ok; }
-    explicit operator bool() const { return ok(); }
 };
 
-template <>
-struct call_result<void> {
-    call_errc errc = call_errc::ok;
-    int32_t status = 0;
-
-    bool ok() const { return errc == call_errc::ok; }
-    explicit operator bool() const { return ok(); }
-};
-
-// "ok", "timeout", or "kernel status no_such_process (104)".
+// The value of a request, or why it failed: the daemon's one result type (tl::expected), as the
+// target model's outcome<T> (target/outcome.hpp).
 template <typename T>
-std::string describe(const call_result<T>& r);
+using call_result = tl::expected<T, call_error>;
+
+// "timeout", or "kernel status no_such_process (104)".
+std::string describe(const call_error& e);
+
+// "ok", or describe(r.error()).
+template <typename T>
+std::string describe(const call_result<T>& r) {
+    return r ? std::string("ok") : describe(r.error());
+}
 
 // The kernel's side of a successful hello (protocol/README.md §3, hello response).
 struct hello_info {
