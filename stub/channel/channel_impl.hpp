@@ -534,15 +534,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     // that hit batches right behind it are counted against the new sequence.
     void apply_hello(const wire::hello_response& r) {
         hello_info info;
-        info.version = r.version;
-        info.capabilities = r.capabilities;
-        info.boot_id = r.boot_id;
-        info.time_ns = r.time_ns;
-        info.next_hit_seq = r.next_hit_seq;
-        info.hits_dropped = r.hits_dropped;
-        info.hit_window = r.hit_window;
-        info.max_frame = r.max_frame;
-        info.stopped_threads = r.stopped_threads;
+        static_cast<wire::hello_response&>(info) = r;
         info.rebooted = had_hello && info.boot_id != last_hello.boot_id;
         if (!had_hello || info.rebooted || hello_reset) {
             expected_seq = info.next_hit_seq; // a new sequence

@@ -49,17 +49,9 @@ std::string describe(const call_result<T>& r) {
     return r ? std::string("ok") : describe(r.error());
 }
 
-// The kernel's side of a successful hello (protocol/README.md §3, hello response).
-struct hello_info {
-    uint16_t version = 0;
-    uint32_t capabilities = 0;
-    uint64_t boot_id = 0;
-    uint64_t time_ns = 0;
-    uint64_t next_hit_seq = 0;
-    uint64_t hits_dropped = 0;
-    uint32_t hit_window = 0;
-    uint32_t max_frame = 0;
-    uint32_t stopped_threads = 0;
+// The kernel's side of a successful hello (protocol/README.md §3, hello response) as the wire
+// carries it, and what the client makes of it.
+struct hello_info : wire::hello_response {
     bool rebooted = false; // boot_id differs from the previous hello of this client
 };
 
@@ -73,7 +65,10 @@ struct probe_entry {
     std::string path;
 };
 
-// One key of an in-kernel aggregation and the whole table (aggregation_read, every page).
+// One key of an in-kernel aggregation and the whole table (aggregation_read, every page); the
+// target model's too (target/target_types.hpp). log2 buckets: [0] below 0, [1] 0, [2 + n]
+// 2^n..2^(n+1)-1 (the last: everything above); linear: [0] below min, [1 + i]
+// min + i*step..min + (i+1)*step - 1, the last: max and above.
 struct aggregation_row {
     uint64_t key = 0;
     uint64_t count = 0;
@@ -83,9 +78,9 @@ struct aggregation_row {
     std::vector<uint64_t> buckets;
 };
 struct aggregation_table {
-    uint32_t buckets = 0;
-    uint64_t hits = 0;
-    uint64_t dropped = 0;
+    uint32_t buckets = 0; // per row
+    uint64_t hits = 0;    // every hit aggregated
+    uint64_t dropped = 0; // hits whose key found no room in the kernel's table
     std::vector<aggregation_row> rows;
 };
 

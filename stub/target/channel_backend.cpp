@@ -505,11 +505,7 @@ task<outcome<aggregation_table>> channel_backend::read_aggregation(probe_id id) 
     auto r = co_await impl_->client->aggregation_read(static_cast<uint32_t>(id));
     if (!r)
         co_return error_of(r, "aggregation_read");
-    aggregation_table table{r->hits, r->dropped, {}};
-    for (channel::aggregation_row& row : r->rows)
-        table.rows.push_back(
-            aggregation_row{row.key, row.count, row.sum, row.min, row.max, std::move(row.buckets)});
-    co_return table;
+    co_return std::move(*r);
 }
 
 task<outcome<void>> channel_backend::remove_probe(probe_id id) {
