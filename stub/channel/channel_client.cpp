@@ -22,13 +22,12 @@ const char* call_errc_name(call_errc e) {
     return "unknown";
 }
 
-template <typename T>
-std::string describe(const call_result<T>& r) {
-    if (r.errc == call_errc::kernel_status) {
-        return std::string("kernel status ") + wire::status_name(r.status) + " (" +
-               std::to_string(r.status) + ")";
+std::string describe(const call_error& e) {
+    if (e.errc == call_errc::kernel_status) {
+        return std::string("kernel status ") + wire::status_name(e.status) + " (" +
+               std::to_string(e.status) + ")";
     }
-    return call_errc_name(r.errc);
+    return call_errc_name(e.errc);
 }
 
 client::client(asio::io_context& io, client_options options, event_handlers handlers)
@@ -86,19 +85,5 @@ void client::send_raw(std::vector<uint8_t> bytes) {
 void client::ack_hits(uint64_t next_seq) {
     impl_->ack_hits(next_seq);
 }
-
-template std::string describe(const call_result<void>&);
-template std::string describe(const call_result<uint32_t>&);
-template std::string describe(const call_result<uint64_t>&);
-template std::string describe(const call_result<hello_info>&);
-template std::string describe(const call_result<spawned_process>&);
-template std::string describe(const call_result<register_values>&);
-template std::string describe(const call_result<fp_register_values>&);
-template std::string describe(const call_result<std::vector<uint8_t>>&);
-template std::string describe(const call_result<std::vector<probe_entry>>&);
-template std::string describe(const call_result<aggregation_table>&);
-template std::string describe(const call_result<std::vector<process_entry>>&);
-template std::string describe(const call_result<std::vector<thread_entry>>&);
-template std::string describe(const call_result<channel_test_result>&);
 
 } // namespace ruprobes::channel

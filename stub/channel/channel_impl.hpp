@@ -64,10 +64,7 @@ inline std::string to_string(wire::bytes b) {
 
 template <typename T>
 call_result<T> fail(call_errc e, int32_t status = 0) {
-    call_result<T> r;
-    r.errc = e;
-    r.status = status;
-    return r;
+    return tl::unexpected(call_error{e, status});
 }
 
 template <typename T>
@@ -77,9 +74,7 @@ call_result<T> fail_like(const raw_reply& raw) {
 
 template <typename T>
 call_result<T> success(T value) {
-    call_result<T> r;
-    r.value = std::move(value);
-    return r;
+    return call_result<T>(std::move(value));
 }
 
 } // namespace impl_detail
@@ -521,10 +516,9 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     asio::awaitable<call_result<void>> call_void(Req req) {
         auto self = shared_from_this();
         raw_reply raw = co_await call(req);
-        call_result<void> r;
-        r.errc = raw.errc;
-        r.status = raw.status;
-        co_return r;
+        if (raw.errc != call_errc::ok)
+            co_return fail<void>(raw.errc, raw.status);
+        co_return call_result<void>{};
     }
 
     // A request whose response decodes as `Resp` and becomes the caller's value through
@@ -532,14 +526,13 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     template <typename Resp, typename Req, typename Convert>
     asio::awaitable<call_result<std::invoke_result_t<Convert, const Resp&>>>
     call_decoded(Req req, Convert convert) {
-        using T = std::invoke_result_t<Convert, const Resp&>;
         auto self = shared_from_this();
         raw_reply raw = co_await call(req);
         auto m = decode_reply<Resp>(raw);
-        if (!m.ok()) {
-            co_return fail<T>(m.errc, m.status);
+        if (!m) {
+            co_return tl::unexpected(m.error());
         }
-        co_return success(convert(m.value));
+        co_return success(convert(*m));
     }
 
     template <typename Resp>
@@ -568,11 +561,11 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
             .lease_ms = options.lease_ms,
         });
         auto m = decode_reply<wire::hello_response>(raw);
-        if (!m.ok()) {
-            co_return fail<hello_info>(m.errc, m.status);
+        if (!m) {
+            co_return tl::unexpected(m.error());
         }
         if (!hello_applied) {
-            apply_hello(m.value); // normally done by the reader already
+            apply_hello(*m); // normally done by the reader already
         }
         co_return success(last_hello);
     }
@@ -581,15 +574,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     // that hit batches right behind it are counted against the new sequence.
     void apply_hello(const wire::hello_response& r) {
         hello_info info;
-        info.version = r.version;
-        info.capabilities = r.capabilities;
-        info.boot_id = r.boot_id;
-        info.time_ns = r.time_ns;
-        info.next_hit_seq = r.next_hit_seq;
-        info.hits_dropped = r.hits_dropped;
-        info.hit_window = r.hit_window;
-        info.max_frame = r.max_frame;
-        info.stopped_threads = r.stopped_threads;
+        static_cast<wire::hello_response&>(info) = r;
         info.rebooted = had_hello && info.boot_id != last_hello.boot_id;
         if (!had_hello || info.rebooted || hello_reset) {
             expected_seq = info.next_hit_seq; // a new sequence
@@ -651,10 +636,10 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         auto self = shared_from_this();
         raw_reply raw = co_await call(wire::ping_request{.cookie = cookie});
         auto m = decode_reply<wire::ping_response>(raw);
-        if (!m.ok()) {
-            co_return fail<uint64_t>(m.errc, m.status);
+        if (!m) {
+            co_return tl::unexpected(m.error());
         }
-        co_return success(m.value.time_ns);
+        co_return success(m->time_ns);
     }
 
     // Pages through a list (probe_list / process_list / thread_list / aggregation_read).
@@ -677,20 +662,19 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
             raw_reply raw = co_await call(make_request(start));
             size_t used = 0;
             auto head = decode_reply<Resp>(raw, &used);
-            if (!head.ok()) {
-                co_return fail<std::vector<out_type>>(head.errc, head.status);
+            if (!head) {
+                co_return tl::unexpected(head.error());
             }
-            on_head(head.value);
-            wire::entry_reader<Entry> entries(wire::bytes(raw.payload).subspan(used),
-                                              head.value.count);
+            on_head(*head);
+            wire::entry_reader<Entry> entries(wire::bytes(raw.payload).subspan(used), head->count);
             while (auto e = entries.next()) {
                 all.push_back(convert(*e));
             }
             if (entries.failed()) {
                 co_return fail<std::vector<out_type>>(call_errc::malformed);
             }
-            start += head.value.count;
-            if (head.value.count == 0 || start >= head.value.total) {
+            start += head->count;
+            if (head->count == 0 || start >= head->total) {
                 break;
             }
         }

@@ -57,10 +57,10 @@ awaitable<call_result<aggregation_table>> client::aggregation_read(uint32_t prob
             return row;
         });
     if (!rows)
-        co_return fail<aggregation_table>(rows.errc, rows.status);
+        co_return tl::unexpected(rows.error());
     if (malformed)
         co_return fail<aggregation_table>(call_errc::malformed);
-    table.rows = std::move(rows.value);
+    table.rows = std::move(*rows);
     co_return success(std::move(table));
 }
 
@@ -159,10 +159,7 @@ client::regs_set_then_resume(uint32_t pid, uint32_t tid, uint64_t mask, register
                              uint32_t resume_pid, uint32_t resume_tid, bool step, uint32_t signal) {
     auto self = impl_;
     auto status_of = [](const raw_reply& raw) {
-        call_result<void> r;
-        r.errc = raw.errc;
-        r.status = raw.status;
-        return r;
+        return raw.errc == call_errc::ok ? call_result<void>{} : fail<void>(raw.errc, raw.status);
     };
     wire::regs_set_request set{
         .pid = pid, .tid = tid, .mask = mask, .x = values.x, .pc = values.pc};
@@ -198,13 +195,13 @@ awaitable<call_result<std::vector<uint8_t>>> client::mem_read(uint32_t pid, uint
         raw_reply raw = co_await self->call(wire::mem_read_request{
             .pid = pid, .length = static_cast<uint32_t>(chunk), .address = address + all.size()});
         auto m = impl::decode_reply<wire::mem_read_response>(raw);
-        if (!m.ok()) {
-            co_return fail<std::vector<uint8_t>>(m.errc, m.status);
+        if (!m) {
+            co_return tl::unexpected(m.error());
         }
-        if (m.value.data.size() != chunk) {
+        if (m->data.size() != chunk) {
             co_return fail<std::vector<uint8_t>>(call_errc::malformed);
         }
-        all.insert(all.end(), m.value.data.begin(), m.value.data.end());
+        all.insert(all.end(), m->data.begin(), m->data.end());
     }
     co_return success(std::move(all));
 }
@@ -220,7 +217,7 @@ awaitable<call_result<void>> client::mem_write(uint32_t pid, uint64_t address,
             .address = address + done,
             .data = wire::bytes(bytes.data() + done, chunk),
         });
-        if (!r.ok()) {
+        if (!r) {
             co_return r;
         }
         done += chunk;
@@ -234,10 +231,10 @@ awaitable<call_result<channel_test_result>> client::channel_test(uint32_t total_
     raw_reply raw = co_await self->call(
         wire::channel_test_request{.total_bytes = total_bytes, .payload_size = payload_size});
     auto m = impl::decode_reply<wire::channel_test_response>(raw);
-    if (!m.ok()) {
-        co_return fail<channel_test_result>(m.errc, m.status);
+    if (!m) {
+        co_return tl::unexpected(m.error());
     }
-    co_return success(channel_test_result{m.value.frames, m.value.bytes, m.value.elapsed_ns});
+    co_return success(channel_test_result{m->frames, m->bytes, m->elapsed_ns});
 }
 
 } // namespace ruprobes::channel

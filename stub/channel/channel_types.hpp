@@ -5,6 +5,8 @@
 
 #include "ruprobes/wire/messages.hpp"
 
+#include <tl/expected.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -17,7 +19,7 @@ namespace wire = ruprobes::wire;
 // How a request ended.
 enum class call_errc {
     ok = 0,
-    kernel_status, // the kernel answered with a non-zero status (call_result::status)
+    kernel_status, // the kernel answered with a non-zero status (call_error::status)
     timeout,       // no answer before the deadline
     disconnected,  // the connection went away before the answer
     not_connected, // there was no connection to send on
@@ -27,40 +29,29 @@ enum class call_errc {
 // A stable name for `e` ("timeout", ...).
 const char* call_errc_name(call_errc e);
 
-template <typename T>
-struct call_result {
-    call_errc errc = call_errc::ok;
+// Why a request failed.
+struct call_error {
+    call_errc errc = call_errc::malformed;
     int32_t status = 0; // the kernel's status (protocol/README.md §2) when errc == kernel_status
-    T value{};
-
-    bool ok() const { return errc == call_errc::ok; }
-    explicit operator bool() const { return ok(); }
 };
 
-template <>
-struct call_result<void> {
-    call_errc errc = call_errc::ok;
-    int32_t status = 0;
-
-    bool ok() const { return errc == call_errc::ok; }
-    explicit operator bool() const { return ok(); }
-};
-
-// "ok", "timeout", or "kernel status no_such_process (104)".
+// The value of a request, or why it failed: the daemon's one result type (tl::expected), as the
+// target model's outcome<T> (target/outcome.hpp).
 template <typename T>
-std::string describe(const call_result<T>& r);
+using call_result = tl::expected<T, call_error>;
 
-// The kernel's side of a successful hello (protocol/README.md §3, hello response).
-struct hello_info {
-    uint16_t version = 0;
-    uint32_t capabilities = 0;
-    uint64_t boot_id = 0;
-    uint64_t time_ns = 0;
-    uint64_t next_hit_seq = 0;
-    uint64_t hits_dropped = 0;
-    uint32_t hit_window = 0;
-    uint32_t max_frame = 0;
-    uint32_t stopped_threads = 0;
+// "timeout", or "kernel status no_such_process (104)".
+std::string describe(const call_error& e);
+
+// "ok", or describe(r.error()).
+template <typename T>
+std::string describe(const call_result<T>& r) {
+    return r ? std::string("ok") : describe(r.error());
+}
+
+// The kernel's side of a successful hello (protocol/README.md §3, hello response) as the wire
+// carries it, and what the client makes of it.
+struct hello_info : wire::hello_response {
     bool rebooted = false; // boot_id differs from the previous hello of this client
 };
 
@@ -74,7 +65,10 @@ struct probe_entry {
     std::string path;
 };
 
-// One key of an in-kernel aggregation and the whole table (aggregation_read, every page).
+// One key of an in-kernel aggregation and the whole table (aggregation_read, every page); the
+// target model's too (target/target_types.hpp). log2 buckets: [0] below 0, [1] 0, [2 + n]
+// 2^n..2^(n+1)-1 (the last: everything above); linear: [0] below min, [1 + i]
+// min + i*step..min + (i+1)*step - 1, the last: max and above.
 struct aggregation_row {
     uint64_t key = 0;
     uint64_t count = 0;
@@ -84,9 +78,9 @@ struct aggregation_row {
     std::vector<uint64_t> buckets;
 };
 struct aggregation_table {
-    uint32_t buckets = 0;
-    uint64_t hits = 0;
-    uint64_t dropped = 0;
+    uint32_t buckets = 0; // per row
+    uint64_t hits = 0;    // every hit aggregated
+    uint64_t dropped = 0; // hits whose key found no room in the kernel's table
     std::vector<aggregation_row> rows;
 };
 

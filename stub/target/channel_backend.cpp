@@ -109,20 +109,24 @@ wire::aggregation_add_request aggregation_request(const probe_spec& spec, wire::
     };
 }
 
-template <typename T>
-target_error error_of(const channel::call_result<T>& r, const char* what) {
-    std::string message = std::string(what) + ": " + channel::describe(r);
-    switch (r.errc) {
+target_errc errc_of(const channel::call_error& e) {
+    switch (e.errc) {
     case channel::call_errc::kernel_status:
-        return {errc_of_status(r.status), message};
+        return errc_of_status(e.status);
     case channel::call_errc::timeout:
-        return {target_errc::timeout, message};
+        return target_errc::timeout;
     case channel::call_errc::disconnected:
     case channel::call_errc::not_connected:
-        return {target_errc::not_connected, message};
+        return target_errc::not_connected;
     default:
-        return {target_errc::backend_failure, message};
+        return target_errc::backend_failure;
     }
+}
+
+// The target's error for the failed channel request `what` (r holds an error).
+template <typename T>
+tl::unexpected<target_error> error_of(const channel::call_result<T>& r, const char* what) {
+    return fail(errc_of(r.error()), std::string(what) + ": " + channel::describe(r.error()));
 }
 
 stop_reason reason_of(wire::stop_reason r) {
@@ -292,7 +296,7 @@ struct channel_backend::impl : std::enable_shared_from_this<impl> {
             if (hello) {
                 backoff = std::chrono::milliseconds(100);
                 if (!connected)
-                    on_session(hello.value); // normally done by the reader already
+                    on_session(*hello); // normally done by the reader already
                 // Sleep until the connection ends (on_disconnect cancels the timer).
                 wake.expires_at(std::chrono::steady_clock::time_point::max());
                 boost::system::error_code ec;
@@ -343,7 +347,7 @@ task<outcome<std::vector<process_info>>> channel_backend::list_processes() {
     if (!r)
         co_return error_of(r, "process_list");
     std::vector<process_info> out;
-    for (const auto& p : r.value) {
+    for (const auto& p : *r) {
         process_state s = p.state == wire::process_state::running   ? process_state::running
                           : p.state == wire::process_state::stopped ? process_state::stopped
                                                                     : process_state::exited;
@@ -356,7 +360,7 @@ task<outcome<process_info>> channel_backend::spawn(std::vector<std::string> argv
     auto r = co_await impl_->client->process_spawn(argv, stopped);
     if (!r)
         co_return error_of(r, "process_spawn");
-    co_return process_info{r.value.pid, argv[0],
+    co_return process_info{r->pid, argv[0],
                            stopped ? process_state::stopped : process_state::running, 0};
 }
 
@@ -372,7 +376,7 @@ task<outcome<std::vector<thread_info>>> channel_backend::list_threads(pid_type p
     if (!r)
         co_return error_of(r, "thread_list");
     std::vector<thread_info> out;
-    for (const auto& t : r.value)
+    for (const auto& t : *r)
         out.push_back(thread_info{thread_id{pid, t.tid}, t.state == wire::thread_state::stopped
                                                              ? thread_state::stopped
                                                              : thread_state::running});
@@ -407,7 +411,7 @@ task<outcome<registers>> channel_backend::read_registers(thread_id thread) {
     auto r = co_await impl_->client->regs_get(u32(thread.pid), u32(thread.tid));
     if (!r)
         co_return error_of(r, "regs_get");
-    co_return regs_of(r.value);
+    co_return regs_of(*r);
 }
 
 task<outcome<void>> channel_backend::write_registers(thread_id thread, const registers& regs) {
@@ -445,8 +449,8 @@ task<outcome<fp_registers>> channel_backend::read_fp_registers(thread_id thread)
     if (!r)
         co_return error_of(r, "fp_regs_get");
     fp_registers out;
-    out.f = r.value.f;
-    out.fcsr = r.value.fcsr & fp_registers::fcsr_bits;
+    out.f = r->f;
+    out.fcsr = r->fcsr & fp_registers::fcsr_bits;
     co_return out;
 }
 
@@ -467,7 +471,7 @@ task<outcome<std::vector<uint8_t>>> channel_backend::read_memory(pid_type pid, u
     auto r = co_await impl_->client->mem_read(u32(pid), addr, len);
     if (!r)
         co_return error_of(r, "mem_read");
-    co_return std::move(r.value);
+    co_return std::move(*r);
 }
 
 task<outcome<void>> channel_backend::write_memory(pid_type pid, uint64_t addr,
@@ -487,25 +491,21 @@ task<outcome<probe_id>> channel_backend::add_probe(probe_spec spec) {
             aggregation_request(spec, kind, *spec.aggregation));
         if (!r)
             co_return error_of(r, "aggregation_add");
-        co_return probe_id{r.value};
+        co_return probe_id{*r};
     }
     auto mode = spec.mode == probe_mode::stop ? wire::probe_mode::stop : wire::probe_mode::trace;
     auto r = co_await impl_->client->probe_add(spec.program, spec.offset, kind, mode,
                                                spec.pid ? u32(*spec.pid) : 0, spec.condition);
     if (!r)
         co_return error_of(r, "probe_add");
-    co_return probe_id{r.value};
+    co_return probe_id{*r};
 }
 
 task<outcome<aggregation_table>> channel_backend::read_aggregation(probe_id id) {
     auto r = co_await impl_->client->aggregation_read(static_cast<uint32_t>(id));
     if (!r)
         co_return error_of(r, "aggregation_read");
-    aggregation_table table{r.value.hits, r.value.dropped, {}};
-    for (channel::aggregation_row& row : r.value.rows)
-        table.rows.push_back(
-            aggregation_row{row.key, row.count, row.sum, row.min, row.max, std::move(row.buckets)});
-    co_return table;
+    co_return std::move(*r);
 }
 
 task<outcome<void>> channel_backend::remove_probe(probe_id id) {

@@ -100,7 +100,7 @@ task<outcome<process_info>> fake_backend::spawn(std::vector<std::string> argv, b
 task<outcome<void>> fake_backend::kill(pid_type pid) {
     auto p = find(pid);
     if (!p)
-        co_return p.error();
+        co_return tl::unexpected(p.error());
     exit_process(pid, true, gdb_signal::sigkill);
     co_return outcome<void>{};
 }
@@ -108,7 +108,7 @@ task<outcome<void>> fake_backend::kill(pid_type pid) {
 task<outcome<std::vector<thread_info>>> fake_backend::list_threads(pid_type pid) {
     auto p = find(pid);
     if (!p)
-        co_return p.error();
+        co_return tl::unexpected(p.error());
     co_return std::vector<thread_info>{thread_info{
         thread_id{pid, pid}, (*p)->running ? thread_state::running : thread_state::stopped}};
 }
@@ -116,7 +116,7 @@ task<outcome<std::vector<thread_info>>> fake_backend::list_threads(pid_type pid)
 task<outcome<void>> fake_backend::stop(thread_id thread) {
     auto p = find(thread.pid);
     if (!p)
-        co_return p.error();
+        co_return tl::unexpected(p.error());
     if (thread.tid != 0 && thread.tid != thread.pid)
         co_return fail(target_errc::no_such_thread, "no thread " + std::to_string(thread.tid));
     if ((*p)->running)
@@ -127,7 +127,7 @@ task<outcome<void>> fake_backend::stop(thread_id thread) {
 task<outcome<void>> fake_backend::resume(thread_id thread, int signal) {
     auto p = find(thread.pid);
     if (!p)
-        co_return p.error();
+        co_return tl::unexpected(p.error());
     if (thread.tid != 0 && thread.tid != thread.pid)
         co_return fail(target_errc::no_such_thread, "no thread " + std::to_string(thread.tid));
     if ((*p)->running)
@@ -148,7 +148,7 @@ task<outcome<void>> fake_backend::resume(thread_id thread, int signal) {
 task<outcome<void>> fake_backend::step(thread_id thread) {
     auto p = find(thread.pid);
     if (!p)
-        co_return p.error();
+        co_return tl::unexpected(p.error());
     if (thread.tid != 0 && thread.tid != thread.pid)
         co_return fail(target_errc::no_such_thread, "no thread " + std::to_string(thread.tid));
     if ((*p)->running)
@@ -162,7 +162,7 @@ task<outcome<void>> fake_backend::step(thread_id thread) {
 task<outcome<registers>> fake_backend::read_registers(thread_id thread) {
     auto p = find(thread.pid);
     if (!p)
-        co_return p.error();
+        co_return tl::unexpected(p.error());
     if ((*p)->running)
         co_return fail(target_errc::not_stopped, "thread is running");
     co_return (*p)->regs;
@@ -171,7 +171,7 @@ task<outcome<registers>> fake_backend::read_registers(thread_id thread) {
 task<outcome<void>> fake_backend::write_registers(thread_id thread, const registers& regs) {
     auto p = find(thread.pid);
     if (!p)
-        co_return p.error();
+        co_return tl::unexpected(p.error());
     if ((*p)->running)
         co_return fail(target_errc::not_stopped, "thread is running");
     (*p)->regs = regs;
@@ -182,7 +182,7 @@ task<outcome<void>> fake_backend::write_registers(thread_id thread, const regist
 task<outcome<fp_registers>> fake_backend::read_fp_registers(thread_id thread) {
     auto p = find(thread.pid);
     if (!p)
-        co_return p.error();
+        co_return tl::unexpected(p.error());
     if ((*p)->running)
         co_return fail(target_errc::not_stopped, "thread is running");
     co_return (*p)->fp;
@@ -191,7 +191,7 @@ task<outcome<fp_registers>> fake_backend::read_fp_registers(thread_id thread) {
 task<outcome<void>> fake_backend::write_fp_registers(thread_id thread, const fp_registers& regs) {
     auto p = find(thread.pid);
     if (!p)
-        co_return p.error();
+        co_return tl::unexpected(p.error());
     if ((*p)->running)
         co_return fail(target_errc::not_stopped, "thread is running");
     (*p)->fp = regs;
@@ -214,7 +214,7 @@ task<outcome<std::vector<uint8_t>>> fake_backend::read_memory(pid_type pid, uint
                                                               uint64_t len) {
     auto p = find(pid);
     if (!p)
-        co_return p.error();
+        co_return tl::unexpected(p.error());
     uint8_t* bytes = mapped(**p, addr, len);
     if (!bytes)
         co_return fail(target_errc::bad_address, "unmapped memory");
@@ -225,7 +225,7 @@ task<outcome<void>> fake_backend::write_memory(pid_type pid, uint64_t addr,
                                                std::vector<uint8_t> bytes) {
     auto p = find(pid);
     if (!p)
-        co_return p.error();
+        co_return tl::unexpected(p.error());
     uint8_t* dst = mapped(**p, addr, bytes.size());
     if (!dst)
         co_return fail(target_errc::bad_address, "unmapped memory");

@@ -2,9 +2,10 @@
 // Front ends convert it at their edge: RSP to `Exx`, JSON-RPC to an error object.
 #pragma once
 
+#include <tl/expected.hpp>
+
 #include <string>
 #include <utility>
-#include <variant>
 
 namespace ruprobes::target {
 
@@ -33,48 +34,14 @@ struct target_error {
     std::string message;
 };
 
-// Either a T or a target_error; `outcome<void>` carries only success or the error.
+// Either a T or a target_error: the daemon's one result type (tl::expected), as the channel's
+// call_result<T> (channel/channel_types.hpp).
 template <typename T>
-class [[nodiscard]] outcome {
-public:
-    // An error ("no result"): only so that Asio can default-construct a coroutine's value.
-    outcome()
-        : state_(std::in_place_index<1>, target_error{target_errc::backend_failure, "no result"}) {}
-    outcome(T value) : state_(std::in_place_index<0>, std::move(value)) {}
-    outcome(target_error error) : state_(std::in_place_index<1>, std::move(error)) {}
-
-    bool ok() const { return state_.index() == 0; }
-    explicit operator bool() const { return ok(); }
-    T& value() { return std::get<0>(state_); }
-    const T& value() const { return std::get<0>(state_); }
-    T& operator*() { return value(); }
-    const T& operator*() const { return value(); }
-    T* operator->() { return &value(); }
-    const T* operator->() const { return &value(); }
-    // Only when !ok().
-    const target_error& error() const { return std::get<1>(state_); }
-
-private:
-    std::variant<T, target_error> state_;
-};
-
-template <>
-class [[nodiscard]] outcome<void> {
-public:
-    outcome() = default;
-    outcome(target_error error) : error_(std::move(error)), ok_(false) {}
-    bool ok() const { return ok_; }
-    explicit operator bool() const { return ok_; }
-    const target_error& error() const { return error_; }
-
-private:
-    target_error error_{target_errc::backend_failure, {}};
-    bool ok_ = true;
-};
+using outcome = tl::expected<T, target_error>;
 
 // Shorthand for building a failed outcome: `return fail(target_errc::bad_address, "…");`
-inline target_error fail(target_errc code, std::string message) {
-    return target_error{code, std::move(message)};
+inline tl::unexpected<target_error> fail(target_errc code, std::string message) {
+    return tl::unexpected(target_error{code, std::move(message)});
 }
 
 } // namespace ruprobes::target

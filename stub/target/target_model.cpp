@@ -36,7 +36,7 @@ task<outcome<process_info>> target_model::process(pid_type pid) {
         co_return it->second;
     auto list = co_await list_processes();
     if (!list)
-        co_return list.error();
+        co_return tl::unexpected(list.error());
     if (auto it = processes_.find(pid); it != processes_.end())
         co_return it->second;
     co_return fail(target_errc::no_such_process, "no process " + std::to_string(pid));
@@ -58,7 +58,7 @@ task<outcome<void>> target_model::kill(pid_type pid) {
 task<outcome<void>> target_model::attach(pid_type pid) {
     auto info = co_await process(pid);
     if (!info)
-        co_return info.error();
+        co_return tl::unexpected(info.error());
     co_return co_await stop(thread_id{pid, 0});
 }
 
@@ -69,7 +69,7 @@ task<outcome<std::vector<thread_info>>> target_model::list_threads(pid_type pid)
     if (it == threads_.end()) {
         auto list = co_await backend_.list_threads(pid);
         if (!list)
-            co_return list.error();
+            co_return tl::unexpected(list.error());
         it = threads_.insert_or_assign(pid, std::move(*list)).first;
     }
     std::vector<thread_info> out = it->second;
@@ -290,14 +290,14 @@ task<outcome<probe_id>> target_model::insert_breakpoint(pid_type pid, uint64_t a
     }
     auto info = co_await process(pid);
     if (!info)
-        co_return info.error();
+        co_return tl::unexpected(info.error());
     if (addr < info->load_bias)
         co_return fail(target_errc::bad_address, "address below the program's load base");
     probe_spec spec{info->program, addr - info->load_bias, probe_kind::insn, probe_mode::stop, pid,
                     condition};
     auto kernel_id = co_await backend_.add_probe(spec);
     if (!kernel_id)
-        co_return kernel_id.error();
+        co_return tl::unexpected(kernel_id.error());
     auto it = breakpoints_.find(key);
     // Another insert of the same site may have completed while we waited.
     if (it != breakpoints_.end() && it->second.condition == condition) {
@@ -367,7 +367,7 @@ task<outcome<probe_info>> target_model::add_trace_probe(probe_spec spec) {
         co_return fail(target_errc::invalid_argument, "probe needs a program");
     auto kernel_id = co_await backend_.add_probe(spec);
     if (!kernel_id)
-        co_return kernel_id.error();
+        co_return tl::unexpected(kernel_id.error());
     probe_id id = map_kernel_id(*kernel_id);
     probe_info info{id, std::move(spec), 0};
     probes_[id] = info;

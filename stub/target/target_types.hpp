@@ -3,6 +3,8 @@
 // daemon may include it.
 #pragma once
 
+#include "channel/channel_types.hpp"
+
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -178,22 +180,10 @@ struct aggregation_spec {
     uint32_t every_ms = 0;
 };
 
-// An aggregation's table as the kernel holds it. log2 buckets: [0] below 0, [1] 0, [2 + n]
-// 2^n..2^(n+1)-1 (the last: everything above); linear: [0] below min, [1 + i]
-// min + i*step..min + (i+1)*step - 1, the last: max and above.
-struct aggregation_row {
-    uint64_t key = 0;
-    uint64_t count = 0;
-    uint64_t sum = 0;
-    int64_t min = 0;
-    int64_t max = 0;
-    std::vector<uint64_t> buckets;
-};
-struct aggregation_table {
-    uint64_t hits = 0;    // every hit aggregated
-    uint64_t dropped = 0; // hits whose key found no room in the kernel's table
-    std::vector<aggregation_row> rows;
-};
+// An aggregation's table as the kernel holds it: the channel's record (channel/channel_types.hpp,
+// which says what the buckets are), not a copy of it.
+using aggregation_row = channel::aggregation_row;
+using aggregation_table = channel::aggregation_table;
 
 // A probe as the kernel keys it: a program and an offset (ELF virtual address) in it.
 struct probe_spec {

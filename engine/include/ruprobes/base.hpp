@@ -23,4 +23,3 @@
 #include <utility>
 
 #include "ruprobes/error.hpp"
-

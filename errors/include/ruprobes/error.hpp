@@ -121,14 +121,21 @@ public:
     bool ok() const { return error_ == error::ok; }
     explicit operator bool() const { return ok(); }
     error err() const { return error_; }
-    T& value() { return value_; }
-    const T& value() const { return value_; }
-    T& operator*() { return value_; }
-    const T& operator*() const { return value_; }
-    T* operator->() { return &value_; }
-    const T* operator->() const { return &value_; }
+    // The value; on an error a checked failure (a trap), never a default value.
+    T& value() { return checked(); }
+    const T& value() const { return const_cast<result*>(this)->checked(); }
+    T& operator*() { return checked(); }
+    const T& operator*() const { return const_cast<result*>(this)->checked(); }
+    T* operator->() { return &checked(); }
+    const T* operator->() const { return &const_cast<result*>(this)->checked(); }
 
 private:
+    T& checked() {
+        if (error_ != error::ok)
+            __builtin_trap(); // a broken invariant of the caller: the value of an error
+        return value_;
+    }
+
     T value_;
     error error_;
 };

@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
         io,
         [&]() -> asio::awaitable<void> {
             auto hello = co_await c.open(guest.agent_socket());
-            if (!hello.ok()) {
+            if (!hello.has_value()) {
                 std::fprintf(stderr, "bench_channel: hello failed: %s\n",
                              channel::describe(hello).c_str());
                 co_return;
@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
                 const auto before = c.stats();
                 auto t0 = clock_type::now();
                 auto blast = co_await c.channel_test(channel_mib << 20, wire::max_payload);
-                if (!blast.ok()) {
+                if (!blast.has_value()) {
                     std::fprintf(stderr, "bench_channel: channel_test failed: %s\n",
                                  channel::describe(blast).c_str());
                     co_return 0.0;
@@ -115,10 +115,10 @@ int main(int argc, char** argv) {
                 const double channel_s = seconds(st.last_filler - t0);
                 std::printf("channel: %lu filler bytes in %.3f s (kernel queued %lu bytes in %.3f "
                             "s): %.1f MB/s, %lu of %lu frames received\n",
-                            (unsigned long)bytes, channel_s, (unsigned long)blast.value.bytes,
-                            blast.value.elapsed_ns / 1e9, bytes / channel_s / 1e6,
+                            (unsigned long)bytes, channel_s, (unsigned long)blast->bytes,
+                            blast->elapsed_ns / 1e9, bytes / channel_s / 1e6,
                             (unsigned long)(st.filler_frames - before.filler_frames),
-                            (unsigned long)blast.value.frames);
+                            (unsigned long)blast->frames);
                 co_return double(bytes) / channel_s;
             };
             const double channel_before = co_await measure_channel();
@@ -129,18 +129,18 @@ int main(int argc, char** argv) {
             // 2. Hit events through the agent.
             auto spawned =
                 co_await c.process_spawn("/bin/loop " + std::to_string(loop_calls), true);
-            if (!spawned.ok()) {
+            if (!spawned.has_value()) {
                 co_return;
             }
             auto probe = co_await c.probe_add("/bin/loop", step_addr, wire::probe_kind::entry,
                                               wire::probe_mode::trace);
-            if (!probe.ok()) {
+            if (!probe.has_value()) {
                 std::fprintf(stderr, "bench_channel: probe_add failed: %s\n",
                              channel::describe(probe).c_str());
                 co_return;
             }
             auto t2 = clock_type::now();
-            (void)co_await c.thread_resume(spawned.value.pid, 0);
+            (void)co_await c.thread_resume(spawned->pid, 0);
             co_await wait_until([&] { return exited; }, 600s);
             // The last records trail the exit; the kernel reports drops before further hits.
             co_await wait_until([&] { return hits + c.stats().hits_dropped >= loop_calls; }, 30s);

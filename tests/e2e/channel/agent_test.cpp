@@ -44,6 +44,16 @@ std::shared_ptr<const ruprobes::symbols::program_symbols> load_program(const std
     return nullptr;
 }
 
+// The kernel's status of a failed request (0 when it succeeded), and how it failed.
+template <typename T>
+int32_t status_of(const channel::call_result<T>& r) {
+    return r ? 0 : r.error().status;
+}
+template <typename T>
+channel::call_errc errc_of(const channel::call_result<T>& r) {
+    return r ? channel::call_errc::ok : r.error().errc;
+}
+
 uint64_t function_address(const ruprobes::symbols::program_symbols& prog, const char* name) {
     auto f = prog.find_function(name);
     return std::holds_alternative<ruprobes::symbols::function_symbol>(f)
@@ -144,15 +154,15 @@ TEST(ChannelAgent, FibTraceEntryAndReturnLosesNothing) {
     bool exited = false, all_hits = false;
     bool finished = run(io, [&]() -> asio::awaitable<void> {
         hello = co_await c.open(guest.agent_socket());
-        if (!hello.ok()) {
+        if (!hello.has_value()) {
             co_return;
         }
         processes = co_await c.process_list();
         spawned = co_await c.process_spawn("/bin/fib 15", true);
-        if (!spawned.ok()) {
+        if (!spawned.has_value()) {
             co_return;
         }
-        uint32_t pid = spawned.value.pid;
+        uint32_t pid = spawned->pid;
         co_await wait_until([&] { return rec.stop_of(pid, wire::stop_reason::spawned); }, 10s);
         entry_probe = co_await c.probe_add("/bin/fib", fib_addr, wire::probe_kind::entry,
                                            wire::probe_mode::trace);
@@ -162,24 +172,24 @@ TEST(ChannelAgent, FibTraceEntryAndReturnLosesNothing) {
         exited = co_await wait_until([&] { return rec.exited(pid); }, 40s);
         all_hits = co_await wait_until([&] { return rec.hits.size() >= 2 * 1973; }, 20s);
         listed = co_await c.probe_list();
-        removed1 = co_await c.probe_remove(entry_probe.value);
-        removed2 = co_await c.probe_remove(return_probe.value);
+        removed1 = co_await c.probe_remove(*entry_probe);
+        removed2 = co_await c.probe_remove(*return_probe);
         listed_after = co_await c.probe_list();
         // The text of a new fib has the original bytes at fib: nothing left behind.
         auto again = co_await c.process_spawn("/bin/fib 3", true);
-        if (again.ok()) {
-            text_after = co_await c.mem_read(again.value.pid, fib_addr, 16);
-            (void)co_await c.thread_resume(again.value.pid, 0);
+        if (again.has_value()) {
+            text_after = co_await c.mem_read(again->pid, fib_addr, 16);
+            (void)co_await c.thread_resume(again->pid, 0);
         }
     });
     ASSERT_TRUE(finished) << guest.console();
 
-    ASSERT_TRUE(hello.ok()) << channel::describe(hello) << guest.console();
-    EXPECT_TRUE(processes.ok()) << channel::describe(processes);
-    ASSERT_TRUE(spawned.ok()) << channel::describe(spawned) << guest.console();
-    ASSERT_TRUE(entry_probe.ok()) << channel::describe(entry_probe);
-    ASSERT_TRUE(return_probe.ok()) << channel::describe(return_probe);
-    EXPECT_TRUE(resumed.ok()) << channel::describe(resumed);
+    ASSERT_TRUE(hello.has_value()) << channel::describe(hello) << guest.console();
+    EXPECT_TRUE(processes.has_value()) << channel::describe(processes);
+    ASSERT_TRUE(spawned.has_value()) << channel::describe(spawned) << guest.console();
+    ASSERT_TRUE(entry_probe.has_value()) << channel::describe(entry_probe);
+    ASSERT_TRUE(return_probe.has_value()) << channel::describe(return_probe);
+    EXPECT_TRUE(resumed.has_value()) << channel::describe(resumed);
     EXPECT_TRUE(exited) << guest.console();
     EXPECT_TRUE(all_hits) << rec.hits.size() << " hits\n" << guest.console();
 
@@ -190,12 +200,12 @@ TEST(ChannelAgent, FibTraceEntryAndReturnLosesNothing) {
         if (i > 0) {
             EXPECT_EQ(h.seq, rec.hits[i - 1].seq + 1) << "gap at record " << i;
         }
-        EXPECT_EQ(h.pid, spawned.value.pid);
-        if (h.probe_id == entry_probe.value) {
+        EXPECT_EQ(h.pid, spawned->pid);
+        if (h.probe_id == *entry_probe) {
             entries++;
             EXPECT_EQ(h.kind, uint8_t(wire::probe_kind::entry));
             EXPECT_EQ(h.pc, fib_addr);
-        } else if (h.probe_id == return_probe.value) {
+        } else if (h.probe_id == *return_probe) {
             returns++;
             EXPECT_EQ(h.kind, uint8_t(wire::probe_kind::ret));
             EXPECT_TRUE(h.flags & wire::hit_flag_ret_valid);
@@ -211,18 +221,18 @@ TEST(ChannelAgent, FibTraceEntryAndReturnLosesNothing) {
         EXPECT_EQ(d.hits_dropped, 0u);
     }
 
-    ASSERT_TRUE(listed.ok()) << channel::describe(listed);
-    ASSERT_EQ(listed.value.size(), 2u);
-    for (const auto& p : listed.value) {
+    ASSERT_TRUE(listed.has_value()) << channel::describe(listed);
+    ASSERT_EQ(listed->size(), 2u);
+    for (const auto& p : *listed) {
         EXPECT_EQ(p.path, "/bin/fib");
         EXPECT_EQ(p.address, fib_addr);
         EXPECT_EQ(p.hits, 1973u);
     }
-    EXPECT_TRUE(removed1.ok() && removed2.ok());
-    ASSERT_TRUE(listed_after.ok());
-    EXPECT_TRUE(listed_after.value.empty());
-    ASSERT_TRUE(text_after.ok()) << channel::describe(text_after);
-    EXPECT_TRUE(std::equal(text_after.value.begin(), text_after.value.end(), original.begin()));
+    EXPECT_TRUE(removed1.has_value() && removed2.has_value());
+    ASSERT_TRUE(listed_after.has_value());
+    EXPECT_TRUE(listed_after->empty());
+    ASSERT_TRUE(text_after.has_value()) << channel::describe(text_after);
+    EXPECT_TRUE(std::equal(text_after->begin(), text_after->end(), original.begin()));
 }
 
 TEST(ChannelAgent, StopModeRegistersMemoryAndStep) {
@@ -251,14 +261,14 @@ TEST(ChannelAgent, StopModeRegistersMemoryAndStep) {
     channel::call_result<uint32_t> unknown_program, misaligned;
     bool stopped = false, stepped = false, exited = false;
     bool finished = run(io, [&]() -> asio::awaitable<void> {
-        if (!(co_await c.open(guest.agent_socket())).ok()) {
+        if (!(co_await c.open(guest.agent_socket())).has_value()) {
             co_return;
         }
         spawned = co_await c.process_spawn("/bin/fib 5", true);
-        if (!spawned.ok()) {
+        if (!spawned.has_value()) {
             co_return;
         }
-        uint32_t pid = spawned.value.pid;
+        uint32_t pid = spawned->pid;
         probe = co_await c.probe_add("/bin/fib", fib_addr, wire::probe_kind::entry,
                                      wire::probe_mode::stop, pid);
         (void)co_await c.thread_resume(pid, 0);
@@ -285,44 +295,44 @@ TEST(ChannelAgent, StopModeRegistersMemoryAndStep) {
         misaligned = co_await c.probe_add("/bin/fib", fib_addr + 1, wire::probe_kind::insn,
                                           wire::probe_mode::trace);
 
-        removed = co_await c.probe_remove(probe.value);
+        removed = co_await c.probe_remove(*probe);
         (void)co_await c.thread_resume(pid, 0);
         exited = co_await wait_until([&] { return rec.exited(pid); }, 20s);
     });
     ASSERT_TRUE(finished) << guest.console();
 
-    ASSERT_TRUE(spawned.ok()) << channel::describe(spawned) << guest.console();
-    ASSERT_TRUE(probe.ok()) << channel::describe(probe);
+    ASSERT_TRUE(spawned.has_value()) << channel::describe(spawned) << guest.console();
+    ASSERT_TRUE(probe.has_value()) << channel::describe(probe);
     ASSERT_TRUE(stopped) << guest.console();
-    const channel::stop_info* s = rec.stop_of(spawned.value.pid, wire::stop_reason::probe);
+    const channel::stop_info* s = rec.stop_of(spawned->pid, wire::stop_reason::probe);
     ASSERT_NE(s, nullptr);
     EXPECT_EQ(s->regs.pc, fib_addr);
-    EXPECT_EQ(s->probe_id, probe.value);
-    ASSERT_TRUE(threads.ok());
-    ASSERT_EQ(threads.value.size(), 1u);
-    EXPECT_EQ(threads.value[0].state, wire::thread_state::stopped);
-    EXPECT_EQ(threads.value[0].stop_reason, wire::stop_reason::probe);
-    ASSERT_TRUE(regs.ok()) << channel::describe(regs);
-    EXPECT_EQ(regs.value.pc, fib_addr);
-    EXPECT_EQ(regs.value.x[10], 5u); // a0 = n of the outermost call
-    ASSERT_TRUE(text.ok()) << channel::describe(text);
-    EXPECT_TRUE(std::equal(text.value.begin(), text.value.end(), original.begin()))
+    EXPECT_EQ(s->probe_id, *probe);
+    ASSERT_TRUE(threads.has_value());
+    ASSERT_EQ(threads->size(), 1u);
+    EXPECT_EQ((*threads)[0].state, wire::thread_state::stopped);
+    EXPECT_EQ((*threads)[0].stop_reason, wire::stop_reason::probe);
+    ASSERT_TRUE(regs.has_value()) << channel::describe(regs);
+    EXPECT_EQ(regs->pc, fib_addr);
+    EXPECT_EQ(regs->x[10], 5u); // a0 = n of the outermost call
+    ASSERT_TRUE(text.has_value()) << channel::describe(text);
+    EXPECT_TRUE(std::equal(text->begin(), text->end(), original.begin()))
         << "memory under the breakpoint must read as the original instruction";
-    EXPECT_TRUE(step.ok()) << channel::describe(step);
+    EXPECT_TRUE(step.has_value()) << channel::describe(step);
     EXPECT_TRUE(stepped) << guest.console();
-    ASSERT_TRUE(regs_after_step.ok()) << channel::describe(regs_after_step);
-    EXPECT_EQ(regs_after_step.value.pc, fib_addr + insn_len);
+    ASSERT_TRUE(regs_after_step.has_value()) << channel::describe(regs_after_step);
+    EXPECT_EQ(regs_after_step->pc, fib_addr + insn_len);
 
-    EXPECT_EQ(kernel_read.status, wire::status::permission_denied)
+    EXPECT_EQ(status_of(kernel_read), wire::status::permission_denied)
         << channel::describe(kernel_read);
-    EXPECT_EQ(kernel_write.status, wire::status::permission_denied);
-    EXPECT_EQ(unknown_pid.status, wire::status::no_such_process);
-    EXPECT_EQ(unknown_program.status, wire::status::no_such_program);
-    EXPECT_EQ(misaligned.errc, channel::call_errc::kernel_status);
-    EXPECT_TRUE(misaligned.status == int32_t(ruprobes::error::addr_misaligned) ||
-                misaligned.status == int32_t(ruprobes::error::addr_not_boundary))
+    EXPECT_EQ(status_of(kernel_write), wire::status::permission_denied);
+    EXPECT_EQ(status_of(unknown_pid), wire::status::no_such_process);
+    EXPECT_EQ(status_of(unknown_program), wire::status::no_such_program);
+    EXPECT_EQ(errc_of(misaligned), channel::call_errc::kernel_status);
+    EXPECT_TRUE(status_of(misaligned) == int32_t(ruprobes::error::addr_misaligned) ||
+                status_of(misaligned) == int32_t(ruprobes::error::addr_not_boundary))
         << channel::describe(misaligned);
-    EXPECT_TRUE(removed.ok());
+    EXPECT_TRUE(removed.has_value());
     EXPECT_TRUE(exited) << guest.console();
     EXPECT_NE(guest.console().find("fib(5) = 5"), std::string::npos) << guest.console();
 }
@@ -343,14 +353,14 @@ TEST(ChannelAgent, GarbageAndReconnectKeepOrReleaseStoppedThreads) {
     channel::call_result<void> killed;
     bool exited = false;
     bool finished = run(io, [&]() -> asio::awaitable<void> {
-        if (!(co_await c.open(guest.agent_socket())).ok()) {
+        if (!(co_await c.open(guest.agent_socket())).has_value()) {
             co_return;
         }
         spawned = co_await c.process_spawn("/bin/spin", false);
-        if (!spawned.ok()) {
+        if (!spawned.has_value()) {
             co_return;
         }
-        uint32_t pid = spawned.value.pid;
+        uint32_t pid = spawned->pid;
         (void)co_await c.thread_stop(pid, 0);
         co_await wait_until([&] { return rec.stop_of(pid, wire::stop_reason::requested); }, 10s);
 
@@ -377,19 +387,19 @@ TEST(ChannelAgent, GarbageAndReconnectKeepOrReleaseStoppedThreads) {
     });
     ASSERT_TRUE(finished) << guest.console();
 
-    ASSERT_TRUE(spawned.ok()) << channel::describe(spawned) << guest.console();
-    ASSERT_TRUE(ping_after_garbage.ok())
+    ASSERT_TRUE(spawned.has_value()) << channel::describe(spawned) << guest.console();
+    ASSERT_TRUE(ping_after_garbage.has_value())
         << channel::describe(ping_after_garbage) << guest.console();
-    ASSERT_TRUE(same_again.ok()) << channel::describe(same_again);
-    EXPECT_FALSE(same_again.value.rebooted);
-    EXPECT_EQ(same_again.value.stopped_threads, 1u);
-    ASSERT_TRUE(kept.ok() && kept.value.size() == 1);
-    EXPECT_EQ(kept.value[0].state, wire::thread_state::stopped);
-    ASSERT_TRUE(new_host.ok()) << channel::describe(new_host);
-    EXPECT_EQ(new_host.value.stopped_threads, 0u);
-    ASSERT_TRUE(released.ok() && released.value.size() == 1);
-    EXPECT_EQ(released.value[0].state, wire::thread_state::running);
-    EXPECT_TRUE(killed.ok()) << channel::describe(killed);
+    ASSERT_TRUE(same_again.has_value()) << channel::describe(same_again);
+    EXPECT_FALSE(same_again->rebooted);
+    EXPECT_EQ(same_again->stopped_threads, 1u);
+    ASSERT_TRUE(kept.has_value() && kept->size() == 1);
+    EXPECT_EQ((*kept)[0].state, wire::thread_state::stopped);
+    ASSERT_TRUE(new_host.has_value()) << channel::describe(new_host);
+    EXPECT_EQ(new_host->stopped_threads, 0u);
+    ASSERT_TRUE(released.has_value() && released->size() == 1);
+    EXPECT_EQ((*released)[0].state, wire::thread_state::running);
+    EXPECT_TRUE(killed.has_value()) << channel::describe(killed);
     EXPECT_TRUE(exited) << guest.console();
 }
 
@@ -412,14 +422,14 @@ TEST(ChannelAgent, LeaseExpiryResumesStoppedThreads) {
     channel::call_result<std::vector<channel::thread_entry>> while_pinged, after_expiry;
     channel::call_result<channel::hello_info> hello_again;
     bool finished = run(io, [&]() -> asio::awaitable<void> {
-        if (!(co_await c.open(guest.agent_socket())).ok()) {
+        if (!(co_await c.open(guest.agent_socket())).has_value()) {
             co_return;
         }
         spawned = co_await c.process_spawn("/bin/spin", true);
-        if (!spawned.ok()) {
+        if (!spawned.has_value()) {
             co_return;
         }
-        uint32_t pid = spawned.value.pid;
+        uint32_t pid = spawned->pid;
         // The client's pings keep the session alive well past the lease.
         asio::steady_timer t(io);
         t.expires_after(2500ms);
@@ -434,13 +444,13 @@ TEST(ChannelAgent, LeaseExpiryResumesStoppedThreads) {
         (void)co_await later.process_kill(pid);
     });
     ASSERT_TRUE(finished) << guest.console();
-    ASSERT_TRUE(spawned.ok()) << channel::describe(spawned) << guest.console();
-    ASSERT_TRUE(while_pinged.ok() && while_pinged.value.size() == 1);
-    EXPECT_EQ(while_pinged.value[0].state, wire::thread_state::stopped);
-    ASSERT_TRUE(hello_again.ok()) << channel::describe(hello_again);
-    EXPECT_EQ(hello_again.value.stopped_threads, 0u);
-    ASSERT_TRUE(after_expiry.ok() && after_expiry.value.size() == 1);
-    EXPECT_EQ(after_expiry.value[0].state, wire::thread_state::running);
+    ASSERT_TRUE(spawned.has_value()) << channel::describe(spawned) << guest.console();
+    ASSERT_TRUE(while_pinged.has_value() && while_pinged->size() == 1);
+    EXPECT_EQ((*while_pinged)[0].state, wire::thread_state::stopped);
+    ASSERT_TRUE(hello_again.has_value()) << channel::describe(hello_again);
+    EXPECT_EQ(hello_again->stopped_threads, 0u);
+    ASSERT_TRUE(after_expiry.has_value() && after_expiry->size() == 1);
+    EXPECT_EQ((*after_expiry)[0].state, wire::thread_state::running);
     EXPECT_NE(guest.console().find("lease expired"), std::string::npos) << guest.console();
 }
 
@@ -462,14 +472,14 @@ TEST(ChannelAgent, HitStreamSurvivesGarbageAndAReconnectWithNothingUnaccounted) 
     channel::call_result<channel::hello_info> again;
     bool exited = false, accounted = false;
     bool finished = run(io, [&]() -> asio::awaitable<void> {
-        if (!(co_await c.open(guest.agent_socket())).ok()) {
+        if (!(co_await c.open(guest.agent_socket())).has_value()) {
             co_return;
         }
         spawned = co_await c.process_spawn("/bin/loop " + std::to_string(calls), true);
-        if (!spawned.ok()) {
+        if (!spawned.has_value()) {
             co_return;
         }
-        uint32_t pid = spawned.value.pid;
+        uint32_t pid = spawned->pid;
         probe = co_await c.probe_add("/bin/loop", step_addr, wire::probe_kind::entry,
                                      wire::probe_mode::trace);
         (void)co_await c.thread_resume(pid, 0);
@@ -483,13 +493,13 @@ TEST(ChannelAgent, HitStreamSurvivesGarbageAndAReconnectWithNothingUnaccounted) 
         exited = co_await wait_until([&] { return rec.exited(pid); }, 60s);
         accounted = co_await wait_until(
             [&] { return rec.hits.size() + c.stats().hits_dropped >= calls; }, 30s);
-        (void)co_await c.probe_remove(probe.value);
+        (void)co_await c.probe_remove(*probe);
     });
     ASSERT_TRUE(finished) << guest.console();
-    ASSERT_TRUE(spawned.ok()) << channel::describe(spawned) << guest.console();
-    ASSERT_TRUE(probe.ok()) << channel::describe(probe);
-    ASSERT_TRUE(again.ok()) << channel::describe(again);
-    EXPECT_FALSE(again.value.rebooted);
+    ASSERT_TRUE(spawned.has_value()) << channel::describe(spawned) << guest.console();
+    ASSERT_TRUE(probe.has_value()) << channel::describe(probe);
+    ASSERT_TRUE(again.has_value()) << channel::describe(again);
+    EXPECT_FALSE(again->rebooted);
     EXPECT_TRUE(exited) << guest.console();
     auto st = c.stats();
     EXPECT_TRUE(accounted) << rec.hits.size() << " received, " << st.hits_dropped << " dropped, "
@@ -521,7 +531,7 @@ TEST(ChannelAgent, KernelRestartIsSeenAsANewBoot) {
     std::unique_ptr<qemu_guest> second;
     bool finished = run(io, [&]() -> asio::awaitable<void> {
         before = co_await c.open(first->agent_socket());
-        if (!before.ok()) {
+        if (!before.has_value()) {
             co_return;
         }
         first->process().stop(); // QEMU goes away with its socket
@@ -530,13 +540,13 @@ TEST(ChannelAgent, KernelRestartIsSeenAsANewBoot) {
         after = co_await c.open(second->agent_socket());
     });
     ASSERT_TRUE(finished);
-    ASSERT_TRUE(before.ok()) << channel::describe(before) << first->console();
+    ASSERT_TRUE(before.has_value()) << channel::describe(before) << first->console();
     EXPECT_TRUE(noticed);
     EXPECT_EQ(disconnects.size(), 1u);
     ASSERT_TRUE(second);
-    ASSERT_TRUE(after.ok()) << channel::describe(after) << second->console();
-    EXPECT_TRUE(after.value.rebooted);
-    EXPECT_NE(after.value.boot_id, before.value.boot_id);
+    ASSERT_TRUE(after.has_value()) << channel::describe(after) << second->console();
+    EXPECT_TRUE(after->rebooted);
+    EXPECT_NE(after->boot_id, before->boot_id);
 }
 
 // fp_regs_get / fp_regs_set: the F/D registers of a thread stopped at scaled(x, factor) in
@@ -560,19 +570,19 @@ TEST(ChannelAgent, FpRegistersOfAStoppedThreadReadAndWritten) {
     channel::call_result<void> set;
     bool stopped = false, exited = false;
     bool finished = run(io, [&]() -> asio::awaitable<void> {
-        if (!(co_await c.open(guest.agent_socket())).ok()) {
+        if (!(co_await c.open(guest.agent_socket())).has_value()) {
             co_return;
         }
         spinner = co_await c.process_spawn("/bin/spin", false);
-        if (spinner.ok()) {
-            running = co_await c.fp_regs_get(spinner.value.pid, spinner.value.pid);
-            (void)co_await c.process_kill(spinner.value.pid);
+        if (spinner.has_value()) {
+            running = co_await c.fp_regs_get(spinner->pid, spinner->pid);
+            (void)co_await c.process_kill(spinner->pid);
         }
         spawned = co_await c.process_spawn("/bin/fpu 10", true);
-        if (!spawned.ok()) {
+        if (!spawned.has_value()) {
             co_return;
         }
-        uint32_t pid = spawned.value.pid;
+        uint32_t pid = spawned->pid;
         probe = co_await c.probe_add("/bin/fpu", scaled_addr, wire::probe_kind::entry,
                                      wire::probe_mode::stop, pid);
         (void)co_await c.thread_resume(pid, 0);
@@ -587,26 +597,26 @@ TEST(ChannelAgent, FpRegistersOfAStoppedThreadReadAndWritten) {
         v.f[12] = 0x1234;             // not in the mask: must stay
         set = co_await c.fp_regs_set(pid, pid, 1ull << 11, v);
         after = co_await c.fp_regs_get(pid, pid);
-        (void)co_await c.probe_remove(probe.value);
+        (void)co_await c.probe_remove(*probe);
         (void)co_await c.thread_resume(pid, 0);
         exited = co_await wait_until([&] { return rec.exited(pid); }, 20s);
     });
     ASSERT_TRUE(finished) << guest.console();
 
-    ASSERT_TRUE(spinner.ok()) << channel::describe(spinner);
-    EXPECT_EQ(running.status, wire::status::not_stopped) << channel::describe(running);
-    ASSERT_TRUE(spawned.ok()) << channel::describe(spawned);
-    ASSERT_TRUE(probe.ok()) << channel::describe(probe);
+    ASSERT_TRUE(spinner.has_value()) << channel::describe(spinner);
+    EXPECT_EQ(status_of(running), wire::status::not_stopped) << channel::describe(running);
+    ASSERT_TRUE(spawned.has_value()) << channel::describe(spawned);
+    ASSERT_TRUE(probe.has_value()) << channel::describe(probe);
     ASSERT_TRUE(stopped) << guest.console();
-    ASSERT_TRUE(before.ok()) << channel::describe(before);
-    EXPECT_EQ(before.value.f[10], 0x40076e86e86e86e8u); // H(10) = 2.9289682539682538
-    EXPECT_EQ(before.value.f[11], 0x412e848000000000u); // 1e6
-    EXPECT_EQ(before.value.fcsr, 0x1u);                 // NX, round to nearest
-    EXPECT_TRUE(set.ok()) << channel::describe(set);
-    ASSERT_TRUE(after.ok()) << channel::describe(after);
-    EXPECT_EQ(after.value.f[11], 0x4000000000000000u);
-    EXPECT_EQ(after.value.f[12], before.value.f[12]);
-    EXPECT_EQ(after.value.fcsr, before.value.fcsr);
+    ASSERT_TRUE(before.has_value()) << channel::describe(before);
+    EXPECT_EQ(before->f[10], 0x40076e86e86e86e8u); // H(10) = 2.9289682539682538
+    EXPECT_EQ(before->f[11], 0x412e848000000000u); // 1e6
+    EXPECT_EQ(before->fcsr, 0x1u);                 // NX, round to nearest
+    EXPECT_TRUE(set.has_value()) << channel::describe(set);
+    ASSERT_TRUE(after.has_value()) << channel::describe(after);
+    EXPECT_EQ(after->f[11], 0x4000000000000000u);
+    EXPECT_EQ(after->f[12], before->f[12]);
+    EXPECT_EQ(after->fcsr, before->fcsr);
     EXPECT_TRUE(exited) << guest.console();
     EXPECT_TRUE(guest.wait_for_console("H(10) * 1e6 = 5", 10s)) << guest.console();
 }

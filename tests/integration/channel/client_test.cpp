@@ -107,12 +107,12 @@ TEST(ChannelClient, HandshakeAndPing) {
             k.send(p->first.request_id,
                    wire::ping_response{.status = 0, .cookie = 77, .time_ns = 123456});
         });
-    ASSERT_TRUE(hello.ok()) << channel::describe(hello);
-    EXPECT_EQ(hello.value.boot_id, 0xB007u);
-    EXPECT_EQ(hello.value.hit_window, 512u);
-    EXPECT_FALSE(hello.value.rebooted);
-    ASSERT_TRUE(ping.ok()) << channel::describe(ping);
-    EXPECT_EQ(ping.value, 123456u);
+    ASSERT_TRUE(hello.has_value()) << channel::describe(hello);
+    EXPECT_EQ(hello->boot_id, 0xB007u);
+    EXPECT_EQ(hello->hit_window, 512u);
+    EXPECT_FALSE(hello->rebooted);
+    ASSERT_TRUE(ping.has_value()) << channel::describe(ping);
+    EXPECT_EQ(*ping, 123456u);
     EXPECT_EQ(seen.flags & wire::hello_flag_reset, wire::hello_flag_reset);
     EXPECT_NE(seen.session_id, 0u);
     EXPECT_EQ(seen.session_id, c.session_id());
@@ -150,12 +150,14 @@ TEST(ChannelClient, KernelStatusTimeoutAndLateAnswer) {
             k.send_status(*remove, 0);
             k.send(ping->request_id, wire::ping_response{.status = 0, .cookie = 1, .time_ns = 9});
         });
-    EXPECT_EQ(refused.errc, channel::call_errc::kernel_status);
-    EXPECT_EQ(refused.status, 1);
+    ASSERT_FALSE(refused.has_value());
+    EXPECT_EQ(refused.error().errc, channel::call_errc::kernel_status);
+    EXPECT_EQ(refused.error().status, 1);
     EXPECT_EQ(channel::describe(refused), "kernel status insn_ecall (1)");
-    EXPECT_EQ(timed_out.errc, channel::call_errc::timeout);
-    ASSERT_TRUE(after.ok()) << channel::describe(after);
-    EXPECT_EQ(after.value, 9u);
+    ASSERT_FALSE(timed_out.has_value());
+    EXPECT_EQ(timed_out.error().errc, channel::call_errc::timeout);
+    ASSERT_TRUE(after.has_value()) << channel::describe(after);
+    EXPECT_EQ(*after, 9u);
     EXPECT_EQ(c.stats().timeouts, 1u);
     EXPECT_EQ(c.stats().unmatched_responses, 1u);
 }
@@ -198,11 +200,11 @@ TEST(ChannelClient, PipelinedRequestsAnsweredOutOfOrder) {
             k.send(spawn->first.request_id,
                    wire::process_spawn_response{.status = 0, .pid = 3, .tid = 3});
         });
-    ASSERT_TRUE(spawned.ok()) << channel::describe(spawned);
-    EXPECT_EQ(spawned.value.pid, 3u);
-    ASSERT_TRUE(regs.ok()) << channel::describe(regs);
-    EXPECT_EQ(regs.value.pc, 0x40000100u);
-    EXPECT_EQ(regs.value.x[2], 0x7fff0000u);
+    ASSERT_TRUE(spawned.has_value()) << channel::describe(spawned);
+    EXPECT_EQ(spawned->pid, 3u);
+    ASSERT_TRUE(regs.has_value()) << channel::describe(regs);
+    EXPECT_EQ(regs->pc, 0x40000100u);
+    EXPECT_EQ(regs->x[2], 0x7fff0000u);
 }
 
 TEST(ChannelClient, FpRegistersGetSetAndNotStopped) {
@@ -240,11 +242,12 @@ TEST(ChannelClient, FpRegistersGetSetAndNotStopped) {
             ASSERT_TRUE(second);
             k.send_status(second->first, wire::status::not_stopped);
         });
-    ASSERT_TRUE(got.ok()) << channel::describe(got);
-    EXPECT_EQ(got.value.f[31], 0xffffffff3f800000u);
-    EXPECT_EQ(got.value.fcsr, 1u);
-    EXPECT_TRUE(set.ok()) << channel::describe(set);
-    EXPECT_EQ(refused.status, wire::status::not_stopped) << channel::describe(refused);
+    ASSERT_TRUE(got.has_value()) << channel::describe(got);
+    EXPECT_EQ(got->f[31], 0xffffffff3f800000u);
+    EXPECT_EQ(got->fcsr, 1u);
+    EXPECT_TRUE(set.has_value()) << channel::describe(set);
+    ASSERT_FALSE(refused.has_value());
+    EXPECT_EQ(refused.error().status, wire::status::not_stopped) << channel::describe(refused);
 }
 
 TEST(ChannelClient, RegsSetThenResumeGoTogetherInOrderAndBothAnswersCome) {
@@ -281,10 +284,12 @@ TEST(ChannelClient, RegsSetThenResumeGoTogetherInOrderAndBothAnswersCome) {
             k.send_status(step->first, wire::status::not_stopped);
             k.send_status(set2->first, wire::status::not_stopped);
         });
-    EXPECT_TRUE(resumed.first.ok()) << channel::describe(resumed.first);
-    EXPECT_TRUE(resumed.second.ok()) << channel::describe(resumed.second);
-    EXPECT_EQ(stepped.first.status, wire::status::not_stopped);
-    EXPECT_EQ(stepped.second.status, wire::status::not_stopped);
+    EXPECT_TRUE(resumed.first.has_value()) << channel::describe(resumed.first);
+    EXPECT_TRUE(resumed.second.has_value()) << channel::describe(resumed.second);
+    ASSERT_FALSE(stepped.first.has_value());
+    EXPECT_EQ(stepped.first.error().status, wire::status::not_stopped);
+    ASSERT_FALSE(stepped.second.has_value());
+    EXPECT_EQ(stepped.second.error().status, wire::status::not_stopped);
 }
 
 namespace {
@@ -618,19 +623,19 @@ TEST(ChannelClient, EventsListsAndMemory) {
     EXPECT_EQ(stops[0].regs.pc, 0x40000000u);
     ASSERT_EQ(exits.size(), 1u);
     EXPECT_TRUE(exits[0].killed);
-    ASSERT_TRUE(probes.ok()) << channel::describe(probes);
-    ASSERT_EQ(probes.value.size(), 3u);
-    EXPECT_EQ(probes.value[2].id, 3u);
-    EXPECT_EQ(probes.value[2].path, "/bin/fib");
-    EXPECT_EQ(probes.value[0].kind, wire::probe_kind::entry);
-    ASSERT_TRUE(memory.ok()) << channel::describe(memory);
-    ASSERT_EQ(memory.value.size(), 5000u);
-    for (size_t i = 0; i < memory.value.size(); i++) {
-        ASSERT_EQ(memory.value[i], static_cast<uint8_t>(0x40000000 + i)) << i;
+    ASSERT_TRUE(probes.has_value()) << channel::describe(probes);
+    ASSERT_EQ(probes->size(), 3u);
+    EXPECT_EQ((*probes)[2].id, 3u);
+    EXPECT_EQ((*probes)[2].path, "/bin/fib");
+    EXPECT_EQ((*probes)[0].kind, wire::probe_kind::entry);
+    ASSERT_TRUE(memory.has_value()) << channel::describe(memory);
+    ASSERT_EQ(memory->size(), 5000u);
+    for (size_t i = 0; i < memory->size(); i++) {
+        ASSERT_EQ((*memory)[i], static_cast<uint8_t>(0x40000000 + i)) << i;
     }
-    ASSERT_TRUE(threads.ok());
-    ASSERT_EQ(threads.value.size(), 1u);
-    EXPECT_EQ(threads.value[0].state, wire::thread_state::stopped);
+    ASSERT_TRUE(threads.has_value());
+    ASSERT_EQ(threads->size(), 1u);
+    EXPECT_EQ((*threads)[0].state, wire::thread_state::stopped);
 }
 
 TEST(ChannelClient, DisconnectFailsPendingAndReconnectKeepsTheSession) {
@@ -654,8 +659,10 @@ TEST(ChannelClient, DisconnectFailsPendingAndReconnectKeepsTheSession) {
             ASSERT_TRUE(k.expect(wire::thread_resume_request::code));
             k.close();
         });
-    EXPECT_EQ(pending.errc, channel::call_errc::disconnected);
-    EXPECT_EQ(while_down.errc, channel::call_errc::not_connected);
+    ASSERT_FALSE(pending.has_value());
+    EXPECT_EQ(pending.error().errc, channel::call_errc::disconnected);
+    ASSERT_FALSE(while_down.has_value());
+    EXPECT_EQ(while_down.error().errc, channel::call_errc::not_connected);
     ASSERT_EQ(disconnects.size(), 1u);
     EXPECT_FALSE(c.connected());
 
@@ -663,8 +670,8 @@ TEST(ChannelClient, DisconnectFailsPendingAndReconnectKeepsTheSession) {
     h.reconnect();
     h.run([&]() -> asio::awaitable<void> { again = co_await c.open_fd(h.client_fd); },
           [&](fake_kernel& k) { second = answer_hello(k, 200); });
-    ASSERT_TRUE(again.ok()) << channel::describe(again);
-    EXPECT_TRUE(again.value.rebooted);
+    ASSERT_TRUE(again.has_value()) << channel::describe(again);
+    EXPECT_TRUE(again->rebooted);
     EXPECT_EQ(first.flags & wire::hello_flag_reset, wire::hello_flag_reset);
     EXPECT_EQ(second.flags & wire::hello_flag_reset, 0u);
     EXPECT_EQ(first.session_id, second.session_id);
@@ -678,7 +685,8 @@ TEST(ChannelClient, OpenFailsWithoutAListener) {
     channel::call_result<channel::hello_info> r;
     h.run([&]() -> asio::awaitable<void> { r = co_await c.open("/nonexistent/agent.sock"); },
           [](fake_kernel&) {});
-    EXPECT_EQ(r.errc, channel::call_errc::not_connected);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().errc, channel::call_errc::not_connected);
 }
 
 TEST(ChannelClient, RecordsSentAgainAfterAReconnectAreDeliveredOnce) {

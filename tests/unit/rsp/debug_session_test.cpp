@@ -324,7 +324,7 @@ TEST_F(session_test, a_process_killed_while_stopped_is_reported_at_the_next_resu
     EXPECT_EQ(ask(*s, "z0,10006,4"), "OK"); // gdb's removal at the stop
     // Killed by someone else (the JSON-RPC side) while gdb looks at it: gdb learns nothing yet.
     replies.clear();
-    ASSERT_TRUE(run_task(io, model.kill(pid)).ok());
+    ASSERT_TRUE(run_task(io, model.kill(pid)).has_value());
     run_until(io, [&] { return !s->pid(); });
     EXPECT_TRUE(replies.empty());
     // gdb steps over the breakpoint: that ends as a step; the next resume gets the exit.
@@ -344,8 +344,9 @@ TEST_F(session_test, vrun_while_holding_a_process_kills_it) {
     pid_type first = *s->pid();
     EXPECT_EQ(ask(*s, "vRun;" + string_to_hex("/bin/loop")).substr(0, 3), "T05");
     EXPECT_NE(*s->pid(), first);
-    run_until(io, [&] { return !run_task(io, model.process(first)).ok(); });
-    EXPECT_FALSE(run_task(io, model.process(first)).ok()) << "no process left stopped, unowned";
+    run_until(io, [&] { return !run_task(io, model.process(first)).has_value(); });
+    EXPECT_FALSE(run_task(io, model.process(first)).has_value())
+        << "no process left stopped, unowned";
 }
 
 TEST_F(session_test, extended_remote_run_attach_kill) {
@@ -362,12 +363,12 @@ TEST_F(session_test, extended_remote_run_attach_kill) {
         return t.substr(1, t.find('.') - 1);
     };
     EXPECT_EQ(ask(*s, "vKill;" + pid_hex(first)), "OK");
-    run_until(io, [&] { return !run_task(io, model.process(first)).ok(); });
+    run_until(io, [&] { return !run_task(io, model.process(first)).has_value(); });
     EXPECT_FALSE(s->pid());
 
     // A process started elsewhere (by another client or the JSON-RPC side), running.
     auto other = run_task(io, model.spawn({"/bin/loop"}, false));
-    ASSERT_TRUE(other.ok());
+    ASSERT_TRUE(other.has_value());
     stop = ask(*s, "vAttach;" + pid_hex(other->pid));
     EXPECT_EQ(stop.substr(0, 1), "T");
     EXPECT_NE(stop.find("thread:" + thread_of(other->pid)), std::string::npos);
@@ -385,7 +386,7 @@ TEST_F(session_test, extended_remote_run_attach_kill) {
 
 TEST_F(session_test, only_the_debugged_process_stops) {
     auto bystander = run_task(io, model.spawn({"/bin/loop"}, false));
-    ASSERT_TRUE(bystander.ok());
+    ASSERT_TRUE(bystander.has_value());
     auto s = make(spawning("/bin/loop"));
     ask(*s, "?");
     EXPECT_EQ(ask(*s, "Z0,10006,4"), "OK");
