@@ -10,6 +10,8 @@
 
 #include "ruprobes/agent.h"
 #include "ruprobes/ruprobes.h"
+#include "ruprobes/wire/crc32.hpp"
+#include "ruprobes/wire/word_checksum.hpp"
 
 namespace agent {
 
@@ -384,21 +386,49 @@ static_assert(offsetof(wire::hit_record, pid) == 16 && offsetof(wire::hit_record
               offsetof(wire::hit_record, kind) == 36 && offsetof(wire::hit_record, flags) == 37 &&
               offsetof(wire::hit_record, a) == 40 && offsetof(wire::hit_record, sp) == 104 &&
               offsetof(wire::hit_record, ret) == 120);
-constexpr size_t hit_record_reserved = 38; // u16 reserved, zero on the wire
-
-void put_hit_record(wire::byte_writer& w, const wire::hit_record& r) {
-    size_t at = w.size();
-    w.data(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&r), sizeof r));
-    w.patch(at + hit_record_reserved, 0, 2);
-}
 
 // The seq of the next record to send (the next one made when every record went). Agent lock.
 uint64_t first_unsent_seq() {
     return hits.unsent() > 0 ? hits.unsent_at(0).seq : hits.next_seq();
 }
 
-// Sends one hits batch of at most `limit - first` records while the host's credit window allows;
-// records stay in the ring until the host acknowledges them. False when nothing went.
+void put_u64(uint8_t* p, uint64_t v) {
+    __builtin_memcpy(p, &v, 8);
+}
+
+// Copies `n` records into an 8-byte aligned place: four 64-bit words per step.
+void copy_records(uint8_t* out, const wire::hit_record* records, uint32_t n) {
+    const auto* in = reinterpret_cast<const uint8_t*>(records);
+    out = static_cast<uint8_t*>(__builtin_assume_aligned(out, 8));
+    for (size_t i = 0; i < size_t(n) * sizeof(wire::hit_record); i += 32) {
+        uint64_t w[4];
+        __builtin_memcpy(w, in + i, 32);
+        __builtin_memcpy(out + i, w, 32);
+    }
+}
+
+// Builds the `hits` frame of `n` records from `first_seq` at `out` (8-byte aligned): header,
+// fields, the records as they lie in the ring, trailer (protocol/README.md §1, §3).
+void build_hit_frame(uint8_t* out, uint64_t first_seq, const wire::hit_record* records, uint32_t n,
+                     uint8_t flags) {
+    const uint32_t length = uint32_t(16 + n * wire::hit_record_size);
+    put_u64(out, uint64_t(0x57505552u) | uint64_t(wire::protocol_version) << 32 |
+                     uint64_t(flags) << 40 | uint64_t(wire::hits_event::code) << 48);
+    put_u64(out + 8, uint64_t(length) << 32); // request id 0
+    put_u64(out + 16, first_seq);
+    put_u64(out + 24, uint64_t(n) | uint64_t(wire::hit_record_size) << 16);
+    copy_records(out + 32, records, n);
+    std::span<const uint8_t> covered(out, wire::header_size + length);
+    const uint32_t trailer = (flags & wire::frame_flag_word_checksum) != 0
+                                 ? wire::word_checksum(covered)
+                                 : wire::crc32(covered);
+    __builtin_memcpy(out + wire::header_size + length, &trailer, 4);
+}
+
+// Sends one hits frame of at most `limit_seq - first` records while the host's credit window
+// allows; records stay in the ring until the host acknowledges them. The frame is built in
+// place in the transport's buffer (virtio: the one the device reads), the records copied once
+// from the ring. False when nothing went.
 bool send_hit_batch(uint64_t limit_seq) {
     // The word checksum when the host takes it: the CRC-32 would cost more than the rest of
     // shipping the records (word_checksum.hpp).
@@ -406,14 +436,14 @@ bool send_hit_batch(uint64_t limit_seq) {
                               ? wire::frame_flag_word_checksum
                               : 0;
     uint32_t n;
-    size_t len;
+    uint64_t first;
+    const wire::hit_record* records;
     {
-        // The records are copied into the frame under the lock; it is sent outside.
         agent_lock lock;
         if (hits.unsent() == 0) {
             return false;
         }
-        uint64_t first = hits.unsent_at(0).seq;
+        first = hits.unsent_at(0).seq;
         uint64_t limit = hits.oldest_seq() + hit_window;
         if (limit_seq < limit) {
             limit = limit_seq;
@@ -422,22 +452,25 @@ bool send_hit_batch(uint64_t limit_seq) {
             return false; // wait for the host's hits_ack, or for the event due first
         }
         uint64_t credit = limit - first;
-        n = hits.unsent();
-        if (n > wire::max_hits_per_frame) {
-            n = wire::max_hits_per_frame;
+        uint32_t max = wire::max_hits_per_frame;
+        if (max > credit) {
+            max = static_cast<uint32_t>(credit);
         }
-        if (n > credit) {
-            n = static_cast<uint32_t>(credit);
-        }
-        wire::frame_builder b(tx_frame, wire::hits_event::code, 0, flags);
-        wire::write_fields(b.payload(), wire::hits_event{.first_seq = first, .count = uint16_t(n)});
-        for (uint32_t i = 0; i < n; i++) {
-            put_hit_record(b.payload(), hits.unsent_at(i));
-        }
-        len = b.finish();
+        records = hits.unsent_run(max, &n);
     }
-    if (!send_frame(len, false)) {
-        return false; // transmit buffers busy: try again on the next round
+    const size_t len = wire::header_size + 16 + n * wire::hit_record_size + wire::trailer_size;
+    uint8_t* out = transport::reserve(len);
+    if (out == nullptr) {
+        transport::flush();
+        transport::poll();
+        out = transport::reserve(len);
+        if (out == nullptr) {
+            return false; // transmit buffers busy: try again on the next round
+        }
+    }
+    build_hit_frame(out, first, records, n, flags);
+    if (!transport::commit(len)) {
+        return false;
     }
     agent_lock lock;
     hits.mark_sent(n);

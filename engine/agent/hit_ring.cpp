@@ -2,6 +2,15 @@
 
 #include "ruprobes/ruprobes.h"
 
+namespace {
+
+// A 64-bit word of the record at byte `offset` (aligned), written as one store.
+inline void put_word(ruprobes::wire::hit_record& r, size_t offset, uint64_t v) {
+    __builtin_memcpy(reinterpret_cast<uint8_t*>(&r) + offset, &v, 8);
+}
+
+} // namespace
+
 bool hit_ring::push(const uprobes_hit& hit) {
     if (count_ == capacity) {
         dropped_++;
@@ -10,12 +19,11 @@ bool hit_ring::push(const uprobes_hit& hit) {
     ruprobes::wire::hit_record& r = records_[(head_ + count_) % capacity];
     r.seq = next_seq_++;
     r.time_ns = hit.time_ns;
-    r.pid = hit.pid;
-    r.tid = hit.tid;
+    put_word(r, 16, uint64_t(hit.pid) | uint64_t(hit.tid) << 32);
     r.pc = hit.pc;
-    r.probe_id = hit.probe_id;
-    r.kind = hit.kind;
-    r.flags = (hit.flags & UPROBES_HIT_RETURN_VALUE) ? ruprobes::wire::hit_flag_ret_valid : 0;
+    const uint64_t flags =
+        (hit.flags & UPROBES_HIT_RETURN_VALUE) ? ruprobes::wire::hit_flag_ret_valid : 0;
+    put_word(r, 32, uint64_t(hit.probe_id) | uint64_t(hit.kind) << 32 | flags << 40);
     for (int i = 0; i < 8; i++) {
         r.a[i] = hit.a[i];
     }

@@ -20,7 +20,8 @@ public:
     // 2 MiB of records: absorbs about 100 ms of host acknowledgement delay at full hit rate.
     static constexpr uint32_t capacity = 16384;
 
-    // Stores `hit` with the next sequence number; false (and counted) when full.
+    // Stores `hit` with the next sequence number, in the wire layout with its reserved bytes zero
+    // (protocol/README.md §3), so a record is shipped as it lies; false (and counted) when full.
     bool push(const uprobes_hit& hit);
 
     uint32_t size() const { return count_; }
@@ -31,6 +32,21 @@ public:
     // Records not sent yet, and the i-th of them.
     uint32_t unsent() const { return count_ - sent_; }
     const ruprobes::wire::hit_record& unsent_at(uint32_t i) const { return at(sent_ + i); }
+    // The oldest unsent record and how many unsent ones follow it contiguously in memory (at most
+    // `max`, at least 1 when unsent() > 0). They stay where they are until ack() or
+    // discard_all(): push() only writes behind them, so the agent may read them without its lock.
+    const ruprobes::wire::hit_record* unsent_run(uint32_t max, uint32_t* n) const {
+        const uint32_t first = (head_ + sent_) % capacity;
+        uint32_t run = unsent();
+        if (run > max) {
+            run = max;
+        }
+        if (run > capacity - first) {
+            run = capacity - first;
+        }
+        *n = run;
+        return &records_[first];
+    }
     // The `n` oldest unsent records were sent.
     void mark_sent(uint32_t n);
     // The host has every record with seq < next_seq: forget them.

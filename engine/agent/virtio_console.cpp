@@ -286,6 +286,33 @@ bool write(const uint8_t* data, size_t len) {
     return true;
 }
 
+uint8_t* reserve(size_t len) {
+    if (!s.present || len > virtio::queue_buffer_size) {
+        return nullptr;
+    }
+    irq_guard guard;
+    reclaim_tx();
+    if (s.open && ((s.open_len & 7) != 0 || s.open_len + len > virtio::queue_buffer_size)) {
+        submit_open();
+    }
+    if (!s.open) {
+        if (s.free_count == 0) {
+            s.stats.tx_rejected++;
+            return nullptr;
+        }
+        s.open_id = s.free_ids[--s.free_count];
+        s.open = true;
+        s.open_len = 0;
+    }
+    return s.tx.buffer(s.open_id) + s.open_len;
+}
+
+void commit(size_t len) {
+    irq_guard guard;
+    s.open_len += static_cast<uint32_t>(len);
+    s.stats.tx_bytes += len;
+}
+
 void flush() {
     if (!s.present) {
         return;
