@@ -27,7 +27,7 @@ constexpr uint32_t kernel_capabilities =
     wire::capability::hit_batches | wire::capability::stop_mode | wire::capability::return_probes |
     wire::capability::memory_write | wire::capability::register_write |
     wire::capability::single_step | wire::capability::spawn | wire::capability::lease |
-    wire::capability::word_checksum;
+    wire::capability::word_checksum | wire::capability::seq_checked_hits;
 
 constinit bool running = false;
 constinit uint64_t boot_id = 0;
@@ -418,11 +418,27 @@ void build_hit_frame(uint8_t* out, uint64_t first_seq, const wire::hit_record* r
     put_u64(out + 16, first_seq);
     put_u64(out + 24, uint64_t(n) | uint64_t(wire::hit_record_size) << 16);
     copy_records(out + 32, records, n);
-    std::span<const uint8_t> covered(out, wire::header_size + length);
-    const uint32_t trailer = (flags & wire::frame_flag_word_checksum) != 0
-                                 ? wire::word_checksum(covered)
-                                 : wire::crc32(covered);
+    // Sequence-checked: the trailer covers the header and the fields, the reader checks the
+    // records by their seq (protocol/README.md §1).
+    const size_t covered = (flags & wire::frame_flag_seq_checked) != 0 ? wire::seq_checked_bytes
+                                                                       : wire::header_size + length;
+    std::span<const uint8_t> bytes(out, covered);
+    const uint32_t trailer = flags == 0 ? wire::crc32(bytes) : wire::word_checksum(bytes);
     __builtin_memcpy(out + wire::header_size + length, &trailer, 4);
+}
+
+// How hits frames are sealed (protocol/README.md §1): sequence-checked on the virtio console (a
+// memory transport that corrupts no bytes: the checksum of every record would cost as much as the
+// rest of shipping it), else the word checksum when the host takes it (the CRC-32 costs more
+// still), else the CRC-32.
+uint8_t hit_frame_flags() {
+    if (transport::is_virtio() &&
+        (session.capabilities & wire::capability::seq_checked_hits) != 0) {
+        return wire::frame_flag_seq_checked;
+    }
+    return (session.capabilities & wire::capability::word_checksum) != 0
+               ? wire::frame_flag_word_checksum
+               : 0;
 }
 
 // Sends one hits frame of at most `limit_seq - first` records while the host's credit window
@@ -430,11 +446,7 @@ void build_hit_frame(uint8_t* out, uint64_t first_seq, const wire::hit_record* r
 // place in the transport's buffer (virtio: the one the device reads), the records copied once
 // from the ring. False when nothing went.
 bool send_hit_batch(uint64_t limit_seq) {
-    // The word checksum when the host takes it: the CRC-32 would cost more than the rest of
-    // shipping the records (word_checksum.hpp).
-    const uint8_t flags = (session.capabilities & wire::capability::word_checksum) != 0
-                              ? wire::frame_flag_word_checksum
-                              : 0;
+    const uint8_t flags = hit_frame_flags();
     uint32_t n;
     uint64_t first;
     const wire::hit_record* records;
