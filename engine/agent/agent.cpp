@@ -122,12 +122,14 @@ void on_hit(const uprobes_hit* hit, void*) {
             note_hit_drop();
             return;
         }
-        // Wake the agent for the first record of each batch, not for every record; once a
-        // window's worth waits, ask the kernel to run the agent before the trapping thread goes
-        // on, so that it ships before the ring overflows (otherwise it runs at the next timer
-        // tick: a tick's hits can exceed the ring).
+        // Wake the agent when a record waits and none did before, not for every record: the
+        // agent sends every record it can in a round and keeps running while any are sendable
+        // (ruprobes_agent_poll returns 0), and an acknowledgement that opens the window wakes it
+        // through the console's interrupt. Once a window's worth waits, ask the kernel to run
+        // the agent before the trapping thread goes on, so that it ships before the ring
+        // overflows (otherwise it runs at the next timer tick: a tick's hits can exceed the ring).
         const uint32_t unsent = hits.unsent();
-        wake = unsent % wire::max_hits_per_frame == 1;
+        wake = unsent == 1;
         hurry = unsent % (hit_window / 2) == 0 || ring_congested();
     }
     if (wake) {

@@ -113,6 +113,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     uint64_t expected_seq = 0;
     // Consecutive hit batches that arrived after a gap (see on_hits).
     uint32_t gap_batches = 0;
+    uint64_t pending_ack = 0; // the hits_ack to send once the current read is processed (0: none)
     static constexpr uint32_t max_gap_batches = 2 * 1024 / 31 + 2;
     bool hello_reset = false;   // the hello in flight asked for a reset
     bool hello_applied = false; // its answer was taken in by the reader
@@ -216,6 +217,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
                     self->dispatch(*f);
                 }
             }
+            self->send_pending_ack();
         }
     }
 
@@ -323,7 +325,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         }
         if (records.empty()) {
             if (last_seq != 0 && options.auto_ack_hits) {
-                ack_hits(expected_seq);
+                queue_ack(expected_seq);
             }
             return;
         }
@@ -336,7 +338,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
             // resends is reported as lost rather than waited on forever.
             if (++gap_batches <= max_gap_batches) {
                 if (options.auto_ack_hits) {
-                    ack_hits(expected_seq);
+                    queue_ack(expected_seq);
                 }
                 return;
             }
@@ -352,7 +354,19 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
             handlers.on_hits(records);
         }
         if (options.auto_ack_hits) {
-            ack_hits(next);
+            queue_ack(next);
+        }
+    }
+
+    // The hits frames of one read are acknowledged together, once the read is processed: one
+    // hits_ack per read instead of one per frame (the kernel pays for every frame it receives;
+    // a read holds at most 64 KiB, half the kernel's window, so the window stays open).
+    void queue_ack(uint64_t next_seq) { pending_ack = next_seq; }
+
+    void send_pending_ack() {
+        if (pending_ack != 0) {
+            ack_hits(pending_ack);
+            pending_ack = 0;
         }
     }
 
