@@ -409,16 +409,23 @@ void copy_records(uint8_t* out, const wire::hit_record* records, uint32_t n) {
     }
 }
 
-// Builds the `hits` frame of `n` records from `first_seq` at `out` (8-byte aligned): header,
-// fields, the records as they lie in the ring, trailer (protocol/README.md §1, §3).
-void build_hit_frame(uint8_t* out, uint64_t first_seq, const wire::hit_record* records, uint32_t n,
-                     uint8_t flags) {
+// The header and the hits fields of a frame of `n` records from `first_seq` (32 bytes at `out`,
+// 8-byte aligned; protocol/README.md §1, §3).
+void put_hit_header(uint8_t* out, uint64_t first_seq, uint32_t n, uint8_t flags) {
     const uint32_t length = uint32_t(16 + n * wire::hit_record_size);
     put_u64(out, uint64_t(0x57505552u) | uint64_t(wire::protocol_version) << 32 |
                      uint64_t(flags) << 40 | uint64_t(wire::hits_event::code) << 48);
     put_u64(out + 8, uint64_t(length) << 32); // request id 0
     put_u64(out + 16, first_seq);
     put_u64(out + 24, uint64_t(n) | uint64_t(wire::hit_record_size) << 16);
+}
+
+// Builds the `hits` frame of `n` records from `first_seq` at `out` (8-byte aligned): header,
+// fields, the records as they lie in the ring, trailer.
+void build_hit_frame(uint8_t* out, uint64_t first_seq, const wire::hit_record* records, uint32_t n,
+                     uint8_t flags) {
+    const uint32_t length = uint32_t(16 + n * wire::hit_record_size);
+    put_hit_header(out, first_seq, n, flags);
     copy_records(out + 32, records, n);
     // Sequence-checked: the trailer covers the header and the fields, the reader checks the
     // records by their seq (protocol/README.md §1).
@@ -427,6 +434,19 @@ void build_hit_frame(uint8_t* out, uint64_t first_seq, const wire::hit_record* r
     std::span<const uint8_t> bytes(out, covered);
     const uint32_t trailer = flags == 0 ? wire::crc32(bytes) : wire::word_checksum(bytes);
     __builtin_memcpy(out + wire::header_size + length, &trailer, 4);
+}
+
+// A sequence-checked frame on the virtio console goes without copying its records: the device
+// reads them from the ring, between the header and the trailer in a transmit buffer. The ring
+// leaves them unchanged until the host acknowledges them, long after QEMU has read them.
+bool send_hit_frame_in_place(uint64_t first_seq, const wire::hit_record* records, uint32_t n) {
+    alignas(8) uint8_t head[wire::seq_checked_bytes];
+    put_hit_header(head, first_seq, n, wire::frame_flag_seq_checked);
+    const uint32_t trailer = wire::word_checksum(std::span<const uint8_t>(head, sizeof head));
+    uint8_t tail[wire::trailer_size];
+    __builtin_memcpy(tail, &trailer, sizeof tail);
+    return transport::write_gather(head, sizeof head, records, n * wire::hit_record_size, tail,
+                                   sizeof tail);
 }
 
 // How hits frames are sealed (protocol/README.md §1): sequence-checked on the virtio console (a
@@ -471,6 +491,17 @@ bool send_hit_batch(uint64_t limit_seq) {
             max = static_cast<uint32_t>(credit);
         }
         records = hits.unsent_run(max, &n);
+    }
+    if (flags == wire::frame_flag_seq_checked) {
+        if (!send_hit_frame_in_place(first, records, n)) {
+            transport::poll();
+            if (!send_hit_frame_in_place(first, records, n)) {
+                return false; // transmit buffers busy: try again on the next round
+            }
+        }
+        agent_lock lock;
+        hits.mark_sent(n);
+        return true;
     }
     const size_t len = wire::header_size + 16 + n * wire::hit_record_size + wire::trailer_size;
     uint8_t* out = transport::reserve(len);

@@ -74,6 +74,11 @@ bool commit(size_t len) {
            os_agent_channel_write(staging, len) != 0;
 }
 
+bool write_gather(const uint8_t* head, size_t head_len, const void* body, size_t body_len,
+                  const uint8_t* tail, size_t tail_len) {
+    return virtio() && virtio_console::write_gather(head, head_len, body, body_len, tail, tail_len);
+}
+
 bool is_virtio() {
     return virtio();
 }

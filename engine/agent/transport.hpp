@@ -29,6 +29,11 @@ uint8_t* reserve(size_t len);
 // Queues the frame reserve() gave; false when the byte channel refused it.
 bool commit(size_t len);
 
+// The virtio console only (is_virtio()): one frame from three parts, `body` read by the device
+// where it lies (virtio_console::write_gather). False when there is no room now.
+bool write_gather(const uint8_t* head, size_t head_len, const void* body, size_t body_len,
+                  const uint8_t* tail, size_t tail_len);
+
 // True when the transport is the virtio console (a reliable memory transport, protocol/README.md
 // §1) rather than a byte channel.
 bool is_virtio();
