@@ -113,7 +113,10 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     uint64_t expected_seq = 0;
     // Consecutive hit batches that arrived after a gap (see on_hits).
     uint32_t gap_batches = 0;
-    uint64_t pending_ack = 0; // the hits_ack to send once the current read is processed (0: none)
+    uint64_t pending_ack = 0; // the hits_ack not sent yet (0: none), see send_pending_ack
+    uint64_t last_ack = 0;    // the last hits_ack sent
+    asio::steady_timer ack_timer{io};
+    bool ack_timer_armed = false;
     static constexpr uint32_t max_gap_batches = 2 * 1024 / 31 + 2;
     bool hello_reset = false;   // the hello in flight asked for a reset
     bool hello_applied = false; // its answer was taken in by the reader
@@ -358,19 +361,41 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         }
     }
 
-    // The hits frames of one read are acknowledged together, once the read is processed: one
-    // hits_ack per read instead of one per frame (the kernel pays for every frame it receives;
-    // a read holds at most 64 KiB, half the kernel's window, so the window stays open).
+    // Hits frames are acknowledged together: at once when a quarter of the kernel's window
+    // waits for it (the window stays open), else within ack_delay of the read that brought
+    // them. Each acknowledgement the kernel receives costs it a few hundred instructions; one
+    // per frame was about 14 instructions per record.
+    static constexpr std::chrono::milliseconds ack_delay{1};
+
     void queue_ack(uint64_t next_seq) { pending_ack = next_seq; }
 
     void send_pending_ack() {
-        if (pending_ack != 0) {
+        if (pending_ack == 0) {
+            return;
+        }
+        const uint64_t window = last_hello.hit_window != 0 ? last_hello.hit_window : 1024;
+        if (pending_ack < last_ack || pending_ack - last_ack >= window / 4) {
+            ack_timer.cancel();
             ack_hits(pending_ack);
             pending_ack = 0;
+            return;
         }
+        if (ack_timer_armed) {
+            return;
+        }
+        ack_timer_armed = true;
+        ack_timer.expires_after(ack_delay);
+        ack_timer.async_wait([self = shared_from_this()](const error_code&) {
+            self->ack_timer_armed = false;
+            if (self->pending_ack != 0) {
+                self->ack_hits(self->pending_ack);
+                self->pending_ack = 0;
+            }
+        });
     }
 
     void ack_hits(uint64_t next_seq) {
+        last_ack = next_seq;
         std::vector<uint8_t> out(wire::max_frame);
         out.resize(wire::encode(out, 0, wire::hits_ack_notice{.next_seq = next_seq}));
         send(std::move(out));
