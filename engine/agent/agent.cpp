@@ -108,6 +108,66 @@ void note_hit_drop() {
     queue_event(e);
 }
 
+// What the agent does after a record was stored: wakes the agent thread or asks the kernel to
+// run it first. Agent lock held; the notices go out after it is released.
+struct after_push {
+    bool wake = false;
+    bool hurry = false;
+};
+
+after_push record_stored() {
+    // Wake the agent when a record waits and none did before, not for every record: the agent
+    // sends every record it can in a round and keeps running while any are sendable
+    // (ruprobes_agent_poll returns 0), and an acknowledgement that opens the window wakes it
+    // through the console's interrupt. Once a window's worth waits, ask the kernel to run the
+    // agent before the trapping thread goes on, so that it ships before the ring overflows
+    // (otherwise it runs at the next timer tick: a tick's hits can exceed the ring).
+    const uint32_t unsent = hits.unsent();
+    return after_push{.wake = unsent == 1,
+                      .hurry = unsent % (hit_window / 2) == 0 || ring_congested()};
+}
+
+void notify(after_push a) {
+    if (a.wake) {
+        wake_agent();
+    }
+    if (a.hurry) {
+        os_agent_notify(RUPROBES_AGENT_NOTICE_HURRY);
+    }
+}
+
+// The engine's record sink (uprobes_set_record_sink): the record is written once, by the
+// engine, into the ring where it is shipped from. The agent's lock is held from reserve to
+// commit (the engine only fills the record in between).
+static_assert(sizeof(uprobes_hit_record) == sizeof(wire::hit_record) &&
+              offsetof(uprobes_hit_record, pid) == offsetof(wire::hit_record, pid) &&
+              offsetof(uprobes_hit_record, pc) == offsetof(wire::hit_record, pc) &&
+              offsetof(uprobes_hit_record, probe_id) == offsetof(wire::hit_record, probe_id) &&
+              offsetof(uprobes_hit_record, kind) == offsetof(wire::hit_record, kind) &&
+              offsetof(uprobes_hit_record, flags) == offsetof(wire::hit_record, flags) &&
+              offsetof(uprobes_hit_record, a) == offsetof(wire::hit_record, a) &&
+              offsetof(uprobes_hit_record, sp) == offsetof(wire::hit_record, sp) &&
+              offsetof(uprobes_hit_record, ra) == offsetof(wire::hit_record, ra) &&
+              offsetof(uprobes_hit_record, ret) == offsetof(wire::hit_record, ret));
+
+uprobes_hit_record* reserve_record(void*) {
+    os_agent_lock();
+    wire::hit_record* r = hits.reserve();
+    if (r == nullptr) {
+        note_hit_drop();
+        os_agent_unlock();
+        return nullptr;
+    }
+    return reinterpret_cast<uprobes_hit_record*>(r);
+}
+
+void commit_record(uprobes_hit_record*, void*) {
+    hits.commit();
+    const after_push a = record_stored();
+    os_agent_unlock();
+    notify(a);
+}
+
 // The engine's hit sink (a breakpoint trap, under the engine lock).
 void on_hit(const uprobes_hit* hit, void*) {
     if (hit->cookie != 0) { // an aggregation's hit: counted here, nothing is sent
@@ -115,29 +175,16 @@ void on_hit(const uprobes_hit* hit, void*) {
         aggregate(*hit);
         return;
     }
-    bool wake = false, hurry = false;
+    after_push a;
     {
         agent_lock lock;
         if (!hits.push(*hit)) {
             note_hit_drop();
             return;
         }
-        // Wake the agent when a record waits and none did before, not for every record: the
-        // agent sends every record it can in a round and keeps running while any are sendable
-        // (ruprobes_agent_poll returns 0), and an acknowledgement that opens the window wakes it
-        // through the console's interrupt. Once a window's worth waits, ask the kernel to run
-        // the agent before the trapping thread goes on, so that it ships before the ring
-        // overflows (otherwise it runs at the next timer tick: a tick's hits can exceed the ring).
-        const uint32_t unsent = hits.unsent();
-        wake = unsent == 1;
-        hurry = unsent % (hit_window / 2) == 0 || ring_congested();
+        a = record_stored();
     }
-    if (wake) {
-        wake_agent();
-    }
-    if (hurry) {
-        os_agent_notify(RUPROBES_AGENT_NOTICE_HURRY);
-    }
+    notify(a);
 }
 
 // Queues `e` under the agent's lock and wakes the agent.
@@ -688,6 +735,7 @@ extern "C" int ruprobes_agent_init(const ruprobes_agent_config* config) {
     }
     boot_id = config->boot_id != 0 ? config->boot_id : agent_boot_id();
     uprobes_set_hit_sink(on_hit, nullptr);
+    uprobes_set_record_sink(reserve_record, commit_record, nullptr);
     running = true;
     return 0;
 }

@@ -31,6 +31,23 @@ public:
     // Records not sent yet, and the i-th of them.
     uint32_t unsent() const { return count_ - sent_; }
     const ruprobes::wire::hit_record& unsent_at(uint32_t i) const { return at(sent_ + i); }
+    // Room for the next record, its seq filled in, or nullptr (counted as dropped) when the ring
+    // is full; commit() stores it. For a writer that fills the record in place (the engine's
+    // record sink): nothing else may touch the ring in between.
+    ruprobes::wire::hit_record* reserve() {
+        if (count_ == capacity) {
+            dropped_++;
+            return nullptr;
+        }
+        ruprobes::wire::hit_record& r = records_[(head_ + count_) % capacity];
+        r.seq = next_seq_;
+        return &r;
+    }
+    void commit() {
+        next_seq_++;
+        count_++;
+    }
+
     // The oldest unsent record and how many unsent ones follow it contiguously in memory (at most
     // `max`, at least 1 when unsent() > 0). They stay where they are until ack() or
     // discard_all(): push() only writes behind them, so the agent may read them without its lock.
