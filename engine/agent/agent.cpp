@@ -10,6 +10,8 @@
 
 #include "ruprobes/agent.h"
 #include "ruprobes/ruprobes.h"
+#include "ruprobes/wire/crc32.hpp"
+#include "ruprobes/wire/word_checksum.hpp"
 
 namespace agent {
 
@@ -25,7 +27,7 @@ constexpr uint32_t kernel_capabilities =
     wire::capability::hit_batches | wire::capability::stop_mode | wire::capability::return_probes |
     wire::capability::memory_write | wire::capability::register_write |
     wire::capability::single_step | wire::capability::spawn | wire::capability::lease |
-    wire::capability::word_checksum;
+    wire::capability::word_checksum | wire::capability::seq_checked_hits;
 
 constinit bool running = false;
 constinit uint64_t boot_id = 0;
@@ -106,6 +108,66 @@ void note_hit_drop() {
     queue_event(e);
 }
 
+// What the agent does after a record was stored: wakes the agent thread or asks the kernel to
+// run it first. Agent lock held; the notices go out after it is released.
+struct after_push {
+    bool wake = false;
+    bool hurry = false;
+};
+
+after_push record_stored() {
+    // Wake the agent when a record waits and none did before, not for every record: the agent
+    // sends every record it can in a round and keeps running while any are sendable
+    // (ruprobes_agent_poll returns 0), and an acknowledgement that opens the window wakes it
+    // through the console's interrupt. Once a window's worth waits, ask the kernel to run the
+    // agent before the trapping thread goes on, so that it ships before the ring overflows
+    // (otherwise it runs at the next timer tick: a tick's hits can exceed the ring).
+    const uint32_t unsent = hits.unsent();
+    return after_push{.wake = unsent == 1,
+                      .hurry = unsent % (hit_window / 2) == 0 || ring_congested()};
+}
+
+void notify(after_push a) {
+    if (a.wake) {
+        wake_agent();
+    }
+    if (a.hurry) {
+        os_agent_notify(RUPROBES_AGENT_NOTICE_HURRY);
+    }
+}
+
+// The engine's record sink (uprobes_set_record_sink): the record is written once, by the
+// engine, into the ring where it is shipped from. The agent's lock is held from reserve to
+// commit (the engine only fills the record in between).
+static_assert(sizeof(uprobes_hit_record) == sizeof(wire::hit_record) &&
+              offsetof(uprobes_hit_record, pid) == offsetof(wire::hit_record, pid) &&
+              offsetof(uprobes_hit_record, pc) == offsetof(wire::hit_record, pc) &&
+              offsetof(uprobes_hit_record, probe_id) == offsetof(wire::hit_record, probe_id) &&
+              offsetof(uprobes_hit_record, kind) == offsetof(wire::hit_record, kind) &&
+              offsetof(uprobes_hit_record, flags) == offsetof(wire::hit_record, flags) &&
+              offsetof(uprobes_hit_record, a) == offsetof(wire::hit_record, a) &&
+              offsetof(uprobes_hit_record, sp) == offsetof(wire::hit_record, sp) &&
+              offsetof(uprobes_hit_record, ra) == offsetof(wire::hit_record, ra) &&
+              offsetof(uprobes_hit_record, ret) == offsetof(wire::hit_record, ret));
+
+uprobes_hit_record* reserve_record(void*) {
+    os_agent_lock();
+    wire::hit_record* r = hits.reserve();
+    if (r == nullptr) {
+        note_hit_drop();
+        os_agent_unlock();
+        return nullptr;
+    }
+    return reinterpret_cast<uprobes_hit_record*>(r);
+}
+
+void commit_record(uprobes_hit_record*, void*) {
+    hits.commit();
+    const after_push a = record_stored();
+    os_agent_unlock();
+    notify(a);
+}
+
 // The engine's hit sink (a breakpoint trap, under the engine lock).
 void on_hit(const uprobes_hit* hit, void*) {
     if (hit->cookie != 0) { // an aggregation's hit: counted here, nothing is sent
@@ -113,27 +175,16 @@ void on_hit(const uprobes_hit* hit, void*) {
         aggregate(*hit);
         return;
     }
-    bool wake = false, hurry = false;
+    after_push a;
     {
         agent_lock lock;
         if (!hits.push(*hit)) {
             note_hit_drop();
             return;
         }
-        // Wake the agent for the first record of each batch, not for every record; once a
-        // window's worth waits, ask the kernel to run the agent before the trapping thread goes
-        // on, so that it ships before the ring overflows (otherwise it runs at the next timer
-        // tick: a tick's hits can exceed the ring).
-        const uint32_t unsent = hits.unsent();
-        wake = unsent % wire::max_hits_per_frame == 1;
-        hurry = unsent % (hit_window / 2) == 0 || ring_congested();
+        a = record_stored();
     }
-    if (wake) {
-        wake_agent();
-    }
-    if (hurry) {
-        os_agent_notify(RUPROBES_AGENT_NOTICE_HURRY);
-    }
+    notify(a);
 }
 
 // Queues `e` under the agent's lock and wakes the agent.
@@ -384,36 +435,96 @@ static_assert(offsetof(wire::hit_record, pid) == 16 && offsetof(wire::hit_record
               offsetof(wire::hit_record, kind) == 36 && offsetof(wire::hit_record, flags) == 37 &&
               offsetof(wire::hit_record, a) == 40 && offsetof(wire::hit_record, sp) == 104 &&
               offsetof(wire::hit_record, ret) == 120);
-constexpr size_t hit_record_reserved = 38; // u16 reserved, zero on the wire
-
-void put_hit_record(wire::byte_writer& w, const wire::hit_record& r) {
-    size_t at = w.size();
-    w.data(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&r), sizeof r));
-    w.patch(at + hit_record_reserved, 0, 2);
-}
 
 // The seq of the next record to send (the next one made when every record went). Agent lock.
 uint64_t first_unsent_seq() {
     return hits.unsent() > 0 ? hits.unsent_at(0).seq : hits.next_seq();
 }
 
-// Sends one hits batch of at most `limit - first` records while the host's credit window allows;
-// records stay in the ring until the host acknowledges them. False when nothing went.
+void put_u64(uint8_t* p, uint64_t v) {
+    __builtin_memcpy(p, &v, 8);
+}
+
+// Copies `n` records into an 8-byte aligned place: four 64-bit words per step.
+void copy_records(uint8_t* out, const wire::hit_record* records, uint32_t n) {
+    const auto* in = reinterpret_cast<const uint8_t*>(records);
+    out = static_cast<uint8_t*>(__builtin_assume_aligned(out, 8));
+    for (size_t i = 0; i < size_t(n) * sizeof(wire::hit_record); i += 32) {
+        uint64_t w[4];
+        __builtin_memcpy(w, in + i, 32);
+        __builtin_memcpy(out + i, w, 32);
+    }
+}
+
+// The header and the hits fields of a frame of `n` records from `first_seq` (32 bytes at `out`,
+// 8-byte aligned; protocol/README.md §1, §3).
+void put_hit_header(uint8_t* out, uint64_t first_seq, uint32_t n, uint8_t flags) {
+    const uint32_t length = uint32_t(16 + n * wire::hit_record_size);
+    put_u64(out, uint64_t(0x57505552u) | uint64_t(wire::protocol_version) << 32 |
+                     uint64_t(flags) << 40 | uint64_t(wire::hits_event::code) << 48);
+    put_u64(out + 8, uint64_t(length) << 32); // request id 0
+    put_u64(out + 16, first_seq);
+    put_u64(out + 24, uint64_t(n) | uint64_t(wire::hit_record_size) << 16);
+}
+
+// Builds the `hits` frame of `n` records from `first_seq` at `out` (8-byte aligned): header,
+// fields, the records as they lie in the ring, trailer.
+void build_hit_frame(uint8_t* out, uint64_t first_seq, const wire::hit_record* records, uint32_t n,
+                     uint8_t flags) {
+    const uint32_t length = uint32_t(16 + n * wire::hit_record_size);
+    put_hit_header(out, first_seq, n, flags);
+    copy_records(out + 32, records, n);
+    // Sequence-checked: the trailer covers the header and the fields, the reader checks the
+    // records by their seq (protocol/README.md §1).
+    const size_t covered = (flags & wire::frame_flag_seq_checked) != 0 ? wire::seq_checked_bytes
+                                                                       : wire::header_size + length;
+    std::span<const uint8_t> bytes(out, covered);
+    const uint32_t trailer = flags == 0 ? wire::crc32(bytes) : wire::word_checksum(bytes);
+    __builtin_memcpy(out + wire::header_size + length, &trailer, 4);
+}
+
+// A sequence-checked frame on the virtio console goes without copying its records: the device
+// reads them from the ring, between the header and the trailer in a transmit buffer. The ring
+// leaves them unchanged until the host acknowledges them, long after QEMU has read them.
+bool send_hit_frame_in_place(uint64_t first_seq, const wire::hit_record* records, uint32_t n) {
+    alignas(8) uint8_t head[wire::seq_checked_bytes];
+    put_hit_header(head, first_seq, n, wire::frame_flag_seq_checked);
+    const uint32_t trailer = wire::word_checksum(std::span<const uint8_t>(head, sizeof head));
+    uint8_t tail[wire::trailer_size];
+    __builtin_memcpy(tail, &trailer, sizeof tail);
+    return transport::write_gather(head, sizeof head, records, n * wire::hit_record_size, tail,
+                                   sizeof tail);
+}
+
+// How hits frames are sealed (protocol/README.md §1): sequence-checked on the virtio console (a
+// memory transport that corrupts no bytes: the checksum of every record would cost as much as the
+// rest of shipping it), else the word checksum when the host takes it (the CRC-32 costs more
+// still), else the CRC-32.
+uint8_t hit_frame_flags() {
+    if (transport::is_virtio() &&
+        (session.capabilities & wire::capability::seq_checked_hits) != 0) {
+        return wire::frame_flag_seq_checked;
+    }
+    return (session.capabilities & wire::capability::word_checksum) != 0
+               ? wire::frame_flag_word_checksum
+               : 0;
+}
+
+// Sends one hits frame of at most `limit_seq - first` records while the host's credit window
+// allows; records stay in the ring until the host acknowledges them. The frame is built in
+// place in the transport's buffer (virtio: the one the device reads), the records copied once
+// from the ring. False when nothing went.
 bool send_hit_batch(uint64_t limit_seq) {
-    // The word checksum when the host takes it: the CRC-32 would cost more than the rest of
-    // shipping the records (word_checksum.hpp).
-    const uint8_t flags = (session.capabilities & wire::capability::word_checksum) != 0
-                              ? wire::frame_flag_word_checksum
-                              : 0;
+    const uint8_t flags = hit_frame_flags();
     uint32_t n;
-    size_t len;
+    uint64_t first;
+    const wire::hit_record* records;
     {
-        // The records are copied into the frame under the lock; it is sent outside.
         agent_lock lock;
         if (hits.unsent() == 0) {
             return false;
         }
-        uint64_t first = hits.unsent_at(0).seq;
+        first = hits.unsent_at(0).seq;
         uint64_t limit = hits.oldest_seq() + hit_window;
         if (limit_seq < limit) {
             limit = limit_seq;
@@ -422,22 +533,36 @@ bool send_hit_batch(uint64_t limit_seq) {
             return false; // wait for the host's hits_ack, or for the event due first
         }
         uint64_t credit = limit - first;
-        n = hits.unsent();
-        if (n > wire::max_hits_per_frame) {
-            n = wire::max_hits_per_frame;
+        uint32_t max = wire::max_hits_per_frame;
+        if (max > credit) {
+            max = static_cast<uint32_t>(credit);
         }
-        if (n > credit) {
-            n = static_cast<uint32_t>(credit);
-        }
-        wire::frame_builder b(tx_frame, wire::hits_event::code, 0, flags);
-        wire::write_fields(b.payload(), wire::hits_event{.first_seq = first, .count = uint16_t(n)});
-        for (uint32_t i = 0; i < n; i++) {
-            put_hit_record(b.payload(), hits.unsent_at(i));
-        }
-        len = b.finish();
+        records = hits.unsent_run(max, &n);
     }
-    if (!send_frame(len, false)) {
-        return false; // transmit buffers busy: try again on the next round
+    if (flags == wire::frame_flag_seq_checked) {
+        if (!send_hit_frame_in_place(first, records, n)) {
+            transport::poll();
+            if (!send_hit_frame_in_place(first, records, n)) {
+                return false; // transmit buffers busy: try again on the next round
+            }
+        }
+        agent_lock lock;
+        hits.mark_sent(n);
+        return true;
+    }
+    const size_t len = wire::header_size + 16 + n * wire::hit_record_size + wire::trailer_size;
+    uint8_t* out = transport::reserve(len);
+    if (out == nullptr) {
+        transport::flush();
+        transport::poll();
+        out = transport::reserve(len);
+        if (out == nullptr) {
+            return false; // transmit buffers busy: try again on the next round
+        }
+    }
+    build_hit_frame(out, first, records, n, flags);
+    if (!transport::commit(len)) {
+        return false;
     }
     agent_lock lock;
     hits.mark_sent(n);
@@ -610,6 +735,7 @@ extern "C" int ruprobes_agent_init(const ruprobes_agent_config* config) {
     }
     boot_id = config->boot_id != 0 ? config->boot_id : agent_boot_id();
     uprobes_set_hit_sink(on_hit, nullptr);
+    uprobes_set_record_sink(reserve_record, commit_record, nullptr);
     running = true;
     return 0;
 }

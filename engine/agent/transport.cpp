@@ -9,7 +9,8 @@
 namespace agent::transport {
 namespace {
 
-constinit uint32_t kind = 0; // enum ruprobes_agent_transport; 0 before init
+constinit uint32_t kind = 0;      // enum ruprobes_agent_transport; 0 before init
+alignas(8) uint8_t staging[4096]; // reserve()'s frame for a byte channel
 
 bool virtio() {
     return kind == RUPROBES_AGENT_TRANSPORT_VIRTIO_CONSOLE;
@@ -52,6 +53,34 @@ bool write(const uint8_t* data, size_t len) {
         return os_agent_channel_write(data, len) != 0;
     }
     return false;
+}
+
+uint8_t* reserve(size_t len) {
+    if (virtio()) {
+        return virtio_console::reserve(len);
+    }
+    if (kind == RUPROBES_AGENT_TRANSPORT_BYTE_CHANNEL && len <= sizeof staging) {
+        return staging;
+    }
+    return nullptr;
+}
+
+bool commit(size_t len) {
+    if (virtio()) {
+        virtio_console::commit(len);
+        return true;
+    }
+    return kind == RUPROBES_AGENT_TRANSPORT_BYTE_CHANNEL &&
+           os_agent_channel_write(staging, len) != 0;
+}
+
+bool write_gather(const uint8_t* head, size_t head_len, const void* body, size_t body_len,
+                  const uint8_t* tail, size_t tail_len) {
+    return virtio() && virtio_console::write_gather(head, head_len, body, body_len, tail, tail_len);
+}
+
+bool is_virtio() {
+    return virtio();
 }
 
 void flush() {

@@ -22,6 +22,22 @@ size_t read(uint8_t* out, size_t max);
 // Queues or sends one whole frame; false when there is no room now. Never sleeps.
 bool write(const uint8_t* data, size_t len);
 
+// Room for one whole frame of `len` bytes, 8-byte aligned, to be built in place and queued with
+// commit(len) (virtio: in the transmit buffer the device reads; a byte channel: in a staging
+// buffer that commit() writes). nullptr when there is no room now. Agent thread only.
+uint8_t* reserve(size_t len);
+// Queues the frame reserve() gave; false when the byte channel refused it.
+bool commit(size_t len);
+
+// The virtio console only (is_virtio()): one frame from three parts, `body` read by the device
+// where it lies (virtio_console::write_gather). False when there is no room now.
+bool write_gather(const uint8_t* head, size_t head_len, const void* body, size_t body_len,
+                  const uint8_t* tail, size_t tail_len);
+
+// True when the transport is the virtio console (a reliable memory transport, protocol/README.md
+// §1) rather than a byte channel.
+bool is_virtio();
+
 // Hands what write() queued to the device (virtio); nothing for a byte channel.
 void flush();
 

@@ -30,7 +30,7 @@ struct state {
     uint32_t pending_off = 0;
 
     // Transmit: buffers not with the device, and the one being filled.
-    uint16_t free_ids[virtio::queue_size];
+    uint16_t free_ids[virtio::buffer_count];
     uint16_t free_count = 0;
     bool open = false;
     uint16_t open_id = 0;
@@ -93,7 +93,7 @@ void reclaim_tx() {
     uint16_t id;
     uint32_t len;
     while (s.tx.take_used(id, len)) {
-        if (s.free_count < virtio::queue_size) {
+        if (s.free_count < virtio::buffer_count) {
             s.free_ids[s.free_count++] = id;
         }
     }
@@ -166,14 +166,14 @@ bool setup(uint64_t base, int64_t dma_offset) {
     }
     s.tx.suppress_interrupts();
     s.free_count = 0;
-    for (uint16_t i = 0; i < queue_size; i++) {
+    for (uint16_t i = 0; i < buffer_count; i++) {
         s.free_ids[s.free_count++] = i;
     }
 
     st |= status::driver_ok;
     dev.write(reg::status, st);
 
-    for (uint16_t i = 0; i < queue_size; i++) {
+    for (uint16_t i = 0; i < buffer_count; i++) {
         s.rx.post(i, queue_buffer_size);
     }
     s.rx.notify();
@@ -283,6 +283,66 @@ bool write(const uint8_t* data, size_t len) {
     __builtin_memcpy(s.tx.buffer(s.open_id) + s.open_len, data, len);
     s.open_len += static_cast<uint32_t>(len);
     s.stats.tx_bytes += len;
+    return true;
+}
+
+uint8_t* reserve(size_t len) {
+    if (!s.present || len > virtio::queue_buffer_size) {
+        return nullptr;
+    }
+    irq_guard guard;
+    reclaim_tx();
+    if (s.open && ((s.open_len & 7) != 0 || s.open_len + len > virtio::queue_buffer_size)) {
+        submit_open();
+    }
+    if (!s.open) {
+        if (s.free_count == 0) {
+            s.stats.tx_rejected++;
+            return nullptr;
+        }
+        s.open_id = s.free_ids[--s.free_count];
+        s.open = true;
+        s.open_len = 0;
+    }
+    return s.tx.buffer(s.open_id) + s.open_len;
+}
+
+void commit(size_t len) {
+    irq_guard guard;
+    s.open_len += static_cast<uint32_t>(len);
+    s.stats.tx_bytes += len;
+}
+
+bool write_gather(const uint8_t* head, size_t head_len, const void* body, size_t body_len,
+                  const uint8_t* tail, size_t tail_len) {
+    if (!s.present || head_len + tail_len > virtio::queue_buffer_size) {
+        return false;
+    }
+    irq_guard guard;
+    reclaim_tx();
+    if (s.open && s.open_len + head_len + tail_len > virtio::queue_buffer_size) {
+        submit_open();
+    }
+    if (!s.open) {
+        if (s.free_count == 0) {
+            s.stats.tx_rejected++;
+            return false;
+        }
+        s.open_id = s.free_ids[--s.free_count];
+        s.open = true;
+        s.open_len = 0;
+    }
+    uint8_t* buffer = s.tx.buffer(s.open_id);
+    __builtin_memcpy(buffer + s.open_len, head, head_len);
+    const uint32_t tail_offset = s.open_len + static_cast<uint32_t>(head_len);
+    __builtin_memcpy(buffer + tail_offset, tail, tail_len);
+    s.tx.post_gather(s.open_id, tail_offset, body, static_cast<uint32_t>(body_len), tail_offset,
+                     static_cast<uint32_t>(tail_len));
+    s.tx.notify();
+    s.stats.tx_buffers++;
+    s.stats.tx_bytes += head_len + body_len + tail_len;
+    s.open = false;
+    s.open_len = 0;
     return true;
 }
 

@@ -47,6 +47,22 @@ size_t read(uint8_t* out, size_t max);
 // the current buffer is full.
 bool write(const uint8_t* data, size_t len);
 
+// Room for one frame of `len` bytes (at most one buffer) at an 8-byte aligned place of a transmit
+// buffer, for the caller to fill in place and queue with commit(len): the frame is built where
+// the device reads it, so nothing is copied. A buffer whose bytes end at an unaligned offset is
+// handed to the device first. nullptr (counted in tx_rejected) when no buffer has room. Only the
+// agent thread calls this, and nothing else writes to the transmit queue until commit().
+uint8_t* reserve(size_t len);
+void commit(size_t len);
+
+// Queues one frame gathered from three parts and hands it to the device at once: `head` and
+// `tail` are copied into a transmit buffer (behind what it holds), `body` is read by the device
+// where it lies, so the caller must leave it unchanged until the device is done with it (QEMU's
+// console reads it during the notification). False (counted in tx_rejected) when no buffer has
+// room.
+bool write_gather(const uint8_t* head, size_t head_len, const void* body, size_t body_len,
+                  const uint8_t* tail, size_t tail_len);
+
 // Hands the partly filled transmit buffer to the device and notifies it.
 void flush();
 

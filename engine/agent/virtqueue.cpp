@@ -17,6 +17,7 @@ bool virtqueue::init(const mmio_device& dev, uint32_t index, bool device_writabl
     index_ = index;
     writable_ = device_writable;
     last_used_ = 0;
+    dma_offset_ = dma_offset;
     dev.write(reg::queue_sel, index);
     if (dev.read(reg::queue_ready) != 0) {
         return false; // §4.2.3.2: the queue must not be in use
@@ -26,7 +27,7 @@ bool virtqueue::init(const mmio_device& dev, uint32_t index, bool device_writabl
         return false;
     }
     for (uint16_t i = 0; i < queue_size; i++) {
-        desc_[i].addr = device_address(buffers_[i], dma_offset);
+        desc_[i].addr = i < buffer_count ? device_address(buffers_[i], dma_offset) : 0;
         desc_[i].len = 0;
         desc_[i].flags = writable_ ? desc_flag_write : 0;
         desc_[i].next = 0;
@@ -46,9 +47,29 @@ bool virtqueue::init(const mmio_device& dev, uint32_t index, bool device_writabl
 
 void virtqueue::post(uint16_t id, uint32_t len) {
     desc_[id].len = len;
-    desc_[id].flags = writable_ ? desc_flag_write : 0;
+    desc_[id].flags = writable_ ? desc_flag_write : 0; // no chain
     avail_.ring[avail_.idx % queue_size] = id;
     // §2.6.13.2: the ring entry must be visible before the index that publishes it.
+    memory_barrier();
+    avail_.idx = static_cast<uint16_t>(avail_.idx + 1);
+}
+
+void virtqueue::post_gather(uint16_t id, uint32_t len, const void* body, uint32_t body_len,
+                            uint32_t tail_offset, uint32_t tail_len) {
+    const uint16_t b = static_cast<uint16_t>(buffer_count + 2 * id);
+    const uint16_t t = static_cast<uint16_t>(b + 1);
+    desc_[id].len = len;
+    desc_[id].flags = desc_flag_next;
+    desc_[id].next = b;
+    desc_[b].addr = device_address(body, dma_offset_);
+    desc_[b].len = body_len;
+    desc_[b].flags = desc_flag_next;
+    desc_[b].next = t;
+    desc_[t].addr = device_address(buffers_[id] + tail_offset, dma_offset_);
+    desc_[t].len = tail_len;
+    desc_[t].flags = 0;
+    desc_[t].next = 0;
+    avail_.ring[avail_.idx % queue_size] = id;
     memory_barrier();
     avail_.idx = static_cast<uint16_t>(avail_.idx + 1);
 }
@@ -66,7 +87,7 @@ bool virtqueue::take_used(uint16_t& id, uint32_t& len) {
     }
     memory_barrier(); // read the element only after its index (§2.6.14)
     const used_element& e = used_.ring[last_used_ % queue_size];
-    id = static_cast<uint16_t>(e.id % queue_size);
+    id = static_cast<uint16_t>(e.id % buffer_count);
     len = e.len;
     last_used_ = static_cast<uint16_t>(last_used_ + 1);
     return true;

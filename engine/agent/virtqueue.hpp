@@ -13,8 +13,13 @@
 
 namespace virtio {
 
-constexpr uint16_t queue_size = 16;          // descriptors per queue (QEMU offers up to 128+)
+constexpr uint16_t buffer_count = 16;        // buffers per queue
 constexpr uint32_t queue_buffer_size = 4096; // bytes per buffer: one maximum wire frame
+// Descriptors (and ring entries) per queue, a power of two (§2.6): descriptor i < buffer_count
+// is buffer i; buffer i's gather chain (post_gather) uses descriptors buffer_count + 2i and
+// buffer_count + 2i + 1. QEMU offers up to 128+.
+constexpr uint16_t queue_size = 64;
+static_assert(buffer_count * 3 <= queue_size);
 
 class virtqueue {
 public:
@@ -23,9 +28,14 @@ public:
     // queue or a smaller one than queue_size.
     bool init(const mmio_device& dev, uint32_t index, bool device_writable, int64_t dma_offset);
 
-    // Makes buffer `id` (0..queue_size-1) with `len` bytes available to the device. Does not
+    // Makes buffer `id` (0..buffer_count-1) with `len` bytes available to the device. Does not
     // notify.
     void post(uint16_t id, uint32_t len);
+    // Makes a device-readable chain available (transmit queues): buffer `id`'s first `len`
+    // bytes, then `body_len` bytes at `body` (memory the caller leaves unchanged until the device
+    // returns `id`), then `tail_len` bytes of buffer `id` from `tail_offset`. Does not notify.
+    void post_gather(uint16_t id, uint32_t len, const void* body, uint32_t body_len,
+                     uint32_t tail_offset, uint32_t tail_len);
     // Tells the device new buffers are available.
     void notify();
 
@@ -62,6 +72,7 @@ private:
         uint16_t avail_event;
     };
 
+    static constexpr uint16_t desc_flag_next = 1;
     static constexpr uint16_t desc_flag_write = 2;
     static constexpr uint16_t avail_flag_no_interrupt = 1;
 
@@ -69,10 +80,11 @@ private:
     uint32_t index_ = 0;
     bool writable_ = false;
     uint16_t last_used_ = 0;
+    int64_t dma_offset_ = 0;
     descriptor desc_[queue_size] = {};
     available_ring avail_ = {};
     used_ring used_ = {};
-    alignas(16) uint8_t buffers_[queue_size][queue_buffer_size] = {};
+    alignas(16) uint8_t buffers_[buffer_count][queue_buffer_size] = {};
 };
 
 } // namespace virtio

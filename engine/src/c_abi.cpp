@@ -75,6 +75,12 @@ void uprobes_set_hit_sink(uprobes_hit_sink_fn sink, void* user) {
     the_engine.set_hit_sink(sink, user);
 }
 
+void uprobes_set_record_sink(uprobes_record_reserve_fn reserve, uprobes_record_commit_fn commit,
+                             void* user) {
+    ruprobes::port_lock_guard guard;
+    the_engine.set_record_sink(reserve, commit, user);
+}
+
 void uprobes_get_stats(struct uprobes_stats* out) {
     if (out == nullptr)
         return;

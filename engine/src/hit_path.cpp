@@ -196,6 +196,30 @@ int engine::not_ours(uprobes_trap_info* info) {
         hit.hit_count = count;
         h.handler(ctx, &hit, h.user);
         emit(hit);
+    } else if (record_reserve_ != nullptr && h.cookie == 0 && h.head.mode == UPROBES_MODE_TRACE) {
+        // The record written once, where the sink keeps it.
+        uint64_t now = os_time_ns();
+        uprobes_hit_record* r = record_reserve_(record_user_);
+        if (r != nullptr) {
+            r->time_ns = now;
+            *reinterpret_cast<hit_word*>(&r->pid) = uint64_t(proc.pid) | uint64_t(tid) << 32;
+            r->pc = pc;
+            // probe_id, kind, flags 0, reserved 0: one store.
+            *reinterpret_cast<hit_word*>(&r->probe_id) =
+                uint64_t(h.head.probe_id) | uint64_t(h.head.kind) << 32;
+            r->a[0] = ctx->x[10];
+            r->a[1] = ctx->x[11];
+            r->a[2] = ctx->x[12];
+            r->a[3] = ctx->x[13];
+            r->a[4] = ctx->x[14];
+            r->a[5] = ctx->x[15];
+            r->a[6] = ctx->x[16];
+            r->a[7] = ctx->x[17];
+            r->sp = ctx->x[2];
+            r->ra = ctx->x[1];
+            r->ret = 0;
+            record_commit_(r, record_user_);
+        }
     } else if (sink_ != nullptr) {
         uint64_t now = os_time_ns();
         uprobes_hit hit;

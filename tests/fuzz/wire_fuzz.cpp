@@ -105,10 +105,32 @@ void decode_all(const wire::frame& f) {
     (void)wire::type_name(f.type);
 }
 
-// The frame sealed again with each trailer (CRC-32 and, flagged, the word checksum) decodes to
-// the same type, id and payload.
+// True when `f` is a hits frame whose records fill the payload with consecutive seq numbers:
+// one that may be sequence-checked (README §1).
+bool seq_checkable(const wire::frame& f) {
+    auto h = wire::decode<wire::hits_event>(f);
+    if (!h.ok() || h->record_size < 8 ||
+        f.payload.size() != 16 + size_t(h->count) * h->record_size) {
+        return false;
+    }
+    for (size_t i = 0; i < h->count; i++) {
+        uint64_t seq;
+        std::memcpy(&seq, f.payload.data() + 16 + i * h->record_size, 8);
+        if (seq != h->first_seq + i) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// The frame sealed again with each trailer (CRC-32, the word checksum and, for a hits frame
+// whose records are in sequence, the sequence check) decodes to the same type, id and payload.
 void reseal_both_ways(const wire::frame& f) {
-    for (uint8_t flags : {uint8_t(0), wire::frame_flag_word_checksum}) {
+    for (uint8_t flags :
+         {uint8_t(0), wire::frame_flag_word_checksum, wire::frame_flag_seq_checked}) {
+        if (flags == wire::frame_flag_seq_checked && !seq_checkable(f)) {
+            continue;
+        }
         std::vector<uint8_t> out(wire::max_frame);
         wire::frame_builder b(out, f.type, f.request_id, flags);
         b.payload().data(f.payload);

@@ -195,6 +195,13 @@ public:
     // Carves every table out of `memory` and forgets all state. See uprobes_engine_init.
     result<void> init(const uprobes_limits* limits, void* memory, size_t size);
 
+    void set_record_sink(uprobes_record_reserve_fn reserve, uprobes_record_commit_fn commit,
+                         void* user) {
+        const bool both = reserve != nullptr && commit != nullptr;
+        record_reserve_ = both ? reserve : nullptr;
+        record_commit_ = both ? commit : nullptr;
+        record_user_ = both ? user : nullptr;
+    }
     void set_hit_sink(uprobes_hit_sink_fn sink, void* user) {
         sink_ = sink;
         sink_user_ = user;
@@ -360,6 +367,9 @@ private:
 
     uprobes_hit_sink_fn sink_ = nullptr;
     void* sink_user_ = nullptr;
+    uprobes_record_reserve_fn record_reserve_ = nullptr;
+    uprobes_record_commit_fn record_commit_ = nullptr;
+    void* record_user_ = nullptr;
     uprobes_stats counters_ = {};
 };
 

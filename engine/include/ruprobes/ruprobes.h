@@ -138,6 +138,37 @@ typedef int (*uprobes_condition_fn)(const struct uprobes_trap_context* ctx,
 typedef void (*uprobes_hit_sink_fn)(const struct uprobes_hit* hit, void* user);
 
 /*
+ * A compact hit record, laid out as the wire protocol's (protocol/README.md §3, 128 bytes,
+ * little-endian): what a record sink stores. `seq` is the sink's; `reserved` is 0.
+ */
+struct uprobes_hit_record {
+    uint64_t seq;
+    uint64_t time_ns;
+    uint32_t pid;
+    uint32_t tid;
+    uint64_t pc;
+    uint32_t probe_id;
+    uint8_t kind;  /* enum uprobes_kind */
+    uint8_t flags; /* bit 0: ret is valid */
+    uint16_t reserved;
+    uint64_t a[8];
+    uint64_t sp;
+    uint64_t ra;
+    uint64_t ret;
+};
+
+/*
+ * A record sink: the engine writes a hit's record straight into the sink's storage, once.
+ * `reserve` returns room for one record (with its seq filled in) or NULL (the sink counted the
+ * record as dropped); `commit` publishes it. The engine calls commit right after a successful
+ * reserve, with nothing else in between but filling the record. Used for the hits of trace-mode
+ * entry and instruction probes with no handler and a cookie of 0 on the engine's hot path;
+ * every other hit goes to the hit sink.
+ */
+typedef struct uprobes_hit_record* (*uprobes_record_reserve_fn)(void* user);
+typedef void (*uprobes_record_commit_fn)(struct uprobes_hit_record* record, void* user);
+
+/*
  * A program image, as the kernel hands it to the engine: from os_program_get (registration by
  * path, uprobes_on_exec), or directly in uprobe_register_image / uprobes_on_exec_image. Always
  * outside the engine lock: the engine copies what it keeps (the key, the range) and reads `text`
@@ -232,6 +263,10 @@ int uprobes_engine_init(const struct uprobes_limits* limits, void* memory, size_
 
 /* Installs the hit sink (NULL to remove); `user` is passed back to it. */
 void uprobes_set_hit_sink(uprobes_hit_sink_fn sink, void* user);
+
+/* Installs a record sink (both NULL to remove); `user` is passed back to it. */
+void uprobes_set_record_sink(uprobes_record_reserve_fn reserve, uprobes_record_commit_fn commit,
+                             void* user);
 
 /* Copies counters and pool usage into *out. */
 void uprobes_get_stats(struct uprobes_stats* out);

@@ -33,8 +33,34 @@ std::span<uint8_t> payload_area(std::span<uint8_t> out) {
 // Writes header and trailer around a payload already at out[header_size...].
 // The trailer of the frame in p[0, header_size + length), by its flags.
 uint32_t trailer_of(const uint8_t* p, size_t length, uint8_t flags) {
+    if ((flags & frame_flag_seq_checked) != 0) {
+        size_t n = header_size + length;
+        return word_checksum(
+            std::span<const uint8_t>(p, n < seq_checked_bytes ? n : seq_checked_bytes));
+    }
     std::span<const uint8_t> covered(p, header_size + length);
     return (flags & frame_flag_word_checksum) != 0 ? word_checksum(covered) : crc32(covered);
+}
+
+// A sequence-checked frame (README §1) at p, its trailer already checked: a `hits` frame whose
+// records fill the payload exactly and carry consecutive seq numbers from first_seq.
+bool seq_checked_records_ok(const uint8_t* p, uint16_t type, size_t length) {
+    if (type != type_code(msg_type::hits) || length < seq_checked_bytes - header_size) {
+        return false;
+    }
+    const uint8_t* fields = p + header_size;
+    const uint64_t first_seq = get_le(fields, 8);
+    const size_t count = get_le(fields + 8, 2);
+    const size_t record_size = get_le(fields + 10, 2);
+    if (record_size < 8 || length != 16 + count * record_size) {
+        return false;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (get_le(fields + 16 + i * record_size, 8) != first_seq + i) {
+            return false;
+        }
+    }
+    return true;
 }
 
 size_t seal(std::span<uint8_t> out, uint16_t type, uint32_t request_id, size_t length,
@@ -150,7 +176,8 @@ std::optional<frame> frame_decoder::next() {
         auto type = static_cast<uint16_t>(get_le(p + 6, 2));
         auto request_id = static_cast<uint32_t>(get_le(p + 8, 4));
         auto length = static_cast<uint32_t>(get_le(p + 12, 4));
-        if (version != protocol_version || (flags & ~frame_flag_word_checksum) != 0) {
+        constexpr uint8_t known_flags = frame_flag_word_checksum | frame_flag_seq_checked;
+        if (version != protocol_version || (flags & ~known_flags) != 0 || flags == known_flags) {
             reject(reject_reason::bad_header, 1);
             continue;
         }
@@ -163,7 +190,8 @@ std::optional<frame> frame_decoder::next() {
             return std::nullopt;
         }
         auto trailer = static_cast<uint32_t>(get_le(p + header_size + length, 4));
-        if (trailer != trailer_of(p, length, flags)) {
+        if (trailer != trailer_of(p, length, flags) ||
+            ((flags & frame_flag_seq_checked) != 0 && !seq_checked_records_ok(p, type, length))) {
             reject(reject_reason::bad_crc, 1);
             continue;
         }

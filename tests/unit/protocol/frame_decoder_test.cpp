@@ -186,6 +186,77 @@ TEST(FrameDecoder, WordChecksumFramesDecodeAndCorruptionIsRejected) {
     EXPECT_EQ(h.decoder.stats().rejected_for(reject_reason::bad_crc), 2u);
 }
 
+// A sequence-checked hits frame of `count` records from `first_seq` (README §1): the trailer
+// covers the first 32 bytes, the records carry consecutive seq numbers.
+std::vector<uint8_t> seq_checked_hits(uint64_t first_seq, uint16_t count) {
+    std::vector<uint8_t> out(wire::max_frame);
+    wire::frame_builder b(out, wire::hits_event::code, 0, wire::frame_flag_seq_checked);
+    wire::write_fields(b.payload(), wire::hits_event{.first_seq = first_seq, .count = count});
+    for (uint16_t i = 0; i < count; i++) {
+        wire::write_fields(b.payload(), wire::hit_record{.seq = first_seq + i, .pid = 7});
+    }
+    out.resize(b.finish());
+    return out;
+}
+
+// The first seq of every hits frame decoded from `stream`, and the decoder's statistics.
+std::vector<uint64_t> decoded_hits(const std::vector<uint8_t>& stream, wire::decoder_stats* stats) {
+    std::vector<uint8_t> storage(wire::max_frame);
+    wire::frame_decoder decoder(storage);
+    std::vector<uint64_t> firsts;
+    std::span<const uint8_t> input(stream);
+    while (!input.empty()) {
+        input = input.subspan(decoder.feed(input));
+        while (auto f = decoder.next()) {
+            auto h = wire::decode<wire::hits_event>(*f);
+            if (h.ok()) {
+                firsts.push_back(h->first_seq);
+            }
+        }
+    }
+    *stats = decoder.stats();
+    return firsts;
+}
+
+// Sequence-checked frames decode; a record out of sequence, a frame cut short and spliced to the
+// next one, the flag on another type and both flags at once are rejected, and the frames after
+// them still decode.
+TEST(FrameDecoder, SequenceCheckedHitsFramesAreCheckedByTheirSeqNumbers) {
+    std::vector<uint8_t> good = seq_checked_hits(10, 3);
+    ASSERT_EQ(good.size(), wire::header_size + 16 + 3 * 128 + wire::trailer_size);
+    EXPECT_EQ(good[5], wire::frame_flag_seq_checked);
+    uint32_t trailer = 0;
+    for (int i = 0; i < 4; i++)
+        trailer |= uint32_t(good[good.size() - 4 + i]) << (8 * i);
+    EXPECT_EQ(trailer, wire::word_checksum(std::span<const uint8_t>(good).first(32)));
+
+    std::vector<uint8_t> out_of_sequence = seq_checked_hits(20, 3);
+    out_of_sequence[32 + 128 * 2] ^= 1; // the third record's seq
+    std::vector<uint8_t> cut = seq_checked_hits(30, 3);
+    cut.resize(cut.size() - 100); // its tail lost: the next frame's bytes take its place
+    std::vector<uint8_t> after_cut = seq_checked_hits(33, 2);
+    std::vector<uint8_t> not_hits(wire::max_frame);
+    {
+        wire::frame_builder b(not_hits, wire::ping_request::code, 1, wire::frame_flag_seq_checked);
+        wire::write_fields(b.payload(), wire::ping_request{.cookie = 1});
+        not_hits.resize(b.finish());
+    }
+    std::vector<uint8_t> both_flags = seq_checked_hits(40, 1);
+    both_flags[5] = wire::frame_flag_seq_checked | wire::frame_flag_word_checksum;
+
+    std::vector<uint8_t> stream = good;
+    append(stream, out_of_sequence);
+    append(stream, cut);
+    append(stream, after_cut);
+    append(stream, not_hits);
+    append(stream, both_flags);
+    append(stream, seq_checked_hits(50, 31));
+    wire::decoder_stats stats;
+    EXPECT_EQ(decoded_hits(stream, &stats), (std::vector<uint64_t>{10, 33, 50}));
+    EXPECT_EQ(stats.rejected_for(reject_reason::bad_crc), 3u); // out of sequence, cut, not hits
+    EXPECT_EQ(stats.rejected_for(reject_reason::bad_header), 1u);
+}
+
 // The checksum's definition (protocol/README.md §1), pinned by test vectors.
 TEST(WordChecksum, TestVectorsAndPositionDependence) {
     auto of = [](std::string_view s) {

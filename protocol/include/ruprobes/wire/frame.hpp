@@ -31,10 +31,16 @@ struct frame {
 // Builds one frame in `out`: write the payload through payload(), then finish().
 // Header flags (README §1): the trailer is word_checksum() instead of CRC-32.
 inline constexpr uint8_t frame_flag_word_checksum = 1u << 0;
+// Header flags bit 1 (README §1, only on `hits` frames): a sequence-checked frame. The trailer is
+// word_checksum() of the header and the hits fields (the first seq_checked_bytes bytes); the
+// reader checks the records by their layout and consecutive seq numbers instead of by checksum.
+inline constexpr uint8_t frame_flag_seq_checked = 1u << 1;
+inline constexpr size_t seq_checked_bytes = 32;
 
 class frame_builder {
 public:
-    // `flags`: 0 or frame_flag_word_checksum (only for a peer that offered the capability).
+    // `flags`: 0, frame_flag_word_checksum or (a hits frame) frame_flag_seq_checked, the last two
+    // only for a peer that offered the capability.
     frame_builder(std::span<uint8_t> out, uint16_t type, uint32_t request_id, uint8_t flags = 0);
 
     // The payload area (up to max_payload bytes, less if `out` is smaller).

@@ -106,7 +106,9 @@ inline constexpr uint32_t single_step = 1u << 5;
 inline constexpr uint32_t spawn = 1u << 6;
 inline constexpr uint32_t lease = 1u << 7;
 inline constexpr uint32_t word_checksum = 1u << 8; // hits frames may carry the word checksum
-inline constexpr uint32_t all = (1u << 9) - 1;
+// hits frames on a reliable transport (the virtio console) may be sequence-checked (README §1)
+inline constexpr uint32_t seq_checked_hits = 1u << 9;
+inline constexpr uint32_t all = (1u << 10) - 1;
 } // namespace capability
 
 inline constexpr uint32_t hello_flag_reset = 1u << 0;
