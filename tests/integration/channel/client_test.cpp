@@ -415,7 +415,7 @@ TEST(ChannelClient, AcknowledgementRidesWithTheNextRequest) {
             k.send(p->first.request_id,
                    wire::ping_response{.status = 0, .cookie = p->second.cookie, .time_ns = 1});
         });
-    EXPECT_TRUE(ping.ok()) << channel::describe(ping);
+    EXPECT_TRUE(ping.has_value()) << channel::describe(ping);
     ASSERT_TRUE(ack_before_ping.has_value()) << "no acknowledgement before the ping";
     auto ack = wire::decode<wire::hits_ack_notice>(ack_before_ping->view());
     ASSERT_TRUE(ack.ok());
