@@ -94,7 +94,8 @@ bool parse_int(std::string_view text, int64_t& out);
 bool parse_seconds(std::string_view text, double& out);
 
 // Parses the arguments after the program name. Global options (--connect, --json, --timeout)
-// are accepted anywhere; `--help` after a command selects that command's help. Never exits.
+// are accepted before and after the command (not after spawn's PROGRAM: those words are the
+// program's); `--help` after a command selects that command's help. Never exits.
 parse_result parse_command_line(const std::vector<std::string>& args);
 
 // Parses PROGRAM:SYMBOL | PROGRAM:0xADDR | PROGRAM:FILE:LINE. A PROGRAM without '/' is taken

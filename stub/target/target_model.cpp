@@ -524,6 +524,79 @@ task<void> target_model::rearm_trace_probes() {
     }
 }
 
+void target_model::on_stop(const stop_event& e) {
+    stops_[e.thread] = e;
+    stop_events_++;
+    if (e.reason == stop_reason::signal && e.signal != gdb_signal::sigtrap &&
+        !owners_.contains(e.thread.pid) && spawner_) {
+        // A fault of a process no debugger holds (it detached): the signal goes through at
+        // once, as it would have without a debugger.
+        spawner_(deliver_signal(e.thread, e.signal));
+    }
+    if (auto it = processes_.find(e.thread.pid); it != processes_.end())
+        it->second.state = process_state::stopped;
+    if (e.probe) {
+        if (auto it = probes_.find(*e.probe); it != probes_.end())
+            it->second.hits++;
+    }
+}
+
+void target_model::on_connected(const connected_event& e) {
+    bool new_kernel =
+        armed_boot_id_.empty() ? disconnected_since_arm_ : e.status.boot_id != armed_boot_id_;
+    disconnected_since_arm_ = false;
+    if (!new_kernel && spawner_ && (!orphan_probes_.empty() || !orphan_threads_.empty()))
+        spawner_(release_orphans());
+    if (new_kernel) {
+        orphan_probes_.clear();
+        orphan_threads_.clear();
+        unsent_registers_.clear();
+        memory_written_.clear();
+        // A new kernel: none of our probes is armed there. Trace probes are armed again (same
+        // model ids); breakpoints went with their debug sessions.
+        kernel_ids_.clear();
+        model_ids_.clear();
+    }
+    armed_boot_id_ = e.status.boot_id;
+    status_ = e.status;
+    if (spawner_)
+        spawner_(rearm_trace_probes());
+}
+
+void target_model::on_disconnected() {
+    if (status_.connected && !status_.boot_id.empty())
+        armed_boot_id_ = status_.boot_id;
+    disconnected_since_arm_ = true;
+    // If the same kernel comes back, it kept our breakpoints and the threads stopped on them;
+    // their debuggers have been told the process is gone, so both are released then
+    // (release_orphans).
+    for (const auto& [key, bp] : breakpoints_) {
+        if (auto k = kernel_ids_.find(bp.id); k != kernel_ids_.end())
+            orphan_probes_.push_back(k->second);
+    }
+    for (const auto& [thread, stop] : stops_) {
+        if (owners_.contains(thread.pid))
+            orphan_threads_.push_back(thread);
+    }
+    status_ = target_status{};
+    processes_.clear();
+    threads_.clear();
+    stops_.clear();
+    // Registers of host steps are kept for the orphans only: if this kernel comes back, they
+    // are written before the orphans run again.
+    for (auto it = unsent_registers_.begin(); it != unsent_registers_.end();) {
+        bool orphan = std::find(orphan_threads_.begin(), orphan_threads_.end(), it->first) !=
+                      orphan_threads_.end();
+        it = orphan ? std::next(it) : unsent_registers_.erase(it);
+    }
+    owners_.clear();
+    for (const auto& [key, bp] : breakpoints_) {
+        probes_.erase(bp.id);
+        unmap(bp.id);
+    }
+    breakpoints_.clear();
+}
+
 void target_model::on_event(const target_event& raw) {
     // The kernel's probe ids become the model's (stable over kernel restarts).
     target_event event = raw;
@@ -538,20 +611,7 @@ void target_model::on_event(const target_event& raw) {
         [this](const auto& e) {
             using E = std::decay_t<decltype(e)>;
             if constexpr (std::is_same_v<E, stop_event>) {
-                stops_[e.thread] = e;
-                stop_events_++;
-                if (e.reason == stop_reason::signal && e.signal != gdb_signal::sigtrap &&
-                    !owners_.contains(e.thread.pid) && spawner_) {
-                    // A fault of a process no debugger holds (it detached): the signal goes
-                    // through at once, as it would have without a debugger.
-                    spawner_(deliver_signal(e.thread, e.signal));
-                }
-                if (auto it = processes_.find(e.thread.pid); it != processes_.end())
-                    it->second.state = process_state::stopped;
-                if (e.probe) {
-                    if (auto it = probes_.find(*e.probe); it != probes_.end())
-                        it->second.hits++;
-                }
+                on_stop(e);
             } else if constexpr (std::is_same_v<E, exec_event>) {
                 threads_.erase(e.pid);
                 memory_written_.erase(e.pid);
@@ -566,58 +626,9 @@ void target_model::on_event(const target_event& raw) {
                 if (auto it = probes_.find(e.probe); it != probes_.end())
                     it->second.hits++;
             } else if constexpr (std::is_same_v<E, connected_event>) {
-                bool new_kernel = armed_boot_id_.empty() ? disconnected_since_arm_
-                                                         : e.status.boot_id != armed_boot_id_;
-                disconnected_since_arm_ = false;
-                if (!new_kernel && spawner_ &&
-                    (!orphan_probes_.empty() || !orphan_threads_.empty()))
-                    spawner_(release_orphans());
-                if (new_kernel) {
-                    orphan_probes_.clear();
-                    orphan_threads_.clear();
-                    unsent_registers_.clear();
-                    memory_written_.clear();
-                    // A new kernel: none of our probes is armed there. Trace probes are armed
-                    // again (same model ids); breakpoints went with their debug sessions.
-                    kernel_ids_.clear();
-                    model_ids_.clear();
-                }
-                armed_boot_id_ = e.status.boot_id;
-                status_ = e.status;
-                if (spawner_)
-                    spawner_(rearm_trace_probes());
+                on_connected(e);
             } else if constexpr (std::is_same_v<E, disconnected_event>) {
-                if (status_.connected && !status_.boot_id.empty())
-                    armed_boot_id_ = status_.boot_id;
-                disconnected_since_arm_ = true;
-                // If the same kernel comes back, it kept our breakpoints and the threads stopped
-                // on them; their debuggers have been told the process is gone, so both are
-                // released then (release_orphans).
-                for (const auto& [key, bp] : breakpoints_) {
-                    if (auto k = kernel_ids_.find(bp.id); k != kernel_ids_.end())
-                        orphan_probes_.push_back(k->second);
-                }
-                for (const auto& [thread, stop] : stops_) {
-                    if (owners_.contains(thread.pid))
-                        orphan_threads_.push_back(thread);
-                }
-                status_ = target_status{};
-                processes_.clear();
-                threads_.clear();
-                stops_.clear();
-                // Registers of host steps are kept for the orphans only: if this kernel comes
-                // back, they are written before the orphans run again.
-                for (auto it = unsent_registers_.begin(); it != unsent_registers_.end();) {
-                    bool orphan = std::find(orphan_threads_.begin(), orphan_threads_.end(),
-                                            it->first) != orphan_threads_.end();
-                    it = orphan ? std::next(it) : unsent_registers_.erase(it);
-                }
-                owners_.clear();
-                for (const auto& [key, bp] : breakpoints_) {
-                    probes_.erase(bp.id);
-                    unmap(bp.id);
-                }
-                breakpoints_.clear();
+                on_disconnected();
             }
         },
         event);

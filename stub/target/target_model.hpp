@@ -140,6 +140,10 @@ private:
     };
 
     void on_event(const target_event& raw);
+    // What on_event does to the model for a stop, a (re)connected kernel, a lost kernel.
+    void on_stop(const stop_event& e);
+    void on_connected(const connected_event& e);
+    void on_disconnected();
     // A model id for a probe the kernel registered as `kernel_id`.
     probe_id map_kernel_id(probe_id kernel_id);
     // Forgets the kernel id of model probe `id`; the kernel id, if it had one.

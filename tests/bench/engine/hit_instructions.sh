@@ -13,7 +13,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for src in "$root"/engine/src/*.cpp; do
     # shellcheck disable=SC2086
-    "${cross}g++" -std=c++20 $opt -fno-exceptions -fno-rtti -I"$root/engine/include" \
+    "${cross}g++" -std=c++20 $opt -fno-exceptions -fno-rtti -I"$root/engine/include" -I"$root/errors/include" \
         -c "$src" -o "$work/$(basename "$src" .cpp).o"
 done
 # shellcheck disable=SC2086
