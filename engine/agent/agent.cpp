@@ -6,6 +6,7 @@
 #include "agent/event_queue.hpp"
 #include "agent/hit_ring.hpp"
 #include "agent/session.hpp"
+#include "agent/tracepoints.hpp"
 #include "agent/transport.hpp"
 
 #include "ruprobes/agent.h"
@@ -108,6 +109,8 @@ void note_hit_drop() {
 
 // The engine's hit sink (a breakpoint trap, under the engine lock).
 void on_hit(const uprobes_hit* hit, void*) {
+    if (hit->cookie == tracepoint_cookie) // collected by the tracepoint's handler
+        return;
     if (hit->cookie != 0) { // an aggregation's hit: counted here, nothing is sent
         agent_lock lock;
         aggregate(*hit);

@@ -95,6 +95,8 @@ template std::string describe(const call_result<spawned_process>&);
 template std::string describe(const call_result<register_values>&);
 template std::string describe(const call_result<fp_register_values>&);
 template std::string describe(const call_result<std::vector<uint8_t>>&);
+template std::string describe(const call_result<trace_status_info>&);
+template std::string describe(const call_result<trace_frame_info>&);
 template std::string describe(const call_result<std::vector<probe_entry>>&);
 template std::string describe(const call_result<aggregation_table>&);
 template std::string describe(const call_result<std::vector<process_entry>>&);
