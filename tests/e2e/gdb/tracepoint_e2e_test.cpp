@@ -167,4 +167,54 @@ TEST_F(gdb_tracepoint_e2e, a_passcount_stops_tracing) {
     EXPECT_TRUE(has(out, "NS 10 9 8 7 6\n")) << out;
 }
 
+// collect $regs, $locals and *argv@2 in main: the frame has the registers and the two pointers;
+// what it did not collect (the argument strings) is not there: print shows it <unavailable>.
+TEST_F(gdb_tracepoint_e2e, collect_registers_locals_and_memory) {
+    daemon_with_guest d(dir, stay, {"--spawn", "/bin/fib 10"});
+    std::string out = run_script("collect", remote(d) + "\n"
+                                                        "trace main\n"
+                                                        "actions\n"
+                                                        "collect $regs\n"
+                                                        "collect $locals\n"
+                                                        "collect *argv@2\n"
+                                                        "end\n"
+                                                        "break fib\n"
+                                                        "tstart\n"
+                                                        "continue\n"
+                                                        "tstop\n"
+                                                        "tstatus\n"
+                                                        "tfind 0\n"
+                                                        "tdump\n"
+                                                        "print argc\n"
+                                                        "print *argv[1]\n"
+                                                        "print $fs0\n"
+                                                        "tfind none\n"
+                                                        "kill\n");
+    EXPECT_TRUE(has(out, "Collected 1 trace frames.")) << out;
+    EXPECT_TRUE(has(out, "Found trace frame 0, tracepoint 1")) << out;
+    EXPECT_TRUE(std::regex_search(out, std::regex("\\*argv@2 = \\{0x[0-9a-f]+.*, 0x[0-9a-f]+")))
+        << out;
+    EXPECT_TRUE(std::regex_search(out, std::regex("\\bpc +0x[0-9a-f]+\\s+0x[0-9a-f]+ <main>")))
+        << out;
+    // The string argv[1] points to, and the FP registers, were not collected.
+    EXPECT_TRUE(std::regex_search(out, std::regex("\\$2 = <unavailable>"))) << out;
+    EXPECT_TRUE(std::regex_search(out, std::regex("\\$3 = <unavailable>"))) << out;
+}
+
+// A tracepoint the engine refuses (not an instruction boundary) fails tstart with the engine's
+// reason; nothing is armed and the program runs normally.
+TEST_F(gdb_tracepoint_e2e, an_unprobeable_tracepoint_is_refused_with_the_reason) {
+    daemon_with_guest d(dir, stay, {"--spawn", "/bin/fib 10"});
+    std::string out =
+        run_gdb(dir, "refused", "fib",
+                {remote(d), "trace *((char *)fib + 1)", "tstart", "tstatus", "continue"});
+    EXPECT_TRUE(std::regex_search(
+        out, std::regex("tracepoint 1 at 0x[0-9a-f]+: tracepoint_add: .*addr_misaligned")))
+        << out;
+    EXPECT_TRUE(has(out, "No trace has been run on the target.")) << out;
+    EXPECT_TRUE(has(out, "Collected 0 trace frames.")) << out;
+    EXPECT_TRUE(has(out, "exited normally")) << out;
+    EXPECT_TRUE(d.wait_for_console("fib(10) = 55", 10s)) << d.console();
+}
+
 } // namespace
