@@ -1,6 +1,7 @@
 #include "rsp/tracepoints.hpp"
 
 #include "rsp/target_description.hpp"
+#include "ruprobes/wire/message_types.hpp"
 #include "ruprobes/wire/trace_frame.hpp"
 
 #include <spdlog/spdlog.h>
@@ -61,6 +62,11 @@ const char* stop_reason_text(const trace_status& s) {
     default:
         return "tnotrun";
     }
+}
+
+// An error stop's text for tstatus: the status name the kernel reported.
+std::string error_text(int32_t code) {
+    return ruprobes::wire::status_name(code);
 }
 
 } // namespace
@@ -292,8 +298,12 @@ task<void> tracepoint_session::status() {
     if (!s->running) {
         out += ";";
         out += stop_reason_text(*s);
+        // tstop and terror carry a (hex) text; an empty one for tstop, as gdbserver sends it:
+        // gdb's tsave reads it without checking that there is one.
+        if (s->stop_reason == trace_stop_reason::requested)
+            out += ":";
         if (s->stop_reason == trace_stop_reason::error)
-            out += ":" + string_to_hex("error " + std::to_string(s->error_code));
+            out += ":" + string_to_hex(error_text(s->error_code));
         out += ":" + hex(s->stopping_tracepoint);
     }
     out += ";tframes:" + hex(s->frames) + ";tcreated:" + hex(s->created) +

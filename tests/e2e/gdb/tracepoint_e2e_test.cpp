@@ -217,4 +217,34 @@ TEST_F(gdb_tracepoint_e2e, an_unprobeable_tracepoint_is_refused_with_the_reason)
     EXPECT_TRUE(d.wait_for_console("fib(10) = 55", 10s)) << d.console();
 }
 
+// tsave copies the kernel's buffer (qTBuffer) into a trace file that gdb opens on its own
+// (target tfile), with the same frames.
+TEST_F(gdb_tracepoint_e2e, tsave_writes_a_trace_file_gdb_reads_back) {
+    daemon_with_guest d(dir, stay, {"--spawn", "/bin/fib 5"});
+    std::string file = dir.file("fib.tf");
+    std::string out = run_script("tsave", remote(d) +
+                                              "\n"
+                                              "trace fib\n"
+                                              "actions\ncollect $regs\nend\n"
+                                              "break fib.c:16\n"
+                                              "tstart\n"
+                                              "continue\n"
+                                              "tstop\n"
+                                              "tsave " +
+                                              file +
+                                              "\n"
+                                              "kill\n"
+                                              "target tfile " +
+                                              file +
+                                              "\n"
+                                              "tstatus\n"
+                                              "tfind 2\n"
+                                              "print n\n");
+    // fib(5) makes 15 calls; the third is fib(3).
+    EXPECT_TRUE(has(out, "Using a trace file.")) << out;
+    EXPECT_TRUE(has(out, "Collected 15 trace frames.")) << out;
+    EXPECT_TRUE(has(out, "Found trace frame 2, tracepoint 1")) << out;
+    EXPECT_TRUE(has(out, "$1 = 3")) << out;
+}
+
 } // namespace
