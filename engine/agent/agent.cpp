@@ -175,6 +175,7 @@ void handle_hello(const wire::frame& f) {
     bool reset = (req->flags & wire::hello_flag_reset) != 0;
     if (reset) {
         remove_all_probes();
+        trace_reset();
         resume_all_stopped();
         agent_lock lock;
         hits.discard_all();

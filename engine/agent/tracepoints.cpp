@@ -261,6 +261,19 @@ void tracepoint_release(uint32_t probe_id) {
     }
 }
 
+void trace_reset() {
+    run_lock lock;
+    run.running = false;
+    run.stop_reason = wire::trace_stop_reason::not_run;
+    run.stopping_tracepoint = 0;
+    run.error_code = 0;
+    run.used = 0;
+    run.frames = 0;
+    run.created = 0;
+    for (bool& d : run.defined)
+        d = false;
+}
+
 void trace_start(const wire::frame& f) {
     wire::trace_start_request req;
     if (!parse(f, req))

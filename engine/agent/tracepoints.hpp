@@ -20,6 +20,10 @@ void trace_stop(const wire::frame& f);
 void trace_status(const wire::frame& f);
 void trace_frame_read(const wire::frame& f);
 
+// A new host session that reset the kernel's state: the run ends and its frames are dropped
+// (its tracepoints went with remove_all_probes).
+void trace_reset();
+
 // Probe `probe_id` was removed: if it was a tracepoint, its slot is free again.
 void tracepoint_release(uint32_t probe_id);
 
