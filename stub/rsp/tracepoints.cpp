@@ -76,7 +76,7 @@ tracepoint_session::tracepoint_session(target_model& model, send_function send,
     : model_(model), send_(std::move(send)), read_text_(std::move(read_text)) {}
 
 const char* tracepoint_session::features() {
-    return "QTBuffer:size+;qXfer:traceframe-info:read+";
+    return "ConditionalTracepoints+;QTBuffer:size+;qXfer:traceframe-info:read+";
 }
 
 std::vector<uint8_t> tracepoint_session::kernel_actions(const std::vector<tracepoint_action>& acts,

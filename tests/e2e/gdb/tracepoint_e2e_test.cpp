@@ -247,4 +247,26 @@ TEST_F(gdb_tracepoint_e2e, tsave_writes_a_trace_file_gdb_reads_back) {
     EXPECT_TRUE(has(out, "$1 = 3")) << out;
 }
 
+// A tracepoint's condition is evaluated by the kernel at the hit (ConditionalTracepoints):
+// fib(10) calls fib(3) F(8) = 21 times, and only those make frames.
+TEST_F(gdb_tracepoint_e2e, a_conditional_tracepoint_collects_only_where_it_holds) {
+    daemon_with_guest d(dir, stay, {"--spawn", "/bin/fib 10"});
+    std::string out = run_script("cond", remote(d) +
+                                             "\n"
+                                             "trace fib if n == 3\n"
+                                             "actions\ncollect n\nend\n"
+                                             "break fib.c:16\n"
+                                             "tstart\n"
+                                             "continue\n"
+                                             "tstop\n"
+                                             "tstatus\n" +
+                                             walk_frames + "continue\n");
+    EXPECT_TRUE(has(out, "Collected 21 trace frames.")) << out;
+    std::string expected = "NS";
+    for (int i = 0; i < 21; i++)
+        expected += " 3";
+    EXPECT_TRUE(has(out, expected + "\n")) << out;
+    EXPECT_TRUE(has(out, "exited normally")) << out;
+}
+
 } // namespace
