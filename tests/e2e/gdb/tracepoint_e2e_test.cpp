@@ -3,6 +3,7 @@
 // without stopping the program, and tfind/tdump/tstatus read the frames back through ruprobesd.
 #include "gdb_session.hpp"
 
+#include <cstdio>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -51,9 +52,23 @@ const char* walk_frames = "python\n"
                           "print('NS ' + ' '.join(ns))\n"
                           "end\n";
 
-// fib(10) makes 177 calls: 177 frames, each with the n of its call, in call order.
+// The stop replies the daemon sent to gdb at `addr` (its trace log: `<- T05…;20:PC;`, pc as
+// little-endian hex).
+size_t stop_replies_at(const std::string& daemon_log, uint64_t addr) {
+    char pc[40];
+    std::snprintf(pc, sizeof pc, ";20:%016llx;",
+                  static_cast<unsigned long long>(__builtin_bswap64(addr)));
+    size_t n = 0;
+    std::istringstream in(daemon_log);
+    for (std::string line; std::getline(in, line);)
+        n += line.find("<- T05") != std::string::npos && has(line, pc) ? 1 : 0;
+    return n;
+}
+
+// fib(10) makes 177 calls: 177 frames, each with the n of its call, in call order; no hit
+// stopped the program (no stop reply at the tracepoint's address).
 TEST_F(gdb_tracepoint_e2e, trace_fib_collects_177_frames_with_n) {
-    daemon_with_guest d(dir, stay, {"--spawn", "/bin/fib 10"});
+    daemon_with_guest d(dir, stay, {"--spawn", "/bin/fib 10", "--log-level", "trace"});
     std::string out = run_script("trace", remote(d) +
                                               "\n"
                                               "trace fib\n"
@@ -96,6 +111,13 @@ TEST_F(gdb_tracepoint_e2e, trace_fib_collects_177_frames_with_n) {
     EXPECT_TRUE(has(out, "$1 = 0")) << out;
     EXPECT_TRUE(has(out, "$2 = 1")) << out;
     EXPECT_TRUE(has(out, "$3 = 2")) << out;
+    std::smatch at;
+    ASSERT_TRUE(std::regex_search(out, at, std::regex("Tracepoint 1 at 0x([0-9a-f]+)"))) << out;
+    EXPECT_EQ(stop_replies_at(d.process().output(), std::stoull(at[1], nullptr, 16)), 0u);
+    // ... while a stop there would show (the breakpoint after fib(10) returned stopped once).
+    std::smatch bp;
+    ASSERT_TRUE(std::regex_search(out, bp, std::regex("Breakpoint 2 at 0x([0-9a-f]+)"))) << out;
+    EXPECT_EQ(stop_replies_at(d.process().output(), std::stoull(bp[1], nullptr, 16)), 1u);
 }
 
 // A trace state variable counted by an action: $calls ends at 177, in the kernel, read back
