@@ -6,6 +6,7 @@
 #include "agent/event_queue.hpp"
 #include "agent/hit_ring.hpp"
 #include "agent/session.hpp"
+#include "agent/tracepoints.hpp"
 #include "agent/transport.hpp"
 
 #include "ruprobes/agent.h"
@@ -170,6 +171,8 @@ void commit_record(uprobes_hit_record*, void*) {
 
 // The engine's hit sink (a breakpoint trap, under the engine lock).
 void on_hit(const uprobes_hit* hit, void*) {
+    if (hit->cookie == tracepoint_cookie) // collected by the tracepoint's handler
+        return;
     if (hit->cookie != 0) { // an aggregation's hit: counted here, nothing is sent
         agent_lock lock;
         aggregate(*hit);
@@ -223,6 +226,7 @@ void handle_hello(const wire::frame& f) {
     bool reset = (req->flags & wire::hello_flag_reset) != 0;
     if (reset) {
         remove_all_probes();
+        trace_reset();
         resume_all_stopped();
         agent_lock lock;
         hits.discard_all();

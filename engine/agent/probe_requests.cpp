@@ -4,6 +4,7 @@
 
 #include "agent/aggregations.hpp"
 #include "agent/session.hpp"
+#include "agent/tracepoints.hpp"
 
 #include "ruprobes/ruprobes.h"
 
@@ -95,6 +96,9 @@ uint32_t add_probe(const wire::frame& f, const probe_params& p) {
     if (slot->condition_len != 0) {
         spec.condition = slot_condition;
         spec.user = slot;
+    } else if (p.handler != nullptr) {
+        spec.handler = p.handler;
+        spec.user = p.handler_user;
     }
     int id = uprobe_register_spec(&spec);
     if (id == -UPROBES_E_NOT_FOUND) {
@@ -144,6 +148,7 @@ void probe_remove(const wire::frame& f) {
             s.used = false;
             if (s.mode == uint8_t(wire::probe_mode::aggregate))
                 aggregation_release(s.id);
+            tracepoint_release(s.id);
             reply_status(f, r < 0 ? -r : 0);
             return;
         }
@@ -228,6 +233,7 @@ void remove_all_probes() {
             s.used = false;
             if (s.mode == uint8_t(wire::probe_mode::aggregate))
                 aggregation_release(s.id);
+            tracepoint_release(s.id);
         }
     }
 }

@@ -3,6 +3,8 @@
 
 #include "agent/agent_internal.hpp"
 
+#include "ruprobes/ruprobes.h"
+
 namespace agent {
 
 // Copies a wire string into a NUL-terminated buffer; false when it does not fit.
@@ -65,6 +67,9 @@ struct probe_params {
     wire::bytes path;
     wire::bytes condition;
     uint64_t cookie = 0;
+    // A handler run at each hit (tracepoints), with `handler_user`; never with a condition.
+    uprobes_handler_fn handler = nullptr;
+    void* handler_user = nullptr;
 };
 uint32_t add_probe(const wire::frame& f, const probe_params& p);
 

@@ -3,6 +3,7 @@
 #include "agent/aggregations.hpp"
 #include "agent/debug_registers.hpp"
 #include "agent/request_util.hpp"
+#include "agent/tracepoints.hpp"
 
 namespace agent {
 namespace {
@@ -141,6 +142,16 @@ void handle_request(const wire::frame& f) {
         return aggregation_add(f);
     case wire::msg_type::aggregation_read:
         return aggregation_read(f);
+    case wire::msg_type::tracepoint_add:
+        return tracepoint_add(f);
+    case wire::msg_type::trace_start:
+        return trace_start(f);
+    case wire::msg_type::trace_stop:
+        return trace_stop(f);
+    case wire::msg_type::trace_status:
+        return trace_status(f);
+    case wire::msg_type::trace_frame_read:
+        return trace_frame_read(f);
     case wire::msg_type::process_list:
         return process_list(f);
     case wire::msg_type::process_spawn:

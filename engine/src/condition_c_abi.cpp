@@ -33,3 +33,39 @@ extern "C" int uprobes_condition_holds(const struct uprobes_trap_context* ctx, u
     env.has_thread_ids = true;
     return ruprobes::agent_expr::condition_list_holds({list, len}, env) ? 1 : 0;
 }
+
+extern "C" int uprobes_action_run(const struct uprobes_action_env* env, const uint8_t* code,
+                                  size_t len) {
+    if (env == nullptr || env->ctx == nullptr || code == nullptr)
+        return -static_cast<int>(ruprobes::error::expr_invalid);
+    uint32_t pid = env->pid;
+    ruprobes::agent_expr::environment e;
+    e.x = env->ctx->x;
+    e.pc = env->ctx->pc;
+    e.pid = env->pid;
+    e.tid = env->tid;
+    e.has_thread_ids = true;
+    e.variables = env->variables;
+    e.variable_count = env->variables != nullptr ? env->variable_count : 0;
+    // The collectors get the caller's `user`; the reader gets the pid: one adapter for both.
+    struct both {
+        uint32_t pid;
+        const struct uprobes_action_env* env;
+    } b{pid, env};
+    e.user = &b;
+    e.read_memory = [](void* user, uint64_t addr, void* dst, size_t n) {
+        return os_copy_from_user(static_cast<both*>(user)->pid, dst, addr, n);
+    };
+    if (env->collect_memory != nullptr)
+        e.collect_memory = [](void* user, uint64_t addr, const uint8_t* bytes, size_t n) {
+            const auto* x = static_cast<both*>(user)->env;
+            return x->collect_memory(x->user, addr, bytes, n);
+        };
+    if (env->collect_variable != nullptr)
+        e.collect_variable = [](void* user, uint32_t number, uint64_t value) {
+            const auto* x = static_cast<both*>(user)->env;
+            return x->collect_variable(x->user, number, value);
+        };
+    auto r = ruprobes::agent_expr::evaluate({code, len}, e);
+    return r.ok() ? 0 : -static_cast<int>(r.err());
+}

@@ -97,6 +97,16 @@ public:
     awaitable<call_result<uint32_t>> aggregation_add(wire::aggregation_add_request request);
     // The whole table of aggregation probe `probe_id` (pages through it).
     awaitable<call_result<aggregation_table>> aggregation_read(uint32_t probe_id);
+    // A gdb tracepoint (its path, condition and actions point into the caller's storage); its
+    // probe id (probe_remove removes it).
+    awaitable<call_result<uint32_t>> tracepoint_add(wire::tracepoint_add_request request);
+    // Starts a trace run with these trace state variables (number, initial value); the buffer
+    // size in effect.
+    awaitable<call_result<uint32_t>>
+    trace_start(uint32_t buffer_size, std::vector<std::pair<uint32_t, uint64_t>> variables);
+    awaitable<call_result<void>> trace_stop();
+    awaitable<call_result<trace_status_info>> trace_status();
+    awaitable<call_result<trace_frame_info>> trace_frame_read(uint32_t number);
     awaitable<call_result<void>> probe_remove(uint32_t probe_id);
     // Every probe (pages through the kernel's list).
     awaitable<call_result<std::vector<probe_entry>>> probe_list();

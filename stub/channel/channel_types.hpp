@@ -84,6 +84,24 @@ struct aggregation_table {
     std::vector<aggregation_row> rows;
 };
 
+// The kernel's trace run (trace_status) and one frame of its buffer (trace_frame_read).
+struct trace_status_info {
+    bool running = false;
+    wire::trace_stop_reason stop_reason = wire::trace_stop_reason::not_run;
+    uint32_t stopping_tracepoint = 0;
+    int32_t error_code = 0;
+    uint32_t frames = 0;
+    uint32_t created = 0;
+    uint32_t buffer_size = 0;
+    uint32_t buffer_free = 0;
+    std::vector<std::pair<uint32_t, uint64_t>> variables; // (number, value)
+};
+struct trace_frame_info {
+    uint32_t number = 0;
+    uint32_t tracepoint = 0;
+    std::vector<uint8_t> data; // blocks (ruprobes/wire/trace_frame.hpp)
+};
+
 struct process_entry {
     uint32_t pid = 0;
     uint32_t ppid = 0;

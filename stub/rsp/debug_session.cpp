@@ -1,5 +1,6 @@
 #include "rsp/debug_session.hpp"
 #include "rsp/target_description.hpp"
+#include "rsp/tracepoints.hpp"
 #include "target/signal_numbers.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -31,6 +32,8 @@ debug_session::debug_session(target_model& model, session_options options, send_
     : model_(model), options_(std::move(options)), send_(std::move(send)),
       id_(model.new_client_id()) {
     events_ = model_.subscribe([this](const target_event& e) { on_event(e); });
+    tracepoints_ = std::make_unique<tracepoint_session>(
+        model_, [this](std::string p) { reply(std::move(p)); }, options_.read_text);
 }
 
 debug_session::~debug_session() {
@@ -89,6 +92,8 @@ task<void> debug_session::start() {
 
 task<void> debug_session::handle(std::string_view payload) {
     request req = parse_request(payload);
+    if (co_await tracepoints_->handle(req, pid_, program_))
+        co_return;
     co_await std::visit([this](const auto& r) { return on(r); }, req);
 }
 
@@ -104,6 +109,7 @@ task<void> debug_session::finish() {
     if (finished_)
         co_return;
     finished_ = true;
+    co_await tracepoints_->finish();
     co_await model_.remove_breakpoints_of(id_);
     if (pid_) {
         pid_type pid = *pid_;

@@ -27,6 +27,7 @@
 namespace ruprobes::rsp {
 
 class spawn_keeper;
+class tracepoint_session;
 
 struct session_options {
     // The program of ruprobesd --spawn: vRun's default. Without a keeper, start() spawns it
@@ -119,7 +120,6 @@ private:
     task<void> q_current_thread(const query_req&);
     task<void> q_attached(const query_req&);
     task<void> q_symbol(const query_req&);
-    task<void> q_empty(const query_req&);
     task<void> q_monitor(const query_req&);
     // The guest's processes as gdb's osdata XML (info os processes).
     task<std::string> processes_osdata();
@@ -195,13 +195,14 @@ private:
     bool extended_ = false;
     bool closing_ = false;
     bool finished_ = false;
-    std::vector<target::thread_info> thread_list_; // qfThreadInfo snapshot
-    memory_cache memory_;                          // while the process is stopped
-    std::string program_;                          // of the debugged process (for read_text)
-    bool text_written_ = false;                    // the debugger wrote into its text
-    deferred_removals removals_;                   // z0 not yet carried out
-    fetch_breakpoints fetch_breakpoints_;          // Z0 outside text (inferior calls)
-    boost::asio::any_io_executor executor_;        // of the session (set by start())
+    std::vector<target::thread_info> thread_list_;    // qfThreadInfo snapshot
+    memory_cache memory_;                             // while the process is stopped
+    std::string program_;                             // of the debugged process (for read_text)
+    bool text_written_ = false;                       // the debugger wrote into its text
+    deferred_removals removals_;                      // z0 not yet carried out
+    fetch_breakpoints fetch_breakpoints_;             // Z0 outside text (inferior calls)
+    std::unique_ptr<tracepoint_session> tracepoints_; // tracepoint packets, trace frames
+    boost::asio::any_io_executor executor_;           // of the session (set by start())
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     size_t thread_next_ = 0;
 };

@@ -2,6 +2,7 @@
 // qXfer reads (features, osdata, threads).
 #include "rsp/debug_session.hpp"
 #include "rsp/target_description.hpp"
+#include "rsp/tracepoints.hpp"
 
 #include <cstdio>
 
@@ -19,8 +20,6 @@ const std::map<std::string, debug_session::query_handler, std::less<>>& debug_se
         {"qAttached", &debug_session::q_attached},
         {"qSymbol", &debug_session::q_symbol},
         {"qRcmd", &debug_session::q_monitor},
-        // Tracepoints are not supported (yet): an empty reply says so.
-        {"qTStatus", &debug_session::q_empty},
     };
     return table;
 }
@@ -33,7 +32,8 @@ task<void> debug_session::q_supported(const query_req&) {
     std::snprintf(size, sizeof size, "%zx", options_.packet_size);
     reply(std::string("PacketSize=") + size +
           ";QStartNoAckMode+;multiprocess+;swbreak+;qXfer:features:read+;"
-          "qXfer:osdata:read+;qXfer:threads:read+;ConditionalBreakpoints+");
+          "qXfer:osdata:read+;qXfer:threads:read+;ConditionalBreakpoints+;" +
+          tracepoint_session::features());
     co_return;
 }
 
@@ -80,11 +80,6 @@ task<void> debug_session::q_attached(const query_req&) {
 
 task<void> debug_session::q_symbol(const query_req&) {
     reply_ok(); // no symbols wanted
-    co_return;
-}
-
-task<void> debug_session::q_empty(const query_req&) {
-    reply(replies::unsupported());
     co_return;
 }
 

@@ -515,4 +515,59 @@ task<outcome<void>> channel_backend::remove_probe(probe_id id) {
     co_return outcome<void>{};
 }
 
+task<outcome<probe_id>> channel_backend::add_tracepoint(tracepoint_spec spec) {
+    wire::tracepoint_add_request req{
+        .pid = spec.pid ? u32(*spec.pid) : 0,
+        .number = spec.number,
+        .address = spec.offset,
+        .passcount = spec.passcount,
+        .registers = spec.registers,
+        .path =
+            wire::bytes(reinterpret_cast<const uint8_t*>(spec.program.data()), spec.program.size()),
+        .condition = wire::bytes(spec.condition.data(), spec.condition.size()),
+        .actions = wire::bytes(spec.actions.data(), spec.actions.size())};
+    auto r = co_await impl_->client->tracepoint_add(req);
+    if (!r)
+        co_return error_of(r, "tracepoint_add");
+    co_return probe_id{*r};
+}
+
+task<outcome<uint32_t>>
+channel_backend::start_trace(uint32_t buffer_size,
+                             std::vector<std::pair<uint32_t, uint64_t>> variables) {
+    auto r = co_await impl_->client->trace_start(buffer_size, std::move(variables));
+    if (!r)
+        co_return error_of(r, "trace_start");
+    co_return *r;
+}
+
+task<outcome<void>> channel_backend::stop_trace() {
+    auto r = co_await impl_->client->trace_stop();
+    if (!r)
+        co_return error_of(r, "trace_stop");
+    co_return outcome<void>{};
+}
+
+task<outcome<trace_status>> channel_backend::read_trace_status() {
+    auto r = co_await impl_->client->trace_status();
+    if (!r)
+        co_return error_of(r, "trace_status");
+    const channel::trace_status_info& s = *r;
+    auto reason = s.stop_reason == wire::trace_stop_reason::requested ? trace_stop_reason::requested
+                  : s.stop_reason == wire::trace_stop_reason::full    ? trace_stop_reason::full
+                  : s.stop_reason == wire::trace_stop_reason::passcount
+                      ? trace_stop_reason::passcount
+                  : s.stop_reason == wire::trace_stop_reason::error ? trace_stop_reason::error
+                                                                    : trace_stop_reason::not_run;
+    co_return trace_status{s.running, reason,        s.stopping_tracepoint, s.error_code, s.frames,
+                           s.created, s.buffer_size, s.buffer_free,         s.variables};
+}
+
+task<outcome<trace_frame>> channel_backend::read_trace_frame(uint32_t number) {
+    auto r = co_await impl_->client->trace_frame_read(number);
+    if (!r)
+        co_return error_of(r, "trace_frame_read");
+    co_return trace_frame{r->number, r->tracepoint, std::move(r->data)};
+}
+
 } // namespace ruprobes::target

@@ -55,6 +55,13 @@ public:
     task<outcome<probe_id>> add_probe(probe_spec spec) override;
     task<outcome<void>> remove_probe(probe_id id) override;
     task<outcome<aggregation_table>> read_aggregation(probe_id id) override;
+    task<outcome<probe_id>> add_tracepoint(tracepoint_spec spec) override;
+    task<outcome<uint32_t>>
+    start_trace(uint32_t buffer_size,
+                std::vector<std::pair<uint32_t, uint64_t>> variables) override;
+    task<outcome<void>> stop_trace() override;
+    task<outcome<trace_status>> read_trace_status() override;
+    task<outcome<trace_frame>> read_trace_frame(uint32_t number) override;
 
     struct impl;
 

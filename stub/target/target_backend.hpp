@@ -95,6 +95,25 @@ public:
     virtual task<outcome<void>> remove_probe(probe_id id) = 0;
     // The table of aggregation probe `id` (a probe added with spec.aggregation).
     virtual task<outcome<aggregation_table>> read_aggregation(probe_id id) = 0;
+
+    // gdb tracepoints: the trace buffer lives in the kernel. A backend without them answers
+    // unsupported. add_tracepoint's id is a probe id (remove_probe removes it).
+    virtual task<outcome<probe_id>> add_tracepoint(tracepoint_spec) { co_return unsupported(); }
+    // Starts a run (empty buffer, these variables); the buffer size in effect.
+    virtual task<outcome<uint32_t>> start_trace(uint32_t /*buffer_size*/,
+                                                std::vector<std::pair<uint32_t, uint64_t>>) {
+        co_return unsupported();
+    }
+    virtual task<outcome<void>> stop_trace() { co_return unsupported(); }
+    virtual task<outcome<trace_status>> read_trace_status() { co_return unsupported(); }
+    virtual task<outcome<trace_frame>> read_trace_frame(uint32_t /*number*/) {
+        co_return unsupported();
+    }
+
+private:
+    static tl::unexpected<target_error> unsupported() {
+        return fail(target_errc::unsupported, "this target has no tracepoints");
+    }
 };
 
 } // namespace ruprobes::target

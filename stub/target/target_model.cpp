@@ -395,6 +395,41 @@ task<outcome<void>> target_model::remove_trace_probe(probe_id id) {
     co_return co_await backend_.remove_probe(*kernel_id);
 }
 
+task<outcome<probe_id>> target_model::add_tracepoint(pid_type pid, uint64_t addr,
+                                                     tracepoint_spec spec) {
+    auto info = co_await process(pid);
+    if (!info)
+        co_return tl::unexpected(info.error());
+    if (addr < info->load_bias)
+        co_return fail(target_errc::bad_address, "address below the program's load base");
+    spec.program = info->program;
+    spec.offset = addr - info->load_bias;
+    spec.pid = pid;
+    co_return co_await backend_.add_tracepoint(std::move(spec));
+}
+
+task<outcome<void>> target_model::remove_tracepoint(probe_id kernel_id) {
+    co_return co_await backend_.remove_probe(kernel_id);
+}
+
+task<outcome<uint32_t>>
+target_model::start_trace(uint32_t buffer_size,
+                          std::vector<std::pair<uint32_t, uint64_t>> variables) {
+    co_return co_await backend_.start_trace(buffer_size, std::move(variables));
+}
+
+task<outcome<void>> target_model::stop_trace() {
+    co_return co_await backend_.stop_trace();
+}
+
+task<outcome<trace_status>> target_model::read_trace_status() {
+    co_return co_await backend_.read_trace_status();
+}
+
+task<outcome<trace_frame>> target_model::read_trace_frame(uint32_t number) {
+    co_return co_await backend_.read_trace_frame(number);
+}
+
 std::vector<probe_info> target_model::trace_probes() const {
     std::vector<probe_info> out;
     for (const auto& [id, info] : probes_) {

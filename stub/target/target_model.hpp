@@ -98,6 +98,18 @@ public:
     // Any probe the model knows (trace or breakpoint), with its hit count.
     std::optional<probe_info> probe(probe_id id) const;
 
+    // ---- gdb tracepoints (the trace buffer is the kernel's) -----------------------------------
+    // Passed to the backend as they are: tracepoints are not re-armed in a restarted kernel
+    // (their run, and its buffer, are gone with it). Ids are the kernel's probe ids.
+    // At runtime address `addr` of process `pid` (spec's program, offset and pid are set here).
+    task<outcome<probe_id>> add_tracepoint(pid_type pid, uint64_t addr, tracepoint_spec spec);
+    task<outcome<void>> remove_tracepoint(probe_id kernel_id);
+    task<outcome<uint32_t>> start_trace(uint32_t buffer_size,
+                                        std::vector<std::pair<uint32_t, uint64_t>> variables);
+    task<outcome<void>> stop_trace();
+    task<outcome<trace_status>> read_trace_status();
+    task<outcome<trace_frame>> read_trace_frame(uint32_t number);
+
     // ---- process ownership (one debugger per process) -----------------------------------------
     // Makes `owner` the debugger of `pid`; false when another client already is.
     bool claim(pid_type pid, client_id owner);

@@ -203,6 +203,38 @@ struct probe_spec {
 // length + bytecode. Empty for none.
 std::vector<uint8_t> encode_condition_list(const std::vector<std::vector<uint8_t>>& exprs);
 
+// A gdb tracepoint as the kernel keeps it (protocol/README.md, tracepoint_add).
+struct tracepoint_spec {
+    std::string program;
+    uint64_t offset = 0;
+    std::optional<pid_type> pid;
+    uint32_t number = 0;            // gdb's
+    uint64_t passcount = 0;         // 0: none
+    uint64_t registers = 0;         // bit i: x_i, bit 32: pc
+    std::vector<uint8_t> condition; // condition list (as probe_spec's)
+    std::vector<uint8_t> actions;   // expression list, same framing
+};
+
+enum class trace_stop_reason { not_run, requested, full, passcount, error };
+
+struct trace_status {
+    bool running = false;
+    trace_stop_reason stop_reason = trace_stop_reason::not_run;
+    uint32_t stopping_tracepoint = 0;
+    int32_t error_code = 0; // the kernel's status number of an error stop
+    uint32_t frames = 0;
+    uint32_t created = 0;
+    uint32_t buffer_size = 0;
+    uint32_t buffer_free = 0;
+    std::vector<std::pair<uint32_t, uint64_t>> variables; // (number, current value)
+};
+
+struct trace_frame {
+    uint32_t number = 0;
+    uint32_t tracepoint = 0;
+    std::vector<uint8_t> data; // blocks (ruprobes/wire/trace_frame.hpp)
+};
+
 struct probe_info {
     probe_id id = 0;
     probe_spec spec;

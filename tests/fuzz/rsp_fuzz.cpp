@@ -3,6 +3,7 @@
 // writes frames back to the same payload.
 #include "ruprobes/rsp/framer.hpp"
 #include "ruprobes/rsp/request.hpp"
+#include "ruprobes/rsp/tracepoint_packets.hpp"
 
 #include <cstdint>
 #include <cstdlib>
@@ -34,7 +35,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                 std::abort();
         }
     }
-    // The input as one payload, too: parse_request sees every byte pattern.
+    // The input as one payload, too: parse_request sees every byte pattern, and so do the
+    // tracepoint packets' parsers (what follows QTDP:, QTDV:, QTFrame:, QTro:).
     (void)ruprobes::rsp::parse_request(input);
+    if (auto t = ruprobes::rsp::parse_tracepoint_packet(input)) {
+        if (t->actions.size() > 64)
+            std::abort();
+        for (const auto& a : t->actions)
+            if (a.bytecode.size() > 4096 || a.text.size() > input.size())
+                std::abort();
+    }
+    (void)ruprobes::rsp::parse_trace_variable_packet(input);
+    (void)ruprobes::rsp::parse_trace_frame_packet(input);
+    (void)ruprobes::rsp::parse_readonly_ranges(input);
     return 0;
 }

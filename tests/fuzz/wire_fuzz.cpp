@@ -4,6 +4,7 @@
 // decoded messages are re-encoded and must decode to the same bytes, and every frame sealed again
 // with either trailer (CRC-32, word checksum) decodes to the same frame.
 #include "ruprobes/wire/codec.hpp"
+#include "ruprobes/wire/trace_frame.hpp"
 
 #include <cstdlib>
 #include <cstring>
@@ -85,6 +86,29 @@ void decode_all(const wire::frame& f) {
     try_decode<wire::channel_test_request>(f);
     try_decode<wire::channel_test_response>(f);
     try_decode<wire::filler_event>(f);
+    try_decode<wire::tracepoint_add_request>(f);
+    try_decode<wire::tracepoint_add_response>(f);
+    try_decode<wire::trace_start_request>(f);
+    try_decode<wire::trace_start_response>(f);
+    try_decode<wire::trace_stop_request>(f);
+    try_decode<wire::trace_status_request>(f);
+    try_decode<wire::trace_status_response>(f);
+    try_decode<wire::trace_frame_read_request>(f);
+    if (auto t = wire::decode<wire::trace_frame_read_response>(f); t.ok()) {
+        // The daemon reads a frame's blocks: every block it yields lies inside the data.
+        wire::trace_block_reader blocks(t->data);
+        size_t seen = 0;
+        while (auto b = blocks.next()) {
+            if (b->tag == wire::trace_block_memory &&
+                (b->memory.data() < t->data.data() ||
+                 b->memory.data() + b->memory.size() > t->data.data() + t->data.size()))
+                std::abort();
+            if (b->tag == wire::trace_block_registers)
+                (void)wire::trace_block_reader::register_value(*b, 32);
+            if (++seen > t->data.size())
+                std::abort();
+        }
+    }
 
     size_t used = 0;
     if (auto h = wire::decode<wire::hits_event>(f, &used); h.ok()) {

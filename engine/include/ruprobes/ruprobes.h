@@ -333,6 +333,28 @@ int uprobes_condition_check(const uint8_t* list, size_t len);
 int uprobes_condition_holds(const struct uprobes_trap_context* ctx, uint32_t pid, uint32_t tid,
                             const uint8_t* list, size_t len);
 
+/*
+ * A tracepoint action: one agent expression run for its effects (trace, trace_quick, trace16,
+ * tracenz collect memory, tracev collects a variable, setv sets one) over thread registers `ctx`
+ * of thread `tid` of process `pid`, user memory read through os_copy_from_user. `variables[n]`
+ * is trace state variable n (n < variable_count); the collectors may be NULL (nothing is
+ * recorded) and return non-zero to refuse (the run then ends with -UPROBES_E_NO_SPACE).
+ */
+struct uprobes_action_env {
+    const struct uprobes_trap_context* ctx;
+    uint32_t pid;
+    uint32_t tid;
+    uint64_t* variables;
+    uint32_t variable_count;
+    int (*collect_memory)(void* user, uint64_t addr, const uint8_t* bytes, size_t len);
+    int (*collect_variable)(void* user, uint32_t number, uint64_t value);
+    void* user;
+};
+
+/* Runs expression `code` (its bytecode, without a length prefix): 0, or a negative error
+ * (-UPROBES_E_EXPR_*, -UPROBES_E_NO_SPACE). Takes no lock, touches no engine state. */
+int uprobes_action_run(const struct uprobes_action_env* env, const uint8_t* code, size_t len);
+
 /* What uprobe_iterate reports about one registered probe. */
 struct uprobes_probe_info {
     int32_t id;

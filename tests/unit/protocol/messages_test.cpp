@@ -1,6 +1,7 @@
 // Every message of protocol/README.md §3 round-trips through encode/decode, and its fixed part
 // has the size the spec (and the decoder's table) says.
 #include "ruprobes/wire/codec.hpp"
+#include "ruprobes/wire/trace_frame.hpp"
 
 #include <gtest/gtest.h>
 
@@ -436,4 +437,102 @@ TEST(Messages, ProcessesThreadsAndMemory) {
         s);
     EXPECT_EQ(dr.hits_dropped, 10u);
     EXPECT_EQ(dr.frames_rejected, 2u);
+}
+
+TEST(Messages, TracepointMessagesRoundTrip) {
+    using wire::fixed_payload_size;
+    EXPECT_EQ(payload_size(wire::tracepoint_add_request{}), 40u);
+    EXPECT_EQ(payload_size(wire::tracepoint_add_request{}),
+              *fixed_payload_size(wire::tracepoint_add_request::code));
+    EXPECT_EQ(payload_size(wire::trace_start_request{}),
+              *fixed_payload_size(wire::trace_start_request::code));
+    EXPECT_EQ(payload_size(wire::trace_stop_request{}),
+              *fixed_payload_size(wire::trace_stop_request::code));
+    EXPECT_EQ(payload_size(wire::trace_status_request{}),
+              *fixed_payload_size(wire::trace_status_request::code));
+    EXPECT_EQ(payload_size(wire::trace_frame_read_request{}),
+              *fixed_payload_size(wire::trace_frame_read_request::code));
+    EXPECT_STREQ(wire::type_name(wire::trace_status_response::code), "trace_status_response");
+
+    std::vector<uint8_t> s;
+    const uint8_t path[] = {'/', 'b', 'i', 'n', '/', 'f', 'i', 'b'};
+    const uint8_t actions[] = {1, 0, 0x27};
+    auto add = round_trip(wire::tracepoint_add_request{.pid = 3,
+                                                       .number = 2,
+                                                       .address = 0x40000012,
+                                                       .passcount = 5,
+                                                       .registers = 0x400,
+                                                       .path = wire::bytes(path),
+                                                       .condition = {},
+                                                       .actions = wire::bytes(actions)},
+                          s);
+    EXPECT_EQ(add.number, 2u);
+    EXPECT_EQ(add.passcount, 5u);
+    EXPECT_EQ(add.registers, 0x400u);
+    EXPECT_EQ(std::string(add.path.begin(), add.path.end()), "/bin/fib");
+    EXPECT_EQ(add.actions.size(), 3u);
+
+    const uint8_t vars[16] = {1, 0, 0, 0, 0, 0, 0, 0, 0xb1};
+    auto st = round_trip(wire::trace_status_response{.status = 0,
+                                                     .running = 0,
+                                                     .stop_reason = 2,
+                                                     .stopping_tracepoint = 0,
+                                                     .error_code = 0,
+                                                     .frames = 177,
+                                                     .created = 177,
+                                                     .buffer_size = 1024,
+                                                     .buffer_free = 184,
+                                                     .variables = wire::bytes(vars)},
+                         s);
+    EXPECT_EQ(st.stop_reason, 2u);
+    EXPECT_EQ(st.frames, 177u);
+    EXPECT_EQ(st.buffer_free, 184u);
+    ASSERT_EQ(st.variables.size(), 16u);
+    EXPECT_EQ(st.variables[8], 0xb1);
+}
+
+TEST(Messages, TraceFrameBlocksReadBack) {
+    // R (x0..x31 = i, pc), M (4 bytes at 0x1000), V (variable 1 = 7), as the agent writes them.
+    std::vector<uint8_t> data;
+    data.push_back('R');
+    for (uint64_t i = 0; i < 33; i++)
+        for (int b = 0; b < 8; b++)
+            data.push_back(static_cast<uint8_t>((i == 32 ? 0x40000012 : i) >> (8 * b)));
+    const uint8_t mem[] = {'M', 0, 0x10, 0, 0, 0, 0, 0, 0, 4, 0, 0xa, 0, 0, 0};
+    data.insert(data.end(), std::begin(mem), std::end(mem));
+    const uint8_t var[] = {'V', 1, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0};
+    data.insert(data.end(), std::begin(var), std::end(var));
+    std::vector<uint8_t> s;
+    auto f = round_trip(
+        wire::trace_frame_read_response{
+            .status = 0, .number = 3, .tracepoint = 1, .data = wire::bytes(data)},
+        s);
+    wire::trace_block_reader r(f.data);
+    auto regs = r.next();
+    ASSERT_TRUE(regs.has_value());
+    EXPECT_EQ(wire::trace_block_reader::register_value(*regs, 10), 10u);
+    EXPECT_EQ(wire::trace_block_reader::register_value(*regs, 32), 0x40000012u);
+    auto m = r.next();
+    ASSERT_TRUE(m.has_value());
+    EXPECT_EQ(m->address, 0x1000u);
+    ASSERT_EQ(m->memory.size(), 4u);
+    EXPECT_EQ(m->memory[0], 0xa);
+    auto v = r.next();
+    ASSERT_TRUE(v.has_value());
+    EXPECT_EQ(v->number, 1u);
+    EXPECT_EQ(v->value, 7u);
+    EXPECT_FALSE(r.next().has_value());
+    EXPECT_FALSE(r.failed());
+
+    // Truncated blocks and unknown tags end the reading as failed.
+    for (size_t cut : {size_t(1), size_t(200), data.size() - 1}) {
+        wire::trace_block_reader t(wire::bytes(data.data(), cut));
+        while (t.next()) {
+        }
+        EXPECT_TRUE(t.failed()) << cut;
+    }
+    const uint8_t unknown[] = {'Z', 0};
+    wire::trace_block_reader u{wire::bytes(unknown)};
+    EXPECT_FALSE(u.next().has_value());
+    EXPECT_TRUE(u.failed());
 }

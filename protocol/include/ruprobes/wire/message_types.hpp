@@ -22,6 +22,11 @@ enum class msg_type : uint16_t {
     probe_list = 0x0103,
     aggregation_add = 0x0104,
     aggregation_read = 0x0105,
+    tracepoint_add = 0x0106,
+    trace_start = 0x0107,
+    trace_stop = 0x0108,
+    trace_status = 0x0109,
+    trace_frame_read = 0x010A,
     process_list = 0x0201,
     process_spawn = 0x0202,
     process_kill = 0x0203,
@@ -134,6 +139,23 @@ enum class aggregation_key : uint8_t {
 enum class aggregation_value : uint8_t { none = 0, arg0 = 1, ret = 9 }; // argN = 1+N
 enum class aggregation_histogram : uint8_t { none = 0, log2 = 1, linear = 2 };
 inline constexpr uint32_t aggregation_buckets = 64; // histogram buckets at most (log2: exactly)
+// Tracepoints (README §3, tracepoint_add ... trace_frame_read): why tracing is not running.
+enum class trace_stop_reason : uint8_t {
+    not_run = 0,   // never started
+    requested = 1, // trace_stop
+    full = 2,      // the buffer had no room for a frame
+    passcount = 3, // a tracepoint reached its pass count
+    error = 4,     // an action failed (the error number is in trace_status_response)
+};
+// The blocks of a trace frame's data (README §3, trace_frame_read): a tag byte, then
+inline constexpr uint8_t trace_block_registers = 'R'; // x0..x31, pc: 33 u64
+inline constexpr uint8_t trace_block_memory = 'M';    // u64 address, u16 length, the bytes
+inline constexpr uint8_t trace_block_variable = 'V';  // u32 number, u64 value
+inline constexpr size_t trace_registers_block_size = 1 + 33 * 8;
+inline constexpr size_t trace_variable_entry_size = 16; // u32 number, 4 zeros, u64 value
+inline constexpr uint32_t max_trace_variables = 64;     // numbers 1..63
+inline constexpr uint32_t max_trace_frame_data = 4000;  // one frame's blocks (fits one response)
+
 enum class stop_reason : uint8_t {
     none = 0,
     probe = 1,

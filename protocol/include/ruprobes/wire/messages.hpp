@@ -263,6 +263,120 @@ struct aggregation_entry {
     }
 };
 
+// ---- tracepoints ---------------------------------------------------------------------------
+
+// A gdb tracepoint (README §3): a probe whose hits append a frame to the kernel's trace buffer
+// while tracing runs. `registers`: bit i collects x_i, bit 32 pc (any bit: the whole register
+// block). `condition` and `actions` are agent-expression lists (u16 length, bytecode; each).
+struct tracepoint_add_request {
+    static constexpr uint16_t code = type_code(msg_type::tracepoint_add);
+    uint32_t pid = 0;
+    uint32_t number = 0; // gdb's tracepoint number (frames carry it)
+    uint64_t address = 0;
+    uint64_t passcount = 0; // frames after which tracing stops; 0: no limit
+    uint64_t registers = 0;
+    bytes path;
+    bytes condition;
+    bytes actions;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.pid), s.field(m.number), s.field(m.address), s.field(m.passcount);
+        s.field(m.registers), s.len16(m.path), s.len16(m.condition), s.len16(m.actions);
+        s.zeros(2), s.data(m.path), s.data(m.condition), s.data(m.actions);
+    }
+};
+using tracepoint_add_response = probe_id_response<msg_type::tracepoint_add>;
+
+// Empties the trace buffer, sets the trace state variables and starts collecting.
+// `variables`: trace_variable_entry_size entries (u32 number, 4 zeros, u64 initial value).
+struct trace_start_request {
+    static constexpr uint16_t code = type_code(msg_type::trace_start);
+    uint32_t buffer_size = 0; // bytes wanted; 0: the kernel's default; clamped to its limits
+    bytes variables;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.buffer_size), s.len16(m.variables), s.zeros(2), s.data(m.variables);
+    }
+};
+
+struct trace_start_response {
+    static constexpr uint16_t code = response_code(msg_type::trace_start);
+    int32_t status = 0;
+    uint32_t buffer_size = 0; // the size in effect
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.status);
+        if (m.status != 0) {
+            return;
+        }
+        s.field(m.buffer_size);
+    }
+};
+
+// trace_stop and trace_status carry only reserved flags (0).
+template <msg_type T>
+struct trace_flags_request {
+    static constexpr uint16_t code = type_code(T);
+    uint32_t flags = 0;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.flags);
+    }
+};
+using trace_stop_request = trace_flags_request<msg_type::trace_stop>;
+using trace_stop_response = status_response<msg_type::trace_stop>;
+using trace_status_request = trace_flags_request<msg_type::trace_status>;
+
+struct trace_status_response {
+    static constexpr uint16_t code = response_code(msg_type::trace_status);
+    int32_t status = 0;
+    uint8_t running = 0;
+    uint8_t stop_reason = 0;          // trace_stop_reason (when not running)
+    uint32_t stopping_tracepoint = 0; // passcount, error: the tracepoint's number
+    int32_t error_code = 0;           // error: the engine's error number
+    uint32_t frames = 0;              // in the buffer
+    uint32_t created = 0;             // since the start
+    uint32_t buffer_size = 0;
+    uint32_t buffer_free = 0;
+    bytes variables; // current values: trace_variable_entry_size entries
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.status);
+        if (m.status != 0) {
+            return;
+        }
+        s.field(m.running), s.field(m.stop_reason), s.zeros(2), s.field(m.stopping_tracepoint);
+        s.field(m.error_code), s.field(m.frames), s.field(m.created), s.field(m.buffer_size);
+        s.field(m.buffer_free), s.len16(m.variables), s.zeros(2), s.data(m.variables);
+    }
+};
+
+struct trace_frame_read_request {
+    static constexpr uint16_t code = type_code(msg_type::trace_frame_read);
+    uint32_t number = 0; // from 0, in the order the frames were made
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.number);
+    }
+};
+
+// One frame: its tracepoint and its blocks (trace_block_*, back to back).
+struct trace_frame_read_response {
+    static constexpr uint16_t code = response_code(msg_type::trace_frame_read);
+    int32_t status = 0;
+    uint32_t number = 0;
+    uint32_t tracepoint = 0;
+    bytes data;
+    template <typename M, typename Io>
+    static void io(M& m, Io& s) {
+        s.field(m.status);
+        if (m.status != 0) {
+            return;
+        }
+        s.field(m.number), s.field(m.tracepoint), s.len32(m.data), s.data(m.data);
+    }
+};
+
 // ---- processes and threads -----------------------------------------------------------------
 
 struct process_entry {
