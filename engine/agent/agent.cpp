@@ -21,9 +21,13 @@ alignas(8) uint8_t tx_frame[wire::max_frame];
 namespace {
 
 constexpr uint64_t poll_interval_ns = 10'000'000; // drain hits / check the lease every 10 ms
-// 1024 records = 128 KiB in flight: below a unix socket's default send buffer (208 KiB), so QEMU
-// never has to discard hit frames while the host keeps reading.
-constexpr uint32_t hit_window = 1024;
+// 512 records = 64 KiB in flight. QEMU discards console bytes the host's socket does not take,
+// so what is in flight must stay well below the socket's send buffer (208 KiB by default), which
+// counts every write with its overhead (about 1 KiB for a small one): QEMU writes a hits frame
+// in three writes, one per descriptor (header, records in the ring, trailer). With 1024 records
+// in flight, frames were cut while the host was busy, and their records came only after the
+// events that followed them (the go-back-N resend).
+constexpr uint32_t hit_window = 512;
 constexpr uint32_t kernel_capabilities =
     wire::capability::hit_batches | wire::capability::stop_mode | wire::capability::return_probes |
     wire::capability::memory_write | wire::capability::register_write |

@@ -39,7 +39,7 @@ struct client_options {
     bool reset_on_first_hello = true; // the first hello asks the kernel to forget old probes
     uint32_t lease_ms = 0;            // 0: no lease; else pings keep the session alive
     uint32_t capabilities = wire::capability::all;
-    bool auto_ack_hits = true; // acknowledge each hits batch after on_hits returns
+    bool auto_ack_hits = true; // acknowledge hits batches after on_hits returns, many at once
     // With auto_ack_hits: how long an acknowledgement may wait for a frame to ride with
     // (hit_acks.hpp); it goes at once when a quarter of the kernel's window waits. 0: at once.
     std::chrono::milliseconds hit_ack_delay{5};

@@ -144,6 +144,8 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         error_code ec;
         c->socket.close(ec);
         c->wake.cancel();
+        acks.reset(0, 1); // nothing is owed to a kernel before its next hello
+        ack_timer_armed = false;
         ack_timer.cancel();
         auto calls = std::move(pending);
         pending.clear();
@@ -378,10 +380,11 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         ack_timer_armed = true;
         ack_timer.expires_after(options.hit_ack_delay);
         ack_timer.async_wait([self = shared_from_this()](const error_code& ec) {
-            self->ack_timer_armed = false;
-            if (!ec) {
-                self->flush_acks();
+            if (ec == asio::error::operation_aborted) {
+                return; // disconnect() cleared the flag
             }
+            self->ack_timer_armed = false;
+            self->flush_acks();
         });
     }
 

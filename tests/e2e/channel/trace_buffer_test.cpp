@@ -106,9 +106,11 @@ TEST(ChannelTraceBuffer, FibFramesCollectMemoryAndCountIntoAVariable) {
         past = co_await c.trace_frame_read(177);
     });
     ASSERT_TRUE(finished);
-    EXPECT_EQ(bad_add ? 0 : bad_add.error().status, 50) << channel::describe(bad_add);     // expr_invalid
-    EXPECT_EQ(before ? 0 : before.error().status, 21) << channel::describe(before);       // not_found
-    EXPECT_EQ(bad_start ? 0 : bad_start.error().status, 57) << channel::describe(bad_start); // expr_variable
+    EXPECT_EQ(bad_add ? 0 : bad_add.error().status, 50)
+        << channel::describe(bad_add);                                              // expr_invalid
+    EXPECT_EQ(before ? 0 : before.error().status, 21) << channel::describe(before); // not_found
+    EXPECT_EQ(bad_start ? 0 : bad_start.error().status, 57)
+        << channel::describe(bad_start); // expr_variable
     ASSERT_TRUE(id.has_value()) << channel::describe(id);
     ASSERT_TRUE(started.has_value()) << channel::describe(started);
     EXPECT_EQ(*started, 256u * 1024);

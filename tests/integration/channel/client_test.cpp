@@ -82,7 +82,6 @@ wire::hello_request answer_hello(fake_kernel& k, uint64_t boot_id, uint64_t next
 channel::client_options fast_options() {
     channel::client_options o;
     o.request_timeout = 2s;
-    o.hit_ack_delay = 0ms; // every batch acknowledged at once (gathering has tests of its own)
     return o;
 }
 
@@ -328,6 +327,7 @@ TEST(ChannelClient, HitBatchesThroughGarbageAreDeliveredAndAcked) {
     handlers.on_drops = [&](const wire::drops_event& d) { dropped = d.hits_dropped; };
     channel::client c(h.io, fast_options(), handlers);
     uint64_t ack1 = 0, ack2 = 0;
+    int later_acks = 0;
     h.run(
         [&]() -> asio::awaitable<void> {
             (void)co_await c.open_fd(h.client_fd);
@@ -351,22 +351,38 @@ TEST(ChannelClient, HitBatchesThroughGarbageAreDeliveredAndAcked) {
             k.send_bytes(std::span<const uint8_t>(stream).first(100));
             std::this_thread::sleep_for(20ms);
             k.send_bytes(std::span<const uint8_t>(stream).subspan(100));
-            auto first = k.expect_message<wire::hits_ack_notice>();
-            auto second = k.expect_message<wire::hits_ack_notice>();
-            ASSERT_TRUE(first && second);
-            ack1 = first->second.next_seq;
-            ack2 = second->second.next_seq;
-            k.send(0, wire::drops_event{.hits_dropped = 7, .next_seq = 41});
+            // Every record of both good batches is acknowledged (together when one read brings
+            // both).
+            while (ack1 < 41) {
+                auto ack = k.expect_message<wire::hits_ack_notice>();
+                ASSERT_TRUE(ack);
+                ack1 = ack->second.next_seq;
+            }
+            // Nine more batches in one write: acknowledged together, not one by one.
+            std::vector<uint8_t> more;
+            for (uint64_t first = 41; first < 41 + 9 * 31; first += 31) {
+                auto f = hits_frame(first, 31);
+                more.insert(more.end(), f.begin(), f.end());
+            }
+            k.send_bytes(more);
+            while (ack2 < 41 + 9 * 31) {
+                auto a = k.expect_message<wire::hits_ack_notice>();
+                ASSERT_TRUE(a);
+                ack2 = a->second.next_seq;
+                later_acks++;
+            }
+            k.send(0, wire::drops_event{.hits_dropped = 7, .next_seq = 41 + 9 * 31});
         });
-    ASSERT_EQ(seqs.size(), 40u);
+    ASSERT_EQ(seqs.size(), 40u + 9 * 31);
     for (size_t i = 0; i < seqs.size(); i++) {
         EXPECT_EQ(seqs[i], i + 1);
     }
-    EXPECT_EQ(ack1, 32u);
-    EXPECT_EQ(ack2, 41u);
+    EXPECT_EQ(ack1, 41u);
+    EXPECT_EQ(ack2, 41u + 9 * 31);
+    EXPECT_LT(later_acks, 9) << "one hits_ack per batch";
     EXPECT_EQ(dropped, 7u);
     auto st = c.stats();
-    EXPECT_EQ(st.hit_records, 40u);
+    EXPECT_EQ(st.hit_records, 40u + 9 * 31);
     EXPECT_EQ(st.seq_gaps, 0u);
     EXPECT_EQ(st.hits_dropped, 7u);
     EXPECT_EQ(st.rejected_frames, 1u);
@@ -470,10 +486,11 @@ TEST(ChannelClient, BatchLostInTransitIsSentAgainNotLost) {
     };
     channel::client c(h.io, fast_options(), handlers);
     uint64_t ack_in_order = 0, ack_after_gap = 0, ack_after_resend = 0;
+    std::atomic<bool> done{false};
     h.run(
         [&]() -> asio::awaitable<void> {
             (void)co_await c.open_fd(h.client_fd);
-            while (seqs.size() < 9) {
+            while (!done) {
                 asio::steady_timer t(co_await asio::this_coro::executor, 10ms);
                 co_await t.async_wait(asio::use_awaitable);
             }
@@ -492,6 +509,7 @@ TEST(ChannelClient, BatchLostInTransitIsSentAgainNotLost) {
             auto c2 = k.expect_message<wire::hits_ack_notice>();
             ASSERT_TRUE(c2);
             ack_after_resend = c2->second.next_seq;
+            done = true;
         });
     EXPECT_EQ(ack_in_order, 6u);
     EXPECT_EQ(ack_after_gap, 6u) << "the client acknowledged records it never received";
