@@ -36,7 +36,7 @@ struct call_error {
 };
 
 // The value of a request, or why it failed: the daemon's one result type (tl::expected), as the
-// target model's outcome<T> (target/outcome.hpp).
+// target model's outcome<T> (target_model/outcome.hpp).
 template <typename T>
 using call_result = tl::expected<T, call_error>;
 
@@ -66,7 +66,7 @@ struct probe_entry {
 };
 
 // One key of an in-kernel aggregation and the whole table (aggregation_read, every page); the
-// target model's too (target/target_types.hpp). log2 buckets: [0] below 0, [1] 0, [2 + n]
+// target model's too (target_model/target_types.hpp). log2 buckets: [0] below 0, [1] 0, [2 + n]
 // 2^n..2^(n+1)-1 (the last: everything above); linear: [0] below min, [1 + i]
 // min + i*step..min + (i+1)*step - 1, the last: max and above.
 struct aggregation_row {

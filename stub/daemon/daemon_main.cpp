@@ -6,7 +6,7 @@
 #include "rpc/rpc_server.hpp"
 #include "rsp/rsp_server.hpp"
 #include "symbols/symbol_store.hpp"
-#include "target/target_model.hpp"
+#include "target_model/target_model.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>

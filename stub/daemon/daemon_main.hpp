@@ -3,7 +3,7 @@
 #pragma once
 
 #include "daemon/options.hpp"
-#include "target/target_backend.hpp"
+#include "target_model/target_backend.hpp"
 
 #include <boost/asio/io_context.hpp>
 

@@ -1,8 +1,8 @@
-// ruprobesd-fake: ruprobesd serving the in-memory fake kernel of stub/target/fake_backend.hpp
+// ruprobesd-fake: ruprobesd serving the in-memory fake kernel of stub/target_model/fake_backend.hpp
 // instead of a real one. A development and test tool; the production ruprobesd does not contain
 // the fake.
 #include "daemon/daemon_main.hpp"
-#include "target/fake_backend.hpp"
+#include "target_model/fake_backend.hpp"
 
 #include <spdlog/spdlog.h>
 

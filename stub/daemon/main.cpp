@@ -1,7 +1,7 @@
 // ruprobesd: the host daemon (GDB Remote Serial Protocol + JSON-RPC 2.0 front ends for the
 // in-kernel uprobe engine), serving a real kernel over its agent channel.
 #include "daemon/daemon_main.hpp"
-#include "target/channel_backend.hpp"
+#include "target_model/channel_backend.hpp"
 
 namespace {
 

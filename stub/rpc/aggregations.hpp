@@ -3,7 +3,7 @@
 #pragma once
 
 #include "ruprobes/jsonrpc/message.hpp"
-#include "target/target_types.hpp"
+#include "target_model/target_types.hpp"
 
 #include <variant>
 

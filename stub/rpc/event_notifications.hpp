@@ -8,7 +8,7 @@
 
 #include "events/event_hub.hpp"
 #include "rpc/probe_catalog.hpp"
-#include "target/target_types.hpp"
+#include "target_model/target_types.hpp"
 
 #include <functional>
 #include <optional>

@@ -7,7 +7,7 @@
 
 #include "ruprobes/jsonrpc/message.hpp"
 #include "symbols/symbol_store.hpp"
-#include "target/target_types.hpp"
+#include "target_model/target_types.hpp"
 
 #include <map>
 #include <optional>

@@ -5,7 +5,7 @@
 
 #include "ruprobes/jsonrpc/message.hpp"
 #include "symbols/program_symbols.hpp"
-#include "target/outcome.hpp"
+#include "target_model/outcome.hpp"
 
 namespace ruprobes::rpc {
 

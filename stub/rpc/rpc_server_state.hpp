@@ -6,7 +6,7 @@
 #include "rpc/probe_catalog.hpp"
 #include "rpc/rpc_server.hpp"
 #include "ruprobes/jsonrpc/dispatcher.hpp"
-#include "target/target_model.hpp"
+#include "target_model/target_model.hpp"
 
 #include <utility> // before any Asio header with g++ 12 in C++20 mode
 

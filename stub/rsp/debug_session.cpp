@@ -1,7 +1,7 @@
 #include "rsp/debug_session.hpp"
 #include "rsp/target_description.hpp"
 #include "rsp/tracepoints.hpp"
-#include "target/signal_numbers.hpp"
+#include "target_model/signal_numbers.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>

@@ -11,7 +11,7 @@
 #include "rsp/stop_caches.hpp"
 #include "ruprobes/rsp/reply.hpp"
 #include "ruprobes/rsp/request.hpp"
-#include "target/target_model.hpp"
+#include "target_model/target_model.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 

@@ -4,7 +4,7 @@
 // the debugged process at that pc. The session reports that stop as the breakpoint instead.
 #pragma once
 
-#include "target/target_types.hpp"
+#include "target_model/target_types.hpp"
 
 #include <cstdint>
 #include <set>

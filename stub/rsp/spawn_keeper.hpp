@@ -5,7 +5,7 @@
 // Debuggers that arrive before the kernel is up wait for it, up to a deadline.
 #pragma once
 
-#include "target/target_model.hpp"
+#include "target_model/target_model.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>

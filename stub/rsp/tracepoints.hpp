@@ -11,7 +11,7 @@
 
 #include "ruprobes/rsp/request.hpp"
 #include "ruprobes/rsp/tracepoint_packets.hpp"
-#include "target/target_model.hpp"
+#include "target_model/target_model.hpp"
 
 #include <functional>
 #include <map>

@@ -10,8 +10,8 @@
 // boot (target.connected).
 #include "rpc/rpc_server.hpp"
 #include "symbols/symbol_store.hpp"
-#include "target/fake_backend.hpp"
-#include "target/target_model.hpp"
+#include "target_model/fake_backend.hpp"
+#include "target_model/target_model.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>

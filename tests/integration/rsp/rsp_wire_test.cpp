@@ -3,7 +3,7 @@
 // and the 0x03 interrupt. The server runs on the in-memory fake kernel in a background thread.
 #include "rsp/rsp_server.hpp"
 #include "ruprobes/rsp/framer.hpp"
-#include "target/fake_backend.hpp"
+#include "target_model/fake_backend.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>

@@ -4,7 +4,7 @@
 #include "rsp/debug_session.hpp"
 #include "rsp/target_description.hpp"
 #include "run_task.hpp"
-#include "target/fake_backend.hpp"
+#include "target_model/fake_backend.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // host_step: which instructions the daemon executes itself for a gdb single step, and that it
 // computes what the instruction does (the engine's simulator; its semantics are tested in the
 // engine's own tests).
-#include "target/host_step.hpp"
+#include "target_model/host_step.hpp"
 
 #include <gtest/gtest.h>
 

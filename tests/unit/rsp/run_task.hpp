@@ -2,7 +2,7 @@
 // (throws) when it does not finish within the deadline.
 #pragma once
 
-#include "target/task.hpp"
+#include "target_model/task.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>

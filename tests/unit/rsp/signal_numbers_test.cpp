@@ -1,5 +1,5 @@
 // Linux and gdb signal numbers (gdb/signals.def): stop and exit replies speak gdb's.
-#include "target/signal_numbers.hpp"
+#include "target_model/signal_numbers.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,8 +1,8 @@
 // The target model driven through the fake kernel: processes, stops, breakpoints translated to
 // stop-mode probes, trace probes with hit counts, events to subscribers.
 #include "run_task.hpp"
-#include "target/fake_backend.hpp"
-#include "target/target_model.hpp"
+#include "target_model/fake_backend.hpp"
+#include "target_model/target_model.hpp"
 
 #include <boost/asio/detached.hpp>
 #include <gtest/gtest.h>

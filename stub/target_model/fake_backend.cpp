@@ -1,4 +1,4 @@
-#include "target/fake_backend.hpp"
+#include "target_model/fake_backend.hpp"
 
 #include "ruprobes/agent_expr.hpp"
 

@@ -1,7 +1,7 @@
-#include "target/channel_backend.hpp"
+#include "target_model/channel_backend.hpp"
 
 #include "channel/channel_client.hpp"
-#include "target/signal_numbers.hpp"
+#include "target_model/signal_numbers.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>

@@ -4,7 +4,7 @@
 // (protocol/README.md is the contract).
 #pragma once
 
-#include "target/target_backend.hpp"
+#include "target_model/target_backend.hpp"
 
 #include <chrono>
 #include <memory>

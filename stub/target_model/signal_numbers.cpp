@@ -1,4 +1,4 @@
-#include "target/signal_numbers.hpp"
+#include "target_model/signal_numbers.hpp"
 
 #include <array>
 #include <utility>

@@ -12,7 +12,7 @@
 // pending, and the translation depends on sp).
 #pragma once
 
-#include "target/target_types.hpp"
+#include "target_model/target_types.hpp"
 
 #include <cstdint>
 #include <optional>

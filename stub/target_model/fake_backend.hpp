@@ -4,7 +4,7 @@
 // and events posted to the io_context like a real channel would deliver them.
 #pragma once
 
-#include "target/target_backend.hpp"
+#include "target_model/target_backend.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>

@@ -1,7 +1,7 @@
 // The fake kernel's programs, assembled by hand with the RV64 encodings
 // (RISC-V Unprivileged ISA, chapter 2 "RV32I Base Integer Instruction Set", 2.2-2.5; and
 // chapter 16 "C" for c.nop).
-#include "target/fake_backend.hpp"
+#include "target_model/fake_backend.hpp"
 
 namespace ruprobes::target {
 namespace {

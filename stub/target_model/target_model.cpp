@@ -1,6 +1,6 @@
-#include "target/target_model.hpp"
+#include "target_model/target_model.hpp"
 
-#include "target/host_step.hpp"
+#include "target_model/host_step.hpp"
 
 #include <spdlog/spdlog.h>
 

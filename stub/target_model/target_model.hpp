@@ -5,7 +5,7 @@
 // Single-threaded: every call and every event handler runs on the daemon's io_context thread.
 #pragma once
 
-#include "target/target_backend.hpp"
+#include "target_model/target_backend.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -51,7 +51,7 @@ public:
     task<outcome<void>> resume(thread_id thread, int signal = 0);
     task<outcome<void>> step(thread_id thread);
     // Single-steps a stopped thread on the host when the instruction `text` (its bytes at the
-    // thread's pc) qualifies for host_step (target/host_step.hpp) and the thread stopped at a
+    // thread's pc) qualifies for host_step (target_model/host_step.hpp) and the thread stopped at a
     // breakpoint or after a step, and no client wrote into its process's memory since its exec
     // (then `text` may be stale): the step's stop event (reason step) is delivered before this
     // returns true, with no kernel round trip. The new registers reach the kernel with the

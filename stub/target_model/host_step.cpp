@@ -1,4 +1,4 @@
-#include "target/host_step.hpp"
+#include "target_model/host_step.hpp"
 
 #include "ruprobes/insn.hpp"
 #include "ruprobes/simulate.hpp"

@@ -4,9 +4,9 @@
 // order the kernel sent them.
 #pragma once
 
-#include "target/outcome.hpp"
-#include "target/target_types.hpp"
-#include "target/task.hpp"
+#include "target_model/outcome.hpp"
+#include "target_model/target_types.hpp"
+#include "target_model/task.hpp"
 
 #include <cstdint>
 #include <functional>

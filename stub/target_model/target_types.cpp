@@ -1,5 +1,5 @@
-#include "target/target_types.hpp"
-#include "target/outcome.hpp"
+#include "target_model/target_types.hpp"
+#include "target_model/outcome.hpp"
 
 namespace ruprobes::target {
 
