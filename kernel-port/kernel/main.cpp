@@ -10,6 +10,7 @@
 #include "lib/console.hpp"
 #include "lib/panic.hpp"
 #include "mm/frame_allocator.hpp"
+#include "mm/layout.hpp"
 #include "mm/page_table.hpp"
 #include "port/kernel_hooks.hpp"
 #include "proc/init.hpp"
@@ -63,7 +64,7 @@ extern "C" [[noreturn]] void kmain(unsigned long hartid, unsigned long dtb) {
 
     command_line_init(info.bootargs);
     process_table_init();
-    plic_init();
+    plic_init(layout::plic_base);
     timer_init(info.timebase_hz);
     if (!port_init()) {
         kprintf("boot: the probe engine did not start; running without probes\n");

@@ -11,7 +11,6 @@
 
 #include "arch/riscv64/csr.hpp"
 #include "arch/riscv64/timer.hpp"
-#include "arch/riscv64/trap.hpp"
 #include "lib/console.hpp"
 #include "lib/string.hpp"
 #include "mm/layout.hpp"
@@ -21,6 +20,7 @@
 #include "proc/process_control.hpp"
 #include "proc/scheduler.hpp"
 #include "proc/syscalls.hpp"
+#include "proc/traps.hpp"
 #include "programs.hpp"
 
 #include "ruprobes/ruprobes.h"

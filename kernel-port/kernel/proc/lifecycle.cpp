@@ -12,9 +12,8 @@
 #include "proc/errno.hpp"
 #include "proc/process_control.hpp"
 #include "proc/scheduler.hpp"
+#include "proc/traps.hpp"
 #include "programs.hpp"
-
-extern "C" [[noreturn]] void return_to_user(process* p);
 
 namespace {
 

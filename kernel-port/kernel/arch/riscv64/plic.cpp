@@ -1,8 +1,7 @@
 #include "arch/riscv64/plic.hpp"
 
 #include "arch/riscv64/csr.hpp"
-#include "lib/console.hpp"
-#include "mm/layout.hpp"
+#include "arch/riscv64/trap.hpp"
 
 namespace {
 
@@ -12,8 +11,10 @@ constexpr uint64_t priority_base = 0x0;
 constexpr uint64_t enable_base = 0x2000 + 0x80 * context;
 constexpr uint64_t context_base = 0x200000 + 0x1000 * context;
 
-volatile uint32_t* reg(uint64_t offset) {
-    return reinterpret_cast<volatile uint32_t*>(layout::plic_base + offset);
+uint64_t plic_base = 0;
+
+volatile uint32_t* plic_reg(uint64_t offset) {
+    return reinterpret_cast<volatile uint32_t*>(plic_base + offset);
 }
 
 struct slot {
@@ -24,7 +25,7 @@ slot handlers[plic_max_irq + 1];
 uint64_t spurious = 0;
 
 void set_enabled(uint32_t irq, bool on) {
-    volatile uint32_t* word = reg(enable_base + 4 * (irq / 32));
+    volatile uint32_t* word = plic_reg(enable_base + 4 * (irq / 32));
     if (on) {
         *word = *word | (1u << (irq % 32));
     } else {
@@ -34,8 +35,9 @@ void set_enabled(uint32_t irq, bool on) {
 
 } // namespace
 
-void plic_init() {
-    *reg(context_base) = 0; // threshold: every priority > 0 interrupts
+void plic_init(uint64_t base) {
+    plic_base = base;
+    *plic_reg(context_base) = 0; // threshold: every priority > 0 interrupts
     csr::set_sie(csr::sie_seie);
 }
 
@@ -44,7 +46,7 @@ bool irq_register(uint32_t irq, irq_handler handler, void* context_arg) {
         return false;
     }
     handlers[irq] = {handler, context_arg};
-    *reg(priority_base + 4 * irq) = 1;
+    *plic_reg(priority_base + 4 * irq) = 1;
     set_enabled(irq, true);
     return true;
 }
@@ -59,15 +61,15 @@ void irq_unregister(uint32_t irq) {
 
 void plic_dispatch() {
     for (;;) {
-        const uint32_t irq = *reg(context_base + 4); // claim
+        const uint32_t irq = *plic_reg(context_base + 4); // claim
         if (irq == 0) {
             return;
         }
         if (irq <= plic_max_irq && handlers[irq].handler != nullptr) {
             handlers[irq].handler(irq, handlers[irq].context);
         } else if (spurious++ < 4) {
-            kprintf("plic: interrupt %u has no handler\n", irq);
+            kernel_unexpected_interrupt(csr::cause::supervisor_external, irq);
         }
-        *reg(context_base + 4) = irq; // complete
+        *plic_reg(context_base + 4) = irq; // complete
     }
 }

@@ -9,8 +9,9 @@ using irq_handler = void (*)(uint32_t irq, void* context);
 
 constexpr uint32_t plic_max_irq = 127;
 
-// Sets the S-mode context's threshold to 0 and enables external interrupts in sie. Call once.
-void plic_init();
+// Sets the S-mode context's threshold to 0 and enables external interrupts in sie, for the PLIC
+// at `base` (its MMIO registers, mapped). Call once.
+void plic_init(uint64_t base);
 
 // Installs `handler(irq, context)` for source `irq` (1..plic_max_irq), gives it priority 1 and
 // enables it. Returns false for a bad irq or when one is already registered. The handler runs in
