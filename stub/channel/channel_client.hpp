@@ -35,6 +35,9 @@ using awaitable = boost::asio::awaitable<T>;
 struct client_options {
     std::chrono::milliseconds request_timeout{5000};  // deadline of every request
     std::chrono::milliseconds connect_timeout{10000}; // open(): retry connecting until then
+    // A write to the kernel that makes no progress this long ends the connection (the kernel or
+    // QEMU stopped reading); the client reconnects as after any disconnection.
+    std::chrono::milliseconds write_timeout{30000};
     uint64_t session_id = 0;                          // 0: a random one per client
     bool reset_on_first_hello = true; // the first hello asks the kernel to forget old probes
     uint32_t lease_ms = 0;            // 0: no lease; else pings keep the session alive

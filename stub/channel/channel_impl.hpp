@@ -6,6 +6,7 @@
 
 #include "channel/channel_client.hpp"
 #include "channel/hit_acks.hpp"
+#include "session/session_deadlines.hpp"
 
 #include "ruprobes/wire/codec.hpp"
 
@@ -31,13 +32,23 @@ using boost::system::error_code;
 
 namespace impl_detail {
 
-// One connection: its socket, the frames waiting to be written and the writer's wake-up.
+// One connection: its socket, the frames waiting to be written, the writer's wake-up and the
+// write deadline (the daemon's one session helper, session/session_deadlines.hpp: a kernel that
+// stops reading ends the connection; it always holds something, so no idle deadline applies).
 struct connection {
-    explicit connection(asio::io_context& io) : socket(io), wake(io) {}
+    connection(asio::io_context& io, std::chrono::milliseconds write_timeout)
+        : socket(io), wake(io), deadlines(io.get_executor(), limits(write_timeout)) {}
     stream::socket socket;
     asio::steady_timer wake;
     std::deque<std::vector<uint8_t>> out;
     bool open = true;
+    session::session_deadlines deadlines;
+
+    static session::session_limits limits(std::chrono::milliseconds write_timeout) {
+        session::session_limits l;
+        l.write_timeout = write_timeout;
+        return l;
+    }
 };
 
 // A request waiting for its response.
@@ -126,6 +137,13 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         session_up = false;
         decoder.reset();
         auto self = shared_from_this();
+        c->deadlines.set_holding(true);
+        std::weak_ptr<impl> weak = self;
+        c->deadlines.start([weak, c](const std::string& reason) {
+            if (auto s = weak.lock(); s && s->conn == c) {
+                s->disconnect("the kernel stopped reading: " + reason);
+            }
+        });
         asio::co_spawn(io, reader(self, c), asio::detached);
         asio::co_spawn(io, writer(self, c), asio::detached);
         if (options.lease_ms != 0) {
@@ -141,6 +159,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         conn.reset();
         session_up = false;
         c->open = false;
+        c->deadlines.stop();
         error_code ec;
         c->socket.close(ec);
         c->wake.cancel();
@@ -186,8 +205,10 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
                 c->out.pop_front();
             }
             error_code ec;
+            c->deadlines.write_started();
             co_await asio::async_write(c->socket, asio::buffer(bytes),
                                        asio::redirect_error(asio::use_awaitable, ec));
+            c->deadlines.write_finished();
             if (!c->open) {
                 co_return;
             }
@@ -588,9 +609,15 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         last_hello = info;
         had_hello = true;
         gap_batches = 0;
-        acks.reset(expected_seq, options.hit_ack_delay.count() == 0
-                                     ? 1
-                                     : std::max<uint32_t>(info.hit_window / 4, 1));
+        // The kernel counts as acknowledged what came before its next_hit_seq; what this client
+        // has beyond that (records of an earlier connection whose acknowledgement never went)
+        // is owed now, or the kernel would keep its window shut on them.
+        acks.reset(info.next_hit_seq, options.hit_ack_delay.count() == 0
+                                          ? 1
+                                          : std::max<uint32_t>(info.hit_window / 4, 1));
+        if (expected_seq > info.next_hit_seq) {
+            acknowledge(expected_seq);
+        }
         hello_applied = true;
         session_up = true;
         st.hits_dropped = info.hits_dropped;
@@ -604,7 +631,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         auto deadline = std::chrono::steady_clock::now() + options.connect_timeout;
         auto backoff = std::chrono::milliseconds(20);
         while (true) {
-            auto c = std::make_shared<connection>(io);
+            auto c = std::make_shared<connection>(io, options.write_timeout);
             error_code ec;
             co_await c->socket.async_connect(stream::endpoint(path),
                                              asio::redirect_error(asio::use_awaitable, ec));
@@ -625,7 +652,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
 
     asio::awaitable<call_result<hello_info>> open_fd(int fd) {
         auto self = shared_from_this();
-        auto c = std::make_shared<connection>(io);
+        auto c = std::make_shared<connection>(io, options.write_timeout);
         error_code ec;
         c->socket.assign(stream(), fd, ec);
         if (ec) {

@@ -656,6 +656,40 @@ TEST(ChannelClient, EventsListsAndMemory) {
     EXPECT_EQ((*threads)[0].state, wire::thread_state::stopped);
 }
 
+// A kernel that stops reading: the writes stall, and the write deadline (the daemon's session
+// helper) ends the connection instead of letting the queue grow without end.
+TEST(ChannelClient, AKernelThatStopsReadingIsDisconnectedAtTheWriteDeadline) {
+    harness h;
+    std::string why;
+    channel::event_handlers handlers;
+    handlers.on_disconnect = [&](const std::string& reason) { why = reason; };
+    channel::client_options o = fast_options();
+    o.request_timeout = 60s;
+    o.write_timeout = 300ms;
+    channel::client c(h.io, o, handlers);
+    std::atomic<bool> done{false};
+    h.run(
+        [&]() -> asio::awaitable<void> {
+            (void)co_await c.open_fd(h.client_fd);
+            // About 2 MiB of requests: far more than the socket pair buffers.
+            auto ex = co_await asio::this_coro::executor;
+            for (uint64_t i = 0; i < 80000; i++)
+                asio::co_spawn(ex, c.ping(i), asio::detached);
+            while (why.empty()) {
+                asio::steady_timer t(ex, 10ms);
+                co_await t.async_wait(asio::use_awaitable);
+            }
+            done = true;
+        },
+        [&](fake_kernel& k) {
+            answer_hello(k, 1, 1);
+            // ...and reads nothing more.
+            for (int i = 0; i < 3000 && !done; i++)
+                std::this_thread::sleep_for(10ms);
+        });
+    EXPECT_NE(why.find("no write progress"), std::string::npos) << why;
+}
+
 TEST(ChannelClient, DisconnectFailsPendingAndReconnectKeepsTheSession) {
     harness h;
     std::vector<std::string> disconnects;
@@ -705,6 +739,51 @@ TEST(ChannelClient, OpenFailsWithoutAListener) {
           [](fake_kernel&) {});
     ASSERT_FALSE(r.has_value());
     EXPECT_EQ(r.error().errc, channel::call_errc::not_connected);
+}
+
+// Records received on a connection that broke before their acknowledgement went: after the
+// reconnect the kernel still counts them unacknowledged and sends them again; the client has
+// them all, and must still acknowledge them, or the kernel's window stays shut.
+TEST(ChannelClient, AcknowledgementsOwedWhenAConnectionBrokeAreSentAfterTheReconnect) {
+    harness h;
+    size_t received = 0;
+    channel::event_handlers handlers;
+    handlers.on_hits = [&](std::span<const wire::hit_record> r) { received += r.size(); };
+    channel::client_options o = fast_options();
+    o.hit_ack_delay = 100ms;
+    channel::client c(h.io, o, handlers);
+    h.run(
+        [&]() -> asio::awaitable<void> {
+            (void)co_await c.open_fd(h.client_fd);
+            while (received < 10) {
+                asio::steady_timer t(co_await asio::this_coro::executor, 5ms);
+                co_await t.async_wait(asio::use_awaitable);
+            }
+        },
+        [&](fake_kernel& k) {
+            answer_hello(k, 7, 1);
+            k.send_bytes(hits_frame(1, 10));
+        });
+    h.kernel->close();
+    h.reconnect();
+    std::atomic<uint64_t> ack = 0;
+    h.run(
+        [&]() -> asio::awaitable<void> {
+            (void)co_await c.open_fd(h.client_fd);
+            while (ack == 0) {
+                asio::steady_timer t(co_await asio::this_coro::executor, 5ms);
+                co_await t.async_wait(asio::use_awaitable);
+            }
+        },
+        [&](fake_kernel& k) {
+            answer_hello(k, 7, 1);           // nothing was acknowledged
+            k.send_bytes(hits_frame(1, 10)); // the same records again, nothing new
+            auto a = k.expect_message<wire::hits_ack_notice>();
+            ack = a ? a->second.next_seq : 1;
+        });
+    EXPECT_EQ(received, 10u);
+    EXPECT_EQ(ack, 11u);
+    EXPECT_EQ(c.stats().duplicate_records, 10u);
 }
 
 TEST(ChannelClient, RecordsSentAgainAfterAReconnectAreDeliveredOnce) {
