@@ -38,7 +38,7 @@ struct client_options {
     // A write to the kernel that makes no progress this long ends the connection (the kernel or
     // QEMU stopped reading); the client reconnects as after any disconnection.
     std::chrono::milliseconds write_timeout{30000};
-    uint64_t session_id = 0;                          // 0: a random one per client
+    uint64_t session_id = 0;          // 0: a random one per client
     bool reset_on_first_hello = true; // the first hello asks the kernel to forget old probes
     uint32_t lease_ms = 0;            // 0: no lease; else pings keep the session alive
     uint32_t capabilities = wire::capability::all;
