@@ -51,6 +51,13 @@ outcome<fake_backend::process*> fake_backend::find(pid_type pid) {
     return &it->second;
 }
 
+outcome<fake_backend::process*> fake_backend::find_stopped(pid_type pid) {
+    auto p = find(pid);
+    if (p && (*p)->running)
+        return fail(target_errc::not_stopped, "thread is running");
+    return p;
+}
+
 task<target_status> fake_backend::status() {
     co_return status_;
 }
@@ -160,40 +167,32 @@ task<outcome<void>> fake_backend::step(thread_id thread) {
 }
 
 task<outcome<registers>> fake_backend::read_registers(thread_id thread) {
-    auto p = find(thread.pid);
+    auto p = find_stopped(thread.pid);
     if (!p)
         co_return tl::unexpected(p.error());
-    if ((*p)->running)
-        co_return fail(target_errc::not_stopped, "thread is running");
     co_return (*p)->regs;
 }
 
 task<outcome<void>> fake_backend::write_registers(thread_id thread, const registers& regs) {
-    auto p = find(thread.pid);
+    auto p = find_stopped(thread.pid);
     if (!p)
         co_return tl::unexpected(p.error());
-    if ((*p)->running)
-        co_return fail(target_errc::not_stopped, "thread is running");
     (*p)->regs = regs;
     (*p)->regs.x[0] = 0;
     co_return outcome<void>{};
 }
 
 task<outcome<fp_registers>> fake_backend::read_fp_registers(thread_id thread) {
-    auto p = find(thread.pid);
+    auto p = find_stopped(thread.pid);
     if (!p)
         co_return tl::unexpected(p.error());
-    if ((*p)->running)
-        co_return fail(target_errc::not_stopped, "thread is running");
     co_return (*p)->fp;
 }
 
 task<outcome<void>> fake_backend::write_fp_registers(thread_id thread, const fp_registers& regs) {
-    auto p = find(thread.pid);
+    auto p = find_stopped(thread.pid);
     if (!p)
         co_return tl::unexpected(p.error());
-    if ((*p)->running)
-        co_return fail(target_errc::not_stopped, "thread is running");
     (*p)->fp = regs;
     (*p)->fp.fcsr &= fp_registers::fcsr_bits;
     co_return outcome<void>{};

@@ -93,6 +93,8 @@ private:
     };
 
     outcome<process*> find(pid_type pid);
+    // find(), and not_stopped when the process is running.
+    outcome<process*> find_stopped(pid_type pid);
     void emit(target_event event);
     void schedule();
     void tick();
