@@ -332,94 +332,13 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         }
     }
 
-    void on_hits(const wire::frame& f) {
-        size_t used = 0;
-        auto head = wire::decode<wire::hits_event>(f, &used);
-        if (!head.ok() || head->record_size < wire::hit_record_size) {
-            return;
-        }
-        std::vector<wire::hit_record> records;
-        records.reserve(head->count);
-        wire::entry_reader<wire::hit_record> reader(f.payload.subspan(used), head->count,
-                                                    head->record_size);
-        uint64_t last_seq = 0;
-        while (auto r = reader.next()) {
-            last_seq = r->seq;
-            // Records sent again after a reconnect (not acknowledged before) arrive twice.
-            if (r->seq >= expected_seq) {
-                records.push_back(*r);
-            } else {
-                st.duplicate_records++;
-            }
-        }
-        if (records.empty()) {
-            if (last_seq != 0 && options.auto_ack_hits) {
-                acknowledge(expected_seq);
-            }
-            return;
-        }
-        uint64_t first = records.front().seq;
-        if (first > expected_seq) {
-            // A batch went missing in transit (a reconnect or line noise cut it). The kernel keeps
-            // every record until it is acknowledged, so acknowledge only what arrived in order and
-            // let the kernel send the rest again (go-back-N): nothing is lost. Within a session
-            // the kernel's seq numbers have no holes, so a gap that survives two full windows of
-            // resends is reported as lost rather than waited on forever.
-            if (++gap_batches <= max_gap_batches) {
-                if (options.auto_ack_hits) {
-                    acks.arrived(expected_seq);
-                    acks.take();
-                    ack_hits(expected_seq); // again at once: what arrived in order, not past it
-                }
-                return;
-            }
-            st.seq_gaps += first - expected_seq;
-        }
-        gap_batches = 0;
-        uint64_t next = records.back().seq + 1;
-        if (next > expected_seq) {
-            expected_seq = next;
-        }
-        st.hit_records += records.size();
-        if (handlers.on_hits) {
-            handlers.on_hits(records);
-        }
-        if (options.auto_ack_hits) {
-            acknowledge(next);
-        }
-    }
-
+    // The hit stream (channel_hits.cpp): a hits frame's records delivered in seq order (a
+    // batch after a gap waits for the kernel's resend), and the acknowledgements, gathered.
+    void on_hits(const wire::frame& f);
     // Records before `next_seq` are taken (hit_acks.hpp says when that is told to the kernel).
-    void acknowledge(uint64_t next_seq) {
-        if (acks.arrived(next_seq)) {
-            flush_acks();
-            return;
-        }
-        if (ack_timer_armed || !acks.waiting()) {
-            return;
-        }
-        ack_timer_armed = true;
-        ack_timer.expires_after(options.hit_ack_delay);
-        ack_timer.async_wait([self = shared_from_this()](const error_code& ec) {
-            if (ec == asio::error::operation_aborted) {
-                return; // disconnect() cleared the flag
-            }
-            self->ack_timer_armed = false;
-            self->flush_acks();
-        });
-    }
-
-    void flush_acks() {
-        if (uint64_t next_seq = acks.take(); next_seq != 0) {
-            ack_hits(next_seq);
-        }
-    }
-
-    void ack_hits(uint64_t next_seq) {
-        std::vector<uint8_t> out(wire::max_frame);
-        out.resize(wire::encode(out, 0, wire::hits_ack_notice{.next_seq = next_seq}));
-        send(std::move(out));
-    }
+    void acknowledge(uint64_t next_seq);
+    void flush_acks();
+    void ack_hits(uint64_t next_seq);
 
     // ---- requests --------------------------------------------------------------------------
 
