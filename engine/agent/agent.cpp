@@ -451,6 +451,9 @@ uint8_t hit_frame_flags() {
                : 0;
 }
 
+// Batches of at most this many records are copied into the transmit buffer, not sent in place.
+constexpr uint32_t copied_batch_max = 2;
+
 // Sends one hits frame of at most `limit_seq - first` records while the host's credit window
 // allows; records stay in the ring until the host acknowledges them. The frame is built in
 // place in the transport's buffer (virtio: the one the device reads), the records copied once
@@ -480,7 +483,10 @@ bool send_hit_batch(uint64_t limit_seq) {
         }
         records = hits.unsent_run(max, &n);
     }
-    if (flags == wire::frame_flag_seq_checked) {
+    // A few records are copied into the open transmit buffer instead: they then go in one
+    // descriptor and one notification with the events after them (a breakpoint stop's record
+    // and its stop event reach the host in one write).
+    if (flags == wire::frame_flag_seq_checked && n > copied_batch_max) {
         if (!send_hit_frame_in_place(first, records, n)) {
             transport::poll();
             if (!send_hit_frame_in_place(first, records, n)) {
@@ -607,7 +613,11 @@ uint64_t serve_round() {
     } else {
         discard_events();
     }
-    transport::flush();
+    if (responses_wait_for_resumed_thread) {
+        responses_wait_for_resumed_thread = false; // sent by the next round
+    } else {
+        transport::flush();
+    }
     if (session.active && hits_sendable()) {
         return 0;
     }
@@ -615,6 +625,8 @@ uint64_t serve_round() {
 }
 
 } // namespace
+
+bool responses_wait_for_resumed_thread = false;
 
 bool send_frame(size_t len, bool must) {
     if (len == 0) {
