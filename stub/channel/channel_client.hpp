@@ -46,6 +46,10 @@ struct client_options {
     // With auto_ack_hits: how long an acknowledgement may wait for a frame to ride with
     // (hit_acks.hpp); it goes at once when a quarter of the kernel's window waits. 0: at once.
     std::chrono::milliseconds hit_ack_delay{5};
+    // With auto_ack_hits: while this returns true, owed acknowledgements wait (asked again every
+    // millisecond), and the kernel, out of window, sends no more records: the daemon takes hits
+    // no faster than its slowest reader (events::event_hub::readers_behind).
+    std::function<bool()> hold_hit_acks{};
 };
 
 struct event_handlers {

@@ -66,11 +66,17 @@ void client::impl::acknowledge(uint64_t next_seq) {
         flush_acks();
         return;
     }
-    if (ack_timer_armed || !acks.waiting()) {
+    if (acks.waiting()) {
+        arm_ack_timer(options.hit_ack_delay);
+    }
+}
+
+void client::impl::arm_ack_timer(std::chrono::milliseconds delay) {
+    if (ack_timer_armed) {
         return;
     }
     ack_timer_armed = true;
-    ack_timer.expires_after(options.hit_ack_delay);
+    ack_timer.expires_after(delay);
     ack_timer.async_wait([self = shared_from_this()](const error_code& ec) {
         if (ec == asio::error::operation_aborted) {
             return; // disconnect() cleared the flag
@@ -81,6 +87,10 @@ void client::impl::acknowledge(uint64_t next_seq) {
 }
 
 void client::impl::flush_acks() {
+    if (acks.waiting() && options.hold_hit_acks && options.hold_hit_acks()) {
+        arm_ack_timer(ack_recheck_interval); // the readers are behind: ask again soon
+        return;
+    }
     if (uint64_t next_seq = acks.take(); next_seq != 0) {
         ack_hits(next_seq);
     }

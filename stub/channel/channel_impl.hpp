@@ -338,6 +338,10 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     // Records before `next_seq` are taken (hit_acks.hpp says when that is told to the kernel).
     void acknowledge(uint64_t next_seq);
     void flush_acks();
+    // Runs flush_acks() after `delay` (once: nothing when the timer is already set).
+    void arm_ack_timer(std::chrono::milliseconds delay);
+    // How often held acknowledgements (client_options::hold_hit_acks) are reconsidered.
+    static constexpr std::chrono::milliseconds ack_recheck_interval{1};
     void ack_hits(uint64_t next_seq);
 
     // ---- requests --------------------------------------------------------------------------

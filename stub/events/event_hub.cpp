@@ -245,6 +245,33 @@ void event_hub::publish(const published_event& event) {
     }
 }
 
+bool event_hub::readers_behind(std::chrono::steady_clock::time_point now,
+                               std::chrono::steady_clock::duration patience) {
+    const uint64_t limit = log_.window() / 2;
+    bool behind = false;
+    for (subscriber* s : subscribers_) {
+        if (s->filters_.empty() || log_.end() - std::min(s->cursor_, log_.end()) <= limit) {
+            s->stalled_ = false;
+            s->progress_at_ = {};
+            continue;
+        }
+        if (s->stalled_)
+            continue;
+        // Progress: events taken, or bytes its reader took (a write in flight can be long).
+        const uint64_t progress = s->cursor_ + (s->progress_ ? s->progress_() : 0);
+        if (s->progress_at_ == std::chrono::steady_clock::time_point{} ||
+            progress != s->last_progress_) {
+            s->last_progress_ = progress;
+            s->progress_at_ = now;
+        } else if (now - s->progress_at_ > patience) {
+            s->stalled_ = true;
+            continue;
+        }
+        behind = true;
+    }
+    return behind;
+}
+
 void event_hub::trim() {
     while (log_.over_window()) {
         // Cursors still inside the oldest chunk skip past it; what they skip that they would

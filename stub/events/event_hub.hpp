@@ -20,6 +20,7 @@
 #include "events/event_filter.hpp"
 #include "events/event_log.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -88,6 +89,11 @@ public:
 
     subscriber_stats stats() const;
 
+    // A count that grows while the subscriber's reader takes what was written to it (e.g. the
+    // bytes its peer acknowledged), for readers_behind(): a write in flight to a slow reader
+    // moves no cursor for a while, and must not make it look stalled.
+    void set_progress(std::function<uint64_t()> progress) { progress_ = std::move(progress); }
+
 private:
     friend class event_hub;
     struct filter_entry {
@@ -117,6 +123,12 @@ private:
     bool idle_ = true;
     uint64_t delivered_ = 0;
     uint64_t lost_total_ = 0;
+    // readers_behind(): its progress when last seen lagging, and when that progress was made
+    // (epoch: not lagging); stalled: no progress for longer than the hub's patience.
+    std::function<uint64_t()> progress_;
+    uint64_t last_progress_ = 0;
+    std::chrono::steady_clock::time_point progress_at_{};
+    bool stalled_ = false;
 };
 
 class event_hub {
@@ -147,6 +159,15 @@ public:
     // Subscribers with a filter that may take events of `kinds` (bits of event_kind).
     std::size_t takers(uint32_t kinds) const;
     uint64_t published() const { return log_.end(); }
+
+    // The pace of the hits the kernel sends (the channel acknowledges them only while this is
+    // false, so the kernel sends no faster than the slowest reader takes): true while some
+    // subscriber with a filter lags more than half the window behind the log, unless it has made
+    // no progress (subscriber::set_progress) for longer than `patience` while lagging. Such a
+    // subscriber is stalled: it stops holding the others back (it skips ahead and is told of its
+    // loss, as before) until it is within half the window again.
+    bool readers_behind(std::chrono::steady_clock::time_point now,
+                        std::chrono::steady_clock::duration patience);
     const event_log& log() const { return log_; }
 
 private:

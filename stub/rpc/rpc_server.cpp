@@ -20,6 +20,11 @@ namespace ruprobes::rpc {
 
 namespace {
 
+// How long a subscriber may hold the kernel's hits back (event_hub::readers_behind): below the
+// time the kernel lets a thread wait for room in its ring (200 ms) before it drops records, so a
+// stalled reader costs the others nothing.
+constexpr std::chrono::milliseconds reader_patience{100};
+
 asio::awaitable<void> accept_loop(std::shared_ptr<rpc_server::state> st) {
     boost::system::error_code ec;
     session::accept_backoff backoff("rpc");
@@ -80,6 +85,12 @@ rpc_server::rpc_server(asio::io_context& io, target::target_model& model,
                     s->hub.flush();
             });
         }
+    });
+    // The kernel's hits come no faster than the slowest subscriber takes them; one that lags
+    // for longer than the patience skips ahead instead (events.lost) and holds nobody back.
+    model.set_hit_pace([weak] {
+        auto s = weak.lock();
+        return s && s->hub.readers_behind(std::chrono::steady_clock::now(), reader_patience);
     });
     state_->target_events = model.subscribe([st](const target::target_event& event) {
         if (st->hub.subscriber_count() == 0)

@@ -11,7 +11,10 @@
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 
 #include <array>
 #include <cerrno>
@@ -105,10 +108,33 @@ bool rpc_session::shared_by_others(const events::event_batch& batch) const {
     return server_.hub.takers(batch_kinds(batch)) > 1;
 }
 
+namespace {
+
+// The bytes the peer of TCP socket `fd` acknowledged so far (Linux's tcpi_bytes_acked, which
+// follows the fields of glibc's struct tcp_info); 0 when unknown.
+uint64_t bytes_acknowledged(int fd) {
+    struct {
+        tcp_info base;
+        uint64_t pacing_rate;
+        uint64_t max_pacing_rate;
+        uint64_t bytes_acked;
+    } info{};
+    static_assert(sizeof(tcp_info) % 8 == 0);
+    socklen_t len = sizeof info;
+    if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 || len < sizeof info)
+        return 0;
+    return info.bytes_acked;
+}
+
+} // namespace
+
 events::subscriber& rpc_session::subscriber() {
     if (!subscriber_) {
         // The wake callback only cancels a timer: the writer runs later (event_hub's contract).
         subscriber_ = server_.hub.attach([this] { writer_wake_.cancel(); });
+        // Its reader's progress: the bytes the peer acknowledged (TCP), which grow while a long
+        // write drains into a slow reader.
+        subscriber_->set_progress([this] { return bytes_acknowledged(socket_.native_handle()); });
     }
     return *subscriber_;
 }

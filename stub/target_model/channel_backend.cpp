@@ -166,6 +166,7 @@ struct channel_backend::impl : std::enable_shared_from_this<impl> {
     channel_backend_options options;
     std::unique_ptr<channel::client> client;
     event_sink sink;
+    std::function<bool()> readers_behind; // set_hit_pace
     target_status status;
     net::steady_timer wake;
     bool stopping = false;
@@ -269,6 +270,10 @@ struct channel_backend::impl : std::enable_shared_from_this<impl> {
         co.request_timeout = options.request_timeout;
         co.connect_timeout = std::chrono::milliseconds(2000);
         co.lease_ms = 10000;
+        co.hold_hit_acks = [weak] {
+            auto self = weak.lock();
+            return self && self->readers_behind && self->readers_behind();
+        };
         client = std::make_unique<channel::client>(io, co, std::move(h));
     }
 
@@ -336,6 +341,10 @@ void channel_backend::stop() {
 
 void channel_backend::set_event_sink(event_sink sink) {
     impl_->sink = std::move(sink);
+}
+
+void channel_backend::set_hit_pace(std::function<bool()> readers_behind) {
+    impl_->readers_behind = std::move(readers_behind);
 }
 
 task<target_status> channel_backend::status() {

@@ -33,6 +33,7 @@ public:
     void stop();
 
     void set_event_sink(event_sink sink) override;
+    void set_hit_pace(std::function<bool()> readers_behind) override;
     task<target_status> status() override;
     task<outcome<std::vector<process_info>>> list_processes() override;
     task<outcome<process_info>> spawn(std::vector<std::string> argv, bool stopped) override;

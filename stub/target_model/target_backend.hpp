@@ -25,6 +25,11 @@ public:
     // Where events go from now on (one sink: the target model). Set before any request.
     virtual void set_event_sink(event_sink sink) = 0;
 
+    // While `readers_behind` returns true the backend takes no more hit records from the kernel
+    // than it has (the kernel waits, then counts its drops): hits flow at the pace of the
+    // slowest reader of the event stream. Backends without flow control ignore it.
+    virtual void set_hit_pace(std::function<bool()> /*readers_behind*/) {}
+
     // Connection state, kernel version and boot id. Never fails.
     virtual task<target_status> status() = 0;
 

@@ -143,6 +143,10 @@ public:
     };
     // Every event of the target, in order, from now on.
     [[nodiscard]] subscription subscribe(event_handler handler);
+    // Hits flow at the pace of the slowest reader (target_backend::set_hit_pace).
+    void set_hit_pace(std::function<bool()> readers_behind) {
+        backend_.set_hit_pace(std::move(readers_behind));
+    }
 
 private:
     struct breakpoint {

@@ -511,6 +511,44 @@ TEST_F(rpc_e2e, a_lagging_subscribers_hits_plus_announced_losses_are_every_hit_m
     EXPECT_EQ(counted + control_lost_kernel, uint64_t(calls)) << list.dump();
 }
 
+// A subscriber that reads, but slower than /bin/loop makes hits, loses nothing: the daemon takes
+// the kernel's hits no faster than it reads (event_hub::readers_behind), where it would otherwise
+// fall more than the daemon's window (4,096 events) behind and skip ahead. The reader's pace is
+// simulated load (a pause every 50 messages), not synchronisation.
+TEST_F(rpc_e2e, a_slow_subscriber_that_keeps_reading_loses_no_hit) {
+    constexpr int calls = 60000;
+    rpc_test_client slow(port, rpc_test_client::framing::line, 4096);
+    ASSERT_FALSE(wait_connected(slow).empty()) << daemon->output();
+    json sub =
+        slow.call("events.subscribe", {{"kinds", {"probe.hit", "events.lost", "process.exit"}}});
+    ASSERT_TRUE(sub.contains("result")) << sub.dump();
+    json probe = slow.call("probe.add", {{"program", "/bin/loop"}, {"symbol", "step"}});
+    ASSERT_TRUE(probe.contains("result")) << probe.dump();
+    uint64_t id = probe["result"]["id"];
+    json proc = slow.call("process.spawn", {{"argv", {"/bin/loop", std::to_string(calls)}}});
+    ASSERT_TRUE(proc.contains("result")) << proc.dump();
+    int64_t pid = proc["result"]["pid"];
+    uint64_t hits = 0, lost = 0, messages = 0;
+    std::set<std::string> reasons;
+    for (bool exited = false; !exited;) {
+        auto msg = next_message(slow, 60s);
+        ASSERT_TRUE(msg) << "no process.exit; " << hits << " hits\n" << daemon->output();
+        if (++messages % 50 == 0)
+            std::this_thread::sleep_for(1ms);
+        const json& p = (*msg)["params"];
+        std::string method = (*msg)["method"];
+        if (method == "probe.hit" && p["probe"] == id && p["pid"] == pid)
+            hits++;
+        if (method == "events.lost") {
+            lost += p["count"].get<uint64_t>();
+            reasons.insert(p["reason"].get<std::string>());
+        }
+        exited = method == "process.exit" && p["pid"] == pid;
+    }
+    EXPECT_EQ(lost, 0u) << "reasons: " << json(reasons).dump();
+    EXPECT_EQ(hits, uint64_t(calls));
+}
+
 // QEMU killed and started again under the daemon (--qemu-socket): subscribers hear of it and the
 // JSON-RPC trace probe is armed again in the new kernel with the same id.
 TEST(rpc_e2e_restart, trace_probe_survives_a_qemu_restart) {

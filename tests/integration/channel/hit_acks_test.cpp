@@ -333,3 +333,43 @@ TEST(ChannelClient, RecordsSentAgainAfterAReconnectAreDeliveredOnce) {
     EXPECT_EQ(c.stats().duplicate_records, 5u);
     EXPECT_EQ(c.stats().seq_gaps, 0u);
 }
+
+// hold_hit_acks: while the readers are behind, no acknowledgement goes (the kernel, out of
+// window, sends nothing more); the one owed goes once they are not.
+TEST(ChannelClient, AcknowledgementsWaitWhileTheReadersAreBehind) {
+    harness h;
+    std::atomic<bool> behind{true};
+    std::atomic<int> asked{0};
+    channel::client_options o = fast_options();
+    o.hit_ack_delay = 0ms;
+    o.hold_hit_acks = [&] {
+        asked++;
+        return behind.load();
+    };
+    channel::client c(h.io, o, {});
+    uint64_t held = 0, acked = 0;
+    std::atomic<bool> done{false};
+    h.run(
+        [&]() -> asio::awaitable<void> {
+            (void)co_await c.open_fd(h.client_fd);
+            while (!done) {
+                asio::steady_timer t(co_await asio::this_coro::executor, 10ms);
+                co_await t.async_wait(asio::use_awaitable);
+            }
+        },
+        [&](fake_kernel& k) {
+            answer_hello(k, 1, 1);
+            k.send_bytes(hits_frame(1, 31));
+            // Asked again and again, never answered while behind.
+            while (asked < 20)
+                std::this_thread::yield();
+            auto none = k.expect_message<wire::hits_ack_notice>(50ms);
+            held = none ? none->second.next_seq : 0;
+            behind = false;
+            auto a = k.expect_message<wire::hits_ack_notice>();
+            acked = a ? a->second.next_seq : 0;
+            done = true;
+        });
+    EXPECT_EQ(held, 0u) << "acknowledged while the readers were behind";
+    EXPECT_EQ(acked, 32u);
+}

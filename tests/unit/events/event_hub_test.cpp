@@ -383,6 +383,54 @@ TEST(event_hub, stalled_subscriber_neither_slows_nor_starves_the_others_and_stay
     EXPECT_LE(seen, window);
 }
 
+// The pace of the kernel's hits: held while a reading subscriber lags more than half the window,
+// not by one without filters, and not for longer than the patience (then it is stalled, and
+// holds nobody back until it is within half the window again).
+TEST(event_hub, readers_behind_holds_the_hits_for_a_lagging_reader_until_its_patience_ends) {
+    using namespace std::chrono_literals;
+    event_hub hub(8);
+    auto reader = hub.attach(nullptr);
+    reader->add_filter({});
+    auto listener = hub.attach(nullptr); // no filter: takes nothing, holds nothing back
+    const auto t0 = std::chrono::steady_clock::time_point{} + 1h;
+    for (uint64_t i = 0; i < 4; i++)
+        hub.publish(hit(1, 1, i));
+    EXPECT_FALSE(hub.readers_behind(t0, 100ms)) << "4 behind: within half the window";
+    hub.publish(hit(1, 1, 4));
+    EXPECT_TRUE(hub.readers_behind(t0, 100ms)) << "5 behind";
+    EXPECT_TRUE(hub.readers_behind(t0 + 100ms, 100ms)) << "not yet longer than the patience";
+    EXPECT_FALSE(hub.readers_behind(t0 + 101ms, 100ms)) << "stalled: holds nothing back";
+    hub.publish(hit(1, 1, 5));
+    EXPECT_FALSE(hub.readers_behind(t0 + 200ms, 100ms)) << "still stalled";
+    // It reads: within half the window again, then it may hold the hits back once more.
+    EXPECT_EQ(drain(*reader).size(), 6u);
+    EXPECT_FALSE(hub.readers_behind(t0 + 300ms, 100ms));
+    for (uint64_t i = 6; i < 11; i++)
+        hub.publish(hit(1, 1, i));
+    EXPECT_TRUE(hub.readers_behind(t0 + 400ms, 100ms));
+    EXPECT_TRUE(hub.readers_behind(t0 + 450ms, 100ms));
+    EXPECT_EQ(listener->stats().delivered, 0u);
+}
+
+// A reader whose write is in flight moves no cursor for a while; while its progress (the bytes
+// its peer took) grows, it is slow, not stalled, and keeps holding the hits back.
+TEST(event_hub, a_lagging_reader_that_makes_progress_is_not_stalled) {
+    using namespace std::chrono_literals;
+    event_hub hub(8);
+    auto reader = hub.attach(nullptr);
+    reader->add_filter({});
+    uint64_t bytes_taken = 0;
+    reader->set_progress([&] { return bytes_taken; });
+    for (uint64_t i = 0; i < 6; i++)
+        hub.publish(hit(1, 1, i));
+    const auto t0 = std::chrono::steady_clock::time_point{} + 1h;
+    for (int step = 0; step <= 10; step++) {
+        bytes_taken += 100;
+        EXPECT_TRUE(hub.readers_behind(t0 + step * 90ms, 100ms)) << "at step " << step;
+    }
+    EXPECT_FALSE(hub.readers_behind(t0 + 1001ms, 100ms)) << "no progress for 101 ms: stalled";
+}
+
 TEST(event_hub, a_batch_keeps_its_chunks_alive_after_the_log_drops_them) {
     event_hub hub(8);
     auto s = hub.attach(nullptr);
