@@ -27,7 +27,7 @@ constexpr uint64_t virtio_mmio_base = 0x1000'1000;
 constexpr uint64_t virtio_mmio_stride = 0x1000;
 constexpr int virtio_mmio_slots = 8;
 
-constexpr uint64_t max_backpressure_ns = 200'000'000;
+constexpr uint64_t max_backpressure_ns = 1'000'000'000;
 constexpr uint64_t backpressure_slice_ns = 10'000'000;
 
 constinit bool running = false;
@@ -135,7 +135,7 @@ uint64_t host_clock_ns() {
 }
 
 // The reschedule hook (scheduler.hpp), in the context of the thread that made the hits: the
-// agent runs first; while the ring stays congested, the thread waits for room, at most 200 ms of
+// agent runs first; while the ring stays congested, the thread waits for room, at most 1 s of
 // the host's clock, so a host that stops reading costs drops, not a stalled program.
 void after_hit_burst() {
     yield();

@@ -119,7 +119,7 @@ void agent_port::poll_if_due() {
 }
 
 void agent_port::hold_while_congested() {
-    constexpr uint64_t max_hold_ns = 200'000'000;
+    constexpr uint64_t max_hold_ns = 1'000'000'000;
     const uint64_t begin = monotonic_ns();
     while (ruprobes_agent_congested() != 0 && monotonic_ns() - begin < max_hold_ns) {
         the_channel->wait(1);

@@ -21,7 +21,7 @@ public:
     void poll_if_due();
     // Backpressure: while a host session is active and the hit ring is three quarters full
     // (ruprobes_agent_congested), no process runs: the agent alone serves the host until it has
-    // acknowledged enough records, for at most 200 ms per episode. A host that stops reading
+    // acknowledged enough records, for at most 1 s per episode. A host that stops reading
     // then costs dropped (and counted) records, not a stalled kernel.
     void hold_while_congested();
     // Milliseconds until the agent wants its next round (0: now), at most `cap`.

@@ -265,6 +265,7 @@ bool event_hub::readers_behind(std::chrono::steady_clock::time_point now,
             s->progress_at_ = now;
         } else if (now - s->progress_at_ > patience) {
             s->stalled_ = true;
+            stalls_++;
             continue;
         }
         behind = true;

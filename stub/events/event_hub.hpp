@@ -168,6 +168,8 @@ public:
     // loss, as before) until it is within half the window again.
     bool readers_behind(std::chrono::steady_clock::time_point now,
                         std::chrono::steady_clock::duration patience);
+    // How many times readers_behind() judged a subscriber stalled.
+    uint64_t stalls() const { return stalls_; }
     const event_log& log() const { return log_; }
 
 private:
@@ -178,6 +180,7 @@ private:
     std::vector<subscriber*> subscribers_;
     std::function<void()> schedule_;
     bool flush_pending_ = false;
+    uint64_t stalls_ = 0;
     uint64_t next_filter_ = 1;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -20,10 +20,11 @@ namespace ruprobes::rpc {
 
 namespace {
 
-// How long a subscriber may hold the kernel's hits back (event_hub::readers_behind): below the
-// time the kernel lets a thread wait for room in its ring (200 ms) before it drops records, so a
-// stalled reader costs the others nothing.
-constexpr std::chrono::milliseconds reader_patience{100};
+// How long a subscriber that takes nothing may hold the kernel's hits back
+// (event_hub::readers_behind): long enough for a reader's pauses (a busy machine deschedules a
+// reader for over 100 ms), and below the time the reference kernel lets a thread wait for room in
+// its ring (1 s) before it drops records, so a stalled reader costs the others no record.
+constexpr std::chrono::milliseconds reader_patience{500};
 
 asio::awaitable<void> accept_loop(std::shared_ptr<rpc_server::state> st) {
     boost::system::error_code ec;
@@ -90,7 +91,16 @@ rpc_server::rpc_server(asio::io_context& io, target::target_model& model,
     // for longer than the patience skips ahead instead (events.lost) and holds nobody back.
     model.set_hit_pace([weak] {
         auto s = weak.lock();
-        return s && s->hub.readers_behind(std::chrono::steady_clock::now(), reader_patience);
+        if (!s)
+            return false;
+        const uint64_t stalls = s->hub.stalls();
+        const bool behind = s->hub.readers_behind(std::chrono::steady_clock::now(), reader_patience);
+        if (s->hub.stalls() != stalls)
+            spdlog::warn("rpc: a subscriber took nothing for {} ms while more than half the event "
+                         "log behind: it no longer holds the kernel's hits back, and skips ahead "
+                         "if it falls further ({} times so far)",
+                         reader_patience.count(), s->hub.stalls());
+        return behind;
     });
     state_->target_events = model.subscribe([st](const target::target_event& event) {
         if (st->hub.subscriber_count() == 0)
