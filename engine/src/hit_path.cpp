@@ -187,16 +187,9 @@ int engine::not_ours(uprobes_trap_info* info) {
     // The probe's counter at byte offset h.probe_offset (8 * its pool index).
     uint64_t count =
         ++*reinterpret_cast<uint64_t*>(reinterpret_cast<char*>(probe_hits_) + h.probe_offset);
-    // Handler and sink, or the sink alone: the handler is tested once.
-    if (h.handler != nullptr) {
-        // The time first: nothing read from the hot line has to live across the call.
-        uint64_t now = os_time_ns();
-        uprobes_hit hit;
-        fill_hit_record(hit, h.head, h.cookie, proc.pid, tid, pc, ctx, now);
-        hit.hit_count = count;
-        h.handler(ctx, &hit, h.user);
-        emit(hit);
-    } else if (record_reserve_ != nullptr && h.cookie == 0 && h.head.mode == UPROBES_MODE_TRACE) {
+    // The record sink first (the traced hit: one byte of the line and the sink's pointer tested),
+    // then the handler and the hit sink, or the hit sink alone.
+    if (h.entry == hot_entry::ring && record_reserve_ != nullptr) {
         // The record written once, where the sink keeps it.
         uint64_t now = os_time_ns();
         uprobes_hit_record* r = record_reserve_(record_user_);
@@ -220,6 +213,14 @@ int engine::not_ours(uprobes_trap_info* info) {
             r->ret = 0;
             record_commit_(r, record_user_);
         }
+    } else if (h.handler != nullptr) {
+        // The time first: nothing read from the hot line has to live across the call.
+        uint64_t now = os_time_ns();
+        uprobes_hit hit;
+        fill_hit_record(hit, h.head, h.cookie, proc.pid, tid, pc, ctx, now);
+        hit.hit_count = count;
+        h.handler(ctx, &hit, h.user);
+        emit(hit);
     } else if (sink_ != nullptr) {
         uint64_t now = os_time_ns();
         uprobes_hit hit;
@@ -230,23 +231,21 @@ int engine::not_ours(uprobes_trap_info* info) {
     return h.head.mode == UPROBES_MODE_STOP;
 }
 
-// Counts a trap that the last-site line answered (`cached`) or the site table did (which
-// counted its own lookup).
-template <bool cached>
+// Counts a trap and its site lookup: one slot examined (the last-site line or the table's home
+// slot; find_site_uncounted counted the slots beyond it). stats() adds hit_lookups_ to both.
 [[gnu::always_inline]] inline void engine::count_trap() {
     counters_.traps++;
-    if (cached)
-        site_cache_hits_++; // a lookup examining one line: stats() counts it in both
+    hit_lookups_++;
 }
 
 // A hit on a site with one plain consumer (hot_path::plain): everything comes from the site's
 // hot line `h` and the probe's hit counter; no hit record is built unless a handler or the sink
 // takes it. Behaves exactly as site_hit() would for that site. The common case (the consumer
-// fires, its site was the last one, the instruction runs inline) counts one counter besides the
-// probe's: fast_hits_, which stats() adds to traps, hits, simulated and the lookups. `simple`:
-// the line's path is hot_path::simple (no pid filter, trace mode, an inline instruction), so
-// those three are not tested.
-template <bool cached, bool simple>
+// fires, the instruction runs inline) counts one counter besides the probe's: fast_hits_, which
+// stats() adds to traps, hits, simulated and the lookups (one slot each). `simple`: the line's
+// path is hot_path::simple (no pid filter, trace mode, an inline instruction), so those three
+// are not tested.
+template <bool simple>
 [[gnu::always_inline]] inline int engine::plain_hit(process_rec& proc, uint32_t tid,
                                                     const site_hot& h, uprobes_trap_context* ctx,
                                                     uprobes_trap_info* info) {
@@ -255,18 +254,12 @@ template <bool cached, bool simple>
         bool stop = hot_entry_fire(h, proc, tid, pc, ctx) && !simple;
         if ((simple || (!stop && h.fast)) && ctx->pc == pc) {
             ctx->pc = run_inline(h, pc, ctx->x);
-            if (cached) {
-                fast_hits_++;
-            } else {
-                counters_.traps++;
-                counters_.hits++;
-                counters_.simulated++;
-            }
+            fast_hits_++;
             set_info(info, UPROBES_TRAP_HANDLED);
             return UPROBES_TRAP_HANDLED;
         }
         counters_.hits++;
-        count_trap<cached>();
+        count_trap();
         if (stop)
             return stop_at_probe(proc, tid, static_cast<uint32_t>(&h - hot_), pc, h.head.probe_id,
                                  ctx, info);
@@ -275,7 +268,7 @@ template <bool cached, bool simple>
             return UPROBES_TRAP_HANDLED;
         }
     } else {
-        count_trap<cached>();
+        count_trap();
     }
     if (h.fast) {
         ctx->pc = run_inline(h, pc, ctx->x);
@@ -296,7 +289,7 @@ template <bool cached, bool simple>
     const site_hot& h = hot_[site_slot];
     uint64_t pc = ctx->pc;
     bool stop = false;
-    if (h.entry && (h.pid == UPROBES_ANY_PID || h.pid == proc.pid)) {
+    if (h.entry != hot_entry::none && (h.pid == UPROBES_ANY_PID || h.pid == proc.pid)) {
         stop = hot_entry_fire(h, proc, tid, pc, ctx);
         counters_.hits++;
     }
@@ -340,28 +333,27 @@ engine::trap_body(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx, uprobes
     // site lies in the program's text, never in the xol page: a match needs no xol test.
     const uint64_t addr = pc - proc->bias;
     const site_hot* h = last_hot_;
-    if (h != nullptr && h->addr == addr && h->program == proc->program) {
-        if (h->path == hot_path::simple)
-            return plain_hit<true, true>(*proc, tid, *h, ctx, info);
-        if (h->path == hot_path::plain)
-            return plain_hit<true, false>(*proc, tid, *h, ctx, info);
-        count_trap<true>();
-    } else {
+    if (__builtin_expect(h == nullptr || h->addr != addr || h->program != proc->program, 0)) {
         if (proc->xol != 0 && pc - proc->xol < xol_page_size) {
             counters_.traps++;
             return xol_trap(*proc, tid, ctx, info);
         }
-        uint32_t site = find_site(proc->program, addr);
+        uint32_t site = find_site_uncounted(proc->program, addr);
         if (site == nil) {
             counters_.traps++;
+            counters_.lookups++;
+            counters_.lookup_slots++;
             return missing_site(pid, pc, info);
         }
         h = &hot_[site];
         last_hot_ = h;
-        if (h->path == hot_path::simple || h->path == hot_path::plain)
-            return plain_hit<false, false>(*proc, tid, *h, ctx, info);
-        count_trap<false>();
     }
+    // Either way the lookup counts as one slot examined (plain_hit, count_trap).
+    if (h->path == hot_path::simple)
+        return plain_hit<true>(*proc, tid, *h, ctx, info);
+    if (h->path == hot_path::plain)
+        return plain_hit<false>(*proc, tid, *h, ctx, info);
+    count_trap();
     const auto site = static_cast<uint32_t>(h - hot_);
     if (h->path == hot_path::with_return)
         return hot_return_hit(*proc, tid, site, ctx, info);

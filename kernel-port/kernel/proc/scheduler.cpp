@@ -9,7 +9,6 @@ namespace {
 process* running = nullptr;
 switch_context scheduler_context;
 constinit uint64_t idle_ticks = 0;
-constinit bool reschedule_requested = false;
 using reschedule_hook_fn = void (*)();
 constinit reschedule_hook_fn reschedule_hook = nullptr;
 
@@ -61,6 +60,8 @@ void run(process* p) {
 
 } // namespace
 
+constinit bool reschedule_requested = false;
+
 void request_reschedule() {
     reschedule_requested = true;
 }
@@ -69,10 +70,7 @@ void set_reschedule_hook(void (*hook)()) {
     reschedule_hook = hook;
 }
 
-void honour_reschedule_request() {
-    if (!reschedule_requested) {
-        return;
-    }
+void run_reschedule_request() {
     reschedule_requested = false;
     if (reschedule_hook != nullptr) {
         reschedule_hook();

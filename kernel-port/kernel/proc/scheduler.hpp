@@ -21,8 +21,17 @@ void request_reschedule();
 // What the user trap path runs on such a request, set once at start-up (nullptr: yield()). It
 // runs in the trapping thread's context, where it may sleep.
 void set_reschedule_hook(void (*hook)());
-// The user trap path's part: runs the hook (or yields) when a request is pending.
-void honour_reschedule_request();
+// Whether a request is pending (request_reschedule); only the scheduler writes it.
+extern bool reschedule_requested;
+// honour_reschedule_request's work once a request is pending.
+void run_reschedule_request();
+// The user trap path's part: runs the hook (or yields) when a request is pending. Inline: the
+// breakpoint path tests one byte.
+inline void honour_reschedule_request() {
+    if (reschedule_requested) {
+        run_reschedule_request();
+    }
+}
 
 // Gives up the hart: the current process stays runnable.
 void yield();
