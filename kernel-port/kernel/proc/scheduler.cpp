@@ -130,10 +130,14 @@ void sleep_on(const void* channel, uint64_t deadline) {
 
 void wakeup(const void* channel) {
     for (process* p = process_slots_begin(); p != process_slots_end(); p++) {
-        if (p->state == process_state::sleeping && p->channel == channel && channel != nullptr) {
-            p->state = process_state::runnable;
-            p->channel = nullptr;
-            p->wake_time = 0;
-        }
+        wakeup_process(p, channel);
+    }
+}
+
+void wakeup_process(process* p, const void* channel) {
+    if (p->state == process_state::sleeping && p->channel == channel && channel != nullptr) {
+        p->state = process_state::runnable;
+        p->channel = nullptr;
+        p->wake_time = 0;
     }
 }

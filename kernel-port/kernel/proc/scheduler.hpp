@@ -43,5 +43,8 @@ void sleep_on(const void* channel, uint64_t deadline = 0);
 // Makes every process sleeping on `channel` runnable.
 void wakeup(const void* channel);
 
+// Makes `p` runnable if it sleeps on `channel`: wakeup() for a sleeper the caller knows.
+void wakeup_process(process* p, const void* channel);
+
 // Switches from the current process to the scheduler. The caller has set its state.
 void sched();
