@@ -180,10 +180,12 @@ int engine::not_ours(uprobes_trap_info* info) {
 
 // The hot line's entry-side consumer fires: counts the hit in the probe's counter (the caller
 // counts it in counters_.hits or fast_hits_), and builds the hit record only when a handler or
-// the sink takes it. True when the consumer is a stop-mode probe.
-[[gnu::always_inline]] inline bool engine::hot_entry_fire(const site_hot& h, process_rec& proc,
-                                                          uint32_t tid, uint64_t pc,
-                                                          uprobes_trap_context* ctx) {
+// the sink takes it. Returns fired_stop when the consumer is a stop-mode probe, fired_handler
+// when a handler ran (only a handler sees the context, so only then may the pc have moved).
+[[gnu::always_inline]] inline unsigned engine::hot_entry_fire(const site_hot& h, process_rec& proc,
+                                                              uint32_t tid, uint64_t pc,
+                                                              uprobes_trap_context* ctx) {
+    unsigned fired = h.head.mode == UPROBES_MODE_STOP ? fired_stop : 0;
     // The probe's counter at byte offset h.probe_offset (8 * its pool index).
     uint64_t count =
         ++*reinterpret_cast<uint64_t*>(reinterpret_cast<char*>(probe_hits_) + h.probe_offset);
@@ -191,10 +193,9 @@ int engine::not_ours(uprobes_trap_info* info) {
     // then the handler and the hit sink, or the hit sink alone.
     if (h.entry == hot_entry::ring && record_reserve_ != nullptr) {
         // The record written once, where the sink keeps it.
-        uint64_t now = os_time_ns();
         uprobes_hit_record* r = record_reserve_(record_user_);
         if (r != nullptr) {
-            r->time_ns = now;
+            r->time_ns = os_time_ns();
             *reinterpret_cast<hit_word*>(&r->pid) = uint64_t(proc.pid) | uint64_t(tid) << 32;
             r->pc = pc;
             // probe_id, kind, flags 0, reserved 0: one store.
@@ -214,6 +215,7 @@ int engine::not_ours(uprobes_trap_info* info) {
             record_commit_(r, record_user_);
         }
     } else if (h.handler != nullptr) {
+        fired |= fired_handler;
         // The time first: nothing read from the hot line has to live across the call.
         uint64_t now = os_time_ns();
         uprobes_hit hit;
@@ -228,7 +230,7 @@ int engine::not_ours(uprobes_trap_info* info) {
         hit.hit_count = count;
         emit(hit);
     }
-    return h.head.mode == UPROBES_MODE_STOP;
+    return fired;
 }
 
 // Counts a trap and its site lookup: one slot examined (the last-site line or the table's home
@@ -246,13 +248,13 @@ int engine::not_ours(uprobes_trap_info* info) {
 // path is hot_path::simple (no pid filter, trace mode, an inline instruction), so those three
 // are not tested.
 template <bool simple>
-[[gnu::always_inline]] inline int engine::plain_hit(process_rec& proc, uint32_t tid,
-                                                    const site_hot& h, uprobes_trap_context* ctx,
-                                                    uprobes_trap_info* info) {
-    uint64_t pc = ctx->pc;
+[[gnu::always_inline]] inline int
+engine::plain_hit(process_rec& proc, uint32_t tid, const site_hot& h, uint64_t pc,
+                  uprobes_trap_context* ctx, uprobes_trap_info* info) {
     if (simple || h.pid == UPROBES_ANY_PID || h.pid == proc.pid) {
-        bool stop = hot_entry_fire(h, proc, tid, pc, ctx) && !simple;
-        if ((simple || (!stop && h.fast)) && ctx->pc == pc) {
+        const unsigned fired = hot_entry_fire(h, proc, tid, pc, ctx);
+        const bool stop = (fired & fired_stop) != 0 && !simple;
+        if ((simple || (!stop && h.fast)) && ((fired & fired_handler) == 0 || ctx->pc == pc)) {
             ctx->pc = run_inline(h, pc, ctx->x);
             fast_hits_++;
             set_info(info, UPROBES_TRAP_HANDLED);
@@ -290,7 +292,7 @@ template <bool simple>
     uint64_t pc = ctx->pc;
     bool stop = false;
     if (h.entry != hot_entry::none && (h.pid == UPROBES_ANY_PID || h.pid == proc.pid)) {
-        stop = hot_entry_fire(h, proc, tid, pc, ctx);
+        stop = (hot_entry_fire(h, proc, tid, pc, ctx) & fired_stop) != 0;
         counters_.hits++;
     }
     push_return(proc, tid, sites_[site_slot], site_slot, ctx);
@@ -350,9 +352,9 @@ engine::trap_body(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx, uprobes
     }
     // Either way the lookup counts as one slot examined (plain_hit, count_trap).
     if (h->path == hot_path::simple)
-        return plain_hit<true>(*proc, tid, *h, ctx, info);
+        return plain_hit<true>(*proc, tid, *h, pc, ctx, info);
     if (h->path == hot_path::plain)
-        return plain_hit<false>(*proc, tid, *h, ctx, info);
+        return plain_hit<false>(*proc, tid, *h, pc, ctx, info);
     count_trap();
     const auto site = static_cast<uint32_t>(h - hot_);
     if (h->path == hot_path::with_return)

@@ -295,10 +295,13 @@ private:
                             uprobes_trap_context* ctx, bool& hijack);
     void count_trap();
     template <bool simple>
-    int plain_hit(process_rec& proc, uint32_t tid, const site_hot& h, uprobes_trap_context* ctx,
-                  uprobes_trap_info* info);
-    bool hot_entry_fire(const site_hot& h, process_rec& proc, uint32_t tid, uint64_t pc,
-                        uprobes_trap_context* ctx);
+    int plain_hit(process_rec& proc, uint32_t tid, const site_hot& h, uint64_t pc,
+                  uprobes_trap_context* ctx, uprobes_trap_info* info);
+    // What hot_entry_fire() reports: the consumer is a stop-mode probe; a handler ran (and may
+    // have moved the pc).
+    static constexpr unsigned fired_stop = 1, fired_handler = 2;
+    unsigned hot_entry_fire(const site_hot& h, process_rec& proc, uint32_t tid, uint64_t pc,
+                            uprobes_trap_context* ctx);
     int hot_return_hit(process_rec& proc, uint32_t tid, uint32_t site_slot,
                        uprobes_trap_context* ctx, uprobes_trap_info* info);
     int execute_displaced_call(process_rec& proc, uint32_t tid, uint32_t site_slot,
@@ -364,8 +367,8 @@ private:
              threads_used_ = 0;
     uint32_t id_generation_ = 0;
     process_rec* last_process_ = nullptr; // the process of the last trap (a process_table_ cache)
-    const site_hot* last_hot_ =
-        nullptr;                   // the last hit's site (a site_table_ cache, checked by key)
+    // The last hit's site (a site_table_ cache, checked by key).
+    const site_hot* last_hot_ = nullptr;
     // Site lookups of the hit path, one slot each (the last-site line or the table's home slot;
     // the slots beyond it are in counters_.lookup_slots); stats() adds them in.
     uint64_t hit_lookups_ = 0;
@@ -462,9 +465,9 @@ inline uint32_t engine::find_site(uint32_t program, uint64_t addr) {
 }
 
 // find_site() without counting the lookup and its first slot (the hit path counts them with the
-// trap). Only while the engine is ready.
-[[gnu::always_inline]] inline uint32_t engine::find_site_uncounted(uint32_t program,
-                                                                   uint64_t addr) {
+// trap). Only while the engine is ready. Out of line: the trap's frame keeps neither the key nor
+// the match (the trap path's stack budget at -Og, docs/porting.md "Stack").
+[[gnu::noinline]] inline uint32_t engine::find_site_uncounted(uint32_t program, uint64_t addr) {
     const site_hot* hot = hot_;
     return site_table_.find(
         site_index::hash(program, addr),

@@ -51,8 +51,7 @@ public:
     // never names that slot as its home (empty_slot), so a tag equal to the home slot's is a
     // full slot: the hit tests one tag and then the key.
     template <typename Match>
-    [[gnu::always_inline]] uint32_t find(uint32_t tag, Match matches,
-                                         uint64_t* beyond_home) const {
+    [[gnu::always_inline]] uint32_t find(uint32_t tag, Match matches, uint64_t* beyond_home) const {
         const uint32_t i = home(tag);
         const slot& s = slots_[i];
         if (s.tag == tag && matches(s.site))
