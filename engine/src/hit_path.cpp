@@ -234,7 +234,7 @@ int engine::not_ours(uprobes_trap_info* info) {
 }
 
 // Counts a trap and its site lookup: one slot examined (the last-site line or the table's home
-// slot; find_site_uncounted counted the slots beyond it). stats() adds hit_lookups_ to both.
+// slot; find_hot counted the slots beyond it). stats() adds hit_lookups_ to both.
 [[gnu::always_inline]] inline void engine::count_trap() {
     counters_.traps++;
     hit_lookups_++;
@@ -340,14 +340,13 @@ engine::trap_body(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx, uprobes
             counters_.traps++;
             return xol_trap(*proc, tid, ctx, info);
         }
-        uint32_t site = find_site_uncounted(proc->program, addr);
-        if (site == nil) {
+        h = find_hot(proc->program, addr);
+        if (h == nullptr) {
             counters_.traps++;
             counters_.lookups++;
             counters_.lookup_slots++;
             return missing_site(pid, pc, info);
         }
-        h = &hot_[site];
         last_hot_ = h;
     }
     // Either way the lookup counts as one slot examined (plain_hit, count_trap).

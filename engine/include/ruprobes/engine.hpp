@@ -266,6 +266,7 @@ private:
     site_rec* lookup_site(uint32_t program, uint64_t addr);
     uint32_t find_site(uint32_t program, uint64_t addr);
     uint32_t find_site_uncounted(uint32_t program, uint64_t addr);
+    const site_hot* find_hot(uint32_t program, uint64_t addr);
     void refresh_hot(uint32_t site);
     bool armed_for(const site_rec& site, uint32_t pid) const;
 
@@ -465,13 +466,25 @@ inline uint32_t engine::find_site(uint32_t program, uint64_t addr) {
 }
 
 // find_site() without counting the lookup and its first slot (the hit path counts them with the
-// trap). Only while the engine is ready. Out of line: the trap's frame keeps neither the key nor
-// the match (the trap path's stack budget at -Og, docs/porting.md "Stack").
-[[gnu::noinline]] inline uint32_t engine::find_site_uncounted(uint32_t program, uint64_t addr) {
+// trap). Only while the engine is ready.
+[[gnu::always_inline]] inline uint32_t engine::find_site_uncounted(uint32_t program,
+                                                                   uint64_t addr) {
     const site_hot* hot = hot_;
     return site_table_.find(
         site_index::hash(program, addr),
         [=](uint32_t s) { return hot[s].addr == addr && hot[s].program == program; },
+        &counters_.lookup_slots);
+}
+
+// The hit path's lookup: the hot line of the site of `program` at `addr`, or nullptr, uncounted
+// as find_site_uncounted(). Out of line: the trap's frame keeps neither the key nor the match
+// (the trap path's stack budget at -Og, docs/porting.md "Stack").
+[[gnu::noinline]] inline const site_hot* engine::find_hot(uint32_t program, uint64_t addr) {
+    const site_hot* hot = hot_;
+    return site_table_.find_as(
+        site_index::hash(program, addr),
+        [=](uint32_t s) { return hot[s].addr == addr && hot[s].program == program; },
+        [=](uint32_t s) { return s != site_index::empty ? &hot[s] : nullptr; },
         &counters_.lookup_slots);
 }
 

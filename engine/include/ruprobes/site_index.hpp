@@ -52,13 +52,23 @@ public:
     // full slot: the hit tests one tag and then the key.
     template <typename Match>
     [[gnu::always_inline]] uint32_t find(uint32_t tag, Match matches, uint64_t* beyond_home) const {
+        return find_as(
+            tag, matches, [](uint32_t site) { return site; }, beyond_home);
+    }
+
+    // find(), the answer given as found(site) (found(empty) when there is none): a caller that
+    // wants, say, a pointer gets it from the out-of-line part as well, which then ends in a
+    // tail call (no frame for the lookup answered at home).
+    template <typename Match, typename Found>
+    [[gnu::always_inline]] auto find_as(uint32_t tag, Match matches, Found found,
+                                        uint64_t* beyond_home) const {
         const uint32_t i = home(tag);
         const slot& s = slots_[i];
         if (s.tag == tag && matches(s.site))
-            return s.site;
+            return found(s.site);
         if (s.site == empty)
-            return empty;
-        return find_beyond_home(i, tag, matches, beyond_home);
+            return found(empty);
+        return find_beyond_home(i, tag, matches, found, beyond_home);
     }
 
     // Adds `site` under `tag` (it must not be present). no_space beyond half full.
@@ -113,19 +123,19 @@ private:
     slot empty_slot(uint32_t i) const { return slot{((i + 1) & mask_) << shift_, empty}; }
 
     // find() past the home slot `i` (which held another key): linear probing up to a free slot.
-    template <typename Match>
-    [[gnu::noinline]] uint32_t find_beyond_home(uint32_t i, uint32_t tag, Match matches,
-                                                uint64_t* beyond_home) const {
+    template <typename Match, typename Found>
+    [[gnu::noinline]] auto find_beyond_home(uint32_t i, uint32_t tag, Match matches, Found found,
+                                            uint64_t* beyond_home) const {
         for (uint64_t n = 1;; n++) {
             i = (i + 1) & mask_;
             const slot& s = slots_[i];
             if (s.site == empty) {
                 *beyond_home += n;
-                return empty;
+                return found(empty);
             }
             if (s.tag == tag && matches(s.site)) {
                 *beyond_home += n;
-                return s.site;
+                return found(s.site);
             }
         }
     }
