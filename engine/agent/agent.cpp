@@ -165,11 +165,21 @@ uprobes_hit_record* reserve_record(void*) {
     return reinterpret_cast<uprobes_hit_record*>(r);
 }
 
-void commit_record(uprobes_hit_record*, void*) {
-    hits.commit();
-    const after_push a = record_stored();
+// commit_record when the agent is to be woken or hurried.
+[[gnu::noinline]] void unlock_and_notify(after_push a) {
     os_agent_unlock();
     notify(a);
+}
+
+void commit_record(uprobes_hit_record*, void*) {
+    // reserve() stored the record: what is left is the wake-up and the lock. Both ends are tail
+    // calls, so the usual record (nothing to notify) costs no stack frame.
+    const after_push a = record_stored();
+    if (a.wake || a.hurry) {
+        unlock_and_notify(a);
+        return;
+    }
+    os_agent_unlock();
 }
 
 // The engine's hit sink (a breakpoint trap, under the engine lock).

@@ -31,21 +31,18 @@ public:
     // Records not sent yet, and the i-th of them.
     uint32_t unsent() const { return count_ - sent_; }
     const ruprobes::wire::hit_record& unsent_at(uint32_t i) const { return at(sent_ + i); }
-    // Room for the next record, its seq filled in, or nullptr (counted as dropped) when the ring
-    // is full; commit() stores it. For a writer that fills the record in place (the engine's
-    // record sink): nothing else may touch the ring in between.
+    // The next record, stored at once with its seq filled in, or nullptr (counted as dropped)
+    // when the ring is full. For a writer that fills the record in place (the engine's record
+    // sink): it holds the agent's lock until the record is filled, so nothing reads it before.
     ruprobes::wire::hit_record* reserve() {
         if (count_ == capacity) {
             dropped_++;
             return nullptr;
         }
         ruprobes::wire::hit_record& r = records_[(head_ + count_) % capacity];
-        r.seq = next_seq_;
-        return &r;
-    }
-    void commit() {
-        next_seq_++;
+        r.seq = next_seq_++;
         count_++;
+        return &r;
     }
 
     // The oldest unsent record and how many unsent ones follow it contiguously in memory (at most

@@ -138,7 +138,7 @@ result<void> engine::init(const uprobes_limits* limits, void* memory, size_t siz
     id_generation_ = 0;
     last_process_ = nullptr;
     last_hot_ = nullptr;
-    site_cache_hits_ = 0;
+    hit_lookups_ = 0;
     fast_hits_ = 0;
     last_thread_ = nullptr;
     counters_ = uprobes_stats{};
@@ -148,9 +148,9 @@ result<void> engine::init(const uprobes_limits* limits, void* memory, size_t siz
 
 void engine::stats(uprobes_stats* out) const {
     *out = counters_;
-    // A hit answered by the last-site check is a lookup that examined one line.
-    out->lookups += site_cache_hits_ + fast_hits_;
-    out->lookup_slots += site_cache_hits_ + fast_hits_;
+    // The hit path's lookups, one slot each (the slots beyond the first are in lookup_slots).
+    out->lookups += hit_lookups_ + fast_hits_;
+    out->lookup_slots += hit_lookups_ + fast_hits_;
     out->traps += fast_hits_;
     out->hits += fast_hits_;
     out->simulated += fast_hits_;

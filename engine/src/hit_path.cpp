@@ -180,28 +180,22 @@ int engine::not_ours(uprobes_trap_info* info) {
 
 // The hot line's entry-side consumer fires: counts the hit in the probe's counter (the caller
 // counts it in counters_.hits or fast_hits_), and builds the hit record only when a handler or
-// the sink takes it. True when the consumer is a stop-mode probe.
-[[gnu::always_inline]] inline bool engine::hot_entry_fire(const site_hot& h, process_rec& proc,
-                                                          uint32_t tid, uint64_t pc,
-                                                          uprobes_trap_context* ctx) {
+// the sink takes it. Returns fired_stop when the consumer is a stop-mode probe, fired_handler
+// when a handler ran (only a handler sees the context, so only then may the pc have moved).
+[[gnu::always_inline]] inline unsigned engine::hot_entry_fire(const site_hot& h, process_rec& proc,
+                                                              uint32_t tid, uint64_t pc,
+                                                              uprobes_trap_context* ctx) {
+    unsigned fired = h.head.mode == UPROBES_MODE_STOP ? fired_stop : 0;
     // The probe's counter at byte offset h.probe_offset (8 * its pool index).
     uint64_t count =
         ++*reinterpret_cast<uint64_t*>(reinterpret_cast<char*>(probe_hits_) + h.probe_offset);
-    // Handler and sink, or the sink alone: the handler is tested once.
-    if (h.handler != nullptr) {
-        // The time first: nothing read from the hot line has to live across the call.
-        uint64_t now = os_time_ns();
-        uprobes_hit hit;
-        fill_hit_record(hit, h.head, h.cookie, proc.pid, tid, pc, ctx, now);
-        hit.hit_count = count;
-        h.handler(ctx, &hit, h.user);
-        emit(hit);
-    } else if (record_reserve_ != nullptr && h.cookie == 0 && h.head.mode == UPROBES_MODE_TRACE) {
+    // The record sink first (the traced hit: one byte of the line and the sink's pointer tested),
+    // then the handler and the hit sink, or the hit sink alone.
+    if (h.entry == hot_entry::ring && record_reserve_ != nullptr) {
         // The record written once, where the sink keeps it.
-        uint64_t now = os_time_ns();
         uprobes_hit_record* r = record_reserve_(record_user_);
         if (r != nullptr) {
-            r->time_ns = now;
+            r->time_ns = os_time_ns();
             *reinterpret_cast<hit_word*>(&r->pid) = uint64_t(proc.pid) | uint64_t(tid) << 32;
             r->pc = pc;
             // probe_id, kind, flags 0, reserved 0: one store.
@@ -220,6 +214,15 @@ int engine::not_ours(uprobes_trap_info* info) {
             r->ret = 0;
             record_commit_(r, record_user_);
         }
+    } else if (h.handler != nullptr) {
+        fired |= fired_handler;
+        // The time first: nothing read from the hot line has to live across the call.
+        uint64_t now = os_time_ns();
+        uprobes_hit hit;
+        fill_hit_record(hit, h.head, h.cookie, proc.pid, tid, pc, ctx, now);
+        hit.hit_count = count;
+        h.handler(ctx, &hit, h.user);
+        emit(hit);
     } else if (sink_ != nullptr) {
         uint64_t now = os_time_ns();
         uprobes_hit hit;
@@ -227,46 +230,38 @@ int engine::not_ours(uprobes_trap_info* info) {
         hit.hit_count = count;
         emit(hit);
     }
-    return h.head.mode == UPROBES_MODE_STOP;
+    return fired;
 }
 
-// Counts a trap that the last-site line answered (`cached`) or the site table did (which
-// counted its own lookup).
-template <bool cached>
+// Counts a trap and its site lookup: one slot examined (the last-site line or the table's home
+// slot; find_hot counted the slots beyond it). stats() adds hit_lookups_ to both.
 [[gnu::always_inline]] inline void engine::count_trap() {
     counters_.traps++;
-    if (cached)
-        site_cache_hits_++; // a lookup examining one line: stats() counts it in both
+    hit_lookups_++;
 }
 
 // A hit on a site with one plain consumer (hot_path::plain): everything comes from the site's
 // hot line `h` and the probe's hit counter; no hit record is built unless a handler or the sink
 // takes it. Behaves exactly as site_hit() would for that site. The common case (the consumer
-// fires, its site was the last one, the instruction runs inline) counts one counter besides the
-// probe's: fast_hits_, which stats() adds to traps, hits, simulated and the lookups. `simple`:
-// the line's path is hot_path::simple (no pid filter, trace mode, an inline instruction), so
-// those three are not tested.
-template <bool cached, bool simple>
-[[gnu::always_inline]] inline int engine::plain_hit(process_rec& proc, uint32_t tid,
-                                                    const site_hot& h, uprobes_trap_context* ctx,
-                                                    uprobes_trap_info* info) {
-    uint64_t pc = ctx->pc;
+// fires, the instruction runs inline) counts one counter besides the probe's: fast_hits_, which
+// stats() adds to traps, hits, simulated and the lookups (one slot each). `simple`: the line's
+// path is hot_path::simple (no pid filter, trace mode, an inline instruction), so those three
+// are not tested.
+template <bool simple>
+[[gnu::always_inline]] inline int
+engine::plain_hit(process_rec& proc, uint32_t tid, const site_hot& h, uint64_t pc,
+                  uprobes_trap_context* ctx, uprobes_trap_info* info) {
     if (simple || h.pid == UPROBES_ANY_PID || h.pid == proc.pid) {
-        bool stop = hot_entry_fire(h, proc, tid, pc, ctx) && !simple;
-        if ((simple || (!stop && h.fast)) && ctx->pc == pc) {
+        const unsigned fired = hot_entry_fire(h, proc, tid, pc, ctx);
+        const bool stop = (fired & fired_stop) != 0 && !simple;
+        if ((simple || (!stop && h.fast)) && ((fired & fired_handler) == 0 || ctx->pc == pc)) {
             ctx->pc = run_inline(h, pc, ctx->x);
-            if (cached) {
-                fast_hits_++;
-            } else {
-                counters_.traps++;
-                counters_.hits++;
-                counters_.simulated++;
-            }
+            fast_hits_++;
             set_info(info, UPROBES_TRAP_HANDLED);
             return UPROBES_TRAP_HANDLED;
         }
         counters_.hits++;
-        count_trap<cached>();
+        count_trap();
         if (stop)
             return stop_at_probe(proc, tid, static_cast<uint32_t>(&h - hot_), pc, h.head.probe_id,
                                  ctx, info);
@@ -275,7 +270,7 @@ template <bool cached, bool simple>
             return UPROBES_TRAP_HANDLED;
         }
     } else {
-        count_trap<cached>();
+        count_trap();
     }
     if (h.fast) {
         ctx->pc = run_inline(h, pc, ctx->x);
@@ -296,8 +291,8 @@ template <bool cached, bool simple>
     const site_hot& h = hot_[site_slot];
     uint64_t pc = ctx->pc;
     bool stop = false;
-    if (h.entry && (h.pid == UPROBES_ANY_PID || h.pid == proc.pid)) {
-        stop = hot_entry_fire(h, proc, tid, pc, ctx);
+    if (h.entry != hot_entry::none && (h.pid == UPROBES_ANY_PID || h.pid == proc.pid)) {
+        stop = (hot_entry_fire(h, proc, tid, pc, ctx) & fired_stop) != 0;
         counters_.hits++;
     }
     push_return(proc, tid, sites_[site_slot], site_slot, ctx);
@@ -340,28 +335,26 @@ engine::trap_body(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx, uprobes
     // site lies in the program's text, never in the xol page: a match needs no xol test.
     const uint64_t addr = pc - proc->bias;
     const site_hot* h = last_hot_;
-    if (h != nullptr && h->addr == addr && h->program == proc->program) {
-        if (h->path == hot_path::simple)
-            return plain_hit<true, true>(*proc, tid, *h, ctx, info);
-        if (h->path == hot_path::plain)
-            return plain_hit<true, false>(*proc, tid, *h, ctx, info);
-        count_trap<true>();
-    } else {
+    if (__builtin_expect(h == nullptr || h->addr != addr || h->program != proc->program, 0)) {
         if (proc->xol != 0 && pc - proc->xol < xol_page_size) {
             counters_.traps++;
             return xol_trap(*proc, tid, ctx, info);
         }
-        uint32_t site = find_site(proc->program, addr);
-        if (site == nil) {
+        h = find_hot(proc->program, addr);
+        if (h == nullptr) {
             counters_.traps++;
+            counters_.lookups++;
+            counters_.lookup_slots++;
             return missing_site(pid, pc, info);
         }
-        h = &hot_[site];
         last_hot_ = h;
-        if (h->path == hot_path::simple || h->path == hot_path::plain)
-            return plain_hit<false, false>(*proc, tid, *h, ctx, info);
-        count_trap<false>();
     }
+    // Either way the lookup counts as one slot examined (plain_hit, count_trap).
+    if (h->path == hot_path::simple)
+        return plain_hit<true>(*proc, tid, *h, pc, ctx, info);
+    if (h->path == hot_path::plain)
+        return plain_hit<false>(*proc, tid, *h, pc, ctx, info);
+    count_trap();
     const auto site = static_cast<uint32_t>(h - hot_);
     if (h->path == hot_path::with_return)
         return hot_return_hit(*proc, tid, site, ctx, info);

@@ -230,7 +230,9 @@ void engine::refresh_hot(uint32_t index) {
             h.path = returns == 0 ? hot_path::plain : hot_path::with_return;
             if (entries == 1) {
                 const probe_rec& p = probes_[plain];
-                h.entry = true;
+                h.entry = p.handler == nullptr && p.cookie == 0 && p.mode == UPROBES_MODE_TRACE
+                              ? hot_entry::ring
+                              : hot_entry::plain;
                 h.probe_offset = plain * 8;
                 h.handler = p.handler;
                 h.user = p.user;

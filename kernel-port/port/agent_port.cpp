@@ -33,6 +33,7 @@ constexpr uint64_t backpressure_slice_ns = 10'000'000;
 constinit bool running = false;
 constinit bool work_pending = false; // an os_agent_notify(WORK) since the agent's last wait
 char wake_channel;                   // the agent thread sleeps on it
+process* agent_asleep = nullptr;     // the agent thread while it sleeps on wake_channel
 char room_channel;                   // threads held for room in the hit ring sleep on it
 constinit bool lock_had_interrupts = false;
 
@@ -207,8 +208,15 @@ extern "C" void os_agent_unlock(void) {
 extern "C" void os_agent_notify(int notice) {
     switch (notice) {
     case RUPROBES_AGENT_NOTICE_WORK:
-        work_pending = true;
-        wakeup(&wake_channel);
+        // Once pending, the agent sees the work before it sleeps again (os_agent_wait), so only
+        // the first notice wakes it, and it wakes the agent alone: no scan of the process table
+        // (this runs in the trap that stores the first record of a batch).
+        if (!work_pending) {
+            work_pending = true;
+            if (agent_asleep != nullptr) {
+                wakeup_process(agent_asleep, &wake_channel);
+            }
+        }
         break;
     case RUPROBES_AGENT_NOTICE_HURRY:
         request_reschedule(); // after_hit_burst runs before the thread returns to U-mode
@@ -227,7 +235,9 @@ extern "C" void os_agent_wait(uint64_t timeout_ns) {
         return;
     }
     if (!work_pending) {
+        agent_asleep = current_process();
         sleep_on(&wake_channel, timer_now() + timer_ns_to_ticks(timeout_ns));
+        agent_asleep = nullptr;
     }
     work_pending = false;
 }

@@ -96,6 +96,13 @@ struct alignas(8) hit_head {
 static_assert(sizeof(hit_head) == 8 && __builtin_offsetof(uprobes_hit, pid) == 8);
 using hit_word [[gnu::may_alias]] = uint64_t;
 
+// What a hot line's consumer fields describe (site_hot::entry).
+enum class hot_entry : uint8_t {
+    none,  // no INSN/ENTRY consumer
+    plain, // an INSN/ENTRY consumer
+    ring,  // one whose hits the record sink takes when there is one: no handler, cookie 0, trace
+};
+
 struct site_hot {
     uint64_t addr = 0;         // link-time address; with program, the lookup key
     uint32_t program = nil;    // nil: free
@@ -113,7 +120,7 @@ struct site_hot {
     uint8_t rd = 0, rs1 = 0, rs2 = 0, length = 0;
     bool fast = false; // op is one the hit path runs inline (RV64I without memory access)
     hot_path path = hot_path::general;
-    bool entry = false; // the fields above describe an INSN/ENTRY consumer
+    hot_entry entry = hot_entry::none; // what the consumer fields above describe
 };
 static_assert(sizeof(site_hot) == 64, "one cache line per site");
 
@@ -258,6 +265,8 @@ private:
     result<void> fill_checkpoints(program_rec& prog, const uprobes_program_image& image);
     site_rec* lookup_site(uint32_t program, uint64_t addr);
     uint32_t find_site(uint32_t program, uint64_t addr);
+    uint32_t find_site_uncounted(uint32_t program, uint64_t addr);
+    const site_hot* find_hot(uint32_t program, uint64_t addr);
     void refresh_hot(uint32_t site);
     bool armed_for(const site_rec& site, uint32_t pid) const;
 
@@ -285,13 +294,15 @@ private:
                  uprobes_trap_info* info);
     uint32_t fire_consumers(process_rec& proc, uint32_t tid, const site_rec& site, uint64_t pc,
                             uprobes_trap_context* ctx, bool& hijack);
-    template <bool cached>
     void count_trap();
-    template <bool cached, bool simple>
-    int plain_hit(process_rec& proc, uint32_t tid, const site_hot& h, uprobes_trap_context* ctx,
-                  uprobes_trap_info* info);
-    bool hot_entry_fire(const site_hot& h, process_rec& proc, uint32_t tid, uint64_t pc,
-                        uprobes_trap_context* ctx);
+    template <bool simple>
+    int plain_hit(process_rec& proc, uint32_t tid, const site_hot& h, uint64_t pc,
+                  uprobes_trap_context* ctx, uprobes_trap_info* info);
+    // What hot_entry_fire() reports: the consumer is a stop-mode probe; a handler ran (and may
+    // have moved the pc).
+    static constexpr unsigned fired_stop = 1, fired_handler = 2;
+    unsigned hot_entry_fire(const site_hot& h, process_rec& proc, uint32_t tid, uint64_t pc,
+                            uprobes_trap_context* ctx);
     int hot_return_hit(process_rec& proc, uint32_t tid, uint32_t site_slot,
                        uprobes_trap_context* ctx, uprobes_trap_info* info);
     int execute_displaced_call(process_rec& proc, uint32_t tid, uint32_t site_slot,
@@ -357,11 +368,13 @@ private:
              threads_used_ = 0;
     uint32_t id_generation_ = 0;
     process_rec* last_process_ = nullptr; // the process of the last trap (a process_table_ cache)
-    const site_hot* last_hot_ =
-        nullptr;                   // the last hit's site (a site_table_ cache, checked by key)
-    uint64_t site_cache_hits_ = 0; // lookups last_hot_ answered (stats() adds them in)
-    // Traps last_hot_ answered whose one plain consumer fired and whose instruction ran inline:
-    // one counter for a trap, a lookup of one slot, a hit and a simulation (stats() adds them).
+    // The last hit's site (a site_table_ cache, checked by key).
+    const site_hot* last_hot_ = nullptr;
+    // Site lookups of the hit path, one slot each (the last-site line or the table's home slot;
+    // the slots beyond it are in counters_.lookup_slots); stats() adds them in.
+    uint64_t hit_lookups_ = 0;
+    // Hits whose one plain consumer fired and whose instruction ran inline: one counter for a
+    // trap, a lookup of one slot, a hit and a simulation (stats() adds them).
     uint64_t fast_hits_ = 0;
     mutable thread_rec* last_thread_ = nullptr; // the last thread find_thread found (a cache)
 
@@ -445,11 +458,33 @@ inline thread_rec* engine::find_thread(uint32_t pid, uint32_t tid) const {
 // The index of the site of `program` at link-time address `addr`, or nil: the hit path's O(1)
 // lookup (one table slot, then the key in the site's hot line).
 inline uint32_t engine::find_site(uint32_t program, uint64_t addr) {
+    if (!ready_)
+        return nil;
     counters_.lookups++;
+    counters_.lookup_slots++;
+    return find_site_uncounted(program, addr);
+}
+
+// find_site() without counting the lookup and its first slot (the hit path counts them with the
+// trap). Only while the engine is ready.
+[[gnu::always_inline]] inline uint32_t engine::find_site_uncounted(uint32_t program,
+                                                                   uint64_t addr) {
     const site_hot* hot = hot_;
     return site_table_.find(
         site_index::hash(program, addr),
         [=](uint32_t s) { return hot[s].addr == addr && hot[s].program == program; },
+        &counters_.lookup_slots);
+}
+
+// The hit path's lookup: the hot line of the site of `program` at `addr`, or nullptr, uncounted
+// as find_site_uncounted(). Out of line: the trap's frame keeps neither the key nor the match
+// (the trap path's stack budget at -Og, docs/porting.md "Stack").
+[[gnu::noinline]] inline const site_hot* engine::find_hot(uint32_t program, uint64_t addr) {
+    const site_hot* hot = hot_;
+    return site_table_.find_as(
+        site_index::hash(program, addr),
+        [=](uint32_t s) { return hot[s].addr == addr && hot[s].program == program; },
+        [=](uint32_t s) { return s != site_index::empty ? &hot[s] : nullptr; },
         &counters_.lookup_slots);
 }
 

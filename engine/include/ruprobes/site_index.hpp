@@ -40,30 +40,35 @@ public:
         for (uint32_t n = slots; n > 1; n >>= 1)
             shift_--;
         for (uint32_t i = 0; i < slots; i++)
-            slots_[i] = slot{0, empty};
+            slots_[i] = empty_slot(i);
         size_ = 0;
     }
 
-    // The site whose key hashes to `tag` and for which `matches(site)` holds, or `empty`. Adds
-    // the number of slots examined to *examined.
+    // The site whose key hashes to `tag` and for which `matches(site)` holds, or `empty`. Only
+    // after attach(). Adds the number of slots examined beyond the first (the home slot) to
+    // *beyond_home: the caller counts the lookup and its first slot, so that a lookup answered
+    // at home (the usual case at load factor <= 1/2) writes no counter. An empty slot's tag
+    // never names that slot as its home (empty_slot), so a tag equal to the home slot's is a
+    // full slot: the hit tests one tag and then the key.
     template <typename Match>
-    uint32_t find(uint32_t tag, Match matches, uint64_t* examined) const {
-        if (slots_ == nullptr)
-            return empty;
-        uint32_t i = home(tag);
-        uint64_t n = 1;
-        for (;; n++) {
-            const slot& s = slots_[i];
-            if (s.site == empty)
-                break;
-            if (s.tag == tag && matches(s.site)) {
-                *examined += n;
-                return s.site;
-            }
-            i = (i + 1) & mask_;
-        }
-        *examined += n;
-        return empty;
+    [[gnu::always_inline]] uint32_t find(uint32_t tag, Match matches, uint64_t* beyond_home) const {
+        return find_as(
+            tag, matches, [](uint32_t site) { return site; }, beyond_home);
+    }
+
+    // find(), the answer given as found(site) (found(empty) when there is none): a caller that
+    // wants, say, a pointer gets it from the out-of-line part as well, which then ends in a
+    // tail call (no frame for the lookup answered at home).
+    template <typename Match, typename Found>
+    [[gnu::always_inline]] auto find_as(uint32_t tag, Match matches, Found found,
+                                        uint64_t* beyond_home) const {
+        const uint32_t i = home(tag);
+        const slot& s = slots_[i];
+        if (s.tag == tag && matches(s.site))
+            return found(s.site);
+        if (s.site == empty)
+            return found(empty);
+        return find_beyond_home(i, tag, matches, found, beyond_home);
     }
 
     // Adds `site` under `tag` (it must not be present). no_space beyond half full.
@@ -104,7 +109,7 @@ public:
                 hole = i;
             }
         }
-        slots_[hole] = slot{0, empty};
+        slots_[hole] = empty_slot(hole);
         size_--;
         return true;
     }
@@ -113,6 +118,27 @@ public:
 
 private:
     uint32_t home(uint32_t tag) const { return tag >> shift_; }
+
+    // A free slot at index i: its tag's home is the next slot, never i (there are >= 2 slots).
+    slot empty_slot(uint32_t i) const { return slot{((i + 1) & mask_) << shift_, empty}; }
+
+    // find() past the home slot `i` (which held another key): linear probing up to a free slot.
+    template <typename Match, typename Found>
+    [[gnu::noinline]] auto find_beyond_home(uint32_t i, uint32_t tag, Match matches, Found found,
+                                            uint64_t* beyond_home) const {
+        for (uint64_t n = 1;; n++) {
+            i = (i + 1) & mask_;
+            const slot& s = slots_[i];
+            if (s.site == empty) {
+                *beyond_home += n;
+                return found(empty);
+            }
+            if (s.tag == tag && matches(s.site)) {
+                *beyond_home += n;
+                return found(s.site);
+            }
+        }
+    }
 
     slot* slots_ = nullptr;
     uint32_t mask_ = 0;

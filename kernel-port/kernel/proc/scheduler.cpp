@@ -9,7 +9,6 @@ namespace {
 process* running = nullptr;
 switch_context scheduler_context;
 constinit uint64_t idle_ticks = 0;
-constinit bool reschedule_requested = false;
 using reschedule_hook_fn = void (*)();
 constinit reschedule_hook_fn reschedule_hook = nullptr;
 
@@ -61,6 +60,8 @@ void run(process* p) {
 
 } // namespace
 
+constinit bool reschedule_requested = false;
+
 void request_reschedule() {
     reschedule_requested = true;
 }
@@ -69,10 +70,7 @@ void set_reschedule_hook(void (*hook)()) {
     reschedule_hook = hook;
 }
 
-void honour_reschedule_request() {
-    if (!reschedule_requested) {
-        return;
-    }
+void run_reschedule_request() {
     reschedule_requested = false;
     if (reschedule_hook != nullptr) {
         reschedule_hook();
@@ -132,10 +130,14 @@ void sleep_on(const void* channel, uint64_t deadline) {
 
 void wakeup(const void* channel) {
     for (process* p = process_slots_begin(); p != process_slots_end(); p++) {
-        if (p->state == process_state::sleeping && p->channel == channel && channel != nullptr) {
-            p->state = process_state::runnable;
-            p->channel = nullptr;
-            p->wake_time = 0;
-        }
+        wakeup_process(p, channel);
+    }
+}
+
+void wakeup_process(process* p, const void* channel) {
+    if (p->state == process_state::sleeping && p->channel == channel && channel != nullptr) {
+        p->state = process_state::runnable;
+        p->channel = nullptr;
+        p->wake_time = 0;
     }
 }

@@ -21,8 +21,17 @@ void request_reschedule();
 // What the user trap path runs on such a request, set once at start-up (nullptr: yield()). It
 // runs in the trapping thread's context, where it may sleep.
 void set_reschedule_hook(void (*hook)());
-// The user trap path's part: runs the hook (or yields) when a request is pending.
-void honour_reschedule_request();
+// Whether a request is pending (request_reschedule); only the scheduler writes it.
+extern bool reschedule_requested;
+// honour_reschedule_request's work once a request is pending.
+void run_reschedule_request();
+// The user trap path's part: runs the hook (or yields) when a request is pending. Inline: the
+// breakpoint path tests one byte.
+inline void honour_reschedule_request() {
+    if (reschedule_requested) {
+        run_reschedule_request();
+    }
+}
 
 // Gives up the hart: the current process stays runnable.
 void yield();
@@ -33,6 +42,9 @@ void sleep_on(const void* channel, uint64_t deadline = 0);
 
 // Makes every process sleeping on `channel` runnable.
 void wakeup(const void* channel);
+
+// Makes `p` runnable if it sleeps on `channel`: wakeup() for a sleeper the caller knows.
+void wakeup_process(process* p, const void* channel);
 
 // Switches from the current process to the scheduler. The caller has set its state.
 void sched();

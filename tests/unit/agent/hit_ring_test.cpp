@@ -40,6 +40,31 @@ TEST(HitRing, StoredRecordsGetConsecutiveSeqAndFullRingCountsDrops) {
     EXPECT_EQ(ring->at(5).flags, ruprobes::wire::hit_flag_ret_valid);
 }
 
+// The record sink's reserve(): the record is stored at once (seq, size, unsent) and filled in
+// place afterwards; a full ring gives nullptr and counts the drop, interleaved with push() the
+// seq numbers stay consecutive.
+TEST(HitRing, ReserveStoresTheRecordAtOnce) {
+    auto ring = std::make_unique<hit_ring>();
+    ruprobes::wire::hit_record* r = ring->reserve();
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(r->seq, 1u);
+    EXPECT_EQ(ring->size(), 1u);
+    EXPECT_EQ(ring->unsent(), 1u);
+    EXPECT_EQ(ring->next_seq(), 2u);
+    r->pc = 0x1234;
+    EXPECT_EQ(&ring->at(0), r);
+    EXPECT_EQ(ring->at(0).pc, 0x1234u);
+    ring->push(make_hit(7));
+    EXPECT_EQ(ring->at(1).seq, 2u);
+    for (uint32_t i = 2; i < hit_ring::capacity; i++) {
+        ASSERT_NE(ring->reserve(), nullptr);
+    }
+    EXPECT_EQ(ring->reserve(), nullptr);
+    EXPECT_EQ(ring->dropped(), 1u);
+    EXPECT_EQ(ring->size(), hit_ring::capacity);
+    EXPECT_EQ(ring->at(hit_ring::capacity - 1).seq, hit_ring::capacity);
+}
+
 TEST(HitRing, RecordsStayUntilAcknowledgedAndGoAgainAfterRewind) {
     auto ring = std::make_unique<hit_ring>();
     for (uint64_t i = 0; i < 100; i++) {

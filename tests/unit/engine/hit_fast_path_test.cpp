@@ -356,7 +356,39 @@ TEST(site_index_test, consecutive_addresses_spread_over_the_table) {
                       site_index::hash(0, a), [&](uint32_t s) { return s == i; }, &examined),
                   i);
     }
-    EXPECT_LE(double(examined) / count, 1.5);
+    // The lookup and its home slot, plus the slots beyond it that find() counted.
+    EXPECT_LE(double(count + examined) / count, 1.5);
+}
+
+// A free slot never answers a lookup, whatever the tag: find() compares the home slot's tag
+// before its site, so a free slot's tag must never name that slot as its home, also after erases.
+TEST(site_index_test, a_free_slot_never_matches_a_tag) {
+    constexpr uint32_t slots = 16;
+    std::vector<site_index::slot> memory(slots);
+    site_index table;
+    table.attach(memory.data(), slots);
+    const auto probe_every_tag = [&](const char* when) {
+        uint64_t examined = 0;
+        for (uint32_t home = 0; home < slots; home++) {
+            for (uint32_t low : {0u, 1u, 0x0fffffffu}) {
+                const uint32_t tag = home << 28 | low; // 16 slots: the top 4 bits are the home
+                uint32_t found = table.find(
+                    tag,
+                    [&](uint32_t s) {
+                        EXPECT_NE(s, site_index::empty) << when;
+                        return false;
+                    },
+                    &examined);
+                EXPECT_EQ(found, site_index::empty) << when << " tag " << std::hex << tag;
+            }
+        }
+    };
+    probe_every_tag("empty");
+    for (uint32_t i = 0; i < 8; i++)
+        ASSERT_TRUE(table.insert(0x12345678u * (i + 1), i).ok());
+    for (uint32_t i = 0; i < 8; i++)
+        ASSERT_TRUE(table.erase(0x12345678u * (i + 1), i));
+    probe_every_tag("after erases");
 }
 
 } // namespace

@@ -116,6 +116,35 @@ TEST_F(record_sink_test, hits_with_a_cookie_or_stop_mode_go_to_the_hit_sink) {
     EXPECT_TRUE(records.committed.empty());
 }
 
+// A handler sees the context and may move the pc: its probe's hits go to the handler and the
+// hit sink, never into the record sink, and a redirect skips the displaced instruction.
+TEST_F(record_sink_test, a_probe_with_a_handler_is_not_written_into_the_sink) {
+    ASSERT_EQ(machine.exec(1, "/bin/sum"), 0);
+    uprobes_probe_spec spec = {};
+    spec.path = "/bin/sum";
+    spec.addr = sum::addi;
+    spec.kind = UPROBES_KIND_INSN;
+    spec.mode = UPROBES_MODE_TRACE;
+    spec.pid = UPROBES_ANY_PID;
+    spec.handler = [](uprobes_trap_context* ctx, const uprobes_hit*, void* user) {
+        if (*static_cast<bool*>(user))
+            ctx->pc = sum::caddi; // skip the addi
+    };
+    bool redirect = false;
+    spec.user = &redirect;
+    ASSERT_GT(uprobe_register_spec(&spec), 0);
+    for (int i = 0; i < 2; i++) { // the addi runs, then the handler skips it
+        redirect = i == 1;
+        cpu c = thread_at(1, 1, sum::addi);
+        c.ctx.x[rv::a0] = 1;
+        ASSERT_EQ(c.run(sum::caddi), cpu::outcome::reached);
+        EXPECT_EQ(c.ctx.x[rv::a0], redirect ? 1u : 2u);
+    }
+    EXPECT_EQ(hits.size(), 2u);
+    EXPECT_TRUE(records.committed.empty());
+    EXPECT_EQ(stats().hits, 2u);
+}
+
 TEST_F(record_sink_test, a_full_sink_loses_the_record_and_the_thread_goes_on) {
     ASSERT_EQ(machine.exec(1, "/bin/sum"), 0);
     ASSERT_GT(add(sum::addi, 0), 0);
