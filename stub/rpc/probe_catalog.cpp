@@ -91,7 +91,7 @@ tl::expected<probe_site, rpc_error> probe_catalog::resolve(const probe_request& 
     site.kind = req.kind.value_or(req.symbol ? probe_kind::entry : probe_kind::insn);
 
     auto loaded = store_.program(req.program);
-    auto* load_error = std::get_if<symbols::symbol_error>(&loaded);
+    const symbols::symbol_error* load_error = loaded ? nullptr : &loaded.error();
     if (load_error && (req.symbol || req.line ||
                        load_error->code != symbols::symbol_error::kind::unknown_program))
         return jsonrpc::fail(from_symbols(*load_error));
@@ -100,27 +100,26 @@ tl::expected<probe_site, rpc_error> probe_catalog::resolve(const probe_request& 
         site.address = *req.address;
         return site;
     }
-    const auto& syms = *std::get<std::shared_ptr<const symbols::program_symbols>>(loaded);
+    const auto& syms = **loaded;
 
     uint64_t function_address = 0;
     if (req.symbol) {
         auto f = syms.find_function(*req.symbol);
-        if (auto* err = std::get_if<symbols::symbol_error>(&f))
-            return jsonrpc::fail(from_symbols(*err));
-        site.address = std::get<symbols::function_symbol>(f).address;
+        if (!f)
+            return jsonrpc::fail(from_symbols(f.error()));
+        site.address = f->address;
     } else if (req.line) {
         auto l = syms.find_location(*req.line);
-        if (auto* err = std::get_if<symbols::symbol_error>(&l))
-            return jsonrpc::fail(from_symbols(*err));
-        const auto& loc = std::get<symbols::line_location>(l);
+        if (!l)
+            return jsonrpc::fail(from_symbols(l.error()));
+        const auto& loc = *l;
         site.address = loc.address;
         std::string file = loc.file.substr(loc.file.rfind('/') + 1);
         site.line = file + ":" + std::to_string(loc.line);
     } else {
         site.address = *req.address;
     }
-    auto s = syms.symbolize(site.address);
-    if (auto* where = std::get_if<symbols::symbolized>(&s)) {
+    if (auto where = syms.symbolize(site.address)) {
         site.symbol = where->name;
         site.offset = where->offset;
         function_address = where->function_address;
@@ -152,9 +151,8 @@ const probe_site& probe_catalog::site(target::probe_id id, const target::probe_i
     site.address = info.spec.offset;
     site.kind = info.spec.kind;
     auto loaded = store_.program(info.spec.program);
-    if (auto* syms = std::get_if<std::shared_ptr<const symbols::program_symbols>>(&loaded)) {
-        auto s = (*syms)->symbolize(site.address);
-        if (auto* where = std::get_if<symbols::symbolized>(&s)) {
+    if (loaded) {
+        if (auto where = (*loaded)->symbolize(site.address)) {
             site.symbol = where->name;
             site.offset = where->offset;
         }
