@@ -163,17 +163,17 @@ void probe_add(rpc_server::state& st, call& c) {
     if (condition) {
         auto compiled = condition::compile(
             *condition, condition::compile_options{site.kind == target::probe_kind::ret});
-        if (auto* e = std::get_if<condition::compile_error>(&compiled)) {
+        if (!compiled) {
+            const condition::compile_error& e = compiled.error();
             c.respond(
                 fail(rpc_error{jsonrpc::invalid_params, "Invalid params",
                                json{{"param", "condition"},
-                                    {"column", e->column},
-                                    {"reason", "condition, column " + std::to_string(e->column) +
-                                                   ": " + e->reason}}}));
+                                    {"column", e.column},
+                                    {"reason", "condition, column " + std::to_string(e.column) +
+                                                   ": " + e.reason}}}));
             return;
         }
-        condition_list =
-            target::encode_condition_list({std::get<std::vector<uint8_t>>(std::move(compiled))});
+        condition_list = target::encode_condition_list({std::move(*compiled)});
         site.condition = std::move(condition);
     }
     std::optional<target::aggregation_spec> aggregation;
