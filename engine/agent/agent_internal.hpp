@@ -2,6 +2,9 @@
 #pragma once
 
 #include "agent/agent_string.hpp"
+#include "agent/event_queue.hpp"
+#include "agent/hit_ring.hpp"
+#include "agent/session.hpp"
 
 #include "ruprobes/agent.h"
 #include "ruprobes/wire/codec.hpp"
@@ -53,6 +56,59 @@ void forget_stops();
 
 // Sends a stop event for thread `tid` of `pid` (stopped) with its saved registers now.
 void send_stop_event(uint32_t pid, uint32_t tid, wire::stop_reason reason, uint32_t probe_id);
+
+// ---- the state of the agent's rounds (agent.cpp), shared by their parts -----------------------
+
+// 512 records = 64 KiB in flight. QEMU discards console bytes the host's socket does not take,
+// so what is in flight must stay well below the socket's send buffer (208 KiB by default), which
+// counts every write with its overhead (about 1 KiB for a small one): QEMU writes a hits frame
+// in three writes, one per descriptor (header, records in the ring, trailer). With 1024 records
+// in flight, frames were cut while the host was busy, and their records came only after the
+// events that followed them (the go-back-N resend).
+constexpr uint32_t hit_window = 512;
+constexpr uint32_t kernel_capabilities =
+    wire::capability::hit_batches | wire::capability::stop_mode | wire::capability::return_probes |
+    wire::capability::memory_write | wire::capability::register_write |
+    wire::capability::single_step | wire::capability::spawn | wire::capability::lease |
+    wire::capability::word_checksum | wire::capability::seq_checked_hits;
+
+extern agent_session session;
+extern hit_ring hits;                  // under the agent's lock
+extern event_queue events;             // under the agent's lock
+extern wire::frame_decoder decoder;    // frames from the host
+extern uint64_t boot_id;               // kernel_ready, hello
+extern uint64_t reported_hits_dropped; // the hits_dropped the host last heard of (hello, drops)
+
+// The agent's lock (os_agent_lock) for a scope.
+class agent_lock {
+public:
+    agent_lock() { os_agent_lock(); }
+    ~agent_lock() { os_agent_unlock(); }
+    agent_lock(const agent_lock&) = delete;
+    agent_lock& operator=(const agent_lock&) = delete;
+};
+
+// producers.cpp: hands the engine its hit and record sinks (uprobes_set_*_sink).
+void install_sinks();
+// True while a host session is active and the hit ring is three quarters full: the kernel may
+// then hold a thread that makes hits (ruprobes_agent_congested).
+bool ring_congested();
+// Wakes the threads held for room once the ring has some.
+void wake_if_room();
+
+// host_session.cpp: the frames the host sent, served; the lease; the resend of records the host
+// did not acknowledge in time.
+void receive_all();
+void check_lease();
+void check_resend();
+
+// shipping.cpp: kernel_ready (once); events and hit batches in causal order while a session is
+// active, and whether hit records wait that the window lets go; without a session, the queued
+// events discarded (stopped threads resumed).
+void send_ready();
+void send_in_order();
+bool hits_sendable();
+void discard_events();
 
 // Logs "agent: <text>".
 void log(const char* text);

@@ -47,18 +47,23 @@ void print_table(const cli_options& o, const json& r);
 
 // Waits for the end of the run: the --run program's exit, --duration, or Ctrl-C; with
 // --interval, prints the tables the daemon sends on the way.
-void wait_for_the_run(rpc_client& c, const cli_options& o, int64_t probe) {
+call_result<void> wait_for_the_run(rpc_client& c, const cli_options& o, int64_t probe) {
     json kinds = json::array();
     if (!o.run.empty())
         kinds.push_back("process.exit");
     if (o.interval)
         kinds.push_back("probe.aggregate");
-    if (!kinds.empty())
-        c.call("events.subscribe", {{"kinds", kinds}, {"probes", {probe}}});
+    if (!kinds.empty()) {
+        auto r = c.call("events.subscribe", {{"kinds", kinds}, {"probes", {probe}}});
+        if (!r)
+            return tl::unexpected(r.error());
+    }
     std::optional<int64_t> pid;
     if (!o.run.empty()) {
-        json r = c.call("process.spawn", {{"argv", o.run}});
-        pid = r["pid"].get<int64_t>();
+        auto r = c.call("process.spawn", {{"argv", o.run}});
+        if (!r)
+            return tl::unexpected(r.error());
+        pid = r->at("pid").get<int64_t>();
     }
     auto start = clock::now();
     while (!stop_signal()) {
@@ -66,13 +71,16 @@ void wait_for_the_run(rpc_client& c, const cli_options& o, int64_t probe) {
         if (o.duration && !pid) {
             auto left = std::chrono::duration<double>(*o.duration) - (clock::now() - start);
             if (left.count() <= 0)
-                return;
+                return {};
             wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(left));
         }
-        auto n = c.next_notification(wait);
+        auto next = c.next_notification(wait);
+        if (!next)
+            return tl::unexpected(next.error());
+        auto& n = *next;
         if (pid && n && n->value("method", "") == "process.exit" &&
             (*n)["params"].value("pid", int64_t(-1)) == *pid)
-            return;
+            return {};
         if (n && n->value("method", "") == "probe.aggregate") {
             if (o.json)
                 std::printf("%s\n", (*n)["params"].dump().c_str());
@@ -81,6 +89,7 @@ void wait_for_the_run(rpc_client& c, const cli_options& o, int64_t probe) {
             std::fflush(stdout);
         }
     }
+    return {};
 }
 
 std::string bucket_label(const json& b) {
@@ -144,26 +153,23 @@ void print_table(const cli_options& o, const json& r) {
 
 } // namespace
 
-int run_aggregate(rpc_client& c, const cli_options& o) {
+call_result<int> run_aggregate(rpc_client& c, const cli_options& o) {
     install_stop_handlers();
-    json probe = c.call("probe.add", probe_params(o));
-    int64_t id = probe["id"];
-    json table;
-    try {
-        wait_for_the_run(c, o, id);
-        table = c.call("probe.aggregate", {{"id", id}});
-    } catch (...) {
-        try {
-            c.call("probe.remove", {{"id", id}});
-        } catch (...) {
-        }
-        throw;
-    }
-    c.call("probe.remove", {{"id", id}});
+    probes_for_the_run probe(c);
+    auto id = probe.add(probe_params(o));
+    if (!id)
+        return tl::unexpected(id.error());
+    if (auto waited = wait_for_the_run(c, o, *id); !waited)
+        return tl::unexpected(waited.error());
+    auto table = c.call("probe.aggregate", {{"id", *id}});
+    if (!table)
+        return tl::unexpected(table.error());
+    if (auto removed = probe.remove_all(); !removed)
+        return tl::unexpected(removed.error());
     if (o.json)
-        std::printf("%s\n", table.dump(2).c_str());
+        std::printf("%s\n", table->dump(2).c_str());
     else
-        print_table(o, table);
+        print_table(o, *table);
     return exit_ok;
 }
 

@@ -293,7 +293,6 @@ bool take_command(const std::string& command, const parsed_words& w, cli_options
 } // namespace
 
 parse_result parse_command_line(const std::vector<std::string>& args) {
-    parse_result r;
     cli_options o;
     parsed_words w;
     CLI::App app;
@@ -304,23 +303,19 @@ parse_result parse_command_line(const std::vector<std::string>& args) {
     } catch (const CLI::CallForHelp&) {
         o.command = command_kind::help;
         o.help_topic = command_path(*named_command(app));
-        r.options = o;
-        return r;
+        return o;
     } catch (const CLI::ParseError& e) {
-        if (o.command != command_kind::version) {
-            r.error = describe_parse_error(e, app);
-            return r;
-        }
+        if (o.command != command_kind::version)
+            return tl::unexpected(describe_parse_error(e, app));
     }
     // --version, or only global flags: nothing to take.
     std::string command = command_path(*named_command(app));
-    if (o.command == command_kind::version || command.empty()) {
-        r.options = o;
-        return r;
-    }
-    if (take_command(command, w, o, r.error))
-        r.options = o;
-    return r;
+    if (o.command == command_kind::version || command.empty())
+        return o;
+    std::string error;
+    if (!take_command(command, w, o, error))
+        return tl::unexpected(error);
+    return o;
 }
 
 } // namespace ruprobes::cli

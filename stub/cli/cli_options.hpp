@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tl/expected.hpp>
 #include <vector>
 
 namespace ruprobes::cli {
@@ -74,10 +75,8 @@ struct cli_options {
     std::vector<std::string> run;      // --run "CMD": spawn it, stop when it exits
 };
 
-struct parse_result {
-    std::optional<cli_options> options; // empty on error
-    std::string error;                  // what was wrong, for "ruprobes: <error>"
-};
+// The options, or what was wrong with the command line (for "ruprobes: <error>").
+using parse_result = tl::expected<cli_options, std::string>;
 
 // --linear MIN:MAX:STEP (MAX > MIN, STEP > 0); nothing when it is not that.
 struct linear_buckets {

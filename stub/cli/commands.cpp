@@ -1,6 +1,7 @@
 #include "cli/commands.hpp"
 
 #include <cstdio>
+#include <optional>
 
 namespace ruprobes::cli {
 namespace {
@@ -33,12 +34,7 @@ std::string probe_where(const json& p) {
     return where;
 }
 
-int status(rpc_client& c, const cli_options& o) {
-    json r = c.call("target.status");
-    if (o.json) {
-        print_json(r);
-        return exit_ok;
-    }
+void print_status(const rpc_client& c, const json& r) {
     bool connected = r.value("connected", false);
     std::printf("daemon:  %s\n", c.peer().c_str());
     if (connected)
@@ -49,70 +45,34 @@ int status(rpc_client& c, const cli_options& o) {
     if (r.contains("daemon") && r["daemon"].is_object())
         for (const auto& [k, v] : r["daemon"].items())
             std::printf("  %-18s %s\n", (k + ":").c_str(), text(v).c_str());
-    return exit_ok;
 }
 
-int ps(rpc_client& c, const cli_options& o) {
-    json r = c.call("process.list");
-    if (o.json) {
-        print_json(r);
-        return exit_ok;
-    }
+void print_processes(const rpc_client&, const json& r) {
     std::printf("%6s  %-8s  %s\n", "PID", "STATE", "PROGRAM");
     for (const auto& p : r.value("processes", json::array()))
         std::printf("%6s  %-8s  %s\n", field(p, "pid").c_str(), field(p, "state").c_str(),
                     field(p, "program").c_str());
-    return exit_ok;
 }
 
-int spawn(rpc_client& c, const cli_options& o) {
-    json params = {{"argv", o.argv}};
-    if (o.stopped)
-        params["stopped"] = true;
-    json r = c.call("process.spawn", params);
-    if (o.json) {
-        print_json(r);
-        return exit_ok;
-    }
+void print_spawned(const rpc_client&, const json& r) {
     std::printf("spawned pid %s: %s (%s)\n", field(r, "pid").c_str(), field(r, "program").c_str(),
                 field(r, "state").c_str());
-    return exit_ok;
 }
 
-int kill(rpc_client& c, const cli_options& o) {
-    json r = c.call("process.kill", {{"pid", o.id}});
-    if (o.json) {
-        print_json(r);
-        return exit_ok;
-    }
+void print_killed(const rpc_client&, const json& r) {
     std::printf("killed pid %s\n", field(r, "pid").c_str());
-    return exit_ok;
 }
 
-int probes_add(rpc_client& c, const cli_options& o) {
-    json params = probe_add_params(o);
-    if (o.pid)
-        params["pid"] = *o.pid;
-    json r = c.call("probe.add", params);
-    if (o.json) {
-        print_json(r);
-        return exit_ok;
-    }
+void print_added_probe(const rpc_client&, const json& r) {
     std::printf("probe %s: %s %s at %s (%s, %s)%s%s%s\n", field(r, "id").c_str(),
                 field(r, "kind").c_str(), probe_where(r).c_str(), field(r, "address").c_str(),
                 field(r, "insn").c_str(), field(r, "insn_class").c_str(),
                 r.contains("line") ? (", line " + field(r, "line")).c_str() : "",
                 r.contains("pid") ? (", pid " + field(r, "pid")).c_str() : "",
                 r.contains("condition") ? (", if " + field(r, "condition")).c_str() : "");
-    return exit_ok;
 }
 
-int probes_list(rpc_client& c, const cli_options& o) {
-    json r = c.call("probe.list");
-    if (o.json) {
-        print_json(r);
-        return exit_ok;
-    }
+void print_probes(const rpc_client&, const json& r) {
     std::printf("%4s  %-6s  %-28s %-12s %-12s %10s\n", "ID", "KIND", "PROBE", "ADDRESS", "CLASS",
                 "HITS");
     for (const auto& p : r.value("probes", json::array())) {
@@ -123,17 +83,46 @@ int probes_list(rpc_client& c, const cli_options& o) {
                     field(p, "kind").c_str(), where.c_str(), field(p, "address").c_str(),
                     field(p, "insn_class").c_str(), field(p, "hits").c_str());
     }
-    return exit_ok;
 }
 
-int probes_remove(rpc_client& c, const cli_options& o) {
-    json r = c.call("probe.remove", {{"id", o.id}});
-    if (o.json) {
-        print_json(r);
-        return exit_ok;
-    }
+void print_removed_probe(const rpc_client&, const json& r) {
     std::printf("removed probe %s (%s hits)\n", field(r, "id").c_str(), field(r, "hits").c_str());
-    return exit_ok;
+}
+
+// One simple command: the call it makes and how its answer is shown without --json.
+struct simple_call {
+    const char* method = nullptr;
+    json params;
+    void (*print)(const rpc_client&, const json&) = nullptr;
+};
+
+std::optional<simple_call> simple_call_of(const cli_options& o) {
+    switch (o.command) {
+    case command_kind::status:
+        return simple_call{"target.status", nullptr, print_status};
+    case command_kind::ps:
+        return simple_call{"process.list", nullptr, print_processes};
+    case command_kind::spawn: {
+        json params = {{"argv", o.argv}};
+        if (o.stopped)
+            params["stopped"] = true;
+        return simple_call{"process.spawn", params, print_spawned};
+    }
+    case command_kind::kill:
+        return simple_call{"process.kill", {{"pid", o.id}}, print_killed};
+    case command_kind::probes_add: {
+        json params = probe_add_params(o);
+        if (o.pid)
+            params["pid"] = *o.pid;
+        return simple_call{"probe.add", params, print_added_probe};
+    }
+    case command_kind::probes_list:
+        return simple_call{"probe.list", nullptr, print_probes};
+    case command_kind::probes_remove:
+        return simple_call{"probe.remove", {{"id", o.id}}, print_removed_probe};
+    default:
+        return std::nullopt;
+    }
 }
 
 } // namespace
@@ -153,26 +142,43 @@ json probe_add_params(const cli_options& o) {
     return params;
 }
 
-int run_simple_command(rpc_client& client, const cli_options& options) {
-    switch (options.command) {
-    case command_kind::status:
-        return status(client, options);
-    case command_kind::ps:
-        return ps(client, options);
-    case command_kind::spawn:
-        return spawn(client, options);
-    case command_kind::kill:
-        return kill(client, options);
-    case command_kind::probes_add:
-        return probes_add(client, options);
-    case command_kind::probes_list:
-        return probes_list(client, options);
-    case command_kind::probes_remove:
-        return probes_remove(client, options);
-    default:
+probes_for_the_run::~probes_for_the_run() {
+    for (int64_t id : ids_)
+        (void)client_.call("probe.remove", {{"id", id}});
+}
+
+call_result<int64_t> probes_for_the_run::add(const json& params) {
+    auto r = client_.call("probe.add", params);
+    if (!r)
+        return tl::unexpected(r.error());
+    ids_.push_back(r->at("id").get<int64_t>());
+    return ids_.back();
+}
+
+call_result<void> probes_for_the_run::remove_all() {
+    while (!ids_.empty()) {
+        int64_t id = ids_.front();
+        ids_.erase(ids_.begin());
+        if (auto r = client_.call("probe.remove", {{"id", id}}); !r)
+            return tl::unexpected(r.error());
+    }
+    return {};
+}
+
+call_result<int> run_simple_command(rpc_client& client, const cli_options& options) {
+    auto command = simple_call_of(options);
+    if (!command) {
         std::fprintf(stderr, "ruprobes: internal error: not a simple command\n");
         return exit_failed;
     }
+    auto r = client.call(command->method, command->params);
+    if (!r)
+        return tl::unexpected(r.error());
+    if (options.json)
+        print_json(*r);
+    else
+        command->print(client, *r);
+    return exit_ok;
 }
 
 } // namespace ruprobes::cli

@@ -14,6 +14,30 @@
 
 using namespace ruprobes::cli;
 
+namespace {
+
+// Connects and runs the command. An answer of an unexpected shape makes nlohmann::json throw
+// (type_error, out_of_range): that library's exceptions end here, as a failed command.
+call_result<int> run_command(const cli_options& o) {
+    auto client = rpc_client::connect(
+        o.host, o.port, std::chrono::milliseconds(static_cast<int64_t>(o.timeout_s * 1000)));
+    if (!client)
+        return tl::unexpected(client.error());
+    rpc_client& c = *client;
+    try {
+        return o.command == command_kind::watch       ? run_watch(c, o)
+               : o.command == command_kind::hist      ? run_hist(c, o)
+               : o.command == command_kind::aggregate ? run_aggregate(c, o)
+                                                      : run_simple_command(c, o);
+    } catch (const nlohmann::json::exception& e) {
+        std::fflush(stdout);
+        std::fprintf(stderr, "ruprobes: %s\n", e.what());
+        return exit_failed;
+    }
+}
+
+} // namespace
+
 int main(int argc, char** argv) {
     std::vector<std::string> args;
     if (const char* env = std::getenv("RUPROBES_CONNECT"); env && *env) {
@@ -27,11 +51,11 @@ int main(int argc, char** argv) {
         return exit_usage;
     }
     parse_result parsed = parse_command_line(args);
-    if (!parsed.options) {
-        std::fprintf(stderr, "ruprobes: %s\n", parsed.error.c_str());
+    if (!parsed) {
+        std::fprintf(stderr, "ruprobes: %s\n", parsed.error().c_str());
         return exit_usage;
     }
-    const cli_options& o = *parsed.options;
+    const cli_options& o = *parsed;
     if (o.command == command_kind::help) {
         std::fputs(help_text(o.help_topic).c_str(), stdout);
         return exit_ok;
@@ -40,31 +64,16 @@ int main(int argc, char** argv) {
         std::printf("ruprobes %s\n", RUPROBES_VERSION);
         return exit_ok;
     }
-    try {
-        rpc_client client(o.host, o.port,
-                          std::chrono::milliseconds(static_cast<int64_t>(o.timeout_s * 1000)));
-        int rc = o.command == command_kind::watch       ? run_watch(client, o)
-                 : o.command == command_kind::hist      ? run_hist(client, o)
-                 : o.command == command_kind::aggregate ? run_aggregate(client, o)
-                                                        : run_simple_command(client, o);
-        if (int sig = stop_signal()) {
-            // Ctrl-C: the final view is out; end the way a shell expects (WIFSIGNALED).
-            std::fflush(stdout);
-            std::signal(sig, SIG_DFL);
-            std::raise(sig);
-        }
-        return rc;
-    } catch (const rpc_error& e) {
-        std::fflush(stdout);
-        std::fprintf(stderr, "ruprobes: error from ruprobesd: %s\n", describe(e).c_str());
-        return exit_failed;
-    } catch (const connection_error& e) {
-        std::fflush(stdout);
-        std::fprintf(stderr, "ruprobes: %s\n", e.what());
-        return exit_unreachable;
-    } catch (const std::exception& e) {
-        std::fflush(stdout);
-        std::fprintf(stderr, "ruprobes: %s\n", e.what());
-        return exit_failed;
+    call_result<int> rc = run_command(o);
+    std::fflush(stdout);
+    if (!rc) {
+        std::fprintf(stderr, "ruprobes: %s\n", describe(rc.error()).c_str());
+        return exit_code_of(rc.error());
     }
+    if (int sig = stop_signal()) {
+        // Ctrl-C: the final view is out; end the way a shell expects (WIFSIGNALED).
+        std::signal(sig, SIG_DFL);
+        std::raise(sig);
+    }
+    return *rc;
 }

@@ -1,5 +1,7 @@
 #include "cli/rpc_client.hpp"
 
+#include "cli/cli_options.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -9,6 +11,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <utility>
 
 namespace ruprobes::cli {
 namespace {
@@ -56,33 +59,58 @@ int connect_with_deadline(const addrinfo* ai, clock::time_point deadline, std::s
     return fd;
 }
 
+// The error object of an answer, read without trusting its members' types.
+jsonrpc::rpc_error error_object(const json& e) {
+    jsonrpc::rpc_error out{0, "error", nullptr};
+    if (!e.is_object())
+        return out;
+    if (auto code = e.find("code"); code != e.end() && code->is_number_integer())
+        out.code = code->get<int>();
+    if (auto message = e.find("message"); message != e.end() && message->is_string())
+        out.message = message->get<std::string>();
+    if (auto data = e.find("data"); data != e.end())
+        out.data = *data;
+    return out;
+}
+
+tl::unexpected<call_error> unreachable(std::string message) {
+    return tl::unexpected(call_error{call_errc::unreachable, {}, std::move(message)});
+}
+
 } // namespace
 
-rpc_client::rpc_client(const std::string& host, uint16_t port, std::chrono::milliseconds timeout)
-    : peer_(host + ":" + std::to_string(port)), timeout_(timeout) {
+call_result<rpc_client> rpc_client::connect(const std::string& host, uint16_t port,
+                                            std::chrono::milliseconds timeout) {
+    rpc_client c(host + ":" + std::to_string(port), timeout);
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     addrinfo* list = nullptr;
     int rc = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &list);
     if (rc != 0)
-        throw connection_error("cannot resolve " + host + ": " + ::gai_strerror(rc));
+        return unreachable("cannot resolve " + host + ": " + ::gai_strerror(rc));
     std::string error = "no address";
     auto deadline = clock::now() + timeout;
-    for (addrinfo* ai = list; ai && fd_ < 0; ai = ai->ai_next)
-        fd_ = connect_with_deadline(ai, deadline, error);
+    for (addrinfo* ai = list; ai && c.fd_ < 0; ai = ai->ai_next)
+        c.fd_ = connect_with_deadline(ai, deadline, error);
     ::freeaddrinfo(list);
-    if (fd_ < 0)
-        throw connection_error("cannot connect to ruprobesd at " + peer_ + ": " + error +
-                               " (is ruprobesd running? see --connect)");
+    if (c.fd_ < 0)
+        return unreachable("cannot connect to ruprobesd at " + c.peer_ + ": " + error +
+                           " (is ruprobesd running? see --connect)");
+    return c;
 }
+
+rpc_client::rpc_client(rpc_client&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), peer_(std::move(other.peer_)), timeout_(other.timeout_),
+      buffer_(std::move(other.buffer_)), scan_from_(other.scan_from_),
+      notifications_(std::move(other.notifications_)), next_id_(other.next_id_) {}
 
 rpc_client::~rpc_client() {
     if (fd_ >= 0)
         ::close(fd_);
 }
 
-void rpc_client::send_line(const std::string& line) {
+call_result<void> rpc_client::send_line(const std::string& line) {
     std::string data = line + "\n";
     size_t done = 0;
     while (done < data.size()) {
@@ -90,12 +118,13 @@ void rpc_client::send_line(const std::string& line) {
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            throw connection_error("connection to " + peer_ + " lost: " + std::strerror(errno));
+            return unreachable("connection to " + peer_ + " lost: " + std::strerror(errno));
         done += static_cast<size_t>(n);
     }
+    return {};
 }
 
-bool rpc_client::read_message(clock::time_point deadline, json& out) {
+call_result<bool> rpc_client::read_message(clock::time_point deadline, json& out) {
     for (;;) {
         auto nl = buffer_.find('\n', scan_from_);
         if (nl != std::string::npos) {
@@ -104,11 +133,10 @@ bool rpc_client::read_message(clock::time_point deadline, json& out) {
             scan_from_ = 0;
             if (line.find_first_not_of(" \t\r") == std::string::npos)
                 continue;
-            try {
-                out = json::parse(line);
-            } catch (const json::exception& e) {
-                throw connection_error("ruprobesd at " + peer_ + " sent invalid JSON: " + e.what());
-            }
+            out = json::parse(line, nullptr, false);
+            if (out.is_discarded())
+                return unreachable("ruprobesd at " + peer_ +
+                                   " sent invalid JSON: " + jsonrpc::to_text(line.substr(0, 80)));
             return true;
         }
         scan_from_ = buffer_.size();
@@ -117,7 +145,7 @@ bool rpc_client::read_message(clock::time_point deadline, json& out) {
         if (rc < 0 && errno == EINTR)
             return false;
         if (rc < 0)
-            throw connection_error(std::string("poll: ") + std::strerror(errno));
+            return unreachable(std::string("poll: ") + std::strerror(errno));
         if (rc == 0)
             return false;
         char chunk[65536];
@@ -125,44 +153,46 @@ bool rpc_client::read_message(clock::time_point deadline, json& out) {
         if (n < 0 && errno == EINTR)
             return false;
         if (n <= 0)
-            throw connection_error("ruprobesd at " + peer_ + " closed the connection");
+            return unreachable("ruprobesd at " + peer_ + " closed the connection");
         buffer_.append(chunk, static_cast<size_t>(n));
     }
 }
 
-json rpc_client::call(const std::string& method, const json& params) {
+call_result<json> rpc_client::call(const std::string& method, const json& params) {
     int64_t id = next_id_++;
     json request = {{"jsonrpc", "2.0"}, {"id", id}, {"method", method}};
     if (!params.is_null())
         request["params"] = params;
-    send_line(request.dump());
+    if (auto sent = send_line(request.dump()); !sent)
+        return tl::unexpected(sent.error());
     auto deadline = clock::now() + timeout_;
     for (;;) {
         json m;
-        if (!read_message(deadline, m)) {
+        auto got = read_message(deadline, m);
+        if (!got)
+            return tl::unexpected(got.error());
+        if (!*got) {
             if (clock::now() >= deadline)
-                throw connection_error("ruprobesd at " + peer_ + " did not answer " + method +
-                                       " within " + std::to_string(timeout_.count() / 1000) + " s");
+                return unreachable("ruprobesd at " + peer_ + " did not answer " + method +
+                                   " within " + std::to_string(timeout_.count() / 1000) + " s");
             continue; // a signal: the call still needs its answer
         }
         if (!m.is_object())
-            throw connection_error("ruprobesd sent a message that is not an object");
+            return unreachable("ruprobesd sent a message that is not an object");
         if (!m.contains("id")) {
             notifications_.push_back(std::move(m));
             continue;
         }
         if (m["id"] != id)
             continue; // an answer to a call given up on earlier
-        if (m.contains("error")) {
-            const json& e = m["error"];
-            throw rpc_error(e.value("code", 0), e.value("message", std::string("error")),
-                            e.contains("data") ? e["data"] : json());
-        }
+        if (m.contains("error"))
+            return tl::unexpected(
+                call_error{call_errc::error_answer, error_object(m["error"]), {}});
         return m.contains("result") ? m["result"] : json();
     }
 }
 
-std::optional<json> rpc_client::next_notification(std::chrono::milliseconds timeout) {
+call_result<std::optional<json>> rpc_client::next_notification(std::chrono::milliseconds timeout) {
     if (!notifications_.empty()) {
         json m = std::move(notifications_.front());
         notifications_.pop_front();
@@ -170,23 +200,36 @@ std::optional<json> rpc_client::next_notification(std::chrono::milliseconds time
     }
     auto deadline = clock::now() + timeout;
     json m;
-    while (read_message(deadline, m)) {
+    for (;;) {
+        auto got = read_message(deadline, m);
+        if (!got)
+            return tl::unexpected(got.error());
+        if (!*got)
+            return std::nullopt;
         if (m.is_object() && !m.contains("id"))
             return m;
     }
-    return std::nullopt;
 }
 
-std::string describe(const rpc_error& e) {
-    std::string out = std::string(e.what()) + " (code " + std::to_string(e.code()) + ")";
-    if (e.data().is_object()) {
-        if (e.data().contains("reason") && e.data()["reason"].is_string())
-            out += ": " + e.data()["reason"].get<std::string>();
-        out += "\n  data: " + e.data().dump();
-    } else if (!e.data().is_null()) {
-        out += "\n  data: " + e.data().dump();
+std::string describe(const jsonrpc::rpc_error& e) {
+    std::string out = e.message + " (code " + std::to_string(e.code) + ")";
+    if (e.data.is_object()) {
+        if (e.data.contains("reason") && e.data["reason"].is_string())
+            out += ": " + e.data["reason"].get<std::string>();
+        out += "\n  data: " + e.data.dump();
+    } else if (!e.data.is_null()) {
+        out += "\n  data: " + e.data.dump();
     }
     return out;
+}
+
+std::string describe(const call_error& e) {
+    return e.errc == call_errc::error_answer ? "error from ruprobesd: " + describe(e.answer)
+                                             : e.message;
+}
+
+int exit_code_of(const call_error& e) {
+    return e.errc == call_errc::error_answer ? exit_failed : exit_unreachable;
 }
 
 } // namespace ruprobes::cli

@@ -4,64 +4,71 @@
 // compiles fast and has no thread.
 #pragma once
 
+#include "ruprobes/jsonrpc/message.hpp"
+
 #include <nlohmann/json.hpp>
+#include <tl/expected.hpp>
 
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <optional>
-#include <stdexcept>
 #include <string>
 
 namespace ruprobes::cli {
 
 using json = nlohmann::json;
 
-// The daemon answered a call with a JSON-RPC error object.
-class rpc_error : public std::runtime_error {
-public:
-    rpc_error(int code, const std::string& message, json data)
-        : std::runtime_error(message), code_(code), data_(std::move(data)) {}
-    int code() const { return code_; }
-    const json& data() const { return data_; }
-
-private:
-    int code_;
-    json data_;
+// How a call failed.
+enum class call_errc {
+    error_answer, // the daemon answered with a JSON-RPC error object (call_error::answer)
+    unreachable,  // the daemon is not reachable, closed the connection, sent something that is
+                  // not JSON-RPC, or did not answer in time (call_error::message)
 };
 
-// The daemon is not reachable, closed the connection, sent something that is not JSON-RPC, or
-// did not answer in time.
-class connection_error : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
+// Why a call failed.
+struct call_error {
+    call_errc errc = call_errc::unreachable;
+    jsonrpc::rpc_error answer; // error_answer: the daemon's error object
+    std::string message;       // unreachable: what went wrong, for people
 };
+
+// The value of a call, or why it failed: the daemon's result type (tl::expected) on the CLI's
+// side of the connection.
+template <typename T>
+using call_result = tl::expected<T, call_error>;
 
 class rpc_client {
 public:
-    // Connects to HOST:PORT; `timeout` bounds the connect and every call. Throws
-    // connection_error when the daemon is not reachable.
-    rpc_client(const std::string& host, uint16_t port, std::chrono::milliseconds timeout);
+    // Connects to HOST:PORT; `timeout` bounds the connect and every call. Fails (unreachable)
+    // when the daemon is not reachable.
+    static call_result<rpc_client> connect(const std::string& host, uint16_t port,
+                                           std::chrono::milliseconds timeout);
     ~rpc_client();
+    rpc_client(rpc_client&& other) noexcept;
+    rpc_client& operator=(rpc_client&&) = delete;
     rpc_client(const rpc_client&) = delete;
     rpc_client& operator=(const rpc_client&) = delete;
 
-    // Calls `method` with named `params` (null: none) and returns its result. Throws rpc_error
-    // for an error answer and connection_error when the connection fails or the deadline passes.
-    json call(const std::string& method, const json& params = nullptr);
+    // Calls `method` with named `params` (null: none) and returns its result. Fails with
+    // error_answer for an error object and unreachable when the connection fails or the
+    // deadline passes.
+    call_result<json> call(const std::string& method, const json& params = nullptr);
 
     // The next notification (the whole message, with "method" and "params"), waiting at most
-    // `timeout`; nothing when none arrived in time or when interrupted by a signal. Throws
-    // connection_error when the connection fails.
-    std::optional<json> next_notification(std::chrono::milliseconds timeout);
+    // `timeout`; nothing when none arrived in time or when interrupted by a signal. Fails
+    // (unreachable) when the connection fails.
+    call_result<std::optional<json>> next_notification(std::chrono::milliseconds timeout);
 
     // "HOST:PORT" this client talks to (for messages).
     const std::string& peer() const { return peer_; }
 
 private:
+    rpc_client(std::string peer, std::chrono::milliseconds timeout)
+        : peer_(std::move(peer)), timeout_(timeout) {}
     // Reads one message until `deadline`; false on timeout or signal.
-    bool read_message(std::chrono::steady_clock::time_point deadline, json& out);
-    void send_line(const std::string& line);
+    call_result<bool> read_message(std::chrono::steady_clock::time_point deadline, json& out);
+    call_result<void> send_line(const std::string& line);
 
     int fd_ = -1;
     std::string peer_;
@@ -73,6 +80,12 @@ private:
 };
 
 // "message (code N): data" for people.
-std::string describe(const rpc_error& e);
+std::string describe(const jsonrpc::rpc_error& e);
+
+// What `ruprobes` prints for a failed call (after "ruprobes: ") and the exit code it ends with:
+// "error from ruprobesd: " + describe(answer) and exit_failed for an error answer, the message
+// and exit_unreachable for a failed connection.
+std::string describe(const call_error& e);
+int exit_code_of(const call_error& e);
 
 } // namespace ruprobes::cli

@@ -57,8 +57,8 @@ double seconds_between(clock::time_point a, clock::time_point b) {
 // Receives notifications until the duration passes or a stop signal arrives; every `interval`
 // refreshes the probe list, closes a rate interval and calls `draw(elapsed_s)`.
 template <typename Draw>
-void collect(rpc_client& c, watch_model& model, std::optional<double> duration, double interval,
-             Draw draw) {
+call_result<void> collect(rpc_client& c, watch_model& model, std::optional<double> duration,
+                          double interval, Draw draw) {
     auto start = clock::now();
     auto last_tick = start;
     auto next_tick = start + std::chrono::duration_cast<clock::duration>(
@@ -71,7 +71,10 @@ void collect(rpc_client& c, watch_model& model, std::optional<double> duration, 
         if (now >= end)
             break;
         if (now >= next_tick) {
-            model.set_probes(c.call("probe.list"));
+            auto probes = c.call("probe.list");
+            if (!probes)
+                return tl::unexpected(probes.error());
+            model.set_probes(*probes);
             model.end_interval(seconds_between(last_tick, now));
             last_tick = now;
             draw(seconds_between(start, now));
@@ -81,22 +84,31 @@ void collect(rpc_client& c, watch_model& model, std::optional<double> duration, 
         }
         auto until = std::min(next_tick, end);
         auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(until - now);
-        if (auto m = c.next_notification(std::max(wait, std::chrono::milliseconds(1))))
-            model.on_notification(*m);
+        auto m = c.next_notification(std::max(wait, std::chrono::milliseconds(1)));
+        if (!m)
+            return tl::unexpected(m.error());
+        if (*m)
+            model.on_notification(**m);
     }
     // What arrived while the last interval ran, without waiting for more.
-    while (auto m = c.next_notification(std::chrono::milliseconds(0)))
-        model.on_notification(*m);
-    auto now = clock::now();
-    try {
-        model.set_probes(c.call("probe.list"));
-    } catch (const connection_error&) {
-        // Ctrl-C in a terminal reaches the daemon too when it runs in the same process group:
-        // the final view then shows the totals as last received.
-        if (!stop_requested)
-            throw;
+    for (;;) {
+        auto m = c.next_notification(std::chrono::milliseconds(0));
+        if (!m)
+            return tl::unexpected(m.error());
+        if (!*m)
+            break;
+        model.on_notification(**m);
     }
+    auto now = clock::now();
+    auto probes = c.call("probe.list");
+    if (probes)
+        model.set_probes(*probes);
+    else if (probes.error().errc != call_errc::unreachable || !stop_requested)
+        return tl::unexpected(probes.error());
+    // else Ctrl-C in a terminal reached the daemon too (it runs in the same process group): the
+    // final view shows the totals as last received.
     model.end_interval(seconds_between(last_tick, now));
+    return {};
 }
 
 std::string heading(const rpc_client& c, const char* what, double elapsed, bool final) {
@@ -108,6 +120,17 @@ std::string heading(const rpc_client& c, const char* what, double elapsed, bool 
 
 double default_interval(const cli_options& o, bool tty) {
     return o.interval ? *o.interval : tty ? 1.0 : 2.0;
+}
+
+// events.subscribe with `filter`, then the probe list the model starts from.
+call_result<void> subscribe(rpc_client& c, watch_model& model, const json& filter) {
+    if (auto r = c.call("events.subscribe", filter); !r)
+        return tl::unexpected(r.error());
+    auto probes = c.call("probe.list");
+    if (!probes)
+        return tl::unexpected(probes.error());
+    model.set_probes(*probes);
+    return {};
 }
 
 } // namespace
@@ -126,28 +149,31 @@ int stop_signal() {
     return stop_requested;
 }
 
-int run_watch(rpc_client& c, const cli_options& o) {
+call_result<int> run_watch(rpc_client& c, const cli_options& o) {
     install_stop_handlers();
     json filter = {{"kinds", {"probe.hit", "events.lost", "process.exit"}}};
     if (!o.probes.empty())
         filter["probes"] = o.probes;
-    c.call("events.subscribe", filter);
     watch_model model;
     model.set_filter(o.probes);
-    model.set_probes(c.call("probe.list"));
+    if (auto subscribed = subscribe(c, model, filter); !subscribed)
+        return tl::unexpected(subscribed.error());
 
     screen out(isatty(STDOUT_FILENO) && !o.json);
     auto start = clock::now();
-    collect(c, model, o.duration, default_interval(o, out.tty()), [&](double elapsed) {
-        if (o.json)
-            return;
-        std::vector<std::string> lines{heading(c, "watch", elapsed, false)};
-        for (auto& l : model.render(out.tty()))
-            lines.push_back(l);
-        if (!out.tty())
-            lines.push_back("");
-        out.show(lines);
-    });
+    auto collected =
+        collect(c, model, o.duration, default_interval(o, out.tty()), [&](double elapsed) {
+            if (o.json)
+                return;
+            std::vector<std::string> lines{heading(c, "watch", elapsed, false)};
+            for (auto& l : model.render(out.tty()))
+                lines.push_back(l);
+            if (!out.tty())
+                lines.push_back("");
+            out.show(lines);
+        });
+    if (!collected)
+        return tl::unexpected(collected.error());
     double elapsed = seconds_between(start, clock::now());
     model.average_rates(elapsed);
     if (o.json) {
@@ -179,7 +205,8 @@ struct hist_function {
 std::optional<hist_function> find_hist_function(const json& list, const std::string& probe) {
     hist_function f;
     if (probe.find(':') == std::string::npos) {
-        int64_t id = std::stoll(probe);
+        int64_t id = 0;
+        parse_int(probe, id); // checked by the command line's parser
         for (const auto& p : list) {
             if (p.value("id", json(-1)) != id)
                 continue;
@@ -259,61 +286,58 @@ json hist_json(const watch_model& model, const hist_function& f, double elapsed)
 }
 
 // Subscribes to the hits of f's entry and return probes, collects and shows the histogram.
-void show_duration_hist(rpc_client& c, const cli_options& o, const hist_function& f) {
-    c.call("events.subscribe", {{"kinds", {"probe.hit", "events.lost", "process.exit"}},
-                                {"probes", {*f.entry, *f.ret}}});
+call_result<void> show_duration_hist(rpc_client& c, const cli_options& o, const hist_function& f) {
     watch_model model;
     model.set_filter({*f.entry, *f.ret});
-    model.set_probes(c.call("probe.list"));
+    auto subscribed = subscribe(
+        c, model,
+        {{"kinds", {"probe.hit", "events.lost", "process.exit"}}, {"probes", {*f.entry, *f.ret}}});
+    if (!subscribed)
+        return subscribed;
     screen out(isatty(STDOUT_FILENO) && !o.json);
     auto start = clock::now();
-    collect(c, model, o.duration, default_interval(o, true), [&](double elapsed) {
+    auto collected = collect(c, model, o.duration, default_interval(o, true), [&](double elapsed) {
         if (out.tty())
             out.show(hist_lines(c, model, f, elapsed, false));
     });
+    if (!collected)
+        return collected;
     double elapsed = seconds_between(start, clock::now());
     if (o.json)
         std::printf("%s\n", hist_json(model, f, elapsed).dump(2).c_str());
     else
         out.show(hist_lines(c, model, f, elapsed, true), true);
+    return {};
 }
 
 } // namespace
 
-int run_hist(rpc_client& c, const cli_options& o) {
+call_result<int> run_hist(rpc_client& c, const cli_options& o) {
     install_stop_handlers();
-    json list = c.call("probe.list").value("probes", json::array());
-    auto f = find_hist_function(list, o.hist_probe);
+    auto probes = c.call("probe.list");
+    if (!probes)
+        return tl::unexpected(probes.error());
+    auto f = find_hist_function(probes->value("probes", json::array()), o.hist_probe);
     if (!f)
         return exit_failed;
     // The entry and return probes that are missing are added for this run.
-    std::vector<int64_t> added;
-    auto add = [&](const char* kind) {
-        json r =
-            c.call("probe.add", {{"program", f->program}, {"symbol", f->symbol}, {"kind", kind}});
-        added.push_back(r["id"].get<int64_t>());
-        return added.back();
-    };
-    try {
-        if (!f->entry)
-            f->entry = add("entry");
-        if (!f->ret)
-            f->ret = add("return");
-        show_duration_hist(c, o, *f);
-    } catch (...) {
-        for (int64_t a : added) {
-            try {
-                c.call("probe.remove", {{"id", a}});
-            } catch (...) {
-            }
-        }
-        throw;
+    probes_for_the_run added(c);
+    for (auto [kind, id] : {std::pair{"entry", &f->entry}, std::pair{"return", &f->ret}}) {
+        if (*id)
+            continue;
+        auto r = added.add({{"program", f->program}, {"symbol", f->symbol}, {"kind", kind}});
+        if (!r)
+            return tl::unexpected(r.error());
+        *id = *r;
     }
-    for (int64_t a : added)
-        c.call("probe.remove", {{"id", a}});
-    if (!added.empty() && !o.json)
-        std::printf("(removed the %zu probe%s added for this histogram)\n", added.size(),
-                    added.size() == 1 ? "" : "s");
+    if (auto shown = show_duration_hist(c, o, *f); !shown)
+        return tl::unexpected(shown.error());
+    size_t count = added.size();
+    if (auto removed = added.remove_all(); !removed)
+        return tl::unexpected(removed.error());
+    if (count > 0 && !o.json)
+        std::printf("(removed the %zu probe%s added for this histogram)\n", count,
+                    count == 1 ? "" : "s");
     return exit_ok;
 }
 

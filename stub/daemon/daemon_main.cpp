@@ -103,10 +103,9 @@ rsp::session_options rsp_options_for(const daemon_options& options, daemon_kind 
     rsp_options.read_text = [&symbols](const std::string& program, uint64_t addr,
                                        uint64_t len) -> std::optional<std::vector<uint8_t>> {
         auto found = symbols.program(program);
-        auto* p = std::get_if<std::shared_ptr<const symbols::program_symbols>>(&found);
-        if (!p || !*p)
+        if (!found || !*found)
             return std::nullopt;
-        auto text = (*p)->text_at(addr);
+        auto text = (*found)->text_at(addr);
         if (text.size() < len)
             return std::nullopt;
         return std::vector<uint8_t>(text.begin(), text.begin() + len);

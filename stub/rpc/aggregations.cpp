@@ -14,9 +14,10 @@ using target::histogram_kind;
 
 namespace {
 
-rpc_error invalid(const std::string& reason) {
-    return rpc_error{jsonrpc::invalid_params, "Invalid params",
-                     json{{"param", "aggregate"}, {"reason", "aggregate: " + reason}}};
+tl::unexpected<rpc_error> invalid(const std::string& reason) {
+    return jsonrpc::fail(
+        rpc_error{jsonrpc::invalid_params, "Invalid params",
+                  json{{"param", "aggregate"}, {"reason", "aggregate: " + reason}}});
 }
 
 // The bounds of log2 bucket `i` (README of the kernel's table: [0] < 0, [1] 0, [2+n] 2^n..).
@@ -42,7 +43,7 @@ json linear_bucket(const target::aggregation_spec& s, uint32_t i, uint32_t count
 
 } // namespace
 
-std::variant<target::aggregation_spec, rpc_error> parse_aggregate(const json& aggregate,
+tl::expected<target::aggregation_spec, rpc_error> parse_aggregate(const json& aggregate,
                                                                   target::probe_kind kind) {
     jsonrpc::param_reader p(aggregate);
     auto by = p.string("by", optional_param);
@@ -55,7 +56,7 @@ std::variant<target::aggregation_spec, rpc_error> parse_aggregate(const json& ag
     if (!p.ok()) {
         rpc_error e = p.error();
         e.data["reason"] = "aggregate: " + e.data.value("reason", std::string());
-        return e;
+        return jsonrpc::fail(std::move(e));
     }
     target::aggregation_spec spec;
     bool at_return = kind == target::probe_kind::ret;

@@ -5,7 +5,7 @@
 #include "ruprobes/jsonrpc/message.hpp"
 #include "target_model/target_types.hpp"
 
-#include <variant>
+#include <tl/expected.hpp>
 
 namespace ruprobes::rpc {
 
@@ -15,7 +15,7 @@ inline constexpr uint64_t max_every_ms = 3'600'000;
 
 // probe.add's `aggregate` object ({by, of, hist, min, max, step, every}) for a probe of `kind`;
 // an invalid-params error that says what is wrong.
-std::variant<target::aggregation_spec, jsonrpc::rpc_error>
+tl::expected<target::aggregation_spec, jsonrpc::rpc_error>
 parse_aggregate(const jsonrpc::json& aggregate, target::probe_kind kind);
 
 // The spec as probe.add / probe.list show it: {by, of, hist[, min, max, step][, every]}.

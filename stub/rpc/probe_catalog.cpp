@@ -73,7 +73,7 @@ std::optional<rpc_error> classify(const symbols::program_symbols& syms, probe_si
 
 } // namespace
 
-std::variant<probe_site, rpc_error> probe_catalog::resolve(const probe_request& request) {
+tl::expected<probe_site, rpc_error> probe_catalog::resolve(const probe_request& request) {
     probe_request req = request;
     if (req.symbol && req.symbol->find(':') != std::string::npos && !req.line) {
         req.line = req.symbol;
@@ -81,59 +81,60 @@ std::variant<probe_site, rpc_error> probe_catalog::resolve(const probe_request& 
     }
     int given = (req.symbol ? 1 : 0) + (req.address ? 1 : 0) + (req.line ? 1 : 0);
     if (given != 1)
-        return params_error("give exactly one of \"symbol\", \"address\" or \"line\"");
+        return jsonrpc::fail(
+            params_error("give exactly one of \"symbol\", \"address\" or \"line\""));
     if (req.program.empty() || req.program.front() != '/')
-        return params_error("\"program\" must be a guest path such as /bin/fib");
+        return jsonrpc::fail(params_error("\"program\" must be a guest path such as /bin/fib"));
 
     probe_site site;
     site.program = req.program;
     site.kind = req.kind.value_or(req.symbol ? probe_kind::entry : probe_kind::insn);
 
     auto loaded = store_.program(req.program);
-    auto* load_error = std::get_if<symbols::symbol_error>(&loaded);
+    const symbols::symbol_error* load_error = loaded ? nullptr : &loaded.error();
     if (load_error && (req.symbol || req.line ||
                        load_error->code != symbols::symbol_error::kind::unknown_program))
-        return from_symbols(*load_error);
+        return jsonrpc::fail(from_symbols(*load_error));
     if (load_error) {
         // No host copy: an address is passed on as it is; the kernel checks it.
         site.address = *req.address;
         return site;
     }
-    const auto& syms = *std::get<std::shared_ptr<const symbols::program_symbols>>(loaded);
+    const auto& syms = **loaded;
 
     uint64_t function_address = 0;
     if (req.symbol) {
         auto f = syms.find_function(*req.symbol);
-        if (auto* err = std::get_if<symbols::symbol_error>(&f))
-            return from_symbols(*err);
-        site.address = std::get<symbols::function_symbol>(f).address;
+        if (!f)
+            return jsonrpc::fail(from_symbols(f.error()));
+        site.address = f->address;
     } else if (req.line) {
         auto l = syms.find_location(*req.line);
-        if (auto* err = std::get_if<symbols::symbol_error>(&l))
-            return from_symbols(*err);
-        const auto& loc = std::get<symbols::line_location>(l);
+        if (!l)
+            return jsonrpc::fail(from_symbols(l.error()));
+        const auto& loc = *l;
         site.address = loc.address;
         std::string file = loc.file.substr(loc.file.rfind('/') + 1);
         site.line = file + ":" + std::to_string(loc.line);
     } else {
         site.address = *req.address;
     }
-    auto s = syms.symbolize(site.address);
-    if (auto* where = std::get_if<symbols::symbolized>(&s)) {
+    if (auto where = syms.symbolize(site.address)) {
         site.symbol = where->name;
         site.offset = where->offset;
         function_address = where->function_address;
     }
     if ((site.kind == probe_kind::entry || site.kind == probe_kind::ret) &&
         (!site.symbol || site.offset != 0))
-        return params_error(std::string("a \"") + target::probe_kind_name(site.kind) +
-                            "\" probe must be at a function's first instruction (" +
-                            jsonrpc::hex_u64(site.address) +
-                            (site.symbol ? " is " + *site.symbol + "+" + std::to_string(site.offset)
-                                         : " is in no function") +
-                            ")");
+        return jsonrpc::fail(
+            params_error(std::string("a \"") + target::probe_kind_name(site.kind) +
+                         "\" probe must be at a function's first instruction (" +
+                         jsonrpc::hex_u64(site.address) +
+                         (site.symbol ? " is " + *site.symbol + "+" + std::to_string(site.offset)
+                                      : " is in no function") +
+                         ")"));
     if (auto err = classify(syms, site, function_address))
-        return *err;
+        return jsonrpc::fail(*err);
     return site;
 }
 
@@ -150,9 +151,8 @@ const probe_site& probe_catalog::site(target::probe_id id, const target::probe_i
     site.address = info.spec.offset;
     site.kind = info.spec.kind;
     auto loaded = store_.program(info.spec.program);
-    if (auto* syms = std::get_if<std::shared_ptr<const symbols::program_symbols>>(&loaded)) {
-        auto s = (*syms)->symbolize(site.address);
-        if (auto* where = std::get_if<symbols::symbolized>(&s)) {
+    if (loaded) {
+        if (auto where = (*loaded)->symbolize(site.address)) {
             site.symbol = where->name;
             site.offset = where->offset;
         }

@@ -12,7 +12,7 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <variant>
+#include <tl/expected.hpp>
 
 namespace ruprobes::rpc {
 
@@ -46,7 +46,7 @@ public:
     // Resolves a probe.add request to a site. Fails with -32602 (nothing or two of symbol /
     // address / line; entry/return off a function start), unknown program / symbol / line, or
     // -32003 with the engine's reason when the instruction there cannot be probed.
-    std::variant<probe_site, jsonrpc::rpc_error> resolve(const probe_request& request);
+    tl::expected<probe_site, jsonrpc::rpc_error> resolve(const probe_request& request);
 
     // Remembers the site of a probe the target accepted; forgets it.
     void remember(target::probe_id id, probe_site site) { sites_[id] = std::move(site); }

@@ -16,34 +16,36 @@ namespace ruprobes::rpc {
 namespace {
 
 using jsonrpc::call;
+using jsonrpc::fail;
 using jsonrpc::hex_u64;
 using jsonrpc::json;
+using jsonrpc::method_result;
 using jsonrpc::optional_param;
-using jsonrpc::outcome;
 using jsonrpc::param_reader;
 using jsonrpc::required;
 using jsonrpc::rpc_error;
 using target::probe_kind;
 
-// Runs `body` (a coroutine producing the method's outcome) and answers the call with it; an
+// Runs `body` (a coroutine producing the method's result) and answers the call with it; an
 // exception becomes -32603.
 template <typename Body>
 void respond_async(rpc_server::state& st, call& c, Body body) {
-    asio::co_spawn(
-        st.executor, std::move(body), [respond = c.respond](std::exception_ptr e, outcome result) {
-            if (!e) {
-                respond(std::move(result));
-                return;
-            }
-            std::string what = "unknown exception";
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& x) {
-                what = x.what();
-            } catch (...) {
-            }
-            respond(rpc_error{jsonrpc::internal_error, "Internal error", json{{"reason", what}}});
-        });
+    asio::co_spawn(st.executor, std::move(body),
+                   [respond = c.respond](std::exception_ptr e, method_result result) {
+                       if (!e) {
+                           respond(std::move(result));
+                           return;
+                       }
+                       std::string what = "unknown exception";
+                       try {
+                           std::rethrow_exception(e);
+                       } catch (const std::exception& x) {
+                           what = x.what();
+                       } catch (...) {
+                       }
+                       respond(fail(rpc_error{jsonrpc::internal_error, "Internal error",
+                                              json{{"reason", what}}}));
+                   });
 }
 
 json process_json(const target::process_info& p) {
@@ -56,7 +58,7 @@ json process_json(const target::process_info& p) {
 // ---- target.status ------------------------------------------------------------------------
 
 void target_status(rpc_server::state& st, call& c) {
-    respond_async(st, c, [&st]() -> asio::awaitable<outcome> {
+    respond_async(st, c, [&st]() -> asio::awaitable<method_result> {
         target::target_status s = co_await st.model.status();
         co_return json{{"connected", s.connected},
                        {"kernel_version", s.kernel_version},
@@ -72,10 +74,10 @@ void target_status(rpc_server::state& st, call& c) {
 // ---- process.* ------------------------------------------------------------------------------
 
 void process_list(rpc_server::state& st, call& c) {
-    respond_async(st, c, [&st]() -> asio::awaitable<outcome> {
+    respond_async(st, c, [&st]() -> asio::awaitable<method_result> {
         auto list = co_await st.model.list_processes();
         if (!list)
-            co_return from_target(list.error());
+            co_return fail(from_target(list.error()));
         json out = json::array();
         for (const auto& p : *list)
             out.push_back(process_json(p));
@@ -100,31 +102,32 @@ void process_spawn(rpc_server::state& st, call& c) {
             p.fail("argv", "a non-empty array whose first element is the program (/bin/<name>)");
     }
     if (!p.ok()) {
-        c.respond(p.error());
+        c.respond(fail(p.error()));
         return;
     }
-    respond_async(st, c, [&st, argv = std::move(argv), stopped]() -> asio::awaitable<outcome> {
-        auto info = co_await st.model.spawn(argv, stopped);
-        if (!info)
-            co_return from_target(info.error());
-        co_return process_json(*info);
-    });
+    respond_async(st, c,
+                  [&st, argv = std::move(argv), stopped]() -> asio::awaitable<method_result> {
+                      auto info = co_await st.model.spawn(argv, stopped);
+                      if (!info)
+                          co_return fail(from_target(info.error()));
+                      co_return process_json(*info);
+                  });
 }
 
 void process_kill(rpc_server::state& st, call& c) {
     param_reader p(c.req.params);
     auto pid = p.i64("pid", required);
     if (!p.ok()) {
-        c.respond(p.error());
+        c.respond(fail(p.error()));
         return;
     }
     // A process a gdb client debugs may be killed too: its session hears of the exit like any
     // other (the exit reply at gdb's next resume), so the debugger is never left holding a
     // process that vanished (docs/jsonrpc.md, process.kill).
-    respond_async(st, c, [&st, pid = *pid]() -> asio::awaitable<outcome> {
+    respond_async(st, c, [&st, pid = *pid]() -> asio::awaitable<method_result> {
         auto r = co_await st.model.kill(pid);
         if (!r)
-            co_return from_target(r.error());
+            co_return fail(from_target(r.error()));
         co_return json{{"pid", pid}};
     });
 }
@@ -147,44 +150,45 @@ void probe_add(rpc_server::state& st, call& c) {
     std::optional<std::string> condition = p.string("condition", optional_param);
     const json* aggregate = p.object("aggregate", optional_param);
     if (!p.ok()) {
-        c.respond(p.error());
+        c.respond(fail(p.error()));
         return;
     }
     auto resolved = st.catalog.resolve(req);
-    if (auto* err = std::get_if<rpc_error>(&resolved)) {
-        c.respond(*err);
+    if (!resolved) {
+        c.respond(fail(resolved.error()));
         return;
     }
-    probe_site site = std::get<probe_site>(std::move(resolved));
+    probe_site site = std::move(*resolved);
     std::vector<uint8_t> condition_list;
     if (condition) {
         auto compiled = condition::compile(
             *condition, condition::compile_options{site.kind == target::probe_kind::ret});
-        if (auto* e = std::get_if<condition::compile_error>(&compiled)) {
-            c.respond(rpc_error{jsonrpc::invalid_params, "Invalid params",
-                                json{{"param", "condition"},
-                                     {"column", e->column},
-                                     {"reason", "condition, column " + std::to_string(e->column) +
-                                                    ": " + e->reason}}});
+        if (!compiled) {
+            const condition::compile_error& e = compiled.error();
+            c.respond(
+                fail(rpc_error{jsonrpc::invalid_params, "Invalid params",
+                               json{{"param", "condition"},
+                                    {"column", e.column},
+                                    {"reason", "condition, column " + std::to_string(e.column) +
+                                                   ": " + e.reason}}}));
             return;
         }
-        condition_list =
-            target::encode_condition_list({std::get<std::vector<uint8_t>>(std::move(compiled))});
+        condition_list = target::encode_condition_list({std::move(*compiled)});
         site.condition = std::move(condition);
     }
     std::optional<target::aggregation_spec> aggregation;
     if (aggregate) {
         auto parsed = parse_aggregate(*aggregate, site.kind);
-        if (auto* err = std::get_if<rpc_error>(&parsed)) {
-            c.respond(*err);
+        if (!parsed) {
+            c.respond(fail(parsed.error()));
             return;
         }
-        aggregation = std::get<target::aggregation_spec>(parsed);
+        aggregation = *parsed;
     }
     respond_async(
         st, c,
         [&st, site = std::move(site), pid = req.pid, condition_list = std::move(condition_list),
-         aggregation]() -> asio::awaitable<outcome> {
+         aggregation]() -> asio::awaitable<method_result> {
             target::probe_spec spec;
             spec.program = site.program;
             spec.offset = site.address;
@@ -195,7 +199,7 @@ void probe_add(rpc_server::state& st, call& c) {
             spec.aggregation = aggregation;
             auto info = co_await st.model.add_trace_probe(spec);
             if (!info)
-                co_return from_target(info.error());
+                co_return fail(from_target(info.error()));
             st.catalog.remember(info->id, site);
             json out = probe_catalog::to_json(info->id, site, pid);
             if (aggregation)
@@ -208,11 +212,12 @@ void probe_add(rpc_server::state& st, call& c) {
 }
 
 // -32002 for a probe id that names no probe of the kind asked for ("trace", "aggregation").
-rpc_error no_probe(uint64_t id, const char* kind) {
-    return rpc_error{no_such_probe, "No such probe",
-                     json{{"errc", "no_such_probe"},
-                          {"id", id},
-                          {"reason", std::string("no ") + kind + " probe " + std::to_string(id)}}};
+tl::unexpected<rpc_error> no_probe(uint64_t id, const char* kind) {
+    return fail(
+        rpc_error{no_such_probe, "No such probe",
+                  json{{"errc", "no_such_probe"},
+                       {"id", id},
+                       {"reason", std::string("no ") + kind + " probe " + std::to_string(id)}}});
 }
 
 // A probe.* call that takes only `{id}`: runs `work(id)` once the id is read.
@@ -221,14 +226,14 @@ void with_probe_id(rpc_server::state& st, call& c, Work work) {
     param_reader p(c.req.params);
     auto id = p.u64("id", required);
     if (!p.ok()) {
-        c.respond(p.error());
+        c.respond(fail(p.error()));
         return;
     }
     respond_async(st, c, [id = *id, work = std::move(work)]() { return work(id); });
 }
 
 void probe_remove(rpc_server::state& st, call& c) {
-    with_probe_id(st, c, [&st](uint64_t id) -> asio::awaitable<outcome> {
+    with_probe_id(st, c, [&st](uint64_t id) -> asio::awaitable<method_result> {
         auto info = st.model.probe(id);
         if (!info || info->spec.mode == target::probe_mode::stop)
             co_return no_probe(id, "trace");
@@ -239,7 +244,7 @@ void probe_remove(rpc_server::state& st, call& c) {
         }
         auto r = co_await st.model.remove_trace_probe(id);
         if (!r)
-            co_return from_target(r.error());
+            co_return fail(from_target(r.error()));
         st.catalog.forget(id);
         stop_periodic_aggregate(st, id);
         co_return json{{"id", id}, {"hits", hits}};
@@ -247,18 +252,18 @@ void probe_remove(rpc_server::state& st, call& c) {
 }
 
 void probe_aggregate(rpc_server::state& st, call& c) {
-    with_probe_id(st, c, [&st](uint64_t id) -> asio::awaitable<outcome> {
+    with_probe_id(st, c, [&st](uint64_t id) -> asio::awaitable<method_result> {
         auto info = st.model.probe(id);
         if (!info || !info->spec.aggregation)
             co_return no_probe(id, "aggregation");
         auto table = co_await st.model.read_aggregation(id);
         if (!table)
-            co_return from_target(table.error());
+            co_return fail(from_target(table.error()));
         co_return aggregation_json(id, *info->spec.aggregation, *table);
     });
 }
 
-outcome probe_list(rpc_server::state& st) {
+method_result probe_list(rpc_server::state& st) {
     json out = json::array();
     for (const target::probe_info& info : st.model.trace_probes()) {
         json j = probe_catalog::to_json(info.id, st.catalog.site(info.id, info), info.spec.pid);
@@ -274,11 +279,12 @@ outcome probe_list(rpc_server::state& st) {
 
 // ---- events.* -------------------------------------------------------------------------------
 
-outcome events_subscribe(rpc_server::state& st, const json& params, jsonrpc::call_context* ctx) {
+method_result events_subscribe(rpc_server::state& st, const json& params,
+                               jsonrpc::call_context* ctx) {
     auto* session = dynamic_cast<session_context*>(ctx);
     if (!session)
-        return rpc_error{jsonrpc::internal_error, "Internal error",
-                         json{{"reason", "events.subscribe needs a connection"}}};
+        return fail(rpc_error{jsonrpc::internal_error, "Internal error",
+                              json{{"reason", "events.subscribe needs a connection"}}});
     param_reader p(params);
     events::event_filter filter;
     if (const json* probes = p.array("probes", optional_param)) {
@@ -315,27 +321,28 @@ outcome events_subscribe(rpc_server::state& st, const json& params, jsonrpc::cal
         }
     }
     if (!p.ok())
-        return p.error();
+        return fail(p.error());
     if (session->subscriber().filter_count() >= st.options.max_subscriptions)
-        return rpc_error{too_many_subscriptions, "Too many subscriptions",
-                         json{{"limit", st.options.max_subscriptions},
-                              {"reason", "this connection has the most subscriptions allowed; "
-                                         "unsubscribe one or widen a filter"}}};
+        return fail(rpc_error{too_many_subscriptions, "Too many subscriptions",
+                              json{{"limit", st.options.max_subscriptions},
+                                   {"reason", "this connection has the most subscriptions allowed; "
+                                              "unsubscribe one or widen a filter"}}});
     uint64_t id = session->subscriber().add_filter(std::move(filter));
     return json{{"subscription", id}};
 }
 
-outcome events_unsubscribe(rpc_server::state&, const json& params, jsonrpc::call_context* ctx) {
+method_result events_unsubscribe(rpc_server::state&, const json& params,
+                                 jsonrpc::call_context* ctx) {
     auto* session = dynamic_cast<session_context*>(ctx);
     param_reader p(params);
     auto id = p.u64("subscription", required);
     if (!p.ok())
-        return p.error();
+        return fail(p.error());
     if (!session || !session->subscriber().remove_filter(*id))
-        return rpc_error{
+        return fail(rpc_error{
             no_such_subscription, "No such subscription",
             json{{"subscription", *id},
-                 {"reason", "this connection has no subscription " + std::to_string(*id)}}};
+                 {"reason", "this connection has no subscription " + std::to_string(*id)}}});
     return json{{"subscription", *id}};
 }
 

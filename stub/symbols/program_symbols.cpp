@@ -16,8 +16,8 @@ namespace ruprobes::symbols {
 
 namespace {
 
-symbol_error make_error(symbol_error::kind k, std::string message) {
-    return symbol_error{k, std::move(message)};
+tl::unexpected<symbol_error> make_error(symbol_error::kind k, std::string message) {
+    return tl::unexpected(symbol_error{k, std::move(message)});
 }
 
 // Closes what load() opened, whichever way it leaves.

@@ -3,13 +3,14 @@
 // is read once at load; the object is immutable afterwards.
 #pragma once
 
+#include <tl/expected.hpp>
+
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
 #include <vector>
 
 namespace ruprobes::symbols {
@@ -32,8 +33,9 @@ struct symbol_error {
 // A short stable name for `k` ("unknown_symbol", ...).
 const char* error_kind_name(symbol_error::kind k);
 
+// A T, or why there is none: the daemon's one result type (tl::expected).
 template <typename T>
-using lookup = std::variant<T, symbol_error>;
+using lookup = tl::expected<T, symbol_error>;
 
 struct function_symbol {
     std::string name;

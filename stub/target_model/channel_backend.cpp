@@ -561,22 +561,14 @@ task<outcome<trace_status>> channel_backend::read_trace_status() {
     auto r = co_await impl_->client->trace_status();
     if (!r)
         co_return error_of(r, "trace_status");
-    const channel::trace_status_info& s = *r;
-    auto reason = s.stop_reason == wire::trace_stop_reason::requested ? trace_stop_reason::requested
-                  : s.stop_reason == wire::trace_stop_reason::full    ? trace_stop_reason::full
-                  : s.stop_reason == wire::trace_stop_reason::passcount
-                      ? trace_stop_reason::passcount
-                  : s.stop_reason == wire::trace_stop_reason::error ? trace_stop_reason::error
-                                                                    : trace_stop_reason::not_run;
-    co_return trace_status{s.running, reason,        s.stopping_tracepoint, s.error_code, s.frames,
-                           s.created, s.buffer_size, s.buffer_free,         s.variables};
+    co_return std::move(*r);
 }
 
 task<outcome<trace_frame>> channel_backend::read_trace_frame(uint32_t number) {
     auto r = co_await impl_->client->trace_frame_read(number);
     if (!r)
         co_return error_of(r, "trace_frame_read");
-    co_return trace_frame{r->number, r->tracepoint, std::move(r->data)};
+    co_return std::move(*r);
 }
 
 } // namespace ruprobes::target

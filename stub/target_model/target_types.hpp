@@ -215,25 +215,11 @@ struct tracepoint_spec {
     std::vector<uint8_t> actions;   // expression list, same framing
 };
 
-enum class trace_stop_reason { not_run, requested, full, passcount, error };
-
-struct trace_status {
-    bool running = false;
-    trace_stop_reason stop_reason = trace_stop_reason::not_run;
-    uint32_t stopping_tracepoint = 0;
-    int32_t error_code = 0; // the kernel's status number of an error stop
-    uint32_t frames = 0;
-    uint32_t created = 0;
-    uint32_t buffer_size = 0;
-    uint32_t buffer_free = 0;
-    std::vector<std::pair<uint32_t, uint64_t>> variables; // (number, current value)
-};
-
-struct trace_frame {
-    uint32_t number = 0;
-    uint32_t tracepoint = 0;
-    std::vector<uint8_t> data; // blocks (ruprobes/wire/trace_frame.hpp)
-};
+// The kernel's trace run and one frame of its buffer: the channel's records
+// (channel/channel_types.hpp), not copies of them.
+using trace_stop_reason = ruprobes::wire::trace_stop_reason;
+using trace_status = channel::trace_status_info;
+using trace_frame = channel::trace_frame_info;
 
 struct probe_info {
     probe_id id = 0;

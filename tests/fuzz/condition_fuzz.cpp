@@ -31,12 +31,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     namespace cond = ruprobes::condition;
     std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
     auto r = cond::compile(text, cond::compile_options{(data[0] & 1) != 0});
-    if (auto* e = std::get_if<cond::compile_error>(&r)) {
-        CHECK(!e->reason.empty());
-        CHECK(e->column >= 1 && e->column <= text.size() + 1);
+    if (!r) {
+        CHECK(!r.error().reason.empty());
+        CHECK(r.error().column >= 1 && r.error().column <= text.size() + 1);
         return 0;
     }
-    const auto& code = std::get<std::vector<uint8_t>>(r);
+    const auto& code = *r;
     CHECK(code.size() <= cond::max_bytecode);
     CHECK(ruprobes::agent_expr::validate(code).ok());
     uint64_t x[32] = {};

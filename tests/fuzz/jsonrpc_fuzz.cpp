@@ -22,7 +22,7 @@ using namespace ruprobes::jsonrpc;
 const method_table& methods() {
     static method_table table = [] {
         method_table t;
-        t.add_sync("probe.add", [](const json& params, call_context*) -> outcome {
+        t.add_sync("probe.add", [](const json& params, call_context*) -> method_result {
             param_reader p(params);
             auto program = p.string("program", required);
             auto symbol = p.string("symbol", optional_param);
@@ -31,7 +31,7 @@ const method_table& methods() {
             auto stopped = p.boolean("stopped", optional_param);
             const json* kinds = p.array("kinds", optional_param);
             if (!p.ok())
-                return p.error();
+                return fail(p.error());
             return json{{"program", *program},
                         {"address", hex_u64(address.value_or(0))},
                         {"symbol", symbol.value_or("")},
@@ -39,7 +39,8 @@ const method_table& methods() {
                         {"stopped", stopped.value_or(false)},
                         {"kinds", kinds ? kinds->size() : 0}};
         });
-        t.add_sync("echo", [](const json& params, call_context*) -> outcome { return params; });
+        t.add_sync("echo",
+                   [](const json& params, call_context*) -> method_result { return params; });
         t.add("later", [](call& c) { c.respond(json("late")); });
         return t;
     }();

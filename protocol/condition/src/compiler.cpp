@@ -122,9 +122,9 @@ public:
 
     compile_result run() {
         if (source_.size() > max_source)
-            return compile_error{1, "the condition is " + std::to_string(source_.size()) +
-                                        " characters long; at most " + std::to_string(max_source) +
-                                        " are allowed"};
+            return tl::unexpected(compile_error{
+                1, "the condition is " + std::to_string(source_.size()) +
+                       " characters long; at most " + std::to_string(max_source) + " are allowed"});
         advance();
         if (current_.kind == token_kind::end)
             fail(1, "the condition is empty");
@@ -141,7 +141,7 @@ public:
                         " values on the evaluation stack; at most " + std::to_string(max_stack) +
                         " fit");
         if (error_)
-            return std::move(*error_);
+            return tl::unexpected(std::move(*error_));
         return std::move(code_);
     }
 
@@ -161,9 +161,9 @@ private:
         if (error_)
             return;
         auto next = next_token(source_, pos_);
-        if (auto* e = std::get_if<compile_error>(&next))
-            return fail(e->column, std::move(e->reason));
-        current_ = std::get<token>(next);
+        if (!next)
+            return fail(next.error().column, std::move(next.error().reason));
+        current_ = *next;
     }
 
     bool at(std::string_view punct) const {

@@ -28,7 +28,7 @@ std::string hex_byte(unsigned char c) {
 }
 
 // A decimal or 0x hex number with optional u/l suffixes, at source[pos].
-std::variant<token, compile_error> number(std::string_view source, size_t& pos, token t) {
+tl::expected<token, compile_error> number(std::string_view source, size_t& pos, token t) {
     size_t start = pos;
     int base = 10;
     if (source.substr(pos, 2) == "0x" || source.substr(pos, 2) == "0X") {
@@ -40,13 +40,14 @@ std::variant<token, compile_error> number(std::string_view source, size_t& pos, 
         pos++;
     std::string_view digits = source.substr(digits_start, pos - digits_start);
     if (digits.empty())
-        return compile_error{t.column, "a hexadecimal number needs digits after 0x"};
+        return tl::unexpected(
+            compile_error{t.column, "a hexadecimal number needs digits after 0x"});
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), t.value, base);
     (void)end;
     if (ec == std::errc::result_out_of_range)
-        return compile_error{t.column, "the number " +
-                                           std::string(source.substr(start, pos - start)) +
-                                           " does not fit in 64 bits"};
+        return tl::unexpected(
+            compile_error{t.column, "the number " + std::string(source.substr(start, pos - start)) +
+                                        " does not fit in 64 bits"});
     bool suffix_u = false;
     while (pos < source.size() &&
            (source[pos] == 'u' || source[pos] == 'U' || source[pos] == 'l' || source[pos] == 'L')) {
@@ -54,8 +55,9 @@ std::variant<token, compile_error> number(std::string_view source, size_t& pos, 
         pos++;
     }
     if (pos < source.size() && (is_name_start(source[pos]) || is_digit(source[pos])))
-        return compile_error{static_cast<unsigned>(pos + 1),
-                             std::string("unexpected '") + source[pos] + "' in a number"};
+        return tl::unexpected(
+            compile_error{static_cast<unsigned>(pos + 1),
+                          std::string("unexpected '") + source[pos] + "' in a number"});
     t.kind = token_kind::number;
     t.text = source.substr(start, pos - start);
     t.is_unsigned = suffix_u || t.value > static_cast<uint64_t>(INT64_MAX);
@@ -64,7 +66,7 @@ std::variant<token, compile_error> number(std::string_view source, size_t& pos, 
 
 } // namespace
 
-std::variant<token, compile_error> next_token(std::string_view source, size_t& pos) {
+tl::expected<token, compile_error> next_token(std::string_view source, size_t& pos) {
     while (pos < source.size() && (source[pos] == ' ' || source[pos] == '\t' ||
                                    source[pos] == '\n' || source[pos] == '\r'))
         pos++;
@@ -94,9 +96,9 @@ std::variant<token, compile_error> next_token(std::string_view source, size_t& p
         }
     }
     if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f)
-        return compile_error{t.column,
-                             "unexpected byte 0x" + hex_byte(static_cast<unsigned char>(c))};
-    return compile_error{t.column, std::string("unexpected character '") + c + "'"};
+        return tl::unexpected(compile_error{t.column, "unexpected byte 0x" +
+                                                          hex_byte(static_cast<unsigned char>(c))});
+    return tl::unexpected(compile_error{t.column, std::string("unexpected character '") + c + "'"});
 }
 
 } // namespace ruprobes::condition

@@ -6,7 +6,6 @@
 
 #include <cstdint>
 #include <string_view>
-#include <variant>
 
 namespace ruprobes::condition {
 
@@ -23,6 +22,6 @@ struct token {
 // The token at `pos` of `source` after any blanks, and `pos` moved past it; at the end of the
 // source a token_kind::end token. An unknown character or a malformed number is an error that
 // names its column.
-std::variant<token, compile_error> next_token(std::string_view source, size_t& pos);
+tl::expected<token, compile_error> next_token(std::string_view source, size_t& pos);
 
 } // namespace ruprobes::condition

@@ -80,16 +80,16 @@ void dispatcher::dispatch(std::string_view text, std::shared_ptr<call_context> c
         auto start = [collector, req, context, method]() {
             auto answered = std::make_shared<bool>(false);
             call c{*req, context, nullptr};
-            c.respond = [collector, req, answered, context](outcome result) {
+            c.respond = [collector, req, answered, context](method_result result) {
                 if (*answered)
                     return;
                 *answered = true;
                 if (!req->is_notification) {
-                    if (auto* value = std::get_if<json>(&result))
-                        collector->responses.push_back(make_response(req->id, std::move(*value)));
+                    if (result)
+                        collector->responses.push_back(make_response(req->id, std::move(*result)));
                     else
                         collector->responses.push_back(
-                            make_error_response(req->id, std::get<rpc_error>(result)));
+                            make_error_response(req->id, result.error()));
                 }
                 collector->done();
                 if (context)
@@ -98,9 +98,11 @@ void dispatcher::dispatch(std::string_view text, std::shared_ptr<call_context> c
             try {
                 (*method)(c);
             } catch (const json::exception& e) {
-                c.respond(rpc_error{invalid_params, "Invalid params", json{{"reason", e.what()}}});
+                c.respond(
+                    fail(rpc_error{invalid_params, "Invalid params", json{{"reason", e.what()}}}));
             } catch (const std::exception& e) {
-                c.respond(rpc_error{internal_error, "Internal error", json{{"reason", e.what()}}});
+                c.respond(
+                    fail(rpc_error{internal_error, "Internal error", json{{"reason", e.what()}}}));
             }
         };
         if (context)

@@ -55,16 +55,16 @@ int main(int argc, char** argv) {
 
     auto loaded =
         ruprobes::symbols::program_symbols::load(std::string(ruprobes::test::user_dir) + "/loop");
-    if (loaded.index() != 0) {
+    if (!loaded) {
         std::fprintf(stderr, "bench_channel: cannot read the loop program\n");
         return 1;
     }
-    auto step = std::get<0>(loaded)->find_function("step");
-    if (step.index() != 0) {
+    auto step = (*loaded)->find_function("step");
+    if (!step) {
         std::fprintf(stderr, "bench_channel: loop has no step()\n");
         return 1;
     }
-    const uint64_t step_addr = std::get<0>(step).address;
+    const uint64_t step_addr = step->address;
 
     ruprobes::test::temp_dir dir;
     ruprobes::test::guest_options guest_opts;

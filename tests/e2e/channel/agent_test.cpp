@@ -38,10 +38,7 @@ guest_options staying_guest() {
 std::shared_ptr<const ruprobes::symbols::program_symbols> load_program(const std::string& name) {
     auto r = ruprobes::symbols::program_symbols::load(std::string(ruprobes::test::user_dir) + "/" +
                                                       name);
-    if (auto* p = std::get_if<0>(&r)) {
-        return *p;
-    }
-    return nullptr;
+    return r ? *r : nullptr;
 }
 
 // The kernel's status of a failed request (0 when it succeeded), and how it failed.
@@ -56,9 +53,7 @@ channel::call_errc errc_of(const channel::call_result<T>& r) {
 
 uint64_t function_address(const ruprobes::symbols::program_symbols& prog, const char* name) {
     auto f = prog.find_function(name);
-    return std::holds_alternative<ruprobes::symbols::function_symbol>(f)
-               ? std::get<ruprobes::symbols::function_symbol>(f).address
-               : 0;
+    return f ? f->address : 0;
 }
 
 // Runs `body` on `io` (bounded by `limit`); false when it did not finish.

@@ -63,11 +63,11 @@ int main(int argc, char** argv) {
     std::vector<target::fake_program> programs = target::fake_programs();
     for (const std::string& name : elf_programs) {
         auto loaded = store.program("/bin/" + name);
-        if (auto* err = std::get_if<symbols::symbol_error>(&loaded)) {
-            std::fprintf(stderr, "rpc_fake_server: %s\n", err->message.c_str());
+        if (!loaded) {
+            std::fprintf(stderr, "rpc_fake_server: %s\n", loaded.error().message.c_str());
             return 2;
         }
-        const auto& syms = *std::get<std::shared_ptr<const symbols::program_symbols>>(loaded);
+        const auto& syms = **loaded;
         for (const auto& [base, bytes] : syms.text_sections())
             programs.push_back({"/bin/" + name, base, bytes, syms.entry()});
     }

@@ -231,8 +231,8 @@ TEST_F(rpc_server_test, pid_and_probe_filters) {
 TEST_F(rpc_server_test, probes_by_symbol_and_line_through_the_host_copy) {
     start();
     auto loaded = symbols::program_symbols::load(RUPROBES_SYMBOLS_FIXTURE);
-    auto syms = std::get<std::shared_ptr<const symbols::program_symbols>>(loaded);
-    uint64_t add_one = std::get<symbols::function_symbol>(syms->find_function("add_one")).address;
+    auto syms = *loaded;
+    uint64_t add_one = syms->find_function("add_one")->address;
 
     rpc_test_client c(port);
     json by_symbol = c.call("probe.add", {{"program", "/bin/fixture"}, {"symbol", "add_one"}});

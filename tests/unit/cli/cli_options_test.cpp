@@ -8,14 +8,14 @@ namespace {
 
 cli_options parse_ok(std::vector<std::string> args) {
     auto r = parse_command_line(args);
-    EXPECT_TRUE(r.options.has_value()) << r.error;
-    return r.options.value_or(cli_options{});
+    EXPECT_TRUE(r.has_value()) << r.error();
+    return r.value_or(cli_options{});
 }
 
 std::string parse_error(std::vector<std::string> args) {
     auto r = parse_command_line(args);
-    EXPECT_FALSE(r.options.has_value());
-    return r.error;
+    EXPECT_FALSE(r.has_value());
+    return r ? std::string() : r.error();
 }
 
 TEST(cli_options, probes_add_symbol_with_kind_and_pid) {

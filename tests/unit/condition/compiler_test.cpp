@@ -43,11 +43,11 @@ struct thread {
 
 std::vector<uint8_t> compiled(std::string_view source, bool return_probe = false) {
     auto r = cond::compile(source, cond::compile_options{return_probe});
-    if (auto* e = std::get_if<cond::compile_error>(&r)) {
-        ADD_FAILURE() << source << ": column " << e->column << ": " << e->reason;
+    if (!r) {
+        ADD_FAILURE() << source << ": column " << r.error().column << ": " << r.error().reason;
         return {};
     }
-    auto code = std::get<std::vector<uint8_t>>(r);
+    auto code = *r;
     EXPECT_TRUE(agent_expr::validate(code).ok()) << source;
     return code;
 }
@@ -66,9 +66,8 @@ int64_t eval_signed(thread& t, std::string_view source) {
 
 cond::compile_error error_of(std::string_view source, bool return_probe = false) {
     auto r = cond::compile(source, cond::compile_options{return_probe});
-    auto* e = std::get_if<cond::compile_error>(&r);
-    EXPECT_NE(e, nullptr) << source << " compiled";
-    return e ? *e : cond::compile_error{};
+    EXPECT_FALSE(r.has_value()) << source << " compiled";
+    return r ? cond::compile_error{} : r.error();
 }
 
 TEST(ConditionCompiler, RegistersByEveryName) {

@@ -14,26 +14,26 @@ class dispatcher_test : public ::testing::Test {
 protected:
     dispatcher_test() {
         methods.add_sync("echo",
-                         [](const json& params, call_context*) -> outcome { return params; });
-        methods.add_sync("add", [](const json& params, call_context*) -> outcome {
+                         [](const json& params, call_context*) -> method_result { return params; });
+        methods.add_sync("add", [](const json& params, call_context*) -> method_result {
             param_reader p(params);
             auto a = p.u64("a", required);
             auto b = p.u64("b", required);
             if (!p.ok())
-                return p.error();
+                return fail(p.error());
             return json(*a + *b);
         });
-        methods.add_sync("fail", [](const json&, call_context*) -> outcome {
-            return rpc_error{-32001, "No such probe", json{{"id", 9}}};
+        methods.add_sync("fail", [](const json&, call_context*) -> method_result {
+            return fail(rpc_error{-32001, "No such probe", json{{"id", 9}}});
         });
-        methods.add_sync("throws", [](const json&, call_context*) -> outcome {
+        methods.add_sync("throws", [](const json&, call_context*) -> method_result {
             throw std::runtime_error("boom");
         });
-        methods.add_sync("type_error", [](const json& params, call_context*) -> outcome {
+        methods.add_sync("type_error", [](const json& params, call_context*) -> method_result {
             return json(params.at("x").get<std::string>());
         });
         methods.add("later", [this](call& c) { parked.push_back(c.respond); });
-        methods.add_sync("count", [this](const json&, call_context*) -> outcome {
+        methods.add_sync("count", [this](const json&, call_context*) -> method_result {
             calls++;
             return json(calls);
         });
@@ -54,7 +54,7 @@ protected:
     }
 
     method_table methods;
-    std::vector<std::function<void(outcome)>> parked;
+    std::vector<std::function<void(method_result)>> parked;
     int calls = 0;
 };
 
@@ -174,7 +174,7 @@ TEST_F(dispatcher_test, late_answers_complete_the_batch_once) {
     ASSERT_EQ(parked.size(), 2u);
     parked[1](json("third"));
     EXPECT_EQ(sends, 0);
-    parked[0](rpc_error{-32000, "Target not connected", {}});
+    parked[0](fail(rpc_error{-32000, "Target not connected", {}}));
     parked[0](json("second answer is ignored"));
     ASSERT_EQ(sends, 1);
     ASSERT_TRUE(out->is_array());

@@ -28,26 +28,26 @@ std::map<std::string, uint64_t> nm_listing() {
 
 std::shared_ptr<const program_symbols> load_fixture() {
     auto loaded = program_symbols::load(fixture);
-    if (auto* err = std::get_if<symbol_error>(&loaded)) {
-        ADD_FAILURE() << err->message;
+    if (!loaded) {
+        ADD_FAILURE() << loaded.error().message;
         return nullptr;
     }
-    return std::get<std::shared_ptr<const program_symbols>>(loaded);
+    return *loaded;
 }
 
 template <typename T>
 const T& ok(const lookup<T>& l) {
-    if (auto* err = std::get_if<symbol_error>(&l))
-        throw std::runtime_error("lookup failed: " + err->message);
-    return std::get<T>(l);
+    if (!l)
+        throw std::runtime_error("lookup failed: " + l.error().message);
+    return *l;
 }
 
 template <typename T>
 symbol_error::kind err(const lookup<T>& l) {
-    if (!std::holds_alternative<symbol_error>(l))
+    if (l)
         throw std::runtime_error("lookup unexpectedly succeeded");
-    EXPECT_FALSE(std::get<symbol_error>(l).message.empty());
-    return std::get<symbol_error>(l).code;
+    EXPECT_FALSE(l.error().message.empty());
+    return l.error().code;
 }
 
 TEST(symbols, functions_match_nm) {

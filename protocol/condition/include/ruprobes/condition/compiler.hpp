@@ -16,10 +16,11 @@
 // address 0.
 #pragma once
 
+#include <tl/expected.hpp>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
 namespace ruprobes::condition {
@@ -46,8 +47,9 @@ struct compile_error {
     std::string reason;
 };
 
-// The bytecode of one expression (ending in `end`), or the first error.
-using compile_result = std::variant<std::vector<uint8_t>, compile_error>;
+// The bytecode of one expression (ending in `end`), or the first error (tl::expected, the
+// host's one result type).
+using compile_result = tl::expected<std::vector<uint8_t>, compile_error>;
 
 compile_result compile(std::string_view source, const compile_options& options = {});
 

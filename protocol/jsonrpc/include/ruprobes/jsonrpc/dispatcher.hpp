@@ -12,12 +12,11 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
-#include <variant>
 
 namespace ruprobes::jsonrpc {
 
-// What a method produced: a result value or an error object.
-using outcome = std::variant<json, rpc_error>;
+// What a method produced: its result value, or the error object it is answered with.
+using method_result = tl::expected<json, rpc_error>;
 
 // Per-connection state a handler may need (the session that called); subclassed by servers.
 struct call_context {
@@ -34,11 +33,11 @@ struct call_context {
 struct call {
     const request& req;
     std::shared_ptr<call_context> context;
-    std::function<void(outcome)> respond;
+    std::function<void(method_result)> respond;
 };
 
 using async_method = std::function<void(call&)>;
-using sync_method = std::function<outcome(const json& params, call_context* context)>;
+using sync_method = std::function<method_result(const json& params, call_context* context)>;
 
 class method_table {
 public:

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <tl/expected.hpp>
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ruprobes::jsonrpc {
@@ -33,6 +35,13 @@ struct rpc_error {
     std::string message;
     json data;
 };
+
+// A failed result of anything that answers with an error object (a method's method_result, a
+// parameter parsed for it): `return fail(p.error());`. tl::expected is the daemon's one result
+// type (as the target model's outcome<T>).
+inline tl::unexpected<rpc_error> fail(rpc_error error) {
+    return tl::unexpected<rpc_error>(std::move(error));
+}
 
 // One request or notification that passed validation.
 struct request {
