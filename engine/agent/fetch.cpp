@@ -62,7 +62,7 @@ size_t read_string(uint32_t pid, uint64_t addr, uint8_t* out, size_t max,
         size_t chunk = max - got;
         if (chunk > page_size - (at & (page_size - 1)))
             chunk = page_size - (at & (page_size - 1));
-        if (os_copy_from_user(pid, out + got, at, chunk) != 0) {
+        if (uprobes_read_user(pid, at, out + got, chunk) != 0) {
             status = wire::fetch_status::unreadable;
             return 0;
         }
@@ -97,7 +97,7 @@ uint32_t fill_items(uint8_t* out, void* user) {
         wire::fetch_status status = wire::fetch_status::ok;
         size_t len = e.len;
         if (e.op == wire::fetch_op::mem) {
-            if (os_copy_from_user(s.hit->pid, data, addr, len) != 0) {
+            if (uprobes_read_user(s.hit->pid, addr, data, len) != 0) {
                 status = wire::fetch_status::unreadable;
                 len = 0;
             }
