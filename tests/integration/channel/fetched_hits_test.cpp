@@ -5,6 +5,7 @@
 
 #include "ruprobes/wire/fetch.hpp"
 
+#include <atomic>
 #include <cstring>
 
 namespace {
@@ -77,11 +78,11 @@ TEST(ChannelClient, FetchedDataAcrossTwoFramesIsJoinedAndDeliveredInOrder) {
     for (size_t i = 0; i < fetched.size(); i++)
         fetched[i] = uint8_t(i + 1);
     channel::client c(h.io, fast_options(), handlers);
-    uint64_t acked = 0;
+    std::atomic<uint64_t> acked = 0; // written by the kernel's script, read by the client
     h.run(
         [&]() -> asio::awaitable<void> {
             (void)co_await c.open_fd(h.client_fd);
-            for (int i = 0; i < 500 && order.size() < 3; i++) {
+            for (int i = 0; i < 500 && acked < 6; i++) {
                 asio::steady_timer t(co_await asio::this_coro::executor, 10ms);
                 co_await t.async_wait(asio::use_awaitable);
             }
@@ -105,7 +106,7 @@ TEST(ChannelClient, FetchedDataAcrossTwoFramesIsJoinedAndDeliveredInOrder) {
     EXPECT_EQ(order, (std::vector<std::string>{"plain 1", "fetched 2", "plain 5"}));
     EXPECT_EQ(data, fetched);
     EXPECT_TRUE(complete);
-    EXPECT_EQ(acked, 6u);
+    EXPECT_EQ(acked.load(), 6u);
     EXPECT_EQ(c.stats().hit_records, 3u);
     EXPECT_EQ(c.stats().fetch_records, 2u);
     EXPECT_EQ(c.stats().fetch_incomplete, 0u);
