@@ -70,7 +70,8 @@ constexpr uint32_t kernel_capabilities =
     wire::capability::hit_batches | wire::capability::stop_mode | wire::capability::return_probes |
     wire::capability::memory_write | wire::capability::register_write |
     wire::capability::single_step | wire::capability::spawn | wire::capability::lease |
-    wire::capability::word_checksum | wire::capability::seq_checked_hits;
+    wire::capability::word_checksum | wire::capability::seq_checked_hits |
+    wire::capability::fetch_records;
 
 extern agent_session session;
 extern hit_ring hits;                  // under the agent's lock

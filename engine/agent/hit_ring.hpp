@@ -12,6 +12,7 @@
 #pragma once
 
 #include "ruprobes/ruprobes.h"
+#include "ruprobes/wire/fetch.hpp"
 #include "ruprobes/wire/messages.hpp"
 
 class hit_ring {
@@ -22,6 +23,10 @@ public:
     // Stores `hit` with the next sequence number, in the wire layout with its reserved bytes zero
     // (protocol/README.md §3), so a record is shipped as it lies; false (and counted) when full.
     inline bool push(const uprobes_hit& hit); // inline: it runs in every traced hit
+    // Stores `hit` followed by the continuation records that carry `data` (`len` bytes, at most
+    // wire::max_fetch_data; ruprobes/wire/fetch.hpp), all or nothing: false (one record counted
+    // as dropped) when the ring has no room for all of them.
+    bool push_with_data(const uprobes_hit& hit, const uint8_t* data, uint32_t len);
 
     uint32_t size() const { return count_; }
     // The i-th oldest record (i < size()).

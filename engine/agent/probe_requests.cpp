@@ -3,6 +3,7 @@
 #include "agent/request_util.hpp"
 
 #include "agent/aggregations.hpp"
+#include "agent/fetch.hpp"
 #include "agent/session.hpp"
 #include "agent/tracepoints.hpp"
 
@@ -26,6 +27,10 @@ struct probe_slot {
     char path[max_path] = {};
     uint16_t condition_len = 0;
     uint8_t condition[max_condition] = {};
+    // The handler of a probe with a condition too (it shares the engine's `user` with the
+    // condition): run by slot_handler.
+    uprobes_handler_fn handler = nullptr;
+    void* handler_user = nullptr;
 };
 
 constinit probe_slot probes[max_agent_probes];
@@ -35,6 +40,12 @@ constinit probe_slot probes[max_agent_probes];
 int slot_condition(const uprobes_trap_context* ctx, const uprobes_hit* hit, void* user) {
     const probe_slot* slot = static_cast<const probe_slot*>(user);
     return uprobes_condition_holds(ctx, hit->pid, hit->tid, slot->condition, slot->condition_len);
+}
+
+// The handler of a probe with a condition: the slot's handler with its own `user`.
+void slot_handler(uprobes_trap_context* ctx, const uprobes_hit* hit, void* user) {
+    const probe_slot* slot = static_cast<const probe_slot*>(user);
+    slot->handler(ctx, hit, slot->handler_user);
 }
 
 } // namespace
@@ -96,6 +107,11 @@ uint32_t add_probe(const wire::frame& f, const probe_params& p) {
     if (slot->condition_len != 0) {
         spec.condition = slot_condition;
         spec.user = slot;
+        if (p.handler != nullptr) {
+            slot->handler = p.handler;
+            slot->handler_user = p.handler_user;
+            spec.handler = slot_handler;
+        }
     } else if (p.handler != nullptr) {
         spec.handler = p.handler;
         spec.user = p.handler_user;
@@ -127,6 +143,10 @@ void probe_add(const wire::frame& f) {
         reply_status(f, wire::status::malformed);
         return;
     }
+    if (!req.fetch.empty()) {
+        fetch_probe_add(f, req);
+        return;
+    }
     uint32_t id = add_probe(f, probe_params{.pid = req.pid,
                                             .kind = req.kind,
                                             .mode = req.mode,
@@ -149,6 +169,7 @@ void probe_remove(const wire::frame& f) {
             if (s.mode == uint8_t(wire::probe_mode::aggregate))
                 aggregation_release(s.id);
             tracepoint_release(s.id);
+            fetch_release(s.id);
             reply_status(f, r < 0 ? -r : 0);
             return;
         }
@@ -234,6 +255,7 @@ void remove_all_probes() {
             if (s.mode == uint8_t(wire::probe_mode::aggregate))
                 aggregation_release(s.id);
             tracepoint_release(s.id);
+            fetch_release(s.id);
         }
     }
 }

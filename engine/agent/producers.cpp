@@ -4,6 +4,7 @@
 // (shipping.cpp).
 #include "agent/agent_internal.hpp"
 #include "agent/aggregations.hpp"
+#include "agent/fetch.hpp"
 #include "agent/tracepoints.hpp"
 
 #include "ruprobes/agent.h"
@@ -134,7 +135,9 @@ void commit_record(uprobes_hit_record*, void*) {
 void on_hit(const uprobes_hit* hit, void*) {
     if (hit->cookie == tracepoint_cookie) // collected by the tracepoint's handler
         return;
-    if (hit->cookie != 0) { // an aggregation's hit: counted here, nothing is sent
+    if (hit->cookie != 0) {              // an aggregation's hit: counted here, nothing is sent
+        if (hit->cookie == fetch_cookie) // stored by the probe's handler with its data
+            return;
         agent_lock lock;
         aggregate(*hit);
         return;
@@ -150,6 +153,33 @@ void on_hit(const uprobes_hit* hit, void*) {
     }
     notify(a);
 }
+
+} // namespace
+
+// A hit with fetched data (fetch.cpp): the hit record and its continuation records.
+alignas(8) constinit uint8_t fetch_scratch[wire::max_fetch_data];
+
+void store_hit_with_data(const uprobes_hit& hit, uint32_t (*fill)(uint8_t* out, void* user),
+                         void* user) {
+    after_push a;
+    {
+        agent_lock lock;
+        const uint32_t before = hits.unsent();
+        const uint32_t len = fill(fetch_scratch, user);
+        if (!hits.push_with_data(hit, fetch_scratch, len)) {
+            note_hit_drop();
+            return;
+        }
+        // As record_stored() for the records just stored: wake the agent when they are the
+        // first waiting, hurry it when they cross a half window or the ring is congested.
+        const uint32_t half = hit_window / 2;
+        a = after_push{.wake = before == 0,
+                       .hurry = before / half != hits.unsent() / half || ring_congested()};
+    }
+    notify(a);
+}
+
+namespace {
 
 // Queues `e` under the agent's lock and wakes the agent.
 void queue_and_wake(agent_event& e) {

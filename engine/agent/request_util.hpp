@@ -67,7 +67,8 @@ struct probe_params {
     wire::bytes path;
     wire::bytes condition;
     uint64_t cookie = 0;
-    // A handler run at each hit (tracepoints), with `handler_user`; never with a condition.
+    // A handler run at each hit (tracepoints, fetching probes), with `handler_user`; after the
+    // condition, when there is one.
     uprobes_handler_fn handler = nullptr;
     void* handler_user = nullptr;
 };

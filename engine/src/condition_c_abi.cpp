@@ -1,5 +1,5 @@
 // The C ABI of conditions (ruprobes.h): agent expressions over a trapped thread, its memory read
-// through the port.
+// through the port; and that read for a probe's handler (uprobes_read_user).
 #include "ruprobes/agent_expr.hpp"
 #include "ruprobes/ruprobes.h"
 
@@ -32,6 +32,14 @@ extern "C" int uprobes_condition_holds(const struct uprobes_trap_context* ctx, u
     env.tid = tid;
     env.has_thread_ids = true;
     return ruprobes::agent_expr::condition_list_holds({list, len}, env) ? 1 : 0;
+}
+
+extern "C" int uprobes_read_user(uint32_t pid, uint64_t addr, void* dst, size_t len) {
+    if (dst == nullptr && len != 0)
+        return -static_cast<int>(ruprobes::error::invalid_argument);
+    return os_copy_from_user(pid, dst, addr, len) == 0
+               ? 0
+               : -static_cast<int>(ruprobes::error::fault_load);
 }
 
 extern "C" int uprobes_action_run(const struct uprobes_action_env* env, const uint8_t* code,

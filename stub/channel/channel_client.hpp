@@ -54,7 +54,14 @@ struct client_options {
 
 struct event_handlers {
     // A batch of hit records with consecutive seq numbers starting at first_seq.
+    // Records of probes without a fetch list; a hit that carries fetched data goes to
+    // on_fetched_hit instead (in seq order with these), or, without that handler, here without
+    // its data.
     std::function<void(std::span<const wire::hit_record>)> on_hits;
+    // A hit record and its fetched data (the items of ruprobes/wire/fetch.hpp, as its
+    // continuation records carried them). `complete` is false when some of them never came.
+    std::function<void(const wire::hit_record&, std::span<const uint8_t> data, bool complete)>
+        on_fetched_hit;
     std::function<void(const stop_info&)> on_stop;
     std::function<void(const exec_info&)> on_exec;
     std::function<void(const exit_info&)> on_exit;
@@ -99,7 +106,8 @@ public:
     awaitable<call_result<uint32_t>> probe_add(std::string path, uint64_t address,
                                                wire::probe_kind kind, wire::probe_mode mode,
                                                uint32_t pid = 0,
-                                               std::vector<uint8_t> condition = {});
+                                               std::vector<uint8_t> condition = {},
+                                               std::vector<uint8_t> fetch = {});
     // An aggregation probe (its path and condition point into the caller's storage).
     awaitable<call_result<uint32_t>> aggregation_add(wire::aggregation_add_request request);
     // The whole table of aggregation probe `probe_id` (pages through it).

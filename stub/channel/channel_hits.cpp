@@ -52,13 +52,54 @@ void client::impl::on_hits(const wire::frame& f) {
     if (next > expected_seq) {
         expected_seq = next;
     }
-    st.hit_records += records.size();
-    if (handlers.on_hits) {
-        handlers.on_hits(records);
-    }
+    deliver(records);
     if (options.auto_ack_hits) {
         acknowledge(next);
     }
+}
+
+// Hands the records of a batch to the handlers in seq order: runs of plain records to on_hits,
+// each hit with fetched data, once its continuation records are in, to on_fetched_hit.
+void client::impl::deliver(std::span<const wire::hit_record> records) {
+    // Runs of plain records are handed on where they lie in `records`: no copy.
+    struct sink {
+        impl& self;
+        const wire::hit_record* run = nullptr;
+        size_t run_len = 0;
+        void flush_run() {
+            if (run_len == 0)
+                return;
+            self.st.hit_records += run_len;
+            if (self.handlers.on_hits)
+                self.handlers.on_hits(std::span<const wire::hit_record>(run, run_len));
+            run_len = 0;
+        }
+        void plain(const wire::hit_record& r) {
+            if (run_len != 0 && &r != run + run_len)
+                flush_run();
+            if (run_len == 0)
+                run = &r;
+            run_len++;
+        }
+        void fetched(const wire::hit_record& head, wire::bytes data, bool complete) {
+            flush_run();
+            self.st.hit_records++;
+            self.st.fetch_records += head.fetch_records;
+            if (!complete)
+                self.st.fetch_incomplete++;
+            if (self.handlers.on_fetched_hit)
+                self.handlers.on_fetched_hit(head, data, complete);
+            else if (self.handlers.on_hits)
+                self.handlers.on_hits(std::span<const wire::hit_record>(&head, 1));
+        }
+        void stray(const wire::hit_record&) {
+            flush_run();
+            self.st.fetch_stray++;
+        }
+    } out{*this};
+    for (const wire::hit_record& r : records)
+        fetched.feed(r, out);
+    out.flush_run();
 }
 
 void client::impl::acknowledge(uint64_t next_seq) {

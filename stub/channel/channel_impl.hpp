@@ -9,6 +9,7 @@
 #include "session/session_deadlines.hpp"
 
 #include "ruprobes/wire/codec.hpp"
+#include "ruprobes/wire/fetch.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -118,6 +119,8 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     bool had_hello = false;
     uint64_t sid = 0;
     uint64_t expected_seq = 0;
+    // Joins hits with the continuation records of their fetched data (ruprobes/wire/fetch.hpp).
+    wire::fetch_assembler fetched;
     // Consecutive hit batches that arrived after a gap (see on_hits).
     uint32_t gap_batches = 0;
     static constexpr uint32_t max_gap_batches = 2 * 1024 / 31 + 2;
@@ -335,6 +338,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     // The hit stream (channel_hits.cpp): a hits frame's records delivered in seq order (a
     // batch after a gap waits for the kernel's resend), and the acknowledgements, gathered.
     void on_hits(const wire::frame& f);
+    void deliver(std::span<const wire::hit_record> records);
     // Records before `next_seq` are taken (hit_acks.hpp says when that is told to the kernel).
     void acknowledge(uint64_t next_seq);
     void flush_acks();
@@ -525,9 +529,11 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         info.rebooted = had_hello && info.boot_id != last_hello.boot_id;
         if (!had_hello || info.rebooted || hello_reset) {
             expected_seq = info.next_hit_seq; // a new sequence
+            fetched.reset();
         } else if (info.next_hit_seq > expected_seq) {
             st.seq_gaps += info.next_hit_seq - expected_seq; // records the kernel no longer has
             expected_seq = info.next_hit_seq;
+            fetched.reset();
         } // else: the kernel sends again what was in flight; duplicates are skipped
         last_hello = info;
         had_hello = true;

@@ -14,7 +14,8 @@ spawned_process spawned_from(const wire::process_spawn_response& r) {
 
 awaitable<call_result<uint32_t>> client::probe_add(std::string path, uint64_t address,
                                                    wire::probe_kind kind, wire::probe_mode mode,
-                                                   uint32_t pid, std::vector<uint8_t> condition) {
+                                                   uint32_t pid, std::vector<uint8_t> condition,
+                                                   std::vector<uint8_t> fetch) {
     wire::probe_add_request req{
         .pid = pid,
         .kind = static_cast<uint8_t>(kind),
@@ -22,6 +23,7 @@ awaitable<call_result<uint32_t>> client::probe_add(std::string path, uint64_t ad
         .address = address,
         .path = wire::bytes(reinterpret_cast<const uint8_t*>(path.data()), path.size()),
         .condition = wire::bytes(condition.data(), condition.size()),
+        .fetch = wire::bytes(fetch.data(), fetch.size()),
     };
     co_return co_await impl_->call_decoded<wire::probe_add_response>(
         req, [](const wire::probe_add_response& r) { return r.probe_id; });

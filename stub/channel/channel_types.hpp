@@ -168,7 +168,10 @@ struct channel_stats {
     uint64_t bytes_out = 0;
     uint64_t frames_in = 0;
     uint64_t frames_out = 0;
-    uint64_t hit_records = 0;       // records delivered to on_hits
+    uint64_t hit_records = 0;       // hit records delivered (on_hits, on_fetched_hit)
+    uint64_t fetch_records = 0;     // continuation records that carried fetched data
+    uint64_t fetch_incomplete = 0;  // hits delivered without all their continuation records
+    uint64_t fetch_stray = 0;       // continuation records that continued no hit (dropped)
     uint64_t seq_gaps = 0;          // records missing between consecutive batches (transport loss)
     uint64_t duplicate_records = 0; // records received again after a reconnect (not delivered)
     uint64_t hits_dropped = 0;      // the kernel's count (drops events / hello)

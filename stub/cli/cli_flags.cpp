@@ -129,6 +129,17 @@ void add_probes_commands(CLI::App& app, cli_options& o, parsed_words& w) {
                        "ra, pc, pid, tid, ret (--return), casts and loads, e.g.\n"
                        "'a0 == 3' or '*(u32 *)(a1 + 8) > 100' (docs/jsonrpc.md,\n"
                        "Conditions)");
+    add->add_option("--fetch", o.fetch,
+                    "what each hit carries besides its registers, read in the\n"
+                    "kernel at the hit (repeatable, or comma-separated): a\n"
+                    "register (a0, x10, sp, pc, ret with --return),\n"
+                    "mem:ADDR:LEN (LEN bytes at ADDR) or str:ADDR[:MAX] (the\n"
+                    "string at ADDR, at most MAX bytes, default 64); ADDR is\n"
+                    "a register with an optional +N/-N, e.g. str:a1 or\n"
+                    "mem:sp+16:8 (docs/jsonrpc.md, Fetch; probe.hit shows them)")
+        ->type_name("ITEM")
+        ->delimiter(',')
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     probes->add_subcommand("list", "the probes with their hit counts")
         ->footer("Lists the probes: id, kind, program:symbol+offset, address, how the engine\n"
                  "executes the displaced instruction (simulate or out_of_line), hits.\n"

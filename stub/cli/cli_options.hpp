@@ -57,6 +57,7 @@ struct cli_options {
     std::string kind; // "entry", "return", "insn" or "" (the daemon's default)
     std::optional<int64_t> pid;
     std::optional<std::string> condition; // --if EXPR, compiled by the daemon
+    std::vector<std::string> fetch;       // --fetch ITEM[,ITEM...]: probe.add's fetch elements
     // probes remove, kill
     int64_t id = 0;
     // spawn

@@ -1,5 +1,6 @@
 #include "cli/commands.hpp"
 
+#include <charconv>
 #include <cstdio>
 #include <optional>
 
@@ -70,6 +71,8 @@ void print_added_probe(const rpc_client&, const json& r) {
                 r.contains("line") ? (", line " + field(r, "line")).c_str() : "",
                 r.contains("pid") ? (", pid " + field(r, "pid")).c_str() : "",
                 r.contains("condition") ? (", if " + field(r, "condition")).c_str() : "");
+    if (r.is_object() && r.contains("fetch"))
+        std::printf("  fetch %s\n", r["fetch"].dump().c_str());
 }
 
 void print_probes(const rpc_client&, const json& r) {
@@ -127,6 +130,32 @@ std::optional<simple_call> simple_call_of(const cli_options& o) {
 
 } // namespace
 
+// A --fetch ITEM as probe.add's element: "mem:ADDR:LEN" and "str:ADDR[:MAX]" become objects,
+// anything else (a register) stays a string. A count that is not a number stays text, so the
+// daemon's refusal names the element.
+static json fetch_element(const std::string& item) {
+    const bool mem = item.rfind("mem:", 0) == 0;
+    const bool str = item.rfind("str:", 0) == 0;
+    if (!mem && !str)
+        return item;
+    std::string rest = item.substr(4);
+    std::string addr = rest;
+    json count = mem ? json(nullptr) : json(64);
+    if (size_t colon = rest.rfind(':'); colon != std::string::npos) {
+        addr = rest.substr(0, colon);
+        std::string digits = rest.substr(colon + 1);
+        uint64_t n = 0;
+        auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+        count = ec == std::errc() && end == digits.data() + digits.size() && !digits.empty()
+                    ? json(n)
+                    : json(digits);
+    }
+    json out{{mem ? "mem" : "str", addr}};
+    if (!count.is_null())
+        out[mem ? "len" : "max"] = count;
+    return out;
+}
+
 json probe_add_params(const cli_options& o) {
     json params = {{"program", o.target.program}};
     if (!o.target.symbol.empty())
@@ -139,6 +168,12 @@ json probe_add_params(const cli_options& o) {
         params["kind"] = o.kind;
     if (o.condition)
         params["condition"] = *o.condition;
+    if (!o.fetch.empty()) {
+        json fetch = json::array();
+        for (const std::string& item : o.fetch)
+            fetch.push_back(fetch_element(item));
+        params["fetch"] = std::move(fetch);
+    }
     return params;
 }
 

@@ -1,6 +1,7 @@
 // JSON text of the notifications (see docs/jsonrpc.md for every field).
 #include "rpc/event_notifications.hpp"
 
+#include "rpc/fetch_params.hpp"
 #include "ruprobes/jsonrpc/params.hpp"
 
 #include <charconv>
@@ -46,6 +47,12 @@ json probe_hit_params(const target::probe_hit_event& e, const probe_site* site) 
     }
     if (e.return_value)
         p["ret"] = hex_u64(*e.return_value);
+    if (!e.fetched.empty() || !e.fetch_complete) {
+        static const std::vector<wire::fetch_entry> none;
+        p["fetch"] = fetched_json(site ? site->fetch : none, e.fetched);
+        if (!e.fetch_complete)
+            p["fetch_incomplete"] = true;
+    }
     return p;
 }
 
@@ -79,6 +86,8 @@ void put_hex(std::string& out, uint64_t value) {
 std::optional<std::string> fast_probe_hit_text(const target::probe_hit_event& e,
                                                const probe_site* site) {
     if (site && site->symbol && !plain(*site->symbol))
+        return std::nullopt;
+    if (!e.fetched.empty() || !e.fetch_complete) // fetched items: the json path writes them
         return std::nullopt;
     std::string out;
     out.reserve(384);

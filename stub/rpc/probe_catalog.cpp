@@ -1,6 +1,7 @@
 // probe.add resolution: symbols, lines, the engine's decoder on the host copy.
 #include "rpc/probe_catalog.hpp"
 
+#include "rpc/fetch_params.hpp"
 #include "rpc/rpc_errors.hpp"
 #include "ruprobes/insn.hpp"
 #include "ruprobes/jsonrpc/params.hpp"
@@ -150,6 +151,7 @@ const probe_site& probe_catalog::site(target::probe_id id, const target::probe_i
     site.program = info.spec.program;
     site.address = info.spec.offset;
     site.kind = info.spec.kind;
+    site.fetch = info.spec.fetch;
     auto loaded = store_.program(info.spec.program);
     if (loaded) {
         if (auto where = (*loaded)->symbolize(site.address)) {
@@ -176,6 +178,8 @@ json probe_catalog::to_json(target::probe_id id, const probe_site& site,
         out["pid"] = *pid;
     if (site.condition)
         out["condition"] = *site.condition;
+    if (!site.fetch.empty())
+        out["fetch"] = fetch_json(site.fetch);
     return out;
 }
 

@@ -37,6 +37,7 @@ struct probe_site {
     std::optional<std::string> insn;       // mnemonic of the displaced instruction
     std::optional<std::string> line;       // "file:line" when it was asked that way
     std::optional<std::string> condition;  // the condition's text, when it has one
+    std::vector<wire::fetch_entry> fetch;  // what its hits fetch (probe.add `fetch`)
 };
 
 class probe_catalog {
@@ -58,7 +59,8 @@ public:
     // Only what is remembered.
     const probe_site* find(target::probe_id id) const;
 
-    // {id, program, address, symbol, offset, kind, insn_class, insn[, line][, pid][, condition]}
+    // {id, program, address, symbol, offset, kind, insn_class, insn[, line][, pid][, condition]
+    // [, fetch]}
     // with 64-bit values as "0x..." strings.
     static jsonrpc::json to_json(target::probe_id id, const probe_site& site,
                                  std::optional<target::pid_type> pid);

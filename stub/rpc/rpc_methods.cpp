@@ -1,6 +1,7 @@
 // Every JSON-RPC method of ruprobesd (documented in docs/jsonrpc.md). Methods that talk to the
 // kernel run as coroutines on the daemon's executor and answer when the target did.
 #include "rpc/aggregations.hpp"
+#include "rpc/fetch_params.hpp"
 #include "rpc/periodic_aggregates.hpp"
 #include "rpc/rpc_context.hpp"
 #include "rpc/rpc_errors.hpp"
@@ -149,6 +150,7 @@ void probe_add(rpc_server::state& st, call& c) {
     req.pid = p.i64("pid", optional_param);
     std::optional<std::string> condition = p.string("condition", optional_param);
     const json* aggregate = p.object("aggregate", optional_param);
+    const json* fetch = p.array("fetch", optional_param);
     if (!p.ok()) {
         c.respond(fail(p.error()));
         return;
@@ -185,6 +187,21 @@ void probe_add(rpc_server::state& st, call& c) {
         }
         aggregation = *parsed;
     }
+    if (fetch) {
+        if (aggregate) {
+            c.respond(fail(rpc_error{jsonrpc::invalid_params, "Invalid params",
+                                     json{{"param", "fetch"},
+                                          {"reason", "fetch: an aggregation sends no records to "
+                                                     "carry it (leave out fetch or aggregate)"}}}));
+            return;
+        }
+        auto parsed = parse_fetch(*fetch, site.kind);
+        if (!parsed) {
+            c.respond(fail(parsed.error()));
+            return;
+        }
+        site.fetch = std::move(*parsed);
+    }
     respond_async(
         st, c,
         [&st, site = std::move(site), pid = req.pid, condition_list = std::move(condition_list),
@@ -197,6 +214,7 @@ void probe_add(rpc_server::state& st, call& c) {
             spec.pid = pid;
             spec.condition = condition_list;
             spec.aggregation = aggregation;
+            spec.fetch = site.fetch;
             auto info = co_await st.model.add_trace_probe(spec);
             if (!info)
                 co_return fail(from_target(info.error()));

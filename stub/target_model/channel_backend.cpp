@@ -156,6 +156,34 @@ uint32_t u32(int64_t v) {
     return static_cast<uint32_t>(v);
 }
 
+// The probe-hit event of a hit record.
+probe_hit_event hit_of(const wire::hit_record& rec) {
+    probe_hit_event hit;
+    hit.probe = rec.probe_id;
+    hit.thread = thread_id{rec.pid, rec.tid};
+    hit.pc = rec.pc;
+    hit.timestamp_ns = rec.time_ns;
+    hit.seq = rec.seq;
+    registers regs;
+    regs.pc = rec.pc;
+    for (int i = 0; i < 8; i++)
+        regs.x[registers::a0_regno + i] = rec.a[i];
+    regs.x[registers::sp_regno] = rec.sp;
+    regs.x[registers::ra_regno] = rec.ra;
+    hit.regs = regs;
+    if (rec.flags & wire::hit_flag_ret_valid)
+        hit.return_value = rec.ret;
+    return hit;
+}
+
+// The fetch list of probe_add for `entries` (ruprobes/wire/fetch.hpp).
+std::vector<uint8_t> fetch_list(const std::vector<wire::fetch_entry>& entries) {
+    std::vector<uint8_t> out(entries.size() * wire::fetch_entry_size);
+    for (size_t i = 0; i < entries.size(); i++)
+        wire::write_fetch_entry(out.data() + i * wire::fetch_entry_size, entries[i]);
+    return out;
+}
+
 } // namespace
 
 struct channel_backend::impl : std::enable_shared_from_this<impl> {
@@ -172,6 +200,7 @@ struct channel_backend::impl : std::enable_shared_from_this<impl> {
     bool stopping = false;
     bool connected = false;
     uint64_t hits_dropped = 0;
+    uint32_t capabilities = 0; // of the current session
 
     void emit(const target_event& e) {
         if (sink)
@@ -185,24 +214,24 @@ struct channel_backend::impl : std::enable_shared_from_this<impl> {
             auto self = weak.lock();
             if (!self)
                 return;
-            for (const auto& rec : records) {
-                probe_hit_event hit;
-                hit.probe = rec.probe_id;
-                hit.thread = thread_id{rec.pid, rec.tid};
-                hit.pc = rec.pc;
-                hit.timestamp_ns = rec.time_ns;
-                hit.seq = rec.seq;
-                registers regs;
-                regs.pc = rec.pc;
-                for (int i = 0; i < 8; i++)
-                    regs.x[registers::a0_regno + i] = rec.a[i];
-                regs.x[registers::sp_regno] = rec.sp;
-                regs.x[registers::ra_regno] = rec.ra;
-                hit.regs = regs;
-                if (rec.flags & wire::hit_flag_ret_valid)
-                    hit.return_value = rec.ret;
-                self->emit(hit);
-            }
+            for (const auto& rec : records)
+                self->emit(hit_of(rec));
+        };
+        h.on_fetched_hit = [weak](const wire::hit_record& rec, std::span<const uint8_t> data,
+                                  bool complete) {
+            auto self = weak.lock();
+            if (!self)
+                return;
+            probe_hit_event hit = hit_of(rec);
+            hit.fetch_complete = complete;
+            wire::fetch_item_reader items(data);
+            while (auto item = items.next())
+                hit.fetched.push_back(
+                    fetched_item{item->op, item->status, item->value,
+                                 std::vector<uint8_t>(item->data.begin(), item->data.end())});
+            if (items.failed())
+                hit.fetch_complete = false;
+            self->emit(hit);
         };
         h.on_stop = [weak](const channel::stop_info& s) {
             if (auto self = weak.lock()) {
@@ -285,6 +314,7 @@ struct channel_backend::impl : std::enable_shared_from_this<impl> {
         status =
             target_status{true, "ruprobes agent, protocol v" + std::to_string(hello.version), id};
         hits_dropped = hello.hits_dropped;
+        capabilities = hello.capabilities;
         connected = true;
         spdlog::info("channel: connected to {} (boot id {}, {} threads stopped)",
                      options.socket_path, id, hello.stopped_threads);
@@ -503,8 +533,14 @@ task<outcome<probe_id>> channel_backend::add_probe(probe_spec spec) {
         co_return probe_id{*r};
     }
     auto mode = spec.mode == probe_mode::stop ? wire::probe_mode::stop : wire::probe_mode::trace;
+    if (!spec.fetch.empty() && impl_->connected &&
+        (impl_->capabilities & wire::capability::fetch_records) == 0)
+        co_return fail(
+            target_errc::unsupported,
+            "probe_add: the kernel's agent does not fetch (no fetch_records capability)");
     auto r = co_await impl_->client->probe_add(spec.program, spec.offset, kind, mode,
-                                               spec.pid ? u32(*spec.pid) : 0, spec.condition);
+                                               spec.pid ? u32(*spec.pid) : 0, spec.condition,
+                                               fetch_list(spec.fetch));
     if (!r)
         co_return error_of(r, "probe_add");
     co_return probe_id{*r};

@@ -349,6 +349,46 @@ bool fake_backend::condition_holds(process& p, const std::vector<uint8_t>& list)
     return ruprobes::agent_expr::condition_list_holds(list, env);
 }
 
+std::vector<fetched_item> fake_backend::fetch(process& p,
+                                              const std::vector<wire::fetch_entry>& list) {
+    std::vector<fetched_item> out;
+    for (const wire::fetch_entry& e : list) {
+        fetched_item item{e.op, wire::fetch_status::ok, 0, {}};
+        uint64_t value = e.reg == wire::fetch_reg_pc ? p.regs.pc
+                         : e.reg < 32                ? p.regs.x[e.reg]
+                                                     : p.regs.x[registers::a0_regno];
+        if (e.reg == 0)
+            value = 0;
+        item.value = value;
+        if (e.op != wire::fetch_op::reg) {
+            item.value = value + static_cast<uint64_t>(int64_t{e.offset});
+            if (e.op == wire::fetch_op::mem) {
+                if (uint8_t* at = mapped(p, item.value, e.len))
+                    item.bytes.assign(at, at + e.len);
+                else
+                    item.status = wire::fetch_status::unreadable;
+            } else {
+                item.status = wire::fetch_status::truncated;
+                for (uint64_t i = 0; i < e.len; i++) {
+                    uint8_t* c = mapped(p, item.value + i, 1);
+                    if (c == nullptr) {
+                        item.status = wire::fetch_status::unreadable;
+                        item.bytes.clear();
+                        break;
+                    }
+                    if (*c == 0) {
+                        item.status = wire::fetch_status::ok;
+                        break;
+                    }
+                    item.bytes.push_back(*c);
+                }
+            }
+        }
+        out.push_back(std::move(item));
+    }
+    return out;
+}
+
 bool fake_backend::execute(process& p, bool check_probes) {
     uint64_t pc = p.regs.pc;
     if (check_probes && !p.skip_probe_once) {
@@ -370,6 +410,8 @@ bool fake_backend::execute(process& p, bool check_probes) {
             hit.timestamp_ns = seq_ * 1000;
             hit.seq = seq_++;
             hit.regs = p.regs;
+            if (!s.fetch.empty())
+                hit.fetched = fetch(p, s.fetch);
             emit(hit);
         }
     }

@@ -101,6 +101,8 @@ private:
     // Runs one instruction of `p`; false when the process stopped or exited because of it.
     bool execute(process& p, bool check_probes);
     uint8_t* mapped(process& p, uint64_t addr, uint64_t len);
+    // The items a probe's fetch list reads from `p` now, as the kernel's agent fetches them.
+    std::vector<fetched_item> fetch(process& p, const std::vector<wire::fetch_entry>& list);
     bool condition_holds(process& p, const std::vector<uint8_t>& list);
     void exit_process(pid_type pid, bool signaled, int status);
     void stop_process(process& p, stop_reason reason, int signal, std::optional<probe_id> probe);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "channel/channel_types.hpp"
+#include "ruprobes/wire/fetch.hpp"
 
 #include <array>
 #include <cstdint>
@@ -195,6 +196,9 @@ struct probe_spec {
     // A condition list evaluated in the kernel at each hit (protocol/README.md, probe_add: GDB
     // agent expressions, each u16 length + bytecode); empty: none, every hit counts.
     std::vector<uint8_t> condition;
+    // What each hit record carries besides the usual fields (protocol/README.md, probe_add's
+    // fetch list); empty: nothing more.
+    std::vector<wire::fetch_entry> fetch = {};
     // With mode aggregate: what the kernel aggregates.
     std::optional<aggregation_spec> aggregation = std::nullopt;
 };
@@ -260,6 +264,15 @@ struct exit_event {
     int status = 0;
 };
 
+// One item a probe fetched at a hit: a register's value, or the address a mem/str item read and
+// the bytes it got (none when unreadable; a string without its NUL).
+struct fetched_item {
+    wire::fetch_op op = wire::fetch_op::reg;
+    wire::fetch_status status = wire::fetch_status::ok;
+    uint64_t value = 0; // reg: the value; mem/str: the address
+    std::vector<uint8_t> bytes;
+};
+
 struct probe_hit_event {
     probe_id probe = 0;
     thread_id thread;
@@ -268,6 +281,11 @@ struct probe_hit_event {
     uint64_t seq = 0;          // per-target sequence number: gaps are lost events
     std::optional<registers> regs;
     std::optional<uint64_t> return_value; // return probes: a0 at the return
+    // A probe with a fetch list: the items fetched at the hit, in the list's order
+    // (ruprobes/wire/fetch.hpp); `fetch_complete` is false when the kernel's data was cut short
+    // or malformed (the items read before that are kept).
+    std::vector<fetched_item> fetched;
+    bool fetch_complete = true;
 };
 
 // The kernel dropped `count` records (ring full) or the daemon dropped them (slow consumer).

@@ -4,6 +4,7 @@
 // decoded messages are re-encoded and must decode to the same bytes, and every frame sealed again
 // with either trailer (CRC-32, word checksum) decodes to the same frame.
 #include "ruprobes/wire/codec.hpp"
+#include "ruprobes/wire/fetch.hpp"
 #include "ruprobes/wire/trace_frame.hpp"
 
 #include <cstdlib>
@@ -52,6 +53,44 @@ void try_entries(wire::bytes rest, uint32_t count, size_t stride) {
         std::abort();
     }
 }
+
+// The daemon reads a hit's fetched data: every item it yields lies inside the data, and there
+// are never more items than data bytes.
+void read_fetched_items(wire::bytes data) {
+    wire::fetch_item_reader items(data);
+    size_t seen = 0;
+    while (auto item = items.next()) {
+        if (!item->data.empty() &&
+            (item->data.data() < data.data() ||
+             item->data.data() + item->data.size() > data.data() + data.size()))
+            std::abort();
+        if (item->status == wire::fetch_status::unreadable && !item->data.empty())
+            std::abort();
+        if (++seen > data.size())
+            std::abort();
+    }
+}
+
+// Hit records through the daemon's reassembly of fetched data (one assembler per input, as the
+// channel keeps one across frames): what it hands on is bounded and its items read safely.
+wire::fetch_assembler assembler;
+
+struct fetch_sink {
+    void plain(const wire::hit_record& r) {
+        if ((r.flags & wire::hit_flag_fetch) != 0 || r.kind == wire::hit_kind_fetch_data)
+            std::abort();
+    }
+    void fetched(const wire::hit_record& head, wire::bytes data, bool) {
+        if ((head.flags & wire::hit_flag_fetch) == 0 ||
+            data.size() > wire::max_fetch_records * wire::fetch_chunk_size)
+            std::abort();
+        read_fetched_items(data);
+    }
+    void stray(const wire::hit_record& r) {
+        if (r.kind != wire::hit_kind_fetch_data)
+            std::abort();
+    }
+};
 
 void decode_all(const wire::frame& f) {
     try_decode<wire::hello_request>(f);
@@ -113,7 +152,26 @@ void decode_all(const wire::frame& f) {
     size_t used = 0;
     if (auto h = wire::decode<wire::hits_event>(f, &used); h.ok()) {
         try_entries<wire::hit_record>(f.payload.subspan(used), h->count, h->record_size);
+        if (h->record_size >= wire::hit_record_size) {
+            wire::entry_reader<wire::hit_record> records(f.payload.subspan(used), h->count,
+                                                         h->record_size);
+            fetch_sink sink;
+            while (auto r = records.next())
+                assembler.feed(*r, sink);
+        }
     }
+    if (auto p = wire::decode<wire::probe_add_request>(f); p.ok()) {
+        // The kernel checks a fetch list before it keeps it: what passes fits its bounds.
+        if (wire::check_fetch_list(p->fetch) == wire::status::ok) {
+            size_t total = 0;
+            for (size_t at = 0; at < p->fetch.size(); at += wire::fetch_entry_size)
+                total += wire::fetch_entry_max_data(wire::read_fetch_entry(p->fetch.data() + at));
+            if (total > wire::max_fetch_data ||
+                p->fetch.size() > wire::max_fetch_entries * wire::fetch_entry_size)
+                std::abort();
+        }
+    }
+    read_fetched_items(f.payload);
     if (auto a = wire::decode<wire::aggregation_read_response>(f, &used); a.ok()) {
         try_entries<wire::aggregation_entry>(f.payload.subspan(used), a->count, 0);
     }
@@ -181,6 +239,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         return 0;
     }
     size_t chunk = (data[0] % 64) + 1;
+    assembler.reset();
     wire::bytes input(data + 1, size - 1);
 
     static std::vector<uint8_t> storage(wire::max_frame);

@@ -351,6 +351,15 @@ struct uprobes_action_env {
     void* user;
 };
 
+/*
+ * Reads `len` bytes of user memory of process `pid` at `addr` into `dst` through
+ * os_copy_from_user, with the process's read permissions and the raw bytes (an armed breakpoint
+ * reads as its ebreak). Takes no lock and touches no engine state: made for a probe's handler,
+ * which runs under the engine lock (uprobes_read_memory takes it). 0, -UPROBES_E_FAULT_LOAD when
+ * any byte is not readable, or -UPROBES_E_INVALID_ARGUMENT.
+ */
+int uprobes_read_user(uint32_t pid, uint64_t addr, void* dst, size_t len);
+
 /* Runs expression `code` (its bytecode, without a length prefix): 0, or a negative error
  * (-UPROBES_E_EXPR_*, -UPROBES_E_NO_SPACE). Takes no lock, touches no engine state. */
 int uprobes_action_run(const struct uprobes_action_env* env, const uint8_t* code, size_t len);

@@ -1,5 +1,6 @@
 // ruprobes command-line parsing: commands, probe targets, global options anywhere, errors.
 #include "cli/cli_options.hpp"
+#include "cli/commands.hpp"
 
 #include <gtest/gtest.h>
 
@@ -39,6 +40,19 @@ TEST(cli_options, probes_add_condition_is_passed_as_written) {
     EXPECT_EQ(*parse_ok({"probes", "add", "fib:fib", "--if=ret == 1", "--return"}).condition,
               "ret == 1");
     EXPECT_NE(parse_error({"probes", "add", "fib:fib", "--if"}).find("--if"), std::string::npos);
+}
+
+TEST(cli_options, probes_add_fetch_items_become_probe_add_elements) {
+    auto o = parse_ok({"probes", "add", "hello:write", "--fetch", "a0,str:a1", "--fetch",
+                       "mem:sp+16:8", "--fetch=str:a1+6:4"});
+    EXPECT_EQ(o.fetch, (std::vector<std::string>{"a0", "str:a1", "mem:sp+16:8", "str:a1+6:4"}));
+    auto params = probe_add_params(o);
+    EXPECT_EQ(params["fetch"], json::parse(R"(["a0", {"str": "a1", "max": 64},
+        {"mem": "sp+16", "len": 8}, {"str": "a1+6", "max": 4}])"));
+    // A count that is no number goes as written: the daemon's refusal names the element.
+    auto bad = parse_ok({"probes", "add", "hello:write", "--fetch", "mem:a1:x"});
+    EXPECT_EQ(probe_add_params(bad)["fetch"][0]["len"], "x");
+    EXPECT_FALSE(probe_add_params(parse_ok({"probes", "add", "fib:fib"})).contains("fetch"));
 }
 
 TEST(cli_options, count_and_hist_of_are_aggregations) {

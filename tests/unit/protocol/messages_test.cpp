@@ -168,12 +168,14 @@ TEST(Messages, ProbeAddWithPathAndCondition) {
     std::vector<uint8_t> s;
     std::string path = "/bin/fib";
     std::array<uint8_t, 3> cond = {1, 2, 3};
+    std::array<uint8_t, 8> fetch = {1, 10, 0, 0, 0, 0, 0, 0}; // a0
     auto m = round_trip(wire::probe_add_request{.pid = 4,
                                                 .kind = uint8_t(wire::probe_kind::ret),
                                                 .mode = uint8_t(wire::probe_mode::stop),
                                                 .address = 0x10078,
                                                 .path = as_bytes(path),
-                                                .condition = cond},
+                                                .condition = cond,
+                                                .fetch = fetch},
                         s);
     EXPECT_EQ(m.pid, 4u);
     EXPECT_EQ(m.kind, 2);
@@ -182,6 +184,9 @@ TEST(Messages, ProbeAddWithPathAndCondition) {
     EXPECT_EQ(as_string(m.path), path);
     ASSERT_EQ(m.condition.size(), 3u);
     EXPECT_EQ(m.condition[2], 3);
+    // The fetch list follows the condition; its length is the former reserved u16.
+    ASSERT_EQ(m.fetch.size(), 8u);
+    EXPECT_EQ(m.fetch[1], 10);
 }
 
 TEST(Messages, VariableFieldPastTheEndIsMalformed) {

@@ -113,7 +113,9 @@ inline constexpr uint32_t lease = 1u << 7;
 inline constexpr uint32_t word_checksum = 1u << 8; // hits frames may carry the word checksum
 // hits frames on a reliable transport (the virtio console) may be sequence-checked (README §1)
 inline constexpr uint32_t seq_checked_hits = 1u << 9;
-inline constexpr uint32_t all = (1u << 10) - 1;
+// probe_add takes a fetch list; hit records may be followed by continuation records (README §3)
+inline constexpr uint32_t fetch_records = 1u << 10;
+inline constexpr uint32_t all = (1u << 11) - 1;
 } // namespace capability
 
 inline constexpr uint32_t hello_flag_reset = 1u << 0;

@@ -110,10 +110,12 @@ struct probe_add_request {
     uint64_t address = 0;
     bytes path;
     bytes condition;
+    bytes fetch; // entries of fetch.hpp; empty: the hit records carry what they always do
     template <typename M, typename Io>
     static void io(M& m, Io& s) {
         s.field(m.pid), s.field(m.kind), s.field(m.mode), s.len16(m.path), s.field(m.address);
-        s.len16(m.condition), s.zeros(2), s.data(m.path), s.data(m.condition);
+        s.len16(m.condition), s.len16(m.fetch), s.data(m.path), s.data(m.condition);
+        s.data(m.fetch);
     }
 };
 
@@ -428,8 +430,9 @@ struct hit_record {
     uint32_t tid = 0;
     uint64_t pc = 0;
     uint32_t probe_id = 0;
-    uint8_t kind = 0;  // probe_kind
-    uint8_t flags = 0; // bit 0: ret valid
+    uint8_t kind = 0;           // probe_kind
+    uint8_t flags = 0;          // bit 0: ret valid; bit 1: fetched data follows
+    uint16_t fetch_records = 0; // with hit_flag_fetch: continuation records behind (fetch.hpp)
     std::array<uint64_t, 8> a{};
     uint64_t sp = 0;
     uint64_t ra = 0;
@@ -437,11 +440,13 @@ struct hit_record {
     template <typename M, typename Io>
     static void io(M& m, Io& s) {
         s.field(m.seq), s.field(m.time_ns), s.field(m.pid), s.field(m.tid), s.field(m.pc);
-        s.field(m.probe_id), s.field(m.kind), s.field(m.flags), s.zeros(2), s.field(m.a);
+        s.field(m.probe_id), s.field(m.kind), s.field(m.flags), s.field(m.fetch_records);
+        s.field(m.a);
         s.field(m.sp), s.field(m.ra), s.field(m.ret);
     }
 };
 inline constexpr uint8_t hit_flag_ret_valid = 1u << 0;
+inline constexpr uint8_t hit_flag_fetch = 1u << 1;
 
 struct drops_event {
     static constexpr uint16_t code = type_code(msg_type::drops);
