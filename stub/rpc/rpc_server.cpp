@@ -94,7 +94,8 @@ rpc_server::rpc_server(asio::io_context& io, target::target_model& model,
         if (!s)
             return false;
         const uint64_t stalls = s->hub.stalls();
-        const bool behind = s->hub.readers_behind(std::chrono::steady_clock::now(), reader_patience);
+        const bool behind =
+            s->hub.readers_behind(std::chrono::steady_clock::now(), reader_patience);
         if (s->hub.stalls() != stalls)
             spdlog::warn("rpc: a subscriber took nothing for {} ms while more than half the event "
                          "log behind: it no longer holds the kernel's hits back, and skips ahead "
