@@ -1,6 +1,7 @@
 // Shared between the agent's files: sending frames and the state request handlers touch.
 #pragma once
 
+#include "agent/agent_lock.hpp"
 #include "agent/agent_string.hpp"
 #include "agent/event_queue.hpp"
 #include "agent/hit_ring.hpp"
@@ -79,15 +80,6 @@ extern event_queue events;             // under the agent's lock
 extern wire::frame_decoder decoder;    // frames from the host
 extern uint64_t boot_id;               // kernel_ready, hello
 extern uint64_t reported_hits_dropped; // the hits_dropped the host last heard of (hello, drops)
-
-// The agent's lock (os_agent_lock) for a scope.
-class agent_lock {
-public:
-    agent_lock() { os_agent_lock(); }
-    ~agent_lock() { os_agent_unlock(); }
-    agent_lock(const agent_lock&) = delete;
-    agent_lock& operator=(const agent_lock&) = delete;
-};
 
 // producers.cpp: hands the engine its hit and record sinks (uprobes_set_*_sink).
 void install_sinks();

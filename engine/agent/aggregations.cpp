@@ -1,5 +1,6 @@
 #include "agent/aggregations.hpp"
 
+#include "agent/agent_lock.hpp"
 #include "agent/request_util.hpp"
 
 #include "ruprobes/agent.h"
@@ -42,15 +43,6 @@ struct aggregation {
 
 // Written by the trap (aggregate) and read by the agent's requests: both under the agent's lock.
 constinit aggregation tables[max_aggregations];
-
-// The agent's lock (os_agent_lock) for a scope.
-class table_lock {
-public:
-    table_lock() { os_agent_lock(); }
-    ~table_lock() { os_agent_unlock(); }
-    table_lock(const table_lock&) = delete;
-    table_lock& operator=(const table_lock&) = delete;
-};
 
 uint64_t key_of(const aggregation& a, const uprobes_hit& hit) {
     uint8_t k = static_cast<uint8_t>(a.key);
@@ -213,7 +205,7 @@ void aggregation_add(const wire::frame& f) {
     }
     uint32_t table = 0;
     {
-        table_lock lock;
+        agent_lock lock;
         while (table < max_aggregations && tables[table].used)
             table++;
         if (table < max_aggregations)
@@ -253,7 +245,7 @@ void aggregation_add(const wire::frame& f) {
                                             .path = req.path,
                                             .condition = req.condition,
                                             .cookie = table + 1});
-    table_lock lock;
+    agent_lock lock;
     if (id == 0) {
         a.used = false; // add_probe replied with the refusal
         return;
@@ -269,7 +261,7 @@ void aggregation_read(const wire::frame& f) {
     }
     size_t len = 0;
     {
-        table_lock lock; // the page is built under the lock and sent after it
+        agent_lock lock; // the page is built under the lock and sent after it
         len = build_page(f, req);
     }
     if (len == 0) {
@@ -280,7 +272,7 @@ void aggregation_read(const wire::frame& f) {
 }
 
 void aggregation_release(uint32_t probe_id) {
-    table_lock lock;
+    agent_lock lock;
     if (aggregation* a = find_table(probe_id))
         a->used = false;
 }

@@ -1,5 +1,6 @@
 #include "agent/tracepoints.hpp"
 
+#include "agent/agent_lock.hpp"
 #include "agent/request_util.hpp"
 
 #include "ruprobes/agent.h"
@@ -50,14 +51,6 @@ constinit tracepoint tracepoints[max_tracepoints];
 constinit trace_run run;
 // trace_status's variable entries (the agent is one thread).
 constinit uint8_t status_variables[wire::max_trace_variables * wire::trace_variable_entry_size];
-
-class run_lock {
-public:
-    run_lock() { os_agent_lock(); }
-    ~run_lock() { os_agent_unlock(); }
-    run_lock(const run_lock&) = delete;
-    run_lock& operator=(const run_lock&) = delete;
-};
 
 void put_le(uint8_t* at, uint64_t v, size_t n) {
     for (size_t i = 0; i < n; i++)
@@ -127,7 +120,7 @@ void stop_run(wire::trace_stop_reason why, uint32_t tracepoint_number, int32_t e
 // The handler of every tracepoint probe (in the trap, under the engine lock): one frame.
 void collect(uprobes_trap_context* ctx, const uprobes_hit* hit, void* user) {
     const tracepoint& tp = *static_cast<const tracepoint*>(user);
-    run_lock lock;
+    agent_lock lock;
     if (!run.running || !tp.used)
         return;
     if (tp.condition_len != 0 &&
@@ -206,7 +199,7 @@ void tracepoint_add(const wire::frame& f) {
     }
     tracepoint* tp = nullptr;
     {
-        run_lock lock;
+        agent_lock lock;
         for (tracepoint& t : tracepoints) {
             if (!t.used && t.probe_id == 0) {
                 tp = &t;
@@ -230,7 +223,7 @@ void tracepoint_add(const wire::frame& f) {
     for (size_t i = 0; i < req.actions.size(); i++)
         tp->actions[i] = req.actions[i];
     {
-        run_lock lock;
+        agent_lock lock;
         tp->used = true; // hits find it from the first one on (none before: no probe yet)
     }
     uint32_t id = add_probe(f, probe_params{.pid = req.pid,
@@ -242,7 +235,7 @@ void tracepoint_add(const wire::frame& f) {
                                             .cookie = tracepoint_cookie,
                                             .handler = collect,
                                             .handler_user = tp});
-    run_lock lock;
+    agent_lock lock;
     if (id == 0) {
         tp->used = false; // add_probe replied with the refusal
         tp->probe_id = 0;
@@ -253,7 +246,7 @@ void tracepoint_add(const wire::frame& f) {
 }
 
 void tracepoint_release(uint32_t probe_id) {
-    run_lock lock;
+    agent_lock lock;
     for (tracepoint& t : tracepoints) {
         if (t.used && t.probe_id == probe_id) {
             t.used = false;
@@ -263,7 +256,7 @@ void tracepoint_release(uint32_t probe_id) {
 }
 
 void trace_reset() {
-    run_lock lock;
+    agent_lock lock;
     run.running = false;
     run.stop_reason = wire::trace_stop_reason::not_run;
     run.stopping_tracepoint = 0;
@@ -292,7 +285,7 @@ void trace_start(const wire::frame& f) {
     uint32_t size = req.buffer_size == 0 ? max_buffer : req.buffer_size;
     size = size < min_buffer ? min_buffer : size > max_buffer ? max_buffer : size;
     {
-        run_lock lock;
+        agent_lock lock;
         run.size = size;
         run.used = 0;
         run.frames = 0;
@@ -321,7 +314,7 @@ void trace_stop(const wire::frame& f) {
     if (!parse(f, req))
         return;
     {
-        run_lock lock;
+        agent_lock lock;
         if (run.running)
             stop_run(wire::trace_stop_reason::requested, 0, 0);
     }
@@ -334,7 +327,7 @@ void trace_status(const wire::frame& f) {
         return;
     size_t len = 0;
     {
-        run_lock lock; // the answer is built under the lock and sent after it
+        agent_lock lock; // the answer is built under the lock and sent after it
         wire::frame_builder b(tx_frame, wire::trace_status_response::code, f.request_id);
         uint8_t* vars = status_variables;
         uint32_t count = 0;
@@ -369,7 +362,7 @@ void trace_frame_read(const wire::frame& f) {
         return;
     size_t len = 0;
     {
-        run_lock lock;
+        agent_lock lock;
         if (req.number < run.frames) {
             const uint8_t* head = run.buffer + run.offsets[req.number];
             auto data_len = static_cast<size_t>(get_le(head, 4));

@@ -3,12 +3,7 @@
 // argument at each of its 177 calls for `/bin/fib 10`, the string /bin/hello writes, the bytes
 // at the write buffer, a string cut at its maximum, and a read at address 0 that is reported as
 // unreadable while the program runs on.
-#include "rpc_test_client.hpp"
-#include "ruprobes_test/child_process.hpp"
-#include "ruprobes_test/free_port.hpp"
-#include "ruprobes_test/qemu_guest.hpp"
-#include "ruprobes_test/ruprobesd_args.hpp"
-#include "ruprobes_test/temp_dir.hpp"
+#include "rpc_daemon_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -20,34 +15,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class rpc_e2e_fetch : public ::testing::Test {
+class rpc_e2e_fetch : public rpc_daemon_fixture {
 protected:
-    void SetUp() override {
-        port = free_tcp_port();
-        spawn_options d;
-        d.argv = ruprobesd_argv(launch_target(dir), port);
-        d.output_file = dir.file("ruprobesd.log");
-        daemon = std::make_unique<child_process>(d);
-        ASSERT_TRUE(daemon->wait_for_output("JSON-RPC server listening", 20s)) << daemon->output();
-    }
-    void TearDown() override {
-        if (daemon) {
-            EXPECT_TRUE(daemon->running()) << "ruprobesd died:\n" << daemon->output();
-            daemon->stop();
-        }
-    }
-
-    // Polls target.status until the kernel is connected.
-    bool wait_connected(rpc_test_client& c) {
-        for (auto end = std::chrono::steady_clock::now() + 60s;
-             std::chrono::steady_clock::now() < end; std::this_thread::sleep_for(200ms)) {
-            json s = c.call("target.status");
-            if (s["result"]["connected"] == true)
-                return true;
-        }
-        return false;
-    }
-
     // Spawns `argv` and collects the probe.hit params of its process up to its process.exit.
     std::vector<json> run_and_collect(rpc_test_client& c, const std::vector<std::string>& argv,
                                       int& lost) {
@@ -58,13 +27,7 @@ protected:
             return hits;
         int64_t pid = proc["result"]["pid"];
         for (;;) {
-            std::optional<json> msg;
-            if (!c.notifications.empty()) {
-                msg = std::move(c.notifications.front());
-                c.notifications.erase(c.notifications.begin());
-            } else {
-                msg = c.receive(30s);
-            }
+            std::optional<json> msg = next_message(c, 30s);
             if (!msg) {
                 ADD_FAILURE() << "no process.exit\n" << daemon->output();
                 return hits;
@@ -78,10 +41,6 @@ protected:
                 return hits;
         }
     }
-
-    temp_dir dir;
-    uint16_t port = 0;
-    std::unique_ptr<child_process> daemon;
 };
 
 uint64_t number(const json& hex) {
@@ -92,7 +51,7 @@ uint64_t number(const json& hex) {
 // carrying its own n as the fetched a0, pc the probe's address, and sp's first doubleword.
 TEST_F(rpc_e2e_fetch, fib_10_fetches_each_calls_argument) {
     rpc_test_client c(port);
-    ASSERT_TRUE(wait_connected(c)) << daemon->output();
+    ASSERT_FALSE(wait_connected(c).empty()) << daemon->output();
     c.call("events.subscribe", {{"kinds", {"probe.hit", "process.exit", "events.lost"}}});
     json probe = c.call("probe.add", {{"program", "/bin/fib"},
                                       {"symbol", "fib"},
@@ -145,7 +104,7 @@ TEST_F(rpc_e2e_fetch, fib_10_fetches_each_calls_argument) {
 // buffer as bytes and as a string, a string cut at its maximum, and a read of address 0.
 TEST_F(rpc_e2e_fetch, hello_write_strings_bytes_and_an_unreadable_address) {
     rpc_test_client c(port);
-    ASSERT_TRUE(wait_connected(c)) << daemon->output();
+    ASSERT_FALSE(wait_connected(c).empty()) << daemon->output();
     c.call("events.subscribe", {{"kinds", {"probe.hit", "process.exit", "events.lost"}}});
     json probe = c.call("probe.add", {{"program", "/bin/hello"},
                                       {"symbol", "write"},

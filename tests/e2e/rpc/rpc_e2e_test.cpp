@@ -2,13 +2,8 @@
 // scenario (entry + return probe on fib, `/bin/fib 15`: exactly 1973 + 1973 hits,
 // every sequence number, no events.lost, return values = fib(n)) with the Python stdlib client
 // in both framings and with VS Code's vscode-jsonrpc; then bad input against the real engine.
-#include "rpc_test_client.hpp"
-#include "ruprobes_test/child_process.hpp"
-#include "ruprobes_test/free_port.hpp"
+#include "rpc_daemon_fixture.hpp"
 #include "ruprobes_test/paths.hpp"
-#include "ruprobes_test/qemu_guest.hpp"
-#include "ruprobes_test/ruprobesd_args.hpp"
-#include "ruprobes_test/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -24,23 +19,8 @@ using namespace std::chrono_literals;
 
 const std::string e2e_dir = RUPROBES_RPC_E2E_DIR;
 
-class rpc_e2e : public ::testing::Test {
+class rpc_e2e : public rpc_daemon_fixture {
 protected:
-    void SetUp() override {
-        port = free_tcp_port();
-        spawn_options d;
-        d.argv = ruprobesd_argv(launch_target(dir), port);
-        d.output_file = dir.file("ruprobesd.log");
-        daemon = std::make_unique<child_process>(d);
-        ASSERT_TRUE(daemon->wait_for_output("JSON-RPC server listening", 20s)) << daemon->output();
-    }
-    void TearDown() override {
-        if (daemon) {
-            EXPECT_TRUE(daemon->running()) << "ruprobesd died:\n" << daemon->output();
-            daemon->stop();
-        }
-    }
-
     // Runs a client to completion; its output.
     std::string run_client(std::vector<std::string> argv, const std::string& log, int& status) {
         spawn_options c;
@@ -51,10 +31,6 @@ protected:
         status = code ? *code : -1;
         return client.output();
     }
-
-    temp_dir dir;
-    uint16_t port = 0;
-    std::unique_ptr<child_process> daemon;
 };
 
 TEST_F(rpc_e2e, python_client_fib_15_line_framing_then_lsp_framing) {
@@ -105,27 +81,6 @@ int count_hits(rpc_test_client& c, uint64_t probe, int64_t pid) {
         if ((*msg)["method"] == "process.exit" && p["pid"] == pid)
             return hits;
     }
-}
-
-// Polls target.status until the kernel is connected; its boot id (empty on timeout).
-std::string wait_connected(rpc_test_client& c) {
-    for (auto end = std::chrono::steady_clock::now() + 60s; std::chrono::steady_clock::now() < end;
-         std::this_thread::sleep_for(200ms)) {
-        json s = c.call("target.status");
-        if (s["result"]["connected"] == true)
-            return s["result"]["boot_id"].get<std::string>();
-    }
-    return std::string();
-}
-
-// The next message: kept notifications first, then the socket.
-std::optional<json> next_message(rpc_test_client& c, std::chrono::milliseconds timeout) {
-    if (!c.notifications.empty()) {
-        json out = std::move(c.notifications.front());
-        c.notifications.erase(c.notifications.begin());
-        return out;
-    }
-    return c.receive(timeout);
 }
 
 // Causal order: process.exec, then the process's hits in seq order, then process.exit. A client
