@@ -62,6 +62,20 @@ struct harness {
         io.run_for(30s);
         t.join();
     }
+
+    // run() with a body that opens `c` on the harness's socket and keeps it open until `done`.
+    void run_until(channel::client& c, const std::atomic<bool>& done,
+                   std::function<void(fake_kernel&)> script) {
+        run(
+            [&]() -> asio::awaitable<void> {
+                (void)co_await c.open_fd(client_fd);
+                while (!done) {
+                    asio::steady_timer t(co_await asio::this_coro::executor, 10ms);
+                    co_await t.async_wait(asio::use_awaitable);
+                }
+            },
+            std::move(script));
+    }
 };
 
 // The kernel's side of the handshake: expects hello, answers with `boot_id`.

@@ -136,22 +136,14 @@ uint64_t first_ack(std::chrono::milliseconds delay, uint64_t frames, uint16_t pe
     channel::client c(h.io, o, {});
     uint64_t acked = 0;
     std::atomic<bool> done{false};
-    h.run(
-        [&]() -> asio::awaitable<void> {
-            (void)co_await c.open_fd(h.client_fd);
-            while (!done) {
-                asio::steady_timer t(co_await asio::this_coro::executor, 10ms);
-                co_await t.async_wait(asio::use_awaitable);
-            }
-        },
-        [&](fake_kernel& k) {
-            answer_hello(k, 1, 1);
-            for (uint64_t i = 0; i < frames; i++)
-                k.send_bytes(hits_frame(1 + i * per_frame, per_frame));
-            auto a = k.expect_message<wire::hits_ack_notice>();
-            acked = a ? a->second.next_seq : 0;
-            done = true;
-        });
+    h.run_until(c, done, [&](fake_kernel& k) {
+        answer_hello(k, 1, 1);
+        for (uint64_t i = 0; i < frames; i++)
+            k.send_bytes(hits_frame(1 + i * per_frame, per_frame));
+        auto a = k.expect_message<wire::hits_ack_notice>();
+        acked = a ? a->second.next_seq : 0;
+        done = true;
+    });
     return acked;
 }
 
@@ -176,30 +168,22 @@ TEST(ChannelClient, BatchLostInTransitIsSentAgainNotLost) {
     channel::client c(h.io, fast_options(), handlers);
     uint64_t ack_in_order = 0, ack_after_gap = 0, ack_after_resend = 0;
     std::atomic<bool> done{false};
-    h.run(
-        [&]() -> asio::awaitable<void> {
-            (void)co_await c.open_fd(h.client_fd);
-            while (!done) {
-                asio::steady_timer t(co_await asio::this_coro::executor, 10ms);
-                co_await t.async_wait(asio::use_awaitable);
-            }
-        },
-        [&](fake_kernel& k) {
-            answer_hello(k, 1, 1);
-            k.send_bytes(hits_frame(1, 5));
-            auto a = k.expect_message<wire::hits_ack_notice>();
-            k.send_bytes(hits_frame(8, 2)); // 6 and 7 were lost on the way
-            auto b = k.expect_message<wire::hits_ack_notice>();
-            ASSERT_TRUE(a && b);
-            ack_in_order = a->second.next_seq;
-            ack_after_gap = b->second.next_seq;
-            // The kernel still holds every unacknowledged record and sends them again.
-            k.send_bytes(hits_frame(ack_after_gap, 4));
-            auto c2 = k.expect_message<wire::hits_ack_notice>();
-            ASSERT_TRUE(c2);
-            ack_after_resend = c2->second.next_seq;
-            done = true;
-        });
+    h.run_until(c, done, [&](fake_kernel& k) {
+        answer_hello(k, 1, 1);
+        k.send_bytes(hits_frame(1, 5));
+        auto a = k.expect_message<wire::hits_ack_notice>();
+        k.send_bytes(hits_frame(8, 2)); // 6 and 7 were lost on the way
+        auto b = k.expect_message<wire::hits_ack_notice>();
+        ASSERT_TRUE(a && b);
+        ack_in_order = a->second.next_seq;
+        ack_after_gap = b->second.next_seq;
+        // The kernel still holds every unacknowledged record and sends them again.
+        k.send_bytes(hits_frame(ack_after_gap, 4));
+        auto c2 = k.expect_message<wire::hits_ack_notice>();
+        ASSERT_TRUE(c2);
+        ack_after_resend = c2->second.next_seq;
+        done = true;
+    });
     EXPECT_EQ(ack_in_order, 6u);
     EXPECT_EQ(ack_after_gap, 6u) << "the client acknowledged records it never received";
     EXPECT_EQ(ack_after_resend, 10u);
@@ -349,27 +333,19 @@ TEST(ChannelClient, AcknowledgementsWaitWhileTheReadersAreBehind) {
     channel::client c(h.io, o, {});
     uint64_t held = 0, acked = 0;
     std::atomic<bool> done{false};
-    h.run(
-        [&]() -> asio::awaitable<void> {
-            (void)co_await c.open_fd(h.client_fd);
-            while (!done) {
-                asio::steady_timer t(co_await asio::this_coro::executor, 10ms);
-                co_await t.async_wait(asio::use_awaitable);
-            }
-        },
-        [&](fake_kernel& k) {
-            answer_hello(k, 1, 1);
-            k.send_bytes(hits_frame(1, 31));
-            // Asked again and again, never answered while behind.
-            while (asked < 20)
-                std::this_thread::yield();
-            auto none = k.expect_message<wire::hits_ack_notice>(50ms);
-            held = none ? none->second.next_seq : 0;
-            behind = false;
-            auto a = k.expect_message<wire::hits_ack_notice>();
-            acked = a ? a->second.next_seq : 0;
-            done = true;
-        });
+    h.run_until(c, done, [&](fake_kernel& k) {
+        answer_hello(k, 1, 1);
+        k.send_bytes(hits_frame(1, 31));
+        // Asked again and again, never answered while behind.
+        while (asked < 20)
+            std::this_thread::yield();
+        auto none = k.expect_message<wire::hits_ack_notice>(50ms);
+        held = none ? none->second.next_seq : 0;
+        behind = false;
+        auto a = k.expect_message<wire::hits_ack_notice>();
+        acked = a ? a->second.next_seq : 0;
+        done = true;
+    });
     EXPECT_EQ(held, 0u) << "acknowledged while the readers were behind";
     EXPECT_EQ(acked, 32u);
 }
