@@ -47,11 +47,7 @@ uint64_t serve_round() {
     } else {
         discard_events();
     }
-    if (responses_wait_for_resumed_thread) {
-        responses_wait_for_resumed_thread = false; // sent by the next round
-    } else {
-        transport::flush();
-    }
+    transport::flush();
     if (session.active && hits_sendable()) {
         return 0;
     }
@@ -59,8 +55,6 @@ uint64_t serve_round() {
 }
 
 } // namespace
-
-bool responses_wait_for_resumed_thread = false;
 
 bool send_frame(size_t len, bool must) {
     if (len == 0) {

@@ -30,12 +30,6 @@ void reply(const wire::frame& f, const M& m) {
     send_frame(wire::encode(tx_frame, f.request_id, m), true);
 }
 
-// Set by a request that resumed a thread: the round leaves its responses in the open transmit
-// buffer, to go with what the thread causes next (a breakpoint stop comes within microseconds,
-// and its response, hit record and stop event then reach the host in one write). The agent's
-// next round sends them in any case, at the latest after its poll interval.
-extern bool responses_wait_for_resumed_thread;
-
 // Serves one request of a session (probes, processes, threads, registers, memory): always
 // answers, with unsupported_request for types it does not know. requests.cpp.
 void handle_request(const wire::frame& f);

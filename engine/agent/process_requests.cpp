@@ -249,7 +249,6 @@ void thread_resume_request(const wire::frame& f) {
     }
     int r = resume_fully(req.pid, tid);
     reply_status(f, r < 0 ? status_of_hook(r) : 0);
-    responses_wait_for_resumed_thread = r >= 0;
 }
 
 void thread_step_request(const wire::frame& f) {
@@ -266,7 +265,6 @@ void thread_step_request(const wire::frame& f) {
         note_stop(tid, wire::stop_reason::none);
     }
     reply_status(f, r < 0 ? status_of_hook(r) : 0);
-    responses_wait_for_resumed_thread = r == 0;
 }
 
 uint32_t count_stopped() {

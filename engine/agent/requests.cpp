@@ -131,7 +131,6 @@ void mem_write(const wire::frame& f) {
 } // namespace
 
 void handle_request(const wire::frame& f) {
-    responses_wait_for_resumed_thread = false; // only a resume or step that is the last request
     switch (static_cast<wire::msg_type>(f.type)) {
     case wire::msg_type::probe_add:
         return probe_add(f);
