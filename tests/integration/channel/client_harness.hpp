@@ -63,14 +63,14 @@ struct harness {
         t.join();
     }
 
-    // run() with a body that opens `c` on the harness's socket and keeps it open until `done`.
-    void run_until(channel::client& c, const std::atomic<bool>& done,
+    // run() with a body that opens `c` on the harness's socket and keeps it open until `done()`.
+    void run_until(channel::client& c, std::function<bool()> done,
                    std::function<void(fake_kernel&)> script) {
         run(
             [&]() -> asio::awaitable<void> {
                 (void)co_await c.open_fd(client_fd);
-                while (!done) {
-                    asio::steady_timer t(co_await asio::this_coro::executor, 10ms);
+                while (!done()) {
+                    asio::steady_timer t(co_await asio::this_coro::executor, 5ms);
                     co_await t.async_wait(asio::use_awaitable);
                 }
             },

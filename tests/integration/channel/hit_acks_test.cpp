@@ -136,14 +136,16 @@ uint64_t first_ack(std::chrono::milliseconds delay, uint64_t frames, uint16_t pe
     channel::client c(h.io, o, {});
     uint64_t acked = 0;
     std::atomic<bool> done{false};
-    h.run_until(c, done, [&](fake_kernel& k) {
-        answer_hello(k, 1, 1);
-        for (uint64_t i = 0; i < frames; i++)
-            k.send_bytes(hits_frame(1 + i * per_frame, per_frame));
-        auto a = k.expect_message<wire::hits_ack_notice>();
-        acked = a ? a->second.next_seq : 0;
-        done = true;
-    });
+    h.run_until(
+        c, [&] { return done.load(); },
+        [&](fake_kernel& k) {
+            answer_hello(k, 1, 1);
+            for (uint64_t i = 0; i < frames; i++)
+                k.send_bytes(hits_frame(1 + i * per_frame, per_frame));
+            auto a = k.expect_message<wire::hits_ack_notice>();
+            acked = a ? a->second.next_seq : 0;
+            done = true;
+        });
     return acked;
 }
 
@@ -168,22 +170,24 @@ TEST(ChannelClient, BatchLostInTransitIsSentAgainNotLost) {
     channel::client c(h.io, fast_options(), handlers);
     uint64_t ack_in_order = 0, ack_after_gap = 0, ack_after_resend = 0;
     std::atomic<bool> done{false};
-    h.run_until(c, done, [&](fake_kernel& k) {
-        answer_hello(k, 1, 1);
-        k.send_bytes(hits_frame(1, 5));
-        auto a = k.expect_message<wire::hits_ack_notice>();
-        k.send_bytes(hits_frame(8, 2)); // 6 and 7 were lost on the way
-        auto b = k.expect_message<wire::hits_ack_notice>();
-        ASSERT_TRUE(a && b);
-        ack_in_order = a->second.next_seq;
-        ack_after_gap = b->second.next_seq;
-        // The kernel still holds every unacknowledged record and sends them again.
-        k.send_bytes(hits_frame(ack_after_gap, 4));
-        auto c2 = k.expect_message<wire::hits_ack_notice>();
-        ASSERT_TRUE(c2);
-        ack_after_resend = c2->second.next_seq;
-        done = true;
-    });
+    h.run_until(
+        c, [&] { return done.load(); },
+        [&](fake_kernel& k) {
+            answer_hello(k, 1, 1);
+            k.send_bytes(hits_frame(1, 5));
+            auto a = k.expect_message<wire::hits_ack_notice>();
+            k.send_bytes(hits_frame(8, 2)); // 6 and 7 were lost on the way
+            auto b = k.expect_message<wire::hits_ack_notice>();
+            ASSERT_TRUE(a && b);
+            ack_in_order = a->second.next_seq;
+            ack_after_gap = b->second.next_seq;
+            // The kernel still holds every unacknowledged record and sends them again.
+            k.send_bytes(hits_frame(ack_after_gap, 4));
+            auto c2 = k.expect_message<wire::hits_ack_notice>();
+            ASSERT_TRUE(c2);
+            ack_after_resend = c2->second.next_seq;
+            done = true;
+        });
     EXPECT_EQ(ack_in_order, 6u);
     EXPECT_EQ(ack_after_gap, 6u) << "the client acknowledged records it never received";
     EXPECT_EQ(ack_after_resend, 10u);
@@ -200,14 +204,8 @@ TEST(ChannelClient, GapThatNeverFillsIsCountedInsteadOfWaitedOnForever) {
     channel::event_handlers handlers;
     handlers.on_hits = [&](std::span<const wire::hit_record> r) { delivered += r.size(); };
     channel::client c(h.io, fast_options(), handlers);
-    h.run(
-        [&]() -> asio::awaitable<void> {
-            (void)co_await c.open_fd(h.client_fd);
-            while (delivered < 7) {
-                asio::steady_timer t(co_await asio::this_coro::executor, 10ms);
-                co_await t.async_wait(asio::use_awaitable);
-            }
-        },
+    h.run_until(
+        c, [&] { return !(delivered < 7); },
         [&](fake_kernel& k) {
             answer_hello(k, 1, 1);
             k.send_bytes(hits_frame(1, 5));
@@ -233,14 +231,8 @@ TEST(ChannelClient, AcknowledgementsOwedWhenAConnectionBrokeAreSentAfterTheRecon
     channel::client_options o = fast_options();
     o.hit_ack_delay = 100ms;
     channel::client c(h.io, o, handlers);
-    h.run(
-        [&]() -> asio::awaitable<void> {
-            (void)co_await c.open_fd(h.client_fd);
-            while (received < 10) {
-                asio::steady_timer t(co_await asio::this_coro::executor, 5ms);
-                co_await t.async_wait(asio::use_awaitable);
-            }
-        },
+    h.run_until(
+        c, [&] { return !(received < 10); },
         [&](fake_kernel& k) {
             answer_hello(k, 7, 1);
             k.send_bytes(hits_frame(1, 10));
@@ -248,14 +240,8 @@ TEST(ChannelClient, AcknowledgementsOwedWhenAConnectionBrokeAreSentAfterTheRecon
     h.kernel->close();
     h.reconnect();
     std::atomic<uint64_t> ack = 0;
-    h.run(
-        [&]() -> asio::awaitable<void> {
-            (void)co_await c.open_fd(h.client_fd);
-            while (ack == 0) {
-                asio::steady_timer t(co_await asio::this_coro::executor, 5ms);
-                co_await t.async_wait(asio::use_awaitable);
-            }
-        },
+    h.run_until(
+        c, [&] { return !(ack == 0); },
         [&](fake_kernel& k) {
             answer_hello(k, 7, 1);           // nothing was acknowledged
             k.send_bytes(hits_frame(1, 10)); // the same records again, nothing new
@@ -277,14 +263,8 @@ TEST(ChannelClient, RecordsSentAgainAfterAReconnectAreDeliveredOnce) {
         }
     };
     channel::client c(h.io, fast_options(), handlers);
-    h.run(
-        [&]() -> asio::awaitable<void> {
-            (void)co_await c.open_fd(h.client_fd);
-            while (seqs.size() < 10) {
-                asio::steady_timer t(co_await asio::this_coro::executor, 5ms);
-                co_await t.async_wait(asio::use_awaitable);
-            }
-        },
+    h.run_until(
+        c, [&] { return !(seqs.size() < 10); },
         [&](fake_kernel& k) {
             answer_hello(k, 7, 1);
             k.send_bytes(hits_frame(1, 10));
@@ -294,14 +274,8 @@ TEST(ChannelClient, RecordsSentAgainAfterAReconnectAreDeliveredOnce) {
     h.kernel->close();
     h.reconnect();
     std::atomic<uint64_t> ack = 0;
-    h.run(
-        [&]() -> asio::awaitable<void> {
-            (void)co_await c.open_fd(h.client_fd);
-            while (seqs.size() < 12 || ack == 0) {
-                asio::steady_timer t(co_await asio::this_coro::executor, 5ms);
-                co_await t.async_wait(asio::use_awaitable);
-            }
-        },
+    h.run_until(
+        c, [&] { return !(seqs.size() < 12 || ack == 0); },
         [&](fake_kernel& k) {
             auto hello = answer_hello(k, 7, 6);
             EXPECT_EQ(hello.flags & wire::hello_flag_reset, 0u);
@@ -333,19 +307,21 @@ TEST(ChannelClient, AcknowledgementsWaitWhileTheReadersAreBehind) {
     channel::client c(h.io, o, {});
     uint64_t held = 0, acked = 0;
     std::atomic<bool> done{false};
-    h.run_until(c, done, [&](fake_kernel& k) {
-        answer_hello(k, 1, 1);
-        k.send_bytes(hits_frame(1, 31));
-        // Asked again and again, never answered while behind.
-        while (asked < 20)
-            std::this_thread::yield();
-        auto none = k.expect_message<wire::hits_ack_notice>(50ms);
-        held = none ? none->second.next_seq : 0;
-        behind = false;
-        auto a = k.expect_message<wire::hits_ack_notice>();
-        acked = a ? a->second.next_seq : 0;
-        done = true;
-    });
+    h.run_until(
+        c, [&] { return done.load(); },
+        [&](fake_kernel& k) {
+            answer_hello(k, 1, 1);
+            k.send_bytes(hits_frame(1, 31));
+            // Asked again and again, never answered while behind.
+            while (asked < 20)
+                std::this_thread::yield();
+            auto none = k.expect_message<wire::hits_ack_notice>(50ms);
+            held = none ? none->second.next_seq : 0;
+            behind = false;
+            auto a = k.expect_message<wire::hits_ack_notice>();
+            acked = a ? a->second.next_seq : 0;
+            done = true;
+        });
     EXPECT_EQ(held, 0u) << "acknowledged while the readers were behind";
     EXPECT_EQ(acked, 32u);
 }
