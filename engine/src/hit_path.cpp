@@ -10,7 +10,7 @@ namespace ruprobes {
 
 namespace {
 
-// The simulator and run_inline work on uprobes_trap_context::x in place (x0..x31, x[0] neither
+// The simulator works on uprobes_trap_context::x in place (x0..x31, x[0] neither
 // read nor written): no copy of the trap context on a hit.
 static_assert(sizeof(uprobes_trap_context::x) == 32 * sizeof(uint64_t));
 
@@ -18,156 +18,36 @@ bool applies(const probe_rec& p, uint32_t pid) {
     return p.pid == UPROBES_ANY_PID || p.pid == pid;
 }
 
-// A 32-bit result sign-extended to 64 bits, as every RV64 *W instruction writes it (ch. 5.2).
-uint64_t sext32(uint64_t v) {
-    return static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(v)));
-}
-
 // The register at byte offset `off` (8 * its number) of the context's x[].
 [[gnu::always_inline]] inline uint64_t& reg_at(uint64_t* x, uint8_t off) {
     return *reinterpret_cast<uint64_t*>(reinterpret_cast<char*>(x) + off);
 }
 
-// A source operand: the register at byte offset `off`, x0 (offset 0) reading as zero.
-[[gnu::always_inline]] inline uint64_t source(uint64_t* x, uint8_t off) {
-    return off != 0 ? reg_at(x, off) : 0;
-}
+// Registers as a site's hot line names them: byte offsets into the context's x[] (registry.cpp,
+// refresh_hot), for simulate_register_only(). x0 (offset 0) reads as zero; refresh_hot turns an
+// operation that writes x0 into fence (it changes nothing else), so write() stores
+// unconditionally and only a jump's link tests for x0.
+struct hot_offsets {
+    [[gnu::always_inline]] static uint64_t read(uint64_t* x, unsigned off) {
+        return off != 0 ? reg_at(x, static_cast<uint8_t>(off)) : 0;
+    }
+    [[gnu::always_inline]] static void write(uint64_t* x, unsigned off, uint64_t v) {
+        reg_at(x, static_cast<uint8_t>(off)) = v;
+    }
+    [[gnu::always_inline]] static void link(uint64_t* x, unsigned off, uint64_t v) {
+        if (off != 0)
+            reg_at(x, static_cast<uint8_t>(off)) = v;
+    }
+};
 
-// Runs the displaced instruction of a site whose hot line says `fast`, on the context's
-// registers in place; returns the next pc. The same semantics as simulate() (simulate.cpp) for
-// these opcodes, Unprivileged ISA v20191213: ch. 2.4 integer computational (shift amounts
-// masked to 6 bits), 2.5 control transfer (the link is pc + length, jalr clears bit 0 of its
-// target, operands read before rd is written), 5.2 the *W forms (5-bit shift amounts, 32-bit
-// results sign-extended), 2.7 fence (the trap already ordered memory). x0 reads as zero and is
-// never written: refresh_hot() turns an operation writing x0 into fence (it changes nothing
-// else), so only jal and jalr test rd. None of them touches memory, so none can fault.
-[[gnu::always_inline]] inline uint64_t run_inline(const site_hot& h, uint64_t pc, uint64_t* x) {
-    // Operands read where the case uses them (an immediate operation reads no rs2).
-    const uint64_t imm = static_cast<uint64_t>(int64_t{h.imm});
-    const uint64_t next = pc + h.length;
-    const auto sa = [](uint64_t v) { return static_cast<int64_t>(v); };
-    uint64_t v = 0;
-    switch (static_cast<opcode>(h.op)) {
-    case opcode::lui:
-        v = imm;
-        break;
-    case opcode::auipc:
-        v = pc + imm;
-        break;
-    case opcode::jal:
-        if (h.rd != 0)
-            reg_at(x, h.rd) = next;
-        return pc + imm;
-    case opcode::jalr: {
-        uint64_t target = (source(x, h.rs1) + imm) & ~uint64_t{1};
-        if (h.rd != 0)
-            reg_at(x, h.rd) = next;
-        return target;
-    }
-    case opcode::beq:
-        return source(x, h.rs1) == source(x, h.rs2) ? pc + imm : next;
-    case opcode::bne:
-        return source(x, h.rs1) != source(x, h.rs2) ? pc + imm : next;
-    case opcode::blt:
-        return sa(source(x, h.rs1)) < sa(source(x, h.rs2)) ? pc + imm : next;
-    case opcode::bge:
-        return sa(source(x, h.rs1)) >= sa(source(x, h.rs2)) ? pc + imm : next;
-    case opcode::bltu:
-        return source(x, h.rs1) < source(x, h.rs2) ? pc + imm : next;
-    case opcode::bgeu:
-        return source(x, h.rs1) >= source(x, h.rs2) ? pc + imm : next;
-    case opcode::addi:
-        v = source(x, h.rs1) + imm;
-        break;
-    case opcode::slti:
-        v = sa(source(x, h.rs1)) < sa(imm) ? 1 : 0;
-        break;
-    case opcode::sltiu:
-        v = source(x, h.rs1) < imm ? 1 : 0;
-        break;
-    case opcode::xori:
-        v = source(x, h.rs1) ^ imm;
-        break;
-    case opcode::ori:
-        v = source(x, h.rs1) | imm;
-        break;
-    case opcode::andi:
-        v = source(x, h.rs1) & imm;
-        break;
-    case opcode::slli:
-        v = source(x, h.rs1) << (imm & 63);
-        break;
-    case opcode::srli:
-        v = source(x, h.rs1) >> (imm & 63);
-        break;
-    case opcode::srai:
-        v = static_cast<uint64_t>(sa(source(x, h.rs1)) >> (imm & 63));
-        break;
-    case opcode::add:
-        v = source(x, h.rs1) + source(x, h.rs2);
-        break;
-    case opcode::sub:
-        v = source(x, h.rs1) - source(x, h.rs2);
-        break;
-    case opcode::sll:
-        v = source(x, h.rs1) << (source(x, h.rs2) & 63);
-        break;
-    case opcode::slt:
-        v = sa(source(x, h.rs1)) < sa(source(x, h.rs2)) ? 1 : 0;
-        break;
-    case opcode::sltu:
-        v = source(x, h.rs1) < source(x, h.rs2) ? 1 : 0;
-        break;
-    case opcode::xor_:
-        v = source(x, h.rs1) ^ source(x, h.rs2);
-        break;
-    case opcode::srl:
-        v = source(x, h.rs1) >> (source(x, h.rs2) & 63);
-        break;
-    case opcode::sra:
-        v = static_cast<uint64_t>(sa(source(x, h.rs1)) >> (source(x, h.rs2) & 63));
-        break;
-    case opcode::or_:
-        v = source(x, h.rs1) | source(x, h.rs2);
-        break;
-    case opcode::and_:
-        v = source(x, h.rs1) & source(x, h.rs2);
-        break;
-    case opcode::addiw:
-        v = sext32(source(x, h.rs1) + imm);
-        break;
-    case opcode::slliw:
-        v = sext32(static_cast<uint32_t>(source(x, h.rs1)) << (imm & 31));
-        break;
-    case opcode::srliw:
-        v = sext32(static_cast<uint32_t>(source(x, h.rs1)) >> (imm & 31));
-        break;
-    case opcode::sraiw:
-        v = sext32(static_cast<uint32_t>(static_cast<int32_t>(source(x, h.rs1)) >> (imm & 31)));
-        break;
-    case opcode::addw:
-        v = sext32(source(x, h.rs1) + source(x, h.rs2));
-        break;
-    case opcode::subw:
-        v = sext32(source(x, h.rs1) - source(x, h.rs2));
-        break;
-    case opcode::sllw:
-        v = sext32(static_cast<uint32_t>(source(x, h.rs1)) << (source(x, h.rs2) & 31));
-        break;
-    case opcode::srlw:
-        v = sext32(static_cast<uint32_t>(source(x, h.rs1)) >> (source(x, h.rs2) & 31));
-        break;
-    case opcode::sraw:
-        v = sext32(static_cast<uint32_t>(static_cast<int32_t>(source(x, h.rs1)) >>
-                                         (source(x, h.rs2) & 31)));
-        break;
-    case opcode::fence:
-        return next;
-    default: // refresh_hot sets `fast` for nothing else
-        __builtin_unreachable();
-    }
-    reg_at(x, h.rd) = v;
-    return next;
+// Runs the displaced instruction of a site whose hot line says `fast` (a register_only()
+// instruction) on the context's registers in place, with the simulator's own definition of it;
+// returns the next pc. None of these instructions touches memory, so none can fault.
+[[gnu::always_inline]] inline uint64_t simulate_from_hot_line(const site_hot& h, uint64_t pc,
+                                                              uint64_t* x) {
+    return simulate_register_only<hot_offsets>(static_cast<opcode>(h.op), x, h.rd, h.rs1, h.rs2,
+                                               static_cast<uint64_t>(int64_t{h.imm}), pc,
+                                               pc + h.length);
 }
 
 } // namespace
@@ -255,7 +135,7 @@ engine::plain_hit(process_rec& proc, uint32_t tid, const site_hot& h, uint64_t p
         const unsigned fired = hot_entry_fire(h, proc, tid, pc, ctx);
         const bool stop = (fired & fired_stop) != 0 && !simple;
         if ((simple || (!stop && h.fast)) && ((fired & fired_handler) == 0 || ctx->pc == pc)) {
-            ctx->pc = run_inline(h, pc, ctx->x);
+            ctx->pc = simulate_from_hot_line(h, pc, ctx->x);
             fast_hits_++;
             set_info(info, UPROBES_TRAP_HANDLED);
             return UPROBES_TRAP_HANDLED;
@@ -273,7 +153,7 @@ engine::plain_hit(process_rec& proc, uint32_t tid, const site_hot& h, uint64_t p
         count_trap();
     }
     if (h.fast) {
-        ctx->pc = run_inline(h, pc, ctx->x);
+        ctx->pc = simulate_from_hot_line(h, pc, ctx->x);
         counters_.simulated++;
         set_info(info, UPROBES_TRAP_HANDLED);
         return UPROBES_TRAP_HANDLED;
@@ -303,7 +183,7 @@ engine::plain_hit(process_rec& proc, uint32_t tid, const site_hot& h, uint64_t p
         return UPROBES_TRAP_HANDLED;
     }
     if (h.fast) {
-        ctx->pc = run_inline(h, pc, ctx->x);
+        ctx->pc = simulate_from_hot_line(h, pc, ctx->x);
         counters_.simulated++;
         set_info(info, UPROBES_TRAP_HANDLED);
         return UPROBES_TRAP_HANDLED;
@@ -495,7 +375,7 @@ engine::execute_displaced(process_rec& proc, uint32_t tid, const decoded_insn& i
         if (site_slot != nil && hot_[site_slot].fast) {
             // `insn` is the site's own instruction (every caller passing a site index passes
             // it): run it inline from the hot line.
-            ctx->pc = run_inline(hot_[site_slot], pc, ctx->x);
+            ctx->pc = simulate_from_hot_line(hot_[site_slot], pc, ctx->x);
         } else {
             // The simulator works on the context's registers in place (no copy in or out; on a
             // fault it changes nothing).

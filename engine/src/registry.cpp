@@ -2,6 +2,7 @@
 // program's text (instruction boundaries, decodable and probeable instruction).
 #include "ruprobes/engine.hpp"
 #include "ruprobes/port.hpp"
+#include "ruprobes/simulate.hpp"
 
 namespace ruprobes {
 
@@ -171,16 +172,13 @@ result<decoded_insn> engine::validate_site(program_rec& prog, const uprobes_prog
 
 namespace {
 
-// Whether the hit path runs `insn` inline from the site's hot line (hit_path.cpp, run_inline):
-// RV64I without memory access (upper immediates, jumps, branches, integer register-immediate
-// and register-register operations, fence), whose immediates fit site_hot::imm (all of them:
-// 32 bits at most, spec ch. 2.3). Loads, stores and M go through simulate().
+// Whether the hit path simulates `insn` from the site's hot line (hit_path.cpp,
+// simulate_from_hot_line, through the simulator's simulate_register_only): a register_only()
+// instruction whose immediate fits site_hot::imm (all of them: 32 bits at most, spec ch. 2.3).
+// Loads, stores and M go through simulate().
 bool runs_inline(const decoded_insn& insn) {
-    if (insn.cls != insn_class::simulate || insn.imm != static_cast<int32_t>(insn.imm))
-        return false;
-    opcode op = insn.op;
-    return (op >= opcode::lui && op <= opcode::bgeu) ||
-           (op >= opcode::addi && op <= opcode::sraw) || op == opcode::fence;
+    return insn.cls == insn_class::simulate && insn.imm == static_cast<int32_t>(insn.imm) &&
+           register_only(insn.op);
 }
 
 } // namespace
@@ -195,7 +193,7 @@ void engine::refresh_hot(uint32_t index) {
         h.program = site.program;
         h.fast = runs_inline(site.insn);
         if (h.fast) {
-            // Registers as byte offsets into uprobes_trap_context::x (run_inline).
+            // Registers as byte offsets into uprobes_trap_context::x (hit_path.cpp, hot_offsets).
             static_assert(static_cast<unsigned>(opcode::fence) < 256 &&
                           static_cast<unsigned>(opcode::sraw) < 256);
             opcode op = site.insn.op;
@@ -205,7 +203,7 @@ void engine::refresh_hot(uint32_t index) {
             h.rs2 = static_cast<uint8_t>((site.insn.rs2 & 31) * 8);
             h.length = site.insn.length;
             // Writing x0 changes nothing (ch. 2.1): such an operation runs as a fence, so
-            // run_inline writes rd unconditionally; jal and jalr still jump.
+            // hot_offsets writes rd unconditionally; jal and jalr still jump.
             if (h.rd == 0 && op != opcode::jal && op != opcode::jalr &&
                 (op < opcode::beq || op > opcode::bgeu))
                 op = opcode::fence;

@@ -5,12 +5,6 @@
 namespace ruprobes {
 namespace {
 
-// A 32-bit result sign-extended to 64 bits, as every RV64 *W instruction writes it (ch. 5.2).
-constexpr uint64_t sext32(uint64_t v) {
-    return static_cast<uint64_t>(
-        static_cast<int64_t>(static_cast<int32_t>(static_cast<uint32_t>(v))));
-}
-
 constexpr uint64_t sext_n(uint64_t v, unsigned bytes) {
     unsigned shift = 64 - 8 * bytes;
     return static_cast<uint64_t>(static_cast<int64_t>(v << shift) >> shift);
@@ -131,53 +125,9 @@ constexpr unsigned store_size(opcode op) {
     }
 }
 
-// The value an integer ALU instruction writes to rd (register-immediate and register-register
-// forms of RV64I ch. 2.4/5.2 and M ch. 7). Shift amounts are masked to 6 bits (5 for *W).
-uint64_t alu(opcode op, uint64_t a, uint64_t b) {
+// The value an M instruction (ch. 7) writes to rd.
+uint64_t multiply_divide(opcode op, uint64_t a, uint64_t b) {
     switch (op) {
-    case opcode::addi:
-    case opcode::add:
-        return a + b;
-    case opcode::sub:
-        return a - b;
-    case opcode::slti:
-    case opcode::slt:
-        return static_cast<int64_t>(a) < static_cast<int64_t>(b) ? 1 : 0;
-    case opcode::sltiu:
-    case opcode::sltu:
-        return a < b ? 1 : 0;
-    case opcode::xori:
-    case opcode::xor_:
-        return a ^ b;
-    case opcode::ori:
-    case opcode::or_:
-        return a | b;
-    case opcode::andi:
-    case opcode::and_:
-        return a & b;
-    case opcode::slli:
-    case opcode::sll:
-        return a << (b & 63);
-    case opcode::srli:
-    case opcode::srl:
-        return a >> (b & 63);
-    case opcode::srai:
-    case opcode::sra:
-        return static_cast<uint64_t>(static_cast<int64_t>(a) >> (b & 63));
-    case opcode::addiw:
-    case opcode::addw:
-        return sext32(a + b);
-    case opcode::subw:
-        return sext32(a - b);
-    case opcode::slliw:
-    case opcode::sllw:
-        return sext32(static_cast<uint32_t>(a) << (b & 31));
-    case opcode::srliw:
-    case opcode::srlw:
-        return sext32(static_cast<uint32_t>(a) >> (b & 31));
-    case opcode::sraiw:
-    case opcode::sraw:
-        return sext32(static_cast<uint32_t>(static_cast<int32_t>(a) >> (b & 31)));
     case opcode::mul:
         return a * b;
     case opcode::mulh:
@@ -205,14 +155,8 @@ uint64_t alu(opcode op, uint64_t a, uint64_t b) {
     case opcode::remuw:
         return rem_unsigned(a, b, 32);
     default:
-        return 0; // not reached: simulate() dispatches only ALU opcodes here
+        return 0; // not reached: simulate() dispatches only M opcodes here
     }
-}
-
-// Register-immediate ALU forms take the immediate as their second operand.
-constexpr bool alu_immediate(opcode op) {
-    return (op >= opcode::addi && op <= opcode::srai) ||
-           (op >= opcode::addiw && op <= opcode::sraiw);
 }
 
 // x0..x31 in the caller's array: x[0] is never read (reads as 0) and never written.
@@ -223,6 +167,16 @@ struct register_view {
         if (r != 0)
             x[r & 31] = v;
     }
+};
+
+// Register numbers, as decode() gives them, for simulate_register_only().
+struct register_numbers {
+    static uint64_t read(const uint64_t* x, unsigned r) { return r == 0 ? 0 : x[r & 31]; }
+    static void write(uint64_t* x, unsigned r, uint64_t v) {
+        if (r != 0)
+            x[r & 31] = v;
+    }
+    static void link(uint64_t* x, unsigned r, uint64_t v) { write(x, r, v); }
 };
 
 } // namespace
@@ -243,34 +197,10 @@ result<uint64_t> simulate(const decoded_insn& in, uint64_t pc, uint64_t* x, memo
     const uint64_t imm = static_cast<uint64_t>(in.imm);
     const uint64_t next = pc + in.length; // instruction length is data (2 or 4)
 
+    if (register_only(in.op))
+        return simulate_register_only<register_numbers>(in.op, x, in.rd, in.rs1, in.rs2, imm, pc,
+                                                        next);
     switch (in.op) {
-    case opcode::lui:
-        regs.set(in.rd, imm);
-        return next;
-    case opcode::auipc:
-        regs.set(in.rd, pc + imm);
-        return next;
-    // Jumps (ch. 2.5): the link is the address of the following instruction, pc + length.
-    case opcode::jal:
-        regs.set(in.rd, next);
-        return pc + imm;
-    case opcode::jalr: { // target (rs1 + imm) with bit 0 cleared
-        uint64_t target = (a + imm) & ~uint64_t{1};
-        regs.set(in.rd, next);
-        return target;
-    }
-    case opcode::beq:
-        return a == b ? pc + imm : next;
-    case opcode::bne:
-        return a != b ? pc + imm : next;
-    case opcode::blt:
-        return static_cast<int64_t>(a) < static_cast<int64_t>(b) ? pc + imm : next;
-    case opcode::bge:
-        return static_cast<int64_t>(a) >= static_cast<int64_t>(b) ? pc + imm : next;
-    case opcode::bltu:
-        return a < b ? pc + imm : next;
-    case opcode::bgeu:
-        return a >= b ? pc + imm : next;
     case opcode::lb:
     case opcode::lh:
     case opcode::lw:
@@ -303,14 +233,11 @@ result<uint64_t> simulate(const decoded_insn& in, uint64_t pc, uint64_t* x, memo
         }
         return next;
     }
-    case opcode::fence:
-        return next; // the trap that got us here already ordered memory
     default:
         break;
     }
-    if ((in.op >= opcode::addi && in.op <= opcode::sraw) ||
-        (in.op >= opcode::mul && in.op <= opcode::remuw)) {
-        regs.set(in.rd, alu(in.op, a, alu_immediate(in.op) ? imm : b));
+    if (in.op >= opcode::mul && in.op <= opcode::remuw) {
+        regs.set(in.rd, multiply_divide(in.op, a, b));
         return next;
     }
     return error::invalid_argument; // a simulate-class opcode this switch forgot: never silent

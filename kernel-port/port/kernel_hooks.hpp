@@ -5,7 +5,6 @@
 
 #include <stdint.h>
 
-#include "ruprobes/engine.hpp"
 #include "ruprobes/ruprobes.h"
 
 struct process;
@@ -32,22 +31,19 @@ extern bool port_breakpoint_direct;
 bool port_breakpoint_slow(process* p, trap_frame& frame);
 bool port_breakpoint_finish(process* p, int action, const uprobes_trap_info& info);
 
-// A U-mode ebreak/c.ebreak at frame.sepc of process `p` (whose pid is `pid`). True when it is
-// handled (an engine hit, or a stop for a debugger; the frame says where to resume); false for
-// a breakpoint the kernel must kill for. Inline in the trap path: a plain hit costs the engine
-// call and nothing else. The trap frame starts with x[32] and sepc: the engine's context.
-// `pid` is p->pid, read only on the direct path (where its load is already the sign-extended
-// form RV64 passes a uint32_t in, so no extra extension).
-inline bool port_user_breakpoint(process* p, const int& pid, trap_frame& frame) {
+// A U-mode ebreak/c.ebreak at frame.sepc of process `p`. True when it is handled (an engine hit,
+// or a stop for a debugger; the frame says where to resume); false for a breakpoint the kernel
+// must kill for. Inline in the trap path: a plain hit costs the engine's public C call and
+// nothing else. It is uprobes_trap_handler_locked: this kernel's engine lock is empty (one hart,
+// no interrupts while the kernel runs; see os_uprobes_lock), so the trap path holds it already.
+// The trap frame starts with x[32] and sepc: the engine's context.
+inline bool port_user_breakpoint(process* p, uint32_t pid, trap_frame& frame) {
     if (!port_breakpoint_direct) {
         return port_breakpoint_slow(p, frame);
     }
     uprobes_trap_info info; // the engine fills every field, whatever the result
-    // uprobes_trap_handler_thread without the C function's call level, and the port lock taken
-    // here: it is empty (one hart, no interrupts while the kernel runs; see os_uprobes_lock).
-    const auto id = static_cast<uint32_t>(pid);
-    const int action = ruprobes::c_abi_engine.trap_locked(
-        id, id, reinterpret_cast<uprobes_trap_context*>(&frame), &info); // tid == pid
+    const int action = uprobes_trap_handler_locked(reinterpret_cast<uprobes_trap_context*>(&frame),
+                                                   pid, pid, &info); // tid == pid
     return action == UPROBES_TRAP_HANDLED || port_breakpoint_finish(p, action, info);
 }
 

@@ -237,8 +237,8 @@ public:
     // trap() for thread `tid` of process `pid`, which the caller names
     // (uprobes_trap_handler_thread). Unlike every other member it takes the port lock itself.
     int trap_thread(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx, uprobes_trap_info* info);
-    // trap_thread() for a caller that holds the port lock already (a kernel whose lock is
-    // empty or inline); `info` must not be null.
+    // trap_thread() for a caller that holds the port lock already (uprobes_trap_handler_locked);
+    // `info` must not be null.
     int trap_locked(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx, uprobes_trap_info* info);
     int resume(uprobes_trap_context* ctx, uprobes_trap_info* info);
     int single_step(uprobes_trap_context* ctx, uprobes_trap_info* info);
@@ -386,10 +386,8 @@ private:
     uprobes_stats counters_ = {};
 };
 
-// The instance behind the C ABI (c_abi.cpp). A C++ kernel may call its trap_thread() (or, holding
-// the port lock, trap_locked()) directly on the breakpoint path: the same as
-// uprobes_trap_handler_thread, one call level less; every other use goes through the C
-// functions, which take the port lock.
+// The instance behind the C ABI (c_abi.cpp). Kernels use the C functions, which take the port
+// lock; the engine's own tests look at its state through this object.
 extern engine c_abi_engine;
 
 // A hit record of probe `id` at `pc` (inline, field by field, no memset: it runs for every hit

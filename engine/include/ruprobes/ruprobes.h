@@ -449,6 +449,16 @@ int uprobes_trap_handler_thread(struct uprobes_trap_context* ctx, uint32_t pid, 
                                 struct uprobes_trap_info* info);
 
 /*
+ * As uprobes_trap_handler_thread for a kernel that already holds the engine's lock on its
+ * breakpoint path (it called os_uprobes_lock, or its lock is empty: one hart and no concurrency
+ * inside the kernel) and releases it after the call: the engine takes no lock itself. `ctx` and
+ * `info` must not be NULL. The trap path's cheapest entry: no lock calls inside the engine, so
+ * the handler keeps the few registers it needs (measured in BENCHMARKS.md).
+ */
+int uprobes_trap_handler_locked(struct uprobes_trap_context* ctx, uint32_t pid, uint32_t tid,
+                                struct uprobes_trap_info* info);
+
+/*
  * Before resuming a thread that uprobes_trap_handler stopped: if it stopped on a probe and its pc
  * is still that probe's address, executes the displaced instruction (no handlers run again) so
  * that the thread does not hit the same breakpoint again. Returns an enum uprobes_trap_action
@@ -613,8 +623,9 @@ uint32_t os_current_tid(void);
 /* A monotonic clock in nanoseconds. Under the lock, once per hit that builds a record. */
 uint64_t os_time_ns(void);
 
-/* The engine's lock: taken around every uprobes_* call (except uprobes_condition_holds, and
- * around only the middle part of the calls that reach os_program_get); never taken recursively.
+/* The engine's lock: taken around every uprobes_* call (except uprobes_condition_holds and
+ * uprobes_trap_handler_locked, whose caller holds it, and around only the middle part of the
+ * calls that reach os_program_get); never taken recursively.
  * Usable from the trap path: a spinlock with interrupts off on SMP. A kernel without concurrency
  * (one hart, no preemption inside the kernel) may leave both empty. */
 void os_uprobes_lock(void);

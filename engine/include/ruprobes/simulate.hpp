@@ -62,6 +62,160 @@ struct sim_fault {
                            // when only a later byte of a misaligned access is unmapped
 };
 
+// The instructions simulate() runs without touching memory: upper immediates, jumps, branches,
+// the integer register-immediate and register-register operations with their *W forms, and fence.
+constexpr bool register_only(opcode op) {
+    return (op >= opcode::lui && op <= opcode::bgeu) ||
+           (op >= opcode::addi && op <= opcode::sraw) || op == opcode::fence;
+}
+
+// A 32-bit result sign-extended to 64 bits, as every RV64 *W instruction writes it (ch. 5.2).
+constexpr uint64_t sext32(uint64_t v) {
+    return static_cast<uint64_t>(
+        static_cast<int64_t>(static_cast<int32_t>(static_cast<uint32_t>(v))));
+}
+
+// Executes a register_only() instruction `op` at `pc` on the registers x[] in place, its
+// operands `rd`, `rs1`, `rs2`, its immediate `imm` (sign-extended as insn.hpp gives it) and the
+// address of the next instruction `next`; returns the next pc. The one definition of these
+// instructions' semantics: simulate() runs them through it, and the hit path calls it directly
+// with the operands it keeps in a site's hot line. `Regs` says how an operand names a register:
+// Regs::read(x, r) (x0 reads as zero), Regs::write(x, r, v) for the result and Regs::link(x, r,
+// v) for a jump's link (neither changes x0). Operands are read before rd is written. Ch. 2.4
+// integer computational (shift amounts masked to 6 bits), 2.5 control transfer (the link is
+// pc + length, jalr clears bit 0 of its target), 5.2 the *W forms (5-bit shift amounts, 32-bit
+// results sign-extended), 2.7 fence (the trap already ordered memory).
+// A register's value as a signed number (the signed comparisons and shifts).
+[[gnu::always_inline]] inline int64_t sa(uint64_t v) {
+    return static_cast<int64_t>(v);
+}
+
+template <class Regs>
+[[gnu::always_inline]] inline uint64_t
+simulate_register_only(opcode op, uint64_t* x, unsigned rd, unsigned rs1, unsigned rs2,
+                       uint64_t imm, uint64_t pc, uint64_t next) {
+    uint64_t v = 0;
+    switch (op) {
+    case opcode::lui:
+        v = imm;
+        break;
+    case opcode::auipc:
+        v = pc + imm;
+        break;
+    case opcode::jal:
+        Regs::link(x, rd, next);
+        return pc + imm;
+    case opcode::jalr: {
+        uint64_t target = (Regs::read(x, rs1) + imm) & ~uint64_t{1};
+        Regs::link(x, rd, next);
+        return target;
+    }
+    case opcode::beq:
+        return Regs::read(x, rs1) == Regs::read(x, rs2) ? pc + imm : next;
+    case opcode::bne:
+        return Regs::read(x, rs1) != Regs::read(x, rs2) ? pc + imm : next;
+    case opcode::blt:
+        return sa(Regs::read(x, rs1)) < sa(Regs::read(x, rs2)) ? pc + imm : next;
+    case opcode::bge:
+        return sa(Regs::read(x, rs1)) >= sa(Regs::read(x, rs2)) ? pc + imm : next;
+    case opcode::bltu:
+        return Regs::read(x, rs1) < Regs::read(x, rs2) ? pc + imm : next;
+    case opcode::bgeu:
+        return Regs::read(x, rs1) >= Regs::read(x, rs2) ? pc + imm : next;
+    case opcode::addi:
+        v = Regs::read(x, rs1) + imm;
+        break;
+    case opcode::slti:
+        v = sa(Regs::read(x, rs1)) < sa(imm) ? 1 : 0;
+        break;
+    case opcode::sltiu:
+        v = Regs::read(x, rs1) < imm ? 1 : 0;
+        break;
+    case opcode::xori:
+        v = Regs::read(x, rs1) ^ imm;
+        break;
+    case opcode::ori:
+        v = Regs::read(x, rs1) | imm;
+        break;
+    case opcode::andi:
+        v = Regs::read(x, rs1) & imm;
+        break;
+    case opcode::slli:
+        v = Regs::read(x, rs1) << (imm & 63);
+        break;
+    case opcode::srli:
+        v = Regs::read(x, rs1) >> (imm & 63);
+        break;
+    case opcode::srai:
+        v = static_cast<uint64_t>(sa(Regs::read(x, rs1)) >> (imm & 63));
+        break;
+    case opcode::add:
+        v = Regs::read(x, rs1) + Regs::read(x, rs2);
+        break;
+    case opcode::sub:
+        v = Regs::read(x, rs1) - Regs::read(x, rs2);
+        break;
+    case opcode::sll:
+        v = Regs::read(x, rs1) << (Regs::read(x, rs2) & 63);
+        break;
+    case opcode::slt:
+        v = sa(Regs::read(x, rs1)) < sa(Regs::read(x, rs2)) ? 1 : 0;
+        break;
+    case opcode::sltu:
+        v = Regs::read(x, rs1) < Regs::read(x, rs2) ? 1 : 0;
+        break;
+    case opcode::xor_:
+        v = Regs::read(x, rs1) ^ Regs::read(x, rs2);
+        break;
+    case opcode::srl:
+        v = Regs::read(x, rs1) >> (Regs::read(x, rs2) & 63);
+        break;
+    case opcode::sra:
+        v = static_cast<uint64_t>(sa(Regs::read(x, rs1)) >> (Regs::read(x, rs2) & 63));
+        break;
+    case opcode::or_:
+        v = Regs::read(x, rs1) | Regs::read(x, rs2);
+        break;
+    case opcode::and_:
+        v = Regs::read(x, rs1) & Regs::read(x, rs2);
+        break;
+    case opcode::addiw:
+        v = sext32(Regs::read(x, rs1) + imm);
+        break;
+    case opcode::slliw:
+        v = sext32(static_cast<uint32_t>(Regs::read(x, rs1)) << (imm & 31));
+        break;
+    case opcode::srliw:
+        v = sext32(static_cast<uint32_t>(Regs::read(x, rs1)) >> (imm & 31));
+        break;
+    case opcode::sraiw:
+        v = sext32(static_cast<uint32_t>(static_cast<int32_t>(Regs::read(x, rs1)) >> (imm & 31)));
+        break;
+    case opcode::addw:
+        v = sext32(Regs::read(x, rs1) + Regs::read(x, rs2));
+        break;
+    case opcode::subw:
+        v = sext32(Regs::read(x, rs1) - Regs::read(x, rs2));
+        break;
+    case opcode::sllw:
+        v = sext32(static_cast<uint32_t>(Regs::read(x, rs1)) << (Regs::read(x, rs2) & 31));
+        break;
+    case opcode::srlw:
+        v = sext32(static_cast<uint32_t>(Regs::read(x, rs1)) >> (Regs::read(x, rs2) & 31));
+        break;
+    case opcode::sraw:
+        v = sext32(static_cast<uint32_t>(static_cast<int32_t>(Regs::read(x, rs1)) >>
+                                         (Regs::read(x, rs2) & 31)));
+        break;
+    case opcode::fence:
+        return next;
+    default: // register_only() admits nothing else
+        __builtin_unreachable();
+    }
+    Regs::write(x, rd, v);
+    return next;
+}
+
 // Executes `insn` as if the user thread had run it at `pc`. Returns the next pc (pc + length for
 // everything but taken branches and jumps). Fails with:
 //   - error::fault_load / error::fault_store when the memory port refused the access; `*fault`

@@ -29,7 +29,7 @@ int signal_for(uint64_t code) {
 }
 
 void breakpoint_trap(process* p, const user_trap_event& e, trap_frame& frame) {
-    if (!port_user_breakpoint(p, p->pid, frame)) {
+    if (!port_user_breakpoint(p, static_cast<uint32_t>(p->pid), frame)) {
         kill_for_fault(p, "breakpoint not placed by the probe engine", e.scause, e.stval,
                        sig::trap);
     }

@@ -107,8 +107,8 @@ struct variant {
     int arming = -1;     // the variant measuring this one's arming (no hit, armed alike), or -1
     bool helper = false; // measured for another row only: not profiled, not printed
     uint64_t best_ns = ~uint64_t{0};
-    uint64_t engine_ns = 0; // in the engine per trap (uprobes_trap_handler_thread or its
-                            // trap_locked body), lowest over the rounds
+    uint64_t engine_ns = 0; // in the engine per trap (uprobes_trap_handler_thread), lowest
+                            // over the rounds
 };
 
 // Commands: 0 loop N, 1 syscall_bench N, 2 insns N, 3 loop N 1, 4 loop N 100, 5 loop N 10000,

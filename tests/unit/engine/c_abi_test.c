@@ -90,7 +90,11 @@ uint64_t os_time_ns(void) {
     return ++now;
 }
 
-void os_uprobes_lock(void) {}
+/* How often the engine took its lock: uprobes_trap_handler_locked must not. */
+static int lock_calls;
+void os_uprobes_lock(void) {
+    lock_calls++;
+}
 void os_uprobes_unlock(void) {}
 
 /* One program, known by two names: one key. */
@@ -171,6 +175,28 @@ int main(void) {
     CHECK(uprobes_trap_handler_thread(&ctx, PID + 1, PID + 1, &info) == UPROBES_TRAP_NOT_OURS);
     CHECK(info.action == UPROBES_TRAP_NOT_OURS && ctx.pc == TEXT_BASE && ctx.x[10] == 42);
 
+    /* The same through uprobes_trap_handler_locked (the kernel holds the engine's lock): the
+     * same results, and the engine takes no lock of its own. */
+    int locks_before = lock_calls;
+    ctx.pc = TEXT_BASE;
+    ctx.x[1] = 0x10100;
+    ctx.x[10] = 40;
+    CHECK(uprobes_trap_handler_locked(&ctx, PID, PID, &info) == UPROBES_TRAP_HANDLED);
+    CHECK(info.action == UPROBES_TRAP_HANDLED);
+    CHECK(ctx.pc == TEXT_BASE + 4 && ctx.x[10] == 41 && ctx.x[1] == XOL_BASE);
+    CHECK(uprobes_trap_handler_locked(&ctx, PID, PID, &info) == UPROBES_TRAP_HANDLED);
+    CHECK(ctx.pc == TEXT_BASE + 6 && ctx.x[10] == 42);
+    ctx.pc = ctx.x[1];
+    CHECK(uprobes_trap_handler_locked(&ctx, PID, PID, &info) == UPROBES_TRAP_HANDLED);
+    CHECK(ctx.pc == 0x10100);
+    CHECK(hits_seen == 9 && last_retval == 42);
+    ctx.pc = TEXT_BASE;
+    CHECK(uprobes_trap_handler_locked(&ctx, PID + 1, PID + 1, &info) == UPROBES_TRAP_NOT_OURS);
+    CHECK(info.action == UPROBES_TRAP_NOT_OURS && ctx.pc == TEXT_BASE && ctx.x[10] == 42);
+    CHECK(lock_calls == locks_before);
+    CHECK(uprobes_trap_handler_thread(&ctx, PID + 1, PID + 1, &info) == UPROBES_TRAP_NOT_OURS);
+    CHECK(lock_calls == locks_before + 1);
+
     /* An ebreak the engine did not place. */
     ctx.pc = 0x10200;
     CHECK(uprobes_trap_handler(&ctx) == UPROBES_TRAP_NOT_OURS);
@@ -183,7 +209,7 @@ int main(void) {
     ctx.pc = TEXT_BASE + 4;
     ctx.x[10] = 41;
     CHECK(uprobes_trap_handler(&ctx) == UPROBES_TRAP_HANDLED);
-    CHECK(ctx.pc == TEXT_BASE + 6 && ctx.x[10] == 42 && hits_seen == 7);
+    CHECK(ctx.pc == TEXT_BASE + 6 && ctx.x[10] == 42 && hits_seen == 10);
     /* An unknown program: the pid's state is forgotten, the program not tracked. */
     CHECK(uprobes_on_exec(PID, "/bin/none", 0) == -UPROBES_E_NOT_FOUND);
     ctx.pc = TEXT_BASE + 4;
@@ -198,7 +224,7 @@ int main(void) {
 
     struct uprobes_stats stats;
     uprobes_get_stats(&stats);
-    CHECK(stats.probes_used == 0 && stats.processes_used == 0 && stats.return_hits == 2);
+    CHECK(stats.probes_used == 0 && stats.processes_used == 0 && stats.return_hits == 3);
     if (failures == 0)
         printf("c_abi_test: ok (engine %s)\n", ruprobes_version());
     return failures == 0 ? 0 : 1;
