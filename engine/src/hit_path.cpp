@@ -28,6 +28,16 @@ uint64_t sext32(uint64_t v) {
     return *reinterpret_cast<uint64_t*>(reinterpret_cast<char*>(x) + off);
 }
 
+// `jal x0, offset` (Unprivileged ISA v20191213 ch. 2.5: imm[20|10:1|11|19:12], rd, 1101111),
+// for an even offset within +-jal_reach.
+inline constexpr uint64_t jal_reach = uint64_t{1} << 20;
+constexpr uint32_t jal_x0(uint64_t offset) {
+    const auto imm = static_cast<uint32_t>(offset);
+    return (imm & 0x100000) << 11 | (imm & 0x7fe) << 20 | (imm & 0x800) << 9 | (imm & 0xff000) |
+           0x6f;
+}
+static_assert(jal_x0(8) == 0x0080006fu && jal_x0(uint64_t(-4)) == 0xffdff06fu);
+
 // A source operand: the register at byte offset `off`, x0 (offset 0) reading as zero.
 [[gnu::always_inline]] inline uint64_t source(uint64_t* x, uint8_t off) {
     return off != 0 ? reg_at(x, off) : 0;
@@ -486,7 +496,7 @@ int engine::trap_thread(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx,
 
 // Runs the original instruction of `site` for a thread stopped at `pc` (the breakpoint): by
 // simulation when the decoder classes it so (one trap in all), else in the thread's xol slot
-// (instruction + ebreak; the second trap comes back through xol_trap).
+// (step_out_of_line: one trap when the slot can jump back, else two).
 [[gnu::always_inline]] inline int
 engine::execute_displaced(process_rec& proc, uint32_t tid, const decoded_insn& insn,
                           uint32_t site_slot, uint64_t pc, uprobes_trap_context* ctx,
@@ -527,7 +537,11 @@ engine::execute_displaced_noinline(process_rec& proc, uint32_t tid, const decode
     return execute_displaced(proc, tid, insn, site_slot, pc, ctx, info, single_step);
 }
 
-// The out-of-line half of execute_displaced: the thread's slot in the process's xol page.
+// The out-of-line half of execute_displaced: the thread's slot in the process's xol page holds
+// the instruction, then either a `jal x0` to the instruction after the probed one, when nothing
+// has to run once it ran (no single-step, no post handler on the site) and the jal reaches
+// (+-1 MiB): the thread goes back to the program with no second trap; or an ebreak, and the
+// second trap comes back through xol_trap.
 int engine::step_out_of_line(process_rec& proc, uint32_t tid, const decoded_insn& insn,
                              uint32_t site_slot, uint64_t pc, uprobes_trap_context* ctx,
                              uprobes_trap_info* info, bool single_step) {
@@ -543,11 +557,17 @@ int engine::step_out_of_line(process_rec& proc, uint32_t tid, const decoded_insn
     }
     thread_rec& t = **tr;
     uint64_t slot = proc.xol + uint64_t{t.xol_slot} * xol_slot_size;
+    const uint64_t next = pc + insn.length;
+    // The jal at slot + length reaches next with the offset pc - slot (even: both are).
+    const uint64_t offset = pc - slot;
+    const bool jump = !single_step && site_slot != nil && sites_[site_slot].post_handlers == 0 &&
+                      offset + jal_reach < 2 * jal_reach;
     uint32_t cached = insn.raw ^ (uint32_t{insn.length} << 30); // raw never has both top bits
-    if (t.xol_cached_raw != cached || cached == 0) {
+    if (t.xol_cached_raw != cached || cached == 0 || t.xol_cached_jump != jump ||
+        (jump && t.xol_return_pc != next)) {
         uint8_t bytes[8];
         store_le(bytes, insn.raw, insn.length);
-        store_le(bytes + insn.length, ebreak_bits, 4);
+        store_le(bytes + insn.length, jump ? jal_x0(offset) : ebreak_bits, 4);
         if (os_text_poke(proc.pid, slot, bytes, insn.length + 4u) != 0) {
             t.xol_cached_raw = 0;
             counters_.faults++;
@@ -556,12 +576,13 @@ int engine::step_out_of_line(process_rec& proc, uint32_t tid, const decoded_insn
         }
         os_icache_flush(proc.pid, slot, insn.length + 4u);
         t.xol_cached_raw = cached;
+        t.xol_cached_jump = jump;
     }
-    t.xol = single_step ? xol_state::single_step : xol_state::probe_step;
+    t.xol = single_step ? xol_state::single_step : jump ? xol_state::jumped : xol_state::probe_step;
     t.xol_length = insn.length;
     t.xol_site = site_slot;
     t.xol_site_generation = site_slot != nil ? sites_[site_slot].generation : 0;
-    t.xol_return_pc = pc + insn.length;
+    t.xol_return_pc = next;
     ctx->pc = slot;
     counters_.out_of_line++;
     set_info(info, UPROBES_TRAP_HANDLED);
