@@ -314,12 +314,21 @@ private:
                        uprobes_trap_context* ctx, uprobes_trap_info* info);
     int execute_displaced_call(process_rec& proc, uint32_t tid, uint32_t site_slot,
                                uprobes_trap_context* ctx, uprobes_trap_info* info);
+    int execute_displaced_rest(process_rec& proc, uint32_t tid, uint32_t site_slot,
+                               uprobes_trap_context* ctx, uprobes_trap_info* info);
     int execute_displaced(process_rec& proc, uint32_t tid, const decoded_insn& insn,
                           uint32_t site_slot, uint64_t pc, uprobes_trap_context* ctx,
                           uprobes_trap_info* info, bool single_step);
     int step_out_of_line(process_rec& proc, uint32_t tid, const decoded_insn& insn,
                          uint32_t site_slot, uint64_t pc, uprobes_trap_context* ctx,
                          uprobes_trap_info* info, bool single_step);
+    bool slot_jumps(const process_rec& proc, const thread_rec& t, uint32_t site_slot, uint64_t pc,
+                    bool single_step) const;
+    static bool slot_holds(const thread_rec& t, const decoded_insn& insn, uint64_t pc, bool jump);
+    static uint32_t slot_key(const decoded_insn& insn);
+    int enter_slot(process_rec& proc, thread_rec& t, const decoded_insn& insn, uint32_t site_slot,
+                   uint64_t pc, bool jump, bool single_step, uprobes_trap_context* ctx,
+                   uprobes_trap_info* info);
     // execute_displaced() as a real call (it is always_inline), for resume.cpp: resume after a
     // stop, single-step.
     int execute_displaced_noinline(process_rec& proc, uint32_t tid, const decoded_insn& insn,

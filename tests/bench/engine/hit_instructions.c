@@ -25,7 +25,7 @@
 
 /* addi a0,a0,1; amoadd.w a0,a1,(a2) */
 static unsigned char text[8] = {0x13, 0x05, 0x15, 0x00, 0x2f, 0x25, 0xb6, 0x00};
-static unsigned char xol[4096];
+static alignas(16) unsigned char xol[4096];
 static const unsigned char image[8] = {0x13, 0x05, 0x15, 0x00, 0x2f, 0x25, 0xb6, 0x00};
 static uint64_t xol_base = XOL_NEAR;
 
@@ -110,6 +110,7 @@ int main(int argc, char** argv) {
         (pairs && uprobe_register("/bin/x", TEXT_BASE, handler, NULL, UPROBES_KIND_RETURN) <= 0))
         return 1;
     uprobes_set_hit_sink(sink, NULL);
+    uint32_t jal_seen = 0; /* the slot's jal once checked (xol): not decoded again */
     struct uprobes_trap_context ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.x[2] = 0x7fff0000u; /* sp */
@@ -120,13 +121,18 @@ int main(int argc, char** argv) {
             if (uprobes_trap_handler(&ctx) != UPROBES_TRAP_HANDLED || ctx.pc < xol_base ||
                 ctx.pc >= xol_base + sizeof xol)
                 return 1;
-            ctx.pc += 4; /* past the AMO in the slot, onto the slot's jal or ebreak */
-            uint32_t next;
-            memcpy(&next, xol + (ctx.pc - xol_base), 4);
-            if ((next & 0xfff) == 0x06f) { /* jal x0: take it */
+            ctx.pc += 4;   /* past the AMO in the slot, onto the slot's jal or ebreak */
+            uint32_t next; /* an aligned word: 4 bytes into a 16-byte slot */
+            memcpy(&next, __builtin_assume_aligned(xol + (ctx.pc - xol_base), 4), 4);
+            if (next == jal_seen) { /* the jal decoded at the first hit: take it */
+                ctx.pc = site + 4;
+                continue;
+            }
+            if ((next & 0xfff) == 0x06f) { /* jal x0 */
                 uint32_t imm = (next >> 31) << 20 | ((next >> 21) & 0x3ff) << 1 |
                                ((next >> 20) & 1) << 11 | ((next >> 12) & 0xff) << 12;
                 ctx.pc += (uint64_t)(int64_t)((int32_t)(imm << 11) >> 11);
+                jal_seen = next;
             } else if (uprobes_trap_handler(&ctx) != UPROBES_TRAP_HANDLED) {
                 return 1;
             }
