@@ -40,6 +40,16 @@ struct hot_offsets {
     }
 };
 
+// `jal x0, offset` (Unprivileged ISA v20191213 ch. 2.5: imm[20|10:1|11|19:12], rd, 1101111),
+// for an even offset within +-jal_reach.
+inline constexpr uint64_t jal_reach = uint64_t{1} << 20;
+constexpr uint32_t jal_x0(uint64_t offset) {
+    const auto imm = static_cast<uint32_t>(offset);
+    return (imm & 0x100000) << 11 | (imm & 0x7fe) << 20 | (imm & 0x800) << 9 | (imm & 0xff000) |
+           0x6f;
+}
+static_assert(jal_x0(8) == 0x0080006fu && jal_x0(uint64_t(-4)) == 0xffdff06fu);
+
 // Runs the displaced instruction of a site whose hot line says `fast` (a register_only()
 // instruction) on the context's registers in place, with the simulator's own definition of it;
 // returns the next pc. None of these instructions touches memory, so none can fault.
@@ -278,9 +288,74 @@ int engine::trap_thread(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx,
     return action;
 }
 
+// Whether thread `t`'s slot ends with a jal back for a step of the instruction at `pc`: nothing
+// has to run once it ran (not a single step, no post handler on the site) and the jal at
+// slot + length reaches pc + length, with the offset pc - slot (even: both are).
+[[gnu::always_inline]] inline bool engine::slot_jumps(const process_rec& proc, const thread_rec& t,
+                                                      uint32_t site_slot, uint64_t pc,
+                                                      bool single_step) const {
+    const uint64_t slot = proc.xol + uint64_t{t.xol_slot} * xol_slot_size;
+    return !single_step && site_slot != nil && sites_[site_slot].post_handlers == 0 &&
+           pc - slot + jal_reach < 2 * jal_reach;
+}
+
+// Whether thread `t`'s slot already holds `insn` followed by the ending `jump` says, for the
+// instruction at `pc` (a jal: to pc + length). xol_return_pc is the target of the jal the slot
+// holds while xol_cached_jump is set (every writer of the slot sets both, or clears the key).
+[[gnu::always_inline]] inline bool engine::slot_holds(const thread_rec& t, const decoded_insn& insn,
+                                                      uint64_t pc, bool jump) {
+    return t.xol_cached_raw == slot_key(insn) && t.xol_cached_jump == jump &&
+           (!jump || t.xol_return_pc == pc + insn.length);
+}
+
+// What xol_cached_raw holds for a slot holding `insn`: never 0 (a 32-bit instruction has its low
+// bits set, a 16-bit one has bit 31 set here).
+[[gnu::always_inline]] inline uint32_t engine::slot_key(const decoded_insn& insn) {
+    return insn.raw ^ (uint32_t{insn.length} << 30);
+}
+
+// Thread `t` steps the instruction at `pc` in its slot, which holds it: the state the slot's
+// end (xol_trap), a debugger's view and a fault fix-up look at, then the pc.
+[[gnu::always_inline]] inline int engine::enter_slot(process_rec& proc, thread_rec& t,
+                                                     const decoded_insn& insn, uint32_t site_slot,
+                                                     uint64_t pc, bool jump, bool single_step,
+                                                     uprobes_trap_context* ctx,
+                                                     uprobes_trap_info* info) {
+    t.xol = single_step ? xol_state::single_step : jump ? xol_state::jumped : xol_state::probe_step;
+    t.xol_length = insn.length;
+    t.xol_site = site_slot;
+    t.xol_site_generation = site_slot != nil ? sites_[site_slot].generation : 0;
+    t.xol_return_pc = pc + insn.length;
+    ctx->pc = proc.xol + uint64_t{t.xol_slot} * xol_slot_size;
+    counters_.out_of_line++;
+    set_info(info, UPROBES_TRAP_HANDLED);
+    return UPROBES_TRAP_HANDLED;
+}
+
 // execute_displaced() for the site's own instruction, out of line: keeps the registers it needs
-// out of plain_hit's frame.
+// out of plain_hit's frame. An out-of-line instruction whose slot is ready costs no frame here.
 [[gnu::noinline]] int engine::execute_displaced_call(process_rec& proc, uint32_t tid,
+                                                     uint32_t site_slot, uprobes_trap_context* ctx,
+                                                     uprobes_trap_info* info) {
+    const site_rec& site = sites_[site_slot];
+    const decoded_insn& insn = site.insn;
+    if (insn.cls == insn_class::out_of_line) {
+        // The common case: the thread (the last one found) has its slot, and the slot already
+        // holds what this step needs. No call, so no frame: the step is a few stores.
+        thread_rec* t = last_thread_;
+        const uint64_t pc = ctx->pc;
+        if (t != nullptr && t->pid == proc.pid && t->tid == tid && t->used && t->xol_slot != 0) {
+            const bool jump = slot_jumps(proc, *t, site_slot, pc, false);
+            if (slot_holds(*t, insn, pc, jump))
+                return enter_slot(proc, *t, insn, site_slot, pc, jump, false, ctx, info);
+        }
+    }
+    return execute_displaced_rest(proc, tid, site_slot, ctx, info); // a tail call
+}
+
+// execute_displaced_call() past its slot-cache test: whatever calls out (the simulator, writing
+// the slot) has its frame here.
+[[gnu::noinline]] int engine::execute_displaced_rest(process_rec& proc, uint32_t tid,
                                                      uint32_t site_slot, uprobes_trap_context* ctx,
                                                      uprobes_trap_info* info) {
     const decoded_insn& insn = sites_[site_slot].insn;
@@ -366,7 +441,7 @@ int engine::trap_thread(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx,
 
 // Runs the original instruction of `site` for a thread stopped at `pc` (the breakpoint): by
 // simulation when the decoder classes it so (one trap in all), else in the thread's xol slot
-// (instruction + ebreak; the second trap comes back through xol_trap).
+// (step_out_of_line: one trap when the slot can jump back, else two).
 [[gnu::always_inline]] inline int
 engine::execute_displaced(process_rec& proc, uint32_t tid, const decoded_insn& insn,
                           uint32_t site_slot, uint64_t pc, uprobes_trap_context* ctx,
@@ -407,7 +482,11 @@ engine::execute_displaced_noinline(process_rec& proc, uint32_t tid, const decode
     return execute_displaced(proc, tid, insn, site_slot, pc, ctx, info, single_step);
 }
 
-// The out-of-line half of execute_displaced: the thread's slot in the process's xol page.
+// The out-of-line half of execute_displaced: the thread's slot in the process's xol page holds
+// the instruction, then either a `jal x0` to the instruction after the probed one, when nothing
+// has to run once it ran (no single-step, no post handler on the site) and the jal reaches
+// (+-1 MiB): the thread goes back to the program with no second trap; or an ebreak, and the
+// second trap comes back through xol_trap.
 int engine::step_out_of_line(process_rec& proc, uint32_t tid, const decoded_insn& insn,
                              uint32_t site_slot, uint64_t pc, uprobes_trap_context* ctx,
                              uprobes_trap_info* info, bool single_step) {
@@ -422,12 +501,12 @@ int engine::step_out_of_line(process_rec& proc, uint32_t tid, const decoded_insn
         return UPROBES_TRAP_FAULT;
     }
     thread_rec& t = **tr;
-    uint64_t slot = proc.xol + uint64_t{t.xol_slot} * xol_slot_size;
-    uint32_t cached = insn.raw ^ (uint32_t{insn.length} << 30); // raw never has both top bits
-    if (t.xol_cached_raw != cached || cached == 0) {
+    const bool jump = slot_jumps(proc, t, site_slot, pc, single_step);
+    if (!slot_holds(t, insn, pc, jump)) {
+        const uint64_t slot = proc.xol + uint64_t{t.xol_slot} * xol_slot_size;
         uint8_t bytes[8];
         store_le(bytes, insn.raw, insn.length);
-        store_le(bytes + insn.length, ebreak_bits, 4);
+        store_le(bytes + insn.length, jump ? jal_x0(pc - slot) : ebreak_bits, 4);
         if (os_text_poke(proc.pid, slot, bytes, insn.length + 4u) != 0) {
             t.xol_cached_raw = 0;
             counters_.faults++;
@@ -435,17 +514,11 @@ int engine::step_out_of_line(process_rec& proc, uint32_t tid, const decoded_insn
             return UPROBES_TRAP_FAULT;
         }
         os_icache_flush(proc.pid, slot, insn.length + 4u);
-        t.xol_cached_raw = cached;
+        t.xol_cached_raw = slot_key(insn);
+        t.xol_cached_jump = jump;
+        t.xol_return_pc = pc + insn.length; // the jal's target (enter_slot sets it anyway)
     }
-    t.xol = single_step ? xol_state::single_step : xol_state::probe_step;
-    t.xol_length = insn.length;
-    t.xol_site = site_slot;
-    t.xol_site_generation = site_slot != nil ? sites_[site_slot].generation : 0;
-    t.xol_return_pc = pc + insn.length;
-    ctx->pc = slot;
-    counters_.out_of_line++;
-    set_info(info, UPROBES_TRAP_HANDLED);
-    return UPROBES_TRAP_HANDLED;
+    return enter_slot(proc, t, insn, site_slot, pc, jump, single_step, ctx, info);
 }
 
 void engine::run_post_handlers(const process_rec& proc, uint32_t tid, const site_rec& site,

@@ -21,6 +21,7 @@ void reset_thread(thread_rec& t) {
     t.xol = xol_state::idle;
     t.xol_stop_after = false;
     t.xol_length = 0;
+    t.xol_cached_jump = false;
     t.xol_cached_raw = 0;
     t.xol_site = nil;
     t.xol_site_generation = 0;
@@ -57,6 +58,23 @@ result<uint32_t> engine::alloc_xol_slot(process_rec& proc) {
         return word * 64 + bit;
     }
     return error::no_space;
+}
+
+// Thread `t` of `proc` takes over the slot of `from` (a thread of the process `proc` was forked
+// from, whose xol page it copied), with what the slot holds and where `from` stands in it.
+void engine::take_slot_of(process_rec& proc, thread_rec& t, const thread_rec& from) {
+    if (t.xol_slot != 0)
+        proc.xol_used[t.xol_slot / 64] &= ~(uint64_t{1} << (t.xol_slot % 64));
+    proc.xol_used[from.xol_slot / 64] |= uint64_t{1} << (from.xol_slot % 64);
+    t.xol_slot = from.xol_slot;
+    t.xol = from.xol;
+    t.xol_stop_after = from.xol_stop_after;
+    t.xol_length = from.xol_length;
+    t.xol_cached_jump = from.xol_cached_jump;
+    t.xol_cached_raw = from.xol_cached_raw;
+    t.xol_site = from.xol_site;
+    t.xol_site_generation = from.xol_site_generation;
+    t.xol_return_pc = from.xol_return_pc;
 }
 
 // The record of thread `tid` of `proc`, created on first use (return probes, out-of-line steps).
@@ -203,13 +221,20 @@ result<void> engine::on_fork(uint32_t parent_pid, uint32_t parent_tid, uint32_t 
             failure = r.err();
     }
     // The forking thread's pending returns: its copy returns through the same frames.
-    if (thread_rec* pt = find_thread(parent_pid, parent_tid); pt != nullptr && pt->depth > 0) {
+    thread_rec* pt = find_thread(parent_pid, parent_tid);
+    if (pt != nullptr && pt->depth > 0) {
         result<thread_rec*> ct = thread_for(c, child_tid);
         if (!ct.ok())
             return ct.err();
         for (uint32_t i = 0; i < pt->depth; i++)
             (*ct)->stack[i] = pt->stack[i];
         (*ct)->depth = pt->depth;
+    }
+    // And its out-of-line step, if any: the child's xol page is a copy of the parent's, so its
+    // copy of the thread stands in the same slot (a kernel forking a thread whose pc is there).
+    if (pt != nullptr && pt->xol != xol_state::idle && pt->xol_slot != 0 && c.xol == parent->xol) {
+        if (result<thread_rec*> ct = thread_for(c, child_tid); ct.ok())
+            take_slot_of(c, **ct, *pt);
     }
     if (failure != error::ok)
         return failure;

@@ -52,7 +52,8 @@ bool position_independent(const decoded_insn& insn) {
     if (offset == 0)
         return return_trap(proc, tid, ctx, info);
     thread_rec* t = find_thread(proc.pid, tid);
-    if (t == nullptr || t->xol == xol_state::idle ||
+    // Only a slot that ends with an ebreak traps (one that jumps back has a jal there).
+    if (t == nullptr || (t->xol != xol_state::probe_step && t->xol != xol_state::single_step) ||
         offset != uint64_t{t->xol_slot} * xol_slot_size + t->xol_length)
         return not_ours(info);
     xol_state state = t->xol;
@@ -90,6 +91,16 @@ int engine::single_step_in_xol(process_rec& proc, uint32_t tid, uprobes_trap_con
     if (t == nullptr || t->xol == xol_state::idle)
         return -static_cast<int>(error::not_ours);
     uint64_t slot_offset = uint64_t{t->xol_slot} * xol_slot_size;
+    if (t->xol == xol_state::jumped) {
+        // The instruction ran: the step is the slot's jal back to the program. (At the slot's
+        // start single_step moved the thread back to the probed instruction.)
+        if (offset != slot_offset + t->xol_length)
+            return -static_cast<int>(error::not_ours);
+        ctx->pc = t->xol_return_pc;
+        t->xol = xol_state::idle;
+        set_info(info, UPROBES_TRAP_STOP);
+        return UPROBES_TRAP_STOP;
+    }
     if (offset == slot_offset) {
         // The displaced instruction has not run yet: let it, and stop at the slot's ebreak.
         t->xol_stop_after = true;
@@ -180,7 +191,8 @@ uint64_t engine::program_pc(uint32_t pid, uint32_t tid, const uprobes_trap_conte
     if (pc == slot)
         return t->xol_return_pc - t->xol_length; // the displaced instruction, not yet run
     if (pc == slot + t->xol_length)
-        return t->xol_return_pc; // it ran: the program is at the next instruction
+        return t->xol_return_pc; // it ran (the ebreak or jal after it is next): the program is
+                                 // at the next instruction
     return pc;
 }
 
@@ -233,8 +245,17 @@ int engine::single_step(uprobes_trap_context* ctx, uprobes_trap_info* info) {
     if (thread_rec* t = find_thread(pid, tid); t != nullptr)
         t->probe_stop_site = nil; // stepped from its stop: a later resume is from elsewhere
     uint64_t pc = ctx->pc;
-    if (proc->xol != 0 && pc - proc->xol < xol_page_size)
-        return single_step_in_xol(*proc, tid, ctx, info);
+    if (proc->xol != 0 && pc - proc->xol < xol_page_size) {
+        // At the start of a slot that jumps back (no ebreak ends it), the thread stands on the
+        // probed instruction, not yet run: it is stepped from there, as the program's.
+        thread_rec* t = find_thread(pid, tid);
+        if (t == nullptr || t->xol != xol_state::jumped ||
+            pc != proc->xol + uint64_t{t->xol_slot} * xol_slot_size)
+            return single_step_in_xol(*proc, tid, ctx, info);
+        pc = t->xol_return_pc - t->xol_length;
+        ctx->pc = pc;
+        t->xol = xol_state::idle;
+    }
     // The instruction the program has at pc: the saved original under an armed breakpoint.
     result<uint32_t> low = peek_text(pid, pc, 2);
     if (!low.ok())
@@ -272,6 +293,10 @@ bool engine::fixup_fault(uprobes_trap_context* ctx) {
         return false;
     thread_rec* t = find_thread(pid, os_current_tid());
     if (t == nullptr || t->xol == xol_state::idle)
+        return false;
+    // In a slot that jumps back the thread is in the slot only at its start or its jal, and
+    // only the instruction at its start can fault.
+    if (t->xol == xol_state::jumped && ctx->pc != proc->xol + uint64_t{t->xol_slot} * xol_slot_size)
         return false;
     ctx->pc = t->xol_return_pc - t->xol_length;
     t->xol = xol_state::idle;

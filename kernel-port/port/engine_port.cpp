@@ -145,7 +145,8 @@ extern "C" void os_icache_flush(uint32_t, uint64_t, size_t) {
 }
 
 extern "C" uint64_t os_xol_page(uint32_t pid) {
-    return user_process(pid) != nullptr ? layout::user_xol_page : 0;
+    const process* p = user_process(pid);
+    return p != nullptr ? p->xol_page : 0;
 }
 
 extern "C" uint32_t os_current_pid(void) {

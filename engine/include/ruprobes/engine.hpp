@@ -144,7 +144,12 @@ struct return_entry {
     uint32_t site_generation = 0;
 };
 
-enum class xol_state : uint8_t { idle, probe_step, single_step };
+// What a thread's out-of-line slot is doing. probe_step and single_step: the slot ends with an
+// ebreak that brings the thread back through xol_trap (two traps per hit). jumped: the slot ends
+// with a `jal x0` back to the instruction after the probed one and no trap ends it (one trap per
+// hit); the thread is in the slot only while its pc is the slot's start (the instruction not yet
+// run) or its jal (run), and it has left when its pc is anywhere else.
+enum class xol_state : uint8_t { idle, probe_step, single_step, jumped };
 
 struct thread_rec {
     uint32_t pid = 0, tid = 0;
@@ -155,7 +160,8 @@ struct thread_rec {
     xol_state xol = xol_state::idle;
     bool xol_stop_after = false; // a single-step asked to stop when the slot finishes
     uint8_t xol_length = 0;
-    uint32_t xol_cached_raw = 0; // what the slot holds now (0: unknown)
+    bool xol_cached_jump = false; // the slot ends with a jal to xol_return_pc, not an ebreak
+    uint32_t xol_cached_raw = 0;  // what the slot holds now (0: unknown)
     uint32_t xol_site = nil, xol_site_generation = 0;
     uint64_t xol_return_pc = 0; // where the thread resumes after the slot
     return_entry* stack = nullptr;
@@ -284,6 +290,7 @@ private:
     void free_thread(thread_rec& t);
     void free_process(process_rec& p);
     result<uint32_t> alloc_xol_slot(process_rec& proc);
+    void take_slot_of(process_rec& proc, thread_rec& t, const thread_rec& from);
 
     // hit_path.cpp, return_probes.cpp
     int trap_body(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx, uprobes_trap_info* info);
@@ -307,12 +314,21 @@ private:
                        uprobes_trap_context* ctx, uprobes_trap_info* info);
     int execute_displaced_call(process_rec& proc, uint32_t tid, uint32_t site_slot,
                                uprobes_trap_context* ctx, uprobes_trap_info* info);
+    int execute_displaced_rest(process_rec& proc, uint32_t tid, uint32_t site_slot,
+                               uprobes_trap_context* ctx, uprobes_trap_info* info);
     int execute_displaced(process_rec& proc, uint32_t tid, const decoded_insn& insn,
                           uint32_t site_slot, uint64_t pc, uprobes_trap_context* ctx,
                           uprobes_trap_info* info, bool single_step);
     int step_out_of_line(process_rec& proc, uint32_t tid, const decoded_insn& insn,
                          uint32_t site_slot, uint64_t pc, uprobes_trap_context* ctx,
                          uprobes_trap_info* info, bool single_step);
+    bool slot_jumps(const process_rec& proc, const thread_rec& t, uint32_t site_slot, uint64_t pc,
+                    bool single_step) const;
+    static bool slot_holds(const thread_rec& t, const decoded_insn& insn, uint64_t pc, bool jump);
+    static uint32_t slot_key(const decoded_insn& insn);
+    int enter_slot(process_rec& proc, thread_rec& t, const decoded_insn& insn, uint32_t site_slot,
+                   uint64_t pc, bool jump, bool single_step, uprobes_trap_context* ctx,
+                   uprobes_trap_info* info);
     // execute_displaced() as a real call (it is always_inline), for resume.cpp: resume after a
     // stop, single-step.
     int execute_displaced_noinline(process_rec& proc, uint32_t tid, const decoded_insn& insn,

@@ -474,14 +474,16 @@ int uprobes_resume_ex(struct uprobes_trap_context* ctx, struct uprobes_trap_info
 
 /*
  * Single-steps the current thread by one instruction of its original program (breakpoints are
- * looked through; no handlers run). A thread stopped inside the xol page (between the two traps of
- * an out-of-line step, or at the return trampoline) finishes that instead. Returns
- * UPROBES_TRAP_STOP when the step is complete (ctx advanced: report the stop), UPROBES_TRAP_HANDLED
- * when the step runs out of line (resume the thread; its next trap ends with UPROBES_TRAP_STOP),
- * UPROBES_TRAP_FAULT (see info), or -UPROBES_E_INSN_ECALL / -UPROBES_E_INSN_EBREAK for an
- * `ecall` / `ebreak` (ctx untouched: the kernel executes it, as for uprobes_resume). Every other
- * instruction steps out of line, CSR access, fence.i and lr/sc included; a privileged or illegal
- * one faults in the slot (call uprobes_fixup_fault as for any fault).
+ * looked through; no handlers run). A thread stopped inside the xol page (in its out-of-line slot,
+ * or at the return trampoline) finishes that instead (at the start of a slot that jumps back, the
+ * instruction not yet run, the step is that instruction's, run again from the probed address).
+ * Returns UPROBES_TRAP_STOP when the step is complete (ctx advanced: report the stop),
+ * UPROBES_TRAP_HANDLED when the step runs out of line (resume the thread; its next trap ends with
+ * UPROBES_TRAP_STOP), UPROBES_TRAP_FAULT (see info), or -UPROBES_E_INSN_ECALL /
+ * -UPROBES_E_INSN_EBREAK for an `ecall` / `ebreak` (ctx untouched: the kernel executes it, as for
+ * uprobes_resume). Every other instruction steps out of line, CSR access, fence.i and lr/sc
+ * included; a privileged or illegal one faults in the slot (call uprobes_fixup_fault as for any
+ * fault).
  */
 int uprobes_single_step(struct uprobes_trap_context* ctx, struct uprobes_trap_info* info);
 
@@ -610,7 +612,9 @@ void os_icache_flush(uint32_t pid, uint64_t addr, size_t len);
 /* The user address of process `pid`'s xol page: 4096 bytes, user-executable, not user-writable
  * ideally, mapped by the kernel at exec (before uprobes_on_exec) and copied by the kernel at fork
  * with the rest of the address space (before uprobes_on_fork). 0 if the process has none (then
- * return probes and out-of-line steps are unavailable there). Under the lock (exec, fork). */
+ * return probes and out-of-line steps are unavailable there). Within +-1 MiB of the program's text
+ * (a jal's reach), an out-of-line hit costs one trap: the slot jumps back to the program instead
+ * of ending with an ebreak. Under the lock (exec, fork). */
 uint64_t os_xol_page(uint32_t pid);
 
 /* The pid and tid of the thread running on this hart (the one that trapped). Under the lock, from

@@ -8,8 +8,10 @@
 //       0x1000_1000 .. 0x1000_8fff   virtio-mmio slots 0..7
 //   0x4000_0000 .. 0x7fff_ffff   the user window: the only root entry that differs per process
 //       0x4000_0000              programs are linked here (kernel-port/user/runtime/user.ld)
-//       user_xol_page            the engine's out-of-line slots (one page, R+X for the user)
+//       xol_page_after(end)      the engine's out-of-line slots (one page, R+X for the user),
+//                                the first page after the image: within a jal's reach of text
 //       user_stack_top           the stack grows down from here
+//       user_xol_page            where the xol page goes when none is free after the image
 //   0x8000_0000 .. RAM end       kernel: RAM (identity: VA == PA), image at 0x8020_0000
 #pragma once
 
@@ -39,6 +41,14 @@ constexpr uint64_t page_round_down(uint64_t a) {
 }
 constexpr uint64_t page_round_up(uint64_t a) {
     return (a + page_size - 1) & ~(page_size - 1);
+}
+
+// The xol page of a process whose image (every PT_LOAD) ends at `image_end`: the page right
+// after it, so that an out-of-line slot reaches the program's text with a jal (+-1 MiB: one
+// trap per out-of-line hit), or user_xol_page when that page would touch the stack.
+constexpr uint64_t xol_page_after(uint64_t image_end) {
+    const uint64_t page = page_round_up(image_end);
+    return page >= user_begin && page + page_size <= user_stack_bottom ? page : user_xol_page;
 }
 
 // True when [va, va + len) lies inside the user window.

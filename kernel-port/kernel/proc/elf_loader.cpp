@@ -157,6 +157,9 @@ const char* load_elf(page_table_root pt, const uint8_t* image, size_t size, load
         if (const char* why = load_segment(pt, ph, image + ph.offset)) {
             return why;
         }
+        if (ph.vaddr + ph.memsz > out.image_end) {
+            out.image_end = ph.vaddr + ph.memsz;
+        }
         if ((ph.flags & pf_x) != 0) {
             if (out.text_begin == 0 || ph.vaddr < out.text_begin) {
                 out.text_begin = ph.vaddr;

@@ -12,6 +12,7 @@ struct loaded_image {
     uint64_t entry = 0;
     uint64_t text_begin = 0; // lowest and highest address of the executable segments
     uint64_t text_end = 0;
+    uint64_t image_end = 0; // end of the highest PT_LOAD segment (data and bss included)
 };
 
 // Maps and fills every PT_LOAD segment of `image` into `pt`. Returns nullptr on success, or a

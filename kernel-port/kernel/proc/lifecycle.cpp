@@ -24,11 +24,11 @@ void user_process_start() {
     return_to_user(current_process());
 }
 
-// Maps the stack and the xol page and writes argc/argv at the stack top:
+// Maps the stack and the xol page (at `xol_page`) and writes argc/argv at the stack top:
 //   sp -> argv[0] .. argv[argc-1], NULL, then the strings (psABI-like, no envp/auxv).
 // Returns the user sp and the user address of argv, or false when out of memory.
-bool build_stack(page_table_root pt, int argc, const char* const argv[], uint64_t& sp,
-                 uint64_t& argv_va) {
+bool build_stack(page_table_root pt, uint64_t xol_page, int argc, const char* const argv[],
+                 uint64_t& sp, uint64_t& argv_va) {
     for (uint64_t va = layout::user_stack_bottom; va < layout::user_stack_top;
          va += layout::page_size) {
         void* frame = alloc_frame();
@@ -39,8 +39,8 @@ bool build_stack(page_table_root pt, int argc, const char* const argv[], uint64_
         }
     }
     void* xol = alloc_frame();
-    if (xol == nullptr || !map_page(pt, layout::user_xol_page, reinterpret_cast<uint64_t>(xol),
-                                    pte::r | pte::x | pte::u)) {
+    if (xol == nullptr ||
+        !map_page(pt, xol_page, reinterpret_cast<uint64_t>(xol), pte::r | pte::x | pte::u)) {
         free_frame(xol);
         return false;
     }
@@ -87,7 +87,10 @@ long process_exec(process* p, const char* path, int argc, const char* const argv
     }
     uint64_t sp = 0;
     uint64_t argv_va = 0;
-    if (!build_stack(pt, argc, argv, sp, argv_va)) {
+    // The xol page right after the image (no heap grows there): an out-of-line slot reaches the
+    // text with a jal, so an out-of-line hit costs one trap.
+    const uint64_t xol_page = layout::xol_page_after(image.image_end);
+    if (!build_stack(pt, xol_page, argc, argv, sp, argv_va)) {
         destroy_user_page_table(pt);
         return -err::nomem;
     }
@@ -105,6 +108,7 @@ long process_exec(process* p, const char* path, int argc, const char* const argv
     kstrlcpy(p->name, path, sizeof(p->name));
     p->text_begin = image.text_begin;
     p->text_end = image.text_end;
+    p->xol_page = xol_page;
     p->frame = trap_frame{};
     p->frame.sepc = image.entry;
     p->frame.sp() = sp;
@@ -149,6 +153,7 @@ long process_fork(process* parent) {
     kstrlcpy(child->name, parent->name, sizeof(child->name));
     child->text_begin = parent->text_begin;
     child->text_end = parent->text_end;
+    child->xol_page = parent->xol_page; // copied with the address space
     child->frame = parent->frame;
     child->frame.a(0) = 0;
     // The parent's F registers are live in the FPU: copy them as they are now.

@@ -48,6 +48,7 @@ struct process {
 
     uint64_t text_begin = 0; // the program's executable range (first/last R+X PT_LOAD)
     uint64_t text_end = 0;
+    uint64_t xol_page = 0; // the engine's xol page (layout::xol_page_after), 0: none
 
     const void* channel = nullptr; // sleeping on this
     uint64_t wake_time = 0;        // sleeping until this `time` value (0: no deadline)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # RV64 instructions the engine executes per simulated probe hit (trap handler entry to return,
-# handler and hit sink included), per entry+return probe pair and per out-of-line hit (two traps
-# each), counted with qemu-riscv64 one instruction per translation block.
+# handler and hit sink included), per entry+return probe pair and per out-of-line hit (one trap
+# with the xol page within a jal's reach of the text, two with it out of reach), counted with
+# qemu-riscv64 one instruction per translation block.
 # Builds the engine and hit_instructions.c as a static riscv64 Linux program in a temp dir.
 #   tests/bench/engine/hit_instructions.sh [CFLAGS...]     (default -O2, as the guest build)
 set -eu
@@ -34,4 +35,7 @@ many=$(count 210 return)
 echo "engine: $(( (many - few) / 200 )) instructions per entry+return probe pair ($opt)"
 few=$(count 10 xol)
 many=$(count 210 xol)
-echo "engine: $(( (many - few) / 200 )) instructions per out-of-line hit, two traps ($opt)"
+echo "engine: $(( (many - few) / 200 )) instructions per out-of-line hit, one trap ($opt)"
+few=$(count 10 xolfar)
+many=$(count 210 xolfar)
+echo "engine: $(( (many - few) / 200 )) instructions per out-of-line hit, two traps (xol page out of reach) ($opt)"

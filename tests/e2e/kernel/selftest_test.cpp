@@ -44,8 +44,9 @@ TEST_F(KernelProbeSelftest, FibEntryAndReturnCountEveryCall) {
 }
 
 TEST_F(KernelProbeSelftest, InstructionProbesOnCompressed32BitPcRelativeAndOutOfLine) {
-    EXPECT_TRUE(contains(run().console, "selftest: insns: compressed 100, 32-bit 100, auipc 100, "
-                                        "branch 100, atomic 100 (100 out of line), exit 0: PASS"))
+    EXPECT_TRUE(contains(run().console,
+                         "selftest: insns: compressed 100, 32-bit 100, auipc 100, "
+                         "branch 100, atomic 100 (100 out of line), 500 traps, exit 0: PASS"))
         << run().console;
     EXPECT_TRUE(contains(run().console, "insns: 100 calls, sum 110550")) << run().console;
 }

@@ -74,6 +74,31 @@ TEST_F(KernelElfLoader, LoadsSegmentsWithTheirPermissions) {
     EXPECT_EQ(free_frame_count(), frames_at_start_);
 }
 
+// The xol page goes on the first page after the image: not one the loader maps, and within a
+// jal's reach (+-1 MiB) of every text address, so out-of-line hits are one trap.
+TEST_F(KernelElfLoader, XolPageFollowsTheImageWithinJalReachOfTheText) {
+    for (const char* name : {"insns", "loop", "fib", "jump"}) {
+        auto program = user_program(name);
+        page_table_root pt = create_user_page_table();
+        loaded_image image;
+        ASSERT_EQ(load_elf(pt, program.data(), program.size(), image), nullptr) << name;
+        EXPECT_GE(image.image_end, image.text_end) << name;
+        const uint64_t xol = layout::xol_page_after(image.image_end);
+        EXPECT_EQ(xol, layout::page_round_up(image.image_end)) << name;
+        EXPECT_NE(user_va_to_pa(pt, image.image_end - 1, 0), 0u) << name << ": the image's end";
+        EXPECT_EQ(user_va_to_pa(pt, xol, 0), 0u) << name << ": the loader leaves the page free";
+        EXPECT_LE(xol + layout::page_size - image.text_begin, uint64_t{1} << 20) << name;
+        destroy_user_page_table(pt);
+    }
+    EXPECT_EQ(free_frame_count(), frames_at_start_);
+    // An image reaching the stack leaves no page after it: the fixed page above the stack.
+    EXPECT_EQ(layout::xol_page_after(layout::user_stack_bottom - layout::page_size),
+              layout::user_stack_bottom - layout::page_size);
+    EXPECT_EQ(layout::xol_page_after(layout::user_stack_bottom - layout::page_size + 1),
+              layout::user_xol_page);
+    EXPECT_EQ(layout::xol_page_after(layout::user_stack_bottom), layout::user_xol_page);
+}
+
 TEST_F(KernelElfLoader, RejectsBadImages) {
     auto hello = user_program("hello");
     page_table_root pt = create_user_page_table();

@@ -69,8 +69,8 @@ int host_machine::exec(uint32_t pid, const std::string& path, bool with_xol) {
     p.regions.push_back(
         {stack_top - stack_size, std::vector<uint8_t>(stack_size), perm_r | perm_w});
     if (with_xol) {
-        p.regions.push_back({xol_base, std::vector<uint8_t>(4096), perm_r | perm_x});
-        p.xol = xol_base;
+        p.regions.push_back({xol_page_at, std::vector<uint8_t>(4096), perm_r | perm_x});
+        p.xol = xol_page_at;
     }
     processes[pid] = std::move(p);
     return uprobes_on_exec(pid, path.c_str(), 0);

@@ -44,7 +44,8 @@ inline constexpr uint64_t data_base = 0x200000;
 inline constexpr uint64_t data_size = 0x10000;
 inline constexpr uint64_t stack_top = 0x7fff0000;
 inline constexpr uint64_t stack_size = 0x40000;
-inline constexpr uint64_t xol_base = 0x3f000000;
+inline constexpr uint64_t xol_base = 0x3f000000;   // out of a jal's reach (+-1 MiB) of the text
+inline constexpr uint64_t near_xol_base = 0x80000; // within it
 
 class host_machine {
 public:
@@ -69,7 +70,8 @@ public:
     static std::vector<uint8_t> code(std::initializer_list<uint32_t> words);
 
     // Creates (or replaces) process `pid` running `path` (text copied from the program, fresh
-    // data, stack and, if `with_xol`, an xol page) and calls uprobes_on_exec. Returns its result.
+    // data, stack and, if `with_xol`, an xol page at xol_page_at) and calls uprobes_on_exec.
+    // Returns its result.
     int exec(uint32_t pid, const std::string& path, bool with_xol = true);
     // Copies process `parent` into `child` (all regions) and calls uprobes_on_fork.
     int fork(uint32_t parent, uint32_t parent_tid, uint32_t child, uint32_t child_tid);
@@ -88,6 +90,8 @@ public:
     uint32_t read16(uint32_t pid, uint64_t addr) const;
     uint32_t read32(uint32_t pid, uint64_t addr) const;
 
+    // Where exec maps the xol page.
+    uint64_t xol_page_at = xol_base;
     uint32_t current_pid = 0, current_tid = 0;
     uint64_t clock_ns = 1000;
     uint64_t pokes = 0, flushes = 0, lock_depth = 0, max_lock_depth = 0;
