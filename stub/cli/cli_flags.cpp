@@ -169,7 +169,8 @@ void add_watch_command(CLI::App& app, cli_options& o, parsed_words& w) {
     watch->footer(
         "Subscribes to probe hits and shows, per probe: hits (the daemon's total), the rate seen\n"
         "during the last interval, and the last hit (pid, arguments a0-a2 for entry and insn\n"
-        "probes, the return value for return probes); the number of events the daemon reported\n"
+        "probes, the return value for return probes, what the probe fetched for a probe added\n"
+        "with --fetch); the number of events the daemon reported\n"
         "lost (events.lost); and for every function with an entry and a return probe a\n"
         "histogram of call durations (guest clock), from entry/return pairs matched per thread\n"
         "by stack pointer.\n"

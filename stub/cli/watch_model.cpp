@@ -26,6 +26,54 @@ std::string text_of(const json& v) {
     return v.dump();
 }
 
+// At most `max` characters of `text`, the cut marked with "...".
+std::string clipped(const std::string& text, size_t max) {
+    return text.size() <= max ? text : text.substr(0, max) + "...";
+}
+
+// What a hit of a probe with a fetch list carried (docs/jsonrpc.md, "probe.hit"), item by item
+// as the list spells it: `a0=0x3`, `[a1]=68656c6c6f` (memory, hex), `a1="text"` (a string),
+// `a1=<unreadable>` (a read that faulted); "(incomplete)" when some of it never arrived.
+std::string fetched(const json& items, bool incomplete) {
+    std::string out;
+    for (const json& item : items) {
+        if (!item.is_object())
+            continue;
+        std::string name, value;
+        if (item.contains("reg")) {
+            name = text_of(item["reg"]);
+            value = text_of(item.value("value", json()));
+        } else if (item.contains("mem")) {
+            name = "[" + text_of(item["mem"]) + "]";
+            value = clipped(text_of(item.value("hex", json())), 32);
+        } else if (item.contains("str")) {
+            name = text_of(item["str"]);
+            std::string text = clipped(text_of(item.value("value", json())), 40);
+            value = "\"" + text + (item.value("truncated", false) ? "\"..." : "\"");
+        } else {
+            continue;
+        }
+        if (item.contains("error"))
+            value = "<" + text_of(item["error"]) + ">";
+        out += (out.empty() ? "" : " ") + name + "=" + value;
+    }
+    if (incomplete)
+        out += " (incomplete)";
+    return out;
+}
+
+// The values the watch shows for a hit: what a probe with a fetch list fetched, a return
+// probe's return value, or the first three arguments.
+std::string last_values(const std::string& kind, const json& params) {
+    if (params.contains("fetch") && params["fetch"].is_array())
+        return fetched(params["fetch"], params.value("fetch_incomplete", false));
+    if (kind == "return")
+        return "ret=" + text_of(params.value("ret", json()));
+    const json& args = params.value("args", json::array());
+    auto arg = [&](size_t i) { return i < args.size() ? text_of(args[i]) : std::string("?"); };
+    return "a0=" + arg(0) + " a1=" + arg(1) + " a2=" + arg(2);
+}
+
 // "/bin/fib" -> "fib": the way the CLI's own PROGRAM:SYMBOL syntax names it.
 std::string short_program(const std::string& program) {
     return program.rfind("/bin/", 0) == 0 ? program.substr(5) : program;
@@ -101,17 +149,7 @@ bool watch_model::on_notification(const json& message) {
     hits_seen_++;
     int64_t pid = params.value("pid", json(0)).is_number() ? params["pid"].get<int64_t>() : 0;
     int64_t tid = params.value("tid", json(pid)).is_number() ? params["tid"].get<int64_t>() : pid;
-    char last[160];
-    if (row.kind == "return") {
-        std::snprintf(last, sizeof last, "pid %lld ret=%s", static_cast<long long>(pid),
-                      text_of(params.value("ret", json())).c_str());
-    } else {
-        const json& args = params.value("args", json::array());
-        auto arg = [&](size_t i) { return i < args.size() ? text_of(args[i]) : std::string("?"); };
-        std::snprintf(last, sizeof last, "pid %lld a0=%s a1=%s a2=%s", static_cast<long long>(pid),
-                      arg(0).c_str(), arg(1).c_str(), arg(2).c_str());
-    }
-    row.last = last;
+    row.last = "pid " + std::to_string(pid) + " " + last_values(row.kind, params);
 
     std::string function = function_of(row);
     if (!function.empty()) {

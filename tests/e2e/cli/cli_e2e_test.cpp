@@ -183,6 +183,28 @@ TEST_F(cli_e2e, fib_15_entry_and_return_probes_count_1973_hits_and_watch_shows_t
     EXPECT_NE(r.output.find("(4123 hits)"), std::string::npos) << r.output; // 1973*2 + 177
 }
 
+// A probe added with --fetch: watch shows what the kernel fetched at the last hit, here the
+// string /bin/hello writes (write(1, "hello from user space", 21), then write(1, "\n", 1)).
+TEST_F(cli_e2e, watch_shows_what_a_fetching_probe_fetched) {
+    cli_run r = run({"probes", "add", "hello:write", "--fetch", "a0,a2,str:a1"});
+    ASSERT_EQ(r.status, 0) << r.output;
+    const int64_t before = subscribers();
+    ASSERT_GE(before, 0);
+    auto watch = start({"watch", "--json", "--duration", "2", "--interval", "0.5"});
+    ASSERT_TRUE(wait_for_subscribers(before + 1)) << watch->output();
+    ASSERT_EQ(run({"spawn", "/bin/hello"}).status, 0);
+    auto code = watch->wait_exit(30s);
+    ASSERT_TRUE(code.has_value());
+    EXPECT_EQ(*code, 0) << watch->output();
+    json w = json::parse(watch->output());
+    ASSERT_EQ(w["probes"].size(), 1u) << w.dump();
+    EXPECT_EQ(w["probes"][0]["seen"], 2) << w.dump();
+    // The last of the two writes: fd 1, one byte, the newline.
+    EXPECT_TRUE(std::regex_match(w["probes"][0]["last"].get<std::string>(),
+                                 std::regex("pid \\d+ a0=0x1 a2=0x1 a1=\"\n\"")))
+        << w.dump();
+}
+
 // The aggregation one-liners: counts and histograms computed in the kernel for the length of a
 // --run, then printed; the probe is gone afterwards. fib(15) calls fib(k) F(16 - k) times for
 // k >= 1 (and fib(0) as often as fib(2)); fib(12) makes 465 calls, 233 of them return 1.

@@ -78,6 +78,36 @@ TEST(watch_model, counts_rates_last_values_and_histogram) {
     EXPECT_EQ(j["functions"][0]["histogram"]["count"], 2);
 }
 
+TEST(watch_model, last_hit_of_a_fetching_probe_shows_what_it_fetched) {
+    watch_model m;
+    m.set_probes(probe_list());
+    json h = hit(1, "entry", 1000, "0x7fff0000", "0x2");
+    h["params"]["fetch"] = json::parse(R"([
+        {"reg":"a0","value":"0x3"},
+        {"mem":"a1","addr":"0x1000","hex":"68656c6c6f"},
+        {"str":"a1","addr":"0x1000","value":"hello"},
+        {"str":"a2","addr":"0x2000","value":"abc","truncated":true},
+        {"mem":"sp+16","addr":"0x7fff0010","error":"unreadable"}])");
+    m.on_notification(h);
+    std::string text = joined(m.render(false));
+    EXPECT_NE(
+        text.find(R"(pid 5 a0=0x3 [a1]=68656c6c6f a1="hello" a2="abc"... [sp+16]=<unreadable>)"),
+        std::string::npos)
+        << text;
+    EXPECT_EQ(text.find("a0=0x2"), std::string::npos) << text; // not the plain arguments
+
+    // Data that never arrived is said so; a long string is cut.
+    h["params"]["fetch"] =
+        json::parse(R"([{"str":"a0","addr":"0x1","value":")" + std::string(100, 'x') + R"("}])");
+    h["params"]["fetch_incomplete"] = true;
+    m.on_notification(h);
+    text = joined(m.render(false));
+    EXPECT_NE(text.find("a0=\"" + std::string(40, 'x') + "...\" (incomplete)"), std::string::npos)
+        << text;
+    EXPECT_EQ(m.to_json()["probes"][0]["last"],
+              "pid 5 a0=\"" + std::string(40, 'x') + "...\" (incomplete)");
+}
+
 TEST(watch_model, unknown_probe_is_reported_and_kept_until_listed) {
     watch_model m;
     m.set_probes(probe_list());
