@@ -288,25 +288,6 @@ engine::plain_hit(process_rec& proc, uint32_t tid, const site_hot& h, uint64_t p
     return execute_displaced_call(proc, tid, static_cast<uint32_t>(&h - hot_), ctx, info);
 }
 
-// push_return() for the site at `site_slot`, out of line (it keeps its registers out of the hit
-// path's frame). The thread found last is usually this one (it trapped last): then it calls
-// nothing and needs no frame.
-[[gnu::noinline]] void engine::hijack_return(process_rec& proc, uint32_t tid, uint32_t site_slot,
-                                             uprobes_trap_context* ctx) {
-    thread_rec* t = last_thread_;
-    if (proc.xol != 0 && t != nullptr && t->pid == proc.pid && t->tid == tid && t->used) {
-        push_onto(proc, *t, site_slot, ctx);
-        return;
-    }
-    hijack_return_lookup(proc, tid, site_slot, ctx);
-}
-
-// hijack_return() for a thread other than the last one found.
-[[gnu::noinline]] void engine::hijack_return_lookup(process_rec& proc, uint32_t tid,
-                                                    uint32_t site_slot, uprobes_trap_context* ctx) {
-    push_return(proc, tid, site_slot, ctx);
-}
-
 // The body of trap(), trap_thread() and trap_locked(), inlined into each (no extra call level).
 // Every path counts the trap (counters_.traps, or fast_hits_ in plain_hit).
 [[gnu::always_inline]] inline int

@@ -24,6 +24,12 @@ int engine::return_trap(process_rec& proc, uint32_t tid, uprobes_trap_context* c
     return return_trap_inline(proc, tid, ctx, info);
 }
 
+// hijack_return() for a thread other than the last one found.
+[[gnu::noinline]] void engine::hijack_return_lookup(process_rec& proc, uint32_t tid,
+                                                    uint32_t site_slot, uprobes_trap_context* ctx) {
+    push_return(proc, tid, site_slot, ctx);
+}
+
 // return_trap() for a thread other than the last one found.
 [[gnu::noinline]] int engine::return_trap_lookup(process_rec& proc, uint32_t tid,
                                                  uprobes_trap_context* ctx,

@@ -58,6 +58,19 @@ namespace ruprobes {
     push_onto(proc, **tr, site_slot, ctx);
 }
 
+// push_return() for the site at `site_slot`, on the entry hit path: the thread found last is
+// usually this one (it trapped last), and then nothing is called.
+[[gnu::always_inline]] inline void engine::hijack_return(process_rec& proc, uint32_t tid,
+                                                         uint32_t site_slot,
+                                                         uprobes_trap_context* ctx) {
+    thread_rec* t = last_thread_;
+    if (proc.xol != 0 && t != nullptr && t->pid == proc.pid && t->tid == tid && t->used) {
+        push_onto(proc, *t, site_slot, ctx);
+        return;
+    }
+    hijack_return_lookup(proc, tid, site_slot, ctx);
+}
+
 // The trap on the trampoline: pops the thread's entry for this frame and hands the return to
 // its consumers. The thread found last is usually this one (its entry trapped last): then its
 // hash lookup is skipped.
