@@ -247,17 +247,20 @@ int engine::not_ours(uprobes_trap_info* info) {
 // probe's hit counter; no hit record is built unless a handler or the sink takes it. Behaves
 // exactly as site_hit() would for that site. The common case (the consumer fires, the
 // instruction runs inline) counts one counter besides the probe's: fast_hits_, which stats()
-// adds to traps, hits, simulated and the lookups (one slot each). `simple`: the line's path is
-// hot_path::simple (no pid filter, trace mode, an inline instruction, no return probe), so
-// those are not tested.
-template <bool simple>
+// adds to traps, hits, simulated and the lookups (one slot each). `path` is the line's: for
+// hot_path::simple (no pid filter, trace mode, an inline instruction, no return probe) those are
+// not tested; each path is its own copy, so that a plain hit tests nothing about returns.
+template <hot_path path>
 [[gnu::always_inline]] inline int
 engine::plain_hit(process_rec& proc, uint32_t tid, const site_hot& h, uint64_t pc,
                   uprobes_trap_context* ctx, uprobes_trap_info* info) {
-    if (simple || (h.entry != hot_entry::none && (h.pid == UPROBES_ANY_PID || h.pid == proc.pid))) {
+    constexpr bool simple = path == hot_path::simple;
+    constexpr bool with_return = path == hot_path::with_return;
+    if (simple || ((!with_return || h.entry != hot_entry::none) &&
+                   (h.pid == UPROBES_ANY_PID || h.pid == proc.pid))) {
         const unsigned fired = hot_entry_fire(h, proc, tid, pc, ctx);
         const bool stop = (fired & fired_stop) != 0 && !simple;
-        if (!simple && h.path == hot_path::with_return)
+        if (with_return)
             hijack_return(proc, tid, static_cast<uint32_t>(&h - hot_), ctx);
         if ((simple || (!stop && h.fast)) && ((fired & fired_handler) == 0 || ctx->pc == pc)) {
             ctx->pc = run_inline(h, pc, ctx->x);
@@ -276,7 +279,7 @@ engine::plain_hit(process_rec& proc, uint32_t tid, const site_hot& h, uint64_t p
         }
     } else {
         count_trap();
-        if (!simple && h.path == hot_path::with_return)
+        if (with_return)
             hijack_return(proc, tid, static_cast<uint32_t>(&h - hot_), ctx);
     }
     if (h.fast) {
@@ -331,9 +334,11 @@ engine::trap_body(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx, uprobes
     }
     // Either way the lookup counts as one slot examined (plain_hit, count_trap).
     if (h->path == hot_path::simple)
-        return plain_hit<true>(*proc, tid, *h, pc, ctx, info);
-    if (h->path != hot_path::general)
-        return plain_hit<false>(*proc, tid, *h, pc, ctx, info);
+        return plain_hit<hot_path::simple>(*proc, tid, *h, pc, ctx, info);
+    if (h->path == hot_path::plain)
+        return plain_hit<hot_path::plain>(*proc, tid, *h, pc, ctx, info);
+    if (h->path == hot_path::with_return)
+        return plain_hit<hot_path::with_return>(*proc, tid, *h, pc, ctx, info);
     count_trap();
     return site_hit(*proc, tid, sites_[h - hot_], ctx, info);
 }

@@ -300,7 +300,7 @@ private:
     uint32_t fire_consumers(process_rec& proc, uint32_t tid, const site_rec& site, uint64_t pc,
                             uprobes_trap_context* ctx, bool& hijack);
     void count_trap();
-    template <bool simple>
+    template <hot_path path>
     int plain_hit(process_rec& proc, uint32_t tid, const site_hot& h, uint64_t pc,
                   uprobes_trap_context* ctx, uprobes_trap_info* info);
     // What hot_entry_fire() reports: the consumer is a stop-mode probe; a handler ran (and may
