@@ -1,6 +1,7 @@
 // The hit path: breakpoint trap -> O(1) lookup -> handlers -> displaced instruction (simulated,
 // or stepped in the thread's out-of-line slot). What follows a hit (the out-of-line slot's
 // trap, resume after a stop, single-step, fault fix-up) is in resume.cpp.
+#include "return_stack.hpp"
 #include "ruprobes/engine.hpp"
 #include "ruprobes/port.hpp"
 #include "ruprobes/simulate.hpp"
@@ -130,20 +131,27 @@ int engine::not_ours(uprobes_trap_info* info) {
     hit_lookups_++;
 }
 
-// A hit on a site with one plain consumer (hot_path::plain): everything comes from the site's
-// hot line `h` and the probe's hit counter; no hit record is built unless a handler or the sink
-// takes it. Behaves exactly as site_hit() would for that site. The common case (the consumer
-// fires, the instruction runs inline) counts one counter besides the probe's: fast_hits_, which
-// stats() adds to traps, hits, simulated and the lookups (one slot each). `simple`: the line's
-// path is hot_path::simple (no pid filter, trace mode, an inline instruction), so those three
-// are not tested.
-template <bool simple>
+// A hit on a site with one plain consumer (hot_path::plain), or at most one and a return probe
+// for every pid (hot_path::with_return: the return is hijacked after the entry consumer fired,
+// before a stop, as site_hit() does it): everything comes from the site's hot line `h` and the
+// probe's hit counter; no hit record is built unless a handler or the sink takes it. Behaves
+// exactly as site_hit() would for that site. The common case (the consumer fires, the
+// instruction runs inline) counts one counter besides the probe's: fast_hits_, which stats()
+// adds to traps, hits, simulated and the lookups (one slot each). `path` is the line's: for
+// hot_path::simple (no pid filter, trace mode, an inline instruction, no return probe) those are
+// not tested; each path is its own copy, so that a plain hit tests nothing about returns.
+template <hot_path path>
 [[gnu::always_inline]] inline int
 engine::plain_hit(process_rec& proc, uint32_t tid, const site_hot& h, uint64_t pc,
                   uprobes_trap_context* ctx, uprobes_trap_info* info) {
-    if (simple || h.pid == UPROBES_ANY_PID || h.pid == proc.pid) {
+    constexpr bool simple = path == hot_path::simple;
+    constexpr bool with_return = path == hot_path::with_return;
+    if (simple || ((!with_return || h.entry != hot_entry::none) &&
+                   (h.pid == UPROBES_ANY_PID || h.pid == proc.pid))) {
         const unsigned fired = hot_entry_fire(h, proc, tid, pc, ctx);
         const bool stop = (fired & fired_stop) != 0 && !simple;
+        if (with_return)
+            hijack_return(proc, tid, static_cast<uint32_t>(&h - hot_), ctx);
         if ((simple || (!stop && h.fast)) && ((fired & fired_handler) == 0 || ctx->pc == pc)) {
             ctx->pc = simulate_from_hot_line(h, pc, ctx->x);
             fast_hits_++;
@@ -161,6 +169,8 @@ engine::plain_hit(process_rec& proc, uint32_t tid, const site_hot& h, uint64_t p
         }
     } else {
         count_trap();
+        if (with_return)
+            hijack_return(proc, tid, static_cast<uint32_t>(&h - hot_), ctx);
     }
     if (h.fast) {
         ctx->pc = simulate_from_hot_line(h, pc, ctx->x);
@@ -169,36 +179,6 @@ engine::plain_hit(process_rec& proc, uint32_t tid, const site_hot& h, uint64_t p
         return UPROBES_TRAP_HANDLED;
     }
     return execute_displaced_call(proc, tid, static_cast<uint32_t>(&h - hot_), ctx, info);
-}
-
-// A hit on a site with a return probe for every pid and at most one plain entry-side consumer
-// (hot_path::with_return): as plain_hit, and the return is hijacked after the entry handlers
-// ran, before a stop, as site_hit() does it. Out of line: inline it would make every trap save
-// the registers it needs (the simulated hit pays 6 instructions for it, the entry+return pair
-// saves 27 inline).
-[[gnu::noinline]] int engine::hot_return_hit(process_rec& proc, uint32_t tid, uint32_t site_slot,
-                                             uprobes_trap_context* ctx, uprobes_trap_info* info) {
-    const site_hot& h = hot_[site_slot];
-    uint64_t pc = ctx->pc;
-    bool stop = false;
-    if (h.entry != hot_entry::none && (h.pid == UPROBES_ANY_PID || h.pid == proc.pid)) {
-        stop = (hot_entry_fire(h, proc, tid, pc, ctx) & fired_stop) != 0;
-        counters_.hits++;
-    }
-    push_return(proc, tid, sites_[site_slot], site_slot, ctx);
-    if (stop)
-        return stop_at_probe(proc, tid, site_slot, pc, h.head.probe_id, ctx, info);
-    if (ctx->pc != pc) {
-        set_info(info, UPROBES_TRAP_HANDLED);
-        return UPROBES_TRAP_HANDLED;
-    }
-    if (h.fast) {
-        ctx->pc = simulate_from_hot_line(h, pc, ctx->x);
-        counters_.simulated++;
-        set_info(info, UPROBES_TRAP_HANDLED);
-        return UPROBES_TRAP_HANDLED;
-    }
-    return execute_displaced(proc, tid, sites_[site_slot].insn, site_slot, pc, ctx, info, false);
 }
 
 // The body of trap(), trap_thread() and trap_locked(), inlined into each (no extra call level).
@@ -228,6 +208,9 @@ engine::trap_body(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx, uprobes
     if (__builtin_expect(h == nullptr || h->addr != addr || h->program != proc->program, 0)) {
         if (proc->xol != 0 && pc - proc->xol < xol_page_size) {
             counters_.traps++;
+            // The trampoline (the page's first instruction) straight to its handler.
+            if (pc == proc->xol)
+                return return_trap_inline(*proc, tid, ctx, info);
             return xol_trap(*proc, tid, ctx, info);
         }
         h = find_hot(proc->program, addr);
@@ -241,14 +224,13 @@ engine::trap_body(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx, uprobes
     }
     // Either way the lookup counts as one slot examined (plain_hit, count_trap).
     if (h->path == hot_path::simple)
-        return plain_hit<true>(*proc, tid, *h, pc, ctx, info);
+        return plain_hit<hot_path::simple>(*proc, tid, *h, pc, ctx, info);
     if (h->path == hot_path::plain)
-        return plain_hit<false>(*proc, tid, *h, pc, ctx, info);
-    count_trap();
-    const auto site = static_cast<uint32_t>(h - hot_);
+        return plain_hit<hot_path::plain>(*proc, tid, *h, pc, ctx, info);
     if (h->path == hot_path::with_return)
-        return hot_return_hit(*proc, tid, site, ctx, info);
-    return site_hit(*proc, tid, sites_[site], ctx, info);
+        return plain_hit<hot_path::with_return>(*proc, tid, *h, pc, ctx, info);
+    count_trap();
+    return site_hit(*proc, tid, sites_[h - hot_], ctx, info);
 }
 
 // A breakpoint trap at `pc` where the process has no site (out of line: it keeps its registers
@@ -426,7 +408,7 @@ int engine::trap_thread(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx,
     bool hijack = false;
     uint32_t stop_probe = fire_consumers(proc, tid, site, pc, ctx, hijack);
     if (hijack)
-        push_return(proc, tid, site, static_cast<uint32_t>(&site - sites_), ctx);
+        push_return(proc, tid, static_cast<uint32_t>(&site - sites_), ctx);
     if (stop_probe != 0)
         return stop_at_probe(proc, tid, static_cast<uint32_t>(&site - sites_), pc, stop_probe, ctx,
                              info);

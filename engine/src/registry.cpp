@@ -181,13 +181,22 @@ bool runs_inline(const decoded_insn& insn) {
            register_only(insn.op);
 }
 
+// Whether the hits of `p` may go to the record sink (written once, in the sink's layout): a
+// trace-mode probe with no handler (which would see the context) and a cookie of 0 (the record
+// has no room for one).
+bool writes_records(const probe_rec& p) {
+    return p.handler == nullptr && p.cookie == 0 && p.mode == UPROBES_MODE_TRACE;
+}
+
 } // namespace
 
 // Rewrites the hot line of site `index` from the site record and its probes. Called after every
 // change to either (registration, unregistration, a debugger write under the breakpoint).
 void engine::refresh_hot(uint32_t index) {
-    const site_rec& site = sites_[index];
+    site_rec& site = sites_[index];
     site_hot h;
+    site.return_ring = nil;
+    site.return_ring_id = 0;
     if (site.program != nil) {
         h.addr = site.addr;
         h.program = site.program;
@@ -211,7 +220,19 @@ void engine::refresh_hot(uint32_t index) {
         }
         // At most one plain entry-side consumer and at most one return probe for every pid (its
         // condition and handlers run at the return, from its own record).
-        uint32_t entries = 0, returns = 0, plain = nil;
+        uint32_t entries = 0, returns = 0, plain = nil, ret = nil;
+        for (uint32_t i = site.probe_head; i != nil; i = probes_[i].next_in_site) {
+            if (probes_[i].kind == UPROBES_KIND_RETURN) {
+                returns++;
+                ret = i;
+            }
+        }
+        if (returns == 1 && probes_[ret].pid == UPROBES_ANY_PID &&
+            probes_[ret].condition == nullptr && writes_records(probes_[ret])) {
+            site.return_ring = ret;
+            site.return_ring_id = static_cast<uint32_t>(probes_[ret].id);
+        }
+        returns = 0;
         bool simple = site.consumers <= 2;
         for (uint32_t i = site.probe_head; simple && i != nil; i = probes_[i].next_in_site) {
             const probe_rec& p = probes_[i];
@@ -228,9 +249,7 @@ void engine::refresh_hot(uint32_t index) {
             h.path = returns == 0 ? hot_path::plain : hot_path::with_return;
             if (entries == 1) {
                 const probe_rec& p = probes_[plain];
-                h.entry = p.handler == nullptr && p.cookie == 0 && p.mode == UPROBES_MODE_TRACE
-                              ? hot_entry::ring
-                              : hot_entry::plain;
+                h.entry = writes_records(p) ? hot_entry::ring : hot_entry::plain;
                 h.probe_offset = plain * 8;
                 h.handler = p.handler;
                 h.user = p.user;

@@ -9,99 +9,75 @@
 // at the trampoline and at the next entry (so abandoned frames never fill the stack).
 // A full stack (max_return_depth) leaves the ra alone and counts the call in return_skipped:
 // deep recursion loses reports for its innermost calls, never the thread's real return addresses.
+//
+// The push and the pop are in return_stack.hpp, inline in the hit path.
+#include "return_stack.hpp"
 #include "ruprobes/engine.hpp"
 #include "ruprobes/port.hpp"
+#include "trap_info.hpp"
 
 namespace ruprobes {
 
-void engine::push_return(process_rec& proc, uint32_t tid, const site_rec& site, uint32_t site_slot,
-                         uprobes_trap_context* ctx) {
-    if (proc.xol == 0) {
-        counters_.return_skipped++;
-        return;
-    }
-    result<thread_rec*> tr = thread_for(proc, tid);
-    if (!tr.ok()) {
-        counters_.return_skipped++;
-        return;
-    }
-    thread_rec& t = **tr;
-    // Entries whose frames cannot be live any more go first. A live caller frame has an sp above
-    // the current one, or equal to it only in a tail-call chain (ra is then the trampoline): a
-    // function that makes a call saves ra and so has a frame of its own.
-    uint64_t sp = ctx->x[2];
-    bool chained = ctx->x[1] == proc.xol;
-    while (t.depth > 0 &&
-           (t.stack[t.depth - 1].sp < sp || (!chained && t.stack[t.depth - 1].sp == sp))) {
-        t.depth--;
-        counters_.return_dropped++;
-    }
-    if (t.depth >= limits_.max_return_depth) {
-        counters_.return_skipped++;
-        return;
-    }
-    return_entry& e = t.stack[t.depth++];
-    e.orig_ra = ctx->x[1];
-    e.sp = sp;
-    e.entry_pc = ctx->pc;
-    e.site = site_slot;
-    e.site_generation = site.generation;
-    ctx->x[1] = proc.xol; // the trampoline
-}
-
+// The trap on the trampoline, for xol_trap() and single_step_in_xol() (trap_body inlines it).
 int engine::return_trap(process_rec& proc, uint32_t tid, uprobes_trap_context* ctx,
                         uprobes_trap_info* info) {
-    thread_rec* t = find_thread(proc.pid, tid);
+    return return_trap_inline(proc, tid, ctx, info);
+}
+
+// hijack_return() for a thread other than the last one found.
+[[gnu::noinline]] void engine::hijack_return_lookup(process_rec& proc, uint32_t tid,
+                                                    uint32_t site_slot, uprobes_trap_context* ctx) {
+    push_return(proc, tid, site_slot, ctx);
+}
+
+// return_trap() for a thread other than the last one found.
+[[gnu::noinline]] int engine::return_trap_lookup(process_rec& proc, uint32_t tid,
+                                                 uprobes_trap_context* ctx,
+                                                 uprobes_trap_info* info) {
+    thread_rec* t = find_thread_in_table(proc.pid, tid);
     if (t == nullptr)
         return not_ours(info);
-    uint64_t sp = ctx->x[2];
-    while (t->depth > 0 && t->stack[t->depth - 1].sp < sp) {
-        t->depth--;
-        counters_.return_dropped++;
-    }
-    if (t->depth == 0)
-        return not_ours(info); // no pending return for this frame: not a return we made
-    return_entry e = t->stack[--t->depth];
-    // As if the function's `ret` had used the real address: pc and ra both hold it.
-    ctx->pc = e.orig_ra;
-    ctx->x[1] = e.orig_ra;
-    counters_.return_hits++;
+    return pop_return(proc, tid, *t, ctx, info);
+}
 
+// The RETURN probes of the site of `e` fire, for the return of thread `t` (already popped, pc
+// and ra set to the real return address): conditions, handlers, hit records, a stop. Out of
+// line: its hit record stays off the stack of the return that goes to the record sink.
+[[gnu::noinline]] int engine::fire_returns(process_rec& proc, uint32_t tid, thread_rec& t,
+                                           const return_entry& entry, uprobes_trap_context* ctx,
+                                           uprobes_trap_info* info) {
+    const return_entry e = entry; // the popped slot is free: a copy
+    const site_rec& site = sites_[e.site];
     uint32_t stop_probe = 0;
-    if (e.site != nil && sites_[e.site].program != nil &&
-        sites_[e.site].generation == e.site_generation) {
-        const site_rec& site = sites_[e.site];
-        uint64_t now = os_time_ns();
-        uprobes_hit hit;
-        for (uint32_t i = site.probe_head; i != nil; i = probes_[i].next_in_site) {
-            probe_rec& p = probes_[i];
-            if (p.kind != UPROBES_KIND_RETURN || (p.pid != UPROBES_ANY_PID && p.pid != proc.pid))
-                continue;
-            fill_hit(hit, i, proc.pid, tid, e.entry_pc, ctx, now);
-            uint64_t& hits = probe_hits_[i];
-            hit.hit_count = hits + 1;
-            hit.ra = e.orig_ra;
-            hit.retval = ctx->x[10];
-            hit.flags |= UPROBES_HIT_RETURN_VALUE;
-            if (p.condition != nullptr && p.condition(ctx, &hit, p.user) == 0)
-                continue;
-            hits++;
-            counters_.hits++;
-            if (p.handler != nullptr)
-                p.handler(ctx, &hit, p.user);
-            emit(hit);
-            if (p.mode == UPROBES_MODE_STOP && stop_probe == 0)
-                stop_probe = static_cast<uint32_t>(p.id);
-        }
+    uint64_t now = os_time_ns();
+    uprobes_hit hit;
+    for (uint32_t i = site.probe_head; i != nil; i = probes_[i].next_in_site) {
+        probe_rec& p = probes_[i];
+        if (p.kind != UPROBES_KIND_RETURN || (p.pid != UPROBES_ANY_PID && p.pid != proc.pid))
+            continue;
+        fill_hit(hit, i, proc.pid, tid, e.entry_pc, ctx, now);
+        uint64_t& hits = probe_hits_[i];
+        hit.hit_count = hits + 1;
+        hit.ra = e.orig_ra;
+        hit.retval = ctx->x[10];
+        hit.flags |= UPROBES_HIT_RETURN_VALUE;
+        if (p.condition != nullptr && p.condition(ctx, &hit, p.user) == 0)
+            continue;
+        hits++;
+        counters_.hits++;
+        if (p.handler != nullptr)
+            p.handler(ctx, &hit, p.user);
+        emit(hit);
+        if (p.mode == UPROBES_MODE_STOP && stop_probe == 0)
+            stop_probe = static_cast<uint32_t>(p.id);
     }
-    if (stop_probe != 0)
-        t->probe_stop_site = nil; // at the return address, which no probe stopped on
-    if (info != nullptr) {
-        *info = uprobes_trap_info{};
-        info->action = stop_probe != 0 ? UPROBES_TRAP_STOP : UPROBES_TRAP_HANDLED;
-        info->probe_id = stop_probe;
+    if (stop_probe == 0) {
+        set_info(info, UPROBES_TRAP_HANDLED);
+        return UPROBES_TRAP_HANDLED;
     }
-    return stop_probe != 0 ? UPROBES_TRAP_STOP : UPROBES_TRAP_HANDLED;
+    t.probe_stop_site = nil; // at the return address, which no probe stopped on
+    set_info(info, UPROBES_TRAP_STOP, error::ok, 0, stop_probe);
+    return UPROBES_TRAP_STOP;
 }
 
 // The return address a trampoline value stands for when a debugger finds it in a saved-ra slot at

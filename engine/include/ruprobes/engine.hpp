@@ -56,6 +56,11 @@ struct site_rec {
     uint32_t generation = 0;    // bumped at each reuse of the record
     uint64_t addr = 0;          // link-time address
     decoded_insn insn;          // the original instruction (insn.raw, insn.length)
+    // The site's only RETURN probe when it is for every pid, in trace mode, with no condition,
+    // no handler and a cookie of 0 (refresh_hot): a return then writes its record into the
+    // record sink, as an entry hit does (return_trap). nil: the return walks the probe list.
+    uint32_t return_ring = nil;
+    uint32_t return_ring_id = 0; // that probe's id
 };
 
 struct probe_rec {
@@ -77,7 +82,7 @@ enum class hot_path : uint8_t {
     simple,      // plain, with no pid filter, in trace mode, on an instruction run inline
     general,     // the consumer list over the probe records (site_hit)
     plain,       // one INSN/ENTRY consumer, from the hot line alone (plain_hit)
-    with_return, // at most one such consumer and a RETURN probe for every pid (hot_return_hit)
+    with_return, // at most one such consumer and a RETURN probe for every pid (plain_hit too)
 };
 
 // The hit path's copy of a site (one cache line; a derived cache of site_rec and its probes,
@@ -302,7 +307,7 @@ private:
     uint32_t fire_consumers(process_rec& proc, uint32_t tid, const site_rec& site, uint64_t pc,
                             uprobes_trap_context* ctx, bool& hijack);
     void count_trap();
-    template <bool simple>
+    template <hot_path path>
     int plain_hit(process_rec& proc, uint32_t tid, const site_hot& h, uint64_t pc,
                   uprobes_trap_context* ctx, uprobes_trap_info* info);
     // What hot_entry_fire() reports: the consumer is a stop-mode probe; a handler ran (and may
@@ -310,8 +315,10 @@ private:
     static constexpr unsigned fired_stop = 1, fired_handler = 2;
     unsigned hot_entry_fire(const site_hot& h, process_rec& proc, uint32_t tid, uint64_t pc,
                             uprobes_trap_context* ctx);
-    int hot_return_hit(process_rec& proc, uint32_t tid, uint32_t site_slot,
-                       uprobes_trap_context* ctx, uprobes_trap_info* info);
+    void hijack_return(process_rec& proc, uint32_t tid, uint32_t site_slot,
+                       uprobes_trap_context* ctx);
+    void hijack_return_lookup(process_rec& proc, uint32_t tid, uint32_t site_slot,
+                              uprobes_trap_context* ctx);
     int execute_displaced_call(process_rec& proc, uint32_t tid, uint32_t site_slot,
                                uprobes_trap_context* ctx, uprobes_trap_info* info);
     int execute_displaced_rest(process_rec& proc, uint32_t tid, uint32_t site_slot,
@@ -348,10 +355,22 @@ private:
                             uprobes_trap_context* ctx, uprobes_trap_info* info, bool single_step);
     void run_post_handlers(const process_rec& proc, uint32_t tid, const site_rec& site, uint64_t pc,
                            uprobes_trap_context* ctx);
-    void push_return(process_rec& proc, uint32_t tid, const site_rec& site, uint32_t site_slot,
+    void push_return(process_rec& proc, uint32_t tid, uint32_t site_slot,
                      uprobes_trap_context* ctx);
+    void push_onto(const process_rec& proc, thread_rec& t, uint32_t site_slot,
+                   uprobes_trap_context* ctx);
     int return_trap(process_rec& proc, uint32_t tid, uprobes_trap_context* ctx,
                     uprobes_trap_info* info);
+    int return_trap_inline(process_rec& proc, uint32_t tid, uprobes_trap_context* ctx,
+                           uprobes_trap_info* info);
+    int return_trap_lookup(process_rec& proc, uint32_t tid, uprobes_trap_context* ctx,
+                           uprobes_trap_info* info);
+    int pop_return(process_rec& proc, uint32_t tid, thread_rec& t, uprobes_trap_context* ctx,
+                   uprobes_trap_info* info);
+    int return_record(uint32_t pid, uint32_t tid, const site_rec& site, uint64_t entry_pc,
+                      uprobes_trap_context* ctx, uprobes_trap_info* info);
+    int fire_returns(process_rec& proc, uint32_t tid, thread_rec& t, const return_entry& entry,
+                     uprobes_trap_context* ctx, uprobes_trap_info* info);
     uint64_t saved_return_address(const process_rec& proc, uint64_t slot) const;
     return_entry* ra_entry(uint32_t pid, uint32_t tid, const uprobes_trap_context* ctx) const;
     void fill_hit(uprobes_hit& hit, uint32_t probe, uint32_t pid, uint32_t tid, uint64_t pc,

@@ -162,8 +162,10 @@ struct uprobes_hit_record {
  * `reserve` returns room for one record (with its seq filled in) or NULL (the sink counted the
  * record as dropped); `commit` publishes it. The engine calls commit right after a successful
  * reserve, with nothing else in between but filling the record. Used for the hits of trace-mode
- * entry and instruction probes with no handler and a cookie of 0 on the engine's hot path;
- * every other hit goes to the hit sink.
+ * entry and instruction probes with no handler and a cookie of 0 on the engine's hot path, and
+ * for the returns of a trace-mode return probe with no handler, condition or pid filter and a
+ * cookie of 0 that is its site's only return probe (kind RETURN, flags bit 0, ret = a0); every
+ * other hit goes to the hit sink.
  */
 typedef struct uprobes_hit_record* (*uprobes_record_reserve_fn)(void* user);
 typedef void (*uprobes_record_commit_fn)(struct uprobes_hit_record* record, void* user);

@@ -1,6 +1,7 @@
 // The record sink (uprobes_set_record_sink): a trace-mode hit on the hot path with no handler and
-// a cookie of 0 is written once, straight into the sink's storage; every other hit still goes to
-// the hit sink; a sink out of room loses the record and nothing else.
+// a cookie of 0 is written once, straight into the sink's storage, and so is the return of a
+// site's only return probe of that kind; every other hit still goes to the hit sink; a sink out
+// of room loses the record and nothing else.
 #include "engine_fixture.hpp"
 
 #include <cstring>
@@ -49,13 +50,14 @@ protected:
         engine_test::TearDown();
     }
 
-    int add(uint64_t addr, uint64_t cookie, uint8_t mode = UPROBES_MODE_TRACE) {
+    int add(uint64_t addr, uint64_t cookie, uint8_t mode = UPROBES_MODE_TRACE,
+            uint8_t kind = UPROBES_KIND_INSN, uint32_t pid = UPROBES_ANY_PID) {
         uprobes_probe_spec spec = {};
         spec.path = "/bin/sum";
         spec.addr = addr;
-        spec.kind = UPROBES_KIND_INSN;
+        spec.kind = kind;
         spec.mode = mode;
-        spec.pid = UPROBES_ANY_PID;
+        spec.pid = pid;
         spec.cookie = cookie;
         return uprobe_register_spec(&spec);
     }
@@ -157,6 +159,123 @@ TEST_F(record_sink_test, a_full_sink_loses_the_record_and_the_thread_goes_on) {
     EXPECT_TRUE(records.committed.empty());
     EXPECT_TRUE(hits.empty());
     EXPECT_EQ(stats().hits, 1u);
+}
+
+// Entry and return probes on f, both writing records: main -> f(10) makes 11 entry records,
+// then 11 return records, innermost return first, each written once into the sink.
+TEST_F(record_sink_test, a_traced_return_is_written_into_the_sink_once) {
+    ASSERT_EQ(machine.exec(1, "/bin/sum"), 0);
+    const int entry = add(sum::f, 0, UPROBES_MODE_TRACE, UPROBES_KIND_ENTRY);
+    const int ret = add(sum::f, 0, UPROBES_MODE_TRACE, UPROBES_KIND_RETURN);
+    ASSERT_GT(entry, 0);
+    ASSERT_GT(ret, 0);
+    cpu c = thread_at(1, 7, sum::main);
+    c.ctx.x[rv::a0] = 10;
+    ASSERT_EQ(c.run(sum::end), cpu::outcome::reached);
+    EXPECT_EQ(c.ctx.x[rv::a0], 55u);
+    EXPECT_EQ(c.ctx.x[rv::ra], sum::end);
+    EXPECT_TRUE(hits.empty()) << "the hit sink gets no copy";
+    ASSERT_EQ(records.committed.size(), 22u);
+    for (size_t i = 0; i < 22; i++) {
+        const uprobes_hit_record& r = records.committed[i];
+        EXPECT_EQ(r.seq, 1 + i);
+        EXPECT_EQ(r.pid, 1u);
+        EXPECT_EQ(r.tid, 7u);
+        EXPECT_EQ(r.pc, sum::f);
+        EXPECT_EQ(r.reserved, 0u);
+        if (i < 11) {
+            EXPECT_EQ(r.probe_id, static_cast<uint32_t>(entry));
+            EXPECT_EQ(r.kind, UPROBES_KIND_ENTRY);
+            EXPECT_EQ(r.flags, 0u);
+            EXPECT_EQ(r.a[0], 10u - i); // f(10) first
+            continue;
+        }
+        const uint64_t k = i - 11; // f(0) returns first
+        EXPECT_EQ(r.probe_id, static_cast<uint32_t>(ret));
+        EXPECT_EQ(r.kind, UPROBES_KIND_RETURN);
+        EXPECT_EQ(r.flags, UPROBES_HIT_RETURN_VALUE);
+        EXPECT_EQ(r.ret, k * (k + 1) / 2);
+        EXPECT_EQ(r.a[0], r.ret);
+        EXPECT_EQ(r.a[1], 0u);
+        // The real return address (not the trampoline), and the sp the function had at entry.
+        EXPECT_EQ(r.ra, k == 10 ? sum::end : sum::f_add);
+        EXPECT_EQ(r.sp, records.committed[21 - i].sp) << "the entry's sp";
+        EXPECT_NE(r.time_ns, 0xa5a5a5a5a5a5a5a5u);
+    }
+    EXPECT_EQ(uprobe_hit_count(ret), 11);
+    uprobes_stats s = stats();
+    EXPECT_EQ(s.hits, 22u);
+    EXPECT_EQ(s.return_hits, 11u);
+}
+
+// A return whose probe needs a record of its own (a cookie, a pid filter, a handler: not the
+// sink's layout or not for every pid) goes to the hit sink, and so does every return of a site
+// with two return probes.
+TEST_F(record_sink_test, a_return_probe_the_sink_cannot_take_goes_to_the_hit_sink) {
+    ASSERT_EQ(machine.exec(1, "/bin/sum"), 0);
+    struct variant {
+        uint64_t cookie;
+        uint32_t pid;
+        bool two;
+    };
+    for (const variant v : {variant{5, UPROBES_ANY_PID, false}, variant{0, 1, false},
+                            variant{0, UPROBES_ANY_PID, true}}) {
+        hits.clear();
+        records.committed.clear();
+        const int ret = add(sum::f, v.cookie, UPROBES_MODE_TRACE, UPROBES_KIND_RETURN, v.pid);
+        ASSERT_GT(ret, 0);
+        const int second = v.two ? add(sum::f, 9, UPROBES_MODE_TRACE, UPROBES_KIND_RETURN) : 0;
+        cpu c = thread_at(1, 1, sum::main);
+        c.ctx.x[rv::a0] = 2;
+        ASSERT_EQ(c.run(sum::end), cpu::outcome::reached);
+        EXPECT_EQ(c.ctx.x[rv::a0], 3u);
+        EXPECT_TRUE(records.committed.empty()) << v.cookie << " " << v.pid << " " << v.two;
+        ASSERT_EQ(hits.size(), v.two ? 6u : 3u);
+        EXPECT_EQ(hits.back().kind, UPROBES_KIND_RETURN);
+        EXPECT_EQ(hits.back().retval, 3u);
+        EXPECT_EQ(hits.back().ra, sum::end);
+        ASSERT_EQ(uprobe_unregister(ret), 0);
+        if (second > 0) {
+            ASSERT_EQ(uprobe_unregister(second), 0);
+        }
+    }
+}
+
+// A return probe removed while its function runs: the return still goes to the real address,
+// and nothing is recorded for it (the site's entry probe keeps the site).
+TEST_F(record_sink_test, a_return_whose_probe_was_removed_records_nothing) {
+    ASSERT_EQ(machine.exec(1, "/bin/sum"), 0);
+    ASSERT_GT(add(sum::f, 0, UPROBES_MODE_TRACE, UPROBES_KIND_ENTRY), 0);
+    const int ret = add(sum::f, 0, UPROBES_MODE_TRACE, UPROBES_KIND_RETURN);
+    ASSERT_GT(ret, 0);
+    cpu c = thread_at(1, 1, sum::main);
+    c.ctx.x[rv::a0] = 0;
+    ASSERT_EQ(c.run(sum::f + 4), cpu::outcome::reached); // entered f: ra is the trampoline
+    ASSERT_EQ(uprobe_unregister(ret), 0);
+    ASSERT_EQ(c.run(sum::end), cpu::outcome::reached);
+    EXPECT_EQ(c.ctx.x[rv::ra], sum::end);
+    ASSERT_EQ(records.committed.size(), 1u);
+    EXPECT_EQ(records.committed[0].kind, UPROBES_KIND_ENTRY);
+    EXPECT_TRUE(hits.empty());
+    EXPECT_EQ(stats().return_hits, 1u);
+}
+
+// A sink out of room at the return: the record is lost (counted by the sink), the return and
+// its hit count are not.
+TEST_F(record_sink_test, a_full_sink_loses_the_return_record_and_the_thread_returns) {
+    ASSERT_EQ(machine.exec(1, "/bin/sum"), 0);
+    const int ret = add(sum::f, 0, UPROBES_MODE_TRACE, UPROBES_KIND_RETURN);
+    ASSERT_GT(ret, 0);
+    records.full = true;
+    cpu c = thread_at(1, 1, sum::main);
+    c.ctx.x[rv::a0] = 1;
+    ASSERT_EQ(c.run(sum::end), cpu::outcome::reached);
+    EXPECT_EQ(c.ctx.x[rv::a0], 1u);
+    EXPECT_EQ(records.refused, 2);
+    EXPECT_TRUE(records.committed.empty());
+    EXPECT_TRUE(hits.empty());
+    EXPECT_EQ(uprobe_hit_count(ret), 2);
+    EXPECT_EQ(stats().return_hits, 2u);
 }
 
 } // namespace
