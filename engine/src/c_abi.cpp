@@ -197,11 +197,6 @@ int uprobes_trap_handler_thread(struct uprobes_trap_context* ctx, uint32_t pid, 
     return the_engine.trap_thread(pid, tid, ctx, info); // takes the port lock itself
 }
 
-int uprobes_trap_handler_locked(struct uprobes_trap_context* ctx, uint32_t pid, uint32_t tid,
-                                struct uprobes_trap_info* info) {
-    return the_engine.trap_locked(pid, tid, ctx, info); // the caller holds the port lock
-}
-
 int uprobes_resume(struct uprobes_trap_context* ctx) {
     return uprobes_resume_ex(ctx, nullptr);
 }

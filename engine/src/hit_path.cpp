@@ -206,7 +206,7 @@ engine::trap_body(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx, uprobes
     const uint64_t addr = pc - proc->bias;
     const site_hot* h = last_hot_;
     if (__builtin_expect(h == nullptr || h->addr != addr || h->program != proc->program, 0)) {
-        if (proc->xol != 0 && pc - proc->xol < xol_page_size) {
+        if (pc - proc->xol_trap_base < xol_page_size) {
             counters_.traps++;
             // The trampoline (the page's first instruction) straight to its handler.
             if (pc == proc->xol)
@@ -254,8 +254,9 @@ int engine::trap(uprobes_trap_context* ctx, uprobes_trap_info* info) {
     return trap_body(os_current_pid(), os_current_tid(), ctx, info);
 }
 
-int engine::trap_locked(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx,
-                        uprobes_trap_info* info) {
+[[gnu::always_inline]] inline int engine::trap_locked(uint32_t pid, uint32_t tid,
+                                                      uprobes_trap_context* ctx,
+                                                      uprobes_trap_info* info) {
     if (info == nullptr)
         __builtin_unreachable(); // the contract: set_info's test folds away
     return trap_body(pid, tid, ctx, info);
@@ -519,3 +520,14 @@ void engine::run_post_handlers(const process_rec& proc, uint32_t tid, const site
 }
 
 } // namespace ruprobes
+
+// The C ABI's trap handler for a caller that holds the engine's lock (ruprobes.h), here rather
+// than in c_abi.cpp so that the hit path is its body: no call level of its own.
+extern "C" int uprobes_trap_handler_locked(struct uprobes_trap_context* ctx, uint32_t pid,
+                                           uint32_t tid, struct uprobes_trap_info* info) {
+    // The engine's address as a value the compiler does not know, so that it stays in a
+    // register for the calls out of the hit path instead of being formed again before each.
+    ruprobes::engine* e = &ruprobes::c_abi_engine;
+    asm("" : "+r"(e));
+    return e->trap_locked(pid, tid, ctx, info);
+}

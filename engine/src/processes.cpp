@@ -5,6 +5,11 @@
 
 namespace ruprobes {
 
+void set_xol(process_rec& p, uint64_t page) {
+    p.xol = page;
+    p.xol_trap_base = page != 0 ? page : xol_none_base;
+}
+
 namespace {
 
 static_assert(sizeof(thread_rec) == 64, "a new field of thread_rec: reset it in reset_thread");
@@ -158,7 +163,7 @@ result<void> engine::on_exec(uint32_t pid, const uprobes_program_image& image, c
     p.used = true;
     p.program = program;
     p.bias = bias;
-    p.xol = os_xol_page(pid);
+    set_xol(p, os_xol_page(pid));
     p.next_in_program = programs_[program].process_head;
     programs_[program].process_head = index;
     processes_used_++;
@@ -198,7 +203,7 @@ result<void> engine::on_fork(uint32_t parent_pid, uint32_t parent_tid, uint32_t 
     c.used = true;
     c.program = parent->program;
     c.bias = parent->bias;
-    c.xol = os_xol_page(child_pid);
+    set_xol(c, os_xol_page(child_pid));
     program_rec& prog = programs_[c.program];
     c.next_in_program = prog.process_head;
     prog.process_head = index;

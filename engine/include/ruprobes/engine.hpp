@@ -30,6 +30,7 @@ namespace ruprobes {
 inline constexpr uint32_t nil = 0xffffffffu;
 inline constexpr size_t max_path_length = 63; // bytes of a program path, without the NUL
 inline constexpr uint64_t xol_page_size = 4096;
+inline constexpr uint64_t xol_none_base = ~uint64_t{0} - xol_page_size + 1;
 inline constexpr uint64_t xol_slot_size = 16; // instruction (2 or 4) + ebreak (4), padded
 inline constexpr uint32_t xol_slots = static_cast<uint32_t>(xol_page_size / xol_slot_size);
 inline constexpr uint32_t checkpoints_per_program = 32;
@@ -136,9 +137,16 @@ struct process_rec {
     uint32_t next_in_program = nil;
     uint32_t thread_head = nil;
     uint64_t bias = 0;
-    uint64_t xol = 0;                       // user address of the xol page, 0: none
+    uint64_t xol = 0; // user address of the xol page, 0: none
+    // Where the hit path looks for the xol page: xol, or with none the top page of the address
+    // space, which no user pc reaches, so that `pc - xol_trap_base < xol_page_size` alone says
+    // "in the xol page" (set_xol).
+    uint64_t xol_trap_base = xol_none_base;
     uint64_t xol_used[xol_slots / 64] = {}; // slot bitmap; slot 0 is the return trampoline
 };
+
+// Sets the xol page of `p` (0: none) and the hit path's base for it.
+void set_xol(process_rec& p, uint64_t page);
 
 // One pending function return: what the ra hijack replaced.
 struct return_entry {
@@ -248,8 +256,8 @@ public:
     // trap() for thread `tid` of process `pid`, which the caller names
     // (uprobes_trap_handler_thread). Unlike every other member it takes the port lock itself.
     int trap_thread(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx, uprobes_trap_info* info);
-    // trap_thread() for a caller that holds the port lock already (uprobes_trap_handler_locked);
-    // `info` must not be null.
+    // trap_thread() for a caller that holds the port lock already: the body of
+    // uprobes_trap_handler_locked, inline in hit_path.cpp only; `info` must not be null.
     int trap_locked(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx, uprobes_trap_info* info);
     int resume(uprobes_trap_context* ctx, uprobes_trap_info* info);
     int single_step(uprobes_trap_context* ctx, uprobes_trap_info* info);
