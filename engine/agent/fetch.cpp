@@ -124,13 +124,7 @@ void fetch_probe_add(const wire::frame& f, const wire::probe_add_request& req) {
         reply_status(f, st);
         return;
     }
-    fetch_probe* slot = nullptr;
-    for (fetch_probe& p : fetch_probes) {
-        if (!p.used) {
-            slot = &p;
-            break;
-        }
-    }
+    fetch_probe* slot = first_unused(fetch_probes);
     if (slot == nullptr) {
         reply_status(f, wire::status_of(ruprobes::error::no_space));
         return;

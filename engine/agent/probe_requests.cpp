@@ -71,13 +71,7 @@ uint32_t add_probe(const wire::frame& f, const probe_params& p) {
             return 0;
         }
     }
-    probe_slot* slot = nullptr;
-    for (probe_slot& s : probes) {
-        if (!s.used) {
-            slot = &s;
-            break;
-        }
-    }
+    probe_slot* slot = first_unused(probes);
     if (slot == nullptr) {
         reply_status(f, wire::status_of(ruprobes::error::no_space));
         return 0;

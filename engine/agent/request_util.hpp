@@ -7,6 +7,17 @@
 
 namespace agent {
 
+// The first slot of `slots` not in use, or nullptr when all are.
+template <class T, size_t N>
+T* first_unused(T (&slots)[N]) {
+    for (T& slot : slots) {
+        if (!slot.used) {
+            return &slot;
+        }
+    }
+    return nullptr;
+}
+
 // Copies a wire string into a NUL-terminated buffer; false when it does not fit.
 inline bool copy_string(wire::bytes from, char* to, size_t size) {
     if (from.size() + 1 > size) {

@@ -2,6 +2,7 @@
 // initialisation, §4.2.3 MMIO-specific initialisation, §5.3 console device).
 #include "agent/virtio_console.hpp"
 
+#include "agent/agent_lock.hpp"
 #include "agent/agent_string.hpp"
 #include "agent/virtqueue.hpp"
 
@@ -41,15 +42,8 @@ struct state {
 
 constinit state s{};
 
-// The agent's lock around ring updates shared with the interrupt handler (os_agent_lock: it
-// excludes the interrupt on this hart and the other harts).
-class irq_guard {
-public:
-    irq_guard() { os_agent_lock(); }
-    ~irq_guard() { os_agent_unlock(); }
-    irq_guard(const irq_guard&) = delete;
-    irq_guard& operator=(const irq_guard&) = delete;
-};
+// Ring updates shared with the interrupt handler take the agent's lock (agent::agent_lock): it
+// excludes the interrupt on this hart and the other harts.
 
 // Copies used receive buffers into the ring and reposts them. Interrupts off.
 bool pump_rx() {
@@ -214,7 +208,7 @@ void interrupt() {
     }
     bool got;
     {
-        irq_guard guard;
+        agent::agent_lock guard;
         uint32_t why = s.dev.read(virtio::reg::interrupt_status);
         s.dev.write(virtio::reg::interrupt_ack, why);
         s.stats.interrupts++;
@@ -229,7 +223,7 @@ void poll() {
     if (!s.present) {
         return;
     }
-    irq_guard guard;
+    agent::agent_lock guard;
     service(); // the caller is the agent, which reads next
 }
 
@@ -237,7 +231,7 @@ size_t read(uint8_t* out, size_t max) {
     if (!s.present) {
         return 0;
     }
-    irq_guard guard;
+    agent::agent_lock guard;
     size_t n = 0;
     while (n < max && s.ring_count > 0) {
         out[n++] = s.ring[s.ring_head];
@@ -254,7 +248,7 @@ bool can_write(size_t len) {
     if (!s.present || len > virtio::queue_buffer_size) {
         return false;
     }
-    irq_guard guard;
+    agent::agent_lock guard;
     reclaim_tx();
     if (s.open && s.open_len + len <= virtio::queue_buffer_size) {
         return true;
@@ -266,7 +260,7 @@ bool write(const uint8_t* data, size_t len) {
     if (!s.present || len > virtio::queue_buffer_size) {
         return false;
     }
-    irq_guard guard;
+    agent::agent_lock guard;
     reclaim_tx();
     if (s.open && s.open_len + len > virtio::queue_buffer_size) {
         submit_open();
@@ -290,7 +284,7 @@ uint8_t* reserve(size_t len) {
     if (!s.present || len > virtio::queue_buffer_size) {
         return nullptr;
     }
-    irq_guard guard;
+    agent::agent_lock guard;
     reclaim_tx();
     if (s.open && ((s.open_len & 7) != 0 || s.open_len + len > virtio::queue_buffer_size)) {
         submit_open();
@@ -308,7 +302,7 @@ uint8_t* reserve(size_t len) {
 }
 
 void commit(size_t len) {
-    irq_guard guard;
+    agent::agent_lock guard;
     s.open_len += static_cast<uint32_t>(len);
     s.stats.tx_bytes += len;
 }
@@ -318,7 +312,7 @@ bool write_gather(const uint8_t* head, size_t head_len, const void* body, size_t
     if (!s.present || head_len + tail_len > virtio::queue_buffer_size) {
         return false;
     }
-    irq_guard guard;
+    agent::agent_lock guard;
     reclaim_tx();
     if (s.open && s.open_len + head_len + tail_len > virtio::queue_buffer_size) {
         submit_open();
@@ -350,13 +344,13 @@ void flush() {
     if (!s.present) {
         return;
     }
-    irq_guard guard;
+    agent::agent_lock guard;
     submit_open();
     reclaim_tx();
 }
 
 statistics stats() {
-    irq_guard guard;
+    agent::agent_lock guard;
     return s.stats;
 }
 
