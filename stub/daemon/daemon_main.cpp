@@ -72,6 +72,7 @@ std::optional<std::unique_ptr<qemu_process>> launch_qemu(const daemon_options& o
     q.agent_socket = agent_socket;
     q.append = options.append;
     q.extra = options.qemu_args;
+    q.harts = options.harts;
     try {
         auto qemu = std::make_unique<qemu_process>(q, log);
         spdlog::info("QEMU started (pid {}), console log {}, agent socket {}", qemu->pid(), log,

@@ -15,6 +15,9 @@ constexpr const char* front_end_group = "Front ends";
 constexpr const char* limits_group = "Client limits (each port; see stub/daemon/README.md)";
 constexpr const char* general_group = "General";
 
+// The most harts --launch gives the kernel: the agent keeps one hit ring per hart for at most 8.
+constexpr unsigned max_harts = 8;
+
 [[noreturn]] void bad_value(const std::string& flag, const std::string& what) {
     throw CLI::ValidationError(flag, what);
 }
@@ -52,6 +55,20 @@ void add_target_flags(CLI::App& app, daemon_options& o) {
         ->type_name("ARG")
         ->allow_extra_args(false)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+        ->group(target_group);
+    app.add_option_function<std::string>(
+           "--harts",
+           [&o](const std::string& value) {
+               if (value.size() != 1 || value[0] < '1' ||
+                   static_cast<unsigned>(value[0] - '0') > max_harts)
+                   bad_value("--harts",
+                             "expected 1.." + std::to_string(max_harts) + ", got '" + value + "'");
+               o.harts = static_cast<unsigned>(value[0] - '0');
+           },
+           "harts (CPUs) QEMU gives the kernel for --launch (-smp);\n"
+           "the reference kernel runs processes on all of them")
+        ->type_name("N")
+        ->default_str(std::to_string(o.harts))
         ->group(target_group);
     app.add_option("--append", o.append,
                    "kernel command line for --launch (the default keeps the\n"
@@ -239,6 +256,10 @@ bool check_choices(const daemon_options& o, daemon_kind kind, std::string& error
         }
         if (!o.qemu_args.empty() && o.launch_kernel.empty()) {
             error = "--qemu-arg only applies to --launch";
+            return false;
+        }
+        if (o.harts != 1 && o.launch_kernel.empty()) {
+            error = "--harts only applies to --launch";
             return false;
         }
     }

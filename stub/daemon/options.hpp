@@ -22,6 +22,7 @@ struct daemon_options {
     std::string qemu_socket;               // --qemu-socket PATH
     std::string launch_kernel;             // --launch KERNEL
     std::vector<std::string> qemu_args;    // --qemu-arg ARG (repeatable)
+    unsigned harts = 1;                    // --harts N (QEMU -smp of --launch)
     std::string qemu_log;                  // --qemu-log FILE (launched QEMU's console)
     std::string append = "ruprobes.stay";  // --append CMDLINE (kernel command line of --launch)
     listen_address rsp{"127.0.0.1", 1234}; // --rsp-listen HOST:PORT

@@ -4,10 +4,22 @@ namespace ruprobes::launch {
 
 std::vector<std::string> qemu_command(const qemu_options& options) {
     std::vector<std::string> argv = {
-        options.qemu,   "-machine",     "virt",    "-cpu",
-        "rv64",         "-smp",         "1",       "-m",
-        options.memory, "-nographic",   "-bios",   "default",
-        "-kernel",      options.kernel, "-global", "virtio-mmio.force-legacy=false",
+        options.qemu,
+        "-machine",
+        "virt",
+        "-cpu",
+        "rv64",
+        "-smp",
+        std::to_string(options.harts),
+        "-m",
+        options.memory,
+        "-nographic",
+        "-bios",
+        "default",
+        "-kernel",
+        options.kernel,
+        "-global",
+        "virtio-mmio.force-legacy=false",
     };
     if (!options.append.empty()) {
         argv.insert(argv.end(), {"-append", options.append});

@@ -12,6 +12,7 @@ struct qemu_options {
     std::string append;       // kernel command line (-append), empty for the kernel's default
     std::string agent_socket; // unix socket path of the agent's virtio-console; empty: no channel
     std::string memory = "256M";
+    unsigned harts = 1;     // -smp: the harts the kernel gets (the reference kernel runs on all)
     std::string gdb_listen; // "tcp:127.0.0.1:PORT" to enable QEMU's own gdbstub, empty: none
     bool gdb_wait = false;  // -S: wait for the gdbstub before running
     std::vector<std::string> extra; // appended verbatim (--qemu-arg)

@@ -15,6 +15,7 @@ qemu_guest::qemu_guest(const temp_dir& dir, guest_options options) {
     }
     q.gdb_listen = options.gdb_listen;
     q.gdb_wait = options.gdb_wait;
+    q.harts = options.harts;
     q.extra = options.extra;
     argv_ = launch::qemu_command(q);
     spawn_options spawn;

@@ -1,14 +1,17 @@
 // ruprobesd's and ruprobesd-fake's command lines: defaults, values, refusals (non-loopback
 // without --allow-remote, no target, unknown flags), and the generated --help.
 #include "daemon/options.hpp"
+#include "launch/qemu_command.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 
 using namespace ruprobes::daemon;
+namespace launch = ruprobes::launch;
 
 namespace {
 
@@ -115,6 +118,8 @@ TEST(daemon_options, refusals) {
     EXPECT_FALSE(parse_fake({"--qemu-socket", "/tmp/s"}, error));
     EXPECT_FALSE(parse({"--qemu-socket", "/tmp/s", "--qemu-arg", "-s"}, error));
     EXPECT_NE(error.find("--qemu-arg only applies to --launch"), std::string::npos) << error;
+    EXPECT_FALSE(parse({"--qemu-socket", "/tmp/s", "--harts", "4"}, error));
+    EXPECT_NE(error.find("--harts only applies to --launch"), std::string::npos) << error;
     EXPECT_TRUE(parse({"--help"}, error)->help);
     EXPECT_TRUE(parse({"--version"}, error)->version);
 }
@@ -138,6 +143,32 @@ TEST(daemon_options, repeated_flags) {
     EXPECT_EQ(error, "unknown option 'extra'");
 }
 
+// --harts: the kernel's hart count for --launch, 1 to 8, passed to QEMU as -smp.
+TEST(daemon_options, harts_of_a_launched_kernel) {
+    std::string error;
+    auto o = parse({"--launch", "k.elf"}, error);
+    ASSERT_TRUE(o) << error;
+    EXPECT_EQ(o->harts, 1u);
+    o = parse({"--launch", "k.elf", "--harts", "4"}, error);
+    ASSERT_TRUE(o) << error;
+    EXPECT_EQ(o->harts, 4u);
+    launch::qemu_options q;
+    q.kernel = "k.elf";
+    q.harts = o->harts;
+    const auto argv = launch::qemu_command(q);
+    const auto smp = std::find(argv.begin(), argv.end(), "-smp");
+    ASSERT_NE(smp, argv.end());
+    ASSERT_NE(smp + 1, argv.end());
+    EXPECT_EQ(smp[1], "4");
+    EXPECT_EQ(std::count(argv.begin(), argv.end(), "-smp"), 1);
+    for (const char* bad : {"0", "9", "-1", "two", "", "44"}) {
+        EXPECT_FALSE(parse({"--launch", "k.elf", "--harts", bad}, error)) << bad;
+        EXPECT_NE(error.find("--harts: expected 1..8, got '" + std::string(bad) + "'"),
+                  std::string::npos)
+            << error;
+    }
+}
+
 // --help lists every flag with its default, in its group.
 TEST(daemon_options, help_lists_every_flag_and_default) {
     std::string help = help_of(daemon_kind::kernel);
@@ -151,6 +182,7 @@ TEST(daemon_options, help_lists_every_flag_and_default) {
                              "--launch KERNEL",
                              "--qemu-arg ARG",
                              "--qemu-log FILE",
+                             "--harts N=1",
                              "--append CMDLINE=ruprobes.stay",
                              "--rsp-listen HOST:PORT=127.0.0.1:1234",
                              "--rpc-listen HOST:PORT=127.0.0.1:4242",

@@ -14,6 +14,7 @@ struct guest_options {
     bool agent_channel = false;     // expose the agent's virtio-console as a unix socket
     std::string gdb_listen;         // e.g. "tcp:127.0.0.1:PORT": QEMU's own gdbstub
     bool gdb_wait = false;          // -S
+    unsigned harts = 1;             // -smp
     std::vector<std::string> extra; // more QEMU arguments
 };
 

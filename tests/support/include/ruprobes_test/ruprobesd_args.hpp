@@ -13,9 +13,11 @@
 
 namespace ruprobes::test {
 
-// The daemon boots the reference kernel itself; QEMU's console goes to DIR/console.log.
-inline std::vector<std::string> launch_target(const temp_dir& dir) {
-    return {"--launch", kernel_elf, "--qemu-log", dir.file("console.log")};
+// The daemon boots the reference kernel itself on `harts` harts; QEMU's console goes to
+// DIR/console.log.
+inline std::vector<std::string> launch_target(const temp_dir& dir, unsigned harts = 1) {
+    return {"--launch", kernel_elf,           "--qemu-log", dir.file("console.log"),
+            "--harts",  std::to_string(harts)};
 }
 
 // The daemon connects to the agent socket of a QEMU the test started.
