@@ -74,6 +74,7 @@ agent_port::agent_port(kernel& k, socket_channel& channel) {
     the_channel = &channel;
     ruprobes_agent_config config = {};
     config.transport = RUPROBES_AGENT_TRANSPORT_BYTE_CHANNEL;
+    config.harts = 1; // one host thread runs the whole kernel
     if (ruprobes_agent_init(&config) != 0) {
         the_kernel = nullptr;
         the_channel = nullptr;
@@ -149,6 +150,11 @@ using sim::the_kernel;
 
 extern "C" void os_agent_lock(void) {}
 extern "C" void os_agent_unlock(void) {}
+
+// One host thread runs the simulated kernel (config.harts 1: the agent does not call this).
+extern "C" uint32_t os_agent_hart_id(void) {
+    return 0;
+}
 
 extern "C" void os_agent_notify(int notice) {
     if (notice == RUPROBES_AGENT_NOTICE_WORK) {
