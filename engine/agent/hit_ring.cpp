@@ -32,7 +32,7 @@ void hit_rings::configure(uint32_t harts) {
 
 uint64_t hit_rings::dropped() const {
     uint64_t n = __atomic_load_n(&stray_dropped_, __ATOMIC_RELAXED) + discarded_;
-    for (const hart_state& p : harts_) {
+    for (const hart_state& p : harts_) { // rings not in use count an id out of range
         n += __atomic_load_n(&p.dropped, __ATOMIC_RELAXED);
     }
     return n;
@@ -40,7 +40,7 @@ uint64_t hit_rings::dropped() const {
 
 uint32_t hit_rings::size() const {
     uint32_t n = 0;
-    for (uint32_t k = 0; k < max_harts; k++) {
+    for (uint32_t k = 0; k < harts_in_use_; k++) {
         n += __atomic_load_n(&harts_[k].tail, __ATOMIC_RELAXED) - harts_[k].head;
     }
     return n;
@@ -48,21 +48,36 @@ uint32_t hit_rings::size() const {
 
 uint32_t hit_rings::unsent() const {
     uint32_t n = 0;
-    for (uint32_t k = 0; k < max_harts; k++) {
+    for (uint32_t k = 0; k < harts_in_use_; k++) {
         n += __atomic_load_n(&harts_[k].tail, __ATOMIC_ACQUIRE) - harts_[k].sent;
     }
     return n;
 }
 
-// Frees the records the host acknowledged from the front of `ring`'s sent ones.
+// Frees the records the host acknowledged from the front of `ring`'s sent ones: those with seq
+// below acked_. Seqs in a ring only grow: when the last sent one is acknowledged all are (always
+// so on one hart), else a binary search finds the first that is not.
 void hit_rings::release_acked(uint32_t ring) {
     hart_state& c = harts_[ring];
-    uint32_t head = c.head;
-    while (head != c.sent && record(ring, head).seq < acked_) {
-        head++;
+    const uint32_t n = c.sent - c.head;
+    if (n == 0) {
+        return;
+    }
+    uint32_t freed = n;
+    if (record(ring, c.head + n - 1).seq >= acked_) {
+        uint32_t lo = 0, hi = n - 1; // record lo - 1 is acknowledged (lo > 0), record hi is not
+        while (lo < hi) {
+            const uint32_t mid = lo + (hi - lo) / 2;
+            if (record(ring, c.head + mid).seq < acked_) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        freed = lo;
     }
     // Release: the records' room goes back to the producer after every read of them.
-    __atomic_store_n(&c.head, head, __ATOMIC_RELEASE);
+    __atomic_store_n(&c.head, c.head + freed, __ATOMIC_RELEASE);
 }
 
 void hit_rings::skip_stale(uint32_t ring, uint32_t tail) {
@@ -91,8 +106,8 @@ void hit_rings::skip_stale(uint32_t ring, uint32_t tail) {
 hit_run hit_rings::unsent_run(uint32_t max) {
     hit_run run;
     run.first_seq = next_send_;
-    for (uint32_t i = 0; i < max_harts; i++) {
-        const uint32_t k = (last_ring_ + i) % max_harts;
+    for (uint32_t i = 0; i < harts_in_use_; i++) {
+        const uint32_t k = (last_ring_ + i) % harts_in_use_;
         hart_state& h = harts_[k];
         // Acquire: the records up to tail are filled in.
         const uint32_t tail = __atomic_load_n(&h.tail, __ATOMIC_ACQUIRE);
@@ -156,7 +171,7 @@ void hit_rings::ack(uint64_t next) {
     if (next_send_ < acked_) {
         next_send_ = acked_; // the host has records not sent yet (as it says): they are skipped
     }
-    for (uint32_t k = 0; k < max_harts; k++) {
+    for (uint32_t k = 0; k < harts_in_use_; k++) {
         const uint32_t tail = __atomic_load_n(&harts_[k].tail, __ATOMIC_ACQUIRE);
         skip_stale(k, tail);
         release_acked(k);
@@ -174,7 +189,7 @@ void hit_rings::discard_all() {
     // Records reserved from here on are kept; those reserved before and committed later are
     // skipped and counted when seen (skip_stale).
     const uint64_t mark = next_seq();
-    for (uint32_t k = 0; k < max_harts; k++) {
+    for (uint32_t k = 0; k < harts_in_use_; k++) {
         hart_state& c = harts_[k];
         const uint32_t tail = __atomic_load_n(&harts_[k].tail, __ATOMIC_ACQUIRE);
         uint32_t kept = tail;

@@ -30,7 +30,7 @@ bool ring_congested() {
     if (!session.active) {
         return false;
     }
-    for (uint32_t k = 0; k < hit_rings::max_harts; k++) {
+    for (uint32_t k = 0; k < hits.harts(); k++) {
         if (hits.ring_congested(k)) {
             return true;
         }
