@@ -62,31 +62,31 @@ public:
     // nullptr (one record counted as dropped) when the ring has no room for all of them or `hart`
     // is not a ring in use. Nothing reads them before commit(hart, n). `one_hart`: configure(1)
     // was called, and `hart` is 0. inline: every traced hit.
+    // `*crowded` is set when the ring was three quarters full (or more) before this reservation,
+    // and whenever it gives nullptr.
     template <bool one_hart = false>
-    inline ruprobes::wire::hit_record* reserve(uint32_t hart, uint32_t n = 1);
+    inline ruprobes::wire::hit_record* reserve(uint32_t hart, uint32_t n = 1,
+                                               bool* crowded = nullptr);
     // The i-th of the records reserve(hart, n) returned (they may wrap around the ring's end).
     ruprobes::wire::hit_record& reserved(size_t hart, uint32_t i) {
         const hart_state& h = harts_[hart];
         return h.records[(h.tail + i) & h.mask];
     }
-    // What a commit leaves in its ring: records not sent yet, and whether it is three quarters
-    // full.
-    struct fill {
-        uint32_t unsent;
-        bool congested;
-    };
-    // Publishes the `n` records reserved last on `hart`.
+    // Publishes the `n` records reserved last on `hart`; returns the records of the ring not
+    // sent yet.
     template <bool one_hart = false>
-    fill commit(size_t hart, uint32_t n = 1) {
+    uint32_t commit(size_t hart, uint32_t n = 1) {
         hart_state* p = state(one_hart ? 0 : hart);
         const uint32_t tail = p->tail + n;
         // Release: the records are filled in before the agent sees the new tail.
         __atomic_store_n(&p->tail, tail, __ATOMIC_RELEASE);
-        const uint32_t congested_at = one_hart ? total_records / 4 * 3 : p->congested_at;
-        return fill{.unsent = tail - __atomic_load_n(&p->sent, __ATOMIC_RELAXED),
-                    .congested =
-                        tail - __atomic_load_n(&p->head, __ATOMIC_RELAXED) >= congested_at};
+        return tail - __atomic_load_n(&p->sent, __ATOMIC_RELAXED);
     }
+    // What push() left in its ring: records not sent yet, and whether it was three quarters full.
+    struct fill {
+        uint32_t unsent = 0;
+        bool crowded = false;
+    };
     // The hart whose ring holds `r` (a record reserve() returned).
     size_t ring_of(const void* r) {
         hit_rings* self = laundered();
@@ -199,12 +199,15 @@ inline void put_word(ruprobes::wire::hit_record& r, size_t offset, uint64_t v) {
 } // namespace hit_ring_detail
 
 template <bool one_hart>
-inline ruprobes::wire::hit_record* hit_rings::reserve(uint32_t hart, uint32_t n) {
+inline ruprobes::wire::hit_record* hit_rings::reserve(uint32_t hart, uint32_t n, bool* crowded) {
     // The calling convention keeps a 32-bit value sign-extended: taken so, it needs no
     // zero-extension, and an id out of range is out of range either way.
     const size_t k = one_hart ? 0 : size_t(int64_t(int32_t(hart)));
     if (k >= max_harts) [[unlikely]] {
         __atomic_fetch_add(&stray_dropped_, 1, __ATOMIC_RELAXED);
+        if (crowded != nullptr) {
+            *crowded = true;
+        }
         return nullptr;
     }
     hit_rings* self = laundered();
@@ -212,14 +215,22 @@ inline ruprobes::wire::hit_record* hit_rings::reserve(uint32_t hart, uint32_t n)
     const uint32_t tail = p->tail;
     // Acquire: the agent (and the device it handed the records to) is done with the room.
     const uint32_t used = tail - __atomic_load_n(&p->head, __ATOMIC_ACQUIRE);
-    if (one_hart ? used > total_records - n : used + n > p->room) [[unlikely]] {
-        __atomic_store_n(&p->dropped, p->dropped + 1, __ATOMIC_RELAXED);
-        return nullptr;
+    // One test for the usual record: below three quarters there is room (a ring not in use has
+    // none, and its threshold is 0).
+    if (used >= (one_hart ? total_records / 4 * 3 : p->congested_at)) [[unlikely]] {
+        if (crowded != nullptr) {
+            *crowded = true;
+        }
+        if (used + n > (one_hart ? total_records : p->room)) {
+            __atomic_store_n(&p->dropped, p->dropped + 1, __ATOMIC_RELAXED);
+            return nullptr;
+        }
     }
     // The room cannot shrink (only this hart fills it): the seq is taken only now.
     uint64_t seq = __atomic_fetch_add(&self->next_seq_, n, __ATOMIC_RELAXED);
-    ruprobes::wire::hit_record& r = one_hart ? self->records_[size_t(tail) & (total_records - 1)]
-                                             : p->records[size_t(tail) & p->mask];
+    // The slot from the sign-extended tail: the mask clears what the extension set.
+    const size_t slot = size_t(int64_t(int32_t(tail))) & (one_hart ? total_records - 1 : p->mask);
+    ruprobes::wire::hit_record& r = one_hart ? self->records_[slot] : p->records[slot];
     r.seq = seq;
     for (uint32_t i = 1; i < n; i++) {
         reserved(k, i).seq = ++seq;
@@ -228,7 +239,8 @@ inline ruprobes::wire::hit_record* hit_rings::reserve(uint32_t hart, uint32_t n)
 }
 
 inline bool hit_rings::push(uint32_t hart, const uprobes_hit& hit, fill* after) {
-    ruprobes::wire::hit_record* slot = reserve(hart);
+    bool crowded = false;
+    ruprobes::wire::hit_record* slot = reserve(hart, 1, &crowded);
     if (slot == nullptr) {
         return false;
     }
@@ -245,9 +257,9 @@ inline bool hit_rings::push(uint32_t hart, const uprobes_hit& hit, fill* after) 
         offsetof(uprobes_hit, retval) - offsetof(uprobes_hit, a) == 80 &&
         offsetof(ruprobes::wire::hit_record, ret) - offsetof(ruprobes::wire::hit_record, a) == 80);
     __builtin_memcpy(__builtin_assume_aligned(&r.a, 8), __builtin_assume_aligned(&hit.a, 8), 88);
-    const fill f = commit(hart);
+    const uint32_t unsent = commit(hart);
     if (after != nullptr) {
-        *after = f;
+        *after = fill{.unsent = unsent, .crowded = crowded};
     }
     return true;
 }

@@ -77,33 +77,33 @@ void note_hit_drop() {
     note_hit_drop();
 }
 
-// After records were committed on `hart`: wake the agent when a record waits in this hart's
-// ring and none did before, not for every record: the agent sends every record it can in a round
-// and keeps running while any are sendable (ruprobes_agent_poll returns 0), and an
-// acknowledgement that opens the window wakes it through the console's interrupt. (A record that
-// waits for another hart's smaller seq is sent once that one is committed, and that hart's ring
-// then wakes the agent: every record of it before that seq went. On several harts a commit that
-// races the agent's send may miss a wake-up; the record then waits for the agent's next round,
-// 10 ms at most.) Once each further half window waits, or the ring is three quarters full during
-// a session, ask the kernel to run the agent before the trapping thread goes on, so that it ships
-// before the ring overflows (otherwise it runs at the next timer tick: a tick's hits can exceed
-// the ring).
-[[gnu::noinline]] void notice_after_commit(size_t hart) {
-    const uint32_t unsent = hits.ring_unsent(hart);
-    if (unsent == 1) {
-        wake_agent();
-    }
-    if ((unsent > 1 && (unsent - 1) % (hit_window / 2) == 0) || hart_congested(hart)) {
-        os_agent_notify(RUPROBES_AGENT_NOTICE_HURRY);
+// After records were committed on a hart, `unsent` of them waiting in its ring: wake the agent
+// when a record waits in this hart's ring and none did before, not for every record: the agent
+// sends every record it can in a round and keeps running while any are sendable
+// (ruprobes_agent_poll returns 0), and an acknowledgement that opens the window wakes it through
+// the console's interrupt. (A record that waits for another hart's smaller seq is sent once that
+// one is committed, and that hart's ring then wakes the agent: every record of it before that seq
+// went. On several harts a commit that races the agent's send may miss a wake-up; the record then
+// waits for the agent's next round, 10 ms at most.) Once each further half window waits, ask the
+// kernel to run the agent before the trapping thread goes on, so that it ships before the ring
+// overflows (otherwise it runs at the next timer tick: a tick's hits can exceed the ring).
+[[gnu::noinline]] void notice_unsent(uint32_t unsent) {
+    os_agent_notify(unsent == 1 ? RUPROBES_AGENT_NOTICE_WORK : RUPROBES_AGENT_NOTICE_HURRY);
+}
+
+// Whether notice_unsent has anything to do: one test of the usual record.
+inline void after_commit(uint32_t unsent) {
+    static_assert((hit_window / 2 & (hit_window / 2 - 1)) == 0);
+    if (((unsent - 1) & (hit_window / 2 - 1)) == 0) [[unlikely]] {
+        notice_unsent(unsent);
     }
 }
 
-// Whether notice_after_commit has anything to do, from what the commit left: two tests of the
-// usual record.
-inline void after_commit(size_t hart, hit_rings::fill f) {
-    static_assert((hit_window / 2 & (hit_window / 2 - 1)) == 0);
-    if (((f.unsent - 1) & (hit_window / 2 - 1)) == 0 || f.congested) [[unlikely]] {
-        notice_after_commit(hart);
+// A reservation found its ring three quarters full: during a session, the kernel may hold the
+// thread after its trap until the agent made room (ruprobes_agent_congested).
+[[gnu::noinline]] void note_crowded() {
+    if (session.active) {
+        os_agent_notify(RUPROBES_AGENT_NOTICE_HURRY);
     }
 }
 
@@ -131,10 +131,14 @@ uint32_t current_hart() {
 // `one_hart`: the kernel has one hart, and the ring's constants replace the hart's lookup.
 template <bool one_hart>
 uprobes_hit_record* reserve_record(void*) {
-    wire::hit_record* r = hits.reserve<one_hart>(one_hart ? 0 : os_agent_hart_id());
-    if (r == nullptr) [[unlikely]] {
-        note_hit_drop_locked();
-        return nullptr;
+    bool crowded = false;
+    wire::hit_record* r = hits.reserve<one_hart>(one_hart ? 0 : os_agent_hart_id(), 1, &crowded);
+    if (crowded) [[unlikely]] {
+        if (r == nullptr) {
+            note_hit_drop_locked();
+            return nullptr;
+        }
+        note_crowded();
     }
     return reinterpret_cast<uprobes_hit_record*>(r);
 }
@@ -144,7 +148,7 @@ void commit_record(uprobes_hit_record* r, void*) {
     // The ring is found from the record: no second os_agent_hart_id call.
     const size_t hart = one_hart ? 0 : hits.ring_of(r);
     // A tail call when there is a notice: the usual record needs no stack frame.
-    after_commit(hart, hits.commit<one_hart>(hart));
+    after_commit(hits.commit<one_hart>(hart));
 }
 
 // The engine's hit sink (a breakpoint trap, under the engine lock).
@@ -164,7 +168,10 @@ void on_hit(const uprobes_hit* hit, void*) {
         note_hit_drop_locked();
         return;
     }
-    after_commit(hart, f);
+    if (f.crowded) {
+        note_crowded();
+    }
+    after_commit(f.unsent);
 }
 
 } // namespace

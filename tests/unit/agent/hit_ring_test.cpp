@@ -124,14 +124,16 @@ TEST(HitRing, ConfigureSplitsTheRecordsAmongTheHarts) {
 
     auto one = make_rings(1);
     for (uint32_t i = 0; i < hit_rings::total_records; i++) {
-        ruprobes::wire::hit_record* r = one->reserve<true>(0);
+        bool crowded = false;
+        ruprobes::wire::hit_record* r = one->reserve<true>(0, 1, &crowded);
         ASSERT_NE(r, nullptr);
+        EXPECT_EQ(crowded, i >= hit_rings::total_records / 4 * 3) << i;
         r->a[0] = i;
-        const hit_rings::fill f = one->commit<true>(0);
-        EXPECT_EQ(f.unsent, i + 1);
-        EXPECT_EQ(f.congested, i + 1 >= hit_rings::total_records / 4 * 3);
+        EXPECT_EQ(one->commit<true>(0), i + 1);
     }
-    EXPECT_EQ(one->reserve<true>(0), nullptr);
+    bool crowded = false;
+    EXPECT_EQ(one->reserve<true>(0, 1, &crowded), nullptr);
+    EXPECT_TRUE(crowded);
     EXPECT_EQ(one->reserve(1), nullptr) << "no ring for a second hart";
     EXPECT_EQ(one->dropped(), 2u);
     auto sent = send_all(*one);
