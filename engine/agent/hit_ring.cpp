@@ -211,7 +211,8 @@ bool hit_rings::push_with_data(uint32_t hart, const uprobes_hit& hit, const uint
     const uint32_t n = (len + wire::fetch_chunk_size - 1) / wire::fetch_chunk_size;
     if (n > wire::max_fetch_records) {
         if (hart < max_harts) {
-            harts_[hart].dropped++;
+            hart_state& h = harts_[hart];
+            __atomic_store_n(&h.dropped, h.dropped + 1, __ATOMIC_RELAXED); // only this hart writes
         } else {
             __atomic_fetch_add(&stray_dropped_, 1, __ATOMIC_RELAXED);
         }
