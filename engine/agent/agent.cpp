@@ -13,7 +13,7 @@ namespace agent {
 alignas(8) uint8_t tx_frame[wire::max_frame];
 
 constinit agent_session session;
-constinit hit_ring hits;
+constinit hit_rings hits;
 constinit event_queue events;
 namespace {
 uint8_t decoder_storage[wire::max_frame];
@@ -115,7 +115,7 @@ extern "C" int ruprobes_agent_init(const ruprobes_agent_config* config) {
         return -1;
     }
     boot_id = config->boot_id != 0 ? config->boot_id : agent_boot_id();
-    install_sinks();
+    install_sinks(config->harts);
     running = true;
     return 0;
 }

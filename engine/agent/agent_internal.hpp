@@ -69,16 +69,17 @@ constexpr uint32_t kernel_capabilities =
     wire::capability::fetch_records;
 
 extern agent_session session;
-extern hit_ring hits;                  // under the agent's lock
-extern event_queue events;             // under the agent's lock
+extern hit_rings hits;     // per hart: producers lock-free, the agent's side under its lock
+extern event_queue events; // under the agent's lock
 extern wire::frame_decoder decoder;    // frames from the host
 extern uint64_t boot_id;               // kernel_ready, hello
 extern uint64_t reported_hits_dropped; // the hits_dropped the host last heard of (hello, drops)
 
-// producers.cpp: hands the engine its hit and record sinks (uprobes_set_*_sink).
-void install_sinks();
-// True while a host session is active and the hit ring is three quarters full: the kernel may
-// then hold a thread that makes hits (ruprobes_agent_congested).
+// producers.cpp: splits the hit records among `harts` rings (ruprobes_agent_config) and hands
+// the engine its hit and record sinks (uprobes_set_*_sink).
+void install_sinks(uint32_t harts);
+// True while a host session is active and a hart's hit ring is three quarters full: the kernel
+// may then hold a thread that makes hits (ruprobes_agent_congested).
 bool ring_congested();
 // Wakes the threads held for room once the ring has some.
 void wake_if_room();

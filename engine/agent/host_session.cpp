@@ -169,7 +169,7 @@ void receive_all() {
 void check_resend() {
     const uint64_t now = agent_time_ns(); // read outside the lock (no hook is called under it)
     agent_lock lock;
-    if (hits.size() > hits.unsent() && now - last_ack_ns > resend_after_ns) {
+    if (hits.unacknowledged() && now - last_ack_ns > resend_after_ns) {
         hits.rewind();
         last_ack_ns = now;
         hits_resent++;

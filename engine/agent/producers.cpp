@@ -1,7 +1,7 @@
 // The agent's producers, in trap and lifecycle context (they never block): the engine's hit and
-// record sinks, which store hit records in the ring, and the kernel's lifecycle hooks
-// (ruprobes_agent_on_*), which queue events behind them. The agent thread ships both
-// (shipping.cpp).
+// record sinks, which store hit records in the ring of the hart they run on (no lock), and the
+// kernel's lifecycle hooks (ruprobes_agent_on_*), which queue events behind them. The agent thread
+// ships both (shipping.cpp).
 #include "agent/agent_internal.hpp"
 #include "agent/aggregations.hpp"
 #include "agent/fetch.hpp"
@@ -17,18 +17,28 @@ void wake_agent() {
     os_agent_notify(RUPROBES_AGENT_NOTICE_WORK);
 }
 
-// Backpressure: while a host session is active and the ring is three quarters full, the kernel
-// may hold a thread that makes hits (after its trap) until the agent ships and the host
-// acknowledges, instead of letting it run on and lose records (RUPROBES_AGENT_NOTICE_HURRY).
-constexpr uint32_t congested_records = hit_ring::capacity / 4 * 3;
+// Backpressure: while a host session is active and a hart's ring is three quarters full, the
+// kernel may hold a thread that makes hits on it (after its trap) until the agent ships and the
+// host acknowledges, instead of letting it run on and lose records (RUPROBES_AGENT_NOTICE_HURRY).
+bool hart_congested(size_t hart) {
+    return session.active && hits.ring_congested(hart);
+}
 
 } // namespace
 
 bool ring_congested() {
-    return session.active && hits.size() >= congested_records;
+    if (!session.active) {
+        return false;
+    }
+    for (uint32_t k = 0; k < hits.harts(); k++) {
+        if (hits.ring_congested(k)) {
+            return true;
+        }
+    }
+    return false;
 }
 
-// Wakes the threads held for room once the ring has some.
+// Wakes the threads held for room once the rings have some.
 void wake_if_room() {
     if (!ring_congested()) {
         os_agent_notify(RUPROBES_AGENT_NOTICE_ROOM);
@@ -37,15 +47,15 @@ void wake_if_room() {
 
 namespace {
 
-// Queues `e` behind the hit records made so far (event_queue.hpp).
+// Queues `e` behind the hit records made so far (event_queue.hpp). Agent lock held.
 void queue_event(agent_event& e) {
     e.hit_mark = hits.next_seq();
     events.push(e);
 }
 
-// A record the full ring could not take: the loss goes into the event queue at its place in the
+// A record a full ring could not take: the loss goes into the event queue at its place in the
 // sequence (consecutive drops at the same place make one event). When the queue is full too,
-// send_drops_if_changed reports it once the queue has drained.
+// send_drops_if_changed reports it once the queue has drained. Agent lock held.
 void note_hit_drop() {
     if (!events.empty() && events.back().type == wire::msg_type::drops &&
         events.back().hit_mark == hits.next_seq()) {
@@ -61,37 +71,45 @@ void note_hit_drop() {
     queue_event(e);
 }
 
-// What the agent does after a record was stored: wakes the agent thread or asks the kernel to
-// run it first. Agent lock held; the notices go out after it is released.
-struct after_push {
-    bool wake = false;
-    bool hurry = false;
-};
-
-after_push record_stored() {
-    // Wake the agent when a record waits and none did before, not for every record: the agent
-    // sends every record it can in a round and keeps running while any are sendable
-    // (ruprobes_agent_poll returns 0), and an acknowledgement that opens the window wakes it
-    // through the console's interrupt. Once a window's worth waits, ask the kernel to run the
-    // agent before the trapping thread goes on, so that it ships before the ring overflows
-    // (otherwise it runs at the next timer tick: a tick's hits can exceed the ring).
-    const uint32_t unsent = hits.unsent();
-    return after_push{.wake = unsent == 1,
-                      .hurry = unsent % (hit_window / 2) == 0 || ring_congested()};
+// The drop path of the trap (rare): the event queue is the agent's, under its lock.
+[[gnu::noinline]] void note_hit_drop_locked() {
+    agent_lock lock;
+    note_hit_drop();
 }
 
-void notify(after_push a) {
-    if (a.wake) {
-        wake_agent();
+// After records were committed on a hart, `unsent` of them waiting in its ring: wake the agent
+// when a record waits in this hart's ring and none did before, not for every record: the agent
+// sends every record it can in a round and keeps running while any are sendable
+// (ruprobes_agent_poll returns 0), and an acknowledgement that opens the window wakes it through
+// the console's interrupt. (A record that waits for another hart's smaller seq is sent once that
+// one is committed, and that hart's ring then wakes the agent: every record of it before that seq
+// went. On several harts a commit that races the agent's send may miss a wake-up; the record then
+// waits for the agent's next round, 10 ms at most.) Once each further half window waits, ask the
+// kernel to run the agent before the trapping thread goes on, so that it ships before the ring
+// overflows (otherwise it runs at the next timer tick: a tick's hits can exceed the ring).
+[[gnu::noinline]] void notice_unsent(uint32_t unsent) {
+    os_agent_notify(unsent == 1 ? RUPROBES_AGENT_NOTICE_WORK : RUPROBES_AGENT_NOTICE_HURRY);
+}
+
+// Whether notice_unsent has anything to do: one test of the usual record.
+inline void after_commit(uint32_t unsent) {
+    static_assert((hit_window / 2 & (hit_window / 2 - 1)) == 0);
+    if (((unsent - 1) & (hit_window / 2 - 1)) == 0) [[unlikely]] {
+        notice_unsent(unsent);
     }
-    if (a.hurry) {
+}
+
+// A reservation found its ring three quarters full: during a session, the kernel may hold the
+// thread after its trap until the agent made room (ruprobes_agent_congested).
+[[gnu::noinline]] void note_crowded() {
+    if (session.active) {
         os_agent_notify(RUPROBES_AGENT_NOTICE_HURRY);
     }
 }
 
 // The engine's record sink (uprobes_set_record_sink): the record is written once, by the
-// engine, into the ring where it is shipped from. The agent's lock is held from reserve to
-// commit (the engine only fills the record in between).
+// engine, into this hart's ring, where it is shipped from. No lock: the ring is this hart's
+// alone, and the engine fills the record between reserve and commit with interrupts off.
 static_assert(sizeof(uprobes_hit_record) == sizeof(wire::hit_record) &&
               offsetof(uprobes_hit_record, pid) == offsetof(wire::hit_record, pid) &&
               offsetof(uprobes_hit_record, pc) == offsetof(wire::hit_record, pc) &&
@@ -103,32 +121,34 @@ static_assert(sizeof(uprobes_hit_record) == sizeof(wire::hit_record) &&
               offsetof(uprobes_hit_record, ra) == offsetof(wire::hit_record, ra) &&
               offsetof(uprobes_hit_record, ret) == offsetof(wire::hit_record, ret));
 
+// The hart a hit runs on: 0 when the kernel said it has one hart.
+constinit bool one_hart = false;
+
+uint32_t current_hart() {
+    return one_hart ? 0 : os_agent_hart_id();
+}
+
+// `one_hart`: the kernel has one hart, and the ring's constants replace the hart's lookup.
+template <bool one_hart>
 uprobes_hit_record* reserve_record(void*) {
-    os_agent_lock();
-    wire::hit_record* r = hits.reserve();
-    if (r == nullptr) {
-        note_hit_drop();
-        os_agent_unlock();
-        return nullptr;
+    bool crowded = false;
+    wire::hit_record* r = hits.reserve<one_hart>(one_hart ? 0 : os_agent_hart_id(), 1, &crowded);
+    if (crowded) [[unlikely]] {
+        if (r == nullptr) {
+            note_hit_drop_locked();
+            return nullptr;
+        }
+        note_crowded();
     }
     return reinterpret_cast<uprobes_hit_record*>(r);
 }
 
-// commit_record when the agent is to be woken or hurried.
-[[gnu::noinline]] void unlock_and_notify(after_push a) {
-    os_agent_unlock();
-    notify(a);
-}
-
-void commit_record(uprobes_hit_record*, void*) {
-    // reserve() stored the record: what is left is the wake-up and the lock. Both ends are tail
-    // calls, so the usual record (nothing to notify) costs no stack frame.
-    const after_push a = record_stored();
-    if (a.wake || a.hurry) {
-        unlock_and_notify(a);
-        return;
-    }
-    os_agent_unlock();
+template <bool one_hart>
+void commit_record(uprobes_hit_record* r, void*) {
+    // The ring is found from the record: no second os_agent_hart_id call.
+    const size_t hart = one_hart ? 0 : hits.ring_of(r);
+    // A tail call when there is a notice: the usual record needs no stack frame.
+    after_commit(hits.commit<one_hart>(hart));
 }
 
 // The engine's hit sink (a breakpoint trap, under the engine lock).
@@ -142,16 +162,16 @@ void on_hit(const uprobes_hit* hit, void*) {
         aggregate(*hit);
         return;
     }
-    after_push a;
-    {
-        agent_lock lock;
-        if (!hits.push(*hit)) {
-            note_hit_drop();
-            return;
-        }
-        a = record_stored();
+    const uint32_t hart = current_hart();
+    hit_rings::fill f;
+    if (!hits.push(hart, *hit, &f)) {
+        note_hit_drop_locked();
+        return;
     }
-    notify(a);
+    if (f.crowded) {
+        note_crowded();
+    }
+    after_commit(f.unsent);
 }
 
 } // namespace
@@ -161,22 +181,28 @@ alignas(8) constinit uint8_t fetch_scratch[wire::max_fetch_data];
 
 void store_hit_with_data(const uprobes_hit& hit, uint32_t (*fill)(uint8_t* out, void* user),
                          void* user) {
-    after_push a;
+    bool wake, hurry;
+    const uint32_t hart = current_hart();
     {
-        agent_lock lock;
-        const uint32_t before = hits.unsent();
+        agent_lock lock; // fetch_scratch is shared by the harts
+        const uint32_t before = hart < hit_rings::max_harts ? hits.ring_unsent(hart) : 0;
         const uint32_t len = fill(fetch_scratch, user);
-        if (!hits.push_with_data(hit, fetch_scratch, len)) {
+        if (!hits.push_with_data(hart, hit, fetch_scratch, len)) {
             note_hit_drop();
             return;
         }
-        // As record_stored() for the records just stored: wake the agent when they are the
+        // As after_commit() for the records just stored: wake the agent when they are the
         // first waiting, hurry it when they cross a half window or the ring is congested.
         const uint32_t half = hit_window / 2;
-        a = after_push{.wake = before == 0,
-                       .hurry = before / half != hits.unsent() / half || ring_congested()};
+        wake = before == 0;
+        hurry = before / half != hits.ring_unsent(hart) / half || hart_congested(hart);
     }
-    notify(a);
+    if (wake) {
+        wake_agent();
+    }
+    if (hurry) {
+        os_agent_notify(RUPROBES_AGENT_NOTICE_HURRY);
+    }
 }
 
 namespace {
@@ -192,9 +218,15 @@ void queue_and_wake(agent_event& e) {
 
 } // namespace
 
-void install_sinks() {
+void install_sinks(uint32_t harts) {
+    hits.configure(harts);
+    one_hart = hits.harts() == 1;
     uprobes_set_hit_sink(on_hit, nullptr);
-    uprobes_set_record_sink(reserve_record, commit_record, nullptr);
+    if (one_hart) {
+        uprobes_set_record_sink(reserve_record<true>, commit_record<true>, nullptr);
+    } else {
+        uprobes_set_record_sink(reserve_record<false>, commit_record<false>, nullptr);
+    }
 }
 
 } // namespace agent

@@ -76,11 +76,6 @@ void send_drops_if_changed() {
     }
 }
 
-// The seq of the next record to send (the next one made when every record went). Agent lock.
-uint64_t first_unsent_seq() {
-    return hits.unsent() > 0 ? hits.unsent_at(0).seq : hits.next_seq();
-}
-
 // How hits frames are sealed (protocol/README.md §1): sequence-checked on the virtio console (a
 // memory transport that corrupts no bytes: the checksum of every record would cost as much as the
 // rest of shipping it), else the word checksum when the host takes it (the CRC-32 costs more
@@ -99,20 +94,16 @@ uint8_t hit_frame_flags() {
 constexpr uint32_t copied_batch_max = 2;
 
 // Sends one hits frame of at most `limit_seq - first` records while the host's credit window
-// allows; records stay in the ring until the host acknowledges them. The frame is built in
+// allows: a run of one hart's ring (hit_rings::unsent_run); records stay in the ring until the
+// host acknowledges them. The frame is built in
 // place in the transport's buffer (virtio: the one the device reads), the records copied once
 // from the ring. False when nothing went.
 bool send_hit_batch(uint64_t limit_seq) {
     const uint8_t flags = hit_frame_flags();
-    uint32_t n;
-    uint64_t first;
-    const wire::hit_record* records;
+    hit_run run;
     {
         agent_lock lock;
-        if (hits.unsent() == 0) {
-            return false;
-        }
-        first = hits.unsent_at(0).seq;
+        const uint64_t first = hits.next_unsent();
         uint64_t limit = hits.oldest_seq() + hit_window;
         if (limit_seq < limit) {
             limit = limit_seq;
@@ -125,20 +116,26 @@ bool send_hit_batch(uint64_t limit_seq) {
         if (max > credit) {
             max = static_cast<uint32_t>(credit);
         }
-        records = hits.unsent_run(max, &n);
+        // The records from `first` on, merged by seq from the harts' rings: none while `first`
+        // is still being written on its hart.
+        run = hits.unsent_run(max);
+        if (run.n == 0) {
+            return false;
+        }
     }
+    const uint32_t n = run.n;
     // A few records are copied into the open transmit buffer instead: they then go in one
     // descriptor and one notification with the events after them (a breakpoint stop's record
     // and its stop event reach the host in one write).
     if (flags == wire::frame_flag_seq_checked && n > copied_batch_max) {
-        if (!send_hit_frame_in_place(first, records, n)) {
+        if (!send_hit_frame_in_place(run.first_seq, run.records, n)) {
             transport::poll();
-            if (!send_hit_frame_in_place(first, records, n)) {
+            if (!send_hit_frame_in_place(run.first_seq, run.records, n)) {
                 return false; // transmit buffers busy: try again on the next round
             }
         }
         agent_lock lock;
-        hits.mark_sent(n);
+        hits.mark_sent(run);
         return true;
     }
     const size_t len = wire::header_size + 16 + n * wire::hit_record_size + wire::trailer_size;
@@ -151,12 +148,12 @@ bool send_hit_batch(uint64_t limit_seq) {
             return false; // transmit buffers busy: try again on the next round
         }
     }
-    build_hit_frame(out, first, records, n, flags);
+    build_hit_frame(out, run.first_seq, run.records, n, flags);
     if (!transport::commit(len)) {
         return false;
     }
     agent_lock lock;
-    hits.mark_sent(n);
+    hits.mark_sent(run);
     return true;
 }
 
@@ -168,7 +165,7 @@ bool next_due_event(agent_event* out, uint64_t* limit) {
         return false;
     }
     *limit = events.front().hit_mark;
-    if (events.front().hit_mark > first_unsent_seq()) {
+    if (events.front().hit_mark > hits.next_unsent()) {
         return false;
     }
     *out = events.front();
@@ -202,10 +199,10 @@ void send_in_order() {
     send_drops_if_changed();
 }
 
-// True when hit records wait and the window lets some go.
+// True when the next hit record to send is committed and the window lets it go.
 bool hits_sendable() {
     agent_lock lock;
-    return hits.unsent() > 0 && hits.unsent_at(0).seq < hits.oldest_seq() + hit_window;
+    return hits.next_unsent() < hits.oldest_seq() + hit_window && hits.unsent_run(1).n > 0;
 }
 
 // No host: nobody could resume a thread that stopped on a probe left by a host that went away,

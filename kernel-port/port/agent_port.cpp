@@ -165,11 +165,26 @@ bool agent_port_running() {
     return running;
 }
 
+// The harts, for the agent's per-hart hit rings: how many take hits, and the one a trap runs
+// on. The kernel runs on one hart: the agent then keeps one ring and never asks which hart it is
+// (os_agent_hart_id is not called). On several harts, agent_harts() returns their number (at
+// most RUPROBES_AGENT_MAX_HARTS) and current_hart_index() the id kept in the hart's own data
+// (tp/sscratch), below it.
+namespace {
+uint32_t agent_harts() {
+    return 1;
+}
+uint32_t current_hart_index() {
+    return 0;
+}
+} // namespace
+
 // main.cpp's device bring-up hook: the virtio console and its agent.
 extern "C" void devices_init() {
     for (int slot = 0; slot < virtio_mmio_slots; slot++) {
         ruprobes_agent_config config{};
         config.transport = RUPROBES_AGENT_TRANSPORT_VIRTIO_CONSOLE;
+        config.harts = agent_harts();
         config.virtio_mmio_base = virtio_mmio_base + uint64_t(slot) * virtio_mmio_stride;
         config.virtio_dma_offset = 0;
         if (ruprobes_agent_init(&config) != 0) {
@@ -192,6 +207,10 @@ extern "C" void devices_init() {
 }
 
 // ---- hooks: synchronisation, clock, log -------------------------------------------------------
+
+extern "C" uint32_t os_agent_hart_id(void) {
+    return current_hart_index();
+}
 
 // One hart, and the kernel runs with interrupts off except where it waits: interrupts off is the
 // whole lock (it only matters for the console interrupt).

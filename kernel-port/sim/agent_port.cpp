@@ -18,6 +18,8 @@ kernel* the_kernel = nullptr;
 socket_channel* the_channel = nullptr;
 bool work_pending = false;
 uint64_t next_round_ns = 0;
+uint32_t harts = 1;     // what the agent was told (agent_port)
+uint32_t next_hart = 0; // the hart the next trap is taken on
 
 constexpr uint64_t user_begin = 0x4000'0000; // the user window: the only memory the host may touch
 constexpr uint64_t user_end = 0x8000'0000;
@@ -66,7 +68,7 @@ int user_range(uint64_t addr, size_t len) {
 
 } // namespace
 
-agent_port::agent_port(kernel& k, socket_channel& channel) {
+agent_port::agent_port(kernel& k, socket_channel& channel, uint32_t harts) {
     if (the_kernel != nullptr) {
         throw std::runtime_error("one agent per kernel");
     }
@@ -74,6 +76,8 @@ agent_port::agent_port(kernel& k, socket_channel& channel) {
     the_channel = &channel;
     ruprobes_agent_config config = {};
     config.transport = RUPROBES_AGENT_TRANSPORT_BYTE_CHANNEL;
+    config.harts = harts; // 1: one host thread runs the whole kernel
+    sim::harts = harts;
     if (ruprobes_agent_init(&config) != 0) {
         the_kernel = nullptr;
         the_channel = nullptr;
@@ -149,6 +153,14 @@ using sim::the_kernel;
 
 extern "C" void os_agent_lock(void) {}
 extern "C" void os_agent_unlock(void) {}
+
+// One host thread runs the simulated kernel: with config.harts 1 the agent does not call this.
+// With more, each trap is taken on the next hart in turn (the agent calls it once per hit).
+extern "C" uint32_t os_agent_hart_id(void) {
+    const uint32_t hart = sim::next_hart;
+    sim::next_hart = (hart + 1) % sim::harts;
+    return hart;
+}
 
 extern "C" void os_agent_notify(int notice) {
     if (notice == RUPROBES_AGENT_NOTICE_WORK) {

@@ -12,7 +12,10 @@ class agent_port {
 public:
     // Starts the agent (ruprobes_agent_init with the byte channel) and hands it the kernel's
     // process events. One per kernel. Throws std::runtime_error when the agent does not start.
-    agent_port(kernel& k, socket_channel& channel);
+    // `harts` > 1: the agent is told the kernel has that many harts, and each trap is taken on
+    // the next one in turn (os_agent_hart_id), so that a process's hit records spread over the
+    // agent's per-hart rings and reach the host only through their merge.
+    agent_port(kernel& k, socket_channel& channel, uint32_t harts = 1);
     ~agent_port();
     agent_port(const agent_port&) = delete;
     agent_port& operator=(const agent_port&) = delete;

@@ -3,6 +3,8 @@
 #include "sim_kernel.hpp"
 #include "socket_channel.hpp"
 
+#include "ruprobes/agent.h"
+
 #include <poll.h>
 
 #include <csignal>
@@ -30,6 +32,9 @@ const char* const usage_text =
     "  --run 'CMD ARGS'   start a process at boot (repeatable), e.g. --run '/bin/fib 15'\n"
     "  --quantum N        instructions a process runs before the next one's turn (default 10000)\n"
     "  --exit-when-idle   exit when no process is left (the default without --agent-socket)\n"
+    "  --harts N          tell the agent the kernel has N harts (1..8, default 1) and take each\n"
+    "                     trap on the next one in turn: hit records spread over its per-hart "
+    "rings\n"
     "  --help             this text\n";
 
 std::vector<std::string> split_words(const std::string& line) {
@@ -55,6 +60,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> commands;
     std::string agent_socket;
     bool exit_when_idle = false;
+    uint32_t harts = 1;
     for (int i = 1; i < argc; i++) {
         const std::string arg = argv[i];
         auto value = [&]() -> std::string {
@@ -82,6 +88,15 @@ int main(int argc, char** argv) {
                 return 2;
             }
             config.quantum = static_cast<uint32_t>(q);
+        } else if (arg == "--harts") {
+            const std::string v = value();
+            char* end = nullptr;
+            const unsigned long n = std::strtoul(v.c_str(), &end, 10);
+            if (end == v.c_str() || *end != '\0' || n == 0 || n > RUPROBES_AGENT_MAX_HARTS) {
+                std::fprintf(stderr, "ruprobes-simkernel: bad --harts '%s'\n", v.c_str());
+                return 2;
+            }
+            harts = static_cast<uint32_t>(n);
         } else if (arg == "--exit-when-idle") {
             exit_when_idle = exit_when_idle || agent_socket.empty();
         } else {
@@ -98,7 +113,7 @@ int main(int argc, char** argv) {
         std::unique_ptr<sim::agent_port> agent;
         if (!agent_socket.empty()) {
             channel = std::make_unique<sim::socket_channel>(agent_socket);
-            agent = std::make_unique<sim::agent_port>(k, *channel);
+            agent = std::make_unique<sim::agent_port>(k, *channel, harts);
             k.log("agent listening on " + agent_socket);
         }
         for (const std::string& command : commands) {

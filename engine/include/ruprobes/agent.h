@@ -66,7 +66,11 @@ enum ruprobes_agent_transport {
 
 struct ruprobes_agent_config {
     uint32_t transport; /* enum ruprobes_agent_transport */
-    uint32_t reserved;  /* zero */
+    /* The harts that may take hits, at most RUPROBES_AGENT_MAX_HARTS: the agent splits its hit
+     * records among that many rings, one per hart. 1: a kernel on one hart; the agent then never
+     * calls os_agent_hart_id and keeps one ring of all the records. 0: RUPROBES_AGENT_MAX_HARTS.
+     * The first successful ruprobes_agent_init decides. */
+    uint32_t harts;
     /* VIRTIO_CONSOLE: the kernel virtual address of the device's virtio-mmio registers (mapped
      * uncached, as the kernel maps devices). The driver checks it is a version-2 console. */
     uint64_t virtio_mmio_base;
@@ -122,6 +126,9 @@ struct ruprobes_agent_regs {
 #define RUPROBES_AGENT_SPAWN_STOP_AT_ENTRY 0x1u
 /* The most arguments (argv[0] included) the agent passes to os_agent_process_spawn. */
 #define RUPROBES_AGENT_MAX_ARGS 16
+
+/* The most harts whose hits the agent records: os_agent_hart_id() returns less. */
+#define RUPROBES_AGENT_MAX_HARTS 8
 
 /* os_agent_notify events. */
 enum ruprobes_agent_notice {
@@ -201,7 +208,7 @@ void ruprobes_agent_on_exit(uint32_t pid, int32_t status, int killed);
  */
 void ruprobes_agent_on_stop(uint32_t pid, uint32_t tid, int reason, uint32_t probe_id, int signal);
 
-/* 1 while a host session is active and the hit ring is three quarters full (see
+/* 1 while a host session is active and a hart's hit ring is three quarters full (see
  * RUPROBES_AGENT_NOTICE_HURRY). Any context; takes no lock. */
 int ruprobes_agent_congested(void);
 
@@ -213,16 +220,29 @@ void ruprobes_agent_get_stats(struct ruprobes_agent_stats* out);
 /* -- synchronisation, clock, log (every mode) -- */
 
 /*
- * The agent's lock: guards its event queue and hit ring (event context vs agent context) and the
- * virtio driver's state (interrupt vs agent context). Called from every context, interrupt and
- * event context included (the hit sink holds the engine lock: order engine lock -> agent lock).
- * Must exclude the console interrupt on this hart (disable interrupts, saving their state) and,
- * on SMP, other harts (a spinlock). Never taken recursively, never held across another hook call
- * or an engine call; held for a few hundred instructions at most. A kernel with one hart that
- * never runs kernel code with interrupts on may leave both empty.
+ * The agent's lock: guards its event queue and the agent's side of the hit rings (event context
+ * vs agent context) and the virtio driver's state (interrupt vs agent context). A plain traced
+ * hit takes no lock (its hart's ring is written by that hart alone, see os_agent_hart_id); a
+ * dropped record, an aggregation, a tracepoint or a fetching probe takes it in the trap. Called
+ * from every context, interrupt and event context included (the hit sink holds the engine lock:
+ * order engine lock -> agent lock). Must exclude the console interrupt on this hart (disable
+ * interrupts, saving their state) and, on SMP, other harts (a spinlock). Never taken recursively,
+ * never held across another hook call or an engine call; held for a few hundred instructions at
+ * most. A kernel with one hart that never runs kernel code with interrupts on may leave both empty.
  */
 void os_agent_lock(void);
 void os_agent_unlock(void);
+
+/*
+ * The hart (CPU) this code runs on, below the config's `harts` (and RUPROBES_AGENT_MAX_HARTS): the
+ * agent keeps one hit ring per hart, written by that hart's trap path without a lock. Called from
+ * the engine's record and hit sinks, in the breakpoint trap with interrupts off; must be cheap (a
+ * field of the per-hart data behind `tp` or `sscratch`), take no lock and return the same id for
+ * the whole hit: the thread must not move to another hart between a hit's trap entry and its
+ * return. Two harts must never return the same id. Not called when the config says one hart
+ * (`harts` 1). An id out of range loses the record (counted as dropped).
+ */
+uint32_t os_agent_hart_id(void);
 
 /* See enum ruprobes_agent_notice. Any context (interrupt, event, agent); must not sleep, must not
  * call back into the agent or the engine. */

@@ -2,8 +2,8 @@
 """End-to-end JSON-RPC scenario against ruprobesd + the reference kernel in QEMU (stdlib only).
 
 Adds an entry and a return probe on fib in /bin/fib, spawns `/bin/fib 15` and checks that exactly
-1973 entry and 1973 return hits arrive before its process.exit (reading stops there), that every
-sequence number between the first and the last hit is present, that events.lost is never sent, and that every return value is fib(n) of the
+1973 entry and 1973 return hits arrive before its process.exit (reading stops there), in seq order,
+that every sequence number between the first and the last hit is present, that events.lost is never sent, and that every return value is fib(n) of the
 matching entry's argument.
 
     fib_trace.py --port PORT [--lsp] [--n 15]
@@ -56,6 +56,7 @@ def main():
     pid = proc["pid"]
 
     hits = {entry["id"]: [], ret["id"]: []}
+    arrived = []  # the seq of every hit of the process, in the order they came
     lost = []
     exited = None
     while True:
@@ -73,6 +74,7 @@ def main():
             h = m["params"]
             if h["pid"] == pid and h["probe"] in hits:
                 hits[h["probe"]].append(h)
+                arrived.append(h["seq"])
         elif method == "events.lost":
             lost.append(m["params"])
         elif method == "process.exit" and m["params"]["pid"] == pid:
@@ -90,6 +92,10 @@ def main():
         ok = False
     if lost:
         print("fib_trace: FAIL: events.lost was sent")
+        ok = False
+    if any(b <= a for a, b in zip(arrived, arrived[1:])):
+        at = next(i for i in range(1, len(arrived)) if arrived[i] <= arrived[i - 1])
+        print(f"fib_trace: FAIL: hits out of seq order: {arrived[max(0, at - 3):at + 3]}")
         ok = False
     every = sorted(hits[entry["id"]] + hits[ret["id"]], key=lambda h: h["seq"])
     seqs = [h["seq"] for h in every]

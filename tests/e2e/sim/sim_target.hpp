@@ -25,11 +25,13 @@ public:
     // Starts the simulated kernel with `run` as its boot processes (--run each) and the daemon
     // with `daemon_extra` flags; returns once the daemon's channel to the kernel is up.
     simkernel_target(const temp_dir& dir, const std::vector<std::string>& run,
-                     const std::vector<std::string>& daemon_extra = {}) {
+                     const std::vector<std::string>& daemon_extra = {},
+                     const std::vector<std::string>& kernel_extra = {}) {
         const std::string socket = dir.file("agent.sock");
         spawn_options k;
         k.argv = {std::string(bin_dir) + "/ruprobes-simkernel", "--programs", user_dir,
                   "--agent-socket", socket};
+        k.argv.insert(k.argv.end(), kernel_extra.begin(), kernel_extra.end());
         for (const std::string& command : run) {
             k.argv.insert(k.argv.end(), {"--run", command});
         }

@@ -37,6 +37,7 @@ struct fake_kernel {
     int max_lock_depth = 0;
     int sessions_started = 0;
     int work_notices = 0;
+    uint32_t hart = 0; // os_agent_hart_id
     std::vector<std::string> log;
     uint64_t now_ns = 1'000'000;
 
@@ -67,6 +68,9 @@ void os_agent_lock(void) {
 }
 void os_agent_unlock(void) {
     kernel->lock_depth--;
+}
+uint32_t os_agent_hart_id(void) {
+    return kernel->hart;
 }
 void os_agent_notify(int notice) {
     outside_lock("os_agent_notify");

@@ -1,5 +1,6 @@
-// The agent's hit ring (protocol/README.md §4): consecutive seq numbers for stored records,
-// counted drops when full, records kept until acknowledged and sent again after a rewind.
+// The agent's per-hart hit rings (protocol/README.md §4), one thread: consecutive seq numbers for
+// stored records, counted drops when full, records kept until acknowledged and sent again after a
+// rewind. hit_rings_threads_test.cpp runs them with a producer thread per hart.
 #include "agent/event_queue.hpp"
 #include "agent/hit_ring.hpp"
 
@@ -27,81 +28,168 @@ uprobes_hit make_hit(uint64_t n) {
     return h;
 }
 
+// Rings for the most harts: total_records / max_harts records each.
+constexpr uint32_t cap = hit_rings::total_records / hit_rings::max_harts;
+
+std::unique_ptr<hit_rings> make_rings(uint32_t harts = hit_rings::max_harts) {
+    auto rings = std::make_unique<hit_rings>();
+    rings->configure(harts);
+    return rings;
+}
+
+// Sends every record the rings let go (unsent_run, mark_sent), as the agent does, and returns
+// them in the order they went.
+std::vector<ruprobes::wire::hit_record>
+send_all(hit_rings& rings, uint32_t max = ruprobes::wire::max_hits_per_frame) {
+    std::vector<ruprobes::wire::hit_record> out;
+    while (true) {
+        hit_run run = rings.unsent_run(max);
+        if (run.n == 0) {
+            return out;
+        }
+        EXPECT_EQ(run.first_seq, run.records[0].seq);
+        out.insert(out.end(), run.records, run.records + run.n);
+        rings.mark_sent(run);
+    }
+}
+
 } // namespace
 
 TEST(HitRing, StoredRecordsGetConsecutiveSeqAndFullRingCountsDrops) {
-    auto ring = std::make_unique<hit_ring>();
-    for (uint64_t i = 0; i < hit_ring::capacity + 10; i++) {
-        ring->push(make_hit(i));
+    auto ring = make_rings();
+    for (uint64_t i = 0; i < cap + 10; i++) {
+        ring->push(0, make_hit(i));
     }
-    EXPECT_EQ(ring->size(), hit_ring::capacity);
+    EXPECT_EQ(ring->size(), cap);
     EXPECT_EQ(ring->dropped(), 10u);
-    EXPECT_EQ(ring->at(0).seq, 1u);
-    EXPECT_EQ(ring->at(hit_ring::capacity - 1).seq, hit_ring::capacity);
-    EXPECT_EQ(ring->next_seq(), hit_ring::capacity + 1);
-    EXPECT_EQ(ring->at(5).a[0], 5u);
-    EXPECT_EQ(ring->at(5).ret, 10u);
-    EXPECT_EQ(ring->at(5).flags, ruprobes::wire::hit_flag_ret_valid);
+    EXPECT_EQ(ring->next_seq(), cap + 1);
+    auto sent = send_all(*ring);
+    ASSERT_EQ(sent.size(), cap);
+    EXPECT_EQ(sent[0].seq, 1u);
+    EXPECT_EQ(sent[cap - 1].seq, cap);
+    EXPECT_EQ(sent[5].a[0], 5u);
+    EXPECT_EQ(sent[5].ret, 10u);
+    EXPECT_EQ(sent[5].flags, ruprobes::wire::hit_flag_ret_valid);
 }
 
-// The record sink's reserve(): the record is stored at once (seq, size, unsent) and filled in
-// place afterwards; a full ring gives nullptr and counts the drop, interleaved with push() the
-// seq numbers stay consecutive.
-TEST(HitRing, ReserveStoresTheRecordAtOnce) {
-    auto ring = std::make_unique<hit_ring>();
-    ruprobes::wire::hit_record* r = ring->reserve();
+// The record sink's reserve(): the record gets its seq at once and is filled in place; only
+// commit() lets the agent see it. A full ring gives nullptr and counts the drop, interleaved
+// with push() the seq numbers stay consecutive.
+TEST(HitRing, ReserveGivesTheSeqAndCommitPublishes) {
+    auto ring = make_rings();
+    ruprobes::wire::hit_record* r = ring->reserve(0);
     ASSERT_NE(r, nullptr);
     EXPECT_EQ(r->seq, 1u);
+    EXPECT_EQ(ring->next_seq(), 2u);
+    EXPECT_EQ(ring->unsent_run(8).n, 0u) << "not committed yet";
+    r->pc = 0x1234;
+    EXPECT_EQ(ring->ring_of(r), 0u);
+    ring->commit(0);
     EXPECT_EQ(ring->size(), 1u);
     EXPECT_EQ(ring->unsent(), 1u);
-    EXPECT_EQ(ring->next_seq(), 2u);
-    r->pc = 0x1234;
-    EXPECT_EQ(&ring->at(0), r);
-    EXPECT_EQ(ring->at(0).pc, 0x1234u);
-    ring->push(make_hit(7));
-    EXPECT_EQ(ring->at(1).seq, 2u);
-    for (uint32_t i = 2; i < hit_ring::capacity; i++) {
-        ASSERT_NE(ring->reserve(), nullptr);
+    ring->push(0, make_hit(7));
+    for (uint32_t i = 2; i < cap; i++) {
+        ASSERT_NE(ring->reserve(0), nullptr);
+        ring->commit(0);
     }
-    EXPECT_EQ(ring->reserve(), nullptr);
+    EXPECT_EQ(ring->reserve(0), nullptr);
     EXPECT_EQ(ring->dropped(), 1u);
-    EXPECT_EQ(ring->size(), hit_ring::capacity);
-    EXPECT_EQ(ring->at(hit_ring::capacity - 1).seq, hit_ring::capacity);
+    EXPECT_EQ(ring->next_seq(), cap + 1) << "a drop takes no seq";
+    auto sent = send_all(*ring);
+    ASSERT_EQ(sent.size(), cap);
+    EXPECT_EQ(sent[0].pc, 0x1234u);
+    EXPECT_EQ(sent[1].seq, 2u);
+    EXPECT_EQ(sent[1].a[0], 7u);
+    // Another hart's ring is its own: room there, and the ring is found from the record.
+    ruprobes::wire::hit_record* other = ring->reserve(5);
+    ASSERT_NE(other, nullptr);
+    EXPECT_EQ(ring->ring_of(other), 5u);
+    EXPECT_EQ(other->seq, cap + 1);
+    ring->commit(5);
+    // A hart id out of range loses the record, counted.
+    EXPECT_EQ(ring->reserve(hit_rings::max_harts), nullptr);
+    EXPECT_EQ(ring->dropped(), 2u);
+}
+
+// The records are split among the harts the kernel declares, in powers of two; one hart keeps
+// them all in one ring, which the trap path reaches through constants (reserve<true>).
+TEST(HitRing, ConfigureSplitsTheRecordsAmongTheHarts) {
+    EXPECT_EQ(make_rings(1)->ring_capacity(), hit_rings::total_records);
+    EXPECT_EQ(make_rings(2)->ring_capacity(), hit_rings::total_records / 2);
+    EXPECT_EQ(make_rings(3)->ring_capacity(), hit_rings::total_records / 4);
+    EXPECT_EQ(make_rings(0)->ring_capacity(), cap);
+    auto later = make_rings(2);
+    later->configure(1); // the first call decides
+    EXPECT_EQ(later->ring_capacity(), hit_rings::total_records / 2);
+
+    auto one = make_rings(1);
+    for (uint32_t i = 0; i < hit_rings::total_records; i++) {
+        bool crowded = false;
+        ruprobes::wire::hit_record* r = one->reserve<true>(0, 1, &crowded);
+        ASSERT_NE(r, nullptr);
+        EXPECT_EQ(crowded, i >= hit_rings::total_records / 4 * 3) << i;
+        r->a[0] = i;
+        EXPECT_EQ(one->commit<true>(0), i + 1);
+    }
+    bool crowded = false;
+    EXPECT_EQ(one->reserve<true>(0, 1, &crowded), nullptr);
+    EXPECT_TRUE(crowded);
+    EXPECT_EQ(one->reserve(1), nullptr) << "no ring for a second hart";
+    EXPECT_EQ(one->dropped(), 2u);
+    auto sent = send_all(*one);
+    ASSERT_EQ(sent.size(), hit_rings::total_records);
+    EXPECT_EQ(sent.back().seq, hit_rings::total_records);
+    EXPECT_EQ(sent.back().a[0], hit_rings::total_records - 1);
+    one->ack(one->next_unsent());
+    EXPECT_NE(one->reserve<true>(0), nullptr) << "room again once acknowledged";
 }
 
 TEST(HitRing, RecordsStayUntilAcknowledgedAndGoAgainAfterRewind) {
-    auto ring = std::make_unique<hit_ring>();
+    auto ring = make_rings();
     for (uint64_t i = 0; i < 100; i++) {
-        ring->push(make_hit(i));
+        ring->push(uint32_t(i % 3), make_hit(i)); // three harts, interleaved
     }
     EXPECT_EQ(ring->unsent(), 100u);
-    ring->mark_sent(62);
-    EXPECT_EQ(ring->unsent(), 38u);
-    EXPECT_EQ(ring->unsent_at(0).seq, 63u);
+    auto first = send_all(*ring, 1);
+    ASSERT_EQ(first.size(), 100u);
+    EXPECT_EQ(ring->unsent(), 0u);
+    EXPECT_TRUE(ring->unacknowledged());
     ring->ack(32); // the host has 1..31
     EXPECT_EQ(ring->size(), 69u);
     EXPECT_EQ(ring->oldest_seq(), 32u);
-    EXPECT_EQ(ring->unsent(), 38u);
     ring->rewind(); // a new connection: 32.. go again
     EXPECT_EQ(ring->unsent(), 69u);
-    EXPECT_EQ(ring->unsent_at(0).seq, 32u);
-    ring->mark_sent(69);
+    EXPECT_EQ(ring->next_unsent(), 32u);
+    auto again = send_all(*ring);
+    ASSERT_EQ(again.size(), 69u);
+    for (size_t i = 0; i < again.size(); i++) {
+        EXPECT_EQ(again[i].seq, 32u + i);
+        EXPECT_EQ(again[i].a[0], 31u + i);
+    }
     ring->ack(101);
     EXPECT_EQ(ring->size(), 0u);
     EXPECT_EQ(ring->oldest_seq(), 101u);
+    EXPECT_FALSE(ring->unacknowledged());
     EXPECT_EQ(ring->dropped(), 0u);
 }
 
 TEST(HitRing, DiscardCountsAsDropped) {
-    auto ring = std::make_unique<hit_ring>();
+    auto ring = make_rings();
     for (uint64_t i = 0; i < 7; i++) {
-        ring->push(make_hit(i));
+        ring->push(uint32_t(i % 2), make_hit(i));
     }
+    // A record reserved before the discard and committed after it is discarded too.
+    ruprobes::wire::hit_record* late = ring->reserve(3);
+    ASSERT_NE(late, nullptr);
     ring->discard_all();
     EXPECT_EQ(ring->size(), 0u);
     EXPECT_EQ(ring->dropped(), 7u);
-    ring->push(make_hit(0));
-    EXPECT_EQ(ring->at(0).seq, 8u); // numbering goes on
+    ring->commit(3);
+    ring->push(0, make_hit(0));
+    auto sent = send_all(*ring);
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(sent[0].seq, 9u); // numbering goes on
+    EXPECT_EQ(ring->dropped(), 8u);
 }
 
 TEST(EventQueue, BoundedWithCountedOverflow) {
@@ -120,25 +208,26 @@ TEST(EventQueue, BoundedWithCountedOverflow) {
     EXPECT_EQ(q.dropped(), 3u + event_queue::capacity - 1);
 }
 
-// A hit with fetched data (hit_ring::push_with_data): the hit record and its continuation
+// A hit with fetched data (hit_rings::push_with_data): the hit record and its continuation
 // records, in consecutive seq, all or nothing; the host's reassembly (ruprobes/wire/fetch.hpp)
 // gives back exactly the data stored.
 TEST(HitRing, FetchedDataGoesInContinuationRecordsThatTheHostReassembles) {
     namespace wire = ruprobes::wire;
-    auto ring = std::make_unique<hit_ring>();
-    ring->push(make_hit(0));
+    auto ring = make_rings();
+    ring->push(0, make_hit(0));
     uint8_t data[200];
     for (int i = 0; i < 200; i++)
         data[i] = uint8_t(i * 13 + 1);
-    ASSERT_TRUE(ring->push_with_data(make_hit(1), data, sizeof data));
-    ring->push(make_hit(2));
-    ASSERT_EQ(ring->size(), 1u + 1u + 3u + 1u); // 200 bytes: 3 continuation records
-    EXPECT_EQ(ring->at(1).flags, wire::hit_flag_ret_valid | wire::hit_flag_fetch);
-    EXPECT_EQ(ring->at(1).fetch_records, 3u);
-    EXPECT_EQ(ring->at(1).a[0], 1u);
-    EXPECT_EQ(ring->at(2).kind, wire::hit_kind_fetch_data);
-    EXPECT_EQ(ring->at(5).seq, 6u);
-    EXPECT_EQ(ring->at(5).fetch_records, 0u);
+    ASSERT_TRUE(ring->push_with_data(0, make_hit(1), data, sizeof data));
+    ring->push(0, make_hit(2));
+    const auto recs = send_all(*ring);
+    ASSERT_EQ(recs.size(), 1u + 1u + 3u + 1u); // 200 bytes: 3 continuation records
+    EXPECT_EQ(recs.at(1).flags, wire::hit_flag_ret_valid | wire::hit_flag_fetch);
+    EXPECT_EQ(recs.at(1).fetch_records, 3u);
+    EXPECT_EQ(recs.at(1).a[0], 1u);
+    EXPECT_EQ(recs.at(2).kind, wire::hit_kind_fetch_data);
+    EXPECT_EQ(recs.at(5).seq, 6u);
+    EXPECT_EQ(recs.at(5).fetch_records, 0u);
 
     struct sink {
         std::vector<uint64_t> plain;
@@ -161,10 +250,10 @@ TEST(HitRing, FetchedDataGoesInContinuationRecordsThatTheHostReassembles) {
     sink s;
     adapter a{s};
     wire::fetch_assembler assembler;
-    for (uint32_t i = 0; i < ring->size(); i++) {
+    for (uint32_t i = 0; i < recs.size(); i++) {
         // Through the wire encoding, as the host receives them.
         std::vector<uint8_t> bytes(wire::hit_record_size);
-        std::memcpy(bytes.data(), &ring->at(i), wire::hit_record_size);
+        std::memcpy(bytes.data(), &recs.at(i), wire::hit_record_size);
         auto r = wire::decode_fields<wire::hit_record>(bytes);
         ASSERT_TRUE(r.ok());
         assembler.feed(*r, a);
@@ -175,12 +264,13 @@ TEST(HitRing, FetchedDataGoesInContinuationRecordsThatTheHostReassembles) {
     EXPECT_EQ(s.data, std::vector<uint8_t>(data, data + sizeof data));
 
     // No room for the hit and all its records: nothing is stored, one record counts as dropped.
-    auto full = std::make_unique<hit_ring>();
-    for (uint32_t i = 0; i < hit_ring::capacity - 2; i++)
-        full->push(make_hit(i));
-    EXPECT_FALSE(full->push_with_data(make_hit(9), data, sizeof data));
-    EXPECT_EQ(full->size(), hit_ring::capacity - 2);
+    auto full = make_rings();
+    for (uint32_t i = 0; i < cap - 2; i++)
+        full->push(1, make_hit(i));
+    EXPECT_FALSE(full->push_with_data(1, make_hit(9), data, sizeof data));
+    EXPECT_EQ(full->size(), cap - 2);
     EXPECT_EQ(full->dropped(), 1u);
-    EXPECT_TRUE(full->push_with_data(make_hit(9), data, 80)); // one continuation record fits
-    EXPECT_EQ(full->size(), hit_ring::capacity);
+    EXPECT_EQ(full->next_seq(), cap - 1) << "a drop takes no seq";
+    EXPECT_TRUE(full->push_with_data(1, make_hit(9), data, 80)); // one continuation record fits
+    EXPECT_EQ(full->size(), cap);
 }
