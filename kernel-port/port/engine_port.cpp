@@ -19,6 +19,7 @@
 #include "proc/lifecycle.hpp"
 #include "proc/process_control.hpp"
 #include "proc/scheduler.hpp"
+#include "proc/smp.hpp"
 #include "proc/syscalls.hpp"
 #include "proc/traps.hpp"
 #include "programs.hpp"
@@ -140,8 +141,18 @@ extern "C" int os_text_poke(uint32_t pid, uint64_t addr, const void* src, size_t
     return poke_user(p->page_table, addr, src, len) ? 0 : -1;
 }
 
-extern "C" void os_icache_flush(uint32_t, uint64_t, size_t) {
-    csr::fence_i(); // one hart: a local fence.i covers every process
+extern "C" void os_icache_flush(uint32_t pid, uint64_t addr, size_t) {
+    csr::fence_i();
+    // The trapping thread's own out-of-line slot (the hit path): a local fence.i is enough, as
+    // the scheduler runs fence.i when a process moves to another hart. Any other text (a probe
+    // armed or removed, possibly in a process running on another hart): every hart, before
+    // returning.
+    const process* p = current_process();
+    if (p != nullptr && p->pid == static_cast<int>(pid) && p->xol_page != 0 &&
+        layout::page_round_down(addr) == p->xol_page) {
+        return;
+    }
+    smp_remote_fence_i();
 }
 
 extern "C" uint64_t os_xol_page(uint32_t pid) {

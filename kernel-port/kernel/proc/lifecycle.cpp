@@ -12,6 +12,7 @@
 #include "proc/errno.hpp"
 #include "proc/process_control.hpp"
 #include "proc/scheduler.hpp"
+#include "proc/smp.hpp"
 #include "proc/traps.hpp"
 #include "programs.hpp"
 
@@ -243,6 +244,9 @@ long process_kill(int pid, int signal) {
     p->killed = true;
     p->kill_signal = signal;
     p->stop_count = 0;
+    if (p->on_hart >= 0) {
+        smp_kick(static_cast<uint32_t>(p->on_hart)); // in U-mode on another hart: trap now
+    }
     if (p->state == process_state::sleeping) {
         p->state = process_state::runnable;
         p->channel = nullptr;

@@ -1,5 +1,6 @@
-# Kernel entry from OpenSBI: a0 = hart id, a1 = device tree. Sets up the boot stack, clears .bss
-# and calls kmain(hartid, dtb). Only hart 0 boots (QEMU starts the others parked in OpenSBI).
+# Kernel entry from OpenSBI: a0 = hart id, a1 = device tree. Sets up the boot stack, clears .bss,
+# points tp at harts[0] and calls kmain(hartid, dtb). OpenSBI enters here on one hart, whichever
+# won its boot lottery; kmain starts the others (SBI HSM hart_start) at secondary_start.
     .section .text.entry
     .globl _start
 _start:
@@ -14,9 +15,24 @@ _start:
     sd zero, 0(t0)
     addi t0, t0, 8
     j 1b
-2:  call kmain
+2:  la tp, harts
+    call kmain
 3:  wfi
     j 3b
+
+# A hart started by smp_start_others: a0 = hart id, a1 = its hart_local (hart.hpp), whose first
+# field is its stack's top. satp is 0 (bare): the kernel is linked at its physical address.
+    .globl secondary_start
+secondary_start:
+    .option push
+    .option norelax
+    la gp, __global_pointer$
+    .option pop
+    mv tp, a1
+    ld sp, 0(a1)
+    call secondary_main
+4:  wfi
+    j 4b
 
     .section .bss.boot_stack
     .balign 16

@@ -1,0 +1,120 @@
+#include "proc/smp.hpp"
+
+#include "arch/riscv64/big_lock.hpp"
+#include "arch/riscv64/csr.hpp"
+#include "arch/riscv64/hart.hpp"
+#include "arch/riscv64/sbi.hpp"
+#include "arch/riscv64/timer.hpp"
+#include "arch/riscv64/trap.hpp"
+#include "lib/console.hpp"
+#include "mm/page_table.hpp"
+#include "proc/scheduler.hpp"
+
+extern "C" char secondary_start[];
+
+// Non-zero while a hart holds it (big_lock.hpp).
+extern "C" {
+constinit uint32_t big_kernel_lock = 0;
+}
+
+namespace {
+
+alignas(16) uint8_t hart_stacks[max_harts][hart_stack_size];
+constinit uint32_t harts_entered = 0; // started harts that reached secondary_main
+
+uint64_t hart_bit(uint32_t index) {
+    return uint64_t{1} << harts[index].hartid;
+}
+
+// Every online hart but this one, as an SBI hart mask with base 0 (hart ids < 64 here).
+uint64_t other_harts_mask() {
+    uint64_t mask = 0;
+    const uint32_t me = this_hart()->index;
+    for (uint32_t i = 0; i < harts_online; i++) {
+        if (i != me) {
+            mask |= hart_bit(i);
+        }
+    }
+    return mask;
+}
+
+} // namespace
+
+// A started hart: its tp and stack are set (entry.S). Joins the scheduler.
+extern "C" [[noreturn]] void secondary_main(unsigned long, hart_local*) {
+    trap_init();
+    activate_page_table(kernel_page_table());
+    __atomic_fetch_add(&harts_entered, 1, __ATOMIC_RELEASE);
+    big_lock_acquire();
+    timer_start_hart();
+    csr::set_sie(csr::sie_ssie);
+    scheduler_run();
+}
+
+void smp_start_others(uint64_t boot_hartid) {
+    hart_local& boot = harts[0];
+    boot.index = 0;
+    boot.hartid = boot_hartid;
+    uint32_t n = 1;
+    uint32_t started = 0;
+    for (uint64_t id = 0; id < max_harts && n < max_harts; id++) {
+        if (id == boot_hartid) {
+            continue;
+        }
+        const sbi::result status = sbi::hart_get_status(id);
+        if (status.error != 0 || status.value != sbi::hart_stopped) {
+            continue; // no such hart (SBI_ERR_INVALID_PARAM), or not ours to start
+        }
+        hart_local& h = harts[n];
+        h.index = n;
+        h.hartid = id;
+        h.boot_sp = reinterpret_cast<uint64_t>(hart_stacks[n]) + hart_stack_size;
+        const sbi::result r = sbi::hart_start(id, reinterpret_cast<uint64_t>(secondary_start),
+                                              reinterpret_cast<uint64_t>(&h));
+        if (r.error != 0) {
+            kprintf("smp: hart %lu did not start (SBI error %ld)\n", id, r.error);
+            h = hart_local{};
+            continue;
+        }
+        n++;
+        started++;
+    }
+    harts_online = n; // the started harts read it only once they hold the lock
+    while (__atomic_load_n(&harts_entered, __ATOMIC_ACQUIRE) != started) {
+        asm volatile("" ::: "memory");
+    }
+    kprintf("smp: %u harts online (boot hart %lu)\n", n, boot_hartid);
+}
+
+void smp_kick(uint32_t index) {
+    if (index < harts_online && index != this_hart()->index) {
+        sbi::send_ipi(hart_bit(index), 0);
+    }
+}
+
+void smp_remote_fence_i() {
+    if (harts_online > 1) {
+        sbi::remote_fence_i(other_harts_mask(), 0);
+    }
+}
+
+void smp_remote_sfence_vma(uint32_t index) {
+    if (index < harts_online && index != this_hart()->index) {
+        sbi::remote_sfence_vma(hart_bit(index), 0, 0, ~uint64_t{0});
+    }
+}
+
+void remote_sfence_vma_on(uint32_t hart_index) {
+    smp_remote_sfence_vma(hart_index);
+}
+
+void smp_report() {
+    if (harts_online < 2) {
+        return;
+    }
+    for (uint32_t i = 0; i < harts_online; i++) {
+        const hart_local& h = harts[i];
+        kprintf("smp: hart %u (id %lu): %lu ticks, %lu user time slices\n", i, h.hartid,
+                h.timer_interrupts, h.user_slices);
+    }
+}
