@@ -110,7 +110,9 @@ long process_exec(process* p, const char* path, int argc, const char* const argv
     p->text_begin = image.text_begin;
     p->text_end = image.text_end;
     p->xol_page = xol_page;
+    const uint64_t kernel_tp = p->frame.kernel_tp; // the hart running it (scheduler.cpp)
     p->frame = trap_frame{};
+    p->frame.kernel_tp = kernel_tp;
     p->frame.sepc = image.entry;
     p->frame.sp() = sp;
     p->frame.a(0) = static_cast<uint64_t>(argc);

@@ -51,6 +51,9 @@ void run(hart_local* h, process* p) {
     if (user) {
         activate_page_table(p->page_table); // kernel threads run on whichever table is active
         h->user_slices++;
+        // A thread enters U-mode only through here and return_to_user on the same hart: its
+        // next trap from U-mode finds this hart's state (exec keeps the field).
+        p->frame.kernel_tp = reinterpret_cast<uint64_t>(h);
     }
     if (user) {
         csr::set_sstatus(csr::sstatus_fs_dirty);

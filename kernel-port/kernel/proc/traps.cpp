@@ -89,7 +89,6 @@ extern "C" void return_to_user(process* p) {
         }
     }
     p->frame.kernel_sp = p->kernel_stack_top();
-    p->frame.kernel_tp = reinterpret_cast<uint64_t>(this_hart()); // it may have moved harts
     user_return(&p->frame);
 }
 

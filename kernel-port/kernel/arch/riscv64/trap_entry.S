@@ -103,7 +103,7 @@ trap_vector:
     la gp, __global_pointer$
     .option pop
     # The big kernel lock; the value stored is the lock's address (non-zero), saving an li.
-    la t0, big_kernel_lock
+    lla t0, big_kernel_lock
 1:  amoswap.w.aq t1, t0, (t0)
     bnez t1, lock_busy
     call user_trap                  # returns to U-mode through user_return, never here
@@ -147,7 +147,7 @@ user_return:
     csrw sepc, t0
     ld t0, FRAME_SSTATUS(a0)
     csrw sstatus, t0
-    la t0, big_kernel_lock
+    lla t0, big_kernel_lock
     amoswap.w.rl zero, zero, (t0)
     LOAD_GPRS a0
     ld x2, 16(a0)

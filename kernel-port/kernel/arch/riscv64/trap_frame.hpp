@@ -11,7 +11,7 @@ struct trap_frame {
     uint64_t sepc;      // 256: pc of the trapping instruction (or of the next one to run)
     uint64_t sstatus;   // 264: sstatus at the trap (SPP, SPIE, FS)
     uint64_t kernel_sp; // 272: user frames only: the kernel stack to switch to on a trap
-    uint64_t kernel_tp; // 280: user frames only: the hart's hart_local (arch/riscv64/hart.hpp)
+    uint64_t kernel_tp; // 280: user frames only: the hart_local of the hart running the thread
 
     uint64_t& ra() { return x[1]; }
     uint64_t& sp() { return x[2]; }
