@@ -138,6 +138,7 @@ long process_spawn(process* parent, const char* path, int argc, const char* cons
     p->context.ra = reinterpret_cast<uint64_t>(&user_process_start);
     p->context.sp = p->kernel_stack_top();
     p->state = process_state::runnable;
+    notify_runnable();
     return p->pid;
 }
 
@@ -167,6 +168,7 @@ long process_fork(process* parent) {
     port_process_fork_hook(parent, child);
     notify_fork(parent, child);
     child->state = process_state::runnable;
+    notify_runnable();
     return child->pid;
 }
 
@@ -253,6 +255,7 @@ long process_kill(int pid, int signal) {
         p->state = process_state::runnable;
         p->channel = nullptr;
         p->wake_time = 0;
+        notify_runnable();
     }
     return 0;
 }

@@ -38,7 +38,8 @@ struct process {
     bool traced = false;   // a debugger on the host stopped it once: a fault stops it (see below)
     int8_t on_hart = -1;   // the hart (index) running it now, -1: none (scheduler.cpp)
     int8_t last_hart = -1; // the hart it ran on last
-    int stop_signal = 0;   // the signal of its last fault or breakpoint stop (Linux numbering)
+    uint8_t harts_run_on = 0; // bit i: it ran on hart i (a report for the SMP self-test)
+    int stop_signal = 0;      // the signal of its last fault or breakpoint stop (Linux numbering)
     process* parent = nullptr;
     char name[process_name_size] = {}; // program path ("/bin/fib") or kernel thread name
 

@@ -101,6 +101,9 @@ long thread_resume(int pid, bool step) {
     } else {
         p->stop_count--;
     }
+    if (p->stop_count == 0) {
+        notify_runnable();
+    }
     return 0;
 }
 

@@ -47,6 +47,7 @@ void run(hart_local* h, process* p) {
         p->last_hart = index;
     }
     p->on_hart = index;
+    p->harts_run_on = static_cast<uint8_t>(p->harts_run_on | (1u << (index & 7)));
     const bool user = !p->kernel_thread;
     if (user) {
         activate_page_table(p->page_table); // kernel threads run on whichever table is active
@@ -82,9 +83,11 @@ void idle(hart_local* h) {
         activate_page_table(kernel_page_table());
     }
     const uint64_t idle_from = timer_now();
+    h->idle = true;
     big_lock_release();
     asm volatile("wfi");
     big_lock_acquire();
+    h->idle = false;
     csr::interrupts_on();
     csr::interrupts_off();
     h->idle_ticks += timer_now() - idle_from;
@@ -172,5 +175,17 @@ void wakeup_process(process* p, const void* channel) {
         p->state = process_state::runnable;
         p->channel = nullptr;
         p->wake_time = 0;
+        notify_runnable();
+    }
+}
+
+void wake_idle_hart() {
+    const uint32_t me = this_hart()->index;
+    for (uint32_t i = 0; i < harts_online; i++) {
+        if (i != me && harts[i].idle) {
+            harts[i].idle = false; // the next process made runnable wakes another one
+            smp_kick(i);
+            return;
+        }
     }
 }
