@@ -193,8 +193,10 @@ extern "C" void devices_init() {
 
 // ---- hooks: synchronisation, clock, log -------------------------------------------------------
 
-// One hart, and the kernel runs with interrupts off except where it waits: interrupts off is the
-// whole lock (it only matters for the console interrupt).
+// The big kernel lock covers every caller on every hart (the agent thread, the hit sink in the
+// trap path, the console interrupt, which the boot hart takes only while holding that lock;
+// kernel-port/README.md, "SMP"): turning interrupts off is all that is left to do, and only
+// documents the rule for a kernel without a big lock.
 extern "C" void os_agent_lock(void) {
     lock_had_interrupts = csr::interrupts_off();
 }

@@ -219,6 +219,19 @@ uint64_t user_va_to_pa(page_table_root root, uint64_t va, uint64_t need) {
     return pte::to_pa(*slot) | (va & (layout::page_size - 1));
 }
 
+bool replace_user_frame(page_table_root root, uint64_t va, uint64_t pa) {
+    uint64_t* slot = find_pte(root, va);
+    if (slot == nullptr) {
+        return false;
+    }
+    void* old = reinterpret_cast<void*>(pte::to_pa(*slot));
+    const uint64_t flags = *slot & ((1u << 10) - 1);
+    __atomic_store_n(slot, pte::make(pa, flags), __ATOMIC_RELEASE);
+    flush_tlbs_using(root); // returns once every hart has flushed: nothing fetches `old` now
+    free_frame(old);
+    return true;
+}
+
 void unmap_user_page(page_table_root root, uint64_t va) {
     if (!layout::in_user_window(va, 1)) {
         return;

@@ -30,7 +30,7 @@ int finish_with_harts(long pid, uint32_t& harts) {
 
 // Starts every command (none runs before this thread sleeps), then waits for the first `n_wait`
 // to exit, kills the others and reaps them. Returns how many of the first `n_wait` exited with
-// 0, and the harts they ran on.
+// 0, and the harts any of them ran on.
 int run_together(const char* const commands[], int n, int n_wait, uint32_t& harts) {
     long pids[max_group];
     for (int i = 0; i < n; i++) {
@@ -43,7 +43,7 @@ int run_together(const char* const commands[], int n, int n_wait, uint32_t& hart
     for (int i = n_wait; i < n; i++) {
         if (pids[i] > 0) {
             process_kill(static_cast<int>(pids[i]), sig::kill);
-            finish_program(pids[i]);
+            finish_with_harts(pids[i], harts);
         }
     }
     return ok;
@@ -81,7 +81,8 @@ int add_fib_probe(uint8_t kind, uint64_t* counter) {
 } // namespace
 
 bool test_smp_processes() {
-    // Four CPU-bound programs with known results and two spinners: more processes than harts.
+    // Four CPU-bound programs with known results and two spinners (which run until the four are
+    // done): more processes than harts.
     const char* const commands[] = {"/bin/fib 20 6765",  "/bin/fib 21 10946", "/bin/fib 19 4181",
                                     "/bin/fib 22 17711", "/bin/spin",         "/bin/spin"};
     uint32_t harts = 0;
