@@ -20,6 +20,17 @@ constinit uint32_t big_kernel_lock = 0;
 namespace {
 
 alignas(16) uint8_t hart_stacks[max_harts][hart_stack_size];
+
+} // namespace
+
+// By hart id: the hart_local a started hart gets (entry.S reads it when the firmware enters a
+// started hart at _start instead of secondary_start).
+extern "C" {
+constinit hart_local* volatile hart_start_opaque[max_harts] = {};
+}
+
+namespace {
+
 constinit uint32_t harts_entered = 0; // started harts that reached secondary_main
 
 uint64_t hart_bit(uint32_t index) {
@@ -69,10 +80,13 @@ void smp_start_others(uint64_t boot_hartid) {
         h.index = n;
         h.hartid = id;
         h.boot_sp = reinterpret_cast<uint64_t>(hart_stacks[n]) + hart_stack_size;
+        hart_start_opaque[id] = &h;
+        asm volatile("fence rw, rw" ::: "memory");
         const sbi::result r = sbi::hart_start(id, reinterpret_cast<uint64_t>(secondary_start),
                                               reinterpret_cast<uint64_t>(&h));
         if (r.error != 0) {
             kprintf("smp: hart %lu did not start (SBI error %ld)\n", id, r.error);
+            hart_start_opaque[id] = nullptr;
             h = hart_local{};
             continue;
         }
