@@ -16,9 +16,9 @@ inline process* current_process() {
 // there is none. Never returns.
 [[noreturn]] void scheduler_run();
 
-// Timer ticks the harts spent idle (in wfi) since boot, summed. Under `-icount` the guest clock
-// counts executed instructions only while a hart runs, so on one hart elapsed ticks minus idle
-// ticks is the number of instructions executed in between.
+// Timer ticks during which every hart was idle (in wfi) since boot. Under `-icount` the guest
+// clock counts the instructions the harts execute (in turn, with several), so elapsed ticks
+// minus idle ticks is the number of instructions executed in between.
 uint64_t scheduler_idle_ticks();
 
 // Returns once `p` (stopped by the caller) runs on no other hart: kicks that hart (IPI) and
