@@ -14,7 +14,8 @@ extern "C" char secondary_start[];
 
 // Non-zero while a hart holds it (big_lock.hpp).
 extern "C" {
-constinit uint32_t big_kernel_lock = 0;
+constinit uint64_t big_kernel_lock = 0;
+constinit uint64_t big_lock_sleepers = 0;
 }
 
 namespace {
@@ -30,8 +31,6 @@ constinit hart_local* volatile hart_start_opaque[max_harts] = {};
 }
 
 namespace {
-
-constinit uint32_t harts_entered = 0; // started harts that reached secondary_main
 
 uint64_t hart_bit(uint32_t index) {
     return uint64_t{1} << harts[index].hartid;
@@ -51,11 +50,66 @@ uint64_t other_harts_mask() {
 
 } // namespace
 
+extern "C" void big_lock_wake_sleepers() {
+    const uint64_t sleepers = __atomic_load_n(&big_lock_sleepers, __ATOMIC_ACQUIRE);
+    uint64_t mask = 0;
+    for (uint32_t i = 0; i < harts_online; i++) {
+        if ((sleepers & (uint64_t{1} << i)) != 0) {
+            mask |= hart_bit(i);
+        }
+    }
+    if (mask != 0) {
+        sbi::send_ipi(mask, 0);
+    }
+}
+
+extern "C" void big_lock_wait(uint64_t seen) {
+    const uint64_t held = big_lock_held_value();
+    // The failed swap wrote `held` over what it found: a contended mark is gone, so the sleepers
+    // are woken to set it again.
+    if (seen == big_lock_contended) {
+        big_lock_wake_sleepers();
+    }
+    const uint64_t me = uint64_t{1} << this_hart()->index;
+    for (;;) {
+        for (int i = 0; i < 100; i++) {
+            uint64_t expected = 0;
+            if (__atomic_load_n(&big_kernel_lock, __ATOMIC_RELAXED) == 0 &&
+                __atomic_compare_exchange_n(&big_kernel_lock, &expected, held, false,
+                                            __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+                return;
+            }
+            asm volatile(".insn i 0x0f, 0, x0, x0, 0x010"); // pause (Zihintpause)
+        }
+        // Sleep until a release finds the contended mark and sends this hart an IPI. Marked
+        // first, then the lock checked, so a release in between leaves it free (retry) or
+        // finds the mark (the IPI is pending before wfi).
+        csr::clear_sip(csr::sie_ssie);
+        __atomic_fetch_or(&big_lock_sleepers, me, __ATOMIC_SEQ_CST);
+        bool sleep = false;
+        uint64_t v = __atomic_load_n(&big_kernel_lock, __ATOMIC_SEQ_CST);
+        while (v != 0) {
+            if (v == big_lock_contended ||
+                __atomic_compare_exchange_n(&big_kernel_lock, &v, big_lock_contended, false,
+                                            __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+                sleep = true;
+                break;
+            }
+        }
+        if (sleep) {
+            const uint64_t sie = csr::read_sie();
+            csr::write_sie(csr::sie_ssie); // an IPI only: a pending tick would end every wfi
+            asm volatile("wfi");
+            csr::write_sie(sie);
+        }
+        __atomic_fetch_and(&big_lock_sleepers, ~me, __ATOMIC_SEQ_CST);
+    }
+}
+
 // A started hart: its tp and stack are set (entry.S). Joins the scheduler.
 extern "C" [[noreturn]] void secondary_main(unsigned long, hart_local*) {
     trap_init();
     activate_page_table(kernel_page_table());
-    __atomic_fetch_add(&harts_entered, 1, __ATOMIC_RELEASE);
     big_lock_acquire();
     timer_start_hart();
     csr::set_sie(csr::sie_ssie);
@@ -67,7 +121,6 @@ void smp_start_others(uint64_t boot_hartid) {
     boot.index = 0;
     boot.hartid = boot_hartid;
     uint32_t n = 1;
-    uint32_t started = 0;
     for (uint64_t id = 0; id < max_harts && n < max_harts; id++) {
         if (id == boot_hartid) {
             continue;
@@ -91,12 +144,9 @@ void smp_start_others(uint64_t boot_hartid) {
             continue;
         }
         n++;
-        started++;
     }
-    harts_online = n; // the started harts read it only once they hold the lock
-    while (__atomic_load_n(&harts_entered, __ATOMIC_ACQUIRE) != started) {
-        asm volatile("" ::: "memory");
-    }
+    // The started harts wait for the lock (asleep in wfi) and read it once they hold it.
+    harts_online = n;
     kprintf("smp: %u harts online (boot hart %lu)\n", n, boot_hartid);
 }
 

@@ -5,8 +5,8 @@
 #include <stdint.h>
 
 // Boot hart, once, holding the big kernel lock, after everything harts share is set up: starts
-// every other hart the SBI knows (hart ids 0..max_harts-1, HSM hart_get_status, hart_start) and
-// waits until each has entered the kernel. Logs "smp: N harts online".
+// every other hart the SBI knows (hart ids 0..max_harts-1, HSM hart_get_status, hart_start);
+// each waits for the lock, then joins the scheduler. Logs "smp: N harts online".
 void smp_start_others(uint64_t boot_hartid);
 
 // Makes hart `index` take a supervisor software interrupt (SBI IPI): a hart in U-mode traps into

@@ -102,17 +102,19 @@ trap_vector:
     .option norelax
     la gp, __global_pointer$
     .option pop
-    # The big kernel lock; the value stored is the lock's address (non-zero), saving an li.
+    # The big kernel lock; the value stored is the lock's address (big_lock.hpp).
     lla t0, big_kernel_lock
-1:  amoswap.w.aq t1, t0, (t0)
+    amoswap.d.aq t1, t0, (t0)
     bnez t1, lock_busy
     call user_trap                  # returns to U-mode through user_return, never here
 2:  j 2b
-lock_busy:                          # spin on plain loads until it looks free, then try again
-    .insn i 0x0f, 0, x0, x0, 0x010  # pause (Zihintpause; a fence hint to other harts)
-    lw t1, 0(t0)
-    bnez t1, lock_busy
-    j 1b
+lock_busy:                          # big_lock_wait(seen) returns holding it; s1 is saved already
+    mv s1, a0
+    mv a0, t1
+    call big_lock_wait
+    mv a0, s1
+    call user_trap
+    j 2b
 
 from_kernel:
     csrrw sp, sscratch, sp          # back to the kernel sp; sscratch = 0 again
@@ -148,8 +150,15 @@ user_return:
     ld t0, FRAME_SSTATUS(a0)
     csrw sstatus, t0
     lla t0, big_kernel_lock
-    amoswap.w.rl zero, zero, (t0)
+    amoswap.d.rl t1, zero, (t0)
+    bne t1, t0, lock_contended      # big_lock_contended: wake the waiters
+lock_released:
     LOAD_GPRS a0
     ld x2, 16(a0)
     ld x10, 80(a0)
     sret
+lock_contended:                     # the thread's kernel stack is still its own (it runs here)
+    mv s1, a0
+    call big_lock_wake_sleepers
+    mv a0, s1
+    j lock_released
