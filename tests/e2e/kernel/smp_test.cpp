@@ -59,13 +59,14 @@ TEST(KernelSmp, BootsEveryHartQemuGives) {
 }
 
 // Three spinners never make a system call; fib finishes (with its result checked by the
-// program itself) while they spin, and user code ran on more than one hart.
+// program itself) while they spin, init kills them, and user code ran on more than one hart
+// (fib 25 runs long enough for the woken harts to take the spinners).
 TEST(KernelSmp, SpinnersAndFibShareFourHarts) {
-    auto run = run_guest("/bin/spin &; /bin/spin &; /bin/spin &; /bin/fib 22 17711", 60s, 4);
+    auto run = run_guest("/bin/spin &; /bin/spin &; /bin/spin &; /bin/fib 25 75025", 60s, 4);
     ASSERT_TRUE(run.status.has_value()) << run.console;
     EXPECT_EQ(*run.status, 0) << run.console;
-    EXPECT_TRUE(contains(run.console, "fib(22) = 17711")) << run.console;
-    EXPECT_EQ(count_of(run.console, "spinning"), 3u) << run.console;
+    EXPECT_TRUE(contains(run.console, "fib(25) = 75025")) << run.console;
+    EXPECT_EQ(count_of(run.console, "init: killing pid"), 3u) << run.console;
     EXPECT_TRUE(contains(run.console, "init: 0 frames not returned by exited processes"))
         << run.console;
     EXPECT_GE(harts_that_ran_user_code(run.console), 2) << run.console;
