@@ -1,6 +1,8 @@
 // Kernel entry point after entry.S: read the device tree, bring up memory, traps, the timer and
 // the PLIC, start the probe engine and init, then run the scheduler forever.
+#include "arch/riscv64/big_lock.hpp"
 #include "arch/riscv64/csr.hpp"
+#include "arch/riscv64/hart.hpp"
 #include "arch/riscv64/plic.hpp"
 #include "arch/riscv64/sbi.hpp"
 #include "arch/riscv64/timer.hpp"
@@ -16,6 +18,7 @@
 #include "proc/init.hpp"
 #include "proc/lifecycle.hpp"
 #include "proc/scheduler.hpp"
+#include "proc/smp.hpp"
 #include "programs.hpp"
 
 extern "C" char kernel_end[];
@@ -37,6 +40,7 @@ boot_info info;
 extern "C" __attribute__((weak)) void devices_init() {}
 
 extern "C" [[noreturn]] void kmain(unsigned long hartid, unsigned long dtb) {
+    big_lock_acquire(); // held whenever a hart runs kernel code (kernel-port/README.md, "SMP")
     kprintf("ruprobes kernel %s (RV64GC, S-mode) booting on hart %lu, dtb at %p\n",
             RUPROBES_VERSION, hartid, reinterpret_cast<void*>(dtb));
     if (!parse_device_tree(dtb, info) || info.memory_size == 0) {
@@ -64,8 +68,9 @@ extern "C" [[noreturn]] void kmain(unsigned long hartid, unsigned long dtb) {
 
     command_line_init(info.bootargs);
     process_table_init();
-    plic_init(layout::plic_base);
+    plic_init(layout::plic_base, hartid);
     timer_init(info.timebase_hz);
+    csr::set_sie(csr::sie_ssie); // other harts' IPIs
     if (!port_init()) {
         kprintf("boot: the probe engine did not start; running without probes\n");
     }
@@ -74,6 +79,10 @@ extern "C" [[noreturn]] void kmain(unsigned long hartid, unsigned long dtb) {
         panic("kmain: cannot create init");
     }
     set_init_process(init);
+    // The other harts start now and wait for the big kernel lock, which this hart holds until its
+    // scheduler runs: devices_init() below sees every hart online (the agent keeps a hit ring per
+    // hart) and still runs before any process.
+    smp_start_others(hartid);
     // After init exists (so it keeps pid 1), before it runs.
     devices_init();
     scheduler_run();

@@ -5,6 +5,7 @@
 #include "port/agent_port.hpp"
 
 #include "arch/riscv64/csr.hpp"
+#include "arch/riscv64/hart.hpp"
 #include "arch/riscv64/plic.hpp"
 #include "arch/riscv64/timer.hpp"
 #include "drivers/goldfish_rtc.hpp"
@@ -165,17 +166,16 @@ bool agent_port_running() {
     return running;
 }
 
-// The harts, for the agent's per-hart hit rings: how many take hits, and the one a trap runs
-// on. The kernel runs on one hart: the agent then keeps one ring and never asks which hart it is
-// (os_agent_hart_id is not called). On several harts, agent_harts() returns their number (at
-// most RUPROBES_AGENT_MAX_HARTS) and current_hart_index() the id kept in the hart's own data
-// (tp/sscratch), below it.
+// The harts, for the agent's per-hart hit rings: how many take hits (every hart online: main.cpp
+// starts them before devices_init), and the one a trap runs on (its index in the hart table, read
+// through tp). On one hart the agent keeps one ring and never calls os_agent_hart_id.
 namespace {
+static_assert(max_harts <= RUPROBES_AGENT_MAX_HARTS, "a hit ring for every hart");
 uint32_t agent_harts() {
-    return 1;
+    return harts_online;
 }
 uint32_t current_hart_index() {
-    return 0;
+    return this_hart()->index;
 }
 } // namespace
 
@@ -212,8 +212,10 @@ extern "C" uint32_t os_agent_hart_id(void) {
     return current_hart_index();
 }
 
-// One hart, and the kernel runs with interrupts off except where it waits: interrupts off is the
-// whole lock (it only matters for the console interrupt).
+// The big kernel lock covers every caller on every hart (the agent thread, the hit sink in the
+// trap path, the console interrupt, which the boot hart takes only while holding that lock;
+// kernel-port/README.md, "SMP"): turning interrupts off is all that is left to do, and only
+// documents the rule for a kernel without a big lock.
 extern "C" void os_agent_lock(void) {
     lock_had_interrupts = csr::interrupts_off();
 }

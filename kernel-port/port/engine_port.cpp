@@ -13,12 +13,14 @@
 #include "arch/riscv64/timer.hpp"
 #include "lib/console.hpp"
 #include "lib/string.hpp"
+#include "mm/frame_allocator.hpp"
 #include "mm/layout.hpp"
 #include "mm/user_memory.hpp"
 #include "proc/elf_loader.hpp"
 #include "proc/lifecycle.hpp"
 #include "proc/process_control.hpp"
 #include "proc/scheduler.hpp"
+#include "proc/smp.hpp"
 #include "proc/syscalls.hpp"
 #include "proc/traps.hpp"
 #include "programs.hpp"
@@ -82,6 +84,22 @@ bool apply_action(process* p, int action, const uprobes_trap_info& info) {
     }
 }
 
+// os_text_poke for a poke no single store covers while another hart runs `p`: copies the page,
+// patches the copy and switches the PTE to it (replace_user_frame flushes every hart's TLB
+// before the old frame goes back).
+bool patch_page_copy(process* p, uint64_t addr, const void* src, size_t len) {
+    const uint64_t page = layout::page_round_down(addr);
+    const uint64_t* slot = find_pte(p->page_table, page);
+    void* copy = alloc_frame();
+    if (slot == nullptr || copy == nullptr) {
+        free_frame(copy);
+        return false;
+    }
+    kmemcpy(copy, reinterpret_cast<void*>(pte::to_pa(*slot)), layout::page_size);
+    kmemcpy(static_cast<uint8_t*>(copy) + (addr - page), src, len);
+    return replace_user_frame(p->page_table, page, reinterpret_cast<uint64_t>(copy));
+}
+
 const embedded_program* program_named(const char* path) {
     return path != nullptr ? find_program(path) : nullptr;
 }
@@ -119,9 +137,9 @@ extern "C" int os_text_poke(uint32_t pid, uint64_t addr, const void* src, size_t
         first = first == nullptr ? slot : first;
     }
     // A breakpoint or an original: one aligned store of its size, never a byte-wise copy, so a
-    // hart running the process fetches the old instruction or the new one (docs/porting.md,
-    // "SMP"; this kernel runs one hart, the store shows the rule). The frame through the
-    // kernel's identity map.
+    // hart running the process (in U-mode, without the big kernel lock) fetches the old
+    // instruction or the new one (docs/porting.md, "SMP"); os_icache_flush then runs fence.i on
+    // every hart. The frame through the kernel's identity map.
     const uint64_t frame = pte::to_pa(*first) + (addr - layout::page_round_down(addr));
     if (len == 2 && addr % 2 == 0) {
         uint16_t v;
@@ -135,13 +153,33 @@ extern "C" int os_text_poke(uint32_t pid, uint64_t addr, const void* src, size_t
         *reinterpret_cast<volatile uint32_t*>(frame) = v;
         return 0;
     }
-    // A 32-bit instruction at 2 mod 4, an out-of-line slot, the trampoline: one hart, no other
-    // fetch can interleave.
+    // A 32-bit instruction at 2 mod 4 while another hart runs the process (in U-mode): no single
+    // aligned store covers it, so the page gets a patched copy, switched in with one PTE store
+    // and a remote sfence.vma (docs/porting.md, "SMP").
+    if (len == 4 && p->on_hart >= 0 && p != current_process() &&
+        layout::page_round_down(addr) == layout::page_round_down(addr + 3)) {
+        return patch_page_copy(p, addr, src, len) ? 0 : -1;
+    }
+    // Otherwise several stores: an out-of-line slot is written only for the thread that traps
+    // into it (in the kernel), the trampoline before the process runs, and no hart runs the
+    // process now (the big kernel lock keeps it off every hart until the poke returns). A
+    // 32-bit site at 2 mod 4 that straddles a page while another hart runs the process is the
+    // one case a fetch there could see half of it.
     return poke_user(p->page_table, addr, src, len) ? 0 : -1;
 }
 
-extern "C" void os_icache_flush(uint32_t, uint64_t, size_t) {
-    csr::fence_i(); // one hart: a local fence.i covers every process
+extern "C" void os_icache_flush(uint32_t pid, uint64_t addr, size_t) {
+    csr::fence_i();
+    // The trapping thread's own out-of-line slot (the hit path): a local fence.i is enough, as
+    // the scheduler runs fence.i when a process moves to another hart. Any other text (a probe
+    // armed or removed, possibly in a process running on another hart): every hart, before
+    // returning.
+    const process* p = current_process();
+    if (p != nullptr && p->pid == static_cast<int>(pid) && p->xol_page != 0 &&
+        layout::page_round_down(addr) == p->xol_page) {
+        return;
+    }
+    smp_remote_fence_i();
 }
 
 extern "C" uint64_t os_xol_page(uint32_t pid) {
@@ -162,8 +200,9 @@ extern "C" uint64_t os_time_ns(void) {
     return timer_ticks_to_ns(timer_now());
 }
 
-// One hart, and the kernel never takes an interrupt while it runs engine code (interrupts are
-// on only in the scheduler's idle loop): nothing to lock.
+// Nothing to lock: every engine call runs in kernel code, and a hart runs kernel code only while
+// it holds the big kernel lock (arch/riscv64/big_lock.hpp; kernel-port/README.md, "SMP"), with
+// interrupts off. No engine call sleeps, so the big lock is held from its start to its end.
 extern "C" void os_uprobes_lock(void) {}
 extern "C" void os_uprobes_unlock(void) {}
 

@@ -34,8 +34,9 @@ bool port_breakpoint_finish(process* p, int action, const uprobes_trap_info& inf
 // A U-mode ebreak/c.ebreak at frame.sepc of process `p`. True when it is handled (an engine hit,
 // or a stop for a debugger; the frame says where to resume); false for a breakpoint the kernel
 // must kill for. Inline in the trap path: a plain hit costs the engine's public C call and
-// nothing else. It is uprobes_trap_handler_locked: this kernel's engine lock is empty (one hart,
-// no interrupts while the kernel runs; see os_uprobes_lock), so the trap path holds it already.
+// nothing else. It is uprobes_trap_handler_locked: this kernel's engine lock is empty (the big
+// kernel lock, held by every hart running kernel code, covers every engine call; see
+// os_uprobes_lock), so the trap path holds it already.
 // The trap frame starts with x[32] and sepc: the engine's context.
 inline bool port_user_breakpoint(process* p, uint32_t pid, trap_frame& frame) {
     if (!port_breakpoint_direct) {

@@ -1,9 +1,16 @@
 #include "mm/page_table.hpp"
 
 #include "arch/riscv64/csr.hpp"
+#include "arch/riscv64/hart.hpp"
 #include "lib/string.hpp"
 #include "mm/frame_allocator.hpp"
 #include "mm/layout.hpp"
+
+#if defined(__riscv)
+void remote_sfence_vma_on(uint32_t hart_index); // proc/smp.cpp
+#else
+inline void remote_sfence_vma_on(uint32_t) {}
+#endif
 
 namespace {
 
@@ -12,7 +19,6 @@ constexpr int user_root_index = static_cast<int>(layout::user_begin >> 30); // 1
 static_assert((layout::user_end - layout::user_begin) == (1ull << 30), "one root entry");
 
 page_table_root kernel_root = nullptr;
-page_table_root active_root = nullptr; // the table in the hart's satp
 
 uint64_t vpn(uint64_t va, int level) {
     return (va >> (12 + 9 * level)) & 0x1ff;
@@ -44,6 +50,22 @@ uint64_t* walk(page_table_root root, uint64_t va, int level, bool alloc) {
         table = reinterpret_cast<uint64_t*>(pte::to_pa(e));
     }
     return &table[vpn(va, level)];
+}
+
+// After a change to a user entry of `root`: flushes this hart's TLB when `root` is its table, and
+// every other hart's that has it in satp (SBI RFENCE). With the big kernel lock held, another
+// hart has `root` in satp only while it runs root's process in U-mode (an idle hart switches to
+// the kernel's table first), or keeps it from before, running a kernel thread.
+void flush_tlbs_using(page_table_root root) {
+    hart_local* me = this_hart();
+    if (root == me->active_root) {
+        csr::sfence_vma();
+    }
+    for (uint32_t i = 0; i < harts_online; i++) {
+        if (i != me->index && harts[i].active_root == root) {
+            remote_sfence_vma_on(i);
+        }
+    }
 }
 
 } // namespace
@@ -98,12 +120,13 @@ uint64_t satp_for(page_table_root root) {
 }
 
 void activate_page_table(page_table_root root) {
-    if (root == active_root) {
+    hart_local* h = this_hart();
+    if (root == h->active_root) {
         return;
     }
     csr::write_satp(satp_for(root));
     csr::sfence_vma();
-    active_root = root;
+    h->active_root = root;
 }
 
 page_table_root create_user_page_table() {
@@ -123,7 +146,9 @@ void destroy_user_page_table(page_table_root root) {
     if (root == nullptr) {
         return;
     }
-    if (root == active_root) {
+    // No other hart has it in satp (see flush_tlbs_using: its process is gone, and a hart that
+    // releases the big lock runs a live process or the kernel's table).
+    if (root == this_hart()->active_root) {
         activate_page_table(kernel_root);
     }
     const uint64_t e = root[user_root_index];
@@ -170,9 +195,7 @@ bool map_page(page_table_root root, uint64_t va, uint64_t pa, uint64_t flags) {
         return false;
     }
     *slot = pte::make(pa, (flags & pte::perm_mask) | pte::v | pte::a | pte::d);
-    if (root == active_root) {
-        csr::sfence_vma();
-    }
+    flush_tlbs_using(root);
     return true;
 }
 
@@ -196,6 +219,19 @@ uint64_t user_va_to_pa(page_table_root root, uint64_t va, uint64_t need) {
     return pte::to_pa(*slot) | (va & (layout::page_size - 1));
 }
 
+bool replace_user_frame(page_table_root root, uint64_t va, uint64_t pa) {
+    uint64_t* slot = find_pte(root, va);
+    if (slot == nullptr) {
+        return false;
+    }
+    void* old = reinterpret_cast<void*>(pte::to_pa(*slot));
+    const uint64_t flags = *slot & ((1u << 10) - 1);
+    __atomic_store_n(slot, pte::make(pa, flags), __ATOMIC_RELEASE);
+    flush_tlbs_using(root); // returns once every hart has flushed: nothing fetches `old` now
+    free_frame(old);
+    return true;
+}
+
 void unmap_user_page(page_table_root root, uint64_t va) {
     if (!layout::in_user_window(va, 1)) {
         return;
@@ -204,9 +240,7 @@ void unmap_user_page(page_table_root root, uint64_t va) {
     if (slot != nullptr) {
         void* frame = reinterpret_cast<void*>(pte::to_pa(*slot));
         *slot = 0;
-        if (root == active_root) {
-            csr::sfence_vma();
-        }
+        flush_tlbs_using(root); // before the frame can be reused
         free_frame(frame);
     }
 }

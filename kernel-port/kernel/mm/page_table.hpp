@@ -70,6 +70,11 @@ uint64_t* find_pte(page_table_root root, uint64_t va);
 // (pte::r, pte::w, pte::x, plus pte::u always), or 0.
 uint64_t user_va_to_pa(page_table_root root, uint64_t va, uint64_t need);
 
+// Maps the user page at `va` (4 KiB aligned, mapped) to the frame `pa` instead, same permissions,
+// with one PTE store; every hart that may hold the old translation flushes it (remote sfence.vma)
+// before the old frame is freed. Returns false when `va` is not mapped.
+bool replace_user_frame(page_table_root root, uint64_t va, uint64_t pa);
+
 // Unmaps the user page at `va` and frees its frame (flushing the TLB when `root` is active). No
 // effect when unmapped.
 void unmap_user_page(page_table_root root, uint64_t va);

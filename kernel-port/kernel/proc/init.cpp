@@ -8,6 +8,7 @@
 #include "proc/errno.hpp"
 #include "proc/lifecycle.hpp"
 #include "proc/scheduler.hpp"
+#include "proc/smp.hpp"
 #include "selftest/boot_checks.hpp"
 
 namespace {
@@ -112,6 +113,7 @@ void init_main(void*) {
     // Every process is gone: all their frames (pages, page tables) must be back.
     kprintf("init: %ld frames not returned by exited processes\n",
             static_cast<long>(frames_at_start) - static_cast<long>(free_frame_count()));
+    smp_report();
     kprintf("init: done, powering off with status %d\n", status);
     sbi::shutdown(status);
 }

@@ -12,6 +12,7 @@
 #include "proc/errno.hpp"
 #include "proc/process_control.hpp"
 #include "proc/scheduler.hpp"
+#include "proc/smp.hpp"
 #include "proc/traps.hpp"
 #include "programs.hpp"
 
@@ -109,7 +110,9 @@ long process_exec(process* p, const char* path, int argc, const char* const argv
     p->text_begin = image.text_begin;
     p->text_end = image.text_end;
     p->xol_page = xol_page;
+    const uint64_t kernel_tp = p->frame.kernel_tp; // the hart running it (scheduler.cpp)
     p->frame = trap_frame{};
+    p->frame.kernel_tp = kernel_tp;
     p->frame.sepc = image.entry;
     p->frame.sp() = sp;
     p->frame.a(0) = static_cast<uint64_t>(argc);
@@ -135,6 +138,7 @@ long process_spawn(process* parent, const char* path, int argc, const char* cons
     p->context.ra = reinterpret_cast<uint64_t>(&user_process_start);
     p->context.sp = p->kernel_stack_top();
     p->state = process_state::runnable;
+    notify_runnable();
     return p->pid;
 }
 
@@ -164,6 +168,7 @@ long process_fork(process* parent) {
     port_process_fork_hook(parent, child);
     notify_fork(parent, child);
     child->state = process_state::runnable;
+    notify_runnable();
     return child->pid;
 }
 
@@ -243,10 +248,14 @@ long process_kill(int pid, int signal) {
     p->killed = true;
     p->kill_signal = signal;
     p->stop_count = 0;
+    if (p->on_hart >= 0) {
+        smp_kick(static_cast<uint32_t>(p->on_hart)); // in U-mode on another hart: trap now
+    }
     if (p->state == process_state::sleeping) {
         p->state = process_state::runnable;
         p->channel = nullptr;
         p->wake_time = 0;
+        notify_runnable();
     }
     return 0;
 }

@@ -35,8 +35,11 @@ struct process {
     int stop_count = 0; // > 0: held by a debugger; not scheduled while in the kernel
     bool engine_resume_pending = false; // stopped on a stop-mode probe: uprobes_resume first
     bool step_pending = false;          // resumed for one single step
-    bool traced = false; // a debugger on the host stopped it once: a fault stops it (see below)
-    int stop_signal = 0; // the signal of its last fault or breakpoint stop (Linux numbering)
+    bool traced = false;   // a debugger on the host stopped it once: a fault stops it (see below)
+    int8_t on_hart = -1;   // the hart (index) running it now, -1: none (scheduler.cpp)
+    int8_t last_hart = -1; // the hart it ran on last
+    uint8_t harts_run_on = 0; // bit i: it ran on hart i (a report for the SMP self-test)
+    int stop_signal = 0;      // the signal of its last fault or breakpoint stop (Linux numbering)
     process* parent = nullptr;
     char name[process_name_size] = {}; // program path ("/bin/fib") or kernel thread name
 

@@ -3,6 +3,7 @@
 #include "lib/string.hpp"
 #include "proc/errno.hpp"
 #include "proc/scheduler.hpp"
+#include "proc/smp.hpp"
 
 #include "ruprobes/ruprobes.h"
 
@@ -63,6 +64,7 @@ long thread_stop(int pid) {
     }
     p->stop_count++;
     p->traced = true;
+    wait_until_held(p); // running on another hart: its registers are not in its frame yet
     return 0;
 }
 
@@ -99,6 +101,9 @@ long thread_resume(int pid, bool step) {
     } else {
         p->stop_count--;
     }
+    if (p->stop_count == 0) {
+        notify_runnable();
+    }
     return 0;
 }
 
@@ -112,7 +117,7 @@ trap_frame* thread_registers(int pid) {
 
 fp_state* thread_fp_registers(int pid) {
     process* p = user_process(pid);
-    if (p == nullptr || p->stop_count == 0 || p == current_process()) {
+    if (p == nullptr || p->stop_count == 0 || p->on_hart >= 0) {
         return nullptr;
     }
     return &p->fp;

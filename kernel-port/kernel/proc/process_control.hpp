@@ -3,7 +3,8 @@
 // its saved registers, and hear about stops, execs and exits. One thread per process: tid == pid.
 //
 // All functions run in kernel context (a kernel thread such as the agent, or a trap handler),
-// never concurrently with each other (one hart, no preemption in the kernel).
+// never concurrently with each other (under the big kernel lock, no preemption in the kernel).
+// A thread another hart runs in U-mode is not held until it traps: thread_stop waits for that.
 #pragma once
 
 #include "arch/riscv64/trap_frame.hpp"

@@ -13,8 +13,13 @@
 //                  0 K unprobed: the arming; K = 100 and 10,000 only, one probe arms in next to
 //                  no time) and the row is ((with - without) - arming) / N
 //
-// each divided by N. Time the hart spent idle (wfi) during a run is
-// subtracted, so that under `-icount` a run's time is the instructions it took.
+//   4 at once      (4 x loop N at once, probe on step) - (4 x loop N at once), divided by 4N:
+//                  on several harts each runs on its own, so the row over the simulated hit's
+//                  is what a hit costs more when 4 harts hit one probe together (the big
+//                  kernel lock; kernel-port/README.md, "SMP"). In-kernel handler only.
+//
+// each divided by N. Time all harts spent idle (wfi) during a run is subtracted, so that under
+// `-icount` (the harts run in turn) a run's time is the instructions it took.
 //
 // With `ruprobes.bench.host` the benchmark first waits for a host session (ruprobesd connected)
 // and every hit also goes through the agent: into its ring, out in hits frames over the virtio
@@ -26,6 +31,7 @@
 // kept; the rest of a hit is the trap itself and the kernel's entry and exit paths).
 #include "selftest/probe_bench.hpp"
 
+#include "arch/riscv64/hart.hpp"
 #include "arch/riscv64/timer.hpp"
 #include "boot/command_line.hpp"
 #include "lib/console.hpp"
@@ -106,6 +112,7 @@ struct variant {
     bool (*arm)();       // nullptr: unprobed
     int arming = -1;     // the variant measuring this one's arming (no hit, armed alike), or -1
     bool helper = false; // measured for another row only: not profiled, not printed
+    int copies = 1;      // programs started at once (the row is per hit of one of them)
     uint64_t best_ns = ~uint64_t{0};
     uint64_t engine_ns = 0; // in the engine per trap (uprobes_trap_handler_thread), lowest
                             // over the rounds
@@ -140,7 +147,24 @@ variant variants[] = {
     {"100 armed, no hit", 6, 14, [] { return arm_padding_tail(100); }, -1, true},
     {"10000 armed, no hit", 6, 14, [] { return arm_padding_tail(10000); }, -1, true},
     {"loop 0 (baseline)", 6, -1, nullptr, -1, true},
+    {"4 x loop N (baseline)", 0, -1, nullptr, -1, true, 4},
+    {"simulated hit, 4 at once", 0, 15, [] { return arm_loop_step(); }, -1, false, 4},
 };
+constexpr int four_at_once = 16; // the row above (not run with the host: in-kernel only)
+
+// Runs `copies` instances of `command` at once and waits for all; the first non-zero exit code.
+int run_copies(const char* command, int copies) {
+    long pids[4];
+    for (int i = 0; i < copies; i++) {
+        pids[i] = start_program(command);
+    }
+    int code = 0;
+    for (int i = 0; i < copies; i++) {
+        const int c = finish_program(pids[i]);
+        code = code != 0 ? code : c;
+    }
+    return code;
+}
 
 // (with - without) / n in tenths of ns.
 uint64_t per_op_tenths(uint64_t with, uint64_t without, uint64_t n) {
@@ -219,6 +243,9 @@ int run_probe_bench() {
 
     for (int round = 0; round < rounds; round++) {
         for (variant& v : variants) {
+            if (host && v.copies > 1) {
+                continue;
+            }
             // Probed variants run twice: timed, then profiled (two `time` reads per trap would
             // inflate the timing). Each keeps its fastest timing and its lowest engine time.
             for (int profiled = 0; profiled <= (v.arm != nullptr && !v.helper ? 1 : 0);
@@ -231,7 +258,7 @@ int run_probe_bench() {
                 port_profile(profiled == 1);
                 const uint64_t begin = timer_now();
                 const uint64_t idle_before = scheduler_idle_ticks();
-                const int code = finish_program(start_program(commands[v.program]));
+                const int code = run_copies(commands[v.program], v.copies);
                 if (host) {
                     wait_hits_sent();
                 }
@@ -258,9 +285,16 @@ int run_probe_bench() {
 
     const uint64_t syscall_tenths = per_op_tenths(variants[1].best_ns, variants[0].best_ns, n);
     for (const variant& v : variants) {
-        if (v.baseline >= 0 && !v.helper) {
-            print_row(v, row_tenths(v, n), syscall_tenths);
+        if (v.baseline >= 0 && !v.helper && (!host || v.copies == 1)) {
+            print_row(v, row_tenths(v, n * static_cast<uint64_t>(v.copies)), syscall_tenths);
         }
+    }
+    if (!host) {
+        const uint64_t one = row_tenths(variants[3], n);
+        const uint64_t four = row_tenths(variants[four_at_once], 4 * n);
+        const uint64_t ratio = one != 0 ? four * 100 / one : 0;
+        kprintf("bench: per hit, 4 at once / 1 alone: %lu.%02lu on %u harts\n", ratio / 100,
+                ratio % 100, harts_online);
     }
     kprintf("bench: round-robin rows: the hit alone, arming at exec subtracted (measured with "
             "loop 0)\n");

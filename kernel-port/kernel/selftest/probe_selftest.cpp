@@ -244,6 +244,8 @@ int run_probe_selftests() {
         test_step_from_entry,
         test_live_arm_and_disarm,
         test_conformance,
+        test_smp_processes,
+        test_smp_probes,
     };
     int passed = 0;
     int failed = 0;

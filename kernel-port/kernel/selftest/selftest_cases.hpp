@@ -19,3 +19,10 @@ bool test_live_arm_and_disarm();
 
 // uprobes_conformance_run with /bin/fib 15 (conformance_selftest.cpp).
 bool test_conformance();
+
+// Four fib and two spinning processes at once: right results; with several harts, they ran on
+// more than one (smp_selftest.cpp).
+bool test_smp_processes();
+
+// Four fib 15 at once under an entry and a return probe: exactly 4 x 1973 hits of each.
+bool test_smp_probes();

@@ -9,7 +9,8 @@ struct process;
 
 // Starts `command` ("/bin/fib 15 610") as a child of the current kernel thread. It does not run
 // user code before the caller waits for it (the kernel is not preemptible), so probes can be
-// registered against the live process first. The pid, or a negative error.
+// registered against the live process first: on several harts too, as the caller holds the big
+// kernel lock until it sleeps. The pid, or a negative error.
 long start_program(const char* command);
 
 // Waits for child `pid` and returns its exit code (128 + signal when killed), or -1.

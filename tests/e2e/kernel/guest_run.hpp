@@ -15,12 +15,18 @@ struct guest_run {
     std::string console;
 };
 
-// Runs the kernel with `append` until it powers off (at most `timeout`).
+// Runs the kernel with `append` on `harts` harts (QEMU -smp) until it powers off (at most
+// `timeout`).
 inline guest_run run_guest(const std::string& append,
-                           std::chrono::milliseconds timeout = std::chrono::seconds(40)) {
+                           std::chrono::milliseconds timeout = std::chrono::seconds(40),
+                           int harts = 1) {
     temp_dir dir;
     guest_options options;
     options.append = append;
+    if (harts != 1) {
+        // After the launcher's own -smp 1: QEMU keeps the last one.
+        options.extra = {"-smp", std::to_string(harts)};
+    }
     qemu_guest guest(dir, options);
     guest_run run;
     run.status = guest.wait_exit(timeout);

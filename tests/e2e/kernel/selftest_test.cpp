@@ -30,7 +30,7 @@ ruprobes::test::guest_run* KernelProbeSelftest::run_ = nullptr;
 TEST_F(KernelProbeSelftest, AllPassAndKernelExitsZero) {
     ASSERT_TRUE(run().status.has_value()) << run().console;
     EXPECT_EQ(*run().status, 0) << run().console;
-    EXPECT_TRUE(contains(run().console, "selftest: 12 passed, 0 failed")) << run().console;
+    EXPECT_TRUE(contains(run().console, "selftest: 14 passed, 0 failed")) << run().console;
     EXPECT_FALSE(contains(run().console, "FAIL")) << run().console;
     EXPECT_FALSE(contains(run().console, "killed:")) << run().console;
     EXPECT_FALSE(contains(run().console, "kernel panic")) << run().console;
@@ -107,6 +107,17 @@ TEST_F(KernelProbeSelftest, SingleStepsFromEntryThroughASystemCall) {
 TEST_F(KernelProbeSelftest, ProbesArmAndDisarmInARunningProcess) {
     EXPECT_TRUE(contains(run().console, "selftest: live: armed while running yes, hits some, "
                                         "disarmed while running yes, no hit after, exit 0: PASS"))
+        << run().console;
+}
+
+// On one hart the SMP cases run too: every process on hart 0, the counts exact.
+TEST_F(KernelProbeSelftest, SmpCasesPassOnOneHart) {
+    EXPECT_TRUE(contains(run().console, "smp: 1 harts online")) << run().console;
+    EXPECT_TRUE(
+        contains(run().console, "selftest: smp_processes: 4 of 4 right, ran on 1 of 1 harts: PASS"))
+        << run().console;
+    EXPECT_TRUE(contains(run().console, "selftest: smp_probes: 4 x fib 15, entry 7892, return "
+                                        "7892, 4 exit 0, ran on 1 of 1 harts: PASS"))
         << run().console;
 }
 

@@ -103,6 +103,28 @@ TEST_F(KernelMemory, PokeWritesReadOnlyTextPeekReadsIt) {
     destroy_user_page_table(pt);
 }
 
+// The text poke's page switch (another hart runs the process): same permissions, the new frame's
+// bytes, the old frame back in the allocator.
+TEST_F(KernelMemory, ReplacedFrameKeepsPermissionsAndFreesTheOld) {
+    page_table_root pt = create_user_page_table();
+    map_user_page(pt, va0, rx, 0x13);
+    const size_t before = free_frame_count();
+    auto* fresh = static_cast<uint8_t*>(alloc_frame());
+    ASSERT_NE(fresh, nullptr);
+    fresh[6] = 0x5a;
+    ASSERT_TRUE(replace_user_frame(pt, va0, reinterpret_cast<uint64_t>(fresh)));
+    EXPECT_EQ(free_frame_count(), before) << "one frame taken, the old one given back";
+    EXPECT_EQ(user_va_to_pa(pt, va0 + 6, pte::x), reinterpret_cast<uint64_t>(fresh) + 6);
+    EXPECT_EQ(user_va_to_pa(pt, va0 + 6, pte::w), 0u) << "still not writable";
+    uint8_t seen = 0;
+    ASSERT_TRUE(copy_from_user(pt, &seen, va0 + 6, 1));
+    EXPECT_EQ(seen, 0x5a);
+    EXPECT_FALSE(replace_user_frame(pt, va0 + 0x1000, reinterpret_cast<uint64_t>(fresh)))
+        << "not mapped";
+    destroy_user_page_table(pt);
+    EXPECT_EQ(free_frame_count(), frames_at_start_);
+}
+
 TEST_F(KernelMemory, ForkCopiesArePrivate) {
     page_table_root parent = create_user_page_table();
     uint8_t* parent_text = map_user_page(parent, va0, rx, 0x13);

@@ -5,11 +5,11 @@
 
 namespace {
 
-// PLIC spec v1.0.0 §3 memory map; hart 0's S-mode is context 1 on QEMU virt (context 0 is M).
-constexpr uint64_t context = 1;
+// PLIC spec v1.0.0 §3 memory map. On QEMU virt hart N has two contexts, 2N (M-mode) and 2N + 1
+// (S-mode): every source is routed to the S-mode context of the hart that called plic_init.
 constexpr uint64_t priority_base = 0x0;
-constexpr uint64_t enable_base = 0x2000 + 0x80 * context;
-constexpr uint64_t context_base = 0x200000 + 0x1000 * context;
+uint64_t enable_base = 0x2000 + 0x80 * 1;
+uint64_t context_base = 0x200000 + 0x1000 * 1;
 
 uint64_t plic_base = 0;
 
@@ -35,7 +35,10 @@ void set_enabled(uint32_t irq, bool on) {
 
 } // namespace
 
-void plic_init(uint64_t base) {
+void plic_init(uint64_t base, uint64_t hartid) {
+    const uint64_t context = 2 * hartid + 1;
+    enable_base = 0x2000 + 0x80 * context;
+    context_base = 0x200000 + 0x1000 * context;
     plic_base = base;
     *plic_reg(context_base) = 0; // threshold: every priority > 0 interrupts
     csr::set_sie(csr::sie_seie);

@@ -3,8 +3,11 @@
 namespace sbi {
 
 namespace {
-constexpr long ext_time = 0x54494D45; // "TIME" (SBI v1.0 §6)
-constexpr long ext_srst = 0x53525354; // "SRST", system reset extension (SBI v1.0 §10)
+constexpr long ext_time = 0x54494D45;   // "TIME" (SBI v1.0 §6)
+constexpr long ext_srst = 0x53525354;   // "SRST", system reset extension (SBI v1.0 §10)
+constexpr long ext_ipi = 0x735049;      // "sPI" (§7)
+constexpr long ext_rfence = 0x52464E43; // "RFNC" (§8): 0 remote_fence_i, 1 remote_sfence_vma
+constexpr long ext_hsm = 0x48534D;      // "HSM" (§9): 0 hart_start, 2 hart_get_status
 constexpr long srst_shutdown = 0;
 constexpr long srst_reason_none = 0;
 
@@ -14,13 +17,40 @@ constexpr uint32_t finisher_fail = 0x3333;
 } // namespace
 
 result call(long ext, long fid, long a0, long a1, long a2) {
+    return call4(ext, fid, a0, a1, a2, 0);
+}
+
+result call4(long ext, long fid, long a0, long a1, long a2, long a3) {
     register long r0 asm("a0") = a0;
     register long r1 asm("a1") = a1;
     register long r2 asm("a2") = a2;
+    register long r3 asm("a3") = a3;
     register long r6 asm("a6") = fid;
     register long r7 asm("a7") = ext;
-    asm volatile("ecall" : "+r"(r0), "+r"(r1) : "r"(r2), "r"(r6), "r"(r7) : "memory");
+    asm volatile("ecall" : "+r"(r0), "+r"(r1) : "r"(r2), "r"(r3), "r"(r6), "r"(r7) : "memory");
     return {r0, r1};
+}
+
+result hart_get_status(uint64_t hartid) {
+    return call(ext_hsm, 2, static_cast<long>(hartid));
+}
+
+result hart_start(uint64_t hartid, uint64_t start, uint64_t opaque) {
+    return call(ext_hsm, 0, static_cast<long>(hartid), static_cast<long>(start),
+                static_cast<long>(opaque));
+}
+
+void send_ipi(uint64_t hart_mask, uint64_t mask_base) {
+    call(ext_ipi, 0, static_cast<long>(hart_mask), static_cast<long>(mask_base));
+}
+
+void remote_fence_i(uint64_t hart_mask, uint64_t mask_base) {
+    call(ext_rfence, 0, static_cast<long>(hart_mask), static_cast<long>(mask_base));
+}
+
+void remote_sfence_vma(uint64_t hart_mask, uint64_t mask_base, uint64_t start, uint64_t size) {
+    call4(ext_rfence, 1, static_cast<long>(hart_mask), static_cast<long>(mask_base),
+          static_cast<long>(start), static_cast<long>(size));
 }
 
 void set_timer(uint64_t stime) {

@@ -1,6 +1,7 @@
 #include "arch/riscv64/timer.hpp"
 
 #include "arch/riscv64/csr.hpp"
+#include "arch/riscv64/hart.hpp"
 #include "arch/riscv64/sbi.hpp"
 
 namespace {
@@ -17,12 +18,17 @@ void timer_init(uint64_t timebase_hz) {
     }
     timer_ns_per_tick = 1'000'000'000 % hz == 0 ? 1'000'000'000 / hz : 0;
     ticks_per_slice = hz / 1000 * timer_tick_ms;
+    timer_start_hart();
+}
+
+void timer_start_hart() {
     sbi::set_timer(csr::read_time() + ticks_per_slice);
     csr::set_sie(csr::sie_stie);
 }
 
 void timer_interrupt() {
     interrupts++;
+    this_hart()->timer_interrupts++;
     sbi::set_timer(csr::read_time() + ticks_per_slice);
 }
 

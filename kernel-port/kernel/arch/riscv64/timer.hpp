@@ -8,10 +8,12 @@
 constexpr uint64_t timer_tick_ms = 10; // time slice of the round-robin scheduler
 
 // Remembers the timer frequency (DTB timebase-frequency; 10 MHz on QEMU virt when 0), arms the
-// first tick and enables timer interrupts in sie.
+// first tick and enables timer interrupts in sie (timer_start_hart on the boot hart).
 void timer_init(uint64_t timebase_hz);
+// The same for another hart, after timer_init (SBI set_timer and sie are per hart).
+void timer_start_hart();
 
-// Handles a supervisor timer interrupt: arms the next tick.
+// Handles a supervisor timer interrupt: arms the next tick (of this hart).
 void timer_interrupt();
 
 // Ticks of the `time` CSR since reset, and conversions.
@@ -29,5 +31,5 @@ inline uint64_t timer_ticks_to_ns(uint64_t ticks) {
 }
 uint64_t timer_ns_to_ticks(uint64_t ns);
 
-// Timer interrupts taken since boot.
+// Timer interrupts taken since boot, by every hart.
 uint64_t timer_tick_count();

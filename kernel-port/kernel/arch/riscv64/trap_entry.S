@@ -2,11 +2,15 @@
 # sscratch holds the current user thread's trap_frame while it runs in U-mode, and 0 while the
 # kernel runs, so the first instruction tells the two apart (RISC-V Privileged v1.12 §4.1.4).
 # The kernel is mapped identically in every page table, so no satp switch is needed here.
+# A trap from U-mode loads the hart's `tp` from the frame and takes the big kernel lock
+# (big_lock.hpp) before any C code runs; user_return releases it. A trap from S-mode happens only
+# where a hart holding the lock turns interrupts on (the idle loop), so it needs neither.
 
     .equ FRAME_SEPC, 256
     .equ FRAME_SSTATUS, 264
     .equ FRAME_KERNEL_SP, 272
-    .equ FRAME_SIZE, 288            # 280 rounded up to 16 for the kernel stack
+    .equ FRAME_KERNEL_TP, 280
+    .equ FRAME_SIZE, 288            # sizeof(trap_frame), a multiple of 16 for the kernel stack
 
     .macro SAVE_GPRS base
     sd x1, 8(\base)
@@ -93,12 +97,24 @@ trap_vector:
     sd t0, FRAME_SSTATUS(sp)
     mv a0, sp
     ld sp, FRAME_KERNEL_SP(a0)
+    ld tp, FRAME_KERNEL_TP(a0)
     .option push
     .option norelax
     la gp, __global_pointer$
     .option pop
+    # The big kernel lock; the value stored is the lock's address (big_lock.hpp).
+    lla t0, big_kernel_lock
+    amoswap.d.aq t1, t0, (t0)
+    bnez t1, lock_busy
     call user_trap                  # returns to U-mode through user_return, never here
-1:  j 1b
+2:  j 2b
+lock_busy:                          # big_lock_wait(seen) returns holding it; s1 is saved already
+    mv s1, a0
+    mv a0, t1
+    call big_lock_wait
+    mv a0, s1
+    call user_trap
+    j 2b
 
 from_kernel:
     csrrw sp, sscratch, sp          # back to the kernel sp; sscratch = 0 again
@@ -123,7 +139,9 @@ from_kernel:
     sret
 
 # void user_return(trap_frame* frame): enters U-mode with the registers of `frame`. Called with
-# interrupts off; sstatus.SPP must be 0 in frame->sstatus.
+# interrupts off and the big kernel lock held, which it releases: nothing writes the frame of a
+# thread that is not stopped, so the loads after the release are safe. sstatus.SPP must be 0 in
+# frame->sstatus.
     .globl user_return
 user_return:
     csrw sscratch, a0
@@ -131,7 +149,16 @@ user_return:
     csrw sepc, t0
     ld t0, FRAME_SSTATUS(a0)
     csrw sstatus, t0
+    lla t0, big_kernel_lock
+    amoswap.d.rl t1, zero, (t0)
+    bne t1, t0, lock_contended      # big_lock_contended: wake the waiters
+lock_released:
     LOAD_GPRS a0
     ld x2, 16(a0)
     ld x10, 80(a0)
     sret
+lock_contended:                     # the thread's kernel stack is still its own (it runs here)
+    mv s1, a0
+    call big_lock_wake_sleepers
+    mv a0, s1
+    j lock_released

@@ -11,6 +11,7 @@ struct trap_frame {
     uint64_t sepc;      // 256: pc of the trapping instruction (or of the next one to run)
     uint64_t sstatus;   // 264: sstatus at the trap (SPP, SPIE, FS)
     uint64_t kernel_sp; // 272: user frames only: the kernel stack to switch to on a trap
+    uint64_t kernel_tp; // 280: user frames only: the hart_local of the hart running the thread
 
     uint64_t& ra() { return x[1]; }
     uint64_t& sp() { return x[2]; }
@@ -21,7 +22,8 @@ struct trap_frame {
 static_assert(offsetof(trap_frame, sepc) == 256);
 static_assert(offsetof(trap_frame, sstatus) == 264);
 static_assert(offsetof(trap_frame, kernel_sp) == 272);
-static_assert(sizeof(trap_frame) == 280);
+static_assert(offsetof(trap_frame, kernel_tp) == 280);
+static_assert(sizeof(trap_frame) == 288);
 
 // ABI register numbers (RISC-V psABI), for readable frame accesses.
 namespace reg {

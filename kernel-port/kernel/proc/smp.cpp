@@ -1,0 +1,184 @@
+#include "proc/smp.hpp"
+
+#include "arch/riscv64/big_lock.hpp"
+#include "arch/riscv64/csr.hpp"
+#include "arch/riscv64/hart.hpp"
+#include "arch/riscv64/sbi.hpp"
+#include "arch/riscv64/timer.hpp"
+#include "arch/riscv64/trap.hpp"
+#include "lib/console.hpp"
+#include "mm/page_table.hpp"
+#include "proc/scheduler.hpp"
+
+extern "C" char secondary_start[];
+
+// Non-zero while a hart holds it (big_lock.hpp).
+extern "C" {
+constinit uint64_t big_kernel_lock = 0;
+constinit uint64_t big_lock_sleepers = 0;
+}
+
+namespace {
+
+alignas(16) uint8_t hart_stacks[max_harts][hart_stack_size];
+
+} // namespace
+
+// By hart id: the hart_local a started hart gets (entry.S reads it when the firmware enters a
+// started hart at _start instead of secondary_start).
+extern "C" {
+constinit hart_local* volatile hart_start_opaque[max_harts] = {};
+}
+
+namespace {
+
+uint64_t hart_bit(uint32_t index) {
+    return uint64_t{1} << harts[index].hartid;
+}
+
+// Every online hart but this one, as an SBI hart mask with base 0 (hart ids < 64 here).
+uint64_t other_harts_mask() {
+    uint64_t mask = 0;
+    const uint32_t me = this_hart()->index;
+    for (uint32_t i = 0; i < harts_online; i++) {
+        if (i != me) {
+            mask |= hart_bit(i);
+        }
+    }
+    return mask;
+}
+
+} // namespace
+
+extern "C" void big_lock_wake_sleepers() {
+    const uint64_t sleepers = __atomic_load_n(&big_lock_sleepers, __ATOMIC_ACQUIRE);
+    uint64_t mask = 0;
+    for (uint32_t i = 0; i < harts_online; i++) {
+        if ((sleepers & (uint64_t{1} << i)) != 0) {
+            mask |= hart_bit(i);
+        }
+    }
+    if (mask != 0) {
+        sbi::send_ipi(mask, 0);
+    }
+}
+
+extern "C" void big_lock_wait(uint64_t seen) {
+    const uint64_t held = big_lock_held_value();
+    // The failed swap wrote `held` over what it found: a contended mark is gone, so the sleepers
+    // are woken to set it again.
+    if (seen == big_lock_contended) {
+        big_lock_wake_sleepers();
+    }
+    const uint64_t me = uint64_t{1} << this_hart()->index;
+    for (;;) {
+        for (int i = 0; i < 100; i++) {
+            uint64_t expected = 0;
+            if (__atomic_load_n(&big_kernel_lock, __ATOMIC_RELAXED) == 0 &&
+                __atomic_compare_exchange_n(&big_kernel_lock, &expected, held, false,
+                                            __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+                return;
+            }
+            asm volatile(".insn i 0x0f, 0, x0, x0, 0x010"); // pause (Zihintpause)
+        }
+        // Sleep until a release finds the contended mark and sends this hart an IPI. Marked
+        // first, then the lock checked, so a release in between leaves it free (retry) or
+        // finds the mark (the IPI is pending before wfi).
+        csr::clear_sip(csr::sie_ssie);
+        __atomic_fetch_or(&big_lock_sleepers, me, __ATOMIC_SEQ_CST);
+        bool sleep = false;
+        uint64_t v = __atomic_load_n(&big_kernel_lock, __ATOMIC_SEQ_CST);
+        while (v != 0) {
+            if (v == big_lock_contended ||
+                __atomic_compare_exchange_n(&big_kernel_lock, &v, big_lock_contended, false,
+                                            __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+                sleep = true;
+                break;
+            }
+        }
+        if (sleep) {
+            const uint64_t sie = csr::read_sie();
+            csr::write_sie(csr::sie_ssie); // an IPI only: a pending tick would end every wfi
+            asm volatile("wfi");
+            csr::write_sie(sie);
+        }
+        __atomic_fetch_and(&big_lock_sleepers, ~me, __ATOMIC_SEQ_CST);
+    }
+}
+
+// A started hart: its tp and stack are set (entry.S). Joins the scheduler.
+extern "C" [[noreturn]] void secondary_main(unsigned long, hart_local*) {
+    trap_init();
+    activate_page_table(kernel_page_table());
+    big_lock_acquire();
+    timer_start_hart();
+    csr::set_sie(csr::sie_ssie);
+    scheduler_run();
+}
+
+void smp_start_others(uint64_t boot_hartid) {
+    hart_local& boot = harts[0];
+    boot.index = 0;
+    boot.hartid = boot_hartid;
+    uint32_t n = 1;
+    for (uint64_t id = 0; id < max_harts && n < max_harts; id++) {
+        if (id == boot_hartid) {
+            continue;
+        }
+        const sbi::result status = sbi::hart_get_status(id);
+        if (status.error != 0 || status.value != sbi::hart_stopped) {
+            continue; // no such hart (SBI_ERR_INVALID_PARAM), or not ours to start
+        }
+        hart_local& h = harts[n];
+        h.index = n;
+        h.hartid = id;
+        h.boot_sp = reinterpret_cast<uint64_t>(hart_stacks[n]) + hart_stack_size;
+        hart_start_opaque[id] = &h;
+        asm volatile("fence rw, rw" ::: "memory");
+        const sbi::result r = sbi::hart_start(id, reinterpret_cast<uint64_t>(secondary_start),
+                                              reinterpret_cast<uint64_t>(&h));
+        if (r.error != 0) {
+            kprintf("smp: hart %lu did not start (SBI error %ld)\n", id, r.error);
+            hart_start_opaque[id] = nullptr;
+            h = hart_local{};
+            continue;
+        }
+        n++;
+    }
+    // The started harts wait for the lock (asleep in wfi) and read it once they hold it.
+    harts_online = n;
+    kprintf("smp: %u harts online (boot hart %lu)\n", n, boot_hartid);
+}
+
+void smp_kick(uint32_t index) {
+    if (index < harts_online && index != this_hart()->index) {
+        sbi::send_ipi(hart_bit(index), 0);
+    }
+}
+
+void smp_remote_fence_i() {
+    if (harts_online > 1) {
+        sbi::remote_fence_i(other_harts_mask(), 0);
+    }
+}
+
+void smp_remote_sfence_vma(uint32_t index) {
+    if (index < harts_online && index != this_hart()->index) {
+        sbi::remote_sfence_vma(hart_bit(index), 0, 0, ~uint64_t{0});
+    }
+}
+
+void remote_sfence_vma_on(uint32_t hart_index) {
+    smp_remote_sfence_vma(hart_index);
+}
+
+void smp_report() {
+    if (harts_online < 2) {
+        return;
+    }
+    for (uint32_t i = 0; i < harts_online; i++) {
+        const hart_local& h = harts[i];
+        kprintf("smp: hart %u (id %lu): %lu ticks, %lu user time slices\n", i, h.hartid,
+                h.timer_interrupts, h.user_slices);
+    }
+}
