@@ -448,6 +448,26 @@ def add_rpc(t, text, status):
     return 100 in ratio
 
 
+# smp: the guest benchmark on 1 and on 2 harts ("== harts N" before each boot's output); its
+# "simulated hit, 4 at once" row is ns per hit while 4 processes hit one probe at once.
+def add_smp(t, text, status):
+    at_once = {}
+    for part in re.split(r"^== harts ", text, flags=re.MULTILINE)[1:]:
+        harts = int(part.split("\n", 1)[0])
+        ns = find(r"^bench: simulated hit, 4 at once\s+([\d.]+) ns", part)
+        if ns is not None:
+            at_once[harts] = ns
+    one, two = at_once.get(1), at_once.get(2)
+    t.row("hits/s, 4 processes hitting one probe at once: 2 harts / 1 hart (wall clock, MTTCG)",
+          "ruprobes.bench's '4 at once' row (in-kernel handler only) on a kernel booted with -smp 1 "
+          "and -smp 2, -accel tcg,thread=multi: ns per hit on 1 hart / ns per hit on 2 harts; every "
+          "hit takes the kernel's big lock", div(one, two), ">= 1.8", lambda r: r >= 1.8)
+    if one is not None and two is not None:
+        t.note("smp", "simulated hit, 4 at once: %s ns per hit on 1 hart, %s on 2 harts" %
+               (fmt(one, 1), fmt(two, 1)))
+    return one is not None and two is not None
+
+
 BENCHMARKS = [
     ("guest", lambda t, x, s: add_guest(t, x, s, False)),
     ("guest-icount", lambda t, x, s: add_guest(t, x, s, True)),
@@ -462,6 +482,7 @@ BENCHMARKS = [
     ("gdb", add_gdb),
     ("gdb-condition", add_gdb_condition),
     ("rpc", add_rpc),
+    ("smp", add_smp),
 ]
 
 
@@ -594,7 +615,7 @@ def main():
     a = p.parse_args()
     selected = a.only.split()
     t = build_table(a.logs, selected)
-    print("ratios measured in this run%s (goals: issues 3, 5, 6, 7, 8, 16; 'met' is informative, "
+    print("ratios measured in this run%s (goals: issues 3, 5, 6, 7, 8, 13, 16, 18; 'met' is informative, "
           "the machine is shared and noisy)" % (" (--quick: smoke run, few iterations)"
                                                  if a.quick else ""))
     print()

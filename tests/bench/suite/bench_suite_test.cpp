@@ -57,7 +57,7 @@ TEST(BenchSuite, QuickRunPrintsANumberInEveryRow) {
     // Every benchmark announced a progress line.
     for (const char* name :
          {"product", "product-icount", "guest", "guest-icount", "aggregation", "aggregation-rate",
-          "engine-hits", "simulate", "channel", "gdb", "gdb-condition", "rpc"}) {
+          "engine-hits", "simulate", "channel", "gdb", "gdb-condition", "rpc", "smp"}) {
         EXPECT_NE(bench.output().find(std::string(" ") + name + ": "), std::string::npos)
             << name << "\n"
             << bench.output();
@@ -90,8 +90,8 @@ TEST(BenchSuite, QuickRunPrintsANumberInEveryRow) {
     // no-record hit, the exact count), aggregation-rate 1 (the exact count at full rate), host
     // engine 4, channel 1, gdb 1, gdb conditions 2 (n==3, a condition true once), fan-out 6 (10
     // and 100 subscribers, the loopback ceiling with send() and with sendfile(), 100 subscribers
-    // over the ceiling, the fixed rate).
-    EXPECT_EQ(rows, 43) << bench.output();
+    // over the ceiling, the fixed rate), smp 1 (2 harts over 1).
+    EXPECT_EQ(rows, 44) << bench.output();
 }
 
 } // namespace
