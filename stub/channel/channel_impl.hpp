@@ -126,8 +126,8 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     uint64_t gap_records = 0;
     static constexpr uint64_t default_hit_window = 512;
     uint64_t max_gap_records() const {
-        const uint64_t window = last_hello.hit_window != 0 ? last_hello.hit_window
-                                                           : default_hit_window;
+        const uint64_t window =
+            last_hello.hit_window != 0 ? last_hello.hit_window : default_hit_window;
         return 2 * window + wire::max_hits_per_frame;
     }
     // Counts a gap given up on and tells the handler.
