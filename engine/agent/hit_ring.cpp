@@ -161,6 +161,10 @@ void hit_rings::mark_sent(const hit_run& run) {
 }
 
 uint32_t hit_rings::unsent_runs(uint32_t max, uint32_t long_run, hit_run* out, uint32_t max_runs) {
+    if (harts_in_use_ == 1 || max_runs == 1) { // one ring's run is as long as it gets
+        out[0] = unsent_run(max);
+        return out[0].n != 0 ? 1 : 0;
+    }
     uint32_t count = 0;
     uint32_t total = 0;
     while (count < max_runs && total < max) {
