@@ -59,7 +59,9 @@ void send_stop_event(uint32_t pid, uint32_t tid, wire::stop_reason reason, uint3
 // counts every write with its overhead (about 1 KiB for a small one): QEMU writes a hits frame
 // in three writes, one per descriptor (header, records in the ring, trailer). With 1024 records
 // in flight, frames were cut while the host was busy, and their records came only after the
-// events that followed them (the go-back-N resend).
+// events that followed them (the go-back-N resend). That holds only while frames are long: a
+// frame per record or two (the harts' hits interleaved) would put hundreds of writes in flight,
+// so short runs of several harts go together in one copied frame (shipping.cpp).
 constexpr uint32_t hit_window = 512;
 constexpr uint32_t kernel_capabilities =
     wire::capability::hit_batches | wire::capability::stop_mode | wire::capability::return_probes |

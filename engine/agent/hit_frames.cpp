@@ -50,13 +50,11 @@ void put_hit_header(uint8_t* out, uint64_t first_seq, uint32_t n, uint8_t flags)
 
 } // namespace
 
-// Builds the `hits` frame of `n` records from `first_seq` at `out` (8-byte aligned): header,
-// fields, the records as they lie in the ring, trailer.
-void build_hit_frame(uint8_t* out, uint64_t first_seq, const wire::hit_record* records, uint32_t n,
-                     uint8_t flags) {
+namespace {
+
+// The trailer of the frame of `n` records at `out` whose header and records are in place.
+void seal_hit_frame(uint8_t* out, uint32_t n, uint8_t flags) {
     const uint32_t length = uint32_t(16 + n * wire::hit_record_size);
-    put_hit_header(out, first_seq, n, flags);
-    copy_records(out + 32, records, n);
     // Sequence-checked: the trailer covers the header and the fields, the reader checks the
     // records by their seq (protocol/README.md §1).
     const size_t covered = (flags & wire::frame_flag_seq_checked) != 0 ? wire::seq_checked_bytes
@@ -64,6 +62,27 @@ void build_hit_frame(uint8_t* out, uint64_t first_seq, const wire::hit_record* r
     std::span<const uint8_t> bytes(out, covered);
     const uint32_t trailer = flags == 0 ? wire::crc32(bytes) : wire::word_checksum(bytes);
     __builtin_memcpy(out + wire::header_size + length, &trailer, 4);
+}
+
+} // namespace
+
+// Builds the `hits` frame of `n` records from `first_seq` at `out` (8-byte aligned): header,
+// fields, the records as they lie in the ring, trailer.
+void build_hit_frame(uint8_t* out, uint64_t first_seq, const wire::hit_record* records, uint32_t n,
+                     uint8_t flags) {
+    put_hit_header(out, first_seq, n, flags);
+    copy_records(out + 32, records, n);
+    seal_hit_frame(out, n, flags);
+}
+
+void build_hit_frame(uint8_t* out, const hit_run* runs, uint32_t count, uint8_t flags) {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        copy_records(out + 32 + size_t(n) * wire::hit_record_size, runs[i].records, runs[i].n);
+        n += runs[i].n;
+    }
+    put_hit_header(out, runs[0].first_seq, n, flags);
+    seal_hit_frame(out, n, flags);
 }
 
 // A sequence-checked frame on the virtio console goes without copying its records: the device

@@ -3,6 +3,7 @@
 // trailer; on the virtio console the device reads the records from the ring itself.
 #pragma once
 
+#include "agent/hit_ring.hpp"
 #include "ruprobes/wire/frame.hpp"
 #include "ruprobes/wire/messages.hpp"
 
@@ -18,6 +19,8 @@ namespace wire = ruprobes::wire;
 // CRC-32, word checksum, or sequence-checked: the trailer covers the header and the fields).
 void build_hit_frame(uint8_t* out, uint64_t first_seq, const wire::hit_record* records, uint32_t n,
                      uint8_t flags);
+// The same frame of the records of `runs` (consecutive in seq: hit_rings::unsent_runs).
+void build_hit_frame(uint8_t* out, const hit_run* runs, uint32_t count, uint8_t flags);
 
 // Queues a sequence-checked frame of `n` records from `first_seq` on the virtio console without
 // copying them: header and trailer in a transmit buffer, the records read by the device where

@@ -160,6 +160,35 @@ void hit_rings::mark_sent(const hit_run& run) {
     next_send_ += run.n;
 }
 
+uint32_t hit_rings::unsent_runs(uint32_t max, uint32_t long_run, hit_run* out, uint32_t max_runs) {
+    if (harts_in_use_ == 1 || max_runs == 1) { // one ring's run is as long as it gets
+        out[0] = unsent_run(max);
+        return out[0].n != 0 ? 1 : 0;
+    }
+    uint32_t count = 0;
+    uint32_t total = 0;
+    while (count < max_runs && total < max) {
+        const hit_run run = unsent_run(max - total);
+        if (run.n == 0 || (count > 0 && run.n > long_run)) {
+            break;
+        }
+        out[count++] = run;
+        total += run.n;
+        mark_sent(run); // the next run starts after it
+        if (run.n > long_run) {
+            break;
+        }
+    }
+    // Taken back, the last first. A stale record skipped meanwhile (skip_stale) stays skipped:
+    // its seq is below every run's, so it lay before them in its ring.
+    for (uint32_t i = count; i-- > 0;) {
+        __atomic_store_n(&harts_[out[i].ring].sent, harts_[out[i].ring].sent - out[i].n,
+                         __ATOMIC_RELAXED);
+        next_send_ = out[i].first_seq;
+    }
+    return count;
+}
+
 void hit_rings::ack(uint64_t next) {
     if (next <= acked_) {
         return;

@@ -128,6 +128,11 @@ public:
     hit_run unsent_run(uint32_t max);
     // The records of `run` (unsent_run) were sent.
     void mark_sent(const hit_run& run);
+    // The runs unsent_run would give one after another (each marked sent), at most `max` records
+    // in at most `max_runs` runs, into `out`; nothing is marked sent. A run longer than
+    // `long_run` is taken only as the first (and then alone). Where harts interleave their hits
+    // the runs are a record or two: one frame carries several of them.
+    uint32_t unsent_runs(uint32_t max, uint32_t long_run, hit_run* out, uint32_t max_runs);
     // The seq of the next record to send: every record before it went.
     uint64_t next_unsent() const { return next_send_; }
     // The host has every record with seq < next_seq: forget them.

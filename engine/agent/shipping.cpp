@@ -94,13 +94,18 @@ uint8_t hit_frame_flags() {
 constexpr uint32_t copied_batch_max = 2;
 
 // Sends one hits frame of at most `limit_seq - first` records while the host's credit window
-// allows: a run of one hart's ring (hit_rings::unsent_run); records stay in the ring until the
-// host acknowledges them. The frame is built in
-// place in the transport's buffer (virtio: the one the device reads), the records copied once
-// from the ring. False when nothing went.
+// allows; records stay in the ring until the host acknowledges them. A long run of one hart's
+// ring (hit_rings::unsent_run) goes in place on the virtio console (the device reads the records
+// from the ring); short runs, where the harts' hits interleave, are copied together into one
+// frame in the transport's buffer (hit_rings::unsent_runs). A frame per run would cost the host
+// a write per record or two: QEMU writes each descriptor to its socket with a write of its own,
+// each counted in the socket's send buffer with its overhead, and discards what the buffer does
+// not take (protocol/README.md §4, "Credit window"). False when nothing went.
 bool send_hit_batch(uint64_t limit_seq) {
     const uint8_t flags = hit_frame_flags();
-    hit_run run;
+    const bool in_place = flags == wire::frame_flag_seq_checked;
+    static hit_run runs[wire::max_hits_per_frame]; // the agent thread's
+    uint32_t count = 0;
     {
         agent_lock lock;
         const uint64_t first = hits.next_unsent();
@@ -118,25 +123,30 @@ bool send_hit_batch(uint64_t limit_seq) {
         }
         // The records from `first` on, merged by seq from the harts' rings: none while `first`
         // is still being written on its hart.
-        run = hits.unsent_run(max);
-        if (run.n == 0) {
+        count = hits.unsent_runs(max, in_place ? copied_batch_max : max, runs,
+                                 wire::max_hits_per_frame);
+        if (count == 0) {
             return false;
         }
     }
-    const uint32_t n = run.n;
-    // A few records are copied into the open transmit buffer instead: they then go in one
-    // descriptor and one notification with the events after them (a breakpoint stop's record
-    // and its stop event reach the host in one write).
-    if (flags == wire::frame_flag_seq_checked && n > copied_batch_max) {
-        if (!send_hit_frame_in_place(run.first_seq, run.records, n)) {
+    // A long run goes in place, alone. A few records are copied into the open transmit buffer
+    // instead: they then go in one descriptor and one notification with the events after them
+    // (a breakpoint stop's record and its stop event reach the host in one write).
+    if (in_place && runs[0].n > copied_batch_max) {
+        const hit_run& run = runs[0];
+        if (!send_hit_frame_in_place(run.first_seq, run.records, run.n)) {
             transport::poll();
-            if (!send_hit_frame_in_place(run.first_seq, run.records, n)) {
+            if (!send_hit_frame_in_place(run.first_seq, run.records, run.n)) {
                 return false; // transmit buffers busy: try again on the next round
             }
         }
         agent_lock lock;
         hits.mark_sent(run);
         return true;
+    }
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        n += runs[i].n;
     }
     const size_t len = wire::header_size + 16 + n * wire::hit_record_size + wire::trailer_size;
     uint8_t* out = transport::reserve(len);
@@ -148,12 +158,14 @@ bool send_hit_batch(uint64_t limit_seq) {
             return false; // transmit buffers busy: try again on the next round
         }
     }
-    build_hit_frame(out, run.first_seq, run.records, n, flags);
+    build_hit_frame(out, runs, count, flags);
     if (!transport::commit(len)) {
         return false;
     }
     agent_lock lock;
-    hits.mark_sent(run);
+    for (uint32_t i = 0; i < count; i++) {
+        hits.mark_sent(runs[i]);
+    }
     return true;
 }
 

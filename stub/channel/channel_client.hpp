@@ -66,6 +66,10 @@ struct event_handlers {
     std::function<void(const exec_info&)> on_exec;
     std::function<void(const exit_info&)> on_exit;
     std::function<void(const wire::drops_event&)> on_drops;
+    // `count` records the client gave up waiting for: a gap in the seq numbers that the kernel's
+    // resends did not fill (a transport loss), or records a kernel that was reconnected to no
+    // longer has. Counted in channel_stats::seq_gaps too.
+    std::function<void(uint64_t count)> on_seq_gap;
     std::function<void(const wire::kernel_ready_event&)> on_kernel_ready;
     // A session began: the kernel's hello answer, taken in by the reader before any frame that
     // follows it (open() returns later).

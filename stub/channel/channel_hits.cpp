@@ -36,8 +36,11 @@ void client::impl::on_hits(const wire::frame& f) {
         // every record until it is acknowledged, so acknowledge only what arrived in order and
         // let the kernel send the rest again (go-back-N): nothing is lost. Within a session
         // the kernel's seq numbers have no holes, so a gap that survives two full windows of
-        // resends is reported as lost rather than waited on forever.
-        if (++gap_batches <= max_gap_batches) {
+        // resends is reported as lost rather than waited on forever. Counted in records, not
+        // batches: when the kernel's harts interleave its batches are a record or two each, and
+        // a count of batches ran out long before the kernel's resend came.
+        gap_records += records.size();
+        if (gap_records <= max_gap_records()) {
             if (options.auto_ack_hits) {
                 acks.arrived(expected_seq);
                 acks.take();
@@ -45,9 +48,9 @@ void client::impl::on_hits(const wire::frame& f) {
             }
             return;
         }
-        st.seq_gaps += first - expected_seq;
+        lost_records(first - expected_seq);
     }
-    gap_batches = 0;
+    gap_records = 0;
     uint64_t next = records.back().seq + 1;
     if (next > expected_seq) {
         expected_seq = next;

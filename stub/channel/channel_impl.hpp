@@ -121,9 +121,22 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     uint64_t expected_seq = 0;
     // Joins hits with the continuation records of their fetched data (ruprobes/wire/fetch.hpp).
     wire::fetch_assembler fetched;
-    // Consecutive hit batches that arrived after a gap (see on_hits).
-    uint32_t gap_batches = 0;
-    static constexpr uint32_t max_gap_batches = 2 * 1024 / 31 + 2;
+    // Records that arrived after a gap (see on_hits), and how many the client takes before it
+    // gives up on the gap: two of the kernel's windows (its hello's hit_window) and a batch.
+    uint64_t gap_records = 0;
+    static constexpr uint64_t default_hit_window = 512;
+    uint64_t max_gap_records() const {
+        const uint64_t window =
+            last_hello.hit_window != 0 ? last_hello.hit_window : default_hit_window;
+        return 2 * window + wire::max_hits_per_frame;
+    }
+    // Counts a gap given up on and tells the handler.
+    void lost_records(uint64_t count) {
+        st.seq_gaps += count;
+        if (handlers.on_seq_gap) {
+            handlers.on_seq_gap(count);
+        }
+    }
     bool hello_reset = false;   // the hello in flight asked for a reset
     bool hello_applied = false; // its answer was taken in by the reader
     bool session_up = false;    // a hello succeeded on the current connection
@@ -527,17 +540,21 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         hello_info info;
         static_cast<wire::hello_response&>(info) = r;
         info.rebooted = had_hello && info.boot_id != last_hello.boot_id;
+        uint64_t gone = 0; // records the kernel no longer has
         if (!had_hello || info.rebooted || hello_reset) {
             expected_seq = info.next_hit_seq; // a new sequence
             fetched.reset();
         } else if (info.next_hit_seq > expected_seq) {
-            st.seq_gaps += info.next_hit_seq - expected_seq; // records the kernel no longer has
+            gone = info.next_hit_seq - expected_seq;
             expected_seq = info.next_hit_seq;
             fetched.reset();
         } // else: the kernel sends again what was in flight; duplicates are skipped
         last_hello = info;
         had_hello = true;
-        gap_batches = 0;
+        gap_records = 0;
+        if (gone != 0) {
+            lost_records(gone);
+        }
         // The kernel counts as acknowledged what came before its next_hit_seq; what this client
         // has beyond that (records of an earlier connection whose acknowledgement never went)
         // is owed now, or the kernel would keep its window shut on them.

@@ -184,7 +184,8 @@ std::optional<events::published_event> make_notification(const target::target_ev
                 events::published_event out;
                 out.kind = event_kind::events_lost;
                 out.lost = e.count;
-                out.text = lost_notification(e.count, "kernel_ring_full");
+                out.text =
+                    lost_notification(e.count, e.transport ? "transport_loss" : "kernel_ring_full");
                 return out;
             } else if constexpr (std::is_same_v<E, target::connected_event>) {
                 return make(event_kind::target_connected, 0, 0,

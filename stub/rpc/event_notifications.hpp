@@ -33,7 +33,7 @@ std::string probe_hit_text(const target::probe_hit_event& hit, const probe_site*
 events::published_event aggregate_notification(uint64_t id, jsonrpc::json table);
 
 // The events.lost notification for `count` events dropped by reason `reason`
-// ("subscriber_queue_full", "kernel_ring_full").
+// ("subscriber_queue_full", "kernel_ring_full", "transport_loss").
 std::string lost_notification(uint64_t count, const char* reason);
 
 } // namespace ruprobes::rpc

@@ -268,6 +268,13 @@ struct channel_backend::impl : std::enable_shared_from_this<impl> {
                 }
             }
         };
+        h.on_seq_gap = [weak](uint64_t count) {
+            if (auto self = weak.lock()) {
+                spdlog::warn("channel: {} hit records lost in transit (a seq gap not resent)",
+                             count);
+                self->emit(events_lost_event{.count = count, .transport = true});
+            }
+        };
         h.on_hello = [weak](const channel::hello_info& hello) {
             if (auto self = weak.lock())
                 self->on_session(hello);

@@ -288,9 +288,12 @@ struct probe_hit_event {
     bool fetch_complete = true;
 };
 
-// The kernel dropped `count` records (ring full) or the daemon dropped them (slow consumer).
+// The kernel dropped `count` records (ring full) or the daemon dropped them (slow consumer), or
+// (`transport`) they went missing between the kernel and the daemon and were given up on (a
+// seq gap that the kernel's resends did not fill).
 struct events_lost_event {
     uint64_t count = 0;
+    bool transport = false;
 };
 
 struct connected_event {

@@ -198,26 +198,85 @@ TEST(ChannelClient, BatchLostInTransitIsSentAgainNotLost) {
     EXPECT_EQ(c.stats().seq_gaps, 0u);
 }
 
-TEST(ChannelClient, GapThatNeverFillsIsCountedInsteadOfWaitedOnForever) {
+TEST(ChannelClient, GapThatNeverFillsIsCountedAndAnnouncedInsteadOfWaitedOnForever) {
     harness h;
     size_t delivered = 0;
+    std::vector<uint64_t> announced;
     channel::event_handlers handlers;
     handlers.on_hits = [&](std::span<const wire::hit_record> r) { delivered += r.size(); };
+    handlers.on_seq_gap = [&](uint64_t count) { announced.push_back(count); };
     channel::client c(h.io, fast_options(), handlers);
     h.run_until(
-        c, [&] { return !(delivered < 7); },
+        c, [&] { return !(delivered < 5 + 31); },
         [&](fake_kernel& k) {
             answer_hello(k, 1, 1);
             k.send_bytes(hits_frame(1, 5));
             // A kernel that never sends 6 and 7 again (which the reference kernel does not do):
-            // after two windows' worth of batches the client takes the loss and counts it.
-            for (int i = 0; i < 80; i++) {
-                k.send_bytes(hits_frame(8, 2));
+            // after two windows' worth of records (2 * 512) the client takes the loss, counts it
+            // and announces it.
+            for (int i = 0; i < 40; i++) {
+                k.send_bytes(hits_frame(8, 31));
                 std::this_thread::sleep_for(2ms);
             }
         });
-    EXPECT_EQ(delivered, 7u);
+    EXPECT_EQ(delivered, 5u + 31);
     EXPECT_EQ(c.stats().seq_gaps, 2u);
+    EXPECT_EQ(announced, std::vector<uint64_t>{2});
+}
+
+// A kernel whose harts interleave sends batches of a record or two: the batches that arrive
+// after a lost one, up to a window of records, are many more than two windows' worth of full
+// batches, and the client still waits for the kernel's resend instead of giving the gap up.
+TEST(ChannelClient, GapFollowedByManySmallBatchesIsFilledByTheResend) {
+    harness h;
+    std::vector<uint64_t> seqs;
+    std::vector<uint64_t> announced;
+    channel::event_handlers handlers;
+    handlers.on_hits = [&](std::span<const wire::hit_record> records) {
+        for (const auto& r : records) {
+            seqs.push_back(r.seq);
+        }
+    };
+    handlers.on_seq_gap = [&](uint64_t count) { announced.push_back(count); };
+    channel::client c(h.io, fast_options(), handlers);
+    constexpr uint64_t last = 8 + 400; // a window (512) holds 6..last
+    std::atomic<bool> done{false};
+    h.run_until(
+        c, [&] { return done.load(); },
+        [&](fake_kernel& k) {
+            answer_hello(k, 1, 1);
+            k.send_bytes(hits_frame(1, 5));
+            // 6 and 7 are lost; 8..last follow, one record per batch.
+            std::vector<uint8_t> stream;
+            for (uint64_t seq = 8; seq <= last; seq++) {
+                auto f = hits_frame(seq, 1);
+                stream.insert(stream.end(), f.begin(), f.end());
+            }
+            k.send_bytes(stream);
+            // The kernel's resend: everything from the first unacknowledged record.
+            uint64_t acked = 0;
+            while (acked < 6) {
+                auto a = k.expect_message<wire::hits_ack_notice>();
+                ASSERT_TRUE(a);
+                acked = a->second.next_seq;
+            }
+            ASSERT_EQ(acked, 6u) << "the client acknowledged records it never received";
+            for (uint64_t first = 6; first <= last; first += 31) {
+                k.send_bytes(hits_frame(first, uint16_t(std::min<uint64_t>(31, last + 1 - first))));
+            }
+            while (acked < last + 1) {
+                auto a = k.expect_message<wire::hits_ack_notice>();
+                ASSERT_TRUE(a);
+                acked = a->second.next_seq;
+            }
+            done = true;
+        });
+    ASSERT_EQ(seqs.size(), last);
+    for (size_t i = 0; i < seqs.size(); i++) {
+        EXPECT_EQ(seqs[i], i + 1);
+    }
+    EXPECT_EQ(c.stats().seq_gaps, 0u);
+    EXPECT_TRUE(announced.empty());
 }
 
 // Records received on a connection that broke before their acknowledgement went: after the

@@ -2,6 +2,7 @@
 // here over a small process table, and the transport is the byte channel (two byte queues). The
 // tests speak the wire protocol to it as ruprobesd would and check what comes back: the library
 // works with no kernel header, through its C ABI (ruprobes/agent.h) alone.
+#include "agent/agent_internal.hpp"
 #include "host_port/host_machine.hpp"
 
 #include "ruprobes/agent.h"
@@ -440,6 +441,50 @@ TEST_F(agent_library, a_full_channel_delays_an_event_without_losing_it) {
     ruprobes_agent_get_stats(&stats);
     EXPECT_EQ(stats.host_connected, 1u);
     EXPECT_EQ(stats.events_dropped, 0u);
+}
+
+// Hits of several harts that interleave are runs of a record each in the harts' rings: they go
+// together in one hits frame, not a frame each (every frame costs the host's socket a write).
+TEST_F(agent_library, interleaved_hits_of_several_harts_go_in_one_frame) {
+    hello();
+    const uint64_t first = agent::hits.next_seq();
+    for (uint32_t i = 0; i < 12; i++) {
+        uprobes_hit hit{};
+        hit.probe_id = 5;
+        hit.pid = 7;
+        hit.tid = 7;
+        hit.a[0] = i;
+        ASSERT_TRUE(agent::hits.push(i % 4, hit));
+    }
+    std::vector<uint64_t> seqs;
+    int frames = 0;
+    for (int round = 0; round < 20 && seqs.size() < 12; round++) {
+        ruprobes_agent_poll();
+        while (auto f = next_frame()) {
+            size_t used = 0;
+            auto head = wire::decode<wire::hits_event>(*f, &used);
+            if (f->type != wire::hits_event::code || !head.ok()) {
+                continue;
+            }
+            frames++;
+            wire::entry_reader<wire::hit_record> records(f->payload.subspan(used), head->count,
+                                                         head->record_size);
+            while (auto r = records.next()) {
+                seqs.push_back(r->seq);
+                EXPECT_EQ(r->a[0], r->seq - first);
+            }
+        }
+    }
+    ASSERT_EQ(seqs.size(), 12u);
+    for (size_t i = 0; i < seqs.size(); i++) {
+        EXPECT_EQ(seqs[i], first + i);
+    }
+    EXPECT_EQ(frames, 1);
+    std::vector<uint8_t> buf(wire::max_frame);
+    size_t n = wire::encode(buf, 0, wire::hits_ack_notice{.next_seq = first + 12});
+    kernel->to_agent.insert(kernel->to_agent.end(), buf.begin(), buf.begin() + n);
+    ruprobes_agent_poll();
+    EXPECT_FALSE(agent::hits.unacknowledged());
 }
 
 } // namespace

@@ -173,6 +173,51 @@ TEST(HitRing, RecordsStayUntilAcknowledgedAndGoAgainAfterRewind) {
     EXPECT_EQ(ring->dropped(), 0u);
 }
 
+// Harts whose hits interleave leave runs of a record each: unsent_runs gives them together (for
+// one frame) without marking them sent; a long run comes only first, and alone.
+TEST(HitRing, InterleavedHartsGiveTheirRunsTogetherForOneFrame) {
+    auto rings = make_rings(4);
+    for (uint64_t i = 0; i < 10; i++) {
+        rings->push(uint32_t(i % 4), make_hit(i)); // seq i + 1 on hart i % 4
+    }
+    for (uint64_t i = 10; i < 15; i++) {
+        rings->push(2, make_hit(i)); // seqs 11..15: one run of hart 2
+    }
+    hit_run runs[ruprobes::wire::max_hits_per_frame];
+    uint32_t count = rings->unsent_runs(31, 2, runs, 31);
+    ASSERT_EQ(count, 10u) << "the run of five waits for a frame of its own";
+    for (uint32_t i = 0; i < count; i++) {
+        EXPECT_EQ(runs[i].n, 1u);
+        EXPECT_EQ(runs[i].ring, i % 4);
+        EXPECT_EQ(runs[i].first_seq, i + 1);
+        EXPECT_EQ(runs[i].records[0].seq, i + 1);
+    }
+    EXPECT_EQ(rings->next_unsent(), 1u) << "nothing is marked sent";
+    EXPECT_EQ(rings->unsent(), 15u);
+    EXPECT_EQ(rings->unsent_runs(4, 2, runs, 31), 4u) << "at most `max` records";
+    EXPECT_EQ(rings->unsent_runs(31, 2, runs, 3), 3u) << "at most `max_runs` runs";
+    count = rings->unsent_runs(31, 2, runs, 31);
+    for (uint32_t i = 0; i < count; i++) {
+        rings->mark_sent(runs[i]);
+    }
+    EXPECT_EQ(rings->next_unsent(), 11u);
+    count = rings->unsent_runs(31, 2, runs, 31);
+    ASSERT_EQ(count, 1u);
+    EXPECT_EQ(runs[0].n, 5u);
+    EXPECT_EQ(runs[0].first_seq, 11u);
+    rings->mark_sent(runs[0]);
+    EXPECT_EQ(rings->unsent(), 0u);
+    EXPECT_EQ(rings->unsent_runs(31, 2, runs, 31), 0u);
+    // Sent, acknowledged up to 6, rewound: the rest goes again, from 6.
+    rings->ack(6);
+    rings->rewind();
+    count = rings->unsent_runs(31, 31, runs, 31);
+    ASSERT_EQ(count, 6u);
+    EXPECT_EQ(runs[0].first_seq, 6u);
+    EXPECT_EQ(runs[5].first_seq, 11u);
+    EXPECT_EQ(runs[5].n, 5u);
+}
+
 TEST(HitRing, DiscardCountsAsDropped) {
     auto ring = make_rings();
     for (uint64_t i = 0; i < 7; i++) {

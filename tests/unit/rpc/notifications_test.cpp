@@ -85,6 +85,10 @@ TEST(notifications, process_target_and_loss_events) {
     EXPECT_EQ(lost->kind, events::event_kind::events_lost);
     EXPECT_EQ(json::parse(lost->text)["params"],
               (json{{"count", 12}, {"reason", "kernel_ring_full"}}));
+    auto gap = make_notification(
+        target::target_event(target::events_lost_event{.count = 3, .transport = true}), nullptr);
+    EXPECT_EQ(gap->kind, events::event_kind::events_lost);
+    EXPECT_EQ(json::parse(gap->text)["params"], (json{{"count", 3}, {"reason", "transport_loss"}}));
     auto down =
         make_notification(target::target_event(target::disconnected_event{"qemu exited"}), nullptr);
     EXPECT_EQ(json::parse(down->text)["method"], "target.disconnected");
