@@ -34,6 +34,24 @@ inline guest_run run_guest(const std::string& append,
     return run;
 }
 
+// A test suite sharing one boot of the probe self-test table (kernel flag ruprobes.selftest) on
+// `Harts` harts: the kernel runs once, in SetUpTestSuite, and every test reads its console.
+template <unsigned Harts>
+class selftest_suite : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        run_ = new guest_run(run_guest("ruprobes.selftest", std::chrono::seconds(90), Harts));
+    }
+    static void TearDownTestSuite() {
+        delete run_;
+        run_ = nullptr;
+    }
+    static const guest_run& run() { return *run_; }
+
+private:
+    static inline guest_run* run_ = nullptr;
+};
+
 // Number of times `needle` occurs in `text`.
 inline size_t count_of(const std::string& text, const std::string& needle) {
     size_t n = 0;

@@ -8,22 +8,7 @@ using ruprobes::test::run_guest;
 
 namespace {
 
-class KernelProbeSelftest : public ::testing::Test {
-protected:
-    static void SetUpTestSuite() {
-        run_ = new ruprobes::test::guest_run(run_guest("ruprobes.selftest"));
-    }
-    static void TearDownTestSuite() {
-        delete run_;
-        run_ = nullptr;
-    }
-    static const ruprobes::test::guest_run& run() { return *run_; }
-
-private:
-    static ruprobes::test::guest_run* run_;
-};
-
-ruprobes::test::guest_run* KernelProbeSelftest::run_ = nullptr;
+using KernelProbeSelftest = ruprobes::test::selftest_suite<1>;
 
 } // namespace
 

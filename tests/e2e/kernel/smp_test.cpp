@@ -25,22 +25,7 @@ int harts_that_ran_user_code(const std::string& console) {
     return n;
 }
 
-class KernelSmpSelftest : public ::testing::Test {
-protected:
-    static void SetUpTestSuite() {
-        run_ = new ruprobes::test::guest_run(run_guest("ruprobes.selftest", 90s, 4));
-    }
-    static void TearDownTestSuite() {
-        delete run_;
-        run_ = nullptr;
-    }
-    static const ruprobes::test::guest_run& run() { return *run_; }
-
-private:
-    static ruprobes::test::guest_run* run_;
-};
-
-ruprobes::test::guest_run* KernelSmpSelftest::run_ = nullptr;
+using KernelSmpSelftest = ruprobes::test::selftest_suite<4>;
 
 } // namespace
 

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <set>
 
 using namespace ruprobes::test;
@@ -100,23 +101,32 @@ std::string console_of(const temp_dir& dir) {
     return read_text(dir.file("console.log"));
 }
 
-void subscribe_all(rpc_test_client& c) {
-    json s = c.call("events.subscribe",
-                    {{"kinds", {"probe.hit", "process.exec", "process.exit", "events.lost"}}});
-    ASSERT_TRUE(s.contains("result")) << s.dump();
-}
+// ruprobesd --launch --harts 4, a JSON-RPC client connected to it, the kernel up on four harts
+// and the client subscribed to hits, exec, exit and losses.
+class smp_e2e : public ::testing::Test {
+protected:
+    void SetUp() override {
+        d = std::make_unique<rpc_daemon>(dir, "", "ruprobesd",
+                                         std::vector<std::string>{"--harts", "4"});
+        c = std::make_unique<rpc_test_client>(d->rpc_port());
+        ASSERT_FALSE(wait_target_connected(*c).empty()) << d->process().output();
+        ASSERT_NE(console_of(dir).find(four_harts_online), std::string::npos) << console_of(dir);
+        json s = c->call("events.subscribe",
+                         {{"kinds", {"probe.hit", "process.exec", "process.exit", "events.lost"}}});
+        ASSERT_TRUE(s.contains("result")) << s.dump();
+    }
+
+    temp_dir dir;
+    std::unique_ptr<rpc_daemon> d;
+    std::unique_ptr<rpc_test_client> c;
+};
 
 } // namespace
 
 // Four processes trace fib(15) at once, on four harts: each makes exactly 1973 entry and 1973
 // return hits, in seq order, between its process.exec and its process.exit, and nothing is lost.
-TEST(smp_e2e, four_processes_trace_fib_15_at_once) {
-    temp_dir dir;
-    rpc_daemon d(dir, "", "ruprobesd", {"--harts", "4"});
-    rpc_test_client c(d.rpc_port());
-    ASSERT_FALSE(wait_target_connected(c).empty()) << d.process().output();
-    ASSERT_NE(console_of(dir).find(four_harts_online), std::string::npos) << console_of(dir);
-    subscribe_all(c);
+TEST_F(smp_e2e, four_processes_trace_fib_15_at_once) {
+    rpc_test_client& c = *this->c;
     const uint64_t entry = add_probe(c, {{"program", "/bin/fib"}, {"symbol", "fib"}});
     const uint64_t ret =
         add_probe(c, {{"program", "/bin/fib"}, {"symbol", "fib"}, {"kind", "return"}});
@@ -146,13 +156,8 @@ TEST(smp_e2e, four_processes_trace_fib_15_at_once) {
 // carry consecutive arguments, none missing and none twice. Afterwards the processes still call
 // step (two later sleep_ms hits each) and live: a breakpoint left in their text would have
 // killed them with SIGTRAP.
-TEST(smp_e2e, register_unregister_storm_while_four_processes_run) {
-    temp_dir dir;
-    rpc_daemon d(dir, "", "ruprobesd", {"--harts", "4"});
-    rpc_test_client c(d.rpc_port());
-    ASSERT_FALSE(wait_target_connected(c).empty()) << d.process().output();
-    ASSERT_NE(console_of(dir).find(four_harts_online), std::string::npos) << console_of(dir);
-    subscribe_all(c);
+TEST_F(smp_e2e, register_unregister_storm_while_four_processes_run) {
+    rpc_test_client& c = *this->c;
     std::vector<int64_t> pids;
     for (int i = 0; i < 4; i++)
         pids.push_back(spawn(c, {"/bin/paced", "5000", "3600000"}));
@@ -208,13 +213,8 @@ TEST(smp_e2e, register_unregister_storm_while_four_processes_run) {
 
 // gdb stops fib at a breakpoint and holds it; meanwhile three traced processes keep hitting on
 // the other harts, and fib stays stopped where gdb left it until gdb continues.
-TEST(smp_e2e, gdb_holds_one_process_while_the_others_run) {
-    temp_dir dir;
-    rpc_daemon d(dir, "", "ruprobesd", {"--harts", "4"});
-    rpc_test_client c(d.rpc_port());
-    ASSERT_FALSE(wait_target_connected(c).empty()) << d.process().output();
-    ASSERT_NE(console_of(dir).find(four_harts_online), std::string::npos) << console_of(dir);
-    subscribe_all(c);
+TEST_F(smp_e2e, gdb_holds_one_process_while_the_others_run) {
+    rpc_test_client& c = *this->c;
     const uint64_t step = add_probe(c, {{"program", "/bin/paced"}, {"symbol", "step"}});
     std::vector<int64_t> pids;
     for (int i = 0; i < 3; i++)
@@ -223,7 +223,7 @@ TEST(smp_e2e, gdb_holds_one_process_while_the_others_run) {
     spawn_options g;
     g.argv = gdb_batch_argv(
         "fib",
-        {"target extended-remote 127.0.0.1:" + std::to_string(d.rsp_port()),
+        {"target extended-remote 127.0.0.1:" + std::to_string(d->rsp_port()),
          "set remote exec-file /bin/fib", "break fib", "run 5", "echo STOPPED\\n",
          "shell while [ ! -e " + flag + " ]; do sleep 0.05; done", "p n", "delete", "continue"});
     g.output_file = dir.file("gdb.log");
