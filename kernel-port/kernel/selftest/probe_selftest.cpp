@@ -51,15 +51,7 @@ void count_hit(uprobes_trap_context*, const uprobes_hit* hit, void* user) {
 // Registers a trace probe counting into `c`; the probe id, or a negative engine error.
 int add_probe(const char* path, uint64_t addr, uint8_t kind, counter* c,
               uint32_t pid = UPROBES_ANY_PID) {
-    uprobes_probe_spec spec = {};
-    spec.path = path;
-    spec.addr = addr;
-    spec.kind = kind;
-    spec.mode = UPROBES_MODE_TRACE;
-    spec.pid = pid;
-    spec.handler = count_hit;
-    spec.user = c;
-    return uprobe_register_spec(&spec);
+    return add_trace_probe(path, addr, kind, count_hit, c, pid);
 }
 
 bool registered(int id, const char* what) {

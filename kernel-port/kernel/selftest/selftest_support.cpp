@@ -85,6 +85,19 @@ uint64_t text_checksum(int pid) {
     return h;
 }
 
+int add_trace_probe(const char* path, uint64_t addr, uint8_t kind, uprobes_handler_fn handler,
+                    void* user, uint32_t pid) {
+    uprobes_probe_spec spec = {};
+    spec.path = path;
+    spec.addr = addr;
+    spec.kind = kind;
+    spec.mode = UPROBES_MODE_TRACE;
+    spec.pid = pid;
+    spec.handler = handler;
+    spec.user = user;
+    return uprobe_register_spec(&spec);
+}
+
 uint64_t file_text_checksum(const char* path) {
     const embedded_program* prog = find_program(path);
     uint64_t begin = 0;

@@ -2,6 +2,8 @@
 // let it run to its end, find symbols in the embedded images, checksum a process's text.
 #pragma once
 
+#include "ruprobes/ruprobes.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +20,11 @@ int finish_program(long pid);
 
 // Sleeps `ms` milliseconds in the calling kernel thread (other processes run meanwhile).
 void pause_ms(uint64_t ms);
+
+// Registers a trace probe of `kind` at `addr` of program `path` for `pid` whose handler is
+// `handler` with `user`; the probe id, or a negative engine error.
+int add_trace_probe(const char* path, uint64_t addr, uint8_t kind, uprobes_handler_fn handler,
+                    void* user, uint32_t pid = UPROBES_ANY_PID);
 
 // Address of `symbol` in the embedded program `path`, or 0.
 uint64_t program_symbol(const char* path, const char* symbol);

@@ -67,15 +67,7 @@ void count_hit(uprobes_trap_context*, const uprobes_hit*, void* user) {
 }
 
 int add_fib_probe(uint8_t kind, uint64_t* counter) {
-    uprobes_probe_spec spec = {};
-    spec.path = "/bin/fib";
-    spec.addr = program_symbol("/bin/fib", "fib");
-    spec.kind = kind;
-    spec.mode = UPROBES_MODE_TRACE;
-    spec.pid = UPROBES_ANY_PID;
-    spec.handler = count_hit;
-    spec.user = counter;
-    return uprobe_register_spec(&spec);
+    return add_trace_probe("/bin/fib", program_symbol("/bin/fib", "fib"), kind, count_hit, counter);
 }
 
 } // namespace
