@@ -245,12 +245,14 @@ void aggregation_add(const wire::frame& f) {
                                             .path = req.path,
                                             .condition = req.condition,
                                             .cookie = table + 1});
-    agent_lock lock;
-    if (id == 0) {
-        a.used = false; // add_probe replied with the refusal
-        return;
+    {
+        agent_lock lock; // not around the reply: the transport takes the lock itself
+        if (id == 0) {
+            a.used = false; // add_probe replied with the refusal
+            return;
+        }
+        a.probe_id = id;
     }
-    a.probe_id = id;
     reply(f, wire::aggregation_add_response{.status = 0, .probe_id = id});
 }
 

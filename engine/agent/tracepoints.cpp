@@ -235,13 +235,15 @@ void tracepoint_add(const wire::frame& f) {
                                             .cookie = tracepoint_cookie,
                                             .handler = collect,
                                             .handler_user = tp});
-    agent_lock lock;
-    if (id == 0) {
-        tp->used = false; // add_probe replied with the refusal
-        tp->probe_id = 0;
-        return;
+    {
+        agent_lock lock; // not around the reply: the transport takes the lock itself
+        if (id == 0) {
+            tp->used = false; // add_probe replied with the refusal
+            tp->probe_id = 0;
+            return;
+        }
+        tp->probe_id = id;
     }
-    tp->probe_id = id;
     reply(f, wire::tracepoint_add_response{.status = 0, .probe_id = id});
 }
 

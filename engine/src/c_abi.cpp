@@ -52,6 +52,19 @@ private:
     bool ok_;
 };
 
+// The engine's lock, and a write bracket (engine::begin_write) for a call that may change what
+// the lock-free hit path reads: hart sections end before the change and start again after it.
+class write_guard {
+public:
+    write_guard() { the_engine.begin_write(); }
+    ~write_guard() { the_engine.end_write(); }
+    write_guard(const write_guard&) = delete;
+    write_guard& operator=(const write_guard&) = delete;
+
+private:
+    ruprobes::port_lock_guard lock_; // taken first, released last
+};
+
 } // namespace
 
 extern "C" {
@@ -66,18 +79,18 @@ size_t uprobes_memory_required(const struct uprobes_limits* limits) {
 }
 
 int uprobes_engine_init(const struct uprobes_limits* limits, void* memory, size_t size) {
-    ruprobes::port_lock_guard guard;
+    write_guard guard;
     return to_c(the_engine.init(limits, memory, size));
 }
 
 void uprobes_set_hit_sink(uprobes_hit_sink_fn sink, void* user) {
-    ruprobes::port_lock_guard guard;
+    write_guard guard;
     the_engine.set_hit_sink(sink, user);
 }
 
 void uprobes_set_record_sink(uprobes_record_reserve_fn reserve, uprobes_record_commit_fn commit,
                              void* user) {
-    ruprobes::port_lock_guard guard;
+    write_guard guard;
     the_engine.set_record_sink(reserve, commit, user);
 }
 
@@ -116,13 +129,13 @@ int uprobe_register_image(const struct uprobes_probe_spec* spec,
     if (spec == nullptr || image == nullptr || image->key == 0 ||
         (spec->path != nullptr && spec->path[0] != '\0' && !valid_path(spec->path)))
         return to_c(ruprobes::error::invalid_argument);
-    ruprobes::port_lock_guard guard;
+    write_guard guard;
     ruprobes::result<int32_t> id = the_engine.register_probe(*spec, *image);
     return id.ok() ? *id : to_c(id.err());
 }
 
 int uprobe_unregister(int id) {
-    ruprobes::port_lock_guard guard;
+    write_guard guard;
     return to_c(the_engine.unregister_probe(id));
 }
 
@@ -159,23 +172,23 @@ int uprobes_on_exec_image(uint32_t pid, const struct uprobes_program_image* imag
         uprobes_on_exit(pid);
         return to_c(ruprobes::error::invalid_argument);
     }
-    ruprobes::port_lock_guard guard;
+    write_guard guard;
     return to_c(the_engine.on_exec(pid, *image, path, load_bias));
 }
 
 int uprobes_on_fork(uint32_t parent_pid, uint32_t parent_tid, uint32_t child_pid,
                     uint32_t child_tid) {
-    ruprobes::port_lock_guard guard;
+    write_guard guard;
     return to_c(the_engine.on_fork(parent_pid, parent_tid, child_pid, child_tid));
 }
 
 void uprobes_on_thread_exit(uint32_t pid, uint32_t tid) {
-    ruprobes::port_lock_guard guard;
+    write_guard guard;
     the_engine.on_thread_exit(pid, tid);
 }
 
 void uprobes_on_exit(uint32_t pid) {
-    ruprobes::port_lock_guard guard;
+    write_guard guard;
     the_engine.on_exit(pid);
 }
 
@@ -254,7 +267,7 @@ int uprobes_read_memory(uint32_t pid, uint64_t addr, void* dst, size_t len) {
 int uprobes_write_memory(uint32_t pid, uint64_t addr, const void* src, size_t len) {
     if (src == nullptr && len != 0)
         return to_c(ruprobes::error::invalid_argument);
-    ruprobes::port_lock_guard guard;
+    write_guard guard;
     return to_c(the_engine.write_memory(pid, addr, static_cast<const uint8_t*>(src), len));
 }
 

@@ -142,6 +142,12 @@ result<void> engine::init(const uprobes_limits* limits, void* memory, size_t siz
     fast_hits_ = 0;
     last_thread_ = nullptr;
     counters_ = uprobes_stats{};
+    for (hart_rec& h : harts_) { // no hart reads the tables now (the caller's begin_write)
+        h.last_process = nullptr;
+        h.last_hot = nullptr;
+        h.last_thread = nullptr;
+        h.counters = hart_counters{};
+    }
     ready_ = true;
     return {};
 }
@@ -154,6 +160,18 @@ void engine::stats(uprobes_stats* out) const {
     out->traps += fast_hits_;
     out->hits += fast_hits_;
     out->simulated += fast_hits_;
+    for (const hart_rec& h : harts_) { // the lock-free hit path's counts (concurrent_hit.cpp)
+        const hart_counters& c = h.counters;
+        out->traps += c.traps + c.fast_hits;
+        out->hits += c.hits + c.fast_hits;
+        out->simulated += c.simulated + c.fast_hits;
+        out->out_of_line += c.out_of_line;
+        out->lookups += c.lookups + c.fast_hits;
+        out->lookup_slots += c.lookup_slots + c.fast_hits;
+        out->return_hits += c.return_hits;
+        out->return_dropped += c.return_dropped;
+        out->return_skipped += c.return_skipped;
+    }
     out->limits = limits_;
     out->probes_used = probes_used_;
     out->sites_used = sites_used_;

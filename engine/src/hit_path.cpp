@@ -1,6 +1,7 @@
 // The hit path: breakpoint trap -> O(1) lookup -> handlers -> displaced instruction (simulated,
 // or stepped in the thread's out-of-line slot). What follows a hit (the out-of-line slot's
 // trap, resume after a stop, single-step, fault fix-up) is in resume.cpp.
+#include "hot_line.hpp"
 #include "return_stack.hpp"
 #include "ruprobes/engine.hpp"
 #include "ruprobes/port.hpp"
@@ -19,31 +20,8 @@ bool applies(const probe_rec& p, uint32_t pid) {
     return p.pid == UPROBES_ANY_PID || p.pid == pid;
 }
 
-// The register at byte offset `off` (8 * its number) of the context's x[].
-[[gnu::always_inline]] inline uint64_t& reg_at(uint64_t* x, uint8_t off) {
-    return *reinterpret_cast<uint64_t*>(reinterpret_cast<char*>(x) + off);
-}
-
-// Registers as a site's hot line names them: byte offsets into the context's x[] (registry.cpp,
-// refresh_hot), for simulate_register_only(). x0 (offset 0) reads as zero; refresh_hot turns an
-// operation that writes x0 into fence (it changes nothing else), so write() stores
-// unconditionally and only a jump's link tests for x0.
-struct hot_offsets {
-    [[gnu::always_inline]] static uint64_t read(uint64_t* x, unsigned off) {
-        return off != 0 ? reg_at(x, static_cast<uint8_t>(off)) : 0;
-    }
-    [[gnu::always_inline]] static void write(uint64_t* x, unsigned off, uint64_t v) {
-        reg_at(x, static_cast<uint8_t>(off)) = v;
-    }
-    [[gnu::always_inline]] static void link(uint64_t* x, unsigned off, uint64_t v) {
-        if (off != 0)
-            reg_at(x, static_cast<uint8_t>(off)) = v;
-    }
-};
-
 // `jal x0, offset` (Unprivileged ISA v20191213 ch. 2.5: imm[20|10:1|11|19:12], rd, 1101111),
 // for an even offset within +-jal_reach.
-inline constexpr uint64_t jal_reach = uint64_t{1} << 20;
 constexpr uint32_t jal_x0(uint64_t offset) {
     const auto imm = static_cast<uint32_t>(offset);
     return (imm & 0x100000) << 11 | (imm & 0x7fe) << 20 | (imm & 0x800) << 9 | (imm & 0xff000) |
@@ -51,77 +29,12 @@ constexpr uint32_t jal_x0(uint64_t offset) {
 }
 static_assert(jal_x0(8) == 0x0080006fu && jal_x0(uint64_t(-4)) == 0xffdff06fu);
 
-// Runs the displaced instruction of a site whose hot line says `fast` (a register_only()
-// instruction) on the context's registers in place, with the simulator's own definition of it;
-// returns the next pc. None of these instructions touches memory, so none can fault.
-[[gnu::always_inline]] inline uint64_t simulate_from_hot_line(const site_hot& h, uint64_t pc,
-                                                              uint64_t* x) {
-    return simulate_register_only<hot_offsets>(static_cast<opcode>(h.op), x, h.rd, h.rs1, h.rs2,
-                                               static_cast<uint64_t>(int64_t{h.imm}), pc,
-                                               pc + h.length);
-}
-
 } // namespace
 
 int engine::not_ours(uprobes_trap_info* info) {
     counters_.not_ours++;
     set_info(info, UPROBES_TRAP_NOT_OURS);
     return UPROBES_TRAP_NOT_OURS;
-}
-
-// The hot line's entry-side consumer fires: counts the hit in the probe's counter (the caller
-// counts it in counters_.hits or fast_hits_), and builds the hit record only when a handler or
-// the sink takes it. Returns fired_stop when the consumer is a stop-mode probe, fired_handler
-// when a handler ran (only a handler sees the context, so only then may the pc have moved).
-[[gnu::always_inline]] inline unsigned engine::hot_entry_fire(const site_hot& h, process_rec& proc,
-                                                              uint32_t tid, uint64_t pc,
-                                                              uprobes_trap_context* ctx) {
-    unsigned fired = h.head.mode == UPROBES_MODE_STOP ? fired_stop : 0;
-    // The probe's counter at byte offset h.probe_offset (8 * its pool index).
-    uint64_t count =
-        ++*reinterpret_cast<uint64_t*>(reinterpret_cast<char*>(probe_hits_) + h.probe_offset);
-    // The record sink first (the traced hit: one byte of the line and the sink's pointer tested),
-    // then the handler and the hit sink, or the hit sink alone.
-    if (h.entry == hot_entry::ring && record_reserve_ != nullptr) {
-        // The record written once, where the sink keeps it.
-        uprobes_hit_record* r = record_reserve_(record_user_);
-        if (r != nullptr) {
-            r->time_ns = os_time_ns();
-            *reinterpret_cast<hit_word*>(&r->pid) = uint64_t(proc.pid) | uint64_t(tid) << 32;
-            r->pc = pc;
-            // probe_id, kind, flags 0, reserved 0: one store.
-            *reinterpret_cast<hit_word*>(&r->probe_id) =
-                uint64_t(h.head.probe_id) | uint64_t(h.head.kind) << 32;
-            r->a[0] = ctx->x[10];
-            r->a[1] = ctx->x[11];
-            r->a[2] = ctx->x[12];
-            r->a[3] = ctx->x[13];
-            r->a[4] = ctx->x[14];
-            r->a[5] = ctx->x[15];
-            r->a[6] = ctx->x[16];
-            r->a[7] = ctx->x[17];
-            r->sp = ctx->x[2];
-            r->ra = ctx->x[1];
-            r->ret = 0;
-            record_commit_(r, record_user_);
-        }
-    } else if (h.handler != nullptr) {
-        fired |= fired_handler;
-        // The time first: nothing read from the hot line has to live across the call.
-        uint64_t now = os_time_ns();
-        uprobes_hit hit;
-        fill_hit_record(hit, h.head, h.cookie, proc.pid, tid, pc, ctx, now);
-        hit.hit_count = count;
-        h.handler(ctx, &hit, h.user);
-        emit(hit);
-    } else if (sink_ != nullptr) {
-        uint64_t now = os_time_ns();
-        uprobes_hit hit;
-        fill_hit_record(hit, h.head, h.cookie, proc.pid, tid, pc, ctx, now);
-        hit.hit_count = count;
-        emit(hit);
-    }
-    return fired;
 }
 
 // Counts a trap and its site lookup: one slot examined (the last-site line or the table's home
@@ -213,7 +126,7 @@ engine::trap_body(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx, uprobes
                 return return_trap_inline(*proc, tid, ctx, info);
             return xol_trap(*proc, tid, ctx, info);
         }
-        h = find_hot(proc->program, addr);
+        h = find_hot(proc->program, addr, &counters_.lookup_slots);
         if (h == nullptr) {
             counters_.traps++;
             counters_.lookups++;
@@ -271,50 +184,6 @@ int engine::trap_thread(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx,
     return action;
 }
 
-// Whether thread `t`'s slot ends with a jal back for a step of the instruction at `pc`: nothing
-// has to run once it ran (not a single step, no post handler on the site) and the jal at
-// slot + length reaches pc + length, with the offset pc - slot (even: both are).
-[[gnu::always_inline]] inline bool engine::slot_jumps(const process_rec& proc, const thread_rec& t,
-                                                      uint32_t site_slot, uint64_t pc,
-                                                      bool single_step) const {
-    const uint64_t slot = proc.xol + uint64_t{t.xol_slot} * xol_slot_size;
-    return !single_step && site_slot != nil && sites_[site_slot].post_handlers == 0 &&
-           pc - slot + jal_reach < 2 * jal_reach;
-}
-
-// Whether thread `t`'s slot already holds `insn` followed by the ending `jump` says, for the
-// instruction at `pc` (a jal: to pc + length). xol_return_pc is the target of the jal the slot
-// holds while xol_cached_jump is set (every writer of the slot sets both, or clears the key).
-[[gnu::always_inline]] inline bool engine::slot_holds(const thread_rec& t, const decoded_insn& insn,
-                                                      uint64_t pc, bool jump) {
-    return t.xol_cached_raw == slot_key(insn) && t.xol_cached_jump == jump &&
-           (!jump || t.xol_return_pc == pc + insn.length);
-}
-
-// What xol_cached_raw holds for a slot holding `insn`: never 0 (a 32-bit instruction has its low
-// bits set, a 16-bit one has bit 31 set here).
-[[gnu::always_inline]] inline uint32_t engine::slot_key(const decoded_insn& insn) {
-    return insn.raw ^ (uint32_t{insn.length} << 30);
-}
-
-// Thread `t` steps the instruction at `pc` in its slot, which holds it: the state the slot's
-// end (xol_trap), a debugger's view and a fault fix-up look at, then the pc.
-[[gnu::always_inline]] inline int engine::enter_slot(process_rec& proc, thread_rec& t,
-                                                     const decoded_insn& insn, uint32_t site_slot,
-                                                     uint64_t pc, bool jump, bool single_step,
-                                                     uprobes_trap_context* ctx,
-                                                     uprobes_trap_info* info) {
-    t.xol = single_step ? xol_state::single_step : jump ? xol_state::jumped : xol_state::probe_step;
-    t.xol_length = insn.length;
-    t.xol_site = site_slot;
-    t.xol_site_generation = site_slot != nil ? sites_[site_slot].generation : 0;
-    t.xol_return_pc = pc + insn.length;
-    ctx->pc = proc.xol + uint64_t{t.xol_slot} * xol_slot_size;
-    counters_.out_of_line++;
-    set_info(info, UPROBES_TRAP_HANDLED);
-    return UPROBES_TRAP_HANDLED;
-}
-
 // execute_displaced() for the site's own instruction, out of line: keeps the registers it needs
 // out of plain_hit's frame. An out-of-line instruction whose slot is ready costs no frame here.
 [[gnu::noinline]] int engine::execute_displaced_call(process_rec& proc, uint32_t tid,
@@ -330,7 +199,7 @@ int engine::trap_thread(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx,
         if (t != nullptr && t->pid == proc.pid && t->tid == tid && t->used && t->xol_slot != 0) {
             const bool jump = slot_jumps(proc, *t, site_slot, pc, false);
             if (slot_holds(*t, insn, pc, jump))
-                return enter_slot(proc, *t, insn, site_slot, pc, jump, false, ctx, info);
+                return enter_slot(proc, *t, insn, site_slot, pc, jump, false, ctx, info, counters_);
         }
     }
     return execute_displaced_rest(proc, tid, site_slot, ctx, info); // a tail call
@@ -378,7 +247,7 @@ int engine::trap_thread(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx,
             if (p.condition != nullptr && p.condition(ctx, &hit, p.user) == 0)
                 continue;
         }
-        probe_hits_[i]++;
+        count_hit(&probe_hits_[i]);
         counters_.hits++;
         if (p.handler != nullptr)
             p.handler(ctx, &hit, p.user);
@@ -501,7 +370,7 @@ int engine::step_out_of_line(process_rec& proc, uint32_t tid, const decoded_insn
         t.xol_cached_jump = jump;
         t.xol_return_pc = pc + insn.length; // the jal's target (enter_slot sets it anyway)
     }
-    return enter_slot(proc, t, insn, site_slot, pc, jump, single_step, ctx, info);
+    return enter_slot(proc, t, insn, site_slot, pc, jump, single_step, ctx, info, counters_);
 }
 
 void engine::run_post_handlers(const process_rec& proc, uint32_t tid, const site_rec& site,

@@ -89,6 +89,9 @@ void engine::take_slot_of(process_rec& proc, thread_rec& t, const thread_rec& fr
 result<thread_rec*> engine::new_thread(process_rec& proc, uint32_t tid) {
     if (free_threads_ == nil)
         return error::no_space;
+    // The thread table changes: no hart may read it meanwhile (from a trap path, which the C
+    // ABI's writers do not bracket).
+    begin_write();
     uint32_t index = free_threads_;
     thread_rec* t = &threads_[index];
     free_threads_ = t->next_in_process;
@@ -105,6 +108,7 @@ result<thread_rec*> engine::new_thread(process_rec& proc, uint32_t tid) {
     proc.thread_head = index;
     threads_used_++;
     (void)thread_table_.insert({proc.pid, tid, index, 0});
+    end_write();
     return t;
 }
 

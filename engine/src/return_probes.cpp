@@ -63,7 +63,7 @@ int engine::return_trap(process_rec& proc, uint32_t tid, uprobes_trap_context* c
         hit.flags |= UPROBES_HIT_RETURN_VALUE;
         if (p.condition != nullptr && p.condition(ctx, &hit, p.user) == 0)
             continue;
-        hits++;
+        count_hit(&hits);
         counters_.hits++;
         if (p.handler != nullptr)
             p.handler(ctx, &hit, p.user);

@@ -12,9 +12,11 @@ namespace ruprobes {
 
 // Pushes the return of the function entered at ctx->pc onto thread `t`'s return stack and
 // points ra at the trampoline. Calls nothing.
+// Drops and skips are counted in `counters` (the engine's, or a hart's on the lock-free path).
+template <typename Counters>
 [[gnu::always_inline]] inline void engine::push_onto(const process_rec& proc, thread_rec& t,
-                                                     uint32_t site_slot,
-                                                     uprobes_trap_context* ctx) {
+                                                     uint32_t site_slot, uprobes_trap_context* ctx,
+                                                     Counters& counters) {
     // Entries whose frames cannot be live any more go first. A live caller frame has an sp above
     // the current one, or equal to it only in a tail-call chain (ra is then the trampoline): a
     // function that makes a call saves ra and so has a frame of its own.
@@ -24,11 +26,11 @@ namespace ruprobes {
     uint32_t depth = t.depth;
     while (depth > 0 && (t.stack[depth - 1].sp < sp || (!chained && t.stack[depth - 1].sp == sp))) {
         depth--;
-        counters_.return_dropped++;
+        counters.return_dropped++;
     }
     if (depth >= limits_.max_return_depth) {
         t.depth = depth;
-        counters_.return_skipped++;
+        counters.return_skipped++;
         return;
     }
     return_entry& e = t.stack[depth];
@@ -55,7 +57,7 @@ namespace ruprobes {
         counters_.return_skipped++;
         return;
     }
-    push_onto(proc, **tr, site_slot, ctx);
+    push_onto(proc, **tr, site_slot, ctx, counters_);
 }
 
 // push_return() for the site at `site_slot`, on the entry hit path: the thread found last is
@@ -65,7 +67,7 @@ namespace ruprobes {
                                                          uprobes_trap_context* ctx) {
     thread_rec* t = last_thread_;
     if (proc.xol != 0 && t != nullptr && t->pid == proc.pid && t->tid == tid && t->used) {
-        push_onto(proc, *t, site_slot, ctx);
+        push_onto(proc, *t, site_slot, ctx, counters_);
         return;
     }
     hijack_return_lookup(proc, tid, site_slot, ctx);
@@ -112,7 +114,7 @@ namespace ruprobes {
         if (site.program != nil && site.generation == e->site_generation) {
             // Its only RETURN probe writes records (refresh_hot): into the record sink.
             if (site.return_ring != nil && record_reserve_ != nullptr)
-                return return_record(proc.pid, tid, site, e->entry_pc, ctx, info);
+                return return_record(proc.pid, tid, site, e->entry_pc, ctx, info, counters_);
             return fire_returns(proc, tid, t, *e, ctx, info);
         }
     }
@@ -122,13 +124,14 @@ namespace ruprobes {
 
 // The return of `site`'s record-writing RETURN probe (site_rec::return_ring) fires: its record
 // goes into the record sink once, as an entry hit's does (hot_entry_fire), with the return's
-// fields (pc the function's entry, ra the real return address, ret a0).
-[[gnu::always_inline]] inline int engine::return_record(uint32_t pid, uint32_t tid,
-                                                        const site_rec& site, uint64_t entry_pc,
-                                                        uprobes_trap_context* ctx,
-                                                        uprobes_trap_info* info) {
-    probe_hits_[site.return_ring]++;
-    counters_.hits++;
+// fields (pc the function's entry, ra the real return address, ret a0). The hit is counted in
+// `counters` (the engine's, or a hart's on the lock-free path).
+template <typename Counters>
+[[gnu::always_inline]] inline int
+engine::return_record(uint32_t pid, uint32_t tid, const site_rec& site, uint64_t entry_pc,
+                      uprobes_trap_context* ctx, uprobes_trap_info* info, Counters& counters) {
+    count_hit(&probe_hits_[site.return_ring]);
+    counters.hits++;
     const uint32_t probe_id = site.return_ring_id;
     if (uprobes_hit_record* r = record_reserve_(record_user_); r != nullptr) {
         r->time_ns = os_time_ns();

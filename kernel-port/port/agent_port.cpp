@@ -10,6 +10,7 @@
 #include "arch/riscv64/timer.hpp"
 #include "drivers/goldfish_rtc.hpp"
 #include "lib/console.hpp"
+#include "lib/panic.hpp"
 #include "lib/string.hpp"
 #include "mm/layout.hpp"
 #include "proc/errno.hpp"
@@ -37,6 +38,7 @@ char wake_channel;                   // the agent thread sleeps on it
 process* agent_asleep = nullptr;     // the agent thread while it sleeps on wake_channel
 char room_channel;                   // threads held for room in the hit ring sleep on it
 constinit bool lock_had_interrupts = false;
+constinit uint32_t agent_spinlock = 0; // os_agent_lock's, for the harts without the big lock
 
 // The live user process `pid` (not a kernel thread, not a zombie), or nullptr.
 process* user_process(uint32_t pid) {
@@ -212,21 +214,38 @@ extern "C" uint32_t os_agent_hart_id(void) {
     return current_hart_index();
 }
 
-// The big kernel lock covers every caller on every hart (the agent thread, the hit sink in the
-// trap path, the console interrupt, which the boot hart takes only while holding that lock;
-// kernel-port/README.md, "SMP"): turning interrupts off is all that is left to do, and only
-// documents the rule for a kernel without a big lock.
+// Interrupts off and a spinlock. The big kernel lock covers most callers (the agent thread, the
+// hit sinks of a locked trap, the console interrupt, which the boot hart takes only while holding
+// that lock; kernel-port/README.md, "SMP"), but not the record sink on the engine's lock-free hit
+// path (port_breakpoint_concurrent), which takes this lock for a dropped record's notice.
 extern "C" void os_agent_lock(void) {
-    lock_had_interrupts = csr::interrupts_off();
+    const bool had = csr::interrupts_off();
+    // The value is the holder's hart index + 1: the agent never takes its lock twice.
+    const uint32_t me = this_hart()->index + 1;
+    if (__atomic_load_n(&agent_spinlock, __ATOMIC_RELAXED) == me) {
+        panic("os_agent_lock: taken again by the hart that holds it (called from %p)",
+              __builtin_return_address(0));
+    }
+    while (__atomic_exchange_n(&agent_spinlock, me, __ATOMIC_ACQUIRE) != 0) {
+    }
+    lock_had_interrupts = had;
 }
 
 extern "C" void os_agent_unlock(void) {
     const bool on = lock_had_interrupts;
     lock_had_interrupts = false;
+    __atomic_store_n(&agent_spinlock, uint32_t{0}, __ATOMIC_RELEASE);
     csr::interrupts_restore(on);
 }
 
 extern "C" void os_agent_notify(int notice) {
+    hart_local* h = this_hart();
+    if (h->concurrent_trap) {
+        // The lock-free hit path, without the big kernel lock that a wake-up needs: the notice
+        // waits until port_breakpoint_concurrent takes the lock, before the thread goes on.
+        h->deferred_notices |= static_cast<uint8_t>(1u << (notice & 7));
+        return;
+    }
     switch (notice) {
     case RUPROBES_AGENT_NOTICE_WORK:
         // Once pending, the agent sees the work before it sleeps again (os_agent_wait), so only

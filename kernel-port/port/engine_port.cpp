@@ -9,7 +9,9 @@
 // its copy; uprobes_on_fork keeps or restores them per probe.
 #include "port/kernel_hooks.hpp"
 
+#include "arch/riscv64/big_lock.hpp"
 #include "arch/riscv64/csr.hpp"
+#include "arch/riscv64/hart.hpp"
 #include "arch/riscv64/timer.hpp"
 #include "lib/console.hpp"
 #include "lib/string.hpp"
@@ -25,6 +27,7 @@
 #include "proc/traps.hpp"
 #include "programs.hpp"
 
+#include "ruprobes/agent.h"
 #include "ruprobes/ruprobes.h"
 
 namespace {
@@ -306,6 +309,49 @@ bool port_breakpoint_finish(process* p, int action, const uprobes_trap_info& inf
     }
     apply_action(p, action, info);
     return true; // return_to_user holds a stopped thread
+}
+
+// The engine's lock-free hit path, called by trap_entry.S for a breakpoint from U-mode before
+// the big kernel lock is taken, interrupts off. Returns 0 when the engine handled the hit alone
+// (the thread goes back to U-mode without the lock), 1 when the trap takes the usual path (the
+// lock, user_trap, port_user_breakpoint), and does not return when the hit left work that needs
+// the lock: then it takes the lock, does that work, and leaves through return_to_user.
+// Hits on different harts meet nowhere here but in the engine's atomic probe counter; the agent's
+// record sink writes into this hart's ring, and what it would tell the kernel
+// (os_agent_notify) waits in hart_local::deferred_notices until the lock is held.
+extern "C" int port_breakpoint_concurrent(trap_frame* frame) {
+    hart_local* h = this_hart();
+    process* p = h->running;
+    // A thread that must stop, die or finish a step first takes the usual path, which looks.
+    if (!port_breakpoint_direct || p == nullptr || p->killed || p->stop_count > 0 ||
+        p->step_pending || p->engine_resume_pending) {
+        h->breakpoints_locked++;
+        return 1;
+    }
+    uprobes_trap_info info; // the engine fills every field, whatever the result
+    h->concurrent_trap = true;
+    const auto pid = static_cast<uint32_t>(p->pid);
+    const int action =
+        uprobes_trap_handler_concurrent(context_of(*frame), pid, pid, h->index, &info);
+    h->concurrent_trap = false;
+    if (action != UPROBES_TRAP_HANDLED) {
+        h->breakpoints_locked++;
+        return 1; // UPROBES_TRAP_RETRY: nothing was done
+    }
+    h->breakpoints_lock_free++;
+    if (h->deferred_notices == 0 && !h->reschedule_requested) {
+        return 0;
+    }
+    big_lock_acquire();
+    const uint8_t notices = h->deferred_notices;
+    h->deferred_notices = 0;
+    for (int notice = 0; notice < 8; notice++) {
+        if ((notices & (1u << notice)) != 0) {
+            os_agent_notify(notice);
+        }
+    }
+    honour_reschedule_request(); // as breakpoint_trap does after a hit
+    return_to_user(p);
 }
 
 // port_user_breakpoint while the benchmark profiles the engine, or before the engine is ready.

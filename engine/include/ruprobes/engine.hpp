@@ -210,6 +210,29 @@ struct thread_slot {
     key_type key() const { return {pid, tid}; }
 };
 
+// The most harts the lock-free hit path serves (uprobes_trap_handler_concurrent).
+inline constexpr uint32_t max_harts = UPROBES_MAX_HARTS;
+
+// What one hart counts on the lock-free hit path (stats() adds them up): uprobes_stats' fields
+// of the same names, and fast_hits as engine::fast_hits_.
+struct hart_counters {
+    uint64_t fast_hits = 0;
+    uint64_t traps = 0, hits = 0, simulated = 0, out_of_line = 0, lookups = 0, lookup_slots = 0;
+    uint64_t return_hits = 0, return_dropped = 0, return_skipped = 0;
+};
+
+// One hart's part of the engine for the hits it takes without the lock: whether it is reading
+// the tables now, its caches of the last process, site and thread (checked by key, as the
+// engine's own), and its counters. Only that hart writes it, but for in_section, which writers
+// read.
+struct alignas(64) hart_rec {
+    uint64_t in_section = 0; // 1 while the hart reads the tables (begin_write waits for 0)
+    process_rec* last_process = nullptr;
+    const site_hot* last_hot = nullptr;
+    thread_rec* last_thread = nullptr;
+    hart_counters counters;
+};
+
 class engine {
 public:
     constexpr engine() = default;
@@ -259,6 +282,15 @@ public:
     // trap_thread() for a caller that holds the port lock already: the body of
     // uprobes_trap_handler_locked, inline in hit_path.cpp only; `info` must not be null.
     int trap_locked(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx, uprobes_trap_info* info);
+    // trap_thread() without the lock, on hart `hart`: HANDLED for the hits it can take alone,
+    // else RETRY with nothing changed (uprobes_trap_handler_concurrent; concurrent_hit.cpp).
+    int trap_concurrent(uint32_t pid, uint32_t tid, uint32_t hart, uprobes_trap_context* ctx,
+                        uprobes_trap_info* info);
+    // Brackets every change to what trap_concurrent() reads (the C ABI's writers, a new thread
+    // record): begin_write() waits until no hart reads the tables and keeps new readers out
+    // until the matching end_write(). Nested brackets are one. Under the engine's lock.
+    void begin_write();
+    void end_write();
     int resume(uprobes_trap_context* ctx, uprobes_trap_info* info);
     int single_step(uprobes_trap_context* ctx, uprobes_trap_info* info);
     bool fixup_fault(uprobes_trap_context* ctx);
@@ -285,7 +317,7 @@ private:
     site_rec* lookup_site(uint32_t program, uint64_t addr);
     uint32_t find_site(uint32_t program, uint64_t addr);
     uint32_t find_site_uncounted(uint32_t program, uint64_t addr);
-    const site_hot* find_hot(uint32_t program, uint64_t addr);
+    const site_hot* find_hot(uint32_t program, uint64_t addr, uint64_t* beyond_home);
     void refresh_hot(uint32_t site);
     bool armed_for(const site_rec& site, uint32_t pid) const;
 
@@ -341,9 +373,10 @@ private:
                     bool single_step) const;
     static bool slot_holds(const thread_rec& t, const decoded_insn& insn, uint64_t pc, bool jump);
     static uint32_t slot_key(const decoded_insn& insn);
+    template <typename Counters>
     int enter_slot(process_rec& proc, thread_rec& t, const decoded_insn& insn, uint32_t site_slot,
                    uint64_t pc, bool jump, bool single_step, uprobes_trap_context* ctx,
-                   uprobes_trap_info* info);
+                   uprobes_trap_info* info, Counters& counters);
     // execute_displaced() as a real call (it is always_inline), for resume.cpp: resume after a
     // stop, single-step.
     int execute_displaced_noinline(process_rec& proc, uint32_t tid, const decoded_insn& insn,
@@ -365,8 +398,9 @@ private:
                            uprobes_trap_context* ctx);
     void push_return(process_rec& proc, uint32_t tid, uint32_t site_slot,
                      uprobes_trap_context* ctx);
+    template <typename Counters>
     void push_onto(const process_rec& proc, thread_rec& t, uint32_t site_slot,
-                   uprobes_trap_context* ctx);
+                   uprobes_trap_context* ctx, Counters& counters);
     int return_trap(process_rec& proc, uint32_t tid, uprobes_trap_context* ctx,
                     uprobes_trap_info* info);
     int return_trap_inline(process_rec& proc, uint32_t tid, uprobes_trap_context* ctx,
@@ -375,8 +409,9 @@ private:
                            uprobes_trap_info* info);
     int pop_return(process_rec& proc, uint32_t tid, thread_rec& t, uprobes_trap_context* ctx,
                    uprobes_trap_info* info);
+    template <typename Counters>
     int return_record(uint32_t pid, uint32_t tid, const site_rec& site, uint64_t entry_pc,
-                      uprobes_trap_context* ctx, uprobes_trap_info* info);
+                      uprobes_trap_context* ctx, uprobes_trap_info* info, Counters& counters);
     int fire_returns(process_rec& proc, uint32_t tid, thread_rec& t, const return_entry& entry,
                      uprobes_trap_context* ctx, uprobes_trap_info* info);
     uint64_t saved_return_address(const process_rec& proc, uint64_t slot) const;
@@ -388,6 +423,22 @@ private:
             sink_(&hit, sink_user_);
     }
     int not_ours(uprobes_trap_info* info);
+
+    // concurrent_hit.cpp
+    bool enter_section(hart_rec& hr);
+    int concurrent_dispatch(process_rec& proc, uint32_t tid, hart_rec& hr,
+                            uprobes_trap_context* ctx, uprobes_trap_info* info);
+    int concurrent_find_process(uint32_t pid, uint32_t tid, hart_rec& hr, uprobes_trap_context* ctx,
+                                uprobes_trap_info* info);
+    int concurrent_site_or_thread(process_rec& proc, uint32_t tid, hart_rec& hr, const site_hot& h,
+                                  uprobes_trap_context* ctx, uprobes_trap_info* info);
+    int concurrent_site(process_rec& proc, uint32_t tid, hart_rec& hr, const site_hot* line,
+                        uprobes_trap_context* ctx, uprobes_trap_info* info);
+    int concurrent_thread_site(process_rec& proc, uint32_t tid, hart_rec& hr, const site_hot& h,
+                               uprobes_trap_context* ctx, uprobes_trap_info* info);
+    int concurrent_return(process_rec& proc, uint32_t tid, hart_rec& hr, uprobes_trap_context* ctx,
+                          uprobes_trap_info* info);
+    thread_rec* concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr) const;
 
     uprobes_limits limits_ = {};
     bool ready_ = false;
@@ -420,6 +471,11 @@ private:
     // trap, a lookup of one slot, a hit and a simulation (stats() adds them).
     uint64_t fast_hits_ = 0;
     mutable thread_rec* last_thread_ = nullptr; // the last thread find_thread found (a cache)
+    // The lock-free hit path: one record per hart, and the writers' sequence (odd while one
+    // changes the tables) with their nesting depth.
+    hart_rec harts_[max_harts] = {};
+    uint64_t write_seq_ = 0;
+    uint32_t write_depth_ = 0;
 
     uprobes_hit_sink_fn sink_ = nullptr;
     void* sink_user_ = nullptr;
@@ -428,6 +484,12 @@ private:
     void* record_user_ = nullptr;
     uprobes_stats counters_ = {};
 };
+
+// Counts a probe's hit in its counter (probe_hits_): one atomic add, since harts without the
+// engine's lock count the same probe (uprobes_trap_handler_concurrent). Returns the new count.
+[[gnu::always_inline]] inline uint64_t count_hit(uint64_t* counter) {
+    return __atomic_add_fetch(counter, 1, __ATOMIC_RELAXED);
+}
 
 // The instance behind the C ABI (c_abi.cpp). Kernels use the C functions, which take the port
 // lock; the engine's own tests look at its state through this object.
@@ -520,13 +582,13 @@ inline uint32_t engine::find_site(uint32_t program, uint64_t addr) {
 // The hit path's lookup: the hot line of the site of `program` at `addr`, or nullptr, uncounted
 // as find_site_uncounted(). Out of line: the trap's frame keeps neither the key nor the match
 // (the trap path's stack budget at -Og, docs/porting.md "Stack").
-[[gnu::noinline]] inline const site_hot* engine::find_hot(uint32_t program, uint64_t addr) {
+[[gnu::noinline]] inline const site_hot* engine::find_hot(uint32_t program, uint64_t addr,
+                                                          uint64_t* beyond_home) {
     const site_hot* hot = hot_;
     return site_table_.find_as(
         site_index::hash(program, addr),
         [=](uint32_t s) { return hot[s].addr == addr && hot[s].program == program; },
-        [=](uint32_t s) { return s != site_index::empty ? &hot[s] : nullptr; },
-        &counters_.lookup_slots);
+        [=](uint32_t s) { return s != site_index::empty ? &hot[s] : nullptr; }, beyond_home);
 }
 
 // The site of `program` at link-time address `addr`, or nullptr.

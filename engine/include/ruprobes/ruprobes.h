@@ -236,7 +236,12 @@ enum uprobes_trap_action {
     UPROBES_TRAP_NOT_OURS = 1, /* not the engine's ebreak: deliver it as the kernel would */
     UPROBES_TRAP_STOP = 2,     /* stop the thread (stop-mode probe or finished step); ctx valid */
     UPROBES_TRAP_FAULT = 3,    /* the displaced instruction faulted: see uprobes_trap_info */
+    UPROBES_TRAP_RETRY = 4,    /* uprobes_trap_handler_concurrent only: nothing was done; call a
+                                  handler that takes the engine's lock */
 };
+
+/* The most harts uprobes_trap_handler_concurrent takes hits on (hart indexes 0 .. this - 1). */
+#define UPROBES_MAX_HARTS 8
 
 /* Details of a uprobes_trap_handler_ex result. */
 struct uprobes_trap_info {
@@ -459,6 +464,27 @@ int uprobes_trap_handler_thread(struct uprobes_trap_context* ctx, uint32_t pid, 
  */
 int uprobes_trap_handler_locked(struct uprobes_trap_context* ctx, uint32_t pid, uint32_t tid,
                                 struct uprobes_trap_info* info);
+
+/*
+ * The hit path without the engine's lock, for a kernel on several harts: as
+ * uprobes_trap_handler_thread, called WITHOUT os_uprobes_lock held, on hart `hart`
+ * (0 .. UPROBES_MAX_HARTS - 1, one index per hart, stable while the call runs), with interrupts
+ * off. Harts run it at the same time as each other and as every locked engine call: it reads the
+ * tables under a per-hart marker that the engine's writers wait for before they change anything
+ * (a registration, an exec or exit, a thread's first record), so it never sees a table half
+ * written and never takes a lock. It handles the common hits: a probe site whose one INSN/ENTRY
+ * consumer is in trace mode with no handler (its record into the record sink, or only counted)
+ * and whose instruction the engine simulates inline, a RETURN probe's entry push for a thread
+ * that has its record already, and that probe's return with its record. It returns
+ * UPROBES_TRAP_HANDLED (resume with ctx) or UPROBES_TRAP_RETRY: it changed nothing (ctx, counters
+ * and tables untouched), and the kernel calls uprobes_trap_handler_thread (or _locked) for the
+ * same trap. The record sink's reserve and commit then run on this hart without the engine's
+ * lock; they must not wait for anything the engine's lock holder may hold (the agent's sink
+ * takes only os_agent_lock, after the engine lock in the lock order, and os_agent_notify must
+ * not sleep). `ctx` and `info` must not be NULL.
+ */
+int uprobes_trap_handler_concurrent(struct uprobes_trap_context* ctx, uint32_t pid, uint32_t tid,
+                                    uint32_t hart, struct uprobes_trap_info* info);
 
 /*
  * Before resuming a thread that uprobes_trap_handler stopped: if it stopped on a probe and its pc

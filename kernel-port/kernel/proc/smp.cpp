@@ -178,7 +178,9 @@ void smp_report() {
     }
     for (uint32_t i = 0; i < harts_online; i++) {
         const hart_local& h = harts[i];
-        kprintf("smp: hart %u (id %lu): %lu ticks, %lu user time slices\n", i, h.hartid,
-                h.timer_interrupts, h.user_slices);
+        kprintf("smp: hart %u (id %lu): %lu ticks, %lu user time slices, %lu breakpoints "
+                "without the big lock, %lu with it\n",
+                i, h.hartid, h.timer_interrupts, h.user_slices, h.breakpoints_lock_free,
+                h.breakpoints_locked);
     }
 }

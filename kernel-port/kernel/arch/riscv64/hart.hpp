@@ -20,12 +20,20 @@ struct hart_local {
     process* running = nullptr;        // current_process(); nullptr in the scheduler's loop
     uint64_t* active_root = nullptr;   // the page table in this hart's satp (mm/page_table.cpp)
     bool reschedule_requested = false; // request_reschedule() on this hart
+    // In the engine's lock-free hit path (port_breakpoint_concurrent), without the big kernel
+    // lock: os_agent_notify keeps its notices here (bit n: notice n) until the lock is taken.
+    bool concurrent_trap = false;
+    uint8_t deferred_notices = 0;
     bool idle = false;       // in the idle loop's wfi, not yet sent a wake-up (scheduler.cpp)
     uint32_t index = 0;      // 0 .. harts_online - 1
     uint64_t hartid = 0;     // the SBI's hart id
     uint64_t idle_ticks = 0; // timer ticks spent in wfi
     uint64_t timer_interrupts = 0;
     uint64_t user_slices = 0; // times the scheduler switched to a user process here
+    // Breakpoint traps from U-mode the engine's lock-free hit path handled, and those that took
+    // the big kernel lock (port_breakpoint_concurrent).
+    uint64_t breakpoints_lock_free = 0;
+    uint64_t breakpoints_locked = 0;
     switch_context scheduler_context = {};
 };
 static_assert(offsetof(hart_local, boot_sp) == 0, "entry.S loads the stack from offset 0");

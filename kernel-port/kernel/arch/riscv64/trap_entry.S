@@ -3,7 +3,8 @@
 # kernel runs, so the first instruction tells the two apart (RISC-V Privileged v1.12 §4.1.4).
 # The kernel is mapped identically in every page table, so no satp switch is needed here.
 # A trap from U-mode loads the hart's `tp` from the frame and takes the big kernel lock
-# (big_lock.hpp) before any C code runs; user_return releases it. A trap from S-mode happens only
+# (big_lock.hpp) before any other C code runs; user_return releases it. A breakpoint tries the
+# engine's lock-free hit path first, and goes back without the lock when that handled it. A trap from S-mode happens only
 # where a hart holding the lock turns interrupts on (the idle loop), so it needs neither.
 
     .equ FRAME_SEPC, 256
@@ -102,6 +103,19 @@ trap_vector:
     .option norelax
     la gp, __global_pointer$
     .option pop
+    # A breakpoint first tries the engine's lock-free hit path (port_breakpoint_concurrent):
+    # 0 when it handled the trap, and the thread goes back to U-mode without the big kernel lock
+    # ever taken; 1 when the trap takes the usual path. s1 is saved already.
+    csrr t1, scause
+    li t2, 3                        # breakpoint
+    bne t1, t2, take_lock
+    mv s1, a0
+    call port_breakpoint_concurrent
+    bnez a0, 3f
+    mv a0, s1
+    j user_return_unlocked
+3:  mv a0, s1
+take_lock:
     # The big kernel lock; the value stored is the lock's address (big_lock.hpp).
     lla t0, big_kernel_lock
     amoswap.d.aq t1, t0, (t0)
@@ -157,6 +171,15 @@ lock_released:
     ld x2, 16(a0)
     ld x10, 80(a0)
     sret
+# user_return for a thread whose trap never took the big kernel lock (a lock-free breakpoint
+# hit): the same, without the release.
+user_return_unlocked:
+    csrw sscratch, a0
+    ld t0, FRAME_SEPC(a0)
+    csrw sepc, t0
+    ld t0, FRAME_SSTATUS(a0)
+    csrw sstatus, t0
+    j lock_released
 lock_contended:                     # the thread's kernel stack is still its own (it runs here)
     mv s1, a0
     call big_lock_wake_sleepers

@@ -1,0 +1,297 @@
+// The hit path without the engine's lock (uprobes_trap_handler_concurrent), for kernels on
+// several harts: hits on different harts take no lock and share no counter but the probe's own
+// (an atomic add).
+//
+// Readers and writers. A hart reads the tables (processes, sites and their hot lines, threads)
+// only inside a section: it raises its hart_rec::in_section, then checks that no writer is in the
+// tables (write_seq_ even and unchanged). Every change to those tables is bracketed by
+// begin_write()/end_write() under the engine's lock: begin_write makes write_seq_ odd, so that no
+// new section starts, then waits until every hart's in_section is 0. A section is short and
+// never waits for anything, so a writer waits a few hundred instructions at most; a section
+// never sees a table while it changes, so it needs no validation afterwards, and whatever it did
+// (a record, a count, a return pushed) happened before the change, as with the lock. A hart that
+// cannot start a section, or finds anything the section does not handle, changes nothing and
+// answers UPROBES_TRAP_RETRY: the kernel runs the locked handler for the same trap.
+//
+// Inside a section: the hart's own caches of the last process, site and thread (hart_rec, checked
+// by key like the engine's), its own counters (stats() adds them), the probe's hit counter
+// (atomic), the record sink (the agent's per-hart ring) and the trapping thread's own return
+// stack, which no other hart touches while the thread runs here.
+#include "hot_line.hpp"
+#include "return_stack.hpp"
+#include "ruprobes/engine.hpp"
+#include "trap_info.hpp"
+
+namespace ruprobes {
+
+namespace {
+
+int retry(uprobes_trap_info* info) {
+    set_info(info, UPROBES_TRAP_RETRY);
+    return UPROBES_TRAP_RETRY;
+}
+
+} // namespace
+
+void engine::begin_write() {
+    if (write_depth_++ != 0)
+        return;
+    __atomic_store_n(&write_seq_, write_seq_ + 1, __ATOMIC_RELAXED);
+    // The odd sequence before the markers are read: a hart that raises its marker after this
+    // sees the odd sequence and leaves (enter_section's fence is the other half).
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    for (hart_rec& h : harts_) {
+        while (__atomic_load_n(&h.in_section, __ATOMIC_ACQUIRE) != 0) {
+        }
+    }
+}
+
+void engine::end_write() {
+    if (--write_depth_ != 0)
+        return;
+    // Release: the tables are written before a section may start again.
+    __atomic_store_n(&write_seq_, write_seq_ + 1, __ATOMIC_RELEASE);
+}
+
+// Raises the hart's marker when no writer is in the tables; false (marker down) otherwise.
+[[gnu::always_inline]] inline bool engine::enter_section(hart_rec& hr) {
+    const uint64_t seq = __atomic_load_n(&write_seq_, __ATOMIC_ACQUIRE);
+    if ((seq & 1) != 0)
+        return false;
+    __atomic_store_n(&hr.in_section, 1, __ATOMIC_RELAXED);
+    // The marker before the second look at the sequence (begin_write's fence is the other half).
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&write_seq_, __ATOMIC_RELAXED) == seq)
+        return true;
+    __atomic_store_n(&hr.in_section, 0, __ATOMIC_RELEASE);
+    return false;
+}
+
+// Lowers the hart's marker. Release: everything the section read and wrote is done before a
+// writer goes on.
+[[gnu::always_inline]] inline void leave_section(hart_rec& hr) {
+    __atomic_store_n(&hr.in_section, 0, __ATOMIC_RELEASE);
+}
+
+// leave_section(), then `action`: every return from inside a section.
+[[gnu::always_inline]] inline int leave(hart_rec& hr, int action) {
+    leave_section(hr);
+    return action;
+}
+
+// Every path out of a section lowers the marker itself, so that the trap's few paths are tail
+// calls, each with one frame: this dispatch is a leaf (the usual hit finds its process and site
+// in the hart's caches), the lookups that miss are out of line.
+[[gnu::always_inline]] inline int engine::trap_concurrent(uint32_t pid, uint32_t tid, uint32_t hart,
+                                                          uprobes_trap_context* ctx,
+                                                          uprobes_trap_info* info) {
+    if (hart >= max_harts)
+        return retry(info);
+    hart_rec& hr = harts_[hart];
+    if (!enter_section(hr))
+        return retry(info);
+    process_rec* proc = hr.last_process;
+    if (proc == nullptr || proc->pid != pid || !proc->used)
+        return concurrent_find_process(pid, tid, hr, ctx, info);
+    return concurrent_dispatch(*proc, tid, hr, ctx, info);
+}
+
+// The trapping process is `proc`: its site through the hart's cache, or the trampoline.
+[[gnu::always_inline]] inline int engine::concurrent_dispatch(process_rec& proc, uint32_t tid,
+                                                              hart_rec& hr,
+                                                              uprobes_trap_context* ctx,
+                                                              uprobes_trap_info* info) {
+    const uint64_t pc = ctx->pc;
+    const site_hot* h = hr.last_hot;
+    if (h != nullptr && h->addr == pc - proc.bias && h->program == proc.program)
+        return concurrent_site_or_thread(proc, tid, hr, *h, ctx, info);
+    if (pc - proc.xol_trap_base < xol_page_size) {
+        if (pc == proc.xol)
+            return concurrent_return(proc, tid, hr, ctx, info);
+        return leave(hr, retry(info)); // the end of an out-of-line step
+    }
+    return concurrent_site(proc, tid, hr, nullptr, ctx, info); // it looks the site up
+}
+
+// trap_concurrent() for a process other than the hart's last one.
+[[gnu::noinline]] int engine::concurrent_find_process(uint32_t pid, uint32_t tid, hart_rec& hr,
+                                                      uprobes_trap_context* ctx,
+                                                      uprobes_trap_info* info) {
+    process_rec* proc = ready_ ? find_process(pid) : nullptr;
+    if (proc == nullptr)
+        return leave(hr, retry(info));
+    hr.last_process = proc;
+    return concurrent_dispatch(*proc, tid, hr, ctx, info);
+}
+
+// The thread's record if it has one (the section creates none), through the hart's cache.
+[[gnu::always_inline]] inline thread_rec*
+engine::concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr) const {
+    thread_rec* t = hr.last_thread;
+    if (t != nullptr && t->pid == proc.pid && t->tid == tid && t->used)
+        return t;
+    thread_slot* s = thread_table_.find({proc.pid, tid}, &hr.counters.lookup_slots);
+    if (s == nullptr)
+        return nullptr;
+    hr.last_thread = &threads_[s->thread];
+    return hr.last_thread;
+}
+
+// Whether a hit on the site of `h` fires its consumer in `proc`; for a consumer the lock-free
+// path does not run (not trace mode), retries.
+[[gnu::always_inline]] inline bool consumer_fires(const site_hot& h, const process_rec& proc) {
+    return h.entry != hot_entry::none &&
+           (h.path == hot_path::simple || h.pid == UPROBES_ANY_PID || h.pid == proc.pid);
+}
+
+// The site's hit: concurrent_site() when its instruction runs inline and no return is pushed (no
+// thread record needed), else concurrent_thread_site(). Each is a tail call with its own frame.
+[[gnu::always_inline]] inline int engine::concurrent_site_or_thread(process_rec& proc, uint32_t tid,
+                                                                    hart_rec& hr, const site_hot& h,
+                                                                    uprobes_trap_context* ctx,
+                                                                    uprobes_trap_info* info) {
+    if (h.fast && h.path != hot_path::with_return)
+        return concurrent_site(proc, tid, hr, &h, ctx, info);
+    return concurrent_thread_site(proc, tid, hr, h, ctx, info);
+}
+
+// trap_body() for a site with one plain consumer in trace mode (hot_path simple or plain: its
+// handler, record or count) whose instruction runs inline: the usual hit, from the hot line, the
+// probe's counter and the consumer alone. A stop, a condition or more consumers (hot_path general)
+// retry before anything changes. With `line` null the site is not the hart's last one: it is
+// looked up here, in this frame (a hit spread over many sites costs one lookup more, no call
+// level more), and a site that needs the thread's record goes on to concurrent_thread_site().
+[[gnu::noinline]] int engine::concurrent_site(process_rec& proc, uint32_t tid, hart_rec& hr,
+                                              const site_hot* line, uprobes_trap_context* ctx,
+                                              uprobes_trap_info* info) {
+    if (line == nullptr) {
+        line = find_hot(proc.program, ctx->pc - proc.bias, &hr.counters.lookup_slots);
+        if (line == nullptr)
+            return leave(hr, retry(info));
+        hr.last_hot = line;
+        if (!line->fast || line->path == hot_path::with_return)
+            return concurrent_thread_site(proc, tid, hr, *line, ctx, info);
+    }
+    const site_hot& h = *line;
+    if (h.path == hot_path::general)
+        return leave(hr, retry(info));
+    const bool fires = consumer_fires(h, proc);
+    if (fires && h.head.mode != UPROBES_MODE_TRACE)
+        return leave(hr, retry(info));
+    const uint64_t pc = ctx->pc;
+    const unsigned fired = fires ? hot_entry_fire(h, proc, tid, pc, ctx) : 0;
+    set_info(info, UPROBES_TRAP_HANDLED);
+    if ((fired & fired_handler) == 0 || ctx->pc == pc) {
+        ctx->pc = simulate_from_hot_line(h, pc, ctx->x);
+        if (fires) {
+            hr.counters.fast_hits++; // a trap, a lookup of one slot, a hit and a simulation
+        } else {
+            hr.counters.simulated++;
+            hr.counters.traps++;
+            hr.counters.lookups++;
+            hr.counters.lookup_slots++;
+        }
+    } else { // the handler moved the thread: the instruction is skipped
+        hr.counters.hits++;
+        hr.counters.traps++;
+        hr.counters.lookups++;
+        hr.counters.lookup_slots++;
+    }
+    return leave(hr, UPROBES_TRAP_HANDLED);
+}
+
+// concurrent_site() for a hit that needs the thread's record: a RETURN probe's push
+// (hot_path with_return), or a step in the thread's out-of-line slot, which must hold the
+// instruction already. A thread without its record, or a slot to write, retries.
+[[gnu::noinline]] int engine::concurrent_thread_site(process_rec& proc, uint32_t tid, hart_rec& hr,
+                                                     const site_hot& h, uprobes_trap_context* ctx,
+                                                     uprobes_trap_info* info) {
+    if (h.path == hot_path::general)
+        return leave(hr, retry(info));
+    const bool fires = consumer_fires(h, proc);
+    if (fires && h.head.mode != UPROBES_MODE_TRACE)
+        return leave(hr, retry(info));
+    const uint64_t pc = ctx->pc;
+    const auto site_slot = static_cast<uint32_t>(&h - hot_);
+    thread_rec* t = proc.xol != 0 ? concurrent_thread(proc, tid, hr) : nullptr;
+    if (t == nullptr)
+        return leave(hr, retry(info));
+    bool jump = false;
+    if (!h.fast) {
+        const decoded_insn& insn = sites_[site_slot].insn;
+        if (insn.cls != insn_class::out_of_line || t->xol_slot == 0)
+            return leave(hr, retry(info));
+        jump = slot_jumps(proc, *t, site_slot, pc, false);
+        if (!slot_holds(*t, insn, pc, jump))
+            return leave(hr, retry(info));
+    }
+    // From here on the hit is taken.
+    const unsigned fired = fires ? hot_entry_fire(h, proc, tid, pc, ctx) : 0;
+    if (h.path == hot_path::with_return)
+        push_onto(proc, *t, site_slot, ctx, hr.counters);
+    set_info(info, UPROBES_TRAP_HANDLED);
+    if (fires)
+        hr.counters.hits++;
+    hr.counters.traps++;
+    hr.counters.lookups++;
+    hr.counters.lookup_slots++;
+    if ((fired & fired_handler) != 0 && ctx->pc != pc)
+        return leave(hr, UPROBES_TRAP_HANDLED); // the handler moved the thread: skipped
+    if (h.fast) {
+        ctx->pc = simulate_from_hot_line(h, pc, ctx->x);
+        hr.counters.simulated++;
+        return leave(hr, UPROBES_TRAP_HANDLED);
+    }
+    return leave(hr, enter_slot(proc, *t, sites_[site_slot].insn, site_slot, pc, jump, false, ctx,
+                                info, hr.counters));
+}
+
+// The trap on the trampoline, as pop_return() does it, when the return's probe writes its record
+// into the record sink or no probe fires (its site is gone): anything else retries before the
+// thread's stack changes.
+[[gnu::noinline]] int engine::concurrent_return(process_rec& proc, uint32_t tid, hart_rec& hr,
+                                                uprobes_trap_context* ctx,
+                                                uprobes_trap_info* info) {
+    thread_rec* t = concurrent_thread(proc, tid, hr);
+    if (t == nullptr)
+        return leave(hr, retry(info));
+    const uint64_t sp = ctx->x[2];
+    uint32_t depth = t->depth;
+    uint32_t dropped = 0;
+    const return_entry* e;
+    for (;;) {
+        if (depth == 0)
+            return leave(hr, retry(info));
+        e = &t->stack[--depth];
+        if (e->sp >= sp)
+            break;
+        dropped++;
+    }
+    const site_rec* site = nullptr;
+    if (e->site != nil) {
+        const site_rec& s = sites_[e->site];
+        if (s.program != nil && s.generation == e->site_generation) {
+            if (s.return_ring == nil || record_reserve_ == nullptr)
+                return leave(hr, retry(info));
+            site = &s;
+        }
+    }
+    t->depth = depth;
+    hr.counters.return_dropped += dropped;
+    hr.counters.traps++;
+    hr.counters.return_hits++;
+    ctx->pc = e->orig_ra;
+    ctx->x[1] = e->orig_ra;
+    if (site != nullptr)
+        return leave(hr, return_record(proc.pid, tid, *site, e->entry_pc, ctx, info, hr.counters));
+    set_info(info, UPROBES_TRAP_HANDLED);
+    return leave(hr, UPROBES_TRAP_HANDLED);
+}
+
+} // namespace ruprobes
+
+extern "C" int uprobes_trap_handler_concurrent(struct uprobes_trap_context* ctx, uint32_t pid,
+                                               uint32_t tid, uint32_t hart,
+                                               struct uprobes_trap_info* info) {
+    return ruprobes::c_abi_engine.trap_concurrent(pid, tid, hart, ctx, info);
+}
