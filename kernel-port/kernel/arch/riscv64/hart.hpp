@@ -20,10 +20,11 @@ struct hart_local {
     process* running = nullptr;        // current_process(); nullptr in the scheduler's loop
     uint64_t* active_root = nullptr;   // the page table in this hart's satp (mm/page_table.cpp)
     bool reschedule_requested = false; // request_reschedule() on this hart
-    bool idle = false;       // in the idle loop's wfi, not yet sent a wake-up (scheduler.cpp)
-    uint32_t index = 0;      // 0 .. harts_online - 1
-    uint64_t hartid = 0;     // the SBI's hart id
-    uint64_t idle_ticks = 0; // timer ticks spent in wfi
+    bool idle = false;         // in the idle loop's wfi, not yet sent a wake-up (scheduler.cpp)
+    uint32_t index = 0;        // 0 .. harts_online - 1
+    uint64_t hartid = 0;       // the SBI's hart id
+    uint64_t idle_ticks = 0;   // timer ticks spent in wfi
+    uint64_t idle_wakeups = 0; // times the idle loop's wfi returned (scheduler.cpp)
     uint64_t timer_interrupts = 0;
     uint64_t user_slices = 0; // times the scheduler switched to a user process here
     switch_context scheduler_context = {};
