@@ -15,19 +15,6 @@ namespace {
 
 constexpr int max_group = 8;
 
-// Waits for child `pid` to exit and returns its exit code, with the harts it ran on in `harts`.
-int finish_with_harts(long pid, uint32_t& harts) {
-    process* self = current_process();
-    process* q = find_process(static_cast<int>(pid));
-    while (q != nullptr && q->pid == pid && q->state != process_state::zombie) {
-        sleep_on(self); // process_exit wakes the parent
-    }
-    if (q != nullptr && q->pid == pid) {
-        harts |= q->harts_run_on;
-    }
-    return finish_program(pid);
-}
-
 // Each hart's idle_wakeups when run_together started.
 uint64_t wakeups_before[max_harts];
 
@@ -44,12 +31,12 @@ int run_together(const char* const commands[], int n, int n_wait, uint32_t& hart
     }
     int ok = 0;
     for (int i = 0; i < n_wait; i++) {
-        ok += pids[i] > 0 && finish_with_harts(pids[i], harts) == 0 ? 1 : 0;
+        ok += pids[i] > 0 && finish_program_on(pids[i], harts) == 0 ? 1 : 0;
     }
     for (int i = n_wait; i < n; i++) {
         if (pids[i] > 0) {
             process_kill(static_cast<int>(pids[i]), sig::kill);
-            finish_with_harts(pids[i], harts);
+            finish_program_on(pids[i], harts);
         }
     }
     return ok;
