@@ -486,7 +486,9 @@ def add_smp_icount(t, text):
            "subtracted), N = %s: per hit of 4 x loop N at once, probe on step / per hit of one "
            "loop N, same run. In-kernel handler only (no agent, no hit shipped). Includes the trap, "
            "the engine and the big kernel lock (a waiter's spinning, its wake-up IPI); leaves out "
-           "parallelism: QEMU runs the harts in turn, and wfi costs no instructions" %
+           "parallelism: QEMU runs the harts in turn, each until the next timer deadline (a 10 ms "
+           "tick is 10 million instructions), so the 4 contend only where a turn ends inside a "
+           "hit, and wfi costs no instructions" %
            ("?" if n is None else f"{int(n):,}"))
     if ran_on is not None and not spread:
         how += ("; not measured when the 4 ran on one hart (QEMU before 8.1 gives the first busy "
@@ -498,6 +500,11 @@ def add_smp_icount(t, text):
         t.note("smp", "-icount, 4 harts: simulated hit %s insns alone, %s insns per hit with 4 "
                "at once; the 4 ran on %s of 4 harts" %
                (fmt(one, 1), fmt(four, 1), "?" if ran_on is None else int(ran_on)))
+    rounds = re.findall(r"^bench: 4 at once, round \d+: " + NUMBER + r" insns per hit, the 4 ran "
+                        r"on (\d+) of", text, re.MULTILINE)
+    if rounds:
+        t.note("smp", "-icount, 4 at once, every round: " +
+               ", ".join(f"{float(c):.1f} insns on {h} harts" for c, h in rounds))
     return ratio is not None
 
 
