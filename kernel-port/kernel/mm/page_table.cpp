@@ -53,9 +53,9 @@ uint64_t* walk(page_table_root root, uint64_t va, int level, bool alloc) {
 }
 
 // After a change to a user entry of `root`: flushes this hart's TLB when `root` is its table, and
-// every other hart's that has it in satp (SBI RFENCE). With the big kernel lock held, another
-// hart has `root` in satp only while it runs root's process in U-mode (an idle hart switches to
-// the kernel's table first), or keeps it from before, running a kernel thread.
+// every other hart's that has it in satp (smp_remote_sfence_vma). With the big kernel lock held,
+// another hart has `root` in satp only while it runs root's process in U-mode (an idle hart
+// switches to the kernel's table first), or keeps it from before, running a kernel thread.
 void flush_tlbs_using(page_table_root root) {
     hart_local* me = this_hart();
     if (root == me->active_root) {

@@ -36,18 +36,6 @@ uint64_t hart_bit(uint32_t index) {
     return uint64_t{1} << harts[index].hartid;
 }
 
-// Every online hart but this one, as an SBI hart mask with base 0 (hart ids < 64 here).
-uint64_t other_harts_mask() {
-    uint64_t mask = 0;
-    const uint32_t me = this_hart()->index;
-    for (uint32_t i = 0; i < harts_online; i++) {
-        if (i != me) {
-            mask |= hart_bit(i);
-        }
-    }
-    return mask;
-}
-
 } // namespace
 
 extern "C" void big_lock_wake_sleepers() {
@@ -63,6 +51,82 @@ extern "C" void big_lock_wake_sleepers() {
     }
 }
 
+namespace {
+
+// Remote fences without the SBI's RFENCE, whose M-mode handler on the sending hart spins until
+// every target has run the fence: under QEMU -icount the harts run in turn from one thread, and
+// a hart that spins can be handed the whole instruction budget up to the next timer deadline
+// round after round, so a target after it in the order never ran and the sender spun forever.
+// Here the lock holder writes what each target must run into that target's word, sends plain
+// IPIs and sleeps in wfi until every target has cleared its word. A target runs the fences
+// wherever it waits for the big lock (big_lock_wait), which every other hart reaches: one in
+// U-mode traps on the IPI, one idle leaves wfi and takes the lock, one waiting already is woken.
+constexpr uint32_t fence_i_request = 1;
+constexpr uint32_t sfence_vma_request = 2;
+constinit uint32_t fence_requests[max_harts] = {}; // by hart index; written by the lock holder
+constinit uint32_t fence_requester = 0;            // the hart index to answer with an IPI
+
+// A hart that does not hold the big lock: runs the fences asked of it, then tells the holder.
+void run_fence_requests(uint32_t me) {
+    const uint32_t asked = __atomic_load_n(&fence_requests[me], __ATOMIC_ACQUIRE);
+    if (asked == 0) {
+        return;
+    }
+    if ((asked & fence_i_request) != 0) {
+        csr::fence_i();
+    }
+    if ((asked & sfence_vma_request) != 0) {
+        csr::sfence_vma();
+    }
+    __atomic_store_n(&fence_requests[me], 0, __ATOMIC_RELEASE);
+    sbi::send_ipi(hart_bit(__atomic_load_n(&fence_requester, __ATOMIC_ACQUIRE)), 0);
+}
+
+// The lock holder: asks every hart of `targets` (bit i: hart index i) for `what` and sleeps until
+// all have run it. Only software interrupts wake the wfi (an answer is an IPI); a pending one
+// from before is consumed, as the trap that would have served it does nothing but clear it.
+void request_fences(uint64_t targets, uint32_t what) {
+    const uint32_t me = this_hart()->index;
+    targets &= ~(uint64_t{1} << me);
+    if (targets == 0) {
+        return;
+    }
+    __atomic_store_n(&fence_requester, me, __ATOMIC_RELEASE);
+    uint64_t mask = 0;
+    for (uint32_t i = 0; i < harts_online; i++) {
+        if ((targets & (uint64_t{1} << i)) != 0) {
+            __atomic_fetch_or(&fence_requests[i], what, __ATOMIC_SEQ_CST);
+            mask |= hart_bit(i);
+        }
+    }
+    sbi::send_ipi(mask, 0);
+    const uint64_t sie = csr::read_sie();
+    csr::write_sie(csr::sie_ssie);
+    for (;;) {
+        // Cleared before looking, so an answer after the look leaves the IPI pending for wfi.
+        csr::clear_sip(csr::sie_ssie);
+        bool done = true;
+        for (uint32_t i = 0; i < harts_online; i++) {
+            if ((targets & (uint64_t{1} << i)) != 0 &&
+                __atomic_load_n(&fence_requests[i], __ATOMIC_ACQUIRE) != 0) {
+                done = false;
+            }
+        }
+        if (done) {
+            break;
+        }
+        asm volatile("wfi");
+    }
+    csr::write_sie(sie);
+}
+
+uint64_t other_harts() {
+    const uint64_t all = harts_online >= 64 ? ~uint64_t{0} : (uint64_t{1} << harts_online) - 1;
+    return all & ~(uint64_t{1} << this_hart()->index);
+}
+
+} // namespace
+
 extern "C" void big_lock_wait(uint64_t seen) {
     const uint64_t held = big_lock_held_value();
     // The failed swap wrote `held` over what it found: a contended mark is gone, so the sleepers
@@ -70,9 +134,11 @@ extern "C" void big_lock_wait(uint64_t seen) {
     if (seen == big_lock_contended) {
         big_lock_wake_sleepers();
     }
-    const uint64_t me = uint64_t{1} << this_hart()->index;
+    const uint32_t index = this_hart()->index;
+    const uint64_t me = uint64_t{1} << index;
     for (;;) {
         for (int i = 0; i < 100; i++) {
+            run_fence_requests(index); // the holder may be waiting for this hart's answer
             uint64_t expected = 0;
             if (__atomic_load_n(&big_kernel_lock, __ATOMIC_RELAXED) == 0 &&
                 __atomic_compare_exchange_n(&big_kernel_lock, &expected, held, false,
@@ -85,6 +151,7 @@ extern "C" void big_lock_wait(uint64_t seen) {
         // first, then the lock checked, so a release in between leaves it free (retry) or
         // finds the mark (the IPI is pending before wfi).
         csr::clear_sip(csr::sie_ssie);
+        run_fence_requests(index); // one asked after this comes with an IPI: wfi returns
         __atomic_fetch_or(&big_lock_sleepers, me, __ATOMIC_SEQ_CST);
         bool sleep = false;
         uint64_t v = __atomic_load_n(&big_kernel_lock, __ATOMIC_SEQ_CST);
@@ -158,13 +225,13 @@ void smp_kick(uint32_t index) {
 
 void smp_remote_fence_i() {
     if (harts_online > 1) {
-        sbi::remote_fence_i(other_harts_mask(), 0);
+        request_fences(other_harts(), fence_i_request);
     }
 }
 
 void smp_remote_sfence_vma(uint32_t index) {
     if (index < harts_online && index != this_hart()->index) {
-        sbi::remote_sfence_vma(hart_bit(index), 0, 0, ~uint64_t{0});
+        request_fences(uint64_t{1} << index, sfence_vma_request);
     }
 }
 

@@ -13,8 +13,9 @@ void smp_start_others(uint64_t boot_hartid);
 // the kernel (and sees a stop or kill), an idle one leaves wfi.
 void smp_kick(uint32_t index);
 
-// Runs a remote fence.i / sfence.vma on every hart but this one (SBI RFENCE) when there are
-// several. Callers add the local fence.
+// Runs fence.i / sfence.vma on every other hart / on hart `index` when there are several, and
+// returns once they have: IPIs answered by the harts while they wait for the big lock (the
+// caller holds it), no SBI RFENCE. Callers add the local fence.
 void smp_remote_fence_i();
 void smp_remote_sfence_vma(uint32_t index);
 

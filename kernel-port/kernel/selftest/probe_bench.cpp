@@ -114,8 +114,9 @@ struct variant {
     bool helper = false; // measured for another row only: not profiled, not printed
     int copies = 1;      // programs started at once (the row is per hit of one of them)
     uint64_t best_ns = ~uint64_t{0};
-    uint64_t engine_ns = 0; // in the engine per trap (uprobes_trap_handler_thread), lowest
-                            // over the rounds
+    uint32_t best_harts = 0; // the harts the copies of the fastest run ran on (bit i: index i)
+    uint64_t engine_ns = 0;  // in the engine per trap (uprobes_trap_handler_thread), lowest
+                             // over the rounds
 };
 
 // Commands: 0 loop N, 1 syscall_bench N, 2 insns N, 3 loop N 1, 4 loop N 100, 5 loop N 10000,
@@ -152,18 +153,31 @@ variant variants[] = {
 };
 constexpr int four_at_once = 16; // the row above (not run with the host: in-kernel only)
 
+// Each round's timed run of the row above: its time and the harts the 4 ran on.
+uint64_t four_round_ns[rounds];
+uint32_t four_round_harts[rounds];
+
 // Runs `copies` instances of `command` at once and waits for all; the first non-zero exit code.
-int run_copies(const char* command, int copies) {
+// `harts`: the harts they ran on.
+int run_copies(const char* command, int copies, uint32_t& harts) {
     long pids[4];
     for (int i = 0; i < copies; i++) {
         pids[i] = start_program(command);
     }
     int code = 0;
     for (int i = 0; i < copies; i++) {
-        const int c = finish_program(pids[i]);
+        const int c = finish_program_on(pids[i], harts);
         code = code != 0 ? code : c;
     }
     return code;
+}
+
+int count_bits(uint32_t v) {
+    int n = 0;
+    for (; v != 0; v &= v - 1) {
+        n++;
+    }
+    return n;
 }
 
 // (with - without) / n in tenths of ns.
@@ -258,7 +272,8 @@ int run_probe_bench() {
                 port_profile(profiled == 1);
                 const uint64_t begin = timer_now();
                 const uint64_t idle_before = scheduler_idle_ticks();
-                const int code = run_copies(commands[v.program], v.copies);
+                uint32_t ran_on = 0;
+                const int code = run_copies(commands[v.program], v.copies, ran_on);
                 if (host) {
                     wait_hits_sent();
                 }
@@ -275,7 +290,14 @@ int run_probe_bench() {
                     return 1;
                 }
                 if (profiled == 0) {
-                    v.best_ns = ns < v.best_ns ? ns : v.best_ns;
+                    if (&v == &variants[four_at_once]) {
+                        four_round_ns[round] = ns;
+                        four_round_harts[round] = ran_on;
+                    }
+                    if (ns < v.best_ns) {
+                        v.best_ns = ns;
+                        v.best_harts = ran_on;
+                    }
                 } else if (traps != 0 && (v.engine_ns == 0 || engine_ns / traps < v.engine_ns)) {
                     v.engine_ns = engine_ns / traps;
                 }
@@ -295,6 +317,16 @@ int run_probe_bench() {
         const uint64_t ratio = one != 0 ? four * 100 / one : 0;
         kprintf("bench: per hit, 4 at once / 1 alone: %lu.%02lu on %u harts\n", ratio / 100,
                 ratio % 100, harts_online);
+        kprintf("bench: 4 at once, fastest run: the 4 ran on %d of %u harts\n",
+                count_bits(variants[four_at_once].best_harts), harts_online);
+        // Every round too: where the harts run in turn (QEMU -icount), how much the 4 overlapped
+        // differs from run to run, and the fastest run is the one where they overlapped least.
+        const variant& base = variants[variants[four_at_once].baseline];
+        for (int r = 0; r < rounds; r++) {
+            const uint64_t tenths = per_op_tenths(four_round_ns[r], base.best_ns, 4 * n);
+            kprintf("bench: 4 at once, round %d: %lu.%lu ns per hit, the 4 ran on %d of %u harts\n",
+                    r + 1, tenths / 10, tenths % 10, count_bits(four_round_harts[r]), harts_online);
+        }
     }
     kprintf("bench: round-robin rows: the hit alone, arming at exec subtracted (measured with "
             "loop 0)\n");

@@ -5,6 +5,7 @@
 #include "mm/user_memory.hpp"
 #include "proc/elf_loader.hpp"
 #include "proc/lifecycle.hpp"
+#include "proc/process.hpp"
 #include "proc/scheduler.hpp"
 #include "programs.hpp"
 
@@ -51,6 +52,18 @@ int finish_program(long pid) {
         return -1;
     }
     return wait_status_to_code(status);
+}
+
+int finish_program_on(long pid, uint32_t& harts) {
+    process* self = current_process();
+    process* q = find_process(static_cast<int>(pid));
+    while (q != nullptr && q->pid == pid && q->state != process_state::zombie) {
+        sleep_on(self); // process_exit wakes the parent
+    }
+    if (q != nullptr && q->pid == pid) {
+        harts |= q->harts_run_on;
+    }
+    return finish_program(pid);
 }
 
 void pause_ms(uint64_t ms) {

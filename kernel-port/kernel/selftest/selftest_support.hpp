@@ -18,6 +18,9 @@ long start_program(const char* command);
 // Waits for child `pid` and returns its exit code (128 + signal when killed), or -1.
 int finish_program(long pid);
 
+// finish_program, and adds the harts the child ran on to `harts` (bit i: hart index i).
+int finish_program_on(long pid, uint32_t& harts);
+
 // Sleeps `ms` milliseconds in the calling kernel thread (other processes run meanwhile).
 void pause_ms(uint64_t ms);
 

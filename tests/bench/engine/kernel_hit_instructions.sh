@@ -6,6 +6,8 @@
 # and exit, kernel and engine together) and every ratio is a ratio of instruction counts.
 #   tests/bench/engine/kernel_hit_instructions.sh [KERNEL.elf [ITERATIONS]]
 #   (default build/guest/kernel.elf, 20000 iterations per run)
+# With RUPROBES_SMP=N (scripts/qemu) the kernel runs on N harts: every hart's instructions count
+# (QEMU runs them in turn from one thread), so the time limit grows with N.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
@@ -15,7 +17,8 @@ if [ ! -f "$kernel" ]; then
     echo "kernel_hit_instructions: $kernel not built (cmake --build <dir> --target guest)" >&2
     exit 2
 fi
-out=$(timeout 600 "$root/scripts/qemu" "$kernel" "ruprobes.bench=$iterations" -- \
+limit=$((600 * ${RUPROBES_SMP:-1}))
+out=$(timeout "$limit" "$root/scripts/qemu" "$kernel" "ruprobes.bench=$iterations" -- \
     -icount shift=0,sleep=off 2>&1) || {
     echo "$out" >&2
     exit 1

@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace ruprobes::test {
 
@@ -16,10 +17,10 @@ struct guest_run {
 };
 
 // Runs the kernel with `append` on `harts` harts (QEMU -smp) until it powers off (at most
-// `timeout`).
+// `timeout`); `extra`: more QEMU arguments.
 inline guest_run run_guest(const std::string& append,
                            std::chrono::milliseconds timeout = std::chrono::seconds(40),
-                           int harts = 1) {
+                           int harts = 1, const std::vector<std::string>& extra = {}) {
     temp_dir dir;
     guest_options options;
     options.append = append;
@@ -27,6 +28,7 @@ inline guest_run run_guest(const std::string& append,
         // After the launcher's own -smp 1: QEMU keeps the last one.
         options.extra = {"-smp", std::to_string(harts)};
     }
+    options.extra.insert(options.extra.end(), extra.begin(), extra.end());
     qemu_guest guest(dir, options);
     guest_run run;
     run.status = guest.wait_exit(timeout);
@@ -34,13 +36,19 @@ inline guest_run run_guest(const std::string& append,
     return run;
 }
 
+// QEMU arguments that run the guest under instruction counting: the harts run in turn from one
+// host thread, the guest clock advances 1 ns per instruction, and time passes while all wait.
+inline const std::vector<std::string> icount_args = {"-icount", "shift=0,sleep=on"};
+
 // A test suite sharing one boot of the probe self-test table (kernel flag ruprobes.selftest) on
-// `Harts` harts: the kernel runs once, in SetUpTestSuite, and every test reads its console.
-template <unsigned Harts>
+// `Harts` harts (under -icount when `Icount`): the kernel runs once, in SetUpTestSuite, and every
+// test reads its console.
+template <unsigned Harts, bool Icount = false>
 class selftest_suite : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        run_ = new guest_run(run_guest("ruprobes.selftest", std::chrono::seconds(90), Harts));
+        run_ = new guest_run(run_guest("ruprobes.selftest", std::chrono::seconds(Icount ? 60 : 90),
+                                       Harts, Icount ? icount_args : std::vector<std::string>{}));
     }
     static void TearDownTestSuite() {
         delete run_;

@@ -3,11 +3,10 @@
 namespace sbi {
 
 namespace {
-constexpr long ext_time = 0x54494D45;   // "TIME" (SBI v1.0 §6)
-constexpr long ext_srst = 0x53525354;   // "SRST", system reset extension (SBI v1.0 §10)
-constexpr long ext_ipi = 0x735049;      // "sPI" (§7)
-constexpr long ext_rfence = 0x52464E43; // "RFNC" (§8): 0 remote_fence_i, 1 remote_sfence_vma
-constexpr long ext_hsm = 0x48534D;      // "HSM" (§9): 0 hart_start, 2 hart_get_status
+constexpr long ext_time = 0x54494D45; // "TIME" (SBI v1.0 §6)
+constexpr long ext_srst = 0x53525354; // "SRST", system reset extension (SBI v1.0 §10)
+constexpr long ext_ipi = 0x735049;    // "sPI" (§7)
+constexpr long ext_hsm = 0x48534D;    // "HSM" (§9): 0 hart_start, 2 hart_get_status
 constexpr long srst_shutdown = 0;
 constexpr long srst_reason_none = 0;
 
@@ -42,15 +41,6 @@ result hart_start(uint64_t hartid, uint64_t start, uint64_t opaque) {
 
 void send_ipi(uint64_t hart_mask, uint64_t mask_base) {
     call(ext_ipi, 0, static_cast<long>(hart_mask), static_cast<long>(mask_base));
-}
-
-void remote_fence_i(uint64_t hart_mask, uint64_t mask_base) {
-    call(ext_rfence, 0, static_cast<long>(hart_mask), static_cast<long>(mask_base));
-}
-
-void remote_sfence_vma(uint64_t hart_mask, uint64_t mask_base, uint64_t start, uint64_t size) {
-    call4(ext_rfence, 1, static_cast<long>(hart_mask), static_cast<long>(mask_base),
-          static_cast<long>(start), static_cast<long>(size));
 }
 
 void set_timer(uint64_t stime) {

@@ -1,6 +1,7 @@
 // Calls into the SBI firmware (OpenSBI): the only way the S-mode kernel reaches M-mode services.
 // RISC-V Supervisor Binary Interface specification v1.0, chapters 3 (binary encoding), 6 (TIME),
-// 7 (IPI), 8 (RFENCE), 9 (HSM), 10 (SRST).
+// 7 (IPI), 9 (HSM), 10 (SRST). Not RFENCE (8): the kernel runs remote fences itself
+// (proc/smp.cpp says why).
 #pragma once
 
 #include <stdint.h>
@@ -29,11 +30,6 @@ result hart_start(uint64_t hartid, uint64_t start, uint64_t opaque);
 
 // A supervisor software interrupt on every hart of `hart_mask` (bit i = hart mask_base + i) (§7).
 void send_ipi(uint64_t hart_mask, uint64_t mask_base);
-
-// fence.i / sfence.vma of [start, start + size) (size ~0: everything) on the harts of the mask
-// (§8, RFENCE); returns once they have run it.
-void remote_fence_i(uint64_t hart_mask, uint64_t mask_base);
-void remote_sfence_vma(uint64_t hart_mask, uint64_t mask_base, uint64_t start, uint64_t size);
 
 // Powers the machine off. Under QEMU `virt` a non-zero `status` leaves QEMU with that exit code
 // (through the sifive "test" finisher device); everywhere else it is a plain SBI shutdown.
