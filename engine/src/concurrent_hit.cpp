@@ -41,8 +41,8 @@ void engine::begin_write() {
     // sees the odd sequence and leaves (enter_section's fence is the other half).
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     for (hart_rec& h : harts_) {
-        while (__atomic_load_n(&h.in_section, __ATOMIC_ACQUIRE) != 0) {
-        }
+        while (__atomic_load_n(&h.in_section, __ATOMIC_ACQUIRE) != 0)
+            os_uprobes_wait_section(); // until a section ends (os_uprobes_section_left)
     }
 }
 
@@ -51,6 +51,23 @@ void engine::end_write() {
         return;
     // Release: the tables are written before a section may start again.
     __atomic_store_n(&write_seq_, write_seq_ + 1, __ATOMIC_RELEASE);
+}
+
+// Lowers the hart's marker (release: everything the section read and wrote is done before a
+// writer goes on), and wakes a writer that may wait for it: begin_write made the sequence odd,
+// then looked at the marker (the fence orders this store before this load, as begin_write's
+// orders its store before its loads).
+[[gnu::always_inline]] inline void engine::leave_section(hart_rec& hr) {
+    __atomic_store_n(&hr.in_section, 0, __ATOMIC_RELEASE);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if ((__atomic_load_n(&write_seq_, __ATOMIC_RELAXED) & 1) != 0)
+        os_uprobes_section_left();
+}
+
+// leave_section(), then `action`: every return from inside a section.
+[[gnu::always_inline]] inline int engine::leave(hart_rec& hr, int action) {
+    leave_section(hr);
+    return action;
 }
 
 // Raises the hart's marker when no writer is in the tables; false (marker down) otherwise.
@@ -63,20 +80,8 @@ void engine::end_write() {
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (__atomic_load_n(&write_seq_, __ATOMIC_RELAXED) == seq)
         return true;
-    __atomic_store_n(&hr.in_section, 0, __ATOMIC_RELEASE);
+    leave_section(hr); // the writer that came in between may wait for this marker
     return false;
-}
-
-// Lowers the hart's marker. Release: everything the section read and wrote is done before a
-// writer goes on.
-[[gnu::always_inline]] inline void leave_section(hart_rec& hr) {
-    __atomic_store_n(&hr.in_section, 0, __ATOMIC_RELEASE);
-}
-
-// leave_section(), then `action`: every return from inside a section.
-[[gnu::always_inline]] inline int leave(hart_rec& hr, int action) {
-    leave_section(hr);
-    return action;
 }
 
 // Every path out of a section lowers the marker itself, so that the trap's few paths are tail
@@ -289,6 +294,10 @@ engine::concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr) c
 }
 
 } // namespace ruprobes
+
+// The defaults of the two optional hooks (ruprobes.h): a writer spins, and nobody is woken.
+extern "C" [[gnu::weak]] void os_uprobes_wait_section(void) {}
+extern "C" [[gnu::weak]] void os_uprobes_section_left(void) {}
 
 extern "C" int uprobes_trap_handler_concurrent(struct uprobes_trap_context* ctx, uint32_t pid,
                                                uint32_t tid, uint32_t hart,

@@ -17,6 +17,7 @@
 #include "proc/lifecycle.hpp"
 #include "proc/process_control.hpp"
 #include "proc/scheduler.hpp"
+#include "proc/smp.hpp"
 #include "programs.hpp"
 
 #include "ruprobes/agent.h"
@@ -38,7 +39,7 @@ char wake_channel;                   // the agent thread sleeps on it
 process* agent_asleep = nullptr;     // the agent thread while it sleeps on wake_channel
 char room_channel;                   // threads held for room in the hit ring sleep on it
 constinit bool lock_had_interrupts = false;
-constinit uint32_t agent_spinlock = 0; // os_agent_lock's, for the harts without the big lock
+constinit sleeping_spinlock agent_spinlock; // os_agent_lock's: harts without the big lock take it
 
 // The live user process `pid` (not a kernel thread, not a zombie), or nullptr.
 process* user_process(uint32_t pid) {
@@ -220,21 +221,18 @@ extern "C" uint32_t os_agent_hart_id(void) {
 // path (port_breakpoint_concurrent), which takes this lock for a dropped record's notice.
 extern "C" void os_agent_lock(void) {
     const bool had = csr::interrupts_off();
-    // The value is the holder's hart index + 1: the agent never takes its lock twice.
-    const uint32_t me = this_hart()->index + 1;
-    if (__atomic_load_n(&agent_spinlock, __ATOMIC_RELAXED) == me) {
+    if (__atomic_load_n(&agent_spinlock.holder, __ATOMIC_RELAXED) == this_hart()->index + 1) {
         panic("os_agent_lock: taken again by the hart that holds it (called from %p)",
               __builtin_return_address(0));
     }
-    while (__atomic_exchange_n(&agent_spinlock, me, __ATOMIC_ACQUIRE) != 0) {
-    }
+    sleeping_lock_acquire(agent_spinlock);
     lock_had_interrupts = had;
 }
 
 extern "C" void os_agent_unlock(void) {
     const bool on = lock_had_interrupts;
     lock_had_interrupts = false;
-    __atomic_store_n(&agent_spinlock, uint32_t{0}, __ATOMIC_RELEASE);
+    sleeping_lock_release(agent_spinlock);
     csr::interrupts_restore(on);
 }
 

@@ -354,6 +354,20 @@ extern "C" int port_breakpoint_concurrent(trap_frame* frame) {
     return_to_user(p);
 }
 
+// A writer (under the big kernel lock) waits for a hart to leave the engine's lock-free section:
+// sleep until that hart's os_uprobes_section_left IPI or any interrupt (the engine looks again).
+// Spinning would do on harts that run at once, but under QEMU -icount they run in turns, and a
+// hart that spins can keep the one it waits for from running at all. The IPI is consumed here:
+// this hart holds the big lock, so it waits for no release and no remote fence is asked of it.
+extern "C" void os_uprobes_wait_section(void) {
+    asm volatile("wfi");
+    csr::clear_sip(csr::sie_ssie);
+}
+
+extern "C" void os_uprobes_section_left(void) {
+    smp_kick_others();
+}
+
 // port_user_breakpoint while the benchmark profiles the engine, or before the engine is ready.
 bool port_breakpoint_slow(process* p, trap_frame& frame) {
     uprobes_trap_info info = {};

@@ -426,6 +426,8 @@ private:
 
     // concurrent_hit.cpp
     bool enter_section(hart_rec& hr);
+    void leave_section(hart_rec& hr);
+    int leave(hart_rec& hr, int action);
     int concurrent_dispatch(process_rec& proc, uint32_t tid, hart_rec& hr,
                             uprobes_trap_context* ctx, uprobes_trap_info* info);
     int concurrent_find_process(uint32_t pid, uint32_t tid, hart_rec& hr, uprobes_trap_context* ctx,

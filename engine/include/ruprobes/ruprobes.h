@@ -663,6 +663,18 @@ uint64_t os_time_ns(void);
 void os_uprobes_lock(void);
 void os_uprobes_unlock(void);
 
+/* Optional (the engine has weak defaults that do nothing), for a kernel that calls
+ * uprobes_trap_handler_concurrent: while a writer (any engine call that changes the tables, under
+ * the engine's lock, interrupts off) waits for a hart to leave the lock-free hit path, it calls
+ * os_uprobes_wait_section() in a loop; a hart that leaves the path while a writer may wait calls
+ * os_uprobes_section_left(). With the defaults the writer spins, which is enough when every hart
+ * runs at once; a kernel whose harts may run in turns (QEMU -icount runs them from one thread, and
+ * a hart that spins can keep the one it waits for from running) sleeps in wait_section until
+ * section_left wakes it (an IPI to the other harts), or until any interrupt: the loop looks again.
+ * Neither may take a lock. */
+void os_uprobes_wait_section(void);
+void os_uprobes_section_left(void);
+
 /* Resolves program `path` to its image: fills *out (key, text range, text bytes: see struct
  * uprobes_program_image). Returns 0, or non-zero for an unknown program. OUTSIDE the lock, may
  * sleep (read the text from a file system, allocate a buffer): from uprobe_register(_spec) and

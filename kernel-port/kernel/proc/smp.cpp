@@ -127,6 +127,64 @@ uint64_t other_harts() {
 
 } // namespace
 
+void sleeping_lock_acquire(sleeping_spinlock& lock) {
+    const uint32_t index = this_hart()->index;
+    const uint32_t me = uint32_t{1} << index;
+    for (;;) {
+        for (int i = 0; i < 100; i++) {
+            run_fence_requests(index); // the big lock's holder may wait for this hart's answer
+            uint32_t expected = 0;
+            if (__atomic_load_n(&lock.holder, __ATOMIC_RELAXED) == 0 &&
+                __atomic_compare_exchange_n(&lock.holder, &expected, index + 1, false,
+                                            __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+                return;
+            }
+            asm volatile(".insn i 0x0f, 0, x0, x0, 0x010"); // pause (Zihintpause)
+        }
+        // As big_lock_wait: marked first, then the lock looked at, so that a release in between
+        // leaves it free or finds the mark and sends the IPI that ends the wfi.
+        csr::clear_sip(csr::sie_ssie);
+        run_fence_requests(index);
+        __atomic_fetch_or(&lock.sleepers, me, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&lock.holder, __ATOMIC_SEQ_CST) != 0) {
+            const uint64_t sie = csr::read_sie();
+            csr::write_sie(csr::sie_ssie);
+            asm volatile("wfi");
+            csr::write_sie(sie);
+        }
+        __atomic_fetch_and(&lock.sleepers, ~me, __ATOMIC_SEQ_CST);
+    }
+}
+
+void sleeping_lock_release(sleeping_spinlock& lock) {
+    __atomic_store_n(&lock.holder, 0, __ATOMIC_RELEASE);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST); // the store before the look at the sleepers
+    const uint32_t sleepers = __atomic_load_n(&lock.sleepers, __ATOMIC_RELAXED);
+    if (sleepers == 0) {
+        return;
+    }
+    uint64_t mask = 0;
+    for (uint32_t i = 0; i < harts_online; i++) {
+        if ((sleepers & (uint32_t{1} << i)) != 0) {
+            mask |= hart_bit(i);
+        }
+    }
+    sbi::send_ipi(mask, 0);
+}
+
+void smp_kick_others() {
+    uint64_t mask = 0;
+    const uint64_t others = other_harts();
+    for (uint32_t i = 0; i < harts_online; i++) {
+        if ((others & (uint64_t{1} << i)) != 0) {
+            mask |= hart_bit(i);
+        }
+    }
+    if (mask != 0) {
+        sbi::send_ipi(mask, 0);
+    }
+}
+
 extern "C" void big_lock_wait(uint64_t seen) {
     const uint64_t held = big_lock_held_value();
     // The failed swap wrote `held` over what it found: a contended mark is gone, so the sleepers

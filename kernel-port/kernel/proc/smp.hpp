@@ -13,6 +13,20 @@ void smp_start_others(uint64_t boot_hartid);
 // the kernel (and sees a stop or kill), an idle one leaves wfi.
 void smp_kick(uint32_t index);
 
+// IPIs every hart but this one (the engine's os_uprobes_section_left: a writer may sleep).
+void smp_kick_others();
+
+// A spinlock for a lock that harts take without the big kernel lock (the agent's, on the
+// engine's lock-free hit path): a waiter spins a little, then sleeps in wfi until the release
+// sends it an IPI, and answers remote fence requests meanwhile, as big_lock_wait does. Under QEMU
+// -icount the harts run in turns, and a hart that only spun could keep the holder from running.
+struct sleeping_spinlock {
+    uint32_t holder = 0;   // hart index + 1; 0: free
+    uint32_t sleepers = 0; // bit i: hart index i sleeps until the release
+};
+void sleeping_lock_acquire(sleeping_spinlock& lock);
+void sleeping_lock_release(sleeping_spinlock& lock);
+
 // Runs fence.i / sfence.vma on every other hart / on hart `index` when there are several, and
 // returns once they have: IPIs answered by the harts while they wait for the big lock (the
 // caller holds it), no SBI RFENCE. Callers add the local fence.
