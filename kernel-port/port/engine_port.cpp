@@ -359,13 +359,23 @@ extern "C" int port_breakpoint_concurrent(trap_frame* frame) {
 // Spinning would do on harts that run at once, but under QEMU -icount they run in turns, and a
 // hart that spins can keep the one it waits for from running at all. The IPI is consumed here:
 // this hart holds the big lock, so it waits for no release and no remote fence is asked of it.
+// (A section that ends between the engine's look and the mark below sends no IPI: the next
+// timer tick ends the wfi.)
+constinit uint64_t section_waiters = 0; // bit i: hart index i sleeps in os_uprobes_wait_section
+
 extern "C" void os_uprobes_wait_section(void) {
+    const uint64_t me = uint64_t{1} << this_hart()->index;
+    __atomic_fetch_or(&section_waiters, me, __ATOMIC_SEQ_CST);
     asm volatile("wfi");
     csr::clear_sip(csr::sie_ssie);
+    __atomic_fetch_and(&section_waiters, ~me, __ATOMIC_SEQ_CST);
 }
 
 extern "C" void os_uprobes_section_left(void) {
-    smp_kick_others();
+    const uint64_t waiters = __atomic_load_n(&section_waiters, __ATOMIC_SEQ_CST);
+    if (waiters != 0) {
+        smp_kick_harts(waiters);
+    }
 }
 
 // port_user_breakpoint while the benchmark profiles the engine, or before the engine is ready.

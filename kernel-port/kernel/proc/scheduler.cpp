@@ -95,7 +95,6 @@ void idle(hart_local* h) {
     big_lock_release();
     asm volatile("wfi");
     big_lock_acquire();
-    h->idle_wakeups++;
     if (idle_harts-- == harts_online) {
         all_idle_ticks += timer_now() - all_idle_since;
     }

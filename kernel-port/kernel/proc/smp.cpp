@@ -172,11 +172,10 @@ void sleeping_lock_release(sleeping_spinlock& lock) {
     sbi::send_ipi(mask, 0);
 }
 
-void smp_kick_others() {
+void smp_kick_harts(uint64_t indexes) {
     uint64_t mask = 0;
-    const uint64_t others = other_harts();
     for (uint32_t i = 0; i < harts_online; i++) {
-        if ((others & (uint64_t{1} << i)) != 0) {
+        if ((indexes & (uint64_t{1} << i)) != 0) {
             mask |= hart_bit(i);
         }
     }

@@ -13,8 +13,8 @@ void smp_start_others(uint64_t boot_hartid);
 // the kernel (and sees a stop or kill), an idle one leaves wfi.
 void smp_kick(uint32_t index);
 
-// IPIs every hart but this one (the engine's os_uprobes_section_left: a writer may sleep).
-void smp_kick_others();
+// IPIs the harts of `indexes` (bit i: hart index i), as smp_kick does one.
+void smp_kick_harts(uint64_t indexes);
 
 // A spinlock for a lock that harts take without the big kernel lock (the agent's, on the
 // engine's lock-free hit path): a waiter spins a little, then sleeps in wfi until the release

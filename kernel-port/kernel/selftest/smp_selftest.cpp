@@ -1,5 +1,5 @@
 // Processes at once on every hart the kernel runs (smp_processes, smp_probes in the self-test
-// table). On one hart they pass too; with several, the processes must have run on more than one
+// table). On one hart they pass too; each line says on how many harts the processes ran
 // (process::harts_run_on). tests/e2e/kernel/smp_test.cpp asserts the lines on 1 and 4 harts.
 #include "arch/riscv64/hart.hpp"
 #include "lib/console.hpp"
@@ -15,16 +15,10 @@ namespace {
 
 constexpr int max_group = 8;
 
-// Each hart's idle_wakeups when run_together started.
-uint64_t wakeups_before[max_harts];
-
 // Starts every command (none runs before this thread sleeps), then waits for the first `n_wait`
 // to exit, kills the others and reaps them. Returns how many of the first `n_wait` exited with
 // 0, and the harts any of them ran on.
 int run_together(const char* const commands[], int n, int n_wait, uint32_t& harts) {
-    for (uint32_t i = 0; i < harts_online; i++) {
-        wakeups_before[i] = ::harts[i].idle_wakeups;
-    }
     long pids[max_group];
     for (int i = 0; i < n; i++) {
         pids[i] = start_program(commands[i]);
@@ -50,36 +44,41 @@ int count_bits(uint32_t v) {
     return n;
 }
 
-// Whether a hart the processes did not run on left the idle loop's wfi during run_together.
-// One that never did was given no time by the machine: a process made runnable wakes an idle
-// hart with an IPI, and a hart that runs takes it. (QEMU -icount before 8.1 hands each round's
-// whole instruction budget to the first busy vCPU, so the others may not run at all while it
-// is busy.)
-bool others_ran(uint32_t ran_on) {
-    for (uint32_t i = 0; i < harts_online; i++) {
-        if ((ran_on & (1u << i)) == 0 && harts[i].idle_wakeups != wakeups_before[i]) {
-            return true;
-        }
-    }
-    return false;
-}
-
-// With several harts, the processes must have used more than one, unless the others never ran.
-bool spread(uint32_t ran_on) {
-    return harts_online < 2 || count_bits(ran_on) >= 2 || !others_ran(ran_on);
-}
-
-// The end of a result line: the harts, and a note when the others never ran.
+// The end of a result line: the harts the processes ran on. Where they ran is reported, not
+// judged here: under QEMU -icount before 8.1 the first busy hart gets each round's whole budget,
+// so the others may get no time while it is busy; the tests on multi-threaded TCG check that the
+// processes spread (tests/e2e/kernel/smp_test.cpp).
 void print_spread(uint32_t ran_on, bool pass) {
-    kprintf("ran on %d of %u harts%s: %s\n", count_bits(ran_on), harts_online,
-            harts_online > 1 && count_bits(ran_on) < 2 && !others_ran(ran_on)
-                ? " (the others were given no time)"
-                : "",
+    kprintf("ran on %d of %u harts: %s\n", count_bits(ran_on), harts_online,
             pass ? "PASS" : "FAIL");
 }
 
 void count_hit(uprobes_trap_context*, const uprobes_hit*, void* user) {
-    ++*static_cast<uint64_t*>(user); // under the big kernel lock, like every handler here
+    // Atomic: an entry hit runs its handler on the engine's lock-free path, on several harts at
+    // once (port_breakpoint_concurrent); a return's handler runs under the big kernel lock.
+    __atomic_fetch_add(static_cast<uint64_t*>(user), 1, __ATOMIC_RELAXED);
+}
+
+// Each hart's breakpoints_lock_free when a run started.
+uint64_t lock_free_before[max_harts];
+
+void note_lock_free_hits() {
+    for (uint32_t i = 0; i < harts_online; i++) {
+        lock_free_before[i] = ::harts[i].breakpoints_lock_free;
+    }
+}
+
+// The breakpoints the engine's lock-free path took since note_lock_free_hits(), and on how many
+// harts (`on`).
+uint64_t lock_free_hits(int& on) {
+    uint64_t total = 0;
+    on = 0;
+    for (uint32_t i = 0; i < harts_online; i++) {
+        const uint64_t n = ::harts[i].breakpoints_lock_free - lock_free_before[i];
+        total += n;
+        on += n != 0 ? 1 : 0;
+    }
+    return total;
 }
 
 int add_fib_probe(uint8_t kind, uint64_t* counter) {
@@ -95,7 +94,7 @@ bool test_smp_processes() {
                                     "/bin/fib 22 17711", "/bin/spin",         "/bin/spin"};
     uint32_t harts = 0;
     const int ok = run_together(commands, 6, 4, harts);
-    const bool pass = ok == 4 && spread(harts);
+    const bool pass = ok == 4;
     kprintf("selftest: smp_processes: %d of 4 right, ", ok);
     print_spread(harts, pass);
     return pass;
@@ -109,12 +108,22 @@ bool test_smp_probes() {
     const char* const commands[] = {"/bin/fib 15 610", "/bin/fib 15 610", "/bin/fib 15 610",
                                     "/bin/fib 15 610"};
     uint32_t harts = 0;
+    note_lock_free_hits();
     const int ok = e > 0 && r > 0 ? run_together(commands, 4, 4, harts) : 0;
     uprobe_unregister(e);
     uprobe_unregister(r);
-    const bool pass = ok == 4 && entries == 4 * 1973 && returns == 4 * 1973 && spread(harts);
-    kprintf("selftest: smp_probes: 4 x fib 15, entry %lu, return %lu, %d exit 0, ", entries,
-            returns, ok);
+    // The entry hits go through the engine's lock-free path, but for each process's first (its
+    // thread record is made under the lock) and any that met an exec, exit or new thread record
+    // in progress on another hart (a few); the returns, whose probe has a handler, take the lock.
+    // With the processes on several harts, so do the lock-free hits.
+    int lock_free_harts = 0;
+    const uint64_t lock_free = lock_free_hits(lock_free_harts);
+    const bool lock_free_ok =
+        lock_free >= 4 * 1973 - 64 && (count_bits(harts) < 2 || lock_free_harts >= 2);
+    const bool pass = ok == 4 && entries == 4 * 1973 && returns == 4 * 1973 && lock_free_ok;
+    kprintf("selftest: smp_probes: 4 x fib 15, entry %lu, return %lu, %d exit 0, %lu hits "
+            "without the big lock on %d harts, ",
+            entries, returns, ok, lock_free, lock_free_harts);
     print_spread(harts, pass);
     return pass;
 }

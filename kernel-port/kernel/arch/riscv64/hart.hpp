@@ -24,11 +24,10 @@ struct hart_local {
     // lock: os_agent_notify keeps its notices here (bit n: notice n) until the lock is taken.
     bool concurrent_trap = false;
     uint8_t deferred_notices = 0;
-    bool idle = false;         // in the idle loop's wfi, not yet sent a wake-up (scheduler.cpp)
-    uint32_t index = 0;        // 0 .. harts_online - 1
-    uint64_t hartid = 0;       // the SBI's hart id
-    uint64_t idle_ticks = 0;   // timer ticks spent in wfi
-    uint64_t idle_wakeups = 0; // times the idle loop's wfi returned (scheduler.cpp)
+    bool idle = false;       // in the idle loop's wfi, not yet sent a wake-up (scheduler.cpp)
+    uint32_t index = 0;      // 0 .. harts_online - 1
+    uint64_t hartid = 0;     // the SBI's hart id
+    uint64_t idle_ticks = 0; // timer ticks spent in wfi
     uint64_t timer_interrupts = 0;
     uint64_t user_slices = 0; // times the scheduler switched to a user process here
     // Breakpoint traps from U-mode the engine's lock-free hit path handled, and those that took
