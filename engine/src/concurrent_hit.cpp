@@ -58,7 +58,9 @@ void engine::end_write() {
 // then looked at the marker (the fence orders this store before this load, as begin_write's
 // orders its store before its loads).
 [[gnu::always_inline]] inline void engine::leave_section(hart_rec& hr) {
-    __atomic_store_n(&hr.in_section, 0, __ATOMIC_RELEASE);
+    // A plain store after a release fence: an atomic store is an amoswap here.
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    *static_cast<volatile uint64_t*>(&hr.in_section) = 0;
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if ((__atomic_load_n(&write_seq_, __ATOMIC_RELAXED) & 1) != 0)
         os_uprobes_section_left();
@@ -72,10 +74,11 @@ void engine::end_write() {
 
 // Raises the hart's marker when no writer is in the tables; false (marker down) otherwise.
 [[gnu::always_inline]] inline bool engine::enter_section(hart_rec& hr) {
-    const uint64_t seq = __atomic_load_n(&write_seq_, __ATOMIC_ACQUIRE);
+    // Relaxed: the fence below orders everything after the second look, which must see the same.
+    const uint64_t seq = __atomic_load_n(&write_seq_, __ATOMIC_RELAXED);
     if ((seq & 1) != 0)
         return false;
-    __atomic_store_n(&hr.in_section, 1, __ATOMIC_RELAXED);
+    *static_cast<volatile uint64_t*>(&hr.in_section) = 1; // a plain store (see leave_section)
     // The marker before the second look at the sequence (begin_write's fence is the other half).
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (__atomic_load_n(&write_seq_, __ATOMIC_RELAXED) == seq)

@@ -311,17 +311,33 @@ bool port_breakpoint_finish(process* p, int action, const uprobes_trap_info& inf
     return true; // return_to_user holds a stopped thread
 }
 
+// After a lock-free hit that left work needing the big kernel lock (hart_local::deferred_notices,
+// a reschedule request): takes the lock, does it, and leaves through return_to_user.
+[[gnu::noinline, noreturn]] static void finish_lock_free_hit(hart_local* h) {
+    big_lock_acquire();
+    const uint8_t notices = h->deferred_notices;
+    h->deferred_notices = 0;
+    for (int notice = 0; notice < 8; notice++) {
+        if ((notices & (1u << notice)) != 0) {
+            os_agent_notify(notice);
+        }
+    }
+    honour_reschedule_request(); // as breakpoint_trap does after a hit
+    return_to_user(h->running);
+}
+
 // The engine's lock-free hit path, called by trap_entry.S for a breakpoint from U-mode before
 // the big kernel lock is taken, interrupts off. Returns 0 when the engine handled the hit alone
 // (the thread goes back to U-mode without the lock), 1 when the trap takes the usual path (the
 // lock, user_trap, port_user_breakpoint), and does not return when the hit left work that needs
-// the lock: then it takes the lock, does that work, and leaves through return_to_user.
+// the lock (finish_lock_free_hit).
 // Hits on different harts meet nowhere here but in the engine's atomic probe counter; the agent's
 // record sink writes into this hart's ring, and what it would tell the kernel
-// (os_agent_notify) waits in hart_local::deferred_notices until the lock is held.
+// (os_agent_notify) waits in hart_local::deferred_notices until the lock is held. Nothing lives
+// across the engine's call (the hart is `tp` again after it): the trap path's frame is small.
 extern "C" int port_breakpoint_concurrent(trap_frame* frame) {
     hart_local* h = this_hart();
-    process* p = h->running;
+    const process* p = h->running;
     // A thread that must stop, die or finish a step first takes the usual path, which looks.
     if (!port_breakpoint_direct || p == nullptr || p->killed || p->stop_count > 0 ||
         p->step_pending || p->engine_resume_pending) {
@@ -333,25 +349,17 @@ extern "C" int port_breakpoint_concurrent(trap_frame* frame) {
     const auto pid = static_cast<uint32_t>(p->pid);
     const int action =
         uprobes_trap_handler_concurrent(context_of(*frame), pid, pid, h->index, &info);
+    h = this_hart();
     h->concurrent_trap = false;
     if (action != UPROBES_TRAP_HANDLED) {
         h->breakpoints_locked++;
         return 1; // UPROBES_TRAP_RETRY: nothing was done
     }
     h->breakpoints_lock_free++;
-    if (h->deferred_notices == 0 && !h->reschedule_requested) {
-        return 0;
+    if (h->deferred_notices != 0 || h->reschedule_requested) {
+        finish_lock_free_hit(h);
     }
-    big_lock_acquire();
-    const uint8_t notices = h->deferred_notices;
-    h->deferred_notices = 0;
-    for (int notice = 0; notice < 8; notice++) {
-        if ((notices & (1u << notice)) != 0) {
-            os_agent_notify(notice);
-        }
-    }
-    honour_reschedule_request(); // as breakpoint_trap does after a hit
-    return_to_user(p);
+    return 0;
 }
 
 // A writer (under the big kernel lock) waits for a hart to leave the engine's lock-free section:
