@@ -62,10 +62,16 @@ bool pump_rx() {
             s.pending_off = 0;
         }
         const uint8_t* data = s.rx.buffer(s.pending_id);
+        // In pieces contiguous in the ring (two at most).
         while (s.pending_off < s.pending_len && s.ring_count < rx_ring_size) {
-            s.ring[(s.ring_head + s.ring_count) % rx_ring_size] = data[s.pending_off++];
-            s.ring_count++;
-            s.stats.rx_bytes++;
+            const size_t at = (s.ring_head + s.ring_count) % rx_ring_size;
+            size_t n = s.pending_len - s.pending_off;
+            n = n < rx_ring_size - s.ring_count ? n : rx_ring_size - s.ring_count;
+            n = n < rx_ring_size - at ? n : rx_ring_size - at;
+            __builtin_memcpy(&s.ring[at], data + s.pending_off, n);
+            s.pending_off += static_cast<uint32_t>(n);
+            s.ring_count += n;
+            s.stats.rx_bytes += n;
             got = true;
         }
         if (s.pending_off < s.pending_len) {
@@ -233,10 +239,14 @@ size_t read(uint8_t* out, size_t max) {
     }
     agent::agent_lock guard;
     size_t n = 0;
-    while (n < max && s.ring_count > 0) {
-        out[n++] = s.ring[s.ring_head];
-        s.ring_head = (s.ring_head + 1) % rx_ring_size;
-        s.ring_count--;
+    while (n < max && s.ring_count > 0) { // in pieces contiguous in the ring (two at most)
+        size_t k = max - n;
+        k = k < s.ring_count ? k : s.ring_count;
+        k = k < rx_ring_size - s.ring_head ? k : rx_ring_size - s.ring_head;
+        __builtin_memcpy(out + n, &s.ring[s.ring_head], k);
+        n += k;
+        s.ring_head = (s.ring_head + k) % rx_ring_size;
+        s.ring_count -= k;
     }
     if (s.pending) {
         pump_rx(); // room was made: take the rest of a stalled buffer
