@@ -93,7 +93,7 @@ bool send_hit_frame_in_place(uint64_t first_seq, const wire::hit_record* records
     alignas(8) uint8_t head[wire::seq_checked_bytes];
     put_hit_header(head, first_seq, n, wire::frame_flag_seq_checked);
     const uint32_t trailer = wire::word_checksum(std::span<const uint8_t>(head, sizeof head));
-    uint8_t tail[wire::trailer_size];
+    alignas(4) uint8_t tail[wire::trailer_size];
     __builtin_memcpy(tail, &trailer, sizeof tail);
     return transport::write_gather(head, sizeof head, records, n * wire::hit_record_size, tail,
                                    sizeof tail);
