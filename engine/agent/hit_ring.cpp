@@ -65,16 +65,24 @@ void hit_rings::release_acked(uint32_t ring) {
     }
     uint32_t freed = n;
     if (record(ring, c.head + n - 1).seq >= acked_) {
-        uint32_t lo = 0, hi = n - 1; // record lo - 1 is acknowledged (lo > 0), record hi is not
-        while (lo < hi) {
-            const uint32_t mid = lo + (hi - lo) / 2;
-            if (record(ring, c.head + mid).seq < acked_) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
+        // Record i has a seq of at least first + i, exactly so where the ring's seqs are dense
+        // (one hart): then the first one not acknowledged is record acked_ - first.
+        const uint64_t first = record(ring, c.head).seq;
+        const uint64_t guess = acked_ > first ? acked_ - first : 0;
+        if (guess < n && (guess == 0 || record(ring, c.head + uint32_t(guess) - 1).seq < acked_)) {
+            freed = uint32_t(guess);
+        } else {
+            uint32_t lo = 0, hi = n - 1; // record lo - 1 is acknowledged (lo > 0), hi is not
+            while (lo < hi) {
+                const uint32_t mid = lo + (hi - lo) / 2;
+                if (record(ring, c.head + mid).seq < acked_) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
             }
+            freed = lo;
         }
-        freed = lo;
     }
     // Release: the records' room goes back to the producer after every read of them.
     __atomic_store_n(&c.head, c.head + freed, __ATOMIC_RELEASE);

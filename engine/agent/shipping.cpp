@@ -93,19 +93,46 @@ uint8_t hit_frame_flags() {
 // Batches of at most this many records are copied into the transmit buffer, not sent in place.
 constexpr uint32_t copied_batch_max = 2;
 
-// Sends one hits frame of at most `limit_seq - first` records while the host's credit window
-// allows; records stay in the ring until the host acknowledges them. A long run of one hart's
-// ring (hit_rings::unsent_run) goes in place on the virtio console (the device reads the records
-// from the ring); short runs, where the harts' hits interleave, are copied together into one
-// frame in the transport's buffer (hit_rings::unsent_runs). A frame per run would cost the host
-// a write per record or two: QEMU writes each descriptor to its socket with a write of its own,
-// each counted in the socket's send buffer with its overhead, and discards what the buffer does
-// not take (protocol/README.md §4, "Credit window"). False when nothing went.
+// Sends the in-place frames of `run` (a run of one ring, longer than copied_batch_max), each of
+// at most max_hits_per_frame records, one after another; marks what went as sent. False when
+// nothing went (transmit buffers busy).
+bool send_run_in_place(const hit_run& run) {
+    uint32_t done = 0;
+    while (done < run.n) {
+        uint32_t n = run.n - done;
+        n = n < wire::max_hits_per_frame ? n : uint32_t(wire::max_hits_per_frame);
+        if (!send_hit_frame_in_place(run.first_seq + done, run.records + done, n)) {
+            transport::poll();
+            if (!send_hit_frame_in_place(run.first_seq + done, run.records + done, n)) {
+                break; // transmit buffers busy: the rest goes on the next round
+            }
+        }
+        done += n;
+    }
+    if (done == 0) {
+        return false;
+    }
+    agent_lock lock;
+    hits.mark_sent(
+        hit_run{.records = run.records, .n = done, .ring = run.ring, .first_seq = run.first_seq});
+    return true;
+}
+
+// Sends the unsent records from the next one on, at most `limit_seq - first` of them, while the
+// host's credit window allows; records stay in the ring until the host acknowledges them. A long
+// run of one hart's ring (hit_rings::unsent_run) goes in place on the virtio console (the device
+// reads the records from the ring), in as many frames as it takes, with one look at the rings;
+// short runs, where the harts' hits interleave, are copied together into one frame in the
+// transport's buffer (hit_rings::unsent_runs). A frame per run would cost the host a write per
+// record or two: QEMU writes each descriptor to its socket with a write of its own, each counted
+// in the socket's send buffer with its overhead, and discards what the buffer does not take
+// (protocol/README.md §4, "Credit window"). False when nothing went.
 bool send_hit_batch(uint64_t limit_seq) {
     const uint8_t flags = hit_frame_flags();
     const bool in_place = flags == wire::frame_flag_seq_checked;
     static hit_run runs[wire::max_hits_per_frame]; // the agent thread's
     uint32_t count = 0;
+    hit_run long_run;
     {
         agent_lock lock;
         const uint64_t first = hits.next_unsent();
@@ -116,34 +143,33 @@ bool send_hit_batch(uint64_t limit_seq) {
         if (first >= limit) {
             return false; // wait for the host's hits_ack, or for the event due first
         }
-        uint64_t credit = limit - first;
-        uint32_t max = wire::max_hits_per_frame;
-        if (max > credit) {
-            max = static_cast<uint32_t>(credit);
-        }
+        const uint64_t credit = limit - first;
         // The records from `first` on, merged by seq from the harts' rings: none while `first`
-        // is still being written on its hart.
-        count = hits.unsent_runs(max, in_place ? copied_batch_max : max, runs,
-                                 wire::max_hits_per_frame);
-        if (count == 0) {
-            return false;
-        }
-    }
-    // A long run goes in place, alone. A few records are copied into the open transmit buffer
-    // instead: they then go in one descriptor and one notification with the events after them
-    // (a breakpoint stop's record and its stop event reach the host in one write).
-    if (in_place && runs[0].n > copied_batch_max) {
-        const hit_run& run = runs[0];
-        if (!send_hit_frame_in_place(run.first_seq, run.records, run.n)) {
-            transport::poll();
-            if (!send_hit_frame_in_place(run.first_seq, run.records, run.n)) {
-                return false; // transmit buffers busy: try again on the next round
+        // is still being written on its hart. A run longer than copied_batch_max goes in place
+        // (whole, up to the credit); only shorter ones are looked at again for a copied frame.
+        if (in_place) {
+            long_run = hits.unsent_run(uint32_t(credit < hit_window ? credit : hit_window));
+            if (long_run.n == 0) {
+                return false;
             }
         }
-        agent_lock lock;
-        hits.mark_sent(run);
-        return true;
+        if (long_run.n <= copied_batch_max) {
+            const uint32_t max = credit < wire::max_hits_per_frame
+                                     ? static_cast<uint32_t>(credit)
+                                     : uint32_t(wire::max_hits_per_frame);
+            count = hits.unsent_runs(max, in_place ? copied_batch_max : max, runs,
+                                     wire::max_hits_per_frame);
+            if (count == 0) {
+                return false;
+            }
+        }
     }
+    if (long_run.n > copied_batch_max) {
+        return send_run_in_place(long_run);
+    }
+    // A few records are copied into the open transmit buffer: they then go in one descriptor
+    // and one notification with the events after them (a breakpoint stop's record and its stop
+    // event reach the host in one write).
     uint32_t n = 0;
     for (uint32_t i = 0; i < count; i++) {
         n += runs[i].n;

@@ -38,6 +38,7 @@ constinit bool work_pending = false; // an os_agent_notify(WORK) since the agent
 char wake_channel;                   // the agent thread sleeps on it
 process* agent_asleep = nullptr;     // the agent thread while it sleeps on wake_channel
 char room_channel;                   // threads held for room in the hit ring sleep on it
+constinit uint32_t room_waiters = 0; // how many: a notice of room wakes nobody without them
 constinit bool lock_had_interrupts = false;
 constinit sleeping_spinlock agent_spinlock; // os_agent_lock's: harts without the big lock take it
 
@@ -149,7 +150,9 @@ void after_hit_burst() {
     }
     const uint64_t begin = host_clock_ns();
     while (ruprobes_agent_congested() && host_clock_ns() - begin < max_backpressure_ns) {
+        room_waiters++;
         sleep_on(&room_channel, timer_now() + timer_ns_to_ticks(backpressure_slice_ns));
+        room_waiters--;
     }
 }
 
@@ -260,7 +263,11 @@ extern "C" void os_agent_notify(int notice) {
         request_reschedule(); // after_hit_burst runs before the thread returns to U-mode
         break;
     case RUPROBES_AGENT_NOTICE_ROOM:
-        wakeup(&room_channel);
+        // The agent gives this notice after every acknowledgement that leaves the rings with
+        // room: the scan of the process table only when a thread waits.
+        if (room_waiters != 0) {
+            wakeup(&room_channel);
+        }
         break;
     default:
         break;

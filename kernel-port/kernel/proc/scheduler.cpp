@@ -16,24 +16,42 @@ constinit uint64_t all_idle_ticks = 0;
 using reschedule_hook_fn = void (*)();
 constinit reschedule_hook_fn reschedule_hook = nullptr;
 
+// No sleeper's deadline comes before this (~0: none known); it may lie earlier than every
+// deadline (a sleeper woken before its own), which costs one scan that finds nothing.
+constinit uint64_t next_deadline = ~uint64_t{0};
+
+// Wakes the sleepers whose deadline has passed. The scheduler's loop runs at every thread
+// switch: the table is scanned only once the earliest deadline has come.
 void wake_expired(uint64_t now) {
-    for (process* p = process_slots_begin(); p != process_slots_end(); p++) {
-        if (p->state == process_state::sleeping && p->wake_time != 0 && now >= p->wake_time) {
+    if (now < next_deadline) {
+        return;
+    }
+    uint64_t next = ~uint64_t{0};
+    for (process *p = process_slots_begin(), *end = process_slots_end(); p != end; p++) {
+        if (p->state != process_state::sleeping || p->wake_time == 0) {
+            continue;
+        }
+        if (now >= p->wake_time) {
             p->state = process_state::runnable;
             p->channel = nullptr;
             p->wake_time = 0;
+        } else if (p->wake_time < next) {
+            next = p->wake_time;
         }
     }
+    next_deadline = next;
 }
 
 // The next runnable, not stopped process after `from` in table order that no hart runs, or
 // nullptr.
 process* pick_next(process* from) {
     process* begin = process_slots_begin();
-    const int n = static_cast<int>(process_slots_end() - begin);
-    const int start = from == nullptr ? 0 : static_cast<int>(from - begin) + 1;
-    for (int i = 0; i < n; i++) {
-        process* p = begin + (start + i) % n;
+    process* end = process_slots_end();
+    process* p = from == nullptr ? begin : from + 1;
+    for (int i = 0; i < max_processes; i++, p++) {
+        if (p == end) {
+            p = begin;
+        }
         if (p->state == process_state::runnable && p->stop_count == 0 && p->on_hart < 0) {
             return p;
         }
@@ -167,6 +185,9 @@ void sleep_on(const void* channel, uint64_t deadline) {
     process* p = current_process();
     p->channel = channel;
     p->wake_time = deadline;
+    if (deadline != 0 && deadline < next_deadline) {
+        next_deadline = deadline;
+    }
     p->state = process_state::sleeping;
     sched();
     p->channel = nullptr;
@@ -174,7 +195,7 @@ void sleep_on(const void* channel, uint64_t deadline) {
 }
 
 void wakeup(const void* channel) {
-    for (process* p = process_slots_begin(); p != process_slots_end(); p++) {
+    for (process *p = process_slots_begin(), *end = process_slots_end(); p != end; p++) {
         wakeup_process(p, channel);
     }
 }

@@ -126,18 +126,19 @@ size_t frame_decoder::feed(std::span<const uint8_t> input) {
     if (buf_.size() < max_frame) {
         return 0;
     }
+    // Whole spans at a time (memmove, memcpy): the agent feeds every frame the host sends.
     if (begin_ > 0) {
         size_t n = end_ - begin_;
-        for (size_t i = 0; i < n; i++) {
-            buf_[i] = buf_[begin_ + i];
+        if (n > 0) {
+            __builtin_memmove(buf_.data(), buf_.data() + begin_, n);
         }
         begin_ = 0;
         end_ = n;
     }
     size_t room = buf_.size() - end_;
     size_t take = input.size() < room ? input.size() : room;
-    for (size_t i = 0; i < take; i++) {
-        buf_[end_ + i] = input[i];
+    if (take > 0) {
+        __builtin_memcpy(buf_.data() + end_, input.data(), take);
     }
     end_ += take;
     return take;

@@ -173,6 +173,38 @@ TEST(HitRing, RecordsStayUntilAcknowledgedAndGoAgainAfterRewind) {
     EXPECT_EQ(ring->dropped(), 0u);
 }
 
+// An acknowledgement frees exactly the records before its seq: on one hart (dense seqs, found
+// without a search) across the ring's end, and on three (a hart's seqs have gaps).
+TEST(HitRing, AcknowledgementsFreeExactlyTheRecordsBeforeThem) {
+    auto ring = make_rings(1);
+    const uint64_t before = hit_rings::total_records - 10;
+    for (uint64_t i = 0; i < before; i++) {
+        ring->push(0, make_hit(i));
+    }
+    ASSERT_EQ(send_all(*ring).size(), before);
+    ring->ack(ring->next_unsent());
+    ASSERT_EQ(ring->size(), 0u);
+    const uint64_t base = before + 1; // the seq of the next record
+    for (uint64_t i = 0; i < 100; i++) {
+        ring->push(0, make_hit(i)); // ten before the ring's end, ninety after
+    }
+    ASSERT_EQ(send_all(*ring).size(), 100u);
+    for (uint64_t acked : {base, base + 1, base + 9, base + 10, base + 37, base + 99, base + 100}) {
+        ring->ack(acked);
+        EXPECT_EQ(ring->size(), base + 100 - acked) << "acknowledged up to " << acked;
+    }
+
+    auto three = make_rings(3);
+    for (uint64_t i = 0; i < 60; i++) {
+        three->push(uint32_t(i % 3 == 2 ? 2 : i % 2), make_hit(i));
+    }
+    ASSERT_EQ(send_all(*three, 1).size(), 60u);
+    for (uint64_t acked : {2u, 3u, 20u, 21u, 45u, 61u}) {
+        three->ack(acked);
+        EXPECT_EQ(three->size(), 61 - acked) << "acknowledged up to " << acked;
+    }
+}
+
 // Harts whose hits interleave leave runs of a record each: unsent_runs gives them together (for
 // one frame) without marking them sent; a long run comes only first, and alone.
 TEST(HitRing, InterleavedHartsGiveTheirRunsTogetherForOneFrame) {
