@@ -254,9 +254,8 @@ engine::concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr) c
                                 info, hr.counters));
 }
 
-// The trap on the trampoline, as pop_return() does it, when the return's probe writes its record
-// into the record sink or no probe fires (its site is gone): anything else retries before the
-// thread's stack changes.
+// The trap on the trampoline, as pop_return() does it, unless a stop-mode RETURN probe applies
+// (that retries before the thread's stack changes).
 [[gnu::noinline]] int engine::concurrent_return(process_rec& proc, uint32_t tid, hart_rec& hr,
                                                 uprobes_trap_context* ctx,
                                                 uprobes_trap_info* info) {
@@ -275,11 +274,15 @@ engine::concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr) c
             break;
         dropped++;
     }
+    // The site's RETURN probes fire: its record-writing one into the record sink, or the list
+    // (conditions, handlers, the hit sink) unless one of them stops the thread.
     const site_rec* site = nullptr;
+    bool list = false;
     if (e->site != nil) {
         const site_rec& s = sites_[e->site];
         if (s.program != nil && s.generation == e->site_generation) {
-            if (s.return_ring == nil || record_reserve_ == nullptr)
+            list = s.return_ring == nil || record_reserve_ == nullptr;
+            if (list && returns_stop(s, proc.pid))
                 return leave(hr, retry(info));
             site = &s;
         }
@@ -290,6 +293,8 @@ engine::concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr) c
     hr.counters.return_hits++;
     ctx->pc = e->orig_ra;
     ctx->x[1] = e->orig_ra;
+    if (list)
+        return leave(hr, fire_returns(proc, tid, *t, *e, ctx, info, hr.counters));
     if (site != nullptr)
         return leave(hr, return_record(proc.pid, tid, *site, e->entry_pc, ctx, info, hr.counters));
     set_info(info, UPROBES_TRAP_HANDLED);

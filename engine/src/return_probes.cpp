@@ -42,10 +42,13 @@ int engine::return_trap(process_rec& proc, uint32_t tid, uprobes_trap_context* c
 
 // The RETURN probes of the site of `e` fire, for the return of thread `t` (already popped, pc
 // and ra set to the real return address): conditions, handlers, hit records, a stop. Out of
-// line: its hit record stays off the stack of the return that goes to the record sink.
+// line: its hit record stays off the stack of the return that goes to the record sink. Hits are
+// counted in `counters` (the engine's, or a hart's on the lock-free path, which calls it only
+// when no stop-mode RETURN probe applies: returns_stop()).
+template <typename Counters>
 [[gnu::noinline]] int engine::fire_returns(process_rec& proc, uint32_t tid, thread_rec& t,
                                            const return_entry& entry, uprobes_trap_context* ctx,
-                                           uprobes_trap_info* info) {
+                                           uprobes_trap_info* info, Counters& counters) {
     const return_entry e = entry; // the popped slot is free: a copy
     const site_rec& site = sites_[e.site];
     uint32_t stop_probe = 0;
@@ -64,7 +67,7 @@ int engine::return_trap(process_rec& proc, uint32_t tid, uprobes_trap_context* c
         if (p.condition != nullptr && p.condition(ctx, &hit, p.user) == 0)
             continue;
         count_hit(&hits);
-        counters_.hits++;
+        counters.hits++;
         if (p.handler != nullptr)
             p.handler(ctx, &hit, p.user);
         emit(hit);
@@ -78,6 +81,22 @@ int engine::return_trap(process_rec& proc, uint32_t tid, uprobes_trap_context* c
     t.probe_stop_site = nil; // at the return address, which no probe stopped on
     set_info(info, UPROBES_TRAP_STOP, error::ok, 0, stop_probe);
     return UPROBES_TRAP_STOP;
+}
+
+template int engine::fire_returns(process_rec&, uint32_t, thread_rec&, const return_entry&,
+                                  uprobes_trap_context*, uprobes_trap_info*, uprobes_stats&);
+template int engine::fire_returns(process_rec&, uint32_t, thread_rec&, const return_entry&,
+                                  uprobes_trap_context*, uprobes_trap_info*, hart_counters&);
+
+// Whether a stop-mode RETURN probe of `site` applies to `pid`: its return stops the thread.
+bool engine::returns_stop(const site_rec& site, uint32_t pid) const {
+    for (uint32_t i = site.probe_head; i != nil; i = probes_[i].next_in_site) {
+        const probe_rec& p = probes_[i];
+        if (p.kind == UPROBES_KIND_RETURN && p.mode == UPROBES_MODE_STOP &&
+            (p.pid == UPROBES_ANY_PID || p.pid == pid))
+            return true;
+    }
+    return false;
 }
 
 // The return address a trampoline value stands for when a debugger finds it in a saved-ra slot at

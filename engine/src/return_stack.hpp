@@ -115,7 +115,7 @@ template <typename Counters>
             // Its only RETURN probe writes records (refresh_hot): into the record sink.
             if (site.return_ring != nil && record_reserve_ != nullptr)
                 return return_record(proc.pid, tid, site, e->entry_pc, ctx, info, counters_);
-            return fire_returns(proc, tid, t, *e, ctx, info);
+            return fire_returns(proc, tid, t, *e, ctx, info, counters_);
         }
     }
     set_info(info, UPROBES_TRAP_HANDLED);

@@ -314,6 +314,7 @@ bool port_breakpoint_finish(process* p, int action, const uprobes_trap_info& inf
 // After a lock-free hit that left work needing the big kernel lock (hart_local::deferred_notices,
 // a reschedule request): takes the lock, does it, and leaves through return_to_user.
 [[gnu::noinline, noreturn]] static void finish_lock_free_hit(hart_local* h) {
+    process* p = h->running; // this thread's: `h` is stale once it yields (it may move harts)
     big_lock_acquire();
     const uint8_t notices = h->deferred_notices;
     h->deferred_notices = 0;
@@ -323,7 +324,7 @@ bool port_breakpoint_finish(process* p, int action, const uprobes_trap_info& inf
         }
     }
     honour_reschedule_request(); // as breakpoint_trap does after a hit
-    return_to_user(h->running);
+    return_to_user(p);
 }
 
 // The engine's lock-free hit path, called by trap_entry.S for a breakpoint from U-mode before

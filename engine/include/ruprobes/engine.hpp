@@ -412,8 +412,10 @@ private:
     template <typename Counters>
     int return_record(uint32_t pid, uint32_t tid, const site_rec& site, uint64_t entry_pc,
                       uprobes_trap_context* ctx, uprobes_trap_info* info, Counters& counters);
+    template <typename Counters>
     int fire_returns(process_rec& proc, uint32_t tid, thread_rec& t, const return_entry& entry,
-                     uprobes_trap_context* ctx, uprobes_trap_info* info);
+                     uprobes_trap_context* ctx, uprobes_trap_info* info, Counters& counters);
+    bool returns_stop(const site_rec& site, uint32_t pid) const;
     uint64_t saved_return_address(const process_rec& proc, uint64_t slot) const;
     return_entry* ra_entry(uint32_t pid, uint32_t tid, const uprobes_trap_context* ctx) const;
     void fill_hit(uprobes_hit& hit, uint32_t probe, uint32_t pid, uint32_t tid, uint64_t pc,

@@ -474,8 +474,9 @@ int uprobes_trap_handler_locked(struct uprobes_trap_context* ctx, uint32_t pid, 
  * (a registration, an exec or exit, a thread's first record), so it never sees a table half
  * written and never takes a lock. It handles the common hits: a probe site whose one INSN/ENTRY
  * consumer is in trace mode with no handler (its record into the record sink, or only counted)
- * and whose instruction the engine simulates inline, a RETURN probe's entry push for a thread
- * that has its record already, and that probe's return with its record. It returns
+ * and whose instruction the engine simulates inline (or steps in the thread's out-of-line slot
+ * that holds it), a RETURN probe's entry push for a thread that has its record already, and the
+ * return, unless a stop-mode RETURN probe applies. It returns
  * UPROBES_TRAP_HANDLED (resume with ctx) or UPROBES_TRAP_RETRY: it changed nothing (ctx, counters
  * and tables untouched), and the kernel calls uprobes_trap_handler_thread (or _locked) for the
  * same trap. The record sink's reserve and commit then run on this hart without the engine's

@@ -76,8 +76,8 @@ TEST_F(KernelSmpSelftest, FourCpuBoundProcessesRightOnSeveralHarts) {
 }
 
 TEST_F(KernelSmpSelftest, ProbesCountExactlyWhileFourProcessesHitOnSeveralHarts) {
-    // The entry hits went through the engine's lock-free path on several harts (PASS: at least
-    // 7888 of them, on two harts or more).
+    // The hits went through the engine's lock-free path on several harts (PASS: all but a few of
+    // the 2 x 7892, on two harts or more).
     static const std::regex line(R"(selftest: smp_probes: 4 x fib 15, entry 7892, return 7892, )"
                                  R"(4 exit 0, [0-9]+ hits without the big lock on ([2-4]) harts, )"
                                  R"(ran on ([2-4]) of 4 harts: PASS)");
