@@ -33,9 +33,10 @@ struct hart_log {
     std::atomic<uint64_t>* retries_seen = nullptr; // every RETRY counted here too, if set
 };
 
-// A record sink with one slot per thread: reserve and commit run on the trapping thread (the
-// lock-free path's contract: on its hart, without the engine's lock), so each thread writes only
-// its own and the sink needs no lock. A thread without one (the writer) must never reserve.
+// A record sink (and a hit sink) with one slot per thread: reserve and commit run on the trapping
+// thread (the lock-free path's contract: on its hart, without the engine's lock), so each thread
+// writes only its own and the sink needs no lock. A thread without one (the writer) must never
+// reserve.
 struct thread_sink {
     static thread_local hart_log* log;
     static std::atomic<uint64_t> strays;
@@ -55,7 +56,30 @@ struct thread_sink {
             return;
         }
         log->reserved = false;
-        if (!log->expect(*r, log->records))
+        take(*r);
+    }
+    // The hit sink, for the hits the record sink does not take (the locked path's hits of a site
+    // with two probes): under the engine's lock, on the trapping thread, taken as a record.
+    static void hit(const uprobes_hit* h, void*) {
+        if (log == nullptr) {
+            strays.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        uprobes_hit_record r = {};
+        r.pid = h->pid;
+        r.tid = h->tid;
+        r.pc = h->pc;
+        r.probe_id = h->probe_id;
+        r.kind = h->kind;
+        r.flags = static_cast<uint8_t>(h->flags);
+        std::memcpy(r.a, h->a, sizeof r.a);
+        r.sp = h->sp;
+        r.ra = h->ra;
+        r.ret = h->retval;
+        take(r);
+    }
+    static void take(const uprobes_hit_record& r) {
+        if (!log->expect(r, log->records))
             log->wrong_records++;
         log->records++;
     }
@@ -68,8 +92,8 @@ class concurrent_hit_test : public engine_test {
 protected:
     void SetUp() override {
         engine_test::SetUp();
-        // The fixture's hit sink is a vector: not for harts. Hits here go to the record sink.
-        uprobes_set_hit_sink(nullptr, nullptr);
+        // The fixture's hit sink is one vector: not for several threads.
+        uprobes_set_hit_sink(&thread_sink::hit, nullptr);
         uprobes_set_record_sink(&thread_sink::reserve, &thread_sink::commit, nullptr);
         thread_sink::strays = 0;
     }
@@ -80,13 +104,13 @@ protected:
     }
 
     // A trace-mode probe whose hits the record sink takes (no handler, cookie 0).
-    int add(uint64_t addr, uint8_t kind = UPROBES_KIND_INSN) {
+    int add(uint64_t addr, uint8_t kind = UPROBES_KIND_INSN, uint32_t pid = UPROBES_ANY_PID) {
         uprobes_probe_spec spec = {};
         spec.path = "/bin/sum";
         spec.addr = addr;
         spec.kind = kind;
         spec.mode = UPROBES_MODE_TRACE;
-        spec.pid = UPROBES_ANY_PID;
+        spec.pid = pid;
         return uprobe_register_spec(&spec);
     }
 
@@ -111,18 +135,30 @@ protected:
         return uprobes_trap_handler_thread(&ctx, pid, tid, &info);
     }
 
-    // Hits the probed `addi a0, a0, 1` at sum::addi from thread `tid` of `pid` on `hart`, at
-    // least `n` times and until `more` is false; every hit's registers are checked and its a0
-    // (the trap's index) is in the record the sink got.
-    static void hit_addi(uint32_t pid, uint32_t tid, uint32_t hart, uint32_t probe, uint64_t n,
-                         const std::atomic<bool>* more, hart_log& log) {
-        log.expect = [pid, tid, probe](const uprobes_hit_record& r, uint64_t i) {
-            return r.a[0] == i && r.pid == pid && r.tid == tid && r.pc == sum::addi &&
-                   r.probe_id == probe && r.kind == UPROBES_KIND_INSN && r.flags == 0;
+    // Hart `hart` runs two processes by turns (pid_of: threads 1 + hart and 1 + hart + harts),
+    // each of which hits the probed `addi a0, a0, 1` at sum::addi, then the probed
+    // `auipc a0, 1` at sum::auipc: no trap finds its process and site in the hart's caches, all
+    // look them up in the tables the writers change. At least `n` rounds, and on while `more`;
+    // every trap's registers are checked and its record too (a0 before the trap: the round's
+    // index, then that plus 1).
+    static uint32_t pid_of(uint32_t hart, uint64_t round) {
+        return 1 + hart + (round % 2 == 0 ? 0 : harts);
+    }
+    static void hit_sites(uint32_t hart, const uint32_t probes[2], uint64_t n,
+                          const std::atomic<bool>* more, hart_log& log) {
+        log.expect = [hart, addi = probes[0], auipc = probes[1]](const uprobes_hit_record& r,
+                                                                 uint64_t i) {
+            const uint32_t pid = pid_of(hart, i / 2);
+            const bool first = i % 2 == 0;
+            return r.a[0] == i / 2 + (first ? 0 : 1) && r.pid == pid && r.tid == pid &&
+                   r.pc == (first ? sum::addi : sum::auipc) &&
+                   r.probe_id == (first ? addi : auipc) && r.kind == UPROBES_KIND_INSN &&
+                   r.flags == 0;
         };
         thread_sink::log = &log;
         for (uint64_t i = 0; i < n || (more != nullptr && more->load(std::memory_order_relaxed));
              i++) {
+            const uint32_t pid = pid_of(hart, i);
             uprobes_trap_context ctx = {};
             for (uint32_t r = 1; r < 32; r++)
                 ctx.x[r] = uint64_t{r} << 32 | hart;
@@ -131,11 +167,28 @@ protected:
             uprobes_trap_context expect = ctx;
             expect.x[rv::a0] = i + 1;
             expect.pc = sum::addi + 4;
-            if (trap(ctx, pid, tid, hart, log) != UPROBES_TRAP_HANDLED ||
+            if (trap(ctx, pid, pid, hart, log) != UPROBES_TRAP_HANDLED ||
+                std::memcmp(&ctx, &expect, sizeof ctx) != 0)
+                log.bad++;
+            ctx.pc = sum::auipc;
+            expect.x[rv::a0] = sum::auipc + 0x1000;
+            expect.pc = sum::auipc + 4;
+            if (trap(ctx, pid, pid, hart, log) != UPROBES_TRAP_HANDLED ||
                 std::memcmp(&ctx, &expect, sizeof ctx) != 0)
                 log.bad++;
         }
         thread_sink::log = nullptr;
+    }
+
+    // Two processes per hart, and the two probes hit_sites() hits.
+    void start_processes_and_probes(uint32_t probes[2]) {
+        for (uint32_t pid = 1; pid <= 2 * harts; pid++)
+            ASSERT_EQ(machine.exec(pid, "/bin/sum"), 0);
+        const int addi = add(sum::addi), auipc = add(sum::auipc);
+        ASSERT_GT(addi, 0);
+        ASSERT_GT(auipc, 0);
+        probes[0] = static_cast<uint32_t>(addi);
+        probes[1] = static_cast<uint32_t>(auipc);
     }
 
     // Each hart's records are its traps in order: a[0] the trap's index, nothing lost or twice.
@@ -145,12 +198,10 @@ protected:
     }
 };
 
-TEST_F(concurrent_hit_test, four_harts_hit_one_site_exactly) {
-    constexpr uint64_t n = 200000;
-    for (uint32_t k = 0; k < harts; k++)
-        ASSERT_EQ(machine.exec(1 + k, "/bin/sum"), 0);
-    const int id = add(sum::addi);
-    ASSERT_GT(id, 0);
+TEST_F(concurrent_hit_test, four_harts_hit_two_sites_exactly) {
+    constexpr uint64_t n = 100000;
+    uint32_t probes[2] = {};
+    ASSERT_NO_FATAL_FAILURE(start_processes_and_probes(probes));
     const uprobes_stats before = stats();
     hart_log logs[harts];
     std::barrier start(harts);
@@ -158,36 +209,35 @@ TEST_F(concurrent_hit_test, four_harts_hit_one_site_exactly) {
     for (uint32_t k = 0; k < harts; k++) {
         threads.emplace_back([&, k] {
             start.arrive_and_wait();
-            hit_addi(1 + k, 1 + k, k, static_cast<uint32_t>(id), n, nullptr, logs[k]);
+            hit_sites(k, probes, n, nullptr, logs[k]);
         });
     }
     for (std::thread& t : threads)
         t.join();
     for (uint32_t k = 0; k < harts; k++) {
-        EXPECT_EQ(logs[k].traps, n);
+        EXPECT_EQ(logs[k].traps, 2 * n);
         EXPECT_EQ(logs[k].bad, 0u) << "hart " << k;
         EXPECT_EQ(logs[k].retried, 0u) << "no writer: the lock-free path handles every hit";
         expect_records(logs[k], logs[k].traps);
     }
-    EXPECT_EQ(uprobe_hit_count(id), int64_t{harts * n});
+    EXPECT_EQ(uprobe_hit_count(static_cast<int>(probes[0])), int64_t{harts * n});
+    EXPECT_EQ(uprobe_hit_count(static_cast<int>(probes[1])), int64_t{harts * n});
     const uprobes_stats after = stats();
-    EXPECT_EQ(after.hits - before.hits, harts * n);
-    EXPECT_EQ(after.traps - before.traps, harts * n);
-    EXPECT_EQ(after.simulated - before.simulated, harts * n);
+    EXPECT_EQ(after.hits - before.hits, 2 * harts * n);
+    EXPECT_EQ(after.traps - before.traps, 2 * harts * n);
+    EXPECT_EQ(after.simulated - before.simulated, 2 * harts * n);
 }
 
 TEST_F(concurrent_hit_test, hits_stay_exact_while_a_writer_changes_the_tables) {
-    constexpr uint64_t n = 100000;
+    constexpr uint64_t n = 50000;
     // At least this many rounds, and on until the harts have retried (a trap met a write) a few
     // times: the writer and the hits did overlap.
     constexpr int rounds = 1000;
-    constexpr int max_rounds = 1000000;
-    for (uint32_t k = 0; k < harts; k++)
-        ASSERT_EQ(machine.exec(1 + k, "/bin/sum"), 0);
+    constexpr int max_rounds = 50000;
+    uint32_t probes[2] = {};
+    ASSERT_NO_FATAL_FAILURE(start_processes_and_probes(probes));
     machine.add_program("/bin/other", sum::image());
     const uint32_t caddi = machine.read16(1, sum::caddi);
-    const int id = add(sum::addi);
-    ASSERT_GT(id, 0);
     const uprobes_stats before = stats();
     hart_log logs[harts];
     std::atomic<bool> writing{true};
@@ -201,16 +251,20 @@ TEST_F(concurrent_hit_test, hits_stay_exact_while_a_writer_changes_the_tables) {
     for (uint32_t k = 0; k < harts; k++) {
         threads.emplace_back([&, k] {
             start.arrive_and_wait();
-            hit_addi(1 + k, 1 + k, k, static_cast<uint32_t>(id), n, &writing, logs[k]);
+            hit_sites(k, probes, n, &writing, logs[k]);
         });
     }
-    // The writer: a second probe of the program registered and unregistered (its site armed and
-    // restored in the four processes), and an unrelated process exec'd and exited, every round.
+    // The writer, every round: a second probe of the program registered and unregistered, on
+    // another site (armed and restored in the eight processes) or, every third round, on the
+    // hits' own site for a process that does not run it (the site's hot line rewritten twice:
+    // meanwhile hits there take the locked path, and fire only the first probe); and an
+    // unrelated process exec'd and exited.
     threads.emplace_back([&] {
         start.arrive_and_wait();
         for (; round < max_rounds && (round < rounds || retries_seen.load() < harts); round++) {
-            const int other =
-                add(sum::caddi, round % 2 == 0 ? UPROBES_KIND_INSN : UPROBES_KIND_ENTRY);
+            const int other = round % 3 == 2 ? add(sum::addi, UPROBES_KIND_INSN, 100)
+                                             : add(sum::caddi, round % 3 == 0 ? UPROBES_KIND_INSN
+                                                                              : UPROBES_KIND_ENTRY);
             if (other <= 0 || uprobe_unregister(other) != 0)
                 writer_failures++;
             if (machine.exec(100, "/bin/other") != 0)
@@ -225,19 +279,23 @@ TEST_F(concurrent_hit_test, hits_stay_exact_while_a_writer_changes_the_tables) {
     EXPECT_LT(round, max_rounds) << "no trap met a write";
     uint64_t traps = 0, retried = 0;
     for (uint32_t k = 0; k < harts; k++) {
-        EXPECT_GE(logs[k].traps, n);
+        EXPECT_GE(logs[k].traps, 2 * n);
         EXPECT_EQ(logs[k].bad, 0u) << "hart " << k;
         expect_records(logs[k], logs[k].traps);
         traps += logs[k].traps;
         retried += logs[k].retried;
     }
     EXPECT_LT(retried, traps) << "the lock-free path handled hits while the writer ran";
-    EXPECT_EQ(uprobe_hit_count(id), static_cast<int64_t>(traps));
+    EXPECT_EQ(uprobe_hit_count(static_cast<int>(probes[0])) +
+                  uprobe_hit_count(static_cast<int>(probes[1])),
+              static_cast<int64_t>(traps));
+    EXPECT_EQ(uprobe_hit_count(static_cast<int>(probes[0])),
+              uprobe_hit_count(static_cast<int>(probes[1])));
     const uprobes_stats after = stats();
     EXPECT_EQ(after.hits - before.hits, traps);
     EXPECT_EQ(after.traps - before.traps, traps);
-    for (uint32_t k = 0; k < harts; k++)
-        EXPECT_EQ(machine.read16(1 + k, sum::caddi), caddi) << "the text is restored";
+    for (uint32_t pid = 1; pid <= 2 * harts; pid++)
+        EXPECT_EQ(machine.read16(pid, sum::caddi), caddi) << "the text is restored";
     std::printf("concurrent_hit_test: %d writer rounds, %llu traps, %llu retried\n", round,
                 static_cast<unsigned long long>(traps), static_cast<unsigned long long>(retried));
 }
