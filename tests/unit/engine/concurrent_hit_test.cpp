@@ -23,7 +23,7 @@ constexpr uint32_t harts = 4;
 struct hart_log {
     uint64_t traps = 0;   // traps taken
     uint64_t retried = 0; // of which the lock-free path answered RETRY (the locked one handled)
-    uint64_t bad = 0;     // results other than HANDLED/RETRY, or wrong registers
+    uint64_t bad = 0;     // not HANDLED in the end, a RETRY that changed ctx, wrong registers
     // The thread's records, checked as they are committed: record `i` must be the one `expect`
     // says (a trap's index is in a0, so a lost or repeated record is a mismatch).
     uint64_t records = 0, wrong_records = 0;
@@ -99,7 +99,7 @@ protected:
     }
     void TearDown() override {
         uprobes_set_record_sink(nullptr, nullptr, nullptr);
-        EXPECT_EQ(thread_sink::strays.load(), 0u) << "a record outside a hit thread's ring";
+        EXPECT_EQ(thread_sink::strays.load(), 0u) << "a record outside a hit thread";
         engine_test::TearDown();
     }
 
