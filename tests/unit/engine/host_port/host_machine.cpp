@@ -6,12 +6,17 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 
 namespace ruprobes::test {
 
 namespace {
 
 host_machine* installed = nullptr;
+// The engine's lock: a real mutex, so that tests may call the engine from several threads (the
+// lock-free hit path's tests). held_here: this thread holds it (the program hooks' check).
+std::mutex engine_lock;
+thread_local bool held_here = false;
 
 } // namespace
 
@@ -267,14 +272,23 @@ uint32_t os_current_tid(void) {
     return host_machine::current().current_tid;
 }
 
+// Atomic: the lock-free hit path reads the clock on several harts at once.
 uint64_t os_time_ns(void) {
-    return host_machine::current().clock_ns++;
+    return __atomic_fetch_add(&host_machine::current().clock_ns, 1, __ATOMIC_RELAXED);
 }
 
+// A nested lock would deadlock here: the depth counts it first, for the fixture's check.
 void os_uprobes_lock(void) {
     host_machine* m = host_machine::installed_or_null();
     if (m == nullptr)
         return;
+    if (ruprobes::test::held_here) {
+        m->lock_depth++;
+        m->max_lock_depth = m->lock_depth > m->max_lock_depth ? m->lock_depth : m->max_lock_depth;
+        return;
+    }
+    ruprobes::test::engine_lock.lock();
+    ruprobes::test::held_here = true;
     m->lock_depth++;
     if (m->lock_depth > m->max_lock_depth)
         m->max_lock_depth = m->lock_depth;
@@ -282,15 +296,19 @@ void os_uprobes_lock(void) {
 
 void os_uprobes_unlock(void) {
     host_machine* m = host_machine::installed_or_null();
-    if (m != nullptr)
-        m->lock_depth--;
+    if (m == nullptr)
+        return;
+    if (--m->lock_depth != 0)
+        return;
+    ruprobes::test::held_here = false;
+    ruprobes::test::engine_lock.unlock();
 }
 
 // The key is the program record's address: every name of one program gives the same key.
 int os_program_get(const char* path, uprobes_program_image* out) {
     host_machine& m = host_machine::current();
     m.program_gets++;
-    if (m.lock_depth != 0)
+    if (ruprobes::test::held_here)
         m.program_hooks_under_lock++;
     ruprobes::test::host_program* p = m.program_named(path);
     if (p == nullptr)
@@ -305,7 +323,7 @@ int os_program_get(const char* path, uprobes_program_image* out) {
 
 void os_program_put(uprobes_program_image* image) {
     host_machine& m = host_machine::current();
-    if (m.lock_depth != 0)
+    if (ruprobes::test::held_here)
         m.program_hooks_under_lock++;
     if (image != nullptr && image->key != 0)
         m.images_held--;
