@@ -53,14 +53,34 @@ void engine::end_write() {
     __atomic_store_n(&write_seq_, write_seq_ + 1, __ATOMIC_RELEASE);
 }
 
+// The marker's store (release; raising it needs no order of its own, the fence after it gives
+// it) and the sequence's first load (acquire). On RISC-V GCC 12 makes every atomic store an
+// amoswap and an acquire load a load and a fence: there a plain store after a release fence,
+// and a plain load, whose order the fences around them give. Elsewhere (the host tests, which
+// ThreadSanitizer checks: it does not model fences alone) the atomic forms.
+[[gnu::always_inline]] inline void set_marker(hart_rec& hr, uint64_t value) {
+#if defined(__riscv)
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    *static_cast<volatile uint64_t*>(&hr.in_section) = value;
+#else
+    __atomic_store_n(&hr.in_section, value, __ATOMIC_RELEASE);
+#endif
+}
+
+[[gnu::always_inline]] inline uint64_t load_sequence(const uint64_t& seq) {
+#if defined(__riscv)
+    return __atomic_load_n(&seq, __ATOMIC_RELAXED);
+#else
+    return __atomic_load_n(&seq, __ATOMIC_ACQUIRE);
+#endif
+}
+
 // Lowers the hart's marker (release: everything the section read and wrote is done before a
 // writer goes on), and wakes a writer that may wait for it: begin_write made the sequence odd,
 // then looked at the marker (the fence orders this store before this load, as begin_write's
 // orders its store before its loads).
 [[gnu::always_inline]] inline void engine::leave_section(hart_rec& hr) {
-    // A plain store after a release fence: an atomic store is an amoswap here.
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-    *static_cast<volatile uint64_t*>(&hr.in_section) = 0;
+    set_marker(hr, 0);
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if ((__atomic_load_n(&write_seq_, __ATOMIC_RELAXED) & 1) != 0)
         os_uprobes_section_left();
@@ -74,11 +94,12 @@ void engine::end_write() {
 
 // Raises the hart's marker when no writer is in the tables; false (marker down) otherwise.
 [[gnu::always_inline]] inline bool engine::enter_section(hart_rec& hr) {
-    // Relaxed: the fence below orders everything after the second look, which must see the same.
-    const uint64_t seq = __atomic_load_n(&write_seq_, __ATOMIC_RELAXED);
+    // Acquire, though the fence below orders everything after the second look, which must see
+    // the same sequence (on RISC-V it is a plain load: set_marker).
+    const uint64_t seq = load_sequence(write_seq_);
     if ((seq & 1) != 0)
         return false;
-    *static_cast<volatile uint64_t*>(&hr.in_section) = 1; // a plain store (see leave_section)
+    set_marker(hr, 1);
     // The marker before the second look at the sequence (begin_write's fence is the other half).
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (__atomic_load_n(&write_seq_, __ATOMIC_RELAXED) == seq)
@@ -132,13 +153,15 @@ void engine::end_write() {
     return concurrent_dispatch(*proc, tid, hr, ctx, info);
 }
 
-// The thread's record if it has one (the section creates none), through the hart's cache.
-[[gnu::always_inline]] inline thread_rec*
-engine::concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr) const {
+// The thread's record if it has one (the section creates none), through the hart's cache; the
+// table's slots examined are added to *examined.
+[[gnu::always_inline]] inline thread_rec* engine::concurrent_thread(const process_rec& proc,
+                                                                    uint32_t tid, hart_rec& hr,
+                                                                    uint64_t* examined) const {
     thread_rec* t = hr.last_thread;
     if (t != nullptr && t->pid == proc.pid && t->tid == tid && t->used)
         return t;
-    thread_slot* s = thread_table_.find({proc.pid, tid}, &hr.counters.lookup_slots);
+    thread_slot* s = thread_table_.find({proc.pid, tid}, examined);
     if (s == nullptr)
         return nullptr;
     hr.last_thread = &threads_[s->thread];
@@ -172,8 +195,9 @@ engine::concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr) c
 [[gnu::noinline]] int engine::concurrent_site(process_rec& proc, uint32_t tid, hart_rec& hr,
                                               const site_hot* line, uprobes_trap_context* ctx,
                                               uprobes_trap_info* info) {
+    uint64_t beyond_home = 0; // counted once the hit is taken (a retry counts nothing)
     if (line == nullptr) {
-        line = find_hot(proc.program, ctx->pc - proc.bias, &hr.counters.lookup_slots);
+        line = find_hot(proc.program, ctx->pc - proc.bias, &beyond_home);
         if (line == nullptr)
             return leave(hr, retry(info));
         hr.last_hot = line;
@@ -189,6 +213,7 @@ engine::concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr) c
     const uint64_t pc = ctx->pc;
     const unsigned fired = fires ? hot_entry_fire(h, proc, tid, pc, ctx) : 0;
     set_info(info, UPROBES_TRAP_HANDLED);
+    hr.counters.lookup_slots += beyond_home;
     if ((fired & fired_handler) == 0 || ctx->pc == pc) {
         ctx->pc = simulate_from_hot_line(h, pc, ctx->x);
         if (fires) {
@@ -221,7 +246,8 @@ engine::concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr) c
         return leave(hr, retry(info));
     const uint64_t pc = ctx->pc;
     const auto site_slot = static_cast<uint32_t>(&h - hot_);
-    thread_rec* t = proc.xol != 0 ? concurrent_thread(proc, tid, hr) : nullptr;
+    uint64_t examined = 0; // counted once the hit is taken (a retry counts nothing)
+    thread_rec* t = proc.xol != 0 ? concurrent_thread(proc, tid, hr, &examined) : nullptr;
     if (t == nullptr)
         return leave(hr, retry(info));
     bool jump = false;
@@ -238,6 +264,7 @@ engine::concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr) c
     if (h.path == hot_path::with_return)
         push_onto(proc, *t, site_slot, ctx, hr.counters);
     set_info(info, UPROBES_TRAP_HANDLED);
+    hr.counters.lookup_slots += examined;
     if (fires)
         hr.counters.hits++;
     hr.counters.traps++;
@@ -259,7 +286,8 @@ engine::concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr) c
 [[gnu::noinline]] int engine::concurrent_return(process_rec& proc, uint32_t tid, hart_rec& hr,
                                                 uprobes_trap_context* ctx,
                                                 uprobes_trap_info* info) {
-    thread_rec* t = concurrent_thread(proc, tid, hr);
+    uint64_t examined = 0; // counted once the hit is taken (a retry counts nothing)
+    thread_rec* t = concurrent_thread(proc, tid, hr, &examined);
     if (t == nullptr)
         return leave(hr, retry(info));
     const uint64_t sp = ctx->x[2];
@@ -288,6 +316,7 @@ engine::concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr) c
         }
     }
     t->depth = depth;
+    hr.counters.lookup_slots += examined;
     hr.counters.return_dropped += dropped;
     hr.counters.traps++;
     hr.counters.return_hits++;

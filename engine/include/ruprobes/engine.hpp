@@ -442,7 +442,8 @@ private:
                                uprobes_trap_context* ctx, uprobes_trap_info* info);
     int concurrent_return(process_rec& proc, uint32_t tid, hart_rec& hr, uprobes_trap_context* ctx,
                           uprobes_trap_info* info);
-    thread_rec* concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr) const;
+    thread_rec* concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr,
+                                  uint64_t* examined) const;
 
     uprobes_limits limits_ = {};
     bool ready_ = false;

@@ -472,17 +472,17 @@ int uprobes_trap_handler_locked(struct uprobes_trap_context* ctx, uint32_t pid, 
  * off. Harts run it at the same time as each other and as every locked engine call: it reads the
  * tables under a per-hart marker that the engine's writers wait for before they change anything
  * (a registration, an exec or exit, a thread's first record), so it never sees a table half
- * written and never takes a lock. It handles the common hits: a probe site whose one INSN/ENTRY
- * consumer is in trace mode with no handler (its record into the record sink, or only counted)
- * and whose instruction the engine simulates inline (or steps in the thread's out-of-line slot
- * that holds it), a RETURN probe's entry push for a thread that has its record already, and the
- * return, unless a stop-mode RETURN probe applies. It returns
- * UPROBES_TRAP_HANDLED (resume with ctx) or UPROBES_TRAP_RETRY: it changed nothing (ctx, counters
- * and tables untouched), and the kernel calls uprobes_trap_handler_thread (or _locked) for the
- * same trap. The record sink's reserve and commit then run on this hart without the engine's
- * lock; they must not wait for anything the engine's lock holder may hold (the agent's sink
- * takes only os_agent_lock, after the engine lock in the lock order, and os_agent_notify must
- * not sleep). `ctx` and `info` must not be NULL.
+ * written and never takes a lock. It handles the common hits: a site whose one INSN/ENTRY
+ * consumer is in trace mode (its handler, its record into the record sink or the hit sink, or
+ * its count) and whose instruction the engine simulates inline or steps in the thread's
+ * out-of-line slot that holds it already; a RETURN probe's entry push for a thread that has its
+ * record; the return, unless a stop-mode RETURN probe applies. It returns UPROBES_TRAP_HANDLED
+ * (resume with ctx) or UPROBES_TRAP_RETRY: nothing changed (ctx, tables and hit counts), and the
+ * kernel calls uprobes_trap_handler_thread (or _locked) for the same trap. Handlers, conditions,
+ * the hit sink and the record sink then run on several harts at once without the engine's lock:
+ * they must not wait for anything the lock's holder may hold (the agent's sinks take only
+ * os_agent_lock, after the engine lock in the lock order; os_agent_notify must not sleep).
+ * `ctx` and `info` must not be NULL.
  */
 int uprobes_trap_handler_concurrent(struct uprobes_trap_context* ctx, uint32_t pid, uint32_t tid,
                                     uint32_t hart, struct uprobes_trap_info* info);
