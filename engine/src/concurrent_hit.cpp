@@ -153,15 +153,13 @@ void engine::end_write() {
     return concurrent_dispatch(*proc, tid, hr, ctx, info);
 }
 
-// The thread's record if it has one (the section creates none), through the hart's cache; the
-// table's slots examined are added to *examined.
-[[gnu::always_inline]] inline thread_rec* engine::concurrent_thread(const process_rec& proc,
-                                                                    uint32_t tid, hart_rec& hr,
-                                                                    uint64_t* examined) const {
+// The thread's record if it has one (the section creates none), through the hart's cache.
+[[gnu::always_inline]] inline thread_rec*
+engine::concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr) const {
     thread_rec* t = hr.last_thread;
     if (t != nullptr && t->pid == proc.pid && t->tid == tid && t->used)
         return t;
-    thread_slot* s = thread_table_.find({proc.pid, tid}, examined);
+    thread_slot* s = thread_table_.find({proc.pid, tid}, &hr.counters.lookup_slots);
     if (s == nullptr)
         return nullptr;
     hr.last_thread = &threads_[s->thread];
@@ -195,9 +193,8 @@ void engine::end_write() {
 [[gnu::noinline]] int engine::concurrent_site(process_rec& proc, uint32_t tid, hart_rec& hr,
                                               const site_hot* line, uprobes_trap_context* ctx,
                                               uprobes_trap_info* info) {
-    uint64_t beyond_home = 0; // counted once the hit is taken (a retry counts nothing)
     if (line == nullptr) {
-        line = find_hot(proc.program, ctx->pc - proc.bias, &beyond_home);
+        line = find_hot(proc.program, ctx->pc - proc.bias, &hr.counters.lookup_slots);
         if (line == nullptr)
             return leave(hr, retry(info));
         hr.last_hot = line;
@@ -213,7 +210,6 @@ void engine::end_write() {
     const uint64_t pc = ctx->pc;
     const unsigned fired = fires ? hot_entry_fire(h, proc, tid, pc, ctx) : 0;
     set_info(info, UPROBES_TRAP_HANDLED);
-    hr.counters.lookup_slots += beyond_home;
     if ((fired & fired_handler) == 0 || ctx->pc == pc) {
         ctx->pc = simulate_from_hot_line(h, pc, ctx->x);
         if (fires) {
@@ -246,8 +242,7 @@ void engine::end_write() {
         return leave(hr, retry(info));
     const uint64_t pc = ctx->pc;
     const auto site_slot = static_cast<uint32_t>(&h - hot_);
-    uint64_t examined = 0; // counted once the hit is taken (a retry counts nothing)
-    thread_rec* t = proc.xol != 0 ? concurrent_thread(proc, tid, hr, &examined) : nullptr;
+    thread_rec* t = proc.xol != 0 ? concurrent_thread(proc, tid, hr) : nullptr;
     if (t == nullptr)
         return leave(hr, retry(info));
     bool jump = false;
@@ -264,7 +259,6 @@ void engine::end_write() {
     if (h.path == hot_path::with_return)
         push_onto(proc, *t, site_slot, ctx, hr.counters);
     set_info(info, UPROBES_TRAP_HANDLED);
-    hr.counters.lookup_slots += examined;
     if (fires)
         hr.counters.hits++;
     hr.counters.traps++;
@@ -281,13 +275,25 @@ void engine::end_write() {
                                 info, hr.counters));
 }
 
-// The trap on the trampoline, as pop_return() does it, unless a stop-mode RETURN probe applies
-// (that retries before the thread's stack changes).
+// Pops thread `t`'s entries down to `depth` (the entry at `depth` is this return's; `dropped`
+// skipped above it) and moves the thread to the real return address, as pop_return() does.
+[[gnu::always_inline]] inline void pop_entry(hart_rec& hr, thread_rec& t, uint32_t depth,
+                                             uint32_t dropped, uprobes_trap_context* ctx) {
+    const return_entry& e = t.stack[depth];
+    t.depth = depth;
+    hr.counters.return_dropped += dropped;
+    hr.counters.traps++;
+    hr.counters.return_hits++;
+    ctx->pc = e.orig_ra;
+    ctx->x[1] = e.orig_ra;
+}
+
+// The trap on the trampoline, as pop_return() does it: the return's record into the record sink
+// here, the list of RETURN probes in concurrent_return_list().
 [[gnu::noinline]] int engine::concurrent_return(process_rec& proc, uint32_t tid, hart_rec& hr,
                                                 uprobes_trap_context* ctx,
                                                 uprobes_trap_info* info) {
-    uint64_t examined = 0; // counted once the hit is taken (a retry counts nothing)
-    thread_rec* t = concurrent_thread(proc, tid, hr, &examined);
+    thread_rec* t = concurrent_thread(proc, tid, hr);
     if (t == nullptr)
         return leave(hr, retry(info));
     const uint64_t sp = ctx->x[2];
@@ -302,32 +308,35 @@ void engine::end_write() {
             break;
         dropped++;
     }
-    // The site's RETURN probes fire: its record-writing one into the record sink, or the list
-    // (conditions, handlers, the hit sink) unless one of them stops the thread.
     const site_rec* site = nullptr;
-    bool list = false;
     if (e->site != nil) {
         const site_rec& s = sites_[e->site];
         if (s.program != nil && s.generation == e->site_generation) {
-            list = s.return_ring == nil || record_reserve_ == nullptr;
-            if (list && returns_stop(s, proc.pid))
-                return leave(hr, retry(info));
+            if (s.return_ring == nil || record_reserve_ == nullptr)
+                return concurrent_return_list(proc, tid, hr, *t, depth, dropped, ctx, info);
             site = &s;
         }
     }
-    t->depth = depth;
-    hr.counters.lookup_slots += examined;
-    hr.counters.return_dropped += dropped;
-    hr.counters.traps++;
-    hr.counters.return_hits++;
-    ctx->pc = e->orig_ra;
-    ctx->x[1] = e->orig_ra;
-    if (list)
-        return leave(hr, fire_returns(proc, tid, *t, *e, ctx, info, hr.counters));
+    const uint64_t entry_pc = e->entry_pc;
+    pop_entry(hr, *t, depth, dropped, ctx);
     if (site != nullptr)
-        return leave(hr, return_record(proc.pid, tid, *site, e->entry_pc, ctx, info, hr.counters));
+        return leave(hr, return_record(proc.pid, tid, *site, entry_pc, ctx, info, hr.counters));
     set_info(info, UPROBES_TRAP_HANDLED);
     return leave(hr, UPROBES_TRAP_HANDLED);
+}
+
+// concurrent_return() for a site whose RETURN probes fire from their list (conditions, handlers,
+// the hit sink), unless one of them stops the thread (that retries, the stack untouched). Out of
+// line: the usual return keeps a small frame.
+[[gnu::noinline]] int engine::concurrent_return_list(process_rec& proc, uint32_t tid, hart_rec& hr,
+                                                     thread_rec& t, uint32_t depth,
+                                                     uint32_t dropped, uprobes_trap_context* ctx,
+                                                     uprobes_trap_info* info) {
+    const return_entry& e = t.stack[depth];
+    if (returns_stop(sites_[e.site], proc.pid))
+        return leave(hr, retry(info));
+    pop_entry(hr, t, depth, dropped, ctx);
+    return leave(hr, fire_returns(proc, tid, t, e, ctx, info, hr.counters));
 }
 
 } // namespace ruprobes
@@ -337,7 +346,8 @@ extern "C" [[gnu::weak]] void os_uprobes_wait_section(void) {}
 extern "C" [[gnu::weak]] void os_uprobes_section_left(void) {}
 
 extern "C" int uprobes_trap_handler_concurrent(struct uprobes_trap_context* ctx, uint32_t pid,
-                                               uint32_t tid, uint32_t hart,
-                                               struct uprobes_trap_info* info) {
-    return ruprobes::c_abi_engine.trap_concurrent(pid, tid, hart, ctx, info);
+                                               uint32_t tid, uint32_t hart) {
+    // No uprobes_trap_info: the kernel needs none for HANDLED or RETRY, and every path's
+    // set_info() folds away for a null one.
+    return ruprobes::c_abi_engine.trap_concurrent(pid, tid, hart, ctx, nullptr);
 }

@@ -345,11 +345,9 @@ extern "C" int port_breakpoint_concurrent(trap_frame* frame) {
         h->breakpoints_locked++;
         return 1;
     }
-    uprobes_trap_info info; // the engine fills every field, whatever the result
     h->concurrent_trap = true;
     const auto pid = static_cast<uint32_t>(p->pid);
-    const int action =
-        uprobes_trap_handler_concurrent(context_of(*frame), pid, pid, h->index, &info);
+    const int action = uprobes_trap_handler_concurrent(context_of(*frame), pid, pid, h->index);
     h = this_hart();
     h->concurrent_trap = false;
     if (action != UPROBES_TRAP_HANDLED) {

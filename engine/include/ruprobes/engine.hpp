@@ -442,8 +442,10 @@ private:
                                uprobes_trap_context* ctx, uprobes_trap_info* info);
     int concurrent_return(process_rec& proc, uint32_t tid, hart_rec& hr, uprobes_trap_context* ctx,
                           uprobes_trap_info* info);
-    thread_rec* concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr,
-                                  uint64_t* examined) const;
+    thread_rec* concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr) const;
+    int concurrent_return_list(process_rec& proc, uint32_t tid, hart_rec& hr, thread_rec& t,
+                               uint32_t depth, uint32_t dropped, uprobes_trap_context* ctx,
+                               uprobes_trap_info* info);
 
     uprobes_limits limits_ = {};
     bool ready_ = false;

@@ -477,15 +477,15 @@ int uprobes_trap_handler_locked(struct uprobes_trap_context* ctx, uint32_t pid, 
  * its count) and whose instruction the engine simulates inline or steps in the thread's
  * out-of-line slot that holds it already; a RETURN probe's entry push for a thread that has its
  * record; the return, unless a stop-mode RETURN probe applies. It returns UPROBES_TRAP_HANDLED
- * (resume with ctx) or UPROBES_TRAP_RETRY: nothing changed (ctx, tables and hit counts), and the
- * kernel calls uprobes_trap_handler_thread (or _locked) for the same trap. Handlers, conditions,
- * the hit sink and the record sink then run on several harts at once without the engine's lock:
- * they must not wait for anything the lock's holder may hold (the agent's sinks take only
- * os_agent_lock, after the engine lock in the lock order; os_agent_notify must not sleep).
- * `ctx` and `info` must not be NULL.
+ * (resume with ctx) or UPROBES_TRAP_RETRY: nothing changed (ctx, tables, hit counts; the lookup
+ * statistics may count the lookup twice), and the kernel calls uprobes_trap_handler_thread (or
+ * _locked) for the same trap. Handlers, conditions, the hit sink and the record sink then run on
+ * several harts at once without the engine's lock: they must not wait for anything the lock's
+ * holder may hold (the agent's sinks take only os_agent_lock, after the engine lock in the lock
+ * order; os_agent_notify must not sleep). `ctx` must not be NULL.
  */
 int uprobes_trap_handler_concurrent(struct uprobes_trap_context* ctx, uint32_t pid, uint32_t tid,
-                                    uint32_t hart, struct uprobes_trap_info* info);
+                                    uint32_t hart);
 
 /*
  * Before resuming a thread that uprobes_trap_handler stopped: if it stopped on a probe and its pc

@@ -121,11 +121,10 @@ protected:
         log.traps++;
         const uprobes_trap_context before = ctx;
         uprobes_trap_info info = {};
-        int action = uprobes_trap_handler_concurrent(&ctx, pid, tid, hart, &info);
+        int action = uprobes_trap_handler_concurrent(&ctx, pid, tid, hart);
         if (action == UPROBES_TRAP_HANDLED)
             return action;
-        if (action != UPROBES_TRAP_RETRY || info.action != UPROBES_TRAP_RETRY ||
-            std::memcmp(&ctx, &before, sizeof ctx) != 0) {
+        if (action != UPROBES_TRAP_RETRY || std::memcmp(&ctx, &before, sizeof ctx) != 0) {
             log.bad++;
             return action;
         }
