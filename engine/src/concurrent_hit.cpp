@@ -26,8 +26,7 @@ namespace ruprobes {
 
 namespace {
 
-int retry(uprobes_trap_info* info) {
-    set_info(info, UPROBES_TRAP_RETRY);
+constexpr int retry() {
     return UPROBES_TRAP_RETRY;
 }
 
@@ -112,45 +111,42 @@ void engine::end_write() {
 // calls, each with one frame: this dispatch is a leaf (the usual hit finds its process and site
 // in the hart's caches), the lookups that miss are out of line.
 [[gnu::always_inline]] inline int engine::trap_concurrent(uint32_t pid, uint32_t tid, uint32_t hart,
-                                                          uprobes_trap_context* ctx,
-                                                          uprobes_trap_info* info) {
+                                                          uprobes_trap_context* ctx) {
     if (hart >= max_harts)
-        return retry(info);
+        return retry();
     hart_rec& hr = harts_[hart];
     if (!enter_section(hr))
-        return retry(info);
+        return retry();
     process_rec* proc = hr.last_process;
     if (proc == nullptr || proc->pid != pid || !proc->used)
-        return concurrent_find_process(pid, tid, hr, ctx, info);
-    return concurrent_dispatch(*proc, tid, hr, ctx, info);
+        return concurrent_find_process(pid, tid, hr, ctx);
+    return concurrent_dispatch(*proc, tid, hr, ctx);
 }
 
 // The trapping process is `proc`: its site through the hart's cache, or the trampoline.
 [[gnu::always_inline]] inline int engine::concurrent_dispatch(process_rec& proc, uint32_t tid,
                                                               hart_rec& hr,
-                                                              uprobes_trap_context* ctx,
-                                                              uprobes_trap_info* info) {
+                                                              uprobes_trap_context* ctx) {
     const uint64_t pc = ctx->pc;
     const site_hot* h = hr.last_hot;
     if (h != nullptr && h->addr == pc - proc.bias && h->program == proc.program)
-        return concurrent_site_or_thread(proc, tid, hr, *h, ctx, info);
+        return concurrent_site_or_thread(proc, tid, hr, *h, ctx);
     if (pc - proc.xol_trap_base < xol_page_size) {
         if (pc == proc.xol)
-            return concurrent_return(proc, tid, hr, ctx, info);
-        return leave(hr, retry(info)); // the end of an out-of-line step
+            return concurrent_return(proc, tid, hr, ctx);
+        return leave(hr, retry()); // the end of an out-of-line step
     }
-    return concurrent_site(proc, tid, hr, nullptr, ctx, info); // it looks the site up
+    return concurrent_site(proc, tid, hr, nullptr, ctx); // it looks the site up
 }
 
 // trap_concurrent() for a process other than the hart's last one.
 [[gnu::noinline]] int engine::concurrent_find_process(uint32_t pid, uint32_t tid, hart_rec& hr,
-                                                      uprobes_trap_context* ctx,
-                                                      uprobes_trap_info* info) {
+                                                      uprobes_trap_context* ctx) {
     process_rec* proc = ready_ ? find_process(pid) : nullptr;
     if (proc == nullptr)
-        return leave(hr, retry(info));
+        return leave(hr, retry());
     hr.last_process = proc;
-    return concurrent_dispatch(*proc, tid, hr, ctx, info);
+    return concurrent_dispatch(*proc, tid, hr, ctx);
 }
 
 // The thread's record if it has one (the section creates none), through the hart's cache.
@@ -177,11 +173,10 @@ engine::concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr) c
 // thread record needed), else concurrent_thread_site(). Each is a tail call with its own frame.
 [[gnu::always_inline]] inline int engine::concurrent_site_or_thread(process_rec& proc, uint32_t tid,
                                                                     hart_rec& hr, const site_hot& h,
-                                                                    uprobes_trap_context* ctx,
-                                                                    uprobes_trap_info* info) {
+                                                                    uprobes_trap_context* ctx) {
     if (h.fast && h.path != hot_path::with_return)
-        return concurrent_site(proc, tid, hr, &h, ctx, info);
-    return concurrent_thread_site(proc, tid, hr, h, ctx, info);
+        return concurrent_site(proc, tid, hr, &h, ctx);
+    return concurrent_thread_site(proc, tid, hr, h, ctx);
 }
 
 // trap_body() for a site with one plain consumer in trace mode (hot_path simple or plain: its
@@ -191,25 +186,32 @@ engine::concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr) c
 // looked up here, in this frame (a hit spread over many sites costs one lookup more, no call
 // level more), and a site that needs the thread's record goes on to concurrent_thread_site().
 [[gnu::noinline]] int engine::concurrent_site(process_rec& proc, uint32_t tid, hart_rec& hr,
-                                              const site_hot* line, uprobes_trap_context* ctx,
-                                              uprobes_trap_info* info) {
+                                              const site_hot* line, uprobes_trap_context* ctx) {
     if (line == nullptr) {
-        line = find_hot(proc.program, ctx->pc - proc.bias, &hr.counters.lookup_slots);
+        // The table's home slot inline (find_hot's lookup without its call), beyond it out of
+        // line: a hit spread over many sites costs a hash and one slot more.
+        const uint64_t addr = ctx->pc - proc.bias;
+        const uint32_t program = proc.program;
+        const site_hot* hot = hot_;
+        line = site_table_.find_as(
+            site_index::hash(program, addr),
+            [=](uint32_t s) { return hot[s].addr == addr && hot[s].program == program; },
+            [=](uint32_t s) { return s != site_index::empty ? &hot[s] : nullptr; },
+            &hr.counters.lookup_slots);
         if (line == nullptr)
-            return leave(hr, retry(info));
+            return leave(hr, retry());
         hr.last_hot = line;
         if (!line->fast || line->path == hot_path::with_return)
-            return concurrent_thread_site(proc, tid, hr, *line, ctx, info);
+            return concurrent_thread_site(proc, tid, hr, *line, ctx);
     }
     const site_hot& h = *line;
     if (h.path == hot_path::general)
-        return leave(hr, retry(info));
+        return leave(hr, retry());
     const bool fires = consumer_fires(h, proc);
     if (fires && h.head.mode != UPROBES_MODE_TRACE)
-        return leave(hr, retry(info));
+        return leave(hr, retry());
     const uint64_t pc = ctx->pc;
     const unsigned fired = fires ? hot_entry_fire(h, proc, tid, pc, ctx) : 0;
-    set_info(info, UPROBES_TRAP_HANDLED);
     if ((fired & fired_handler) == 0 || ctx->pc == pc) {
         ctx->pc = simulate_from_hot_line(h, pc, ctx->x);
         if (fires) {
@@ -233,32 +235,30 @@ engine::concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr) c
 // (hot_path with_return), or a step in the thread's out-of-line slot, which must hold the
 // instruction already. A thread without its record, or a slot to write, retries.
 [[gnu::noinline]] int engine::concurrent_thread_site(process_rec& proc, uint32_t tid, hart_rec& hr,
-                                                     const site_hot& h, uprobes_trap_context* ctx,
-                                                     uprobes_trap_info* info) {
+                                                     const site_hot& h, uprobes_trap_context* ctx) {
     if (h.path == hot_path::general)
-        return leave(hr, retry(info));
+        return leave(hr, retry());
     const bool fires = consumer_fires(h, proc);
     if (fires && h.head.mode != UPROBES_MODE_TRACE)
-        return leave(hr, retry(info));
+        return leave(hr, retry());
     const uint64_t pc = ctx->pc;
     const auto site_slot = static_cast<uint32_t>(&h - hot_);
     thread_rec* t = proc.xol != 0 ? concurrent_thread(proc, tid, hr) : nullptr;
     if (t == nullptr)
-        return leave(hr, retry(info));
+        return leave(hr, retry());
     bool jump = false;
     if (!h.fast) {
         const decoded_insn& insn = sites_[site_slot].insn;
         if (insn.cls != insn_class::out_of_line || t->xol_slot == 0)
-            return leave(hr, retry(info));
+            return leave(hr, retry());
         jump = slot_jumps(proc, *t, site_slot, pc, false);
         if (!slot_holds(*t, insn, pc, jump))
-            return leave(hr, retry(info));
+            return leave(hr, retry());
     }
     // From here on the hit is taken.
     const unsigned fired = fires ? hot_entry_fire(h, proc, tid, pc, ctx) : 0;
     if (h.path == hot_path::with_return)
         push_onto(proc, *t, site_slot, ctx, hr.counters);
-    set_info(info, UPROBES_TRAP_HANDLED);
     if (fires)
         hr.counters.hits++;
     hr.counters.traps++;
@@ -272,7 +272,7 @@ engine::concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr) c
         return leave(hr, UPROBES_TRAP_HANDLED);
     }
     return leave(hr, enter_slot(proc, *t, sites_[site_slot].insn, site_slot, pc, jump, false, ctx,
-                                info, hr.counters));
+                                nullptr, hr.counters));
 }
 
 // Pops thread `t`'s entries down to `depth` (the entry at `depth` is this return's; `dropped`
@@ -291,18 +291,17 @@ engine::concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr) c
 // The trap on the trampoline, as pop_return() does it: the return's record into the record sink
 // here, the list of RETURN probes in concurrent_return_list().
 [[gnu::noinline]] int engine::concurrent_return(process_rec& proc, uint32_t tid, hart_rec& hr,
-                                                uprobes_trap_context* ctx,
-                                                uprobes_trap_info* info) {
+                                                uprobes_trap_context* ctx) {
     thread_rec* t = concurrent_thread(proc, tid, hr);
     if (t == nullptr)
-        return leave(hr, retry(info));
+        return leave(hr, retry());
     const uint64_t sp = ctx->x[2];
     uint32_t depth = t->depth;
     uint32_t dropped = 0;
     const return_entry* e;
     for (;;) {
         if (depth == 0)
-            return leave(hr, retry(info));
+            return leave(hr, retry());
         e = &t->stack[--depth];
         if (e->sp >= sp)
             break;
@@ -313,15 +312,14 @@ engine::concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr) c
         const site_rec& s = sites_[e->site];
         if (s.program != nil && s.generation == e->site_generation) {
             if (s.return_ring == nil || record_reserve_ == nullptr)
-                return concurrent_return_list(proc, tid, hr, *t, depth, dropped, ctx, info);
+                return concurrent_return_list(proc, tid, hr, *t, depth, dropped, ctx);
             site = &s;
         }
     }
     const uint64_t entry_pc = e->entry_pc;
     pop_entry(hr, *t, depth, dropped, ctx);
     if (site != nullptr)
-        return leave(hr, return_record(proc.pid, tid, *site, entry_pc, ctx, info, hr.counters));
-    set_info(info, UPROBES_TRAP_HANDLED);
+        return leave(hr, return_record(proc.pid, tid, *site, entry_pc, ctx, nullptr, hr.counters));
     return leave(hr, UPROBES_TRAP_HANDLED);
 }
 
@@ -330,13 +328,12 @@ engine::concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr) c
 // line: the usual return keeps a small frame.
 [[gnu::noinline]] int engine::concurrent_return_list(process_rec& proc, uint32_t tid, hart_rec& hr,
                                                      thread_rec& t, uint32_t depth,
-                                                     uint32_t dropped, uprobes_trap_context* ctx,
-                                                     uprobes_trap_info* info) {
+                                                     uint32_t dropped, uprobes_trap_context* ctx) {
     const return_entry& e = t.stack[depth];
     if (returns_stop(sites_[e.site], proc.pid))
-        return leave(hr, retry(info));
+        return leave(hr, retry());
     pop_entry(hr, t, depth, dropped, ctx);
-    return leave(hr, fire_returns(proc, tid, t, e, ctx, info, hr.counters));
+    return leave(hr, fire_returns(proc, tid, t, e, ctx, nullptr, hr.counters));
 }
 
 } // namespace ruprobes
@@ -347,7 +344,7 @@ extern "C" [[gnu::weak]] void os_uprobes_section_left(void) {}
 
 extern "C" int uprobes_trap_handler_concurrent(struct uprobes_trap_context* ctx, uint32_t pid,
                                                uint32_t tid, uint32_t hart) {
-    // No uprobes_trap_info: the kernel needs none for HANDLED or RETRY, and every path's
-    // set_info() folds away for a null one.
-    return ruprobes::c_abi_engine.trap_concurrent(pid, tid, hart, ctx, nullptr);
+    // No uprobes_trap_info: the kernel needs none for HANDLED or RETRY (the engine's shared
+    // pieces get a null one, and their set_info() folds away).
+    return ruprobes::c_abi_engine.trap_concurrent(pid, tid, hart, ctx);
 }

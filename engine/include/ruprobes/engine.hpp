@@ -284,8 +284,7 @@ public:
     int trap_locked(uint32_t pid, uint32_t tid, uprobes_trap_context* ctx, uprobes_trap_info* info);
     // trap_thread() without the lock, on hart `hart`: HANDLED for the hits it can take alone,
     // else RETRY with nothing changed (uprobes_trap_handler_concurrent; concurrent_hit.cpp).
-    int trap_concurrent(uint32_t pid, uint32_t tid, uint32_t hart, uprobes_trap_context* ctx,
-                        uprobes_trap_info* info);
+    int trap_concurrent(uint32_t pid, uint32_t tid, uint32_t hart, uprobes_trap_context* ctx);
     // Brackets every change to what trap_concurrent() reads (the C ABI's writers, a new thread
     // record): begin_write() waits until no hart reads the tables and keeps new readers out
     // until the matching end_write(). Nested brackets are one. Under the engine's lock.
@@ -431,21 +430,19 @@ private:
     void leave_section(hart_rec& hr);
     int leave(hart_rec& hr, int action);
     int concurrent_dispatch(process_rec& proc, uint32_t tid, hart_rec& hr,
-                            uprobes_trap_context* ctx, uprobes_trap_info* info);
-    int concurrent_find_process(uint32_t pid, uint32_t tid, hart_rec& hr, uprobes_trap_context* ctx,
-                                uprobes_trap_info* info);
+                            uprobes_trap_context* ctx);
+    int concurrent_find_process(uint32_t pid, uint32_t tid, hart_rec& hr,
+                                uprobes_trap_context* ctx);
     int concurrent_site_or_thread(process_rec& proc, uint32_t tid, hart_rec& hr, const site_hot& h,
-                                  uprobes_trap_context* ctx, uprobes_trap_info* info);
+                                  uprobes_trap_context* ctx);
     int concurrent_site(process_rec& proc, uint32_t tid, hart_rec& hr, const site_hot* line,
-                        uprobes_trap_context* ctx, uprobes_trap_info* info);
+                        uprobes_trap_context* ctx);
     int concurrent_thread_site(process_rec& proc, uint32_t tid, hart_rec& hr, const site_hot& h,
-                               uprobes_trap_context* ctx, uprobes_trap_info* info);
-    int concurrent_return(process_rec& proc, uint32_t tid, hart_rec& hr, uprobes_trap_context* ctx,
-                          uprobes_trap_info* info);
+                               uprobes_trap_context* ctx);
+    int concurrent_return(process_rec& proc, uint32_t tid, hart_rec& hr, uprobes_trap_context* ctx);
     thread_rec* concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr) const;
     int concurrent_return_list(process_rec& proc, uint32_t tid, hart_rec& hr, thread_rec& t,
-                               uint32_t depth, uint32_t dropped, uprobes_trap_context* ctx,
-                               uprobes_trap_info* info);
+                               uint32_t depth, uint32_t dropped, uprobes_trap_context* ctx);
 
     uprobes_limits limits_ = {};
     bool ready_ = false;
