@@ -169,6 +169,14 @@ engine::concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr) c
            (h.path == hot_path::simple || h.pid == UPROBES_ANY_PID || h.pid == proc.pid);
 }
 
+// Whether the lock-free path takes a hit on the site of `h` in `proc`: one plain consumer (not
+// hot_path general) that, when it fires there (`fires`), is in trace mode.
+[[gnu::always_inline]] inline bool takes_site(const site_hot& h, const process_rec& proc,
+                                              bool& fires) {
+    fires = consumer_fires(h, proc);
+    return h.path != hot_path::general && (!fires || h.head.mode == UPROBES_MODE_TRACE);
+}
+
 // The site's hit: concurrent_site() when its instruction runs inline and no return is pushed (no
 // thread record needed), else concurrent_thread_site(). Each is a tail call with its own frame.
 [[gnu::always_inline]] inline int engine::concurrent_site_or_thread(process_rec& proc, uint32_t tid,
@@ -205,10 +213,8 @@ engine::concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr) c
             return concurrent_thread_site(proc, tid, hr, *line, ctx);
     }
     const site_hot& h = *line;
-    if (h.path == hot_path::general)
-        return leave(hr, retry());
-    const bool fires = consumer_fires(h, proc);
-    if (fires && h.head.mode != UPROBES_MODE_TRACE)
+    bool fires;
+    if (!takes_site(h, proc, fires))
         return leave(hr, retry());
     const uint64_t pc = ctx->pc;
     const unsigned fired = fires ? hot_entry_fire(h, proc, tid, pc, ctx) : 0;
@@ -218,15 +224,11 @@ engine::concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr) c
             hr.counters.fast_hits++; // a trap, a lookup of one slot, a hit and a simulation
         } else {
             hr.counters.simulated++;
-            hr.counters.traps++;
-            hr.counters.lookups++;
-            hr.counters.lookup_slots++;
+            count_trap_lookup(hr.counters);
         }
     } else { // the handler moved the thread: the instruction is skipped
         hr.counters.hits++;
-        hr.counters.traps++;
-        hr.counters.lookups++;
-        hr.counters.lookup_slots++;
+        count_trap_lookup(hr.counters);
     }
     return leave(hr, UPROBES_TRAP_HANDLED);
 }
@@ -236,10 +238,8 @@ engine::concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr) c
 // instruction already. A thread without its record, or a slot to write, retries.
 [[gnu::noinline]] int engine::concurrent_thread_site(process_rec& proc, uint32_t tid, hart_rec& hr,
                                                      const site_hot& h, uprobes_trap_context* ctx) {
-    if (h.path == hot_path::general)
-        return leave(hr, retry());
-    const bool fires = consumer_fires(h, proc);
-    if (fires && h.head.mode != UPROBES_MODE_TRACE)
+    bool fires;
+    if (!takes_site(h, proc, fires))
         return leave(hr, retry());
     const uint64_t pc = ctx->pc;
     const auto site_slot = static_cast<uint32_t>(&h - hot_);
@@ -261,9 +261,7 @@ engine::concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr) c
         push_onto(proc, *t, site_slot, ctx, hr.counters);
     if (fires)
         hr.counters.hits++;
-    hr.counters.traps++;
-    hr.counters.lookups++;
-    hr.counters.lookup_slots++;
+    count_trap_lookup(hr.counters);
     if ((fired & fired_handler) != 0 && ctx->pc != pc)
         return leave(hr, UPROBES_TRAP_HANDLED); // the handler moved the thread: skipped
     if (h.fast) {

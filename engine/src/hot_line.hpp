@@ -66,16 +66,7 @@ struct hot_offsets {
             // probe_id, kind, flags 0, reserved 0: one store.
             *reinterpret_cast<hit_word*>(&r->probe_id) =
                 uint64_t(h.head.probe_id) | uint64_t(h.head.kind) << 32;
-            r->a[0] = ctx->x[10];
-            r->a[1] = ctx->x[11];
-            r->a[2] = ctx->x[12];
-            r->a[3] = ctx->x[13];
-            r->a[4] = ctx->x[14];
-            r->a[5] = ctx->x[15];
-            r->a[6] = ctx->x[16];
-            r->a[7] = ctx->x[17];
-            r->sp = ctx->x[2];
-            r->ra = ctx->x[1];
+            store_record_registers(r, ctx);
             r->ret = 0;
             record_commit_(r, record_user_);
         }

@@ -141,16 +141,7 @@ engine::return_record(uint32_t pid, uint32_t tid, const site_rec& site, uint64_t
         *reinterpret_cast<hit_word*>(&r->probe_id) = uint64_t(probe_id) |
                                                      uint64_t(UPROBES_KIND_RETURN) << 32 |
                                                      uint64_t(UPROBES_HIT_RETURN_VALUE) << 40;
-        r->a[0] = ctx->x[10];
-        r->a[1] = ctx->x[11];
-        r->a[2] = ctx->x[12];
-        r->a[3] = ctx->x[13];
-        r->a[4] = ctx->x[14];
-        r->a[5] = ctx->x[15];
-        r->a[6] = ctx->x[16];
-        r->a[7] = ctx->x[17];
-        r->sp = ctx->x[2];
-        r->ra = ctx->x[1];
+        store_record_registers(r, ctx);
         r->ret = ctx->x[10];
         record_commit_(r, record_user_);
     }

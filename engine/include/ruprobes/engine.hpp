@@ -221,6 +221,13 @@ struct hart_counters {
     uint64_t return_hits = 0, return_dropped = 0, return_skipped = 0;
 };
 
+// A trap and its site lookup of one slot, counted in a hart's counters.
+inline void count_trap_lookup(hart_counters& c) {
+    c.traps++;
+    c.lookups++;
+    c.lookup_slots++;
+}
+
 // One hart's part of the engine for the hits it takes without the lock: whether it is reading
 // the tables now, its caches of the last process, site and thread (checked by key, as the
 // engine's own), and its counters. Only that hart writes it, but for in_section, which writers
@@ -499,6 +506,24 @@ private:
 // lock; the engine's own tests look at its state through this object.
 extern engine c_abi_engine;
 
+// The registers a record carries, from the trap's context: a0..a7, sp, ra, spelled out (a loop
+// here becomes a memcpy call, slow in a kernel with a byte-wise memcpy). `Record` is
+// uprobes_hit_record (the record sink's) or uprobes_hit.
+template <typename Record>
+[[gnu::always_inline]] inline void store_record_registers(Record* r,
+                                                          const uprobes_trap_context* ctx) {
+    r->a[0] = ctx->x[10];
+    r->a[1] = ctx->x[11];
+    r->a[2] = ctx->x[12];
+    r->a[3] = ctx->x[13];
+    r->a[4] = ctx->x[14];
+    r->a[5] = ctx->x[15];
+    r->a[6] = ctx->x[16];
+    r->a[7] = ctx->x[17];
+    r->sp = ctx->x[2];
+    r->ra = ctx->x[1];
+}
+
 // A hit record of probe `id` at `pc` (inline, field by field, no memset: it runs for every hit
 // that a handler, condition or sink wants). hit_count is the caller's.
 inline void fill_hit_record(uprobes_hit& hit, int32_t id, uint8_t kind, uint8_t mode,
@@ -512,17 +537,7 @@ inline void fill_hit_record(uprobes_hit& hit, int32_t id, uint8_t kind, uint8_t 
     hit.tid = tid;
     hit.pc = pc;
     hit.time_ns = now;
-    // Spelled out: a loop here becomes a memcpy call, slow in a kernel with a byte-wise memcpy.
-    hit.a[0] = ctx->x[10];
-    hit.a[1] = ctx->x[11];
-    hit.a[2] = ctx->x[12];
-    hit.a[3] = ctx->x[13];
-    hit.a[4] = ctx->x[14];
-    hit.a[5] = ctx->x[15];
-    hit.a[6] = ctx->x[16];
-    hit.a[7] = ctx->x[17];
-    hit.sp = ctx->x[2];
-    hit.ra = ctx->x[1];
+    store_record_registers(&hit, ctx);
     hit.retval = 0;
     hit.cookie = cookie;
 }
