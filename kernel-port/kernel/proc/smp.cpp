@@ -39,16 +39,7 @@ uint64_t hart_bit(uint32_t index) {
 } // namespace
 
 extern "C" void big_lock_wake_sleepers() {
-    const uint64_t sleepers = __atomic_load_n(&big_lock_sleepers, __ATOMIC_ACQUIRE);
-    uint64_t mask = 0;
-    for (uint32_t i = 0; i < harts_online; i++) {
-        if ((sleepers & (uint64_t{1} << i)) != 0) {
-            mask |= hart_bit(i);
-        }
-    }
-    if (mask != 0) {
-        sbi::send_ipi(mask, 0);
-    }
+    smp_kick_harts(__atomic_load_n(&big_lock_sleepers, __ATOMIC_ACQUIRE));
 }
 
 namespace {
@@ -159,17 +150,7 @@ void sleeping_lock_acquire(sleeping_spinlock& lock) {
 void sleeping_lock_release(sleeping_spinlock& lock) {
     __atomic_store_n(&lock.holder, 0, __ATOMIC_RELEASE);
     __atomic_thread_fence(__ATOMIC_SEQ_CST); // the store before the look at the sleepers
-    const uint32_t sleepers = __atomic_load_n(&lock.sleepers, __ATOMIC_RELAXED);
-    if (sleepers == 0) {
-        return;
-    }
-    uint64_t mask = 0;
-    for (uint32_t i = 0; i < harts_online; i++) {
-        if ((sleepers & (uint32_t{1} << i)) != 0) {
-            mask |= hart_bit(i);
-        }
-    }
-    sbi::send_ipi(mask, 0);
+    smp_kick_harts(__atomic_load_n(&lock.sleepers, __ATOMIC_RELAXED));
 }
 
 void smp_kick_harts(uint64_t indexes) {

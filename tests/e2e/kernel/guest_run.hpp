@@ -73,4 +73,18 @@ inline bool contains(const std::string& text, const std::string& needle) {
     return text.find(needle) != std::string::npos;
 }
 
+// The self-test boot on 4 harts: every case passed, the kernel exited 0 after init took back
+// every frame, nothing was killed and nothing panicked.
+inline void expect_selftest_passed_on_four_harts(const guest_run& run) {
+    ASSERT_TRUE(run.status.has_value()) << run.console;
+    EXPECT_EQ(*run.status, 0) << run.console;
+    EXPECT_TRUE(contains(run.console, "smp: 4 harts online")) << run.console;
+    EXPECT_TRUE(contains(run.console, "selftest: 14 passed, 0 failed")) << run.console;
+    EXPECT_FALSE(contains(run.console, "FAIL")) << run.console;
+    EXPECT_FALSE(contains(run.console, "killed:")) << run.console;
+    EXPECT_FALSE(contains(run.console, "kernel panic")) << run.console;
+    EXPECT_TRUE(contains(run.console, "init: 0 frames not returned by exited processes"))
+        << run.console;
+}
+
 } // namespace ruprobes::test

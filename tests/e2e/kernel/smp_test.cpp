@@ -58,15 +58,7 @@ TEST(KernelSmp, SpinnersAndFibShareFourHarts) {
 }
 
 TEST_F(KernelSmpSelftest, AllPassOnFourHarts) {
-    ASSERT_TRUE(run().status.has_value()) << run().console;
-    EXPECT_EQ(*run().status, 0) << run().console;
-    EXPECT_TRUE(contains(run().console, "smp: 4 harts online")) << run().console;
-    EXPECT_TRUE(contains(run().console, "selftest: 14 passed, 0 failed")) << run().console;
-    EXPECT_FALSE(contains(run().console, "FAIL")) << run().console;
-    EXPECT_FALSE(contains(run().console, "killed:")) << run().console;
-    EXPECT_FALSE(contains(run().console, "kernel panic")) << run().console;
-    EXPECT_TRUE(contains(run().console, "init: 0 frames not returned by exited processes"))
-        << run().console;
+    ruprobes::test::expect_selftest_passed_on_four_harts(run());
 }
 
 TEST_F(KernelSmpSelftest, FourCpuBoundProcessesRightOnSeveralHarts) {

@@ -105,13 +105,7 @@ protected:
 
     // A trace-mode probe whose hits the record sink takes (no handler, cookie 0).
     int add(uint64_t addr, uint8_t kind = UPROBES_KIND_INSN, uint32_t pid = UPROBES_ANY_PID) {
-        uprobes_probe_spec spec = {};
-        spec.path = "/bin/sum";
-        spec.addr = addr;
-        spec.kind = kind;
-        spec.mode = UPROBES_MODE_TRACE;
-        spec.pid = pid;
-        return uprobe_register_spec(&spec);
+        return add_probe_with_cookie(addr, 0, kind, UPROBES_MODE_TRACE, pid);
     }
 
     // One trap as a kernel takes it: the lock-free handler on `hart`, and on RETRY (which must

@@ -103,16 +103,24 @@ protected:
         static_cast<engine_test*>(user)->hits.push_back(*hit);
     }
 
+    // A probe with its address as cookie (which the hit records show).
     int add_probe(uint64_t addr, uint8_t kind = UPROBES_KIND_INSN,
                   uint8_t mode = UPROBES_MODE_TRACE, uint32_t pid = UPROBES_ANY_PID,
                   const char* path = "/bin/sum") {
+        return add_probe_with_cookie(addr, addr, kind, mode, pid, path);
+    }
+
+    // The same with `cookie` (0: the record sink takes a trace probe's hits).
+    int add_probe_with_cookie(uint64_t addr, uint64_t cookie, uint8_t kind = UPROBES_KIND_INSN,
+                              uint8_t mode = UPROBES_MODE_TRACE, uint32_t pid = UPROBES_ANY_PID,
+                              const char* path = "/bin/sum") {
         uprobes_probe_spec spec = {};
         spec.path = path;
         spec.addr = addr;
         spec.kind = kind;
         spec.mode = mode;
         spec.pid = pid;
-        spec.cookie = addr;
+        spec.cookie = cookie;
         return uprobe_register_spec(&spec);
     }
 

@@ -52,14 +52,7 @@ protected:
 
     int add(uint64_t addr, uint64_t cookie, uint8_t mode = UPROBES_MODE_TRACE,
             uint8_t kind = UPROBES_KIND_INSN, uint32_t pid = UPROBES_ANY_PID) {
-        uprobes_probe_spec spec = {};
-        spec.path = "/bin/sum";
-        spec.addr = addr;
-        spec.kind = kind;
-        spec.mode = mode;
-        spec.pid = pid;
-        spec.cookie = cookie;
-        return uprobe_register_spec(&spec);
+        return add_probe_with_cookie(addr, cookie, kind, mode, pid);
     }
 
     record_sink records;
