@@ -17,6 +17,13 @@
 //                  on several harts each runs on its own, so the row over the simulated hit's
 //                  is what a hit costs more when 4 harts hit one probe together (the big
 //                  kernel lock; kernel-port/README.md, "SMP"). In-kernel handler only.
+//   null syscall, 4 at once  (4 x syscall_bench N at once) - (4 x loop N at once), divided by 4N:
+//                  the same on the trap path without the engine, printed on its own line: how
+//                  the kernel itself scales with the harts (what a hit on several harts can
+//                  gain at most).
+//   user code, 4 at once  (4 x loop 50N at once) - (4 x loop N at once), divided by 4 x 49N: no
+//                  trap at all, printed on its own line: how well the machine runs the harts at
+//                  once (under MTTCG, one host thread a hart).
 //
 // each divided by N. Time all harts spent idle (wfi) during a run is subtracted, so that under
 // `-icount` (the harts run in turn) a run's time is the instructions it took.
@@ -120,7 +127,7 @@ struct variant {
 };
 
 // Commands: 0 loop N, 1 syscall_bench N, 2 insns N, 3 loop N 1, 4 loop N 100, 5 loop N 10000,
-// 6 loop 0 10000 (exec only).
+// 6 loop 0 10000 (exec only), 7 loop 50N (user code only, for the harts' scaling).
 variant variants[] = {
     {"loop (baseline)", 0, -1, nullptr},
     {"null syscall (getpid)", 1, 0, nullptr},
@@ -150,8 +157,17 @@ variant variants[] = {
     {"loop 0 (baseline)", 6, -1, nullptr, -1, true},
     {"4 x loop N (baseline)", 0, -1, nullptr, -1, true, 4},
     {"simulated hit, 4 at once", 0, 15, [] { return arm_loop_step(); }, -1, false, 4},
+    {"null syscall, 4 at once", 1, 15, nullptr, -1, true, 4},
+    {"4 x loop 50N (user code)", 7, 15, nullptr, -1, true, 4},
 };
-constexpr int four_at_once = 16; // the row above (not run with the host: in-kernel only)
+constexpr int four_at_once =
+    16; // "simulated hit, 4 at once" (not run with the host: in-kernel only)
+// The kernel's own scaling, no probe: 4 x syscall_bench N at once over 4 x loop N at once, per
+// call. What the harts cannot gain on the trap path without the engine, the hits cannot either.
+constexpr int syscalls_four_at_once = 17;
+// And without any trap: 4 x loop 50N at once over 4 x loop N at once, per iteration (user code
+// only: how the machine runs the harts at once, the ceiling of the two rows above).
+constexpr int user_code_four_at_once = 18;
 
 // Each round's timed run of the row above: its time and the harts the 4 ran on.
 uint64_t four_round_ns[rounds];
@@ -230,7 +246,7 @@ int run_probe_bench() {
         }
         n = n == 0 ? 100000 : n;
     }
-    char commands[7][48];
+    char commands[8][48];
     ksnprintf(commands[0], sizeof(commands[0]), "/bin/loop %lu", n);
     ksnprintf(commands[1], sizeof(commands[1]), "/bin/syscall_bench %lu", n);
     ksnprintf(commands[2], sizeof(commands[2]), "/bin/insns %lu", n);
@@ -238,6 +254,7 @@ int run_probe_bench() {
     ksnprintf(commands[4], sizeof(commands[4]), "/bin/loop %lu 100", n);
     ksnprintf(commands[5], sizeof(commands[5]), "/bin/loop %lu 10000", n);
     ksnprintf(commands[6], sizeof(commands[6]), "/bin/loop 0 10000");
+    ksnprintf(commands[7], sizeof(commands[7]), "/bin/loop %lu", 50 * n);
     const bool host = kernel_flag("ruprobes.bench.host");
     with_handler = !host;
     if (host) {
@@ -322,6 +339,20 @@ int run_probe_bench() {
         // Every round too: where the harts run in turn (QEMU -icount), how much the 4 overlapped
         // differs from run to run, and the fastest run is the one where they overlapped least.
         const variant& base = variants[variants[four_at_once].baseline];
+        const uint64_t calls =
+            per_op_tenths(variants[syscalls_four_at_once].best_ns,
+                          variants[variants[syscalls_four_at_once].baseline].best_ns, 4 * n);
+        kprintf("bench: null syscall, 4 at once: %lu.%lu ns per call, fastest run on %d of %u "
+                "harts\n",
+                calls / 10, calls % 10, count_bits(variants[syscalls_four_at_once].best_harts),
+                harts_online);
+        const variant& user = variants[user_code_four_at_once];
+        const uint64_t iteration_hundredths =
+            user.best_ns > base.best_ns ? (user.best_ns - base.best_ns) * 100 / (4 * 49 * n) : 0;
+        kprintf("bench: user code, 4 at once: %lu.%02lu ns per loop iteration, fastest run on %d "
+                "of %u harts\n",
+                iteration_hundredths / 100, iteration_hundredths % 100, count_bits(user.best_harts),
+                harts_online);
         for (int r = 0; r < rounds; r++) {
             const uint64_t tenths = per_op_tenths(four_round_ns[r], base.best_ns, 4 * n);
             kprintf("bench: 4 at once, round %d: %lu.%lu ns per hit, the 4 ran on %d of %u harts\n",

@@ -30,6 +30,7 @@ namespace {
 
 struct measurement {
     double seconds = 0;
+    double gdb_cpu_seconds = 0; // gdb's own CPU time (user + system) over the same stops
     int hits = 0;
     double packets_per_stop = 0;
     bool ok = false;
@@ -47,11 +48,11 @@ std::string write_script(const temp_dir& dir, const std::string& target, int hit
       << "set $hits = 0\nset $limit = " << hits << "\n"
       << "break step\n"
       << "commands\nsilent\nset $hits = $hits + 1\n"
-      << "if $hits == 1\npython t0 = time.time()\nend\n"
+      << "if $hits == 1\npython t0 = time.time(); c0 = time.process_time()\nend\n"
       << "if $hits < $limit\ncontinue\nend\nend\n"
       << "continue\n"
-      << "python print('BENCH hits %d seconds %.6f' % (int(gdb.parse_and_eval('$hits')) - 1, "
-         "time.time() - t0))\n"
+      << "python print('BENCH hits %d seconds %.6f cpu %.6f' % "
+         "(int(gdb.parse_and_eval('$hits')) - 1, time.time() - t0, time.process_time() - c0))\n"
       << "set $hits = 0\nset $limit = " << debug_hits << "\n"
       << "set debug remote 1\ncontinue\nset debug remote 0\n"
       << "kill\n";
@@ -61,9 +62,11 @@ std::string write_script(const temp_dir& dir, const std::string& target, int hit
 measurement parse(const std::string& out) {
     measurement m;
     std::smatch match;
-    if (std::regex_search(out, match, std::regex("BENCH hits (\\d+) seconds ([0-9.]+)"))) {
+    if (std::regex_search(out, match,
+                          std::regex("BENCH hits (\\d+) seconds ([0-9.]+) cpu ([0-9.]+)"))) {
         m.hits = std::stoi(match[1]);
         m.seconds = std::stod(match[2]);
+        m.gdb_cpu_seconds = std::stod(match[3]);
         m.ok = m.hits > 0 && m.seconds > 0;
     }
     size_t sends = 0;
@@ -123,6 +126,8 @@ int main(int argc, char** argv) {
     // Interleaved rounds (A, B, A, B, …) and the median rate of each: a busy machine slows
     // whichever runs at the time, not one side only.
     std::vector<double> rates_a, rates_b, rates_kernel_step;
+    // gdb's own CPU per stop (ms), and the wall time per stop through QEMU's gdbstub (ms).
+    std::vector<double> cpu_a, cpu_b, cpu_kernel_step, stop_ms_b;
     measurement a, b, kernel_step;
     for (int r = 0; r < rounds; r++) {
         a = through_ruprobesd(hits, true);
@@ -133,6 +138,10 @@ int main(int argc, char** argv) {
         rates_a.push_back(a.hits / a.seconds);
         rates_b.push_back(b.hits / b.seconds);
         rates_kernel_step.push_back(kernel_step.hits / kernel_step.seconds);
+        cpu_a.push_back(a.gdb_cpu_seconds * 1e3 / a.hits);
+        cpu_b.push_back(b.gdb_cpu_seconds * 1e3 / b.hits);
+        cpu_kernel_step.push_back(kernel_step.gdb_cpu_seconds * 1e3 / kernel_step.hits);
+        stop_ms_b.push_back(b.seconds * 1e3 / b.hits);
     }
     auto median = [](std::vector<double> v) {
         std::sort(v.begin(), v.end());
@@ -156,5 +165,18 @@ int main(int argc, char** argv) {
     std::printf("  ratio ruprobesd / QEMU gdbstub: %.3f (goal >= 2.0)\n", rate_a / rate_b);
     std::printf("  ratio ruprobesd --no-host-step / QEMU gdbstub: %.3f\n",
                 median(rates_kernel_step) / rate_b);
+    // gdb does the same work at every stop whichever stub answers (the breakpoint's commands,
+    // its step over the breakpoint); a stub can only take its own time off. So the ratio can
+    // be at most QEMU's time per stop over gdb's own CPU per stop through ruprobesd.
+    const double gdb_cpu_a = median(cpu_a);
+    std::printf(
+        "  gdb's own CPU per stop (user + system, over the timed stops): ruprobesd %.3f ms, "
+        "QEMU gdbstub %.3f ms, ruprobesd --no-host-step %.3f ms\n",
+        gdb_cpu_a, median(cpu_b), median(cpu_kernel_step));
+    std::printf(
+        "  ceiling of the ratio with this gdb and script: QEMU gdbstub's %.3f ms per stop / "
+        "gdb's own %.3f ms per stop through ruprobesd = %.3f (ruprobesd and the kernel "
+        "answering in no time)\n",
+        median(stop_ms_b), gdb_cpu_a, median(stop_ms_b) / gdb_cpu_a);
     return 0;
 }

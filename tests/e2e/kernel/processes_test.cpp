@@ -184,6 +184,9 @@ TEST(KernelBench, RunsAndPrintsRatios) {
     EXPECT_TRUE(contains(run.console, "bench: round-robin hit, 1 site")) << run.console;
     EXPECT_TRUE(contains(run.console, "bench: round-robin hit, 100 sites")) << run.console;
     EXPECT_TRUE(contains(run.console, "bench: round-robin hit, 10000 sites")) << run.console;
+    // The smp benchmark's controls: the trap path without the engine, and user code alone.
+    EXPECT_TRUE(contains(run.console, "bench: null syscall, 4 at once: ")) << run.console;
+    EXPECT_TRUE(contains(run.console, "bench: user code, 4 at once: ")) << run.console;
     EXPECT_TRUE(contains(run.console, "bench: done")) << run.console;
 }
 

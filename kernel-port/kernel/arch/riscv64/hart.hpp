@@ -15,7 +15,9 @@ struct process;
 constexpr uint32_t max_harts = 8;
 constexpr size_t hart_stack_size = 16384;
 
-struct hart_local {
+// One cache line or more each (alignas): the lock-free hit path writes its hart's fields at every
+// hit, and two harts must not share a line for it.
+struct alignas(64) hart_local {
     uint64_t boot_sp = 0;              // 0: the stack a started hart begins on (entry.S)
     process* running = nullptr;        // current_process(); nullptr in the scheduler's loop
     uint64_t* active_root = nullptr;   // the page table in this hart's satp (mm/page_table.cpp)
