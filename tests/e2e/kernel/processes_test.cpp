@@ -66,9 +66,12 @@ TEST(KernelProcesses, UnknownProgramIsReportedAndFails) {
 }
 
 // Two spinning processes never make a system call: fib and hello only finish because the timer
-// preempts them, and init kills them at the end.
+// preempts them, and init kills them at the end. The foreground first sleeps 200 ms, some 20
+// time slices, so that each spinner surely runs far enough to say so: on a busy host a slice
+// can end before its process ran a single instruction (QEMU's clock runs on while the host
+// holds QEMU back), and fib alone finishes within one slice.
 TEST(KernelProcesses, SeveralProcessesRunAtOnce) {
-    auto run = run_guest("/bin/spin &; /bin/spin &; /bin/fib 18; /bin/hello");
+    auto run = run_guest("/bin/spin &; /bin/spin &; /bin/sleep 200 pause; /bin/fib 18; /bin/hello");
     ASSERT_TRUE(run.status.has_value()) << run.console;
     EXPECT_EQ(*run.status, 0) << run.console;
     EXPECT_TRUE(contains(run.console, "spin: pid 2 spinning")) << run.console;
