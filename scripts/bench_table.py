@@ -349,6 +349,13 @@ def add_gdb(t, text, status):
         t.note("gdb", f"ruprobesd {float(a.group(1)):.0f} stops/s ({a.group(2)} packets per stop), "
                f"QEMU gdbstub {float(b.group(1)):.0f} stops/s ({b.group(2)} packets per stop)"
                + (f", ruprobesd --no-host-step {float(k.group(1)):.0f} stops/s" if k else ""))
+    cpu = re.search(r"gdb's own CPU per stop[^:]*: ruprobesd " + NUMBER + r" ms, QEMU gdbstub "
+                    + NUMBER + r" ms", text)
+    ceiling = find(r"ceiling of the ratio with this gdb and script: .* = " + NUMBER, text)
+    if cpu and ceiling is not None:
+        t.note("gdb", f"gdb's own CPU per stop: {cpu.group(1)} ms through ruprobesd, "
+               f"{cpu.group(2)} ms through QEMU's gdbstub; ceiling of the ratio (ruprobesd and "
+               f"the kernel answering in no time) {ceiling:.3f}")
     return ratio is not None
 
 

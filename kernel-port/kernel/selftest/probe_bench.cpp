@@ -160,8 +160,8 @@ variant variants[] = {
     {"null syscall, 4 at once", 1, 15, nullptr, -1, true, 4},
     {"4 x loop 50N (user code)", 7, 15, nullptr, -1, true, 4},
 };
-constexpr int four_at_once =
-    16; // "simulated hit, 4 at once" (not run with the host: in-kernel only)
+// "simulated hit, 4 at once" (not run with the host: in-kernel only).
+constexpr int four_at_once = 16;
 // The kernel's own scaling, no probe: 4 x syscall_bench N at once over 4 x loop N at once, per
 // call. What the harts cannot gain on the trap path without the engine, the hits cannot either.
 constexpr int syscalls_four_at_once = 17;

@@ -12,7 +12,10 @@
 // computed by the daemon), in the same interleaved rounds, to show what that step costs. The target
 // descriptions differ, and with them how gdb steps over the breakpoint: ruprobesd's target.xml says
 // osabi none, so gdb steps with vCont;s; QEMU's says no osabi, so gdb takes GNU/Linux from the ELF
-// and steps with a temporary breakpoint on the next instruction.
+// and steps with a temporary breakpoint on the next instruction. gdb also measures its own CPU time
+// (user + system) over the timed stops: the same work at every stop whichever stub answers, so
+// QEMU's time per stop over gdb's own CPU per stop through ruprobesd is the highest ratio any
+// stub could reach with this gdb and script (printed as the ceiling).
 #include "../../e2e/gdb/gdb_session.hpp"
 #include "ruprobes_test/free_port.hpp"
 #include "ruprobes_test/qemu_guest.hpp"
