@@ -234,7 +234,7 @@ result<void> engine::unregister_probe(int32_t id) {
     error outcome = error::ok;
     for (uint32_t i = prog.process_head; i != nil; i = processes_[i].next_in_program) {
         const process_rec& proc = processes_[i];
-        bool before = p->pid == UPROBES_ANY_PID || p->pid == proc.pid || armed_for(site, proc.pid);
+        bool before = applies(*p, proc.pid) || armed_for(site, proc.pid);
         if (!before || armed_for(site, proc.pid))
             continue;
         result<void> r = disarm(proc, site);

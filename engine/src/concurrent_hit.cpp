@@ -273,19 +273,6 @@ engine::concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr) c
                                 nullptr, hr.counters));
 }
 
-// Pops thread `t`'s entries down to `depth` (the entry at `depth` is this return's; `dropped`
-// skipped above it) and moves the thread to the real return address, as pop_return() does.
-[[gnu::always_inline]] inline void pop_entry(hart_rec& hr, thread_rec& t, uint32_t depth,
-                                             uint32_t dropped, uprobes_trap_context* ctx) {
-    const return_entry& e = t.stack[depth];
-    t.depth = depth;
-    hr.counters.return_dropped += dropped;
-    hr.counters.traps++;
-    hr.counters.return_hits++;
-    ctx->pc = e.orig_ra;
-    ctx->x[1] = e.orig_ra;
-}
-
 // The trap on the trampoline, as pop_return() does it: the return's record into the record sink
 // here, the list of RETURN probes in concurrent_return_list().
 [[gnu::noinline]] int engine::concurrent_return(process_rec& proc, uint32_t tid, hart_rec& hr,
@@ -293,29 +280,22 @@ engine::concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr) c
     thread_rec* t = concurrent_thread(proc, tid, hr);
     if (t == nullptr)
         return leave(hr, retry());
-    const uint64_t sp = ctx->x[2];
-    uint32_t depth = t->depth;
-    uint32_t dropped = 0;
-    const return_entry* e;
-    for (;;) {
-        if (depth == 0)
-            return leave(hr, retry());
-        e = &t->stack[--depth];
-        if (e->sp >= sp)
-            break;
-        dropped++;
-    }
+    uint32_t depth;
+    const return_entry* e = returning_entry(*t, ctx->x[2], depth);
+    if (e == nullptr)
+        return leave(hr, retry());
     const site_rec* site = nullptr;
     if (e->site != nil) {
         const site_rec& s = sites_[e->site];
         if (s.program != nil && s.generation == e->site_generation) {
             if (s.return_ring == nil || record_reserve_ == nullptr)
-                return concurrent_return_list(proc, tid, hr, *t, depth, dropped, ctx);
+                return concurrent_return_list(proc, tid, hr, *t, depth, ctx);
             site = &s;
         }
     }
     const uint64_t entry_pc = e->entry_pc;
-    pop_entry(hr, *t, depth, dropped, ctx);
+    hr.counters.traps++;
+    pop_to(*t, depth, ctx, hr.counters);
     if (site != nullptr)
         return leave(hr, return_record(proc.pid, tid, *site, entry_pc, ctx, nullptr, hr.counters));
     return leave(hr, UPROBES_TRAP_HANDLED);
@@ -326,11 +306,12 @@ engine::concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr) c
 // line: the usual return keeps a small frame.
 [[gnu::noinline]] int engine::concurrent_return_list(process_rec& proc, uint32_t tid, hart_rec& hr,
                                                      thread_rec& t, uint32_t depth,
-                                                     uint32_t dropped, uprobes_trap_context* ctx) {
+                                                     uprobes_trap_context* ctx) {
     const return_entry& e = t.stack[depth];
     if (returns_stop(sites_[e.site], proc.pid))
         return leave(hr, retry());
-    pop_entry(hr, t, depth, dropped, ctx);
+    hr.counters.traps++;
+    pop_to(t, depth, ctx, hr.counters);
     return leave(hr, fire_returns(proc, tid, t, e, ctx, nullptr, hr.counters));
 }
 

@@ -16,10 +16,6 @@ namespace {
 // read nor written): no copy of the trap context on a hit.
 static_assert(sizeof(uprobes_trap_context::x) == 32 * sizeof(uint64_t));
 
-bool applies(const probe_rec& p, uint32_t pid) {
-    return p.pid == UPROBES_ANY_PID || p.pid == pid;
-}
-
 // `jal x0, offset` (Unprivileged ISA v20191213 ch. 2.5: imm[20|10:1|11|19:12], rd, 1101111),
 // for an even offset within +-jal_reach.
 constexpr uint32_t jal_x0(uint64_t offset) {

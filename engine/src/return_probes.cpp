@@ -92,8 +92,7 @@ template int engine::fire_returns(process_rec&, uint32_t, thread_rec&, const ret
 bool engine::returns_stop(const site_rec& site, uint32_t pid) const {
     for (uint32_t i = site.probe_head; i != nil; i = probes_[i].next_in_site) {
         const probe_rec& p = probes_[i];
-        if (p.kind == UPROBES_KIND_RETURN && p.mode == UPROBES_MODE_STOP &&
-            (p.pid == UPROBES_ANY_PID || p.pid == pid))
+        if (p.kind == UPROBES_KIND_RETURN && p.mode == UPROBES_MODE_STOP && applies(p, pid))
             return true;
     }
     return false;

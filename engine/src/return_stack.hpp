@@ -10,6 +10,36 @@
 
 namespace ruprobes {
 
+// The entry of the frame returning now, with stack pointer `sp`, on thread `t`'s return stack:
+// the topmost whose sp is at or above it (those above it are of frames that are gone). `depth`
+// is the entry's index; nullptr when no entry is left (depth 0).
+[[gnu::always_inline]] inline const return_entry* returning_entry(const thread_rec& t, uint64_t sp,
+                                                                  uint32_t& depth) {
+    for (depth = t.depth; depth > 0;) {
+        const return_entry* e = &t.stack[--depth];
+        if (e->sp >= sp)
+            return e;
+    }
+    return nullptr;
+}
+
+// Pops thread `t`'s return stack down to the entry at `depth` (returning_entry's; those above it
+// are dropped) and moves the thread to the real return address: pc and ra both hold it, as if
+// the function's `ret` had used it. The popped entry stays where it is until the next push.
+// Counted in `counters` (the engine's, or a hart's on the lock-free path).
+template <typename Counters>
+[[gnu::always_inline]] inline void pop_to(thread_rec& t, uint32_t depth, uprobes_trap_context* ctx,
+                                          Counters& counters) {
+    const uint64_t ra = t.stack[depth].orig_ra;
+    const uint32_t dropped = t.depth - depth - 1;
+    if (dropped != 0) // seldom: a frame left without its return (longjmp, an exception)
+        counters.return_dropped += dropped;
+    t.depth = depth;
+    counters.return_hits++;
+    ctx->pc = ra;
+    ctx->x[1] = ra;
+}
+
 // Pushes the return of the function entered at ctx->pc onto thread `t`'s return stack and
 // points ra at the trampoline. Calls nothing.
 // Drops and skips are counted in `counters` (the engine's, or a hart's on the lock-free path).
@@ -90,25 +120,14 @@ template <typename Counters>
 [[gnu::always_inline]] inline int engine::pop_return(process_rec& proc, uint32_t tid, thread_rec& t,
                                                      uprobes_trap_context* ctx,
                                                      uprobes_trap_info* info) {
-    const uint64_t sp = ctx->x[2];
-    uint32_t depth = t.depth;
-    const return_entry* e;
-    for (;;) {
-        if (depth == 0) {
-            t.depth = 0;
-            return not_ours(info); // no pending return for this frame: not a return we made
-        }
-        e = &t.stack[--depth];
-        if (e->sp >= sp)
-            break;
-        counters_.return_dropped++;
+    uint32_t depth;
+    const return_entry* e = returning_entry(t, ctx->x[2], depth);
+    if (e == nullptr) {
+        counters_.return_dropped += t.depth; // every entry: none is this frame's
+        t.depth = 0;
+        return not_ours(info); // no pending return for this frame: not a return we made
     }
-    t.depth = depth;
-    // The popped entry stays where it is until the next push (nothing below pushes). As if the
-    // function's `ret` had used the real address: pc and ra both hold it.
-    ctx->pc = e->orig_ra;
-    ctx->x[1] = e->orig_ra;
-    counters_.return_hits++;
+    pop_to(t, depth, ctx, counters_); // nothing below pushes: *e stays
     if (e->site != nil) {
         const site_rec& site = sites_[e->site];
         if (site.program != nil && site.generation == e->site_generation) {

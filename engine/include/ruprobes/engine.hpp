@@ -77,6 +77,11 @@ struct probe_rec {
     uint64_t cookie = 0;
 };
 
+// Whether probe `p` fires in process `pid` (no pid filter, or that pid).
+inline bool applies(const probe_rec& p, uint32_t pid) {
+    return p.pid == UPROBES_ANY_PID || p.pid == pid;
+}
+
 // How a hit on a site runs (site_hot::path).
 // (simple is 0: the hit path tests it first, against zero.)
 enum class hot_path : uint8_t {
@@ -449,7 +454,7 @@ private:
     int concurrent_return(process_rec& proc, uint32_t tid, hart_rec& hr, uprobes_trap_context* ctx);
     thread_rec* concurrent_thread(const process_rec& proc, uint32_t tid, hart_rec& hr) const;
     int concurrent_return_list(process_rec& proc, uint32_t tid, hart_rec& hr, thread_rec& t,
-                               uint32_t depth, uint32_t dropped, uprobes_trap_context* ctx);
+                               uint32_t depth, uprobes_trap_context* ctx);
 
     uprobes_limits limits_ = {};
     bool ready_ = false;

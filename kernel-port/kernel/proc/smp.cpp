@@ -116,21 +116,40 @@ uint64_t other_harts() {
     return all & ~(uint64_t{1} << this_hart()->index);
 }
 
+// A waiter's spin on a lock word: a hundred tries to swap `taken` into a free (0) `word`,
+// answering remote fence requests meanwhile (the holder may be waiting for this hart's answer).
+// True once it holds the lock.
+template <typename Word>
+bool spin_to_take(Word& word, Word taken, uint32_t index) {
+    for (int i = 0; i < 100; i++) {
+        run_fence_requests(index);
+        Word expected = 0;
+        if (__atomic_load_n(&word, __ATOMIC_RELAXED) == 0 &&
+            __atomic_compare_exchange_n(&word, &expected, taken, false, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED)) {
+            return true;
+        }
+        asm volatile(".insn i 0x0f, 0, x0, x0, 0x010"); // pause (Zihintpause)
+    }
+    return false;
+}
+
+// wfi woken by an IPI only: a pending tick would end every wfi.
+void wait_for_ipi() {
+    const uint64_t sie = csr::read_sie();
+    csr::write_sie(csr::sie_ssie);
+    asm volatile("wfi");
+    csr::write_sie(sie);
+}
+
 } // namespace
 
 void sleeping_lock_acquire(sleeping_spinlock& lock) {
     const uint32_t index = this_hart()->index;
     const uint32_t me = uint32_t{1} << index;
     for (;;) {
-        for (int i = 0; i < 100; i++) {
-            run_fence_requests(index); // the big lock's holder may wait for this hart's answer
-            uint32_t expected = 0;
-            if (__atomic_load_n(&lock.holder, __ATOMIC_RELAXED) == 0 &&
-                __atomic_compare_exchange_n(&lock.holder, &expected, index + 1, false,
-                                            __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-                return;
-            }
-            asm volatile(".insn i 0x0f, 0, x0, x0, 0x010"); // pause (Zihintpause)
+        if (spin_to_take(lock.holder, index + 1, index)) {
+            return;
         }
         // As big_lock_wait: marked first, then the lock looked at, so that a release in between
         // leaves it free or finds the mark and sends the IPI that ends the wfi.
@@ -138,10 +157,7 @@ void sleeping_lock_acquire(sleeping_spinlock& lock) {
         run_fence_requests(index);
         __atomic_fetch_or(&lock.sleepers, me, __ATOMIC_SEQ_CST);
         if (__atomic_load_n(&lock.holder, __ATOMIC_SEQ_CST) != 0) {
-            const uint64_t sie = csr::read_sie();
-            csr::write_sie(csr::sie_ssie);
-            asm volatile("wfi");
-            csr::write_sie(sie);
+            wait_for_ipi();
         }
         __atomic_fetch_and(&lock.sleepers, ~me, __ATOMIC_SEQ_CST);
     }
@@ -175,15 +191,8 @@ extern "C" void big_lock_wait(uint64_t seen) {
     const uint32_t index = this_hart()->index;
     const uint64_t me = uint64_t{1} << index;
     for (;;) {
-        for (int i = 0; i < 100; i++) {
-            run_fence_requests(index); // the holder may be waiting for this hart's answer
-            uint64_t expected = 0;
-            if (__atomic_load_n(&big_kernel_lock, __ATOMIC_RELAXED) == 0 &&
-                __atomic_compare_exchange_n(&big_kernel_lock, &expected, held, false,
-                                            __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-                return;
-            }
-            asm volatile(".insn i 0x0f, 0, x0, x0, 0x010"); // pause (Zihintpause)
+        if (spin_to_take(big_kernel_lock, held, index)) {
+            return;
         }
         // Sleep until a release finds the contended mark and sends this hart an IPI. Marked
         // first, then the lock checked, so a release in between leaves it free (retry) or
@@ -202,10 +211,7 @@ extern "C" void big_lock_wait(uint64_t seen) {
             }
         }
         if (sleep) {
-            const uint64_t sie = csr::read_sie();
-            csr::write_sie(csr::sie_ssie); // an IPI only: a pending tick would end every wfi
-            asm volatile("wfi");
-            csr::write_sie(sie);
+            wait_for_ipi();
         }
         __atomic_fetch_and(&big_lock_sleepers, ~me, __ATOMIC_SEQ_CST);
     }

@@ -189,6 +189,28 @@ protected:
         EXPECT_EQ(log.records, traps);
         EXPECT_EQ(log.wrong_records, 0u);
     }
+
+    // Runs hart(k) on a thread of its own for each hart k, and `writer` (if any) on one more,
+    // all started together; returns when all have ended.
+    static void run_on_harts(const std::function<void(uint32_t)>& hart,
+                             const std::function<void()>& writer = nullptr) {
+        std::barrier start(harts + (writer ? 1 : 0));
+        std::vector<std::thread> threads;
+        for (uint32_t k = 0; k < harts; k++) {
+            threads.emplace_back([&, k] {
+                start.arrive_and_wait();
+                hart(k);
+            });
+        }
+        if (writer) {
+            threads.emplace_back([&] {
+                start.arrive_and_wait();
+                writer();
+            });
+        }
+        for (std::thread& t : threads)
+            t.join();
+    }
 };
 
 TEST_F(concurrent_hit_test, four_harts_hit_two_sites_exactly) {
@@ -197,16 +219,7 @@ TEST_F(concurrent_hit_test, four_harts_hit_two_sites_exactly) {
     ASSERT_NO_FATAL_FAILURE(start_processes_and_probes(probes));
     const uprobes_stats before = stats();
     hart_log logs[harts];
-    std::barrier start(harts);
-    std::vector<std::thread> threads;
-    for (uint32_t k = 0; k < harts; k++) {
-        threads.emplace_back([&, k] {
-            start.arrive_and_wait();
-            hit_sites(k, probes, n, nullptr, logs[k]);
-        });
-    }
-    for (std::thread& t : threads)
-        t.join();
+    run_on_harts([&](uint32_t k) { hit_sites(k, probes, n, nullptr, logs[k]); });
     for (uint32_t k = 0; k < harts; k++) {
         EXPECT_EQ(logs[k].traps, 2 * n);
         EXPECT_EQ(logs[k].bad, 0u) << "hart " << k;
@@ -239,21 +252,12 @@ TEST_F(concurrent_hit_test, hits_stay_exact_while_a_writer_changes_the_tables) {
         log.retries_seen = &retries_seen;
     int round = 0;
     int writer_failures = 0;
-    std::barrier start(harts + 1);
-    std::vector<std::thread> threads;
-    for (uint32_t k = 0; k < harts; k++) {
-        threads.emplace_back([&, k] {
-            start.arrive_and_wait();
-            hit_sites(k, probes, n, &writing, logs[k]);
-        });
-    }
     // The writer, every round: a second probe of the program registered and unregistered, on
     // another site (armed and restored in the eight processes) or, every third round, on the
     // hits' own site for a process that does not run it (the site's hot line rewritten twice:
     // meanwhile hits there take the locked path, and fire only the first probe); and an
     // unrelated process exec'd and exited.
-    threads.emplace_back([&] {
-        start.arrive_and_wait();
+    const auto writer = [&] {
         for (; round < max_rounds && (round < rounds || retries_seen.load() < harts); round++) {
             const int other = round % 3 == 2 ? add(sum::addi, UPROBES_KIND_INSN, 100)
                                              : add(sum::caddi, round % 3 == 0 ? UPROBES_KIND_INSN
@@ -265,9 +269,8 @@ TEST_F(concurrent_hit_test, hits_stay_exact_while_a_writer_changes_the_tables) {
             machine.exit(100);
         }
         writing = false;
-    });
-    for (std::thread& t : threads)
-        t.join();
+    };
+    run_on_harts([&](uint32_t k) { hit_sites(k, probes, n, &writing, logs[k]); }, writer);
     EXPECT_EQ(writer_failures, 0);
     EXPECT_LT(round, max_rounds) << "no trap met a write";
     uint64_t traps = 0, retried = 0;
@@ -305,52 +308,45 @@ TEST_F(concurrent_hit_test, return_probes_push_and_pop_on_four_harts) {
     ASSERT_GT(ret, 0);
     const uprobes_stats before = stats();
     hart_log logs[harts];
-    std::barrier start(harts);
-    std::vector<std::thread> threads;
-    for (uint32_t k = 0; k < harts; k++) {
-        // Thread 10 + k of process 1: its first entry has no thread record yet (the lock-free
-        // path creates none, so it retries and the locked path creates it).
-        threads.emplace_back([&, k] {
-            hart_log& log = logs[k];
-            const uint32_t tid = 10 + k;
-            // Entry and return records alternate: the entry's a0 the index, the return's a0
-            // (its value) three times it.
-            log.expect = [&, tid](const uprobes_hit_record& r, uint64_t i) {
-                const bool in = i % 2 == 0;
-                return r.pid == 1 && r.tid == tid && r.pc == sum::f &&
-                       (in ? r.kind == UPROBES_KIND_ENTRY && r.a[0] == i / 2 &&
-                                 r.probe_id == static_cast<uint32_t>(entry)
-                           : r.kind == UPROBES_KIND_RETURN && r.ret == i / 2 * 3 &&
-                                 r.probe_id == static_cast<uint32_t>(ret) && r.ra == sum::end &&
-                                 r.flags == UPROBES_HIT_RETURN_VALUE);
-            };
-            thread_sink::log = &log;
-            start.arrive_and_wait();
-            for (uint64_t i = 0; i < n; i++) {
-                uprobes_trap_context ctx = {};
-                ctx.pc = sum::f;
-                ctx.x[rv::ra] = sum::end;
-                ctx.x[rv::sp] = sp;
-                ctx.x[rv::a0] = i;
-                // The entry: addi sp, sp, -16 runs, ra points at the trampoline.
-                if (trap(ctx, 1, tid, k, log) != UPROBES_TRAP_HANDLED || ctx.pc != sum::f + 4 ||
-                    ctx.x[rv::sp] != sp - 16 || ctx.x[rv::ra] != trampoline) {
-                    log.bad++;
-                    continue;
-                }
-                // The function returns (sp back, a0 the value) through the trampoline.
-                ctx.x[rv::sp] = sp;
-                ctx.x[rv::a0] = i * 3;
-                ctx.pc = ctx.x[rv::ra];
-                if (trap(ctx, 1, tid, k, log) != UPROBES_TRAP_HANDLED || ctx.pc != sum::end ||
-                    ctx.x[rv::ra] != sum::end)
-                    log.bad++;
+    // Hart k traps as thread 10 + k of process 1: its first entry has no thread record yet (the
+    // lock-free path creates none, so it retries and the locked path creates it).
+    run_on_harts([&](uint32_t k) {
+        hart_log& log = logs[k];
+        const uint32_t tid = 10 + k;
+        // Entry and return records alternate: the entry's a0 the index, the return's a0
+        // (its value) three times it.
+        log.expect = [&, tid](const uprobes_hit_record& r, uint64_t i) {
+            const bool in = i % 2 == 0;
+            return r.pid == 1 && r.tid == tid && r.pc == sum::f &&
+                   (in ? r.kind == UPROBES_KIND_ENTRY && r.a[0] == i / 2 &&
+                             r.probe_id == static_cast<uint32_t>(entry)
+                       : r.kind == UPROBES_KIND_RETURN && r.ret == i / 2 * 3 &&
+                             r.probe_id == static_cast<uint32_t>(ret) && r.ra == sum::end &&
+                             r.flags == UPROBES_HIT_RETURN_VALUE);
+        };
+        thread_sink::log = &log;
+        for (uint64_t i = 0; i < n; i++) {
+            uprobes_trap_context ctx = {};
+            ctx.pc = sum::f;
+            ctx.x[rv::ra] = sum::end;
+            ctx.x[rv::sp] = sp;
+            ctx.x[rv::a0] = i;
+            // The entry: addi sp, sp, -16 runs, ra points at the trampoline.
+            if (trap(ctx, 1, tid, k, log) != UPROBES_TRAP_HANDLED || ctx.pc != sum::f + 4 ||
+                ctx.x[rv::sp] != sp - 16 || ctx.x[rv::ra] != trampoline) {
+                log.bad++;
+                continue;
             }
-            thread_sink::log = nullptr;
-        });
-    }
-    for (std::thread& t : threads)
-        t.join();
+            // The function returns (sp back, a0 the value) through the trampoline.
+            ctx.x[rv::sp] = sp;
+            ctx.x[rv::a0] = i * 3;
+            ctx.pc = ctx.x[rv::ra];
+            if (trap(ctx, 1, tid, k, log) != UPROBES_TRAP_HANDLED || ctx.pc != sum::end ||
+                ctx.x[rv::ra] != sum::end)
+                log.bad++;
+        }
+        thread_sink::log = nullptr;
+    });
     uint64_t retried = 0;
     for (uint32_t k = 0; k < harts; k++) {
         const hart_log& log = logs[k];
