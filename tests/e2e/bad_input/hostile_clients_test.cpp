@@ -157,11 +157,9 @@ TEST(hostile, deep_nesting_huge_batches_and_subscription_piles_are_refused) {
 TEST(hostile, launched_qemu_dies_with_the_daemon) {
     temp_dir dir;
     rpc_daemon d(dir, "", "ruprobesd");
-    ASSERT_TRUE(d.process().wait_for_output("QEMU started (pid ", 10s));
-    std::smatch m;
-    std::string out = d.process().output();
-    ASSERT_TRUE(std::regex_search(out, m, std::regex("QEMU started \\(pid ([0-9]+)\\)")));
-    pid_t qemu = static_cast<pid_t>(std::stol(m[1]));
+    auto started = d.process().wait_for_match(std::regex("QEMU started \\(pid ([0-9]+)\\)"), 10s);
+    ASSERT_TRUE(started) << d.process().output();
+    pid_t qemu = static_cast<pid_t>(std::stol(*started));
     ASSERT_FALSE(wait_gone(qemu, 0ms));
     // A crash is a death without cleanup: SIGKILL gives the daemon no chance to stop QEMU.
     ASSERT_EQ(::kill(d.process().pid(), SIGKILL), 0);

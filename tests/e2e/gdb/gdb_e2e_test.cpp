@@ -137,11 +137,8 @@ TEST_F(gdb_e2e, interrupt_stops_spin_with_sigint) {
 
 TEST_F(gdb_e2e, extended_remote_run_and_attach) {
     daemon_with_guest d(dir, std::string(stay) + "; /bin/spin &");
-    ASSERT_TRUE(d.wait_for_console("spin: pid ", 30s)) << d.console();
-    std::smatch m;
-    std::string console = d.console();
-    ASSERT_TRUE(std::regex_search(console, m, std::regex("spin: pid (\\d+) spinning")));
-    std::string spin_pid = m[1];
+    auto spin_pid = d.wait_for_console_match(std::regex("spin: pid (\\d+) spinning"), 30s);
+    ASSERT_TRUE(spin_pid) << d.console();
 
     std::string out = run_gdb(dir, "run", "fib",
                               {extended(d), "set remote exec-file /bin/fib", "break fib", "run 4",
@@ -151,8 +148,8 @@ TEST_F(gdb_e2e, extended_remote_run_and_attach) {
     EXPECT_TRUE(has(out, "exited normally")) << out;
     EXPECT_TRUE(d.wait_for_console("fib(4) = 3", 10s)) << d.console();
 
-    out =
-        run_gdb(dir, "attach", "spin", {extended(d), "attach " + spin_pid, "p $pc != 0", "detach"});
+    out = run_gdb(dir, "attach", "spin",
+                  {extended(d), "attach " + *spin_pid, "p $pc != 0", "detach"});
     EXPECT_TRUE(has(out, "main () at ")) << out; // stopped inside spin's loop
     EXPECT_FALSE(has(out, "SIGINT")) << out;     // an attach is a quiet stop
     EXPECT_TRUE(has(out, "$1 = 1")) << out;

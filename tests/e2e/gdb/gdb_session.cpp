@@ -13,15 +13,40 @@ std::string daemon_with_guest::console() const {
     return s.str();
 }
 
-bool daemon_with_guest::wait_for_console(const std::string& needle,
-                                         std::chrono::milliseconds timeout) const {
+namespace {
+
+// Calls `found` every 50 ms until it holds or `timeout` passes.
+template <class Found>
+bool poll(const Found& found, std::chrono::milliseconds timeout) {
     auto until = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < until) {
-        if (console().find(needle) != std::string::npos)
-            return true;
+    while (!found()) {
+        if (std::chrono::steady_clock::now() >= until)
+            return false;
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    return console().find(needle) != std::string::npos;
+    return true;
+}
+
+} // namespace
+
+bool daemon_with_guest::wait_for_console(const std::string& needle,
+                                         std::chrono::milliseconds timeout) const {
+    return poll([&] { return console().find(needle) != std::string::npos; }, timeout);
+}
+
+std::optional<std::string>
+daemon_with_guest::wait_for_console_match(const std::regex& pattern,
+                                          std::chrono::milliseconds timeout) const {
+    std::string text;
+    std::smatch m;
+    if (!poll(
+            [&] {
+                text = console();
+                return std::regex_search(text, m, pattern);
+            },
+            timeout))
+        return std::nullopt;
+    return m.size() > 1 ? m[1].str() : m[0].str();
 }
 
 std::vector<std::string> gdb_batch_argv(const std::string& program,

@@ -56,6 +56,10 @@ public:
     std::string console() const;
     // Waits until the console contains `needle`.
     bool wait_for_console(const std::string& needle, std::chrono::milliseconds timeout) const;
+    // The first group of `pattern` once the console matches it; give the pattern text after the
+    // group, as a line may arrive in pieces (child_process::wait_for_match).
+    std::optional<std::string> wait_for_console_match(const std::regex& pattern,
+                                                      std::chrono::milliseconds timeout) const;
 
 private:
     std::unique_ptr<child_process> process_;

@@ -32,12 +32,10 @@ struct daemon_fixture : ::testing::Test {
         o.argv.insert(o.argv.end(), extra.begin(), extra.end());
         o.output_file = dir.file("daemon.log");
         daemon = std::make_unique<child_process>(o);
-        ASSERT_TRUE(daemon->wait_for_output("RSP server listening on 127.0.0.1:", 10s))
-            << daemon->output();
-        std::smatch m;
-        std::string out = daemon->output();
-        ASSERT_TRUE(std::regex_search(out, m, std::regex("listening on 127\\.0\\.0\\.1:(\\d+)")));
-        port = m[1];
+        auto listening = daemon->wait_for_match(
+            std::regex("RSP server listening on 127\\.0\\.0\\.1:(\\d+)\\s"), 10s);
+        ASSERT_TRUE(listening) << daemon->output();
+        port = *listening;
     }
 
     std::vector<std::string> gdb_argv(const std::vector<std::string>& commands) {

@@ -96,17 +96,53 @@ std::string child_process::output() const {
 
 bool child_process::wait_for_output(std::string_view needle,
                                     std::chrono::milliseconds timeout) const {
+    return wait_for(
+               [&](const std::string& out) -> std::optional<std::string> {
+                   if (out.find(needle) == std::string::npos)
+                       return std::nullopt;
+                   return std::string(needle);
+               },
+               timeout)
+        .has_value();
+}
+
+std::optional<std::string> child_process::wait_for_match(const std::regex& pattern,
+                                                         std::chrono::milliseconds timeout) const {
+    return wait_for(
+        [&](const std::string& out) -> std::optional<std::string> {
+            std::smatch m;
+            if (!std::regex_search(out, m, pattern))
+                return std::nullopt;
+            return m.size() > 1 ? m[1].str() : m[0].str();
+        },
+        timeout);
+}
+
+bool child_process::has_exited() const {
+    if (status_) {
+        return true;
+    }
+    // WNOWAIT leaves the exit status for wait_exit; an exited child is a zombie until then, which
+    // kill(pid, 0) would still find.
+    siginfo_t info{};
+    return pid_ > 0 &&
+           waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+           info.si_pid == pid_;
+}
+
+std::optional<std::string> child_process::wait_for(const output_test& found,
+                                                   std::chrono::milliseconds timeout) const {
     auto deadline = clock::now() + timeout;
     for (;;) {
-        if (output().find(needle) != std::string::npos) {
-            return true;
+        if (auto r = found(output())) {
+            return r;
         }
         if (clock::now() >= deadline) {
-            return false;
+            return std::nullopt;
         }
-        // A program that has exited will not write the needle any more; one last look.
-        if (pid_ > 0 && !status_ && kill(pid_, 0) != 0) {
-            return output().find(needle) != std::string::npos;
+        // A program that has exited will not write it any more; one last look.
+        if (has_exited()) {
+            return found(output());
         }
         std::this_thread::sleep_for(poll_interval);
     }

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
+#include <regex>
 #include <string>
 #include <string_view>
 #include <sys/types.h>
@@ -36,6 +38,12 @@ public:
     // exits without writing it.
     bool wait_for_output(std::string_view needle, std::chrono::milliseconds timeout) const;
 
+    // Waits until the output matches `pattern` and returns its first group (the whole match when
+    // it has none); nothing as wait_for_output's false. A line may arrive in pieces: give the
+    // pattern text after the group, so that "pid 1" of "pid 12 spinning" is not taken.
+    std::optional<std::string> wait_for_match(const std::regex& pattern,
+                                              std::chrono::milliseconds timeout) const;
+
     // Waits for the program to exit: its exit code, 128 + signal number when killed by a
     // signal, or nothing when the deadline passes.
     std::optional<int> wait_exit(std::chrono::milliseconds timeout);
@@ -52,6 +60,10 @@ public:
     void signal(int signal);
 
 private:
+    using output_test = std::function<std::optional<std::string>(const std::string&)>;
+    std::optional<std::string> wait_for(const output_test& found,
+                                        std::chrono::milliseconds timeout) const;
+    bool has_exited() const;
     spawn_options options_;
     pid_t pid_ = -1;
     int stdin_fd_ = -1;

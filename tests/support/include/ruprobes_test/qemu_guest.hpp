@@ -28,6 +28,11 @@ public:
     bool wait_for_console(std::string_view needle, std::chrono::milliseconds timeout) const {
         return process_->wait_for_output(needle, timeout);
     }
+    // The first group of `pattern` once the console matches it (child_process::wait_for_match).
+    std::optional<std::string> wait_for_console_match(const std::regex& pattern,
+                                                      std::chrono::milliseconds timeout) const {
+        return process_->wait_for_match(pattern, timeout);
+    }
     // QEMU's exit code (the kernel's shutdown status), or nothing on timeout.
     std::optional<int> wait_exit(std::chrono::milliseconds timeout) {
         return process_->wait_exit(timeout);
