@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <regex>
 
 namespace ruprobes::test {
 namespace {
@@ -34,9 +35,9 @@ protected:
         o.argv.insert(o.argv.end(), extra.begin(), extra.end());
         o.output_file = dir.file("server.log");
         server = std::make_unique<child_process>(o);
-        ASSERT_TRUE(server->wait_for_output("listening on ", 10s)) << server->output();
-        auto out = server->output();
-        port = static_cast<uint16_t>(std::stoi(out.substr(out.find("listening on ") + 13)));
+        auto listening = server->wait_for_match(std::regex("listening on (\\d+)\\n"), 10s);
+        ASSERT_TRUE(listening) << server->output();
+        port = static_cast<uint16_t>(std::stoi(*listening));
     }
     void TearDown() override {
         if (server) {
