@@ -462,42 +462,42 @@ def add_smp(t, text, status):
     wall, _, icount = text.partition("\n== icount harts 4\n")
     # Boots "== harts H (boot B)", alternating 1 and 2 harts: each number is the fastest over
     # the boots of its hart count.
-    at_once, calls, user = {}, {}, {}
-    boots = []
+    patterns = {"hit": r"^bench: simulated hit, 4 at once\s+([\d.]+) ns",
+                "calls": r"^bench: null syscall, 4 at once: ([\d.]+) ns",
+                "user": r"^bench: user code, 4 at once: ([\d.]+) ns"}
+    best = {key: {} for key in patterns}  # the fastest, by hart count
+    boots = []  # (harts, ns per hit) of each boot in turn
     for part in re.split(r"^== harts ", wall, flags=re.MULTILINE)[1:]:
         harts = int(re.match(r"\d+", part).group(0))
-        hit = None
-        for into, pattern in ((at_once, r"^bench: simulated hit, 4 at once\s+([\d.]+) ns"),
-                              (calls, r"^bench: null syscall, 4 at once: ([\d.]+) ns"),
-                              (user, r"^bench: user code, 4 at once: ([\d.]+) ns")):
-            ns = find(pattern, part)
+        found = {key: find(pattern, part) for key, pattern in patterns.items()}
+        for key, ns in found.items():
             if ns is not None:
-                into[harts] = min(ns, into.get(harts, ns))
-                hit = ns if into is at_once else hit
-        boots.append((harts, hit))
+                best[key][harts] = min(ns, best[key].get(harts, ns))
+        boots.append((harts, found["hit"]))
+    at_once, calls, user = best["hit"], best["calls"], best["user"]
     one, two = at_once.get(1), at_once.get(2)
     t.row("hits/s, 4 processes hitting one probe at once: 2 harts / 1 hart (wall clock, MTTCG)",
-          "ruprobes.bench's '4 at once' row (in-kernel handler only) on a kernel booted with -smp 1 "
-          "and -smp 2, -accel tcg,thread=multi, booted in alternating pairs (3; 1 with --quick): ns "
-          "per hit on 1 hart / ns per hit on 2 harts, the fastest round of all the boots of each; the hits take the engine's lock-free path (no big kernel "
-          "lock; the probe's hit counter is the one shared word). Leaves out the agent. The "
-          "machine has 2 cores for QEMU's 2 vCPU threads and everything else; the two control rows below "
-          "come from the same boots",
+          "ruprobes.bench's '4 at once' row (in-kernel handler only) on a kernel booted with "
+          "-smp 1 and -smp 2, -accel tcg,thread=multi, booted in alternating pairs (3; 1 with "
+          "--quick): ns per hit on 1 hart / ns per hit on 2 harts, the fastest round of all the "
+          "boots of each; the hits take the engine's lock-free path (no big kernel lock; the "
+          "probe's hit counter is the one shared word). Leaves out the agent. The machine has 2 "
+          "cores for QEMU's 2 vCPU threads and everything else; the two control rows below come "
+          "from the same boots",
           div(one, two), ">= 1.8", lambda r: r >= 1.8)
     # Two controls from the same boots: the trap path without the engine (a system call, which
     # takes the big kernel lock), and user code alone (no trap): what this machine gives two
     # vCPU threads at once is the ceiling of the row above.
     t.row("null syscalls/s, 4 processes at once: 2 harts / 1 hart (wall clock, MTTCG; control)",
-          "ruprobes.bench's 'null syscall, 4 at once' line from the same boots: 4 x syscall_bench N "
-          "at once - 4 x loop N at once, per call. The kernel's trap path without the engine; a "
+          "ruprobes.bench's 'null syscall, 4 at once' line from the same boots: 4 x syscall_bench "
+          "N at once - 4 x loop N at once, per call. The kernel's trap path without the engine; a "
           "system call takes the big kernel lock", div(calls.get(1), calls.get(2)), "(none)", None)
     t.row("user code, 4 processes at once: 2 harts / 1 hart (wall clock, MTTCG; the machine's "
           "ceiling)",
           "ruprobes.bench's 'user code, 4 at once' line from the same boots: 4 x loop 50N at once "
           "- 4 x loop N at once, per loop iteration. No trap, nothing shared: how much faster "
-          "this machine runs the guest on two vCPU threads than on one", div(user.get(1),
-                                                                          user.get(2)),
-          "(none)", None)
+          "this machine runs the guest on two vCPU threads than on one",
+          div(user.get(1), user.get(2)), "(none)", None)
     if one is not None and two is not None:
         t.note("smp", "simulated hit, 4 at once: %s ns per hit on 1 hart, %s on 2 harts" %
                (fmt(one, 1), fmt(two, 1)))

@@ -336,16 +336,13 @@ int run_probe_bench() {
                 ratio % 100, harts_online);
         kprintf("bench: 4 at once, fastest run: the 4 ran on %d of %u harts\n",
                 count_bits(variants[four_at_once].best_harts), harts_online);
-        // Every round too: where the harts run in turn (QEMU -icount), how much the 4 overlapped
-        // differs from run to run, and the fastest run is the one where they overlapped least.
         const variant& base = variants[variants[four_at_once].baseline];
-        const uint64_t calls =
-            per_op_tenths(variants[syscalls_four_at_once].best_ns,
-                          variants[variants[syscalls_four_at_once].baseline].best_ns, 4 * n);
+        // The controls, beside the 4 at once row and over its baseline.
+        const variant& calls_row = variants[syscalls_four_at_once];
+        const uint64_t calls = per_op_tenths(calls_row.best_ns, base.best_ns, 4 * n);
         kprintf("bench: null syscall, 4 at once: %lu.%lu ns per call, fastest run on %d of %u "
                 "harts\n",
-                calls / 10, calls % 10, count_bits(variants[syscalls_four_at_once].best_harts),
-                harts_online);
+                calls / 10, calls % 10, count_bits(calls_row.best_harts), harts_online);
         const variant& user = variants[user_code_four_at_once];
         const uint64_t iteration_hundredths =
             user.best_ns > base.best_ns ? (user.best_ns - base.best_ns) * 100 / (4 * 49 * n) : 0;
@@ -353,6 +350,8 @@ int run_probe_bench() {
                 "of %u harts\n",
                 iteration_hundredths / 100, iteration_hundredths % 100, count_bits(user.best_harts),
                 harts_online);
+        // Every round too: where the harts run in turn (QEMU -icount), how much the 4 overlapped
+        // differs from run to run, and the fastest run is the one where they overlapped least.
         for (int r = 0; r < rounds; r++) {
             const uint64_t tenths = per_op_tenths(four_round_ns[r], base.best_ns, 4 * n);
             kprintf("bench: 4 at once, round %d: %lu.%lu ns per hit, the 4 ran on %d of %u harts\n",

@@ -3,6 +3,7 @@
 // client gets an exit reply; the daemon stays up and reconnects to the next QEMU).
 #include "gdb_session.hpp"
 #include "ruprobes_test/qemu_guest.hpp"
+#include "ruprobes_test/ruprobesd_args.hpp"
 
 #include <csignal>
 
@@ -49,11 +50,9 @@ TEST(gdb_faults, qemu_exit_gives_an_exit_reply_and_the_daemon_reconnects) {
     dopts.output_file = dir.file("daemon.log");
     child_process daemon(dopts);
     ASSERT_TRUE(daemon.wait_for_output("channel: connected", 30s)) << daemon.output();
-    std::smatch m;
-    std::string log = daemon.output();
-    ASSERT_TRUE(
-        std::regex_search(log, m, std::regex("RSP server listening on 127\\.0\\.0\\.1:(\\d+)")));
-    std::string port = m[1];
+    auto listening = first_match(daemon.output(), rsp_listening_line);
+    ASSERT_TRUE(listening) << daemon.output();
+    std::string port = *listening;
 
     spawn_options o;
     o.argv = gdb_batch_argv(

@@ -37,16 +37,14 @@ bool daemon_with_guest::wait_for_console(const std::string& needle,
 std::optional<std::string>
 daemon_with_guest::wait_for_console_match(const std::regex& pattern,
                                           std::chrono::milliseconds timeout) const {
-    std::string text;
-    std::smatch m;
-    if (!poll(
-            [&] {
-                text = console();
-                return std::regex_search(text, m, pattern);
-            },
-            timeout))
-        return std::nullopt;
-    return m.size() > 1 ? m[1].str() : m[0].str();
+    std::optional<std::string> found;
+    poll(
+        [&] {
+            found = first_match(console(), pattern);
+            return found.has_value();
+        },
+        timeout);
+    return found;
 }
 
 std::vector<std::string> gdb_batch_argv(const std::string& program,

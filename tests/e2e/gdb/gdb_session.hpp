@@ -4,6 +4,7 @@
 
 #include "ruprobes_test/child_process.hpp"
 #include "ruprobes_test/paths.hpp"
+#include "ruprobes_test/ruprobesd_args.hpp"
 #include "ruprobes_test/temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -41,12 +42,10 @@ public:
         if (!process_->wait_for_output("channel: connected", std::chrono::seconds(30)))
             throw std::runtime_error("daemon did not connect to the kernel:\n" +
                                      process_->output());
-        std::smatch m;
-        std::string out = process_->output();
-        if (!std::regex_search(out, m,
-                               std::regex("RSP server listening on 127\\.0\\.0\\.1:(\\d+)")))
+        auto port = first_match(process_->output(), rsp_listening_line);
+        if (!port)
             throw std::runtime_error("no RSP port in the daemon's log");
-        port_ = m[1];
+        port_ = *port;
     }
     ~daemon_with_guest() { process_->stop(); }
 

@@ -7,6 +7,7 @@
 #include "ruprobes_test/child_process.hpp"
 #include "ruprobes_test/free_port.hpp"
 #include "ruprobes_test/paths.hpp"
+#include "ruprobes_test/ruprobesd_args.hpp"
 #include "ruprobes_test/temp_dir.hpp"
 
 #include <chrono>
@@ -72,13 +73,11 @@ public:
             throw std::runtime_error("ruprobesd did not connect to the simulated kernel:\n" +
                                      daemon_->output() + "\n--- kernel:\n" + kernel_->output());
         }
-        std::smatch m;
-        const std::string out = daemon_->output();
-        if (!std::regex_search(out, m,
-                               std::regex("RSP server listening on 127\\.0\\.0\\.1:(\\d+)"))) {
+        auto port = first_match(daemon_->output(), rsp_listening_line);
+        if (!port) {
             throw std::runtime_error("no RSP port in the daemon's log");
         }
-        rsp_port_ = m[1];
+        rsp_port_ = *port;
     }
 
     std::string rsp_address() const { return "127.0.0.1:" + rsp_port_; }

@@ -4,6 +4,7 @@
 // Assertions are on what gdb printed.
 #include "ruprobes_test/child_process.hpp"
 #include "ruprobes_test/paths.hpp"
+#include "ruprobes_test/ruprobesd_args.hpp"
 #include "ruprobes_test/temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -32,8 +33,7 @@ struct daemon_fixture : ::testing::Test {
         o.argv.insert(o.argv.end(), extra.begin(), extra.end());
         o.output_file = dir.file("daemon.log");
         daemon = std::make_unique<child_process>(o);
-        auto listening = daemon->wait_for_match(
-            std::regex("RSP server listening on 127\\.0\\.0\\.1:(\\d+)\\s"), 10s);
+        auto listening = daemon->wait_for_match(rsp_listening_line, 10s);
         ASSERT_TRUE(listening) << daemon->output();
         port = *listening;
     }

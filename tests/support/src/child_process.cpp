@@ -94,6 +94,14 @@ std::string child_process::output() const {
     return s.str();
 }
 
+std::optional<std::string> first_match(const std::string& text, const std::regex& pattern) {
+    std::smatch m;
+    if (!std::regex_search(text, m, pattern)) {
+        return std::nullopt;
+    }
+    return m.size() > 1 ? m[1].str() : m[0].str();
+}
+
 bool child_process::wait_for_output(std::string_view needle,
                                     std::chrono::milliseconds timeout) const {
     return wait_for(
@@ -108,14 +116,7 @@ bool child_process::wait_for_output(std::string_view needle,
 
 std::optional<std::string> child_process::wait_for_match(const std::regex& pattern,
                                                          std::chrono::milliseconds timeout) const {
-    return wait_for(
-        [&](const std::string& out) -> std::optional<std::string> {
-            std::smatch m;
-            if (!std::regex_search(out, m, pattern))
-                return std::nullopt;
-            return m.size() > 1 ? m[1].str() : m[0].str();
-        },
-        timeout);
+    return wait_for([&](const std::string& out) { return first_match(out, pattern); }, timeout);
 }
 
 bool child_process::has_exited() const {

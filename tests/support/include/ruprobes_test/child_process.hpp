@@ -21,6 +21,10 @@ struct spawn_options {
     std::string cwd;               // empty: the test's own
 };
 
+// The first group of `pattern`'s first match in `text` (the whole match when it has none), or
+// nothing when it does not match.
+std::optional<std::string> first_match(const std::string& text, const std::regex& pattern);
+
 class child_process {
 public:
     // Starts the program; throws std::runtime_error when it cannot be started.

@@ -1,6 +1,6 @@
 // The command line of a test's build/bin/ruprobesd, so that every test starts the daemon the
 // same way: its target, the host copies of the guest programs as symbols, the RSP server on a
-// free port and JSON-RPC on 127.0.0.1:rpc_port.
+// free port and JSON-RPC on 127.0.0.1:rpc_port; and the line of its log that gives the RSP port.
 #pragma once
 
 #include "ruprobes_test/free_port.hpp"
@@ -8,6 +8,7 @@
 #include "ruprobes_test/temp_dir.hpp"
 
 #include <cstdint>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -35,5 +36,9 @@ inline std::vector<std::string> ruprobesd_argv(std::vector<std::string> target, 
                              "127.0.0.1:" + std::to_string(rpc_port)});
     return argv;
 }
+
+// The line a daemon's log says its RSP port in (group 1), whole: the port read with first_match()
+// or child_process::wait_for_match() is never cut short.
+inline const std::regex rsp_listening_line("RSP server listening on 127\\.0\\.0\\.1:(\\d+)\\s");
 
 } // namespace ruprobes::test
